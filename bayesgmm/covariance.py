@@ -1,0 +1,683 @@
+"""Covariance structures of a Gaussian mixture: the shared vocabulary.
+
+Each covariance type (``"full"``, ``"tied"``, ``"diag"``, ``"spherical"``) is one
+:class:`CovarianceModel` that knows, for that structure,
+
+* the shapes of its parameters and its number of free parameters (for BIC/AIC/ICL);
+* the per-sample *features* the EM core streams over (``x`` for full and tied,
+  ``[x, x**2]`` for diag, ``[x, |x|**2]`` for spherical), chosen so that both the
+  E-step log-densities and the M-step sufficient statistics are matrix products;
+* its log-density through the Cholesky factor of the precision matrix;
+* its weighted M-step from sufficient statistics, its regularisation and its repair
+  when a covariance is not positive definite.
+
+The EM loop (:mod:`bayesgmm.em`) never branches on the covariance type; it calls these
+objects. All arrays here are float64 and expressed in *centred* coordinates (the EM
+core subtracts the weighted data mean once before fitting, which keeps second-moment
+formulas accurate for data far from the origin).
+
+Conventions follow scikit-learn: ``precisions_cholesky`` is the upper-triangular
+``U`` with ``precision = U @ U.T`` (``U = inv(L).T`` where ``covariance = L @ L.T``).
+mclust names the same structures ``VVV`` (full), ``EEE`` (tied), ``VVI`` (diag) and
+``VII`` (spherical).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+from bayesgmm._typing import CovarianceType
+
+__all__ = [
+    "COVARIANCE_TYPES",
+    "MCLUST_NAMES",
+    "CovarianceModel",
+    "SufficientStatistics",
+    "get_covariance_model",
+]
+
+_LOG_2PI = math.log(2.0 * math.pi)
+#: log-probabilities below this are clipped before ``exp`` so no subnormals are made.
+_LOG_PROB_FLOOR = -700.0
+#: the tiny count scikit-learn adds to every component's weight sum (``10 * eps``).
+_NK_EPS = 10.0 * np.finfo(np.float64).eps
+
+
+@dataclass
+class SufficientStatistics:
+    """Weighted sufficient statistics of one E-step, summed over samples.
+
+    Parameters
+    ----------
+    nk : ndarray of shape (n_components,)
+        Sum of (sample-weighted) responsibilities per component.
+    moments : ndarray of shape (n_components, n_stat_features)
+        ``resp.T @ features``: first moments in the first ``n_features`` columns,
+        followed by the diagonal (diag) or trace (spherical) second moments.
+    outer : ndarray of shape (n_components, n_features, n_features) or None
+        Weighted outer products per component (full covariance only).
+    log_likelihood : float
+        Sum over samples of ``weight * log p(x)``.
+    total_weight : float
+        Sum of the sample weights.
+    """
+
+    nk: NDArray[np.float64]
+    moments: NDArray[np.float64]
+    outer: NDArray[np.float64] | None
+    log_likelihood: float
+    total_weight: float
+
+
+class CovarianceModel:
+    """One covariance structure: its shapes, log-density and M-step.
+
+    Subclasses implement the methods below for one covariance type. Instances carry
+    no data and are shared; get them with :func:`get_covariance_model`.
+    """
+
+    name: ClassVar[str]
+    mclust_name: ClassVar[str]
+
+    # --- shapes and counts -------------------------------------------------------
+    def covariance_shape(self, n_components: int, n_features: int) -> tuple[int, ...]:
+        """Shape of ``covariances_`` (and of ``precisions_``) for this type."""
+        raise NotImplementedError
+
+    def n_covariance_parameters(self, n_components: int, n_features: int) -> int:
+        """Number of free covariance parameters."""
+        raise NotImplementedError
+
+    def n_parameters(self, n_components: int, n_features: int) -> int:
+        """Number of free parameters of the whole mixture (weights, means, covariances).
+
+        Examples
+        --------
+        >>> get_covariance_model("full").n_parameters(3, 2)
+        17
+        """
+        return (
+            self.n_covariance_parameters(n_components, n_features)
+            + n_components * n_features
+            + n_components
+            - 1
+        )
+
+    # --- features streamed by the EM core --------------------------------------------
+    def n_stat_features(self, n_features: int) -> int:
+        """Number of rows of :meth:`features_t`."""
+        return n_features
+
+    def features_t(self, xc_t: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Per-sample features, transposed, of shape ``(n_stat_features, n_samples)``.
+
+        ``xc_t`` is the centred data transposed, ``(n_features, n_samples)``.
+        """
+        return xc_t
+
+    def data_statistic(
+        self, xc_t: NDArray[np.float64], sample_weight: NDArray[np.float64] | None
+    ) -> NDArray[np.float64] | None:
+        """Statistics of the data that do not change between EM iterations."""
+        return None
+
+    # --- E-step ----------------------------------------------------------------------
+    def prepare(
+        self,
+        weights: NDArray[np.float64],
+        means: NDArray[np.float64],
+        precisions_cholesky: NDArray[np.float64],
+    ) -> tuple:
+        """Precompute the per-iteration constants used by :meth:`weighted_log_prob`."""
+        raise NotImplementedError
+
+    def weighted_log_prob(self, feat_t: NDArray[np.float64], state: tuple) -> NDArray[np.float64]:
+        """``log w_k + log N(x | mu_k, Sigma_k)`` as an array of shape ``(K, n)``.
+
+        ``feat_t`` is a column block of :meth:`features_t`.
+        """
+        raise NotImplementedError
+
+    # --- M-step ----------------------------------------------------------------------
+    def accumulate_outer(
+        self, feat_t: NDArray[np.float64], resp: NDArray[np.float64]
+    ) -> NDArray[np.float64] | None:
+        """Extra second-moment statistics of one block (full covariance only)."""
+        return None
+
+    def estimate_covariances(
+        self,
+        stats: SufficientStatistics,
+        nk: NDArray[np.float64],
+        means: NDArray[np.float64],
+        reg_covar: float,
+        data_statistic: NDArray[np.float64] | None,
+    ) -> NDArray[np.float64]:
+        """Weighted maximum-likelihood covariances plus ``reg_covar`` on the diagonal."""
+        raise NotImplementedError
+
+    # --- conversions -------------------------------------------------------------------
+    def precisions_cholesky(
+        self, covariances: NDArray[np.float64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], list[int]]:
+        """Cholesky factors of the precisions, repairing non positive-definite input.
+
+        Returns
+        -------
+        precisions_cholesky : ndarray
+        covariances : ndarray
+            The covariances actually used (with jitter added where repaired).
+        repaired : list of int
+            Indices of the components whose covariance needed jitter.
+        """
+        raise NotImplementedError
+
+    def precisions_cholesky_from_precisions(
+        self, precisions: NDArray[np.float64]
+    ) -> NDArray[np.float64]:
+        """Upper-triangular ``U`` with ``precision = U @ U.T``."""
+        raise NotImplementedError
+
+    def covariances_from_precisions_cholesky(
+        self, precisions_cholesky: NDArray[np.float64]
+    ) -> NDArray[np.float64]:
+        """Covariances implied by precision Cholesky factors."""
+        raise NotImplementedError
+
+    def precisions_from_cholesky(
+        self, precisions_cholesky: NDArray[np.float64]
+    ) -> NDArray[np.float64]:
+        """Precisions ``U @ U.T`` from their Cholesky factors."""
+        raise NotImplementedError
+
+    def log_det_cholesky(
+        self, precisions_cholesky: NDArray[np.float64], n_components: int, n_features: int
+    ) -> NDArray[np.float64]:
+        """``log det U`` per component (half the log-determinant of the precision)."""
+        raise NotImplementedError
+
+    def smallest_variances(
+        self, covariances: NDArray[np.float64], n_components: int
+    ) -> NDArray[np.float64]:
+        """Smallest variance along any direction, per component ``(K,)``."""
+        raise NotImplementedError
+
+    def covariance_factor(self, covariances: NDArray[np.float64], k: int) -> NDArray[np.float64]:
+        """A factor ``A`` of component ``k``'s covariance (``A @ A.T = Sigma_k``).
+
+        Returned as a ``(D, D)`` matrix or, for diagonal structures, a ``(D,)`` or
+        scalar standard deviation that multiplies standard normal draws.
+        """
+        raise NotImplementedError
+
+    def sample(
+        self,
+        rng: np.random.Generator,
+        means: NDArray[np.float64],
+        covariances: NDArray[np.float64],
+        counts: NDArray[np.int64],
+    ) -> NDArray[np.float64]:
+        """Draw ``counts[k]`` points from each component, stacked in component order."""
+        n_features = means.shape[1]
+        blocks = []
+        for k, count in enumerate(counts):
+            noise = rng.standard_normal((int(count), n_features))
+            factor = self.covariance_factor(covariances, k)
+            blocks.append(means[k] + (noise @ factor.T if np.ndim(factor) == 2 else noise * factor))
+        return np.concatenate(blocks) if blocks else np.empty((0, n_features))
+
+    def validate_precisions(
+        self, precisions: NDArray[np.float64], n_components: int, n_features: int
+    ) -> NDArray[np.float64]:
+        """Check user-given ``precisions_init``; raise ``ValueError`` with the fix."""
+        expected = self.covariance_shape(n_components, n_features)
+        if precisions.shape != expected:
+            raise ValueError(
+                f"precisions_init for covariance_type={self.name!r} must have shape "
+                f"{expected} (n_components={n_components}, n_features={n_features}); "
+                f"got shape {precisions.shape}."
+            )
+        return precisions
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+def _exp_normalize(log_prob: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Turn ``(K, n)`` weighted log-probabilities into responsibilities, in place.
+
+    Returns the per-sample log normaliser ``log p(x)`` of shape ``(n,)``.
+    """
+    if log_prob.shape[0] == 1:
+        norm = log_prob[0].copy()
+        log_prob.fill(1.0)
+        return norm
+    top = log_prob.max(axis=0)
+    log_prob -= top
+    np.maximum(log_prob, _LOG_PROB_FLOOR, out=log_prob)
+    np.exp(log_prob, out=log_prob)
+    total = log_prob.sum(axis=0)
+    log_prob /= total
+    np.log(total, out=total)
+    total += top
+    return total
+
+
+def _symmetric_pd_check(matrices: NDArray[np.float64], name: str, which: str) -> None:
+    """Raise when any matrix in a stack is not symmetric positive definite."""
+    for k, matrix in enumerate(matrices.reshape(-1, *matrices.shape[-2:])):
+        if not np.allclose(matrix, matrix.T):
+            raise ValueError(
+                f"{name}{which.format(k=k)} is not symmetric; pass symmetric precision "
+                "matrices (for example (P + P.T) / 2)."
+            )
+        eigvals = np.linalg.eigvalsh(matrix)
+        if eigvals.min() <= 0:
+            raise ValueError(
+                f"{name}{which.format(k=k)} is not positive definite (smallest "
+                f"eigenvalue {eigvals.min():.3g}); precisions must be positive definite."
+            )
+
+
+def _cholesky_with_jitter(
+    covariances: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64], list[int]]:
+    """Batched lower Cholesky of a ``(K, D, D)`` stack, adding jitter where needed."""
+    try:
+        return np.linalg.cholesky(covariances), covariances, []
+    except np.linalg.LinAlgError:
+        pass
+    covariances = covariances.copy()
+    n_features = covariances.shape[-1]
+    eye = np.eye(n_features)
+    repaired = []
+    chol = np.empty_like(covariances)
+    for k, cov in enumerate(covariances):
+        try:
+            chol[k] = np.linalg.cholesky(cov)
+            continue
+        except np.linalg.LinAlgError:
+            repaired.append(k)
+        scale = max(float(np.trace(cov)) / n_features, np.finfo(np.float64).tiny)
+        scale = scale if np.isfinite(scale) else 1.0
+        for exponent in range(-10, 3):
+            candidate = cov + (scale * 10.0**exponent) * eye
+            try:
+                chol[k] = np.linalg.cholesky(candidate)
+            except np.linalg.LinAlgError:
+                continue
+            covariances[k] = candidate
+            break
+        else:  # pragma: no cover - only for non-finite covariances
+            covariances[k] = eye
+            chol[k] = eye
+    return chol, covariances, repaired
+
+
+def _precision_cholesky_from_chol(chol: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``inv(L).T`` for a stack of lower-triangular ``L`` (exactly upper-triangular)."""
+    inv = np.linalg.inv(chol)
+    return np.triu(np.swapaxes(inv, -1, -2))
+
+
+class FullCovariance(CovarianceModel):
+    """Each component has its own full covariance matrix (mclust ``VVV``)."""
+
+    name = "full"
+    mclust_name = "VVV"
+
+    def covariance_shape(self, n_components: int, n_features: int) -> tuple[int, ...]:
+        return (n_components, n_features, n_features)
+
+    def n_covariance_parameters(self, n_components: int, n_features: int) -> int:
+        return n_components * n_features * (n_features + 1) // 2
+
+    def prepare(self, weights, means, precisions_cholesky):
+        n_components, n_features = means.shape
+        # stacked factors: rows k*D + j hold column j of U_k, so (U^T x) for all k at once
+        stacked_t = np.ascontiguousarray(np.swapaxes(precisions_cholesky, 1, 2)).reshape(
+            n_components * n_features, n_features
+        )
+        shift = np.einsum("kij,kj->ki", np.swapaxes(precisions_cholesky, 1, 2), means)
+        log_det = self.log_det_cholesky(precisions_cholesky, n_components, n_features)
+        const = np.log(weights) + log_det - 0.5 * n_features * _LOG_2PI
+        return stacked_t, shift.reshape(-1, 1), const[:, None], n_components
+
+    def weighted_log_prob(self, feat_t, state):
+        stacked_t, shift, const, n_components = state
+        y = stacked_t @ feat_t
+        y -= shift
+        np.square(y, out=y)
+        maha = y.reshape(n_components, -1, feat_t.shape[1]).sum(axis=1)
+        maha *= -0.5
+        maha += const
+        return maha
+
+    def accumulate_outer(self, feat_t, resp):
+        n_components = resp.shape[0]
+        n_features, n_samples = feat_t.shape
+        weighted = resp[:, None, :] * feat_t[None, :, :]
+        outer = weighted.reshape(n_components * n_features, n_samples) @ feat_t.T
+        return outer.reshape(n_components, n_features, n_features)
+
+    def estimate_covariances(self, stats, nk, means, reg_covar, data_statistic):
+        covariances = stats.outer / nk[:, None, None]
+        covariances -= means[:, :, None] * means[:, None, :]
+        covariances += np.swapaxes(covariances, 1, 2)
+        covariances *= 0.5
+        idx = np.arange(means.shape[1])
+        covariances[:, idx, idx] += reg_covar
+        return covariances
+
+    def precisions_cholesky(self, covariances):
+        chol, covariances, repaired = _cholesky_with_jitter(covariances)
+        return _precision_cholesky_from_chol(chol), covariances, repaired
+
+    def precisions_cholesky_from_precisions(self, precisions):
+        flipped = np.linalg.cholesky(precisions[:, ::-1, ::-1])
+        return np.ascontiguousarray(flipped[:, ::-1, ::-1])
+
+    def covariances_from_precisions_cholesky(self, precisions_cholesky):
+        inv = np.linalg.inv(precisions_cholesky)  # inv(U) = L^T
+        return np.swapaxes(inv, 1, 2) @ inv
+
+    def precisions_from_cholesky(self, precisions_cholesky):
+        return precisions_cholesky @ np.swapaxes(precisions_cholesky, 1, 2)
+
+    def log_det_cholesky(self, precisions_cholesky, n_components, n_features):
+        return np.log(np.diagonal(precisions_cholesky, axis1=1, axis2=2)).sum(axis=1)
+
+
+    def covariance_factor(self, covariances, k):
+        return np.linalg.cholesky(covariances[k])
+
+    def smallest_variances(self, covariances, n_components):
+        return np.linalg.eigvalsh(covariances)[:, 0]
+
+    def validate_precisions(self, precisions, n_components, n_features):
+        super().validate_precisions(precisions, n_components, n_features)
+        _symmetric_pd_check(precisions, "precisions_init", "[{k}]")
+        return precisions
+
+
+class TiedCovariance(CovarianceModel):
+    """All components share one full covariance matrix (mclust ``EEE``)."""
+
+    name = "tied"
+    mclust_name = "EEE"
+
+    def covariance_shape(self, n_components: int, n_features: int) -> tuple[int, ...]:
+        return (n_features, n_features)
+
+    def n_covariance_parameters(self, n_components: int, n_features: int) -> int:
+        return n_features * (n_features + 1) // 2
+
+    def data_statistic(self, xc_t, sample_weight):
+        if sample_weight is None:
+            return xc_t @ xc_t.T
+        return (xc_t * sample_weight) @ xc_t.T
+
+    def prepare(self, weights, means, precisions_cholesky):
+        n_features = means.shape[1]
+        whitened_means = means @ precisions_cholesky
+        log_det = self.log_det_cholesky(precisions_cholesky, len(weights), n_features)
+        const = (
+            np.log(weights)
+            + log_det
+            - 0.5 * n_features * _LOG_2PI
+            - 0.5 * np.einsum("kd,kd->k", whitened_means, whitened_means)
+        )
+        return np.ascontiguousarray(precisions_cholesky.T), whitened_means, const[:, None]
+
+    def weighted_log_prob(self, feat_t, state):
+        chol_t, whitened_means, const = state
+        y = chol_t @ feat_t
+        log_prob = whitened_means @ y
+        log_prob += const
+        np.square(y, out=y)
+        log_prob -= 0.5 * y.sum(axis=0)
+        return log_prob
+
+    def estimate_covariances(self, stats, nk, means, reg_covar, data_statistic):
+        covariance = data_statistic - (nk * means.T) @ means
+        covariance /= nk.sum()
+        covariance += covariance.T
+        covariance *= 0.5
+        covariance.flat[:: means.shape[1] + 1] += reg_covar
+        return covariance
+
+    def precisions_cholesky(self, covariances):
+        chol, fixed, repaired = _cholesky_with_jitter(covariances[None])
+        return _precision_cholesky_from_chol(chol)[0], fixed[0], repaired
+
+    def precisions_cholesky_from_precisions(self, precisions):
+        return np.ascontiguousarray(np.linalg.cholesky(precisions[::-1, ::-1])[::-1, ::-1])
+
+    def covariances_from_precisions_cholesky(self, precisions_cholesky):
+        inv = np.linalg.inv(precisions_cholesky)
+        return inv.T @ inv
+
+    def precisions_from_cholesky(self, precisions_cholesky):
+        return precisions_cholesky @ precisions_cholesky.T
+
+    def log_det_cholesky(self, precisions_cholesky, n_components, n_features):
+        return np.full(n_components, np.log(np.diagonal(precisions_cholesky)).sum())
+
+
+    def covariance_factor(self, covariances, k):
+        return np.linalg.cholesky(covariances)
+
+    def smallest_variances(self, covariances, n_components):
+        return np.full(n_components, np.linalg.eigvalsh(covariances)[0])
+
+    def validate_precisions(self, precisions, n_components, n_features):
+        super().validate_precisions(precisions, n_components, n_features)
+        _symmetric_pd_check(precisions, "precisions_init", "")
+        return precisions
+
+
+class DiagCovariance(CovarianceModel):
+    """Each component has its own diagonal covariance (mclust ``VVI``)."""
+
+    name = "diag"
+    mclust_name = "VVI"
+
+    def covariance_shape(self, n_components: int, n_features: int) -> tuple[int, ...]:
+        return (n_components, n_features)
+
+    def n_covariance_parameters(self, n_components: int, n_features: int) -> int:
+        return n_components * n_features
+
+    def n_stat_features(self, n_features: int) -> int:
+        return 2 * n_features
+
+    def features_t(self, xc_t):
+        return np.concatenate([xc_t, np.square(xc_t)])
+
+    def prepare(self, weights, means, precisions_cholesky):
+        n_features = means.shape[1]
+        precisions = np.square(precisions_cholesky)
+        coef = np.concatenate([means * precisions, -0.5 * precisions], axis=1)
+        log_det = self.log_det_cholesky(precisions_cholesky, len(weights), n_features)
+        const = (
+            np.log(weights)
+            + log_det
+            - 0.5 * n_features * _LOG_2PI
+            - 0.5 * np.einsum("kd,kd->k", means * means, precisions)
+        )
+        return coef, const[:, None]
+
+    def weighted_log_prob(self, feat_t, state):
+        coef, const = state
+        log_prob = coef @ feat_t
+        log_prob += const
+        return log_prob
+
+    def estimate_covariances(self, stats, nk, means, reg_covar, data_statistic):
+        n_features = means.shape[1]
+        return stats.moments[:, n_features:] / nk[:, None] - means**2 + reg_covar
+
+    def precisions_cholesky(self, covariances):
+        return _positive_variances(covariances)
+
+    def precisions_cholesky_from_precisions(self, precisions):
+        return np.sqrt(precisions)
+
+    def covariances_from_precisions_cholesky(self, precisions_cholesky):
+        return 1.0 / np.square(precisions_cholesky)
+
+    def precisions_from_cholesky(self, precisions_cholesky):
+        return np.square(precisions_cholesky)
+
+    def log_det_cholesky(self, precisions_cholesky, n_components, n_features):
+        return np.log(precisions_cholesky).sum(axis=1)
+
+    def covariance_factor(self, covariances, k):
+        return np.sqrt(covariances[k])
+
+    def smallest_variances(self, covariances, n_components):
+        return covariances.min(axis=1)
+
+
+    def validate_precisions(self, precisions, n_components, n_features):
+        super().validate_precisions(precisions, n_components, n_features)
+        return _check_positive_precisions(precisions)
+
+
+class SphericalCovariance(CovarianceModel):
+    """Each component has its own single variance (mclust ``VII``)."""
+
+    name = "spherical"
+    mclust_name = "VII"
+
+    def covariance_shape(self, n_components: int, n_features: int) -> tuple[int, ...]:
+        return (n_components,)
+
+    def n_covariance_parameters(self, n_components: int, n_features: int) -> int:
+        return n_components
+
+    def n_stat_features(self, n_features: int) -> int:
+        return n_features + 1
+
+    def features_t(self, xc_t):
+        return np.concatenate([xc_t, np.einsum("dn,dn->n", xc_t, xc_t)[None, :]])
+
+    def prepare(self, weights, means, precisions_cholesky):
+        n_features = means.shape[1]
+        precisions = np.square(precisions_cholesky)
+        coef = np.concatenate([means * precisions[:, None], -0.5 * precisions[:, None]], axis=1)
+        log_det = self.log_det_cholesky(precisions_cholesky, len(weights), n_features)
+        const = (
+            np.log(weights)
+            + log_det
+            - 0.5 * n_features * _LOG_2PI
+            - 0.5 * np.einsum("kd,kd->k", means, means) * precisions
+        )
+        return coef, const[:, None]
+
+    weighted_log_prob = DiagCovariance.weighted_log_prob
+
+    def estimate_covariances(self, stats, nk, means, reg_covar, data_statistic):
+        n_features = means.shape[1]
+        second = stats.moments[:, n_features] / nk
+        return (second - np.einsum("kd,kd->k", means, means)) / n_features + reg_covar
+
+    def precisions_cholesky(self, covariances):
+        return _positive_variances(covariances)
+
+    precisions_cholesky_from_precisions = DiagCovariance.precisions_cholesky_from_precisions
+    covariances_from_precisions_cholesky = DiagCovariance.covariances_from_precisions_cholesky
+    precisions_from_cholesky = DiagCovariance.precisions_from_cholesky
+
+    def log_det_cholesky(self, precisions_cholesky, n_components, n_features):
+        return n_features * np.log(precisions_cholesky)
+
+    covariance_factor = DiagCovariance.covariance_factor
+
+    def smallest_variances(self, covariances, n_components):
+        return covariances.copy()
+
+
+    def validate_precisions(self, precisions, n_components, n_features):
+        super().validate_precisions(precisions, n_components, n_features)
+        return _check_positive_precisions(precisions)
+
+
+def _positive_variances(
+    variances: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64], list[int]]:
+    """``1 / sqrt(var)``, replacing non-positive variances by a tiny positive floor."""
+    bad = ~(variances > 0)
+    repaired: list[int] = []
+    if bad.any():
+        variances = variances.copy()
+        rows = bad if bad.ndim == 1 else bad.any(axis=1)
+        repaired = [int(k) for k in np.flatnonzero(rows)]
+        positive = variances[variances > 0]
+        floor = 1e-10 * (float(positive.mean()) if positive.size else 1.0)
+        variances[bad] = floor
+    return 1.0 / np.sqrt(variances), variances, repaired
+
+
+def _check_positive_precisions(precisions: NDArray[np.float64]) -> NDArray[np.float64]:
+    if np.any(precisions <= 0):
+        where = np.argwhere(precisions <= 0)[:5].tolist()
+        raise ValueError(
+            f"precisions_init must be strictly positive; entries at {where} are <= 0."
+        )
+    return precisions
+
+
+_MODELS: dict[str, CovarianceModel] = {
+    model.name: model
+    for model in (FullCovariance(), TiedCovariance(), DiagCovariance(), SphericalCovariance())
+}
+
+#: the covariance types, in the order scikit-learn documents them.
+COVARIANCE_TYPES: tuple[CovarianceType, ...] = ("full", "tied", "diag", "spherical")
+#: mclust's model names for the same structures.
+MCLUST_NAMES: dict[str, str] = {name: model.mclust_name for name, model in _MODELS.items()}
+
+
+def get_covariance_model(covariance_type: str) -> CovarianceModel:
+    """Return the :class:`CovarianceModel` for a covariance type.
+
+    Parameters
+    ----------
+    covariance_type : {"full", "tied", "diag", "spherical"}
+        Name of the covariance structure. mclust's names (``"VVV"``, ``"EEE"``,
+        ``"VVI"``, ``"VII"``) are accepted as aliases.
+
+    Returns
+    -------
+    CovarianceModel
+        The shared object describing that structure.
+
+    Raises
+    ------
+    ValueError
+        If the name is not one of the allowed values.
+
+    Examples
+    --------
+    >>> model = get_covariance_model("diag")
+    >>> model.n_parameters(n_components=2, n_features=3)
+    13
+    >>> get_covariance_model("EEE").name
+    'tied'
+    """
+    if isinstance(covariance_type, str):
+        if covariance_type in _MODELS:
+            return _MODELS[covariance_type]
+        for model in _MODELS.values():
+            if covariance_type.upper() == model.mclust_name:
+                return model
+    raise ValueError(
+        f"covariance_type must be one of {list(COVARIANCE_TYPES)} (or mclust's "
+        f"{list(MCLUST_NAMES.values())}); got {covariance_type!r}."
+    )
