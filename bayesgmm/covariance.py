@@ -42,8 +42,9 @@ __all__ = [
 ]
 
 _LOG_2PI = math.log(2.0 * math.pi)
-#: log-probabilities below this are clipped before ``exp`` so no subnormals are made.
-_LOG_PROB_FLOOR = -700.0
+#: responsibilities below exp(-80) ~ 2e-35 are floored there: no subnormal numbers
+#: (13x slower arithmetic) appear in the exp or in the M-step products.
+_LOG_PROB_FLOOR = -80.0
 #: the tiny count scikit-learn adds to every component's weight sum (``10 * eps``).
 _NK_EPS = 10.0 * np.finfo(np.float64).eps
 
@@ -109,16 +110,32 @@ class CovarianceModel:
         )
 
     # --- features streamed by the EM core --------------------------------------------
-    def n_stat_features(self, n_features: int) -> int:
-        """Number of rows of :meth:`features_t`."""
+    def n_stored_rows(self, n_features: int) -> int:
+        """Rows of the prepared data array (centred data transposed, plus extras)."""
         return n_features
 
-    def features_t(self, xc_t: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Per-sample features, transposed, of shape ``(n_stat_features, n_samples)``.
+    def complete_stored(self, stored_t: NDArray[np.float64], n_features: int) -> None:
+        """Fill the extra rows of the prepared data after the centred data rows."""
 
-        ``xc_t`` is the centred data transposed, ``(n_features, n_samples)``.
+    def n_stat_features(self, n_features: int) -> int:
+        """Rows of the per-block features returned by :meth:`block_features`."""
+        return n_features
+
+    def block_buffer(self, n_features: int, block: int) -> NDArray[np.float64] | None:
+        """Scratch space reused by :meth:`block_features` for every block of a pass."""
+        return None
+
+    def block_features(
+        self, stored_t: NDArray[np.float64], buffer: NDArray[np.float64] | None
+    ) -> NDArray[np.float64]:
+        """Features of one block of samples, ``(n_stat_features, n_block)``.
+
+        ``stored_t`` is a column block of the prepared data (see
+        :meth:`n_stored_rows`); the features are ``x`` (full, tied), ``[x, x**2]``
+        (diag) or ``[x, |x|**2]`` (spherical), so that log-densities and sufficient
+        statistics are matrix products with them.
         """
-        return xc_t
+        return stored_t
 
     def data_statistic(
         self, xc_t: NDArray[np.float64], sample_weight: NDArray[np.float64] | None
@@ -337,23 +354,37 @@ class FullCovariance(CovarianceModel):
     def n_covariance_parameters(self, n_components: int, n_features: int) -> int:
         return n_components * n_features * (n_features + 1) // 2
 
+    # the prepared data carry a row of ones, so one product gives U_k^T (x - mu_k)
+    def n_stored_rows(self, n_features: int) -> int:
+        return n_features + 1
+
+    def complete_stored(self, stored_t, n_features):
+        stored_t[n_features] = 1.0
+
+    def n_stat_features(self, n_features: int) -> int:
+        return n_features + 1
+
     def prepare(self, weights, means, precisions_cholesky):
         n_components, n_features = means.shape
-        # stacked factors: rows k*D + j hold column j of U_k, so (U^T x) for all k at once
-        stacked_t = np.ascontiguousarray(np.swapaxes(precisions_cholesky, 1, 2)).reshape(
-            n_components * n_features, n_features
-        )
-        shift = np.einsum("kij,kj->ki", np.swapaxes(precisions_cholesky, 1, 2), means)
+        # rows k*D + j: column j of U_k, then -(U_k^T mu_k)_j in the last column
+        factors_t = np.swapaxes(precisions_cholesky, 1, 2)
+        augmented = np.empty((n_components, n_features, n_features + 1))
+        augmented[:, :, :n_features] = factors_t
+        augmented[:, :, n_features] = -np.einsum("kij,kj->ki", factors_t, means)
         log_det = self.log_det_cholesky(precisions_cholesky, n_components, n_features)
         const = np.log(weights) + log_det - 0.5 * n_features * _LOG_2PI
-        return stacked_t, shift.reshape(-1, 1), const[:, None], n_components
+        scratch: list[NDArray[np.float64]] = []
+        return augmented.reshape(n_components * n_features, -1), const[:, None], scratch
 
     def weighted_log_prob(self, feat_t, state):
-        stacked_t, shift, const, n_components = state
-        y = stacked_t @ feat_t
-        y -= shift
-        np.square(y, out=y)
-        maha = y.reshape(n_components, -1, feat_t.shape[1]).sum(axis=1)
+        augmented, const, scratch = state
+        n_components = const.shape[0]
+        rows, n_samples = augmented.shape[0], feat_t.shape[1]
+        if not scratch or scratch[0].size < rows * n_samples:
+            scratch[:] = [np.empty(rows * n_samples)]
+        y = np.matmul(augmented, feat_t, out=scratch[0][: rows * n_samples].reshape(rows, -1))
+        y3 = y.reshape(n_components, -1, n_samples)
+        maha = np.einsum("kdn,kdn->kn", y3, y3)
         maha *= -0.5
         maha += const
         return maha
@@ -496,8 +527,15 @@ class DiagCovariance(CovarianceModel):
     def n_stat_features(self, n_features: int) -> int:
         return 2 * n_features
 
-    def features_t(self, xc_t):
-        return np.concatenate([xc_t, np.square(xc_t)])
+    def block_buffer(self, n_features, block):
+        return np.empty((2 * n_features, block))
+
+    def block_features(self, stored_t, buffer):
+        n_features, n_samples = stored_t.shape
+        feat = buffer[:, :n_samples]
+        feat[:n_features] = stored_t
+        np.square(stored_t, out=feat[n_features:])
+        return feat
 
     def prepare(self, weights, means, precisions_cholesky):
         n_features = means.shape[1]
@@ -564,8 +602,15 @@ class SphericalCovariance(CovarianceModel):
     def n_stat_features(self, n_features: int) -> int:
         return n_features + 1
 
-    def features_t(self, xc_t):
-        return np.concatenate([xc_t, np.einsum("dn,dn->n", xc_t, xc_t)[None, :]])
+    def block_buffer(self, n_features, block):
+        return np.empty((n_features + 1, block))
+
+    def block_features(self, stored_t, buffer):
+        n_features, n_samples = stored_t.shape
+        feat = buffer[:, :n_samples]
+        feat[:n_features] = stored_t
+        np.einsum("dn,dn->n", stored_t, stored_t, out=feat[n_features])
+        return feat
 
     def prepare(self, weights, means, precisions_cholesky):
         n_features = means.shape[1]

@@ -60,21 +60,67 @@ class _Params:
 
 @dataclass
 class _Data:
-    """Data prepared once per fit: centred, transposed features and constants."""
+    """Data prepared once per fit (or per prediction): centred and transposed."""
 
+    model: CovarianceModel
     center: NDArray[np.float64]
-    features_t: NDArray[np.float64]
+    stored_t: NDArray[np.float64]
     sample_weight: NDArray[np.float64] | None
     total_weight: float
-    data_statistic: NDArray[np.float64] | None
     n_features: int
     block: int
+    data_statistic: NDArray[np.float64] | None = None
+
+    @property
+    def n_samples(self) -> int:
+        return self.stored_t.shape[1]
+
+    def blocks(self):
+        """Yield ``(start, stop, features)`` for cache-sized blocks of samples."""
+        buffer = self.model.block_buffer(self.n_features, self.block)
+        for start in range(0, self.n_samples, self.block):
+            stop = min(start + self.block, self.n_samples)
+            yield start, stop, self.model.block_features(self.stored_t[:, start:stop], buffer)
+
+    def variances(self) -> NDArray[np.float64]:
+        """Per-feature (weighted) variances of the data."""
+        xc_t = self.stored_t[: self.n_features]
+        if self.sample_weight is None:
+            return np.einsum("dn,dn->d", xc_t, xc_t) / self.total_weight
+        return np.einsum("dn,dn,n->d", xc_t, xc_t, self.sample_weight) / self.total_weight
 
 
 def _block_rows(model: CovarianceModel, n_components: int, n_features: int) -> int:
     width = n_components * (n_features if model.name == "full" else 1)
     width += model.n_stat_features(n_features)
     return max(256, _BLOCK_VALUES // max(width, 1))
+
+
+def _prepare(
+    model: CovarianceModel,
+    n_components: int,
+    X: NDArray[np.float64],
+    center: NDArray[np.float64],
+    sample_weight: NDArray[np.float64] | None = None,
+) -> _Data:
+    """Centre and transpose ``X`` block by block into one array (no large temporaries)."""
+    n_samples, n_features = X.shape
+    stored_t = np.empty((model.n_stored_rows(n_features), n_samples))
+    step = max(1024, _BLOCK_VALUES // n_features)
+    for start in range(0, n_samples, step):
+        stop = min(start + step, n_samples)
+        np.subtract(X[start:stop].T, center[:, None], out=stored_t[:n_features, start:stop])
+    model.complete_stored(stored_t, n_features)
+    total = float(n_samples if sample_weight is None else sample_weight.sum())
+    return _Data(
+        model=model,
+        center=center,
+        stored_t=stored_t,
+        sample_weight=sample_weight,
+        total_weight=total,
+        n_features=n_features,
+        block=_block_rows(model, n_components, n_features),
+    )
 
 
 class GaussianMixture(ParamsMixin):
@@ -313,22 +359,11 @@ class GaussianMixture(ParamsMixin):
                 if sample_weight is None
                 else sample_weight @ X / sample_weight.sum()
             )
-        xc_t = np.ascontiguousarray((X - center).T)
-        total = float(X.shape[0] if sample_weight is None else sample_weight.sum())
-        return _Data(
-            center=center,
-            features_t=model.features_t(xc_t),
-            sample_weight=sample_weight,
-            total_weight=total,
-            data_statistic=model.data_statistic(xc_t, sample_weight),
-            n_features=X.shape[1],
-            block=_block_rows(model, self.n_components, X.shape[1]),
+        data = _prepare(model, self.n_components, X, center, sample_weight)
+        data.data_statistic = model.data_statistic(
+            data.stored_t[: data.n_features], sample_weight
         )
-
-    def _blocks(self, data: _Data):
-        n = data.features_t.shape[1]
-        for start in range(0, n, data.block):
-            yield start, min(start + data.block, n)
+        return data
 
     def _statistics(
         self, data: _Data, resp_source: _Params | NDArray[np.float64]
@@ -338,14 +373,13 @@ class GaussianMixture(ParamsMixin):
         model = self._model
         K, D = self.n_components, data.n_features
         nk = np.zeros(K)
-        moments = np.zeros((K, data.features_t.shape[0]))
+        moments = np.zeros((K, model.n_stat_features(D)))
         outer = np.zeros((K, D, D)) if model.name == "full" else None
         log_likelihood = 0.0
         state = None
         if isinstance(resp_source, _Params):
             state = self._prepare_state(resp_source)
-        for start, stop in self._blocks(data):
-            feat = data.features_t[:, start:stop]
+        for start, stop, feat in data.blocks():
             if state is None:
                 resp = resp_source[:, start:stop]
             else:
@@ -589,8 +623,7 @@ class GaussianMixture(ParamsMixin):
             )
         if model.name == "tied":
             return
-        xc = data.features_t[: data.n_features]
-        scale = float(np.max(np.var(xc, axis=1))) if xc.shape[1] > 1 else 1.0
+        scale = float(np.max(data.variances())) if data.n_samples > 1 else 1.0
         smallest = model.smallest_variances(self.covariances_, self.n_components) - self.reg_covar
         for k in range(self.n_components):
             if k in repairs:
@@ -609,17 +642,7 @@ class GaussianMixture(ParamsMixin):
     # ------------------------------------------------------------------ prediction
     def _predict_data(self, X: ArrayLike) -> _Data:
         array = self._validate_predict_input(X)
-        xc_t = np.ascontiguousarray((array - self._center).T)
-        model = self._model
-        return _Data(
-            center=self._center,
-            features_t=model.features_t(xc_t),
-            sample_weight=None,
-            total_weight=float(array.shape[0]),
-            data_statistic=None,
-            n_features=array.shape[1],
-            block=_block_rows(model, self.n_components, array.shape[1]),
-        )
+        return _prepare(self._model, self.n_components, array, self._center)
 
     def _fitted_state(self) -> tuple:
         return self._prepare_state(
@@ -633,11 +656,11 @@ class GaussianMixture(ParamsMixin):
 
     def _weighted_log_prob_blocks(self, data: _Data):
         state = self._fitted_state()
-        for start, stop in self._blocks(data):
-            yield start, stop, self._model.weighted_log_prob(data.features_t[:, start:stop], state)
+        for start, stop, feat in data.blocks():
+            yield start, stop, self._model.weighted_log_prob(feat, state)
 
     def _log_prob_norm_and_argmax(self, data: _Data) -> tuple[NDArray[np.intp], NDArray]:
-        n = data.features_t.shape[1]
+        n = data.n_samples
         labels = np.empty(n, dtype=np.intp)
         norm = np.empty(n)
         for start, stop, log_prob in self._weighted_log_prob_blocks(data):
@@ -742,7 +765,7 @@ class GaussianMixture(ParamsMixin):
         True
         """
         data = self._predict_data(X)
-        n = data.features_t.shape[1]
+        n = data.n_samples
         proba = np.empty((n, self.n_components))
         for start, stop, log_prob in self._weighted_log_prob_blocks(data):
             _exp_normalize(log_prob)
@@ -879,7 +902,7 @@ class GaussianMixture(ParamsMixin):
         True
         """
         data = self._predict_data(X)
-        n = data.features_t.shape[1]
+        n = data.n_samples
         weight = check_sample_weight(sample_weight, n)
         entropy = np.empty(n)
         for start, stop, log_prob in self._weighted_log_prob_blocks(data):
