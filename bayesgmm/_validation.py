@@ -269,7 +269,7 @@ def check_sample_weight(sample_weight: Any, n_samples: int) -> NDArray[np.float6
     if bad.size:
         raise ValueError(
             f"sample_weight must be finite and >= 0; {describe_rows(bad)} are not "
-            f"(first value {weight[bad[0]]!r})."
+            f"(first value {float(weight[bad[0]])!r})."
         )
     if not weight.sum() > 0:
         raise ValueError("sample_weight sums to 0; at least one sample needs a positive weight.")
@@ -292,7 +292,7 @@ def check_random_state(seed: Any) -> np.random.Generator:
 
     Examples
     --------
-    >>> check_random_state(0).integers(10) == check_random_state(0).integers(10)
+    >>> bool(check_random_state(0).integers(10) == check_random_state(0).integers(10))
     True
     """
     if seed is None or _is_int(seed):

@@ -180,9 +180,19 @@ class CovarianceModel:
 
     # --- conversions -------------------------------------------------------------------
     def precisions_cholesky(
-        self, covariances: NDArray[np.float64]
+        self,
+        covariances: NDArray[np.float64],
+        variance_floor: NDArray[np.float64] | None = None,
     ) -> tuple[NDArray[np.float64], NDArray[np.float64], list[int]]:
-        """Cholesky factors of the precisions, repairing non positive-definite input.
+        """Cholesky factors of the precisions, repairing singular covariances.
+
+        A covariance that is not positive definite, or has a (conditional) variance
+        below ``variance_floor``, gets the floor (times the smallest power of ten that
+        works) added to its diagonal. ``variance_floor`` is per feature, shape
+        ``(n_features,)``; by default ``RELATIVE_VARIANCE_FLOOR`` times the mean
+        diagonal of ``covariances``. The EM core passes ``RELATIVE_VARIANCE_FLOOR``
+        times the data's variances, so repairs are scale-free and stable from one
+        iteration to the next.
 
         Returns
         -------
@@ -219,9 +229,13 @@ class CovarianceModel:
         raise NotImplementedError
 
     def smallest_variances(
-        self, covariances: NDArray[np.float64], n_components: int
+        self, covariances: NDArray[np.float64], n_components: int, scale: NDArray[np.float64]
     ) -> NDArray[np.float64]:
-        """Smallest variance along any direction, per component ``(K,)``."""
+        """Smallest variance along any direction, per component ``(K,)``.
+
+        Measured in units of ``scale`` (per-feature variances, usually the data's),
+        so the answer does not depend on the units of the features.
+        """
         raise NotImplementedError
 
     def covariance_factor(self, covariances: NDArray[np.float64], k: int) -> NDArray[np.float64]:
@@ -265,10 +279,14 @@ class CovarianceModel:
         return f"{type(self).__name__}()"
 
 
-def _exp_normalize(log_prob: NDArray[np.float64]) -> NDArray[np.float64]:
+def _exp_normalize(
+    log_prob: NDArray[np.float64], floor: float | None = _LOG_PROB_FLOOR
+) -> NDArray[np.float64]:
     """Turn ``(K, n)`` weighted log-probabilities into responsibilities, in place.
 
     Returns the per-sample log normaliser ``log p(x)`` of shape ``(n,)``.
+    Responsibilities below ``exp(floor)`` are raised to it (EM passes); with
+    ``floor=None`` they are exact, down to underflow (public ``predict_proba``).
     """
     if log_prob.shape[0] == 1:
         norm = log_prob[0].copy()
@@ -276,8 +294,10 @@ def _exp_normalize(log_prob: NDArray[np.float64]) -> NDArray[np.float64]:
         return norm
     top = log_prob.max(axis=0)
     log_prob -= top
-    np.maximum(log_prob, _LOG_PROB_FLOOR, out=log_prob)
-    np.exp(log_prob, out=log_prob)
+    if floor is not None:
+        np.maximum(log_prob, floor, out=log_prob)
+    with np.errstate(under="ignore"):
+        np.exp(log_prob, out=log_prob)
     total = log_prob.sum(axis=0)
     log_prob /= total
     np.log(total, out=total)
@@ -301,39 +321,69 @@ def _symmetric_pd_check(matrices: NDArray[np.float64], name: str, which: str) ->
             )
 
 
+#: a variance below this fraction of the data's variance is numerically zero.
+RELATIVE_VARIANCE_FLOOR = 1e-10
+
+
+def default_variance_floor(diagonals: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Per-feature variance floor when the data's variances are not known.
+
+    ``RELATIVE_VARIANCE_FLOOR`` times the mean absolute variance of each feature over
+    the rows of ``diagonals`` (shape ``(n_rows, n_features)``), using 1 where that
+    mean is zero or not finite.
+
+    Examples
+    --------
+    >>> default_variance_floor(np.array([[1.0, 4.0], [3.0, 0.0]]))
+    array([2.e-10, 2.e-10])
+    """
+    scale = np.abs(diagonals).mean(axis=0)
+    scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
+    return RELATIVE_VARIANCE_FLOOR * scale
+
+
 def _cholesky_with_jitter(
-    covariances: NDArray[np.float64],
+    covariances: NDArray[np.float64], floor: NDArray[np.float64]
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], list[int]]:
-    """Batched lower Cholesky of a ``(K, D, D)`` stack, adding jitter where needed."""
+    """Batched lower Cholesky of a ``(K, D, D)`` stack, repairing singular members.
+
+    A member is repaired when its Cholesky factorisation fails or one of its
+    conditional variances (squared diagonal of the factor) falls below ``floor``
+    (per feature): ``floor * 10**e`` is added to its diagonal for the smallest
+    ``e = 0, 1, ...`` that makes it factorise. Off-diagonal entries are kept.
+    """
     try:
-        return np.linalg.cholesky(covariances), covariances, []
+        chol = np.linalg.cholesky(covariances)
+        pivots = np.square(np.diagonal(chol, axis1=1, axis2=2))
+        if np.all(pivots >= floor):
+            return chol, covariances, []
+        bad = [int(k) for k in np.flatnonzero((pivots < floor).any(axis=1))]
     except np.linalg.LinAlgError:
-        pass
+        chol = np.empty_like(covariances)
+        bad = []
+        for k, cov in enumerate(covariances):
+            try:
+                chol[k] = np.linalg.cholesky(cov)
+            except np.linalg.LinAlgError:
+                bad.append(k)
+                continue
+            if np.any(np.square(np.diag(chol[k])) < floor):
+                bad.append(k)
     covariances = covariances.copy()
-    n_features = covariances.shape[-1]
-    eye = np.eye(n_features)
-    repaired = []
-    chol = np.empty_like(covariances)
-    for k, cov in enumerate(covariances):
-        try:
-            chol[k] = np.linalg.cholesky(cov)
-            continue
-        except np.linalg.LinAlgError:
-            repaired.append(k)
-        scale = max(float(np.trace(cov)) / n_features, np.finfo(np.float64).tiny)
-        scale = scale if np.isfinite(scale) else 1.0
-        for exponent in range(-10, 3):
-            candidate = cov + (scale * 10.0**exponent) * eye
+    for k in bad:
+        cov = np.where(np.isfinite(covariances[k]), covariances[k], 0.0)
+        for exponent in range(0, 16):
+            candidate = cov + np.diag(floor * 10.0**exponent)
             try:
                 chol[k] = np.linalg.cholesky(candidate)
             except np.linalg.LinAlgError:
                 continue
             covariances[k] = candidate
             break
-        else:  # pragma: no cover - only for non-finite covariances
-            covariances[k] = eye
-            chol[k] = eye
-    return chol, covariances, repaired
+        else:  # pragma: no cover - only for absurd (non-finite) input
+            covariances[k] = np.diag(np.maximum(np.abs(np.diag(cov)), floor))
+            chol[k] = np.linalg.cholesky(covariances[k])
+    return chol, covariances, bad
 
 
 def _precision_cholesky_from_chol(chol: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -373,17 +423,12 @@ class FullCovariance(CovarianceModel):
         augmented[:, :, n_features] = -np.einsum("kij,kj->ki", factors_t, means)
         log_det = self.log_det_cholesky(precisions_cholesky, n_components, n_features)
         const = np.log(weights) + log_det - 0.5 * n_features * _LOG_2PI
-        scratch: list[NDArray[np.float64]] = []
-        return augmented.reshape(n_components * n_features, -1), const[:, None], scratch
+        return augmented.reshape(n_components * n_features, -1), const[:, None]
 
     def weighted_log_prob(self, feat_t, state):
-        augmented, const, scratch = state
-        n_components = const.shape[0]
-        rows, n_samples = augmented.shape[0], feat_t.shape[1]
-        if not scratch or scratch[0].size < rows * n_samples:
-            scratch[:] = [np.empty(rows * n_samples)]
-        y = np.matmul(augmented, feat_t, out=scratch[0][: rows * n_samples].reshape(rows, -1))
-        y3 = y.reshape(n_components, -1, n_samples)
+        augmented, const = state
+        n_components, n_samples = const.shape[0], feat_t.shape[1]
+        y3 = (augmented @ feat_t).reshape(n_components, -1, n_samples)
         maha = np.einsum("kdn,kdn->kn", y3, y3)
         maha *= -0.5
         maha += const
@@ -405,8 +450,10 @@ class FullCovariance(CovarianceModel):
         covariances[:, idx, idx] += reg_covar
         return covariances
 
-    def precisions_cholesky(self, covariances):
-        chol, covariances, repaired = _cholesky_with_jitter(covariances)
+    def precisions_cholesky(self, covariances, variance_floor=None):
+        if variance_floor is None:
+            variance_floor = default_variance_floor(np.diagonal(covariances, axis1=1, axis2=2))
+        chol, covariances, repaired = _cholesky_with_jitter(covariances, variance_floor)
         return _precision_cholesky_from_chol(chol), covariances, repaired
 
     def precisions_cholesky_from_precisions(self, precisions):
@@ -427,8 +474,9 @@ class FullCovariance(CovarianceModel):
     def covariance_factor(self, covariances, k):
         return np.linalg.cholesky(covariances[k])
 
-    def smallest_variances(self, covariances, n_components):
-        return np.linalg.eigvalsh(covariances)[:, 0]
+    def smallest_variances(self, covariances, n_components, scale):
+        root = np.sqrt(scale)
+        return np.linalg.eigvalsh(covariances / np.outer(root, root))[:, 0]
 
     def validate_precisions(self, precisions, n_components, n_features):
         super().validate_precisions(precisions, n_components, n_features)
@@ -482,8 +530,10 @@ class TiedCovariance(CovarianceModel):
         covariance.flat[:: means.shape[1] + 1] += reg_covar
         return covariance
 
-    def precisions_cholesky(self, covariances):
-        chol, fixed, repaired = _cholesky_with_jitter(covariances[None])
+    def precisions_cholesky(self, covariances, variance_floor=None):
+        if variance_floor is None:
+            variance_floor = default_variance_floor(np.diagonal(covariances)[None, :])
+        chol, fixed, repaired = _cholesky_with_jitter(covariances[None], variance_floor)
         return _precision_cholesky_from_chol(chol)[0], fixed[0], repaired
 
     def precisions_cholesky_from_precisions(self, precisions):
@@ -503,8 +553,9 @@ class TiedCovariance(CovarianceModel):
     def covariance_factor(self, covariances, k):
         return np.linalg.cholesky(covariances)
 
-    def smallest_variances(self, covariances, n_components):
-        return np.full(n_components, np.linalg.eigvalsh(covariances)[0])
+    def smallest_variances(self, covariances, n_components, scale):
+        root = np.sqrt(scale)
+        return np.full(n_components, np.linalg.eigvalsh(covariances / np.outer(root, root))[0])
 
     def validate_precisions(self, precisions, n_components, n_features):
         super().validate_precisions(precisions, n_components, n_features)
@@ -560,8 +611,10 @@ class DiagCovariance(CovarianceModel):
         n_features = means.shape[1]
         return stats.moments[:, n_features:] / nk[:, None] - means**2 + reg_covar
 
-    def precisions_cholesky(self, covariances):
-        return _positive_variances(covariances)
+    def precisions_cholesky(self, covariances, variance_floor=None):
+        if variance_floor is None:
+            variance_floor = default_variance_floor(covariances)
+        return _positive_variances(covariances, variance_floor[None, :])
 
     def precisions_cholesky_from_precisions(self, precisions):
         return np.sqrt(precisions)
@@ -578,8 +631,8 @@ class DiagCovariance(CovarianceModel):
     def covariance_factor(self, covariances, k):
         return np.sqrt(covariances[k])
 
-    def smallest_variances(self, covariances, n_components):
-        return covariances.min(axis=1)
+    def smallest_variances(self, covariances, n_components, scale):
+        return (covariances / scale).min(axis=1)
 
 
     def validate_precisions(self, precisions, n_components, n_features):
@@ -632,8 +685,10 @@ class SphericalCovariance(CovarianceModel):
         second = stats.moments[:, n_features] / nk
         return (second - np.einsum("kd,kd->k", means, means)) / n_features + reg_covar
 
-    def precisions_cholesky(self, covariances):
-        return _positive_variances(covariances)
+    def precisions_cholesky(self, covariances, variance_floor=None):
+        if variance_floor is None:
+            variance_floor = default_variance_floor(covariances[:, None])
+        return _positive_variances(covariances, float(np.mean(variance_floor)))
 
     precisions_cholesky_from_precisions = DiagCovariance.precisions_cholesky_from_precisions
     covariances_from_precisions_cholesky = DiagCovariance.covariances_from_precisions_cholesky
@@ -644,8 +699,8 @@ class SphericalCovariance(CovarianceModel):
 
     covariance_factor = DiagCovariance.covariance_factor
 
-    def smallest_variances(self, covariances, n_components):
-        return covariances.copy()
+    def smallest_variances(self, covariances, n_components, scale):
+        return covariances / scale.min()
 
 
     def validate_precisions(self, precisions, n_components, n_features):
@@ -654,18 +709,15 @@ class SphericalCovariance(CovarianceModel):
 
 
 def _positive_variances(
-    variances: NDArray[np.float64],
+    variances: NDArray[np.float64], floor: NDArray[np.float64] | float
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], list[int]]:
-    """``1 / sqrt(var)``, replacing non-positive variances by a tiny positive floor."""
-    bad = ~(variances > 0)
+    """``1 / sqrt(var)``, raising variances below ``floor`` (broadcast) to it."""
+    bad = ~(variances >= floor)
     repaired: list[int] = []
     if bad.any():
-        variances = variances.copy()
         rows = bad if bad.ndim == 1 else bad.any(axis=1)
         repaired = [int(k) for k in np.flatnonzero(rows)]
-        positive = variances[variances > 0]
-        floor = 1e-10 * (float(positive.mean()) if positive.size else 1.0)
-        variances[bad] = floor
+        variances = np.where(bad, floor, variances)
     return 1.0 / np.sqrt(variances), variances, repaired
 
 

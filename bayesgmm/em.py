@@ -9,11 +9,14 @@ iteration (see :mod:`bayesgmm.covariance` for the per-type algebra).
 
 from __future__ import annotations
 
+import functools
 import math
+import os
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -21,6 +24,7 @@ from numpy.typing import ArrayLike, NDArray
 from bayesgmm._base import ParamsMixin
 from bayesgmm._typing import CovarianceType, InitParams, RandomStateLike
 from bayesgmm._validation import (
+    Constraint,
     anything,
     boolean,
     check_array,
@@ -34,6 +38,7 @@ from bayesgmm._validation import (
 )
 from bayesgmm.covariance import (
     _NK_EPS,
+    RELATIVE_VARIANCE_FLOOR,
     CovarianceModel,
     SufficientStatistics,
     _exp_normalize,
@@ -70,15 +75,25 @@ class _Data:
     n_features: int
     block: int
     data_statistic: NDArray[np.float64] | None = None
+    variance_scale: NDArray[np.float64] | None = None
 
     @property
     def n_samples(self) -> int:
         return self.stored_t.shape[1]
 
-    def blocks(self):
-        """Yield ``(start, stop, features)`` for cache-sized blocks of samples."""
+    @property
+    def n_blocks(self) -> int:
+        return -(-self.n_samples // self.block)
+
+    def blocks(self, part: int = 0, n_parts: int = 1):
+        """Yield ``(start, stop, features)`` for cache-sized blocks of samples.
+
+        With ``n_parts > 1`` only every ``n_parts``-th block from ``part`` on, so that
+        threads can share a pass.
+        """
         buffer = self.model.block_buffer(self.n_features, self.block)
-        for start in range(0, self.n_samples, self.block):
+        for index in range(part, self.n_blocks, n_parts):
+            start = index * self.block
             stop = min(start + self.block, self.n_samples)
             yield start, stop, self.model.block_features(self.stored_t[:, start:stop], buffer)
 
@@ -88,6 +103,27 @@ class _Data:
         if self.sample_weight is None:
             return np.einsum("dn,dn->d", xc_t, xc_t) / self.total_weight
         return np.einsum("dn,dn,n->d", xc_t, xc_t, self.sample_weight) / self.total_weight
+
+
+def _n_threads() -> int:
+    """Threads for the E/M passes: ``BAYESGMM_NUM_THREADS`` or the usable CPU count."""
+    value = os.environ.get("BAYESGMM_NUM_THREADS")
+    if value:
+        try:
+            return max(1, int(value))
+        except ValueError:
+            raise ValueError(
+                f"BAYESGMM_NUM_THREADS must be a positive integer; got {value!r}."
+            ) from None
+    try:
+        return max(1, min(len(os.sched_getaffinity(0)), 8))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, min(os.cpu_count() or 1, 8))
+
+
+@functools.cache
+def _executor() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=8, thread_name_prefix="bayesgmm-em")
 
 
 def _block_rows(model: CovarianceModel, n_components: int, n_features: int) -> int:
@@ -214,16 +250,16 @@ class GaussianMixture(ParamsMixin):
     --------
     >>> import numpy as np
     >>> from bayesgmm import GaussianMixture
-    >>> X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]])
+    >>> X = np.array([[1, 2], [2, 4], [1, 0], [10, 2], [11, 4], [10, 0]])
     >>> gm = GaussianMixture(n_components=2, random_state=0).fit(X)
     >>> np.round(gm.means_[np.argsort(gm.means_[:, 0])], 3)
-    array([[ 1.,  2.],
-           [10.,  2.]])
+    array([[ 1.333,  2.   ],
+           [10.333,  2.   ]])
     >>> int(gm.predict([[0, 0]])[0] != gm.predict([[12, 3]])[0])
     1
     """
 
-    _parameter_table = {
+    _parameter_table: ClassVar[dict[str, Constraint]] = {
         "n_components": integer(1),
         "covariance_type": anything(),  # checked by get_covariance_model
         "tol": real(0.0, hint="Use a small positive value such as 1e-3."),
@@ -329,7 +365,7 @@ class GaussianMixture(ParamsMixin):
                     "The feature names should match those that were passed during fit; "
                     f"fitted with {list(fitted)}, got {list(names)}."
                 )
-        elif fitted is not None and hasattr(X, "__array__") and not hasattr(X, "columns"):
+        elif fitted is not None and names is None:
             warnings.warn(
                 f"X does not have valid feature names, but {type(self).__name__} was fitted "
                 "with feature names",
@@ -363,23 +399,52 @@ class GaussianMixture(ParamsMixin):
         data.data_statistic = model.data_statistic(
             data.stored_t[: data.n_features], sample_weight
         )
+        scale = data.variances()
+        positive = scale[scale > 0]
+        fallback = float(positive.mean()) if positive.size else 1.0
+        data.variance_scale = np.where(scale > 0, scale, fallback)
         return data
 
     def _statistics(
         self, data: _Data, resp_source: _Params | NDArray[np.float64]
     ) -> SufficientStatistics:
-        """One pass over the data: E-step (unless responsibilities are given) and
-        accumulation of the sufficient statistics of the M-step."""
+        """Run one pass over the data: E-step and M-step sufficient statistics.
+
+        The E-step is skipped when responsibilities are given (initialisation).
+
+        Blocks are shared among threads (NumPy releases the GIL in its kernels); each
+        thread has its own accumulators, summed in a fixed order, so results do not
+        depend on scheduling.
+        """
+        state = self._prepare_state(resp_source) if isinstance(resp_source, _Params) else None
+        n_parts = min(_n_threads(), data.n_blocks)
+        if n_parts == 1:
+            return self._accumulate(data, state, resp_source, 0, 1)
+        parts = list(
+            _executor().map(
+                lambda part: self._accumulate(data, state, resp_source, part, n_parts),
+                range(n_parts),
+            )
+        )
+        total = parts[0]
+        for other in parts[1:]:
+            total.nk += other.nk
+            total.moments += other.moments
+            if total.outer is not None:
+                total.outer += other.outer
+            total.log_likelihood += other.log_likelihood
+        return total
+
+    def _accumulate(
+        self, data: _Data, state, resp_source, part: int, n_parts: int
+    ) -> SufficientStatistics:
         model = self._model
         K, D = self.n_components, data.n_features
         nk = np.zeros(K)
         moments = np.zeros((K, model.n_stat_features(D)))
         outer = np.zeros((K, D, D)) if model.name == "full" else None
         log_likelihood = 0.0
-        state = None
-        if isinstance(resp_source, _Params):
-            state = self._prepare_state(resp_source)
-        for start, stop, feat in data.blocks():
+        for start, stop, feat in data.blocks(part, n_parts):
             if state is None:
                 resp = resp_source[:, start:stop]
             else:
@@ -412,7 +477,9 @@ class GaussianMixture(ParamsMixin):
         covariances = model.estimate_covariances(
             stats, nk, means, self.reg_covar, data.data_statistic
         )
-        precisions_cholesky, covariances, repaired = model.precisions_cholesky(covariances)
+        precisions_cholesky, covariances, repaired = model.precisions_cholesky(
+            covariances, RELATIVE_VARIANCE_FLOOR * data.variance_scale
+        )
         for k in repaired:
             repairs[k] = repairs.get(k, 0) + 1
         return _Params(nk / nk.sum(), means, covariances, precisions_cholesky)
@@ -505,7 +572,7 @@ class GaussianMixture(ParamsMixin):
         (1, 1, np.True_)
         """
         check_parameters(self, self._parameter_table)
-        model = self._model
+        self._model  # noqa: B018 - validates covariance_type before touching the data
         array, names = check_array(X, min_samples=2)
         n_samples, n_features = array.shape
         weight = check_sample_weight(sample_weight, n_samples)
@@ -623,16 +690,19 @@ class GaussianMixture(ParamsMixin):
             )
         if model.name == "tied":
             return
-        scale = float(np.max(data.variances())) if data.n_samples > 1 else 1.0
-        smallest = model.smallest_variances(self.covariances_, self.n_components) - self.reg_covar
+        n_features = data.n_features
+        shift = self.reg_covar * (np.eye(n_features) if model.name == "full" else 1.0)
+        smallest = model.smallest_variances(
+            self.covariances_ - shift, self.n_components, data.variance_scale
+        )
         for k in range(self.n_components):
             if k in repairs:
                 continue
-            if effective[k] < 1.0 or smallest[k] <= 1e-10 * scale:
+            if effective[k] < 1.0 or smallest[k] <= 1e-8:
                 warnings.warn(
                     f"Component {k} collapsed: it holds {effective[k]:.3g} effective samples "
-                    f"(weight {self.weights_[k]:.3g}) and its smallest variance "
-                    f"({smallest[k] + self.reg_covar:.3g}) is set by reg_covar="
+                    f"(weight {self.weights_[k]:.3g}) and its smallest variance is "
+                    f"{max(smallest[k], 0.0):.3g} times the data's, i.e. set by reg_covar="
                     f"{self.reg_covar}, not by the data. Lower n_components, increase "
                     "reg_covar, or check for duplicated points.",
                     ComponentCollapseWarning,
@@ -714,7 +784,7 @@ class GaussianMixture(ParamsMixin):
         >>> import numpy as np
         >>> X = np.random.default_rng(0).normal(size=(1000, 1))
         >>> round(GaussianMixture(random_state=0).fit(X).score(X), 2)
-        -1.42
+        -1.4
         """
         norm = self.score_samples(X)
         weight = check_sample_weight(sample_weight, len(norm))
@@ -768,7 +838,7 @@ class GaussianMixture(ParamsMixin):
         n = data.n_samples
         proba = np.empty((n, self.n_components))
         for start, stop, log_prob in self._weighted_log_prob_blocks(data):
-            _exp_normalize(log_prob)
+            _exp_normalize(log_prob, floor=None)
             proba[start:stop] = log_prob.T
         return proba
 
@@ -790,8 +860,8 @@ class GaussianMixture(ParamsMixin):
         Examples
         --------
         >>> import numpy as np
-        >>> gm = GaussianMixture(2, random_state=0).fit(np.random.default_rng(1).normal(size=(50, 2)))
-        >>> X, y = gm.sample(5)
+        >>> X = np.random.default_rng(1).normal(size=(50, 2))
+        >>> X, y = GaussianMixture(2, random_state=0).fit(X).sample(5)
         >>> X.shape, y.shape
         ((5, 2), (5,))
         """

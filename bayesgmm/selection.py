@@ -73,8 +73,9 @@ def criterion_grid(
     --------
     >>> from bayesgmm import load_faithful
     >>> table = criterion_grid(load_faithful(), range(1, 3), ["tied"], n_init=1)
-    >>> table[["n_components", "covariance_type"]].iloc[0].tolist()
-    [2, 'tied']
+    >>> best = table.iloc[0]
+    >>> int(best.n_components), best.covariance_type
+    (2, 'tied')
     """
     array, _ = check_array(X, min_samples=2)
     stream = sys.stderr if progress is True else progress or None

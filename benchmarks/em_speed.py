@@ -49,7 +49,7 @@ def make_problem(n: int, d: int, k: int, covariance_type: str, seed: int = 0):
         "diag": np.full((k, d), 1.0 / var),
         "spherical": np.full(k, 1.0 / var),
     }[covariance_type]
-    return X, dict(weights_init=weights, means_init=means, precisions_init=precisions)
+    return X, {"weights_init": weights, "means_init": means, "precisions_init": precisions}
 
 
 def time_fit(cls, X, init, covariance_type, max_iter):
