@@ -111,30 +111,25 @@ class CovarianceModel:
 
     # --- features streamed by the EM core --------------------------------------------
     def n_stored_rows(self, n_features: int) -> int:
-        """Rows of the prepared data array (centred data transposed, plus extras)."""
-        return n_features
+        """Rows of the prepared data: the per-sample features, ending in a row of ones.
+
+        Full and tied store ``[x, 1]``, diag ``[x, x**2, 1]``, spherical
+        ``[x, |x|**2, 1]`` (``x`` centred). Log-densities and the M-step's sufficient
+        statistics are then matrix products with these columns, and the last column
+        of ``resp @ features.T`` is the responsibility sum ``nk``.
+        """
+        return n_features + 1
 
     def complete_stored(self, stored_t: NDArray[np.float64], n_features: int) -> None:
-        """Fill the extra rows of the prepared data after the centred data rows."""
+        """Fill the rows after the first ``n_features`` (centred data) in place."""
+        stored_t[-1] = 1.0
 
     def n_stat_features(self, n_features: int) -> int:
-        """Rows of the per-block features returned by :meth:`block_features`."""
-        return n_features
+        """Columns of the moments ``resp @ features.T`` (equals :meth:`n_stored_rows`)."""
+        return self.n_stored_rows(n_features)
 
-    def block_buffer(self, n_features: int, block: int) -> NDArray[np.float64] | None:
-        """Scratch space reused by :meth:`block_features` for every block of a pass."""
-        return None
-
-    def block_features(
-        self, stored_t: NDArray[np.float64], buffer: NDArray[np.float64] | None
-    ) -> NDArray[np.float64]:
-        """Features of one block of samples, ``(n_stat_features, n_block)``.
-
-        ``stored_t`` is a column block of the prepared data (see
-        :meth:`n_stored_rows`); the features are ``x`` (full, tied), ``[x, x**2]``
-        (diag) or ``[x, |x|**2]`` (spherical), so that log-densities and sufficient
-        statistics are matrix products with them.
-        """
+    def block_features(self, stored_t: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Features of one block of samples, ``(n_stat_features, n_block)``."""
         return stored_t
 
     def data_statistic(
@@ -299,7 +294,7 @@ def _exp_normalize(
     with np.errstate(under="ignore"):
         np.exp(log_prob, out=log_prob)
     total = log_prob.sum(axis=0)
-    log_prob /= total
+    log_prob *= 1.0 / total
     np.log(total, out=total)
     total += top
     return total
@@ -404,16 +399,7 @@ class FullCovariance(CovarianceModel):
     def n_covariance_parameters(self, n_components: int, n_features: int) -> int:
         return n_components * n_features * (n_features + 1) // 2
 
-    # the prepared data carry a row of ones, so one product gives U_k^T (x - mu_k)
-    def n_stored_rows(self, n_features: int) -> int:
-        return n_features + 1
-
-    def complete_stored(self, stored_t, n_features):
-        stored_t[n_features] = 1.0
-
-    def n_stat_features(self, n_features: int) -> int:
-        return n_features + 1
-
+    # the prepared data end in a row of ones, so one product gives U_k^T (x - mu_k)
     def prepare(self, weights, means, precisions_cholesky):
         n_components, n_features = means.shape
         # rows k*D + j: column j of U_k, then -(U_k^T mu_k)_j in the last column
@@ -515,7 +501,7 @@ class TiedCovariance(CovarianceModel):
 
     def weighted_log_prob(self, feat_t, state):
         chol_t, whitened_means, const = state
-        y = chol_t @ feat_t
+        y = chol_t @ feat_t[: chol_t.shape[0]]
         log_prob = whitened_means @ y
         log_prob += const
         np.square(y, out=y)
@@ -575,23 +561,16 @@ class DiagCovariance(CovarianceModel):
     def n_covariance_parameters(self, n_components: int, n_features: int) -> int:
         return n_components * n_features
 
-    def n_stat_features(self, n_features: int) -> int:
-        return 2 * n_features
+    def n_stored_rows(self, n_features: int) -> int:
+        return 2 * n_features + 1
 
-    def block_buffer(self, n_features, block):
-        return np.empty((2 * n_features, block))
-
-    def block_features(self, stored_t, buffer):
-        n_features, n_samples = stored_t.shape
-        feat = buffer[:, :n_samples]
-        feat[:n_features] = stored_t
-        np.square(stored_t, out=feat[n_features:])
-        return feat
+    def complete_stored(self, stored_t, n_features):
+        np.square(stored_t[:n_features], out=stored_t[n_features : 2 * n_features])
+        stored_t[-1] = 1.0
 
     def prepare(self, weights, means, precisions_cholesky):
         n_features = means.shape[1]
         precisions = np.square(precisions_cholesky)
-        coef = np.concatenate([means * precisions, -0.5 * precisions], axis=1)
         log_det = self.log_det_cholesky(precisions_cholesky, len(weights), n_features)
         const = (
             np.log(weights)
@@ -599,17 +578,16 @@ class DiagCovariance(CovarianceModel):
             - 0.5 * n_features * _LOG_2PI
             - 0.5 * np.einsum("kd,kd->k", means * means, precisions)
         )
-        return coef, const[:, None]
+        # features [x, x**2, 1]: the constant rides on the row of ones
+        return (np.concatenate([means * precisions, -0.5 * precisions, const[:, None]], axis=1),)
 
     def weighted_log_prob(self, feat_t, state):
-        coef, const = state
-        log_prob = coef @ feat_t
-        log_prob += const
-        return log_prob
+        return state[0] @ feat_t
 
     def estimate_covariances(self, stats, nk, means, reg_covar, data_statistic):
         n_features = means.shape[1]
-        return stats.moments[:, n_features:] / nk[:, None] - means**2 + reg_covar
+        second = stats.moments[:, n_features : 2 * n_features]
+        return second / nk[:, None] - means**2 + reg_covar
 
     def precisions_cholesky(self, covariances, variance_floor=None):
         if variance_floor is None:
@@ -652,23 +630,17 @@ class SphericalCovariance(CovarianceModel):
     def n_covariance_parameters(self, n_components: int, n_features: int) -> int:
         return n_components
 
-    def n_stat_features(self, n_features: int) -> int:
-        return n_features + 1
+    def n_stored_rows(self, n_features: int) -> int:
+        return n_features + 2
 
-    def block_buffer(self, n_features, block):
-        return np.empty((n_features + 1, block))
-
-    def block_features(self, stored_t, buffer):
-        n_features, n_samples = stored_t.shape
-        feat = buffer[:, :n_samples]
-        feat[:n_features] = stored_t
-        np.einsum("dn,dn->n", stored_t, stored_t, out=feat[n_features])
-        return feat
+    def complete_stored(self, stored_t, n_features):
+        x = stored_t[:n_features]
+        np.einsum("dn,dn->n", x, x, out=stored_t[n_features])
+        stored_t[-1] = 1.0
 
     def prepare(self, weights, means, precisions_cholesky):
         n_features = means.shape[1]
         precisions = np.square(precisions_cholesky)
-        coef = np.concatenate([means * precisions[:, None], -0.5 * precisions[:, None]], axis=1)
         log_det = self.log_det_cholesky(precisions_cholesky, len(weights), n_features)
         const = (
             np.log(weights)
@@ -676,7 +648,8 @@ class SphericalCovariance(CovarianceModel):
             - 0.5 * n_features * _LOG_2PI
             - 0.5 * np.einsum("kd,kd->k", means, means) * precisions
         )
-        return coef, const[:, None]
+        coef = [means * precisions[:, None], -0.5 * precisions[:, None], const[:, None]]
+        return (np.concatenate(coef, axis=1),)
 
     weighted_log_prob = DiagCovariance.weighted_log_prob
 

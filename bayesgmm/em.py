@@ -9,6 +9,7 @@ iteration (see :mod:`bayesgmm.covariance` for the per-type algebra).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import os
@@ -76,6 +77,7 @@ class _Data:
     block: int
     data_statistic: NDArray[np.float64] | None = None
     variance_scale: NDArray[np.float64] | None = None
+    n_parts: int = 1
 
     @property
     def n_samples(self) -> int:
@@ -91,11 +93,10 @@ class _Data:
         With ``n_parts > 1`` only every ``n_parts``-th block from ``part`` on, so that
         threads can share a pass.
         """
-        buffer = self.model.block_buffer(self.n_features, self.block)
         for index in range(part, self.n_blocks, n_parts):
             start = index * self.block
             stop = min(start + self.block, self.n_samples)
-            yield start, stop, self.model.block_features(self.stored_t[:, start:stop], buffer)
+            yield start, stop, self.model.block_features(self.stored_t[:, start:stop])
 
     def variances(self) -> NDArray[np.float64]:
         """Per-feature (weighted) variances of the data."""
@@ -126,6 +127,32 @@ def _executor() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=8, thread_name_prefix="bayesgmm-em")
 
 
+@functools.cache
+def _blas_controller():
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+#: passes are split among threads only from this many blocks on (about 1-2 MB each)
+_MIN_BLOCKS_FOR_THREADS = 4
+
+
+def _parallel_passes(data: _Data):
+    """Context for EM passes: split blocks among threads, BLAS single-threaded.
+
+    NumPy's element-wise kernels (``exp``, the normalisation) run on one core; with
+    ``n`` threads each taking every ``n``-th block, they run on all cores, and the
+    BLAS is limited to one thread meanwhile so the two do not oversubscribe.
+    """
+    n_parts = min(_n_threads(), data.n_blocks)
+    if n_parts < 2 or data.n_blocks < _MIN_BLOCKS_FOR_THREADS:
+        data.n_parts = 1
+        return contextlib.nullcontext()
+    data.n_parts = n_parts
+    return _blas_controller().limit(limits=1, user_api="blas")
+
+
 def _block_rows(model: CovarianceModel, n_components: int, n_features: int) -> int:
     width = n_components * (n_features if model.name == "full" else 1)
     width += model.n_stat_features(n_features)
@@ -146,7 +173,7 @@ def _prepare(
     for start in range(0, n_samples, step):
         stop = min(start + step, n_samples)
         np.subtract(X[start:stop].T, center[:, None], out=stored_t[:n_features, start:stop])
-    model.complete_stored(stored_t, n_features)
+        model.complete_stored(stored_t[:, start:stop], n_features)
     total = float(n_samples if sample_weight is None else sample_weight.sum())
     return _Data(
         model=model,
@@ -411,13 +438,12 @@ class GaussianMixture(ParamsMixin):
         """Run one pass over the data: E-step and M-step sufficient statistics.
 
         The E-step is skipped when responsibilities are given (initialisation).
-
-        Blocks are shared among threads (NumPy releases the GIL in its kernels); each
-        thread has its own accumulators, summed in a fixed order, so results do not
-        depend on scheduling.
+        With ``data.n_parts > 1`` the blocks are shared among threads (NumPy releases
+        the GIL in its kernels); each thread has its own accumulators, summed in a
+        fixed order, so results do not depend on scheduling.
         """
         state = self._prepare_state(resp_source) if isinstance(resp_source, _Params) else None
-        n_parts = min(_n_threads(), data.n_blocks)
+        n_parts = data.n_parts
         if n_parts == 1:
             return self._accumulate(data, state, resp_source, 0, 1)
         parts = list(
@@ -440,7 +466,6 @@ class GaussianMixture(ParamsMixin):
     ) -> SufficientStatistics:
         model = self._model
         K, D = self.n_components, data.n_features
-        nk = np.zeros(K)
         moments = np.zeros((K, model.n_stat_features(D)))
         outer = np.zeros((K, D, D)) if model.name == "full" else None
         log_likelihood = 0.0
@@ -457,10 +482,10 @@ class GaussianMixture(ParamsMixin):
                 )
             if data.sample_weight is not None:
                 resp = resp * data.sample_weight[start:stop]
-            nk += resp.sum(axis=1)
-            moments += resp @ feat.T
+            moments += resp @ feat.T  # its last column sums resp: features end in ones
             if outer is not None:
                 outer += model.accumulate_outer(feat[:D], resp)
+        nk = moments[:, -1].copy()
         return SufficientStatistics(nk, moments, outer, log_likelihood, data.total_weight)
 
     def _prepare_state(self, params: _Params) -> tuple:
@@ -623,17 +648,19 @@ class GaussianMixture(ParamsMixin):
                 continue
             converged = False
             change = np.nan
-            for n_iter in range(1, self.max_iter + 1):
-                previous = lower_bound
-                stats = self._statistics(data, params)
-                params = self._estimate_parameters(stats, data, repairs)
-                lower_bound = stats.log_likelihood / stats.total_weight
-                lower_bounds.append(lower_bound)
-                change = lower_bound - previous
-                self._print_iteration(n_iter, change)
-                if abs(change) < self.tol:
-                    converged = True
-                    break
+            with _parallel_passes(data):
+                for n_iter in range(1, self.max_iter + 1):
+                    previous = lower_bound
+                    stats = self._statistics(data, params)
+                    params = self._estimate_parameters(stats, data, repairs)
+                    lower_bound = stats.log_likelihood / stats.total_weight
+                    lower_bounds.append(lower_bound)
+                    change = lower_bound - previous
+                    self._print_iteration(n_iter, change)
+                    if abs(change) < self.tol:
+                        converged = True
+                        break
+            data.n_parts = 1
             self._print_init_end(lower_bound, converged)
             if lower_bound > max_lower_bound or max_lower_bound == -np.inf:
                 max_lower_bound = lower_bound

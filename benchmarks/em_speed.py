@@ -108,6 +108,8 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="D=2 and D=10 problems only")
     parser.add_argument("--out", type=Path, default=Path(__file__).with_name("results")
                         / "em_speed.md")
+    parser.add_argument("--readme", action="store_true",
+                        help="also replace the table between the em_speed markers in README.md")
     args = parser.parse_args(argv)
     problems = [p for p in GRID if not args.quick or p[1] < 50]
     if not args.quick:
@@ -120,7 +122,20 @@ def main(argv=None) -> int:
     tmp = args.out.with_suffix(".tmp")
     tmp.write_text(table + "\n")
     tmp.replace(args.out)
+    if args.readme:
+        update_readme(Path(__file__).parents[1] / "README.md", table)
     return 0
+
+
+def update_readme(readme: Path, table: str) -> None:
+    """Replace the text between the em_speed markers of the README (atomically)."""
+    start, end = "<!-- em_speed:start -->", "<!-- em_speed:end -->"
+    text = readme.read_text()
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    tmp = readme.with_suffix(".tmp")
+    tmp.write_text(f"{head}{start}\n{table}\n{end}{tail}")
+    tmp.replace(readme)
 
 
 if __name__ == "__main__":

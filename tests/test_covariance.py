@@ -53,7 +53,7 @@ def all_features(model, xc_t):
     stored = np.empty((model.n_stored_rows(xc_t.shape[0]), xc_t.shape[1]))
     stored[: xc_t.shape[0]] = xc_t
     model.complete_stored(stored, xc_t.shape[0])
-    return model.block_features(stored, model.block_buffer(xc_t.shape[0], xc_t.shape[1]))
+    return model.block_features(stored)
 
 
 @pytest.fixture
