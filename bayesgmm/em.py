@@ -432,10 +432,12 @@ class GaussianMixture(ParamsMixin):
         data.data_statistic = model.data_statistic(
             data.stored_t[: data.n_features], sample_weight
         )
+        # features whose variance is 0 (or so small that its square underflows) are
+        # constant for our purposes: measure them with the other features' variance
         scale = data.variances()
-        positive = scale[scale > 0]
-        fallback = float(positive.mean()) if positive.size else 1.0
-        data.variance_scale = np.where(scale > 0, scale, fallback)
+        usable = scale > math.sqrt(np.finfo(np.float64).tiny)
+        fallback = float(scale[usable].mean()) if usable.any() else 1.0
+        data.variance_scale = np.where(usable, scale, fallback)
         return data
 
     def _statistics(

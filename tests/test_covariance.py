@@ -295,7 +295,12 @@ def test_exp_normalize_gives_responsibilities_and_log_normaliser(rng):
     norm = _exp_normalize(work)
     assert_allclose(norm, expected_norm, rtol=1e-12)
     assert_allclose(work.sum(axis=0), 1.0, rtol=0, atol=1e-12)
-    assert_allclose(work, expected_resp, rtol=1e-9, atol=1e-30)
+    # EM passes: responsibilities under exp(-37) of the best are exactly 0
+    assert_allclose(work, expected_resp, rtol=1e-9, atol=1e-16)
+    assert np.all(work[expected_resp < 1e-17] == 0.0)
+    exact = log_prob.copy()
+    _exp_normalize(exact, floor=None)  # predict_proba: every entry exponentiated
+    assert_allclose(exact, expected_resp, rtol=1e-9, atol=1e-300)
 
 
 def test_exp_normalize_single_component():
