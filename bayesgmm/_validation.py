@@ -67,9 +67,11 @@ def anything() -> Constraint:
 def random_state() -> Constraint:
     """``None``, an int, a ``numpy.random.Generator`` or ``RandomState``."""
     return Constraint(
-        lambda v: v is None
-        or (_is_int(v) and 0 <= v < 2**63)
-        or isinstance(v, np.random.Generator | np.random.RandomState),
+        lambda v: (
+            v is None
+            or (_is_int(v) and 0 <= v < 2**63)
+            or isinstance(v, np.random.Generator | np.random.RandomState)
+        ),
         "None, a non-negative int, a numpy.random.Generator or a numpy.random.RandomState",
     )
 
@@ -262,8 +264,7 @@ def check_sample_weight(sample_weight: Any, n_samples: int) -> NDArray[np.float6
         weight = np.full(n_samples, float(weight))
     if weight.shape != (n_samples,):
         raise ValueError(
-            f"sample_weight must have shape ({n_samples},) to match X; got shape "
-            f"{weight.shape}."
+            f"sample_weight must have shape ({n_samples},) to match X; got shape {weight.shape}."
         )
     bad = np.flatnonzero(~np.isfinite(weight) | (weight < 0))
     if bad.size:

@@ -475,7 +475,6 @@ class FullCovariance(CovarianceModel):
     def log_det_cholesky(self, precisions_cholesky, n_components, n_features):
         return np.log(np.diagonal(precisions_cholesky, axis1=1, axis2=2)).sum(axis=1)
 
-
     def covariance_factor(self, covariances, k):
         return np.linalg.cholesky(covariances[k])
 
@@ -554,7 +553,6 @@ class TiedCovariance(CovarianceModel):
     def log_det_cholesky(self, precisions_cholesky, n_components, n_features):
         return np.full(n_components, np.log(np.diagonal(precisions_cholesky)).sum())
 
-
     def covariance_factor(self, covariances, k):
         return np.linalg.cholesky(covariances)
 
@@ -631,7 +629,6 @@ class DiagCovariance(CovarianceModel):
     def smallest_variances(self, covariances, n_components, scale):
         return (covariances / scale).min(axis=1)
 
-
     def validate_precisions(self, precisions, n_components, n_features):
         super().validate_precisions(precisions, n_components, n_features)
         return _check_positive_precisions(precisions)
@@ -694,7 +691,6 @@ class SphericalCovariance(CovarianceModel):
     def smallest_variances(self, covariances, n_components, scale):
         return covariances / scale.min()
 
-
     def validate_precisions(self, precisions, n_components, n_features):
         super().validate_precisions(precisions, n_components, n_features)
         return _check_positive_precisions(precisions)
@@ -716,9 +712,7 @@ def _positive_variances(
 def _check_positive_precisions(precisions: NDArray[np.float64]) -> NDArray[np.float64]:
     if np.any(precisions <= 0):
         where = np.argwhere(precisions <= 0)[:5].tolist()
-        raise ValueError(
-            f"precisions_init must be strictly positive; entries at {where} are <= 0."
-        )
+        raise ValueError(f"precisions_init must be strictly positive; entries at {where} are <= 0.")
     return precisions
 
 

@@ -424,14 +424,10 @@ class GaussianMixture(ParamsMixin):
         model = self._model
         if center is None:
             center = (
-                X.mean(axis=0)
-                if sample_weight is None
-                else sample_weight @ X / sample_weight.sum()
+                X.mean(axis=0) if sample_weight is None else sample_weight @ X / sample_weight.sum()
             )
         data = _prepare(model, self.n_components, X, center, sample_weight)
-        data.data_statistic = model.data_statistic(
-            data.stored_t[: data.n_features], sample_weight
-        )
+        data.data_statistic = model.data_statistic(data.stored_t[: data.n_features], sample_weight)
         # features whose variance is 0 (or so small that its square underflows) are
         # constant for our purposes: measure them with the other features' variance
         scale = data.variances()
@@ -901,8 +897,10 @@ class GaussianMixture(ParamsMixin):
         ((5, 2), (5,))
         """
         self._check_is_fitted()
-        if isinstance(n_samples, bool) or not isinstance(n_samples, int | np.integer) or (
-            n_samples < 1
+        if (
+            isinstance(n_samples, bool)
+            or not isinstance(n_samples, int | np.integer)
+            or (n_samples < 1)
         ):
             raise ValueError(
                 f"n_samples must be an integer >= 1 (the number of samples to draw); "
@@ -1044,4 +1042,3 @@ class GaussianMixture(ParamsMixin):
                 f"Initialization {message}. time lapse {elapsed:.5f}s\t lower bound "
                 f"{lower_bound:.5f}."
             )
-

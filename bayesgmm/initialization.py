@@ -145,8 +145,10 @@ def kmeans(
         new_labels = dist.argmin(axis=0)
         counts = np.bincount(new_labels, weights=weight, minlength=n_clusters)
         sums = np.stack(
-            [np.bincount(new_labels, weights=weight * X[:, d], minlength=n_clusters)
-             for d in range(n_features)],
+            [
+                np.bincount(new_labels, weights=weight * X[:, d], minlength=n_clusters)
+                for d in range(n_features)
+            ],
             axis=1,
         )
         empty = np.flatnonzero(counts <= 0)
@@ -156,8 +158,10 @@ def kmeans(
             new_labels[far] = empty
             counts = np.bincount(new_labels, weights=weight, minlength=n_clusters)
             sums = np.stack(
-                [np.bincount(new_labels, weights=weight * X[:, d], minlength=n_clusters)
-                 for d in range(n_features)],
+                [
+                    np.bincount(new_labels, weights=weight * X[:, d], minlength=n_clusters)
+                    for d in range(n_features)
+                ],
                 axis=1,
             )
         new_centers = sums / np.maximum(counts, np.finfo(np.float64).tiny)[:, None]

@@ -151,15 +151,15 @@ def bic_matrix(table: pd.DataFrame, criterion: str = "bic") -> pd.DataFrame:
     Examples
     --------
     >>> import pandas as pd
-    >>> t = pd.DataFrame({"n_components": [1, 2], "covariance_type": ["full", "full"],
-    ...                   "bic": [3.0, 2.0]})
+    >>> t = pd.DataFrame(
+    ...     {"n_components": [1, 2], "covariance_type": ["full", "full"], "bic": [3.0, 2.0]}
+    ... )
     >>> bic_matrix(t).loc[2, "full"]
     np.float64(2.0)
     """
     if criterion not in table.columns:
         raise ValueError(
-            f"criterion must be one of ['bic', 'aic', 'icl', 'log_likelihood']; got "
-            f"{criterion!r}."
+            f"criterion must be one of ['bic', 'aic', 'icl', 'log_likelihood']; got {criterion!r}."
         )
     matrix = table.pivot(index="n_components", columns="covariance_type", values=criterion)
     order = [c for c in COVARIANCE_TYPES if c in matrix.columns]

@@ -28,8 +28,11 @@ try:
 except ImportError:  # pragma: no cover
     sys.exit("this benchmark needs scikit-learn: pip install -e '.[dev]'")
 
-GRID = [(100_000, d, k, ct) for d, k in [(2, 3), (10, 8), (50, 16)]
-        for ct in ("full", "tied", "diag", "spherical")]
+GRID = [
+    (100_000, d, k, ct)
+    for d, k in [(2, 3), (10, 8), (50, 16)]
+    for ct in ("full", "tied", "diag", "spherical")
+]
 SPEECH = (200_000, 39, 64, "diag")
 
 
@@ -53,8 +56,13 @@ def make_problem(n: int, d: int, k: int, covariance_type: str, seed: int = 0):
 
 
 def time_fit(cls, X, init, covariance_type, max_iter):
-    est = cls(len(init["weights_init"]), covariance_type=covariance_type, tol=0.0,
-              max_iter=max_iter, **init)
+    est = cls(
+        len(init["weights_init"]),
+        covariance_type=covariance_type,
+        tol=0.0,
+        max_iter=max_iter,
+        **init,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         start = time.perf_counter()
@@ -76,9 +84,11 @@ def run(problems, repeats: int, max_iter: int):
         sk_t, our_t = statistics.median(sk_times), statistics.median(our_times)
         rel = abs(ours.lower_bound_ - sk.lower_bound_) / abs(sk.lower_bound_)
         rows.append((n, d, k, ct, sk_t, our_t, sk_t / our_t, rel))
-        print(f"N={n:>7} D={d:>3} K={k:>3} {ct:>9}: sklearn {sk_t:8.3f}s  bayesgmm "
-              f"{our_t:7.3f}s  speedup {sk_t / our_t:5.1f}x  |dLL|/|LL| {rel:.1e}",
-              flush=True)
+        print(
+            f"N={n:>7} D={d:>3} K={k:>3} {ct:>9}: sklearn {sk_t:8.3f}s  bayesgmm "
+            f"{our_t:7.3f}s  speedup {sk_t / our_t:5.1f}x  |dLL|/|LL| {rel:.1e}",
+            flush=True,
+        )
     return rows
 
 
@@ -92,12 +102,16 @@ def to_markdown(rows, repeats: int, max_iter: int) -> str:
         "|---|---|---|---|---|---|---|---|",
     ]
     for n, d, k, ct, sk_t, our_t, speedup, rel in rows:
-        lines.append(f"| {n:,} | {d} | {k} | {ct} | {sk_t:.3f} | {our_t:.3f} | "
-                     f"{speedup:.1f}x | {rel:.1e} |")
+        lines.append(
+            f"| {n:,} | {d} | {k} | {ct} | {sk_t:.3f} | {our_t:.3f} | {speedup:.1f}x | {rel:.1e} |"
+        )
     speedups = [r[6] for r in rows]
-    lines += ["", f"Median speedup {statistics.median(speedups):.1f}x, "
-              f"minimum {min(speedups):.1f}x, largest rel. LL diff "
-              f"{max(r[7] for r in rows):.1e}."]
+    lines += [
+        "",
+        f"Median speedup {statistics.median(speedups):.1f}x, "
+        f"minimum {min(speedups):.1f}x, largest rel. LL diff "
+        f"{max(r[7] for r in rows):.1e}.",
+    ]
     return "\n".join(lines)
 
 
@@ -106,10 +120,14 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--max-iter", type=int, default=10)
     parser.add_argument("--quick", action="store_true", help="D=2 and D=10 problems only")
-    parser.add_argument("--out", type=Path, default=Path(__file__).with_name("results")
-                        / "em_speed.md")
-    parser.add_argument("--readme", action="store_true",
-                        help="also replace the table between the em_speed markers in README.md")
+    parser.add_argument(
+        "--out", type=Path, default=Path(__file__).with_name("results") / "em_speed.md"
+    )
+    parser.add_argument(
+        "--readme",
+        action="store_true",
+        help="also replace the table between the em_speed markers in README.md",
+    )
     args = parser.parse_args(argv)
     problems = [p for p in GRID if not args.quick or p[1] < 50]
     if not args.quick:

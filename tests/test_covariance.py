@@ -152,8 +152,7 @@ def test_log_det_cholesky_is_half_log_det_precision(model, rng):
     precisions_cholesky, _, _ = model.precisions_cholesky(covariances)
     log_det = model.log_det_cholesky(precisions_cholesky, N_COMPONENTS, N_FEATURES)
     expected = [
-        -0.5 * np.linalg.slogdet(dense(covariances, model.name, k))[1]
-        for k in range(N_COMPONENTS)
+        -0.5 * np.linalg.slogdet(dense(covariances, model.name, k))[1] for k in range(N_COMPONENTS)
     ]
     assert_allclose(log_det, expected, rtol=1e-12)
 
@@ -210,9 +209,7 @@ def test_estimate_covariances_matches_weighted_numpy_covariance(model, rng):
         stats, nk, means, reg_covar, model.data_statistic(xc_t, None)
     )
 
-    per_component = [
-        np.cov(xc_t, aweights=resp[k], bias=True) for k in range(N_COMPONENTS)
-    ]
+    per_component = [np.cov(xc_t, aweights=resp[k], bias=True) for k in range(N_COMPONENTS)]
     if model.name == "full":
         expected = np.stack(per_component) + reg_covar * np.eye(N_FEATURES)
     elif model.name == "tied":

@@ -378,9 +378,11 @@ def test_far_away_points_have_finite_scores_and_normalised_proba(covariance_type
     gm, X = fitted(covariance_type)
     std = X.std(axis=0)
     far = np.vstack(
-        [X.mean(axis=0) + sign * 1e6 * std * direction
-         for sign in (1.0, -1.0)
-         for direction in ([1, 1], [1, -1], [1, 0], [0, 1])]
+        [
+            X.mean(axis=0) + sign * 1e6 * std * direction
+            for sign in (1.0, -1.0)
+            for direction in ([1, 1], [1, -1], [1, 0], [0, 1])
+        ]
     )
     scores = gm.score_samples(far)
     proba = gm.predict_proba(far)
@@ -705,9 +707,9 @@ def test_number_of_parameters_matches_sklearn_object(sklearn_gmm, covariance_typ
 def test_verbose_prints_iterations(capsys):
     X = make_gmm_data("full", 100, seed=0)[0]
     with pytest.warns(ConvergenceWarning):
-        GaussianMixture(
-            3, verbose=2, verbose_interval=1, max_iter=3, tol=0.0, random_state=0
-        ).fit(X)
+        GaussianMixture(3, verbose=2, verbose_interval=1, max_iter=3, tol=0.0, random_state=0).fit(
+            X
+        )
     out = capsys.readouterr().out
     assert "Initialization 0" in out
     iterations = re.findall(r"Iteration (\d+)", out)

@@ -77,7 +77,8 @@ def test_kmeans_ignores_zero_weight_rows():
     _, with_outlier = kmeans(X_all, 3, np.random.default_rng(0), sample_weight=weight)
     _, without = kmeans(X, 3, np.random.default_rng(0))
     assert_allclose(
-        with_outlier[np.argsort(with_outlier[:, 0])], without[np.argsort(without[:, 0])],
+        with_outlier[np.argsort(with_outlier[:, 0])],
+        without[np.argsort(without[:, 0])],
         rtol=1e-10,
     )
 
