@@ -15,7 +15,12 @@ from importlib.metadata import PackageNotFoundError, version
 from bayesgmm.covariance import COVARIANCE_TYPES, get_covariance_model
 from bayesgmm.datasets import load_faithful, load_galaxies
 from bayesgmm.em import GaussianMixture
-from bayesgmm.exceptions import ComponentCollapseWarning, ConvergenceWarning, NotFittedError
+from bayesgmm.exceptions import (
+    ComponentCollapseWarning,
+    ConvergenceWarning,
+    NotFittedError,
+    SamplingWarning,
+)
 
 try:
     __version__ = version("bayesgmm")
@@ -24,12 +29,23 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 __all__ = [
     "COVARIANCE_TYPES",
+    "BayesianGaussianMixture",
     "ComponentCollapseWarning",
     "ConvergenceWarning",
     "GaussianMixture",
     "NotFittedError",
+    "SamplingWarning",
     "__version__",
     "get_covariance_model",
     "load_faithful",
     "load_galaxies",
 ]
+
+
+def __getattr__(name: str):
+    # the Bayesian side imports PyMC (seconds): load it on first use only
+    if name == "BayesianGaussianMixture":
+        from bayesgmm.bayes.estimator import BayesianGaussianMixture
+
+        return BayesianGaussianMixture
+    raise AttributeError(f"module 'bayesgmm' has no attribute {name!r}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["ComponentCollapseWarning", "ConvergenceWarning", "NotFittedError"]
+__all__ = ["ComponentCollapseWarning", "ConvergenceWarning", "NotFittedError", "SamplingWarning"]
 
 
 class ConvergenceWarning(UserWarning):
@@ -44,4 +44,16 @@ class NotFittedError(ValueError, AttributeError):
     ... except NotFittedError as err:
     ...     print(type(err).__name__)
     NotFittedError
+    """
+
+
+class SamplingWarning(UserWarning):
+    """MCMC diagnostics failed (r_hat, effective sample size or divergences).
+
+    The message names the parameters concerned.
+
+    Examples
+    --------
+    >>> issubclass(SamplingWarning, UserWarning)
+    True
     """
