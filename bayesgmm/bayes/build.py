@@ -97,6 +97,7 @@ def build_model(
     priors: Priors | None = None,
     *,
     feature_names: Sequence[str] | None = None,
+    standardize: tuple[ArrayLike, ArrayLike] | None = None,
 ) -> pm.Model:
     """Build the marginalised Bayesian Gaussian mixture as a ``pm.Model``.
 
@@ -112,6 +113,10 @@ def build_model(
         Prior settings; ``Priors()`` when ``None``.
     feature_names : sequence of str, default=None
         Names of the features (default: DataFrame columns or ``x0, x1, ...``).
+    standardize : (center, scale), default=None
+        Fixed standardisation instead of the data's mean and standard deviation
+        (the priors are stated relative to it). Use it when the prior must not
+        depend on the data, e.g. for simulation-based calibration.
 
     Returns
     -------
@@ -145,7 +150,13 @@ def build_model(
             f"feature_names has {len(feature_names)} names but X has {n_features} features."
         )
     K, D = int(n_components), n_features
-    center, scale = standardization(array)
+    if standardize is None:
+        center, scale = standardization(array)
+    else:
+        center = np.broadcast_to(np.asarray(standardize[0], dtype=np.float64), (n_features,))
+        scale = np.broadcast_to(np.asarray(standardize[1], dtype=np.float64), (n_features,))
+        if not np.all(scale > 0):
+            raise ValueError(f"standardize scale must be positive; got {scale.tolist()}.")
     coords = {
         "component": np.arange(K),
         "feature": list(feature_names),
