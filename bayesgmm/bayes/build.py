@@ -98,6 +98,7 @@ def build_model(
     *,
     feature_names: Sequence[str] | None = None,
     standardize: tuple[ArrayLike, ArrayLike] | None = None,
+    ordered_means: bool = False,
 ) -> pm.Model:
     """Build the marginalised Bayesian Gaussian mixture as a ``pm.Model``.
 
@@ -117,6 +118,11 @@ def build_model(
         Fixed standardisation instead of the data's mean and standard deviation
         (the priors are stated relative to it). Use it when the prior must not
         depend on the data, e.g. for simulation-based calibration.
+    ordered_means : bool, default=False
+        One feature only: constrain the component means to increase with the
+        component index (an ordered transform), which removes label switching by
+        construction. The free variable is then ``means_ordered`` of shape
+        ``(n_components,)``; ``means_std`` is deterministic.
 
     Returns
     -------
@@ -170,7 +176,29 @@ def build_model(
         weights = pm.Dirichlet(
             "weights", a=np.full(K, priors.weight_concentration), dims="component"
         )
-        means_std = pm.Normal("means_std", 0.0, priors.mean_scale, dims=("component", "feature"))
+        if ordered_means:
+            if D != 1:
+                raise ValueError(
+                    f"ordered_means=True needs exactly one feature; X has {D}. Use "
+                    "relabelling (the default) for multivariate data."
+                )
+            from pymc.distributions.transforms import ordered
+
+            ordered_values = pm.Normal(
+                "means_ordered",
+                0.0,
+                priors.mean_scale,
+                dims="component",
+                transform=ordered,
+                initval=np.linspace(-1.0, 1.0, K),
+            )
+            means_std = pm.Deterministic(
+                "means_std", ordered_values[:, None], dims=("component", "feature")
+            )
+        else:
+            means_std = pm.Normal(
+                "means_std", 0.0, priors.mean_scale, dims=("component", "feature")
+            )
         eye = pt.eye(D)
         if model_type.name == "full":
             sds = pm.HalfNormal("sds_std", priors.sd_scale, dims=("component", "feature"))

@@ -58,8 +58,10 @@ class BayesianGaussianMixture(ParamsMixin):
         nutpie (compiled; compiled models are cached per shape) or PyMC's NUTS.
     random_state : int or None, default=None
         Seed of the EM fit, the start jitter and the sampler.
-    relabel : bool, default=True
-        Permute each draw's components to best match the EM solution.
+    relabel : bool or "ordered", default=True
+        ``True``: permute each draw's components to best match the EM solution.
+        ``False``: keep the raw draws. ``"ordered"`` (one feature only): constrain the
+        means to increase with the component index instead (no relabelling needed).
     progressbar : bool, default=True
         Show the sampler's progress.
     n_init : int, default=5
@@ -130,6 +132,8 @@ class BayesianGaussianMixture(ParamsMixin):
             raise ValueError(f"sampler must be one of {list(SAMPLERS)}; got {self.sampler!r}.")
         if not 0 < self.target_accept < 1:
             raise ValueError(f"target_accept must be in (0, 1); got {self.target_accept!r}.")
+        if self.relabel not in (True, False, "ordered"):
+            raise ValueError(f"relabel must be True, False or 'ordered'; got {self.relabel!r}.")
         if self.priors is not None and not isinstance(self.priors, Priors):
             raise TypeError(
                 f"priors must be a bayesgmm.bayes.Priors or None; got {type(self.priors)}."
@@ -173,13 +177,26 @@ class BayesianGaussianMixture(ParamsMixin):
             tol=1e-6,
             random_state=seed,
         ).fit(array)
+        ordered = self.relabel == "ordered"
+        if ordered:
+            if array.shape[1] != 1:
+                raise ValueError(
+                    f"relabel='ordered' needs exactly one feature; X has {array.shape[1]}. "
+                    "Use relabel=True for multivariate data."
+                )
+            _sort_components(self.em_, np.argsort(self.em_.means_[:, 0], kind="stable"))
         self.n_features_in_ = array.shape[1]
         if names is not None:
             self.feature_names_in_ = names
         feature_names = list(names) if names is not None else None
         priors = self.priors or Priors()
         model = build_model(
-            array, self.n_components, model_type.name, priors, feature_names=feature_names
+            array,
+            self.n_components,
+            model_type.name,
+            priors,
+            feature_names=feature_names,
+            ordered_means=ordered,
         )
         center, scale = standardization(array)
         start = em_start(
@@ -189,8 +206,10 @@ class BayesianGaussianMixture(ParamsMixin):
             self.em_.covariances_,
             center,
             scale,
+            ordered_means=ordered,
         )
         key = (
+            ordered,
             self.n_components,
             model_type.name,
             array.shape,
@@ -211,7 +230,7 @@ class BayesianGaussianMixture(ParamsMixin):
             progressbar=self.progressbar,
         )
         idata = self._keep_groups(idata)
-        self.n_relabelled_ = self._relabel(idata) if self.relabel else 0
+        self.n_relabelled_ = self._relabel(idata) if self.relabel is True else 0
         self._add_log_likelihood(idata, array)
         idata.attrs.update(
             {
@@ -486,6 +505,50 @@ class BayesianGaussianMixture(ParamsMixin):
             y[i] = k
         return X, y
 
+    def sample_posterior_predictive(self, random_state: int | None = None) -> xr.DataTree:
+        """Add a ``posterior_predictive`` group: one replicate data set per draw.
+
+        Each replicate has as many points as the training data, drawn from the
+        mixture of that draw (NumPy; no model compilation).
+
+        Parameters
+        ----------
+        random_state : int or None, default=None
+            Seed of the replicates.
+
+        Returns
+        -------
+        xarray.DataTree
+            ``idata_``, with ``posterior_predictive["obs"]`` of dims
+            ``(chain, draw, obs_id, feature)``.
+        """
+        self._check_is_fitted()
+        rng = check_random_state(random_state)
+        n_chains, n_draws, weights, means, covs = self._draw_parameters()
+        observed = self.idata_["observed_data"].to_dataset()
+        n_obs = observed.sizes["obs_id"]
+        model_type = get_covariance_model(self.covariance_type)
+        out = np.empty((n_chains * n_draws, n_obs, self.n_features_in_))
+        for s in range(len(weights)):
+            counts = rng.multinomial(n_obs, weights[s] / weights[s].sum())
+            out[s] = rng.permutation(model_type.sample(rng, means[s], covs[s], counts))
+        ppc = xr.Dataset(
+            {
+                "obs": (
+                    ("chain", "draw", "obs_id", "feature"),
+                    out.reshape(n_chains, n_draws, n_obs, -1),
+                )
+            },
+            coords={
+                "chain": np.arange(n_chains),
+                "draw": np.arange(n_draws),
+                "obs_id": observed["obs_id"].values,
+                "feature": observed["feature"].values,
+            },
+        )
+        self.idata_["posterior_predictive"] = xr.DataTree(ppc)
+        return self.idata_
+
     # ------------------------------------------------------------------ persistence
     def _settings(self) -> dict[str, Any]:
         params = self.get_params()
@@ -573,6 +636,20 @@ class BayesianGaussianMixture(ParamsMixin):
         est.idata_ = tree
         est.n_relabelled_ = int(tree.attrs.get("n_relabelled", 0))
         return est
+
+
+def _sort_components(gm: GaussianMixture, order: NDArray[np.intp]) -> None:
+    """Reorder a fitted GaussianMixture's components in place."""
+    gm.weights_ = gm.weights_[order]
+    gm.means_ = gm.means_[order]
+    if (
+        gm.covariances_.ndim == 3
+        or gm.covariances_.ndim == 1
+        or (gm.covariances_.ndim == 2 and gm.covariance_type == "diag")
+    ):
+        gm.covariances_ = gm.covariances_[order]
+        gm.precisions_cholesky_ = gm.precisions_cholesky_[order]
+        gm.precisions_ = gm.precisions_[order]
 
 
 def _logsumexp(log_prob: NDArray[np.float64]) -> NDArray[np.float64]:

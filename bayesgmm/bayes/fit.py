@@ -28,6 +28,8 @@ def em_start(
     covariances: NDArray[np.float64],
     center: NDArray[np.float64],
     scale: NDArray[np.float64],
+    *,
+    ordered_means: bool = False,
 ) -> dict[str, NDArray[np.float64]]:
     """Values of the model's free variables that reproduce an EM solution.
 
@@ -43,7 +45,9 @@ def em_start(
     Returns
     -------
     dict of str to ndarray
-        ``weights``, ``means_std``, ``sds_std`` and ``corr_chol`` (when present).
+        ``weights``, ``means_std`` (``means_ordered`` with ``ordered_means``),
+        ``sds_std`` and ``corr_chol`` (when present). With ``ordered_means`` the EM
+        components must already be sorted by mean.
 
     Examples
     --------
@@ -64,6 +68,12 @@ def em_start(
         "weights": weights / weights.sum(),
         "means_std": (means - center) / scale,
     }
+    if ordered_means:
+        # strictly increasing start values for the ordered transform
+        values = start.pop("means_std")[:, 0].copy()
+        for k in range(1, len(values)):
+            values[k] = max(values[k], values[k - 1] + 1e-6)
+        start["means_ordered"] = values
     outer = np.outer(scale, scale)
     n_features = len(scale)
     if model_type.name in ("full", "tied"):

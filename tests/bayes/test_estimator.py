@@ -221,3 +221,50 @@ def test_pymc_sampler_fallback():
 
 def test_priors_are_recorded():
     assert Priors(lkj_eta=3.0).as_dict()["lkj_eta"] == 3.0
+
+
+def test_same_seed_same_posterior(faithful_fit):
+    _, X, _ = faithful_fit
+    runs = []
+    for _ in range(2):
+        est = BayesianGaussianMixture(
+            2, draws=50, tune=50, chains=2, random_state=7, progressbar=False
+        )
+        fit_quietly(est, X)
+        runs.append(est.idata_["posterior"]["means"].values)
+    np.testing.assert_array_equal(runs[0], runs[1])
+
+
+def test_posterior_predictive_replicates_the_data(faithful_fit):
+    bgm, X, _ = faithful_fit
+    tree = bgm.sample_posterior_predictive(random_state=0)
+    reps = tree["posterior_predictive"]["obs"]
+    assert reps.dims == ("chain", "draw", "obs_id", "feature")
+    assert reps.shape == (4, 1000, len(X), 2)
+    # replicated means and spreads bracket the observed ones
+    rep_means = reps.mean("obs_id").values.reshape(-1, 2)
+    lo, hi = np.quantile(rep_means, [0.01, 0.99], axis=0)
+    observed = X.to_numpy().mean(axis=0)
+    assert np.all((lo <= observed) & (observed <= hi))
+
+
+def test_ordered_means_for_one_feature():
+    from bayesgmm import load_galaxies
+
+    X = load_galaxies() / 1000
+    bgm = BayesianGaussianMixture(
+        3,
+        covariance_type="diag",
+        relabel="ordered",
+        draws=200,
+        tune=200,
+        chains=2,
+        random_state=0,
+        progressbar=False,
+    )
+    fit_quietly(bgm, X)
+    means = bgm.idata_["posterior"]["means"].values[..., 0]
+    assert np.all(np.diff(means, axis=-1) > 0)
+    assert bgm.n_relabelled_ == 0
+    with pytest.raises(ValueError, match="relabel='ordered' needs exactly one feature; X has 2"):
+        BayesianGaussianMixture(2, relabel="ordered").fit(load_faithful())
