@@ -246,9 +246,16 @@ class BayesianGaussianMixture(ParamsMixin):
     @staticmethod
     def _keep_groups(idata: xr.DataTree) -> xr.DataTree:
         keep = {"posterior", "sample_stats", "observed_data", "constant_data"}
-        return xr.DataTree.from_dict(
-            {f"/{name}": idata[name].to_dataset() for name in idata.children if name in keep}
-        )
+        groups = {name: idata[name].to_dataset() for name in idata.children if name in keep}
+        post = groups["posterior"]
+        if "corr_chol" in post:  # sampled with shape=, so give it the labelled dims
+            var = post["corr_chol"]
+            dims = ("chain", "draw", "component", "feature", "feature_bis")[-var.ndim :]
+            generic = [d for d in var.dims if d.startswith("corr_chol_dim")]
+            post = post.drop_vars("corr_chol").drop_vars(generic, errors="ignore")
+            post["corr_chol"] = (dims, var.values)
+            groups["posterior"] = post
+        return xr.DataTree.from_dict({f"/{name}": ds for name, ds in groups.items()})
 
     def _relabel(self, idata: xr.DataTree) -> int:
         post = idata["posterior"].to_dataset()
@@ -265,9 +272,6 @@ class BayesianGaussianMixture(ParamsMixin):
             if "component" in var.dims:
                 arrays[name] = var.values.reshape(n_chains * n_draws, *var.shape[2:])
                 axes[name] = var.dims.index("component") - 1
-            elif name == "corr_chol" and var.ndim == 5:  # (chain, draw, K, D, D) no dims
-                arrays[name] = var.values.reshape(n_chains * n_draws, *var.shape[2:])
-                axes[name] = 1
         relabelled = relabel_draws(arrays, perms, axes)
         for name, values in relabelled.items():
             post[name] = (post[name].dims, values.reshape(post[name].shape))
