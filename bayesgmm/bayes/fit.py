@@ -133,7 +133,13 @@ def sample_model(
     """
     flat, _ = _flat_start(model, start)
     if sampler == "nutpie":
-        import nutpie
+        try:
+            import nutpie
+        except ImportError:
+            raise ImportError(
+                "sampler='nutpie' needs the nutpie package: pip install nutpie (or use "
+                "sampler='pymc')."
+            ) from None
 
         compiled = _COMPILED.get(cache_key)
         if compiled is None:
