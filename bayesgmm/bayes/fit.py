@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from typing import Any
 
 import numpy as np
 import pymc as pm
 from numpy.typing import NDArray
+from threadpoolctl import threadpool_limits
 
 from bayesgmm.covariance import get_covariance_model
 
@@ -90,6 +92,13 @@ def em_start(
     return start
 
 
+def _usable_cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def geometric_mean(values: NDArray[np.float64]) -> float:
     """Geometric mean (the scale of a spherical variance in standardised units)."""
     return float(np.exp(np.mean(np.log(values))))
@@ -152,17 +161,20 @@ def sample_model(
             return flat + rng.uniform(-START_JITTER, START_JITTER, size=flat.size)
 
         compiled = dataclasses.replace(compiled, initial_point_func=initial_point)
-        return nutpie.sample(
-            compiled,
-            draws=draws,
-            tune=tune,
-            chains=chains,
-            cores=chains,
-            seed=seed,
-            target_accept=target_accept,
-            progress_bar=progressbar,
-            save_warmup=False,
-        )
+        # one chain per core, BLAS single-threaded inside each: measured 9x faster than
+        # chains=cores=4 with a 2-thread BLAS on 2 cores (oversubscription)
+        with threadpool_limits(limits=1, user_api="blas"):
+            return nutpie.sample(
+                compiled,
+                draws=draws,
+                tune=tune,
+                chains=chains,
+                cores=min(chains, _usable_cores()),
+                seed=seed,
+                target_accept=target_accept,
+                progress_bar=progressbar,
+                save_warmup=False,
+            )
     rng = np.random.default_rng(seed)
     initvals = []
     for _ in range(chains):
