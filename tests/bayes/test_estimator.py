@@ -265,3 +265,15 @@ def test_ordered_means_for_one_feature():
     assert bgm.n_relabelled_ == 0
     with pytest.raises(ValueError, match="relabel='ordered' needs exactly one feature; X has 2"):
         BayesianGaussianMixture(2, relabel="ordered").fit(load_faithful())
+
+
+def test_relabel_false_keeps_raw_draws(faithful_fit):
+    _, X, _ = faithful_fit
+    raw = BayesianGaussianMixture(
+        2, draws=50, tune=50, chains=2, random_state=3, relabel=False, progressbar=False
+    )
+    fit_quietly(raw, X)
+    assert raw.n_relabelled_ == 0
+    assert raw.idata_.attrs["n_relabelled"] == 0
+    with pytest.raises(ValueError, match="relabel must be True, False or 'ordered'; got 'yes'"):
+        BayesianGaussianMixture(2, relabel="yes").fit(X)
