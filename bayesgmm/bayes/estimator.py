@@ -20,7 +20,7 @@ from bayesgmm.bayes.build import build_model, standardization
 from bayesgmm.bayes.fit import SAMPLERS, em_start, sample_model
 from bayesgmm.bayes.relabel import matching_permutations, relabel_draws
 from bayesgmm.bayes.spec import Priors
-from bayesgmm.covariance import get_covariance_model
+from bayesgmm.covariance import _exp_normalize, get_covariance_model
 from bayesgmm.em import GaussianMixture, _prepare
 from bayesgmm.exceptions import NotFittedError, SamplingWarning
 
@@ -302,7 +302,7 @@ class BayesianGaussianMixture(ParamsMixin):
         n_chains, n_draws, *_ = self._draw_parameters()
         values = np.empty((n_chains * n_draws, X.shape[0]))
         for s, log_prob in self._per_draw_log_prob(X):
-            values[s] = _logsumexp(log_prob)
+            values[s] = _exp_normalize(log_prob, floor=None)
         coords = {
             "chain": np.arange(n_chains),
             "draw": np.arange(n_draws),
@@ -405,7 +405,8 @@ class BayesianGaussianMixture(ParamsMixin):
         n_chains, n_draws, *_ = self._draw_parameters()
         out = np.empty((n_chains * n_draws, array.shape[0], self.n_components))
         for s, log_prob in self._per_draw_log_prob(array):
-            out[s] = np.exp(log_prob - _logsumexp(log_prob)).T
+            _exp_normalize(log_prob, floor=None)  # in place: log-probs -> memberships
+            out[s] = log_prob.T
         return xr.DataArray(
             out.reshape(n_chains, n_draws, array.shape[0], self.n_components),
             dims=("chain", "draw", "obs_id", "component"),
@@ -428,7 +429,8 @@ class BayesianGaussianMixture(ParamsMixin):
         total = np.zeros((self.n_components, array.shape[0]))
         count = 0
         for _, log_prob in self._per_draw_log_prob(array):
-            total += np.exp(log_prob - _logsumexp(log_prob))
+            _exp_normalize(log_prob, floor=None)
+            total += log_prob
             count += 1
         return (total / count).T
 
@@ -459,8 +461,10 @@ class BayesianGaussianMixture(ParamsMixin):
         ndarray of shape (n_samples,)
         """
         array = self._validate_X(X)
-        per_draw = np.array([_logsumexp(lp) for _, lp in self._per_draw_log_prob(array)])
-        return _logsumexp(per_draw) - np.log(len(per_draw))
+        per_draw = np.array(
+            [_exp_normalize(lp, floor=None) for _, lp in self._per_draw_log_prob(array)]
+        )
+        return _exp_normalize(per_draw, floor=None) - np.log(len(per_draw))
 
     def score(self, X: ArrayLike, y: Any = None) -> float:
         """Mean log posterior predictive density per sample.
@@ -654,12 +658,6 @@ def _sort_components(gm: GaussianMixture, order: NDArray[np.intp]) -> None:
         gm.covariances_ = gm.covariances_[order]
         gm.precisions_cholesky_ = gm.precisions_cholesky_[order]
         gm.precisions_ = gm.precisions_[order]
-
-
-def _logsumexp(log_prob: NDArray[np.float64]) -> NDArray[np.float64]:
-    top = log_prob.max(axis=0)
-    with np.errstate(under="ignore"):
-        return top + np.log(np.exp(log_prob - top).sum(axis=0))
 
 
 def _full_covariances(gm: GaussianMixture) -> NDArray[np.float64]:
