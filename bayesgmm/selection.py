@@ -1,34 +1,493 @@
 """Model selection over the number of components and the covariance structure.
 
-:func:`criterion_grid` fits the EM model on a grid of ``n_components`` x
+:func:`select_model` fits the EM model on a grid of ``n_components`` x
 ``covariance_type`` and tabulates BIC, AIC, ICL and the log-likelihood, as mclust's
-``mclustBIC`` does (in scikit-learn's lower-is-better sign).
+``mclustBIC`` / ``mclustICL`` do, and returns a :class:`ModelSelection` with the best
+model, the top candidates and a plot of the criterion curves.
+
+Sign convention: we follow scikit-learn, **lower is better**:
+``BIC = -2 log L + p log n``, ``AIC = -2 log L + 2 p`` and
+``ICL = BIC + 2 sum_i (-log max_k tau_ik)``. mclust reports ``2 log L - p log n``,
+the negative of ours (higher is better there); :meth:`ModelSelection.to_mclust`
+converts.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import sys
 import warnings
 from collections.abc import Iterable
-from typing import TextIO
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, TextIO
 
 import numpy as np
 import pandas as pd
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from bayesgmm._typing import RandomStateLike
-from bayesgmm._validation import check_array
+from bayesgmm._validation import check_array, check_parameters
 from bayesgmm.covariance import COVARIANCE_TYPES, get_covariance_model
 from bayesgmm.em import GaussianMixture
 from bayesgmm.exceptions import ComponentCollapseWarning, ConvergenceWarning
 
-__all__ = ["criterion_grid"]
+__all__ = ["CRITERIA", "ModelSelection", "bic_matrix", "criterion_grid", "select_model"]
+
+#: criteria a grid can be ranked by (all lower-is-better)
+CRITERIA = ("bic", "icl", "aic")
+_FIT_WARNINGS = (ConvergenceWarning, ComponentCollapseWarning)
+
+
+def _check_grid(
+    n_components: Iterable[int], covariance_types: Iterable[str] | str
+) -> tuple[list[int], list[str]]:
+    ks = list(n_components) if not isinstance(n_components, int | np.integer) else [n_components]
+    bad = [k for k in ks if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1]
+    if not ks or bad:
+        raise ValueError(
+            "n_components must be a non-empty iterable of integers >= 1 "
+            f"(for example range(1, 10)); got {bad or ks!r}."
+        )
+    if isinstance(covariance_types, str):
+        covariance_types = [covariance_types]
+    names = [get_covariance_model(c).name for c in covariance_types]
+    if not names:
+        raise ValueError(
+            f"covariance_types must name at least one of {list(COVARIANCE_TYPES)}; got []."
+        )
+    return sorted(dict.fromkeys(int(k) for k in ks)), list(dict.fromkeys(names))
+
+
+def _distinct_univariate(names: list[str]) -> list[str]:
+    """With one feature, full = diag = spherical (mclust's V): keep the first asked."""
+    kept, seen = [], set()
+    for name in names:
+        kind = "E" if name == "tied" else "V"
+        if kind not in seen:
+            seen.add(kind)
+            kept.append(name)
+    return kept
+
+
+def _fit_cell(
+    X: NDArray[np.float64], k: int, covariance_type: str, settings: dict[str, Any]
+) -> tuple[dict[str, Any], GaussianMixture, list[warnings.WarningMessage]]:
+    """Fit one grid cell; collapse/convergence warnings become a column, others return."""
+    model = get_covariance_model(covariance_type)
+    gm = GaussianMixture(k, covariance_type=model.name, **settings)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        gm.fit(X)
+    messages = [str(w.message) for w in caught if issubclass(w.category, _FIT_WARNINGS)]
+    others = [w for w in caught if not issubclass(w.category, _FIT_WARNINGS)]
+    log_likelihood = float(gm.score(X) * X.shape[0])
+    row = {
+        "n_components": k,
+        "covariance_type": model.name,
+        "mclust_name": model.mclust_name,
+        "n_parameters": gm._n_parameters(),
+        "log_likelihood": log_likelihood,
+        "bic": gm.bic(X),
+        "aic": gm.aic(X),
+        "icl": gm.icl(X),
+        "converged": bool(gm.converged_),
+        "warnings": "; ".join(messages),
+    }
+    return row, gm, others
+
+
+def _fit_cell_quiet_blas(X, k, covariance_type, settings):
+    # worker processes: one BLAS thread each, or n_jobs workers oversubscribe the cores
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        row, gm, others = _fit_cell(X, k, covariance_type, settings)
+    # WarningMessage objects do not pickle; send back what re-issuing needs
+    return row, gm, [(str(w.message), w.category, w.filename, w.lineno) for w in others]
+
+
+def _n_workers(n_jobs: int | None, n_tasks: int) -> int:
+    if n_jobs is None or n_jobs == 1:
+        return 1
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int | np.integer) or n_jobs == 0:
+        raise ValueError(
+            f"n_jobs must be a nonzero integer (-1 for all cores) or None; got {n_jobs!r}."
+        )
+    cpus = os.cpu_count() or 1
+    workers = cpus + 1 + n_jobs if n_jobs < 0 else n_jobs
+    return max(1, min(workers, n_tasks))
+
+
+def _run_grid(
+    array: NDArray[np.float64],
+    cells: list[tuple[int, str]],
+    settings: dict[str, Any],
+    n_jobs: int | None,
+    stream: TextIO | None,
+) -> list[tuple[dict[str, Any], GaussianMixture]]:
+    def report(i: int, row: dict[str, Any]) -> None:
+        if stream is not None:
+            print(
+                f"  [{i + 1}/{len(cells)}] K={row['n_components']} "
+                f"{row['covariance_type']:<9} log-lik {row['log_likelihood']:10.3f}  "
+                f"BIC {row['bic']:10.3f}",
+                file=stream,
+                flush=True,
+            )
+
+    results: list[tuple[dict[str, Any], GaussianMixture]] = []
+    workers = _n_workers(n_jobs, len(cells))
+    if workers == 1:
+        for i, (k, cov) in enumerate(cells):
+            row, gm, others = _fit_cell(array, k, cov, settings)
+            for w in others:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            report(i, row)
+            results.append((row, gm))
+        return results
+    # "spawn": forking a process that runs BLAS threads can deadlock
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = [pool.submit(_fit_cell_quiet_blas, array, k, cov, settings) for k, cov in cells]
+        for i, future in enumerate(futures):
+            row, gm, others = future.result()
+            for message, category, filename, lineno in others:
+                warnings.warn_explicit(message, category, filename, lineno)
+            report(i, row)
+            results.append((row, gm))
+    return results
+
+
+@dataclass
+class ModelSelection:
+    """Result of :func:`select_model`: the criterion table and the fitted models.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per fitted model (columns ``n_components``, ``covariance_type``,
+        ``mclust_name``, ``n_parameters``, ``log_likelihood``, ``bic``, ``aic``,
+        ``icl``, ``delta`` (criterion minus the best), ``converged``, ``warnings``),
+        sorted by ``criterion`` (lower is better).
+    criterion : str
+        The criterion the table is ranked by.
+    estimators : dict
+        Fitted :class:`~bayesgmm.GaussianMixture` per ``(n_components,
+        covariance_type)``.
+    n_samples : int
+        Number of observations fitted.
+
+    Examples
+    --------
+    >>> from bayesgmm import load_faithful
+    >>> result = select_model(load_faithful(), range(1, 4), ["tied"], n_init=2)
+    >>> result.best_params_
+    {'n_components': 3, 'covariance_type': 'tied'}
+    """
+
+    table: pd.DataFrame
+    criterion: str
+    estimators: dict[tuple[int, str], GaussianMixture] = field(repr=False)
+    n_samples: int = 0
+
+    @property
+    def best_params_(self) -> dict[str, Any]:
+        """``n_components`` and ``covariance_type`` of the best model.
+
+        Returns
+        -------
+        dict
+
+        Examples
+        --------
+        >>> from bayesgmm import load_faithful
+        >>> select_model(load_faithful(), [1, 2], "full", n_init=1).best_params_
+        {'n_components': 2, 'covariance_type': 'full'}
+        """
+        best = self.table.iloc[0]
+        return {
+            "n_components": int(best.n_components),
+            "covariance_type": str(best.covariance_type),
+        }
+
+    @property
+    def best_estimator_(self) -> GaussianMixture:
+        """The fitted :class:`~bayesgmm.GaussianMixture` with the best criterion.
+
+        Returns
+        -------
+        GaussianMixture
+
+        Examples
+        --------
+        >>> from bayesgmm import load_faithful
+        >>> select_model(load_faithful(), [1, 2], "full", n_init=1).best_estimator_.n_components
+        2
+        """
+        params = self.best_params_
+        return self.estimators[(params["n_components"], params["covariance_type"])]
+
+    def candidates(self, n: int = 3, *, distinct_k: bool = False) -> pd.DataFrame:
+        """The ``n`` best models by the criterion.
+
+        Parameters
+        ----------
+        n : int, default=3
+            Number of candidates.
+        distinct_k : bool, default=False
+            Keep only the best covariance type for each number of components (so
+            the candidates differ in K, the question a Bayesian comparison asks).
+
+        Returns
+        -------
+        pandas.DataFrame
+            The top rows of :attr:`table`.
+
+        Examples
+        --------
+        >>> from bayesgmm import load_faithful
+        >>> result = select_model(load_faithful(), range(1, 4), ["tied", "full"], n_init=2)
+        >>> result.candidates(2, distinct_k=True)["n_components"].tolist()
+        [3, 2]
+        """
+        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+            raise ValueError(f"n must be an integer >= 1; got {n!r}.")
+        table = self.table
+        if distinct_k:
+            table = table.drop_duplicates("n_components", keep="first")
+        return table.head(int(n)).reset_index(drop=True)
+
+    def matrix(self, criterion: str | None = None) -> pd.DataFrame:
+        """The criterion as a K x covariance-type matrix (mclust's BIC table layout).
+
+        Parameters
+        ----------
+        criterion : {"bic", "icl", "aic", "log_likelihood"}, default=None
+            Column to show (the ranking criterion when ``None``).
+
+        Returns
+        -------
+        pandas.DataFrame
+
+        Examples
+        --------
+        >>> from bayesgmm import load_faithful
+        >>> select_model(load_faithful(), [1, 2], ["full", "tied"], n_init=1).matrix().shape
+        (2, 2)
+        """
+        return bic_matrix(self.table, criterion or self.criterion)
+
+    def to_mclust(self) -> pd.DataFrame:
+        """The BIC and ICL matrices in mclust's sign and names (higher is better).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns are a MultiIndex (``"BIC"``/``"ICL"``, mclust model name such as
+            ``"EEE"``), rows are K: the layout of ``summary(mclustBIC(X))``.
+
+        Examples
+        --------
+        >>> from bayesgmm import load_faithful
+        >>> m = select_model(load_faithful(), [3], ["tied"], n_init=3).to_mclust()
+        >>> round(float(m.loc[3, ("BIC", "EEE")]), 1)  # mclust: -2314.316
+        -2314.3
+        """
+        names = {c: get_covariance_model(c).mclust_name for c in COVARIANCE_TYPES}
+        parts = {}
+        for criterion in ("bic", "icl"):
+            matrix = -bic_matrix(self.table, criterion)
+            parts[criterion.upper()] = matrix.rename(columns=names)
+        return pd.concat(parts, axis=1)
+
+    def plot(self, criterion: str | None = None, ax: Any = None) -> Any:
+        """Plot the criterion against K, one line per covariance type.
+
+        Parameters
+        ----------
+        criterion : {"bic", "icl", "aic", "log_likelihood"} or list, default=None
+            Criterion to draw (the ranking criterion when ``None``); a list draws
+            one panel per criterion, e.g. ``["bic", "icl"]``.
+        ax : matplotlib Axes or array of Axes, default=None
+            Where to draw (a new figure when ``None``).
+
+        Returns
+        -------
+        matplotlib Axes or ndarray of Axes
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from bayesgmm import load_faithful
+        >>> result = select_model(load_faithful(), [1, 2], n_init=1)
+        >>> axes = result.plot(["bic", "icl"])
+        >>> len(axes)
+        2
+        """
+        import matplotlib.pyplot as plt
+
+        criteria = [criterion or self.criterion] if not isinstance(criterion, list) else criterion
+        if ax is None:
+            _, ax = plt.subplots(1, len(criteria), figsize=(5 * len(criteria), 3.6), squeeze=False)
+            ax = ax[0]
+        axes = np.atleast_1d(ax)
+        if len(axes) != len(criteria):
+            raise ValueError(
+                f"ax must hold {len(criteria)} Axes (one per criterion); got {len(axes)}."
+            )
+        best = self.best_params_
+        for panel, name in zip(axes, criteria, strict=True):
+            matrix = bic_matrix(self.table, name)
+            for cov in matrix.columns:
+                label = f"{cov} ({get_covariance_model(cov).mclust_name})"
+                panel.plot(matrix.index, matrix[cov], marker="o", label=label)
+            if name in CRITERIA and best["covariance_type"] in matrix.columns:
+                value = matrix.loc[best["n_components"], best["covariance_type"]]
+                panel.scatter(
+                    [best["n_components"]],
+                    [value],
+                    s=160,
+                    facecolors="none",
+                    edgecolors="black",
+                    zorder=3,
+                    label="best",
+                )
+            panel.set_xlabel("number of components K")
+            panel.set_ylabel(f"{name.upper()} (lower is better)" if name in CRITERIA else name)
+            panel.set_xticks(list(matrix.index))
+            panel.legend(fontsize="small")
+        return axes if len(axes) > 1 else axes[0]
+
+    def _repr_html_(self) -> str:
+        best = self.best_params_
+        head = (
+            f"<p><b>Model selection by {self.criterion.upper()}</b> (lower is better), "
+            f"{len(self.table)} models, n = {self.n_samples}: best K = "
+            f"{best['n_components']}, covariance_type = {best['covariance_type']!r}</p>"
+        )
+        return head + self.candidates(min(5, len(self.table))).to_html(
+            index=False, float_format=lambda v: f"{v:.3f}"
+        )
+
+
+def select_model(
+    X: ArrayLike,
+    n_components: Iterable[int] = range(1, 10),
+    covariance_types: Iterable[str] | str = COVARIANCE_TYPES,
+    *,
+    criterion: str = "bic",
+    n_init: int = 5,
+    max_iter: int = 500,
+    tol: float = 1e-6,
+    reg_covar: float = 1e-6,
+    init_params: str = "kmeans",
+    random_state: RandomStateLike = 0,
+    n_jobs: int | None = None,
+    progress: bool | TextIO = False,
+) -> ModelSelection:
+    """Fit EM for every (K, covariance type) and rank the models by BIC, ICL or AIC.
+
+    The scikit-learn counterpart is a loop over ``GaussianMixture(...).bic(X)``; the
+    mclust counterpart is ``mclustBIC`` (and ``mclustICL``).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Data.
+    n_components : iterable of int, default=range(1, 10)
+        Numbers of components to try. Values above ``n_samples`` are skipped.
+    covariance_types : str or iterable of str, default=all four
+        Covariance structures to try (``"full"``, ``"tied"``, ``"diag"``,
+        ``"spherical"``, or mclust names such as ``"EEE"``).
+    criterion : {"bic", "icl", "aic"}, default="bic"
+        Ranking criterion; all three are reported. ICL (Biernacki et al. 2000)
+        penalises overlapping components and prefers well-separated clusters.
+    n_init : int, default=5
+        EM restarts per model; the best log-likelihood is kept. Multimodal
+        likelihoods (galaxies) need 20 or more.
+    max_iter, tol, reg_covar, init_params
+        Passed to :class:`~bayesgmm.GaussianMixture`.
+    random_state : int, Generator, RandomState or None, default=0
+        Seed; each cell gets the same seed, so any cell can be reproduced alone
+        with ``GaussianMixture(k, covariance_type=..., n_init=...,
+        random_state=...)``.
+    n_jobs : int or None, default=None
+        Worker processes (``-1``: one per core). Process start-up costs about a
+        second, so this pays off only when the grid takes tens of seconds.
+    progress : bool or file-like, default=False
+        Print one line per fitted model (to stderr when ``True``).
+
+    Returns
+    -------
+    ModelSelection
+        ``.table``, ``.best_params_``, ``.best_estimator_``, ``.candidates()``,
+        ``.plot()``, ``.to_mclust()``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown criterion or covariance type, or an empty grid.
+
+    Notes
+    -----
+    With one feature, ``"full"``, ``"diag"`` and ``"spherical"`` are the same model
+    (mclust's V, unequal variances) and ``"tied"`` is mclust's E: only the first of
+    the three that is asked for is fitted.
+
+    Convergence and collapse warnings of individual fits are collected in the
+    ``warnings`` column instead of being printed: a grid routinely contains models
+    too rich for the data.
+
+    Examples
+    --------
+    >>> from bayesgmm import load_faithful
+    >>> result = select_model(load_faithful(), range(1, 5), n_init=3)
+    >>> result.best_params_
+    {'n_components': 3, 'covariance_type': 'tied'}
+    >>> round(float(result.table.loc[0, "bic"]), 1)
+    2314.3
+    """
+    if criterion not in CRITERIA:
+        raise ValueError(f"criterion must be one of {list(CRITERIA)}; got {criterion!r}.")
+    array, _ = check_array(X, min_samples=2)
+    ks, names = _check_grid(n_components, covariance_types)
+    n, n_features = array.shape
+    if n_features == 1:
+        names = _distinct_univariate(names)
+    cells = [(k, cov) for cov in names for k in ks if k <= n]
+    if not cells:
+        raise ValueError(
+            f"every n_components value exceeds the number of samples ({n}); "
+            f"got {ks}. Try values between 1 and {n}."
+        )
+    settings = {
+        "n_init": n_init,
+        "max_iter": max_iter,
+        "tol": tol,
+        "reg_covar": reg_covar,
+        "init_params": init_params,
+        "random_state": random_state,
+    }
+    probe = GaussianMixture(1, **settings)
+    check_parameters(probe, probe._parameter_table)
+    stream = sys.stderr if progress is True else progress or None
+    results = _run_grid(array, cells, settings, n_jobs, stream)
+    table = pd.DataFrame([row for row, _ in results])
+    table = table.sort_values(criterion, kind="stable").reset_index(drop=True)
+    table.insert(
+        table.columns.get_loc("converged"), "delta", table[criterion] - table[criterion].iloc[0]
+    )
+    estimators = {(row["n_components"], row["covariance_type"]): gm for row, gm in results}
+    return ModelSelection(table=table, criterion=criterion, estimators=estimators, n_samples=n)
 
 
 def criterion_grid(
     X: ArrayLike,
     n_components: Iterable[int] = range(1, 10),
-    covariance_types: Iterable[str] = COVARIANCE_TYPES,
+    covariance_types: Iterable[str] | str = COVARIANCE_TYPES,
     *,
     n_init: int = 5,
     max_iter: int = 500,
@@ -37,7 +496,9 @@ def criterion_grid(
     random_state: RandomStateLike = 0,
     progress: bool | TextIO = False,
 ) -> pd.DataFrame:
-    """Fit EM on a grid of models and tabulate their information criteria.
+    """Fit EM on a grid of models and return only the criterion table.
+
+    Shorthand for ``select_model(...).table`` ranked by BIC.
 
     Parameters
     ----------
@@ -45,29 +506,15 @@ def criterion_grid(
         Data.
     n_components : iterable of int, default=range(1, 10)
         Numbers of components to try.
-    covariance_types : iterable of str, default=("full", "tied", "diag", "spherical")
+    covariance_types : str or iterable of str, default=all four
         Covariance structures to try.
-    n_init : int, default=5
-        EM restarts per model (the best is kept).
-    max_iter : int, default=500
-        EM iteration limit per restart.
-    tol : float, default=1e-6
-        EM convergence threshold.
-    reg_covar : float, default=1e-6
-        Added to covariance diagonals.
-    random_state : int, Generator, RandomState or None, default=0
-        Seed; each grid cell gets the same seed so cells are reproducible alone.
-    progress : bool or file-like, default=False
-        Print one line per fitted model (to stderr if ``True``).
+    n_init, max_iter, tol, reg_covar, random_state, progress
+        As in :func:`select_model`.
 
     Returns
     -------
     pandas.DataFrame
-        One row per model with columns ``n_components``, ``covariance_type``,
-        ``mclust_name``, ``n_parameters``, ``log_likelihood``, ``bic``, ``aic``,
-        ``icl``, ``converged`` and ``warnings`` (collapse/convergence messages),
-        sorted by ``bic`` (lower is better). Models that cannot be fitted (more
-        components than samples) are left out.
+        See :attr:`ModelSelection.table`.
 
     Examples
     --------
@@ -77,70 +524,26 @@ def criterion_grid(
     >>> int(best.n_components), best.covariance_type
     (2, 'tied')
     """
-    array, _ = check_array(X, min_samples=2)
-    stream = sys.stderr if progress is True else progress or None
-    rows = []
-    for covariance_type in covariance_types:
-        model = get_covariance_model(covariance_type)
-        for k in n_components:
-            if k > array.shape[0]:
-                continue
-            gm = GaussianMixture(
-                k,
-                covariance_type=model.name,
-                n_init=n_init,
-                max_iter=max_iter,
-                tol=tol,
-                reg_covar=reg_covar,
-                random_state=random_state,
-            )
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", ConvergenceWarning)
-                warnings.simplefilter("always", ComponentCollapseWarning)
-                gm.fit(array)
-            messages = [
-                str(w.message)
-                for w in caught
-                if issubclass(w.category, ConvergenceWarning | ComponentCollapseWarning)
-            ]
-            for w in caught:
-                if not issubclass(w.category, ConvergenceWarning | ComponentCollapseWarning):
-                    warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-            log_likelihood = float(gm.score(array) * array.shape[0])
-            rows.append(
-                {
-                    "n_components": k,
-                    "covariance_type": model.name,
-                    "mclust_name": model.mclust_name,
-                    "n_parameters": gm._n_parameters(),
-                    "log_likelihood": log_likelihood,
-                    "bic": gm.bic(array),
-                    "aic": gm.aic(array),
-                    "icl": gm.icl(array),
-                    "converged": bool(gm.converged_),
-                    "warnings": "; ".join(messages),
-                }
-            )
-            if stream is not None:
-                print(
-                    f"  fitted K={k} {model.name:<9} log-lik {log_likelihood:10.3f}  "
-                    f"BIC {rows[-1]['bic']:10.3f}",
-                    file=stream,
-                    flush=True,
-                )
-    table = pd.DataFrame(rows)
-    if table.empty:
-        return table
-    return table.sort_values("bic", kind="stable").reset_index(drop=True)
+    return select_model(
+        X,
+        n_components,
+        covariance_types,
+        n_init=n_init,
+        max_iter=max_iter,
+        tol=tol,
+        reg_covar=reg_covar,
+        random_state=random_state,
+        progress=progress,
+    ).table
 
 
 def bic_matrix(table: pd.DataFrame, criterion: str = "bic") -> pd.DataFrame:
-    """Pivot a :func:`criterion_grid` table to K rows x covariance-type columns.
+    """Pivot a criterion table to K rows x covariance-type columns.
 
     Parameters
     ----------
     table : pandas.DataFrame
-        Output of :func:`criterion_grid`.
+        :attr:`ModelSelection.table` (or :func:`criterion_grid`'s output).
     criterion : {"bic", "aic", "icl", "log_likelihood"}, default="bic"
         Column to pivot.
 
@@ -157,10 +560,9 @@ def bic_matrix(table: pd.DataFrame, criterion: str = "bic") -> pd.DataFrame:
     >>> bic_matrix(t).loc[2, "full"]
     np.float64(2.0)
     """
-    if criterion not in table.columns:
-        raise ValueError(
-            f"criterion must be one of ['bic', 'aic', 'icl', 'log_likelihood']; got {criterion!r}."
-        )
+    allowed = [*CRITERIA, "log_likelihood"]
+    if criterion not in allowed or criterion not in table.columns:
+        raise ValueError(f"criterion must be one of {allowed}; got {criterion!r}.")
     matrix = table.pivot(index="n_components", columns="covariance_type", values=criterion)
     order = [c for c in COVARIANCE_TYPES if c in matrix.columns]
     return matrix[order].astype(np.float64)

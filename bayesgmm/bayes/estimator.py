@@ -324,9 +324,10 @@ class BayesianGaussianMixture(ParamsMixin):
         import arviz as az
 
         problems = []
-        rhat = az.rhat(self.idata_, var_names=list(SUMMARY_VARS))
-        ess = az.ess(self.idata_, var_names=list(SUMMARY_VARS), method="bulk")
-        for name in SUMMARY_VARS:
+        names = self._random_vars()
+        rhat = az.rhat(self.idata_, var_names=names)
+        ess = az.ess(self.idata_, var_names=names, method="bulk")
+        for name in names:
             r = rhat[name].to_dataset()[name] if hasattr(rhat[name], "to_dataset") else rhat[name]
             e = ess[name].to_dataset()[name] if hasattr(ess[name], "to_dataset") else ess[name]
             bad_r = _labels(r, r.values > RHAT_MAX)
@@ -349,6 +350,10 @@ class BayesianGaussianMixture(ParamsMixin):
                 SamplingWarning,
                 stacklevel=3,
             )
+
+    def _random_vars(self) -> list[str]:
+        """The summary variables that vary (with one component the weight is 1)."""
+        return [v for v in SUMMARY_VARS if not (v == "weights" and self.n_components == 1)]
 
     # ------------------------------------------------------------------ results
     def _check_is_fitted(self) -> None:
@@ -383,7 +388,7 @@ class BayesianGaussianMixture(ParamsMixin):
         import arviz as az
 
         self._check_is_fitted()
-        options = {"var_names": list(SUMMARY_VARS), "ci_prob": 0.94, "ci_kind": "hdi"}
+        options = {"var_names": self._random_vars(), "ci_prob": 0.94, "ci_kind": "hdi"}
         options.update(kwargs)
         return az.summary(self.idata_, **options)
 

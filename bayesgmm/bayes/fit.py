@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import warnings
 from typing import Any
 
 import numpy as np
@@ -152,7 +153,11 @@ def sample_model(
 
         compiled = _COMPILED.get(cache_key)
         if compiled is None:
-            compiled = nutpie.compile_pymc_model(model, jitter_rvs=set())
+            with warnings.catch_warnings():
+                # K=1: a tiny index op of the weights runs in numba's object mode;
+                # harmless, and nothing the user can act on
+                warnings.filterwarnings("ignore", "Numba will use object mode", UserWarning)
+                compiled = nutpie.compile_pymc_model(model, jitter_rvs=set())
             _COMPILED[cache_key] = compiled
         compiled = compiled.with_data(**data)
 

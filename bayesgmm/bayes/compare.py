@@ -1,0 +1,370 @@
+"""Bayesian comparison of candidate mixtures by PSIS-LOO (ArviZ).
+
+:func:`compare_loo` fits :class:`~bayesgmm.BayesianGaussianMixture` for each
+candidate (by default the top BIC models of :func:`bayesgmm.select_model`), computes
+Pareto-smoothed importance-sampling leave-one-out cross-validation with ArviZ
+(``elpd``, its standard error, differences with their standard errors and stacking
+weights) and flags the observations whose Pareto k exceeds 0.7, where the
+importance-sampling estimate is unreliable.
+
+The pointwise log-likelihood is the mixture density ``log sum_k w_k N(x_i | mu_k,
+Sigma_k)``, which does not depend on the component labels: LOO needs no
+relabelling.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+
+from bayesgmm._validation import check_array
+from bayesgmm.covariance import get_covariance_model
+from bayesgmm.exceptions import SamplingWarning
+from bayesgmm.selection import ModelSelection, select_model
+
+__all__ = ["PARETO_K_THRESHOLD", "LOOComparison", "compare_loo"]
+
+#: Pareto k above which a PSIS-LOO term is unreliable (Vehtari et al. 2024)
+PARETO_K_THRESHOLD = 0.7
+
+
+def candidate_name(n_components: int, covariance_type: str) -> str:
+    """The label of a candidate model in comparison tables: ``"K=3 tied"``.
+
+    Parameters
+    ----------
+    n_components : int
+        Number of components.
+    covariance_type : str
+        Covariance structure.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> candidate_name(3, "EEE")
+    'K=3 tied'
+    """
+    return f"K={int(n_components)} {get_covariance_model(covariance_type).name}"
+
+
+@dataclass
+class LOOComparison:
+    """PSIS-LOO comparison of fitted Bayesian mixtures (result of :func:`compare_loo`).
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per model, best first: ``n_components``, ``covariance_type``, the
+        columns of :func:`arviz.compare` (``rank``, ``elpd``, ``se``, ``p``
+        (effective number of parameters), ``elpd_diff`` and ``dse`` (``elpd`` minus
+        the best's, so <= 0, and its standard error), ``weight`` (stacking), ...),
+        ``z_diff`` (``-elpd_diff / dse``: standard errors behind the best) and
+        ``n_high_pareto_k``.
+    loo : dict of str to arviz_stats ELPDData
+        Pointwise PSIS-LOO results per model.
+    models : dict of str to BayesianGaussianMixture
+        The fitted models.
+    high_pareto_k : dict of str to ndarray
+        Row indices of the observations with Pareto k above ``pareto_k_threshold``.
+    pareto_k_threshold : float
+        The flagging threshold.
+
+    Examples
+    --------
+    >>> comparison = compare_loo(X, [1, 2, 3])  # doctest: +SKIP
+    >>> comparison.best  # doctest: +SKIP
+    'K=3 full'
+    """
+
+    table: pd.DataFrame
+    loo: dict[str, Any] = field(repr=False)
+    models: dict[str, Any] = field(repr=False)
+    high_pareto_k: dict[str, NDArray[np.intp]] = field(repr=False)
+    pareto_k_threshold: float = PARETO_K_THRESHOLD
+
+    @property
+    def best(self) -> str:
+        """Name of the model with the highest ELPD.
+
+        Returns
+        -------
+        str
+
+        Examples
+        --------
+        >>> comparison.best  # doctest: +SKIP
+        'K=3 full'
+        """
+        return str(self.table.index[0])
+
+    def difference(self, name: str, reference: str | None = None) -> tuple[float, float]:
+        """ELPD difference of ``reference`` over ``name`` and its standard error.
+
+        Parameters
+        ----------
+        name : str
+            Model compared.
+        reference : str, default=None
+            Reference model (the best when ``None``).
+
+        Returns
+        -------
+        diff, se : float
+            ``elpd[reference] - elpd[name]`` and the standard error of the paired
+            pointwise differences.
+
+        Examples
+        --------
+        >>> diff, se = comparison.difference("K=2 full")  # doctest: +SKIP
+        >>> diff > 2 * se  # doctest: +SKIP
+        True
+        """
+        reference = reference or self.best
+        for label in (name, reference):
+            if label not in self.loo:
+                raise ValueError(f"unknown model {label!r}; compared models: {list(self.loo)}.")
+        a = np.asarray(self.loo[reference].elpd_i).ravel()
+        b = np.asarray(self.loo[name].elpd_i).ravel()
+        diff = a - b
+        return float(diff.sum()), float(np.sqrt(diff.size * np.var(diff)))
+
+    def plot(self, ax: Any = None) -> Any:
+        """Draw ELPD +- se per model and the difference to the best +- dse.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Where to draw (a new figure when ``None``).
+
+        Returns
+        -------
+        matplotlib Axes
+
+        Examples
+        --------
+        >>> ax = comparison.plot()  # doctest: +SKIP
+        """
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 0.6 * len(self.table) + 1.5))
+        table = self.table.iloc[::-1]
+        y = np.arange(len(table))
+        ax.errorbar(table["elpd"], y, xerr=table["se"], fmt="o", color="black", label="ELPD +- se")
+        best = float(self.table["elpd"].iloc[0])
+        # the difference drawn from the best model's ELPD, with its own (paired) se
+        shifted = best + table["elpd_diff"].to_numpy()
+        ax.errorbar(
+            shifted,
+            y - 0.2,
+            xerr=table["dse"],
+            fmt="^",
+            color="grey",
+            label="difference to best +- dse",
+        )
+        ax.axvline(best, color="grey", linestyle="--", linewidth=0.8)
+        ax.set_yticks(y, list(table.index))
+        ax.set_xlabel("ELPD (PSIS-LOO, higher is better)")
+        ax.legend(fontsize="small")
+        return ax
+
+    def _repr_html_(self) -> str:
+        flags = {name: len(rows) for name, rows in self.high_pareto_k.items() if len(rows)}
+        note = (
+            f"<p>Pareto k &gt; {self.pareto_k_threshold}: {flags}</p>"
+            if flags
+            else f"<p>All Pareto k &le; {self.pareto_k_threshold}.</p>"
+        )
+        columns = ["elpd", "se", "p", "elpd_diff", "dse", "z_diff", "weight", "n_high_pareto_k"]
+        html = self.table[columns].to_html(float_format=lambda v: f"{v:.2f}")
+        return f"<p><b>PSIS-LOO comparison</b> (best: {self.best})</p>" + html + note
+
+
+def _as_candidates(
+    X: NDArray[np.float64],
+    candidates: Any,
+    covariance_type: str,
+    n_candidates: int,
+    random_state: int | None,
+) -> list[tuple[int, str]]:
+    if candidates is None:
+        candidates = select_model(X, random_state=random_state)
+    if isinstance(candidates, ModelSelection):
+        top = candidates.candidates(n_candidates)
+        return [(int(r.n_components), str(r.covariance_type)) for r in top.itertuples()]
+    if isinstance(candidates, pd.DataFrame):
+        return [(int(r.n_components), str(r.covariance_type)) for r in candidates.itertuples()]
+    if isinstance(candidates, int | np.integer):
+        candidates = [candidates]
+    out = []
+    for item in candidates:
+        if isinstance(item, tuple) and len(item) == 2:
+            k, cov = item
+        else:
+            k, cov = item, covariance_type
+        if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
+            raise ValueError(
+                "candidates must be integers >= 1, (n_components, covariance_type) pairs, "
+                f"a ModelSelection or a dict of fitted models; got {item!r}."
+            )
+        out.append((int(k), get_covariance_model(cov).name))
+    if len(set(out)) < 2:
+        raise ValueError(f"compare_loo needs at least two distinct candidates; got {out}.")
+    return list(dict.fromkeys(out))
+
+
+def compare_loo(
+    X: ArrayLike,
+    candidates: Any = None,
+    *,
+    covariance_type: str = "full",
+    n_candidates: int = 3,
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    random_state: int | None = 0,
+    method: str = "stacking",
+    pareto_k_threshold: float = PARETO_K_THRESHOLD,
+    progress: bool | TextIO = False,
+    **model_params: Any,
+) -> LOOComparison:
+    """Fit Bayesian mixtures for candidate models and compare them by PSIS-LOO.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Data.
+    candidates : None, ModelSelection, sequence or dict, default=None
+        ``None``: run :func:`bayesgmm.select_model` on ``X`` and take its
+        ``n_candidates`` best BIC models. A :class:`~bayesgmm.selection.ModelSelection`:
+        its best models. A sequence of ints (numbers of components, with
+        ``covariance_type``) or of ``(n_components, covariance_type)`` pairs. A dict
+        of name to *fitted* :class:`~bayesgmm.BayesianGaussianMixture` (nothing is
+        refitted).
+    covariance_type : str, default="full"
+        Covariance structure for integer candidates.
+    n_candidates : int, default=3
+        How many of the best BIC models to compare when ``candidates`` is ``None``
+        or a ModelSelection.
+    draws, tune, chains : int, default=1000, 1000, 4
+        Sampler settings of every fit.
+    random_state : int or None, default=0
+        Seed of every fit (and of the grid when ``candidates`` is ``None``).
+    method : {"stacking", "BB-pseudo-BMA", "pseudo-BMA"}, default="stacking"
+        How :func:`arviz.compare` weights the models.
+    pareto_k_threshold : float, default=0.7
+        Observations with a larger Pareto k are flagged (their LOO term is
+        unreliable; a model that flags many is misspecified or too flexible).
+    progress : bool or file-like, default=False
+        Print a line per fitted model (to stderr when ``True``); sampler progress
+        bars are shown only with ``progressbar=True`` in ``model_params``.
+    **model_params
+        Other :class:`~bayesgmm.BayesianGaussianMixture` parameters (``priors``,
+        ``target_accept``, ``sampler``, ``n_init``, ``progressbar``).
+
+    Returns
+    -------
+    LOOComparison
+
+    Warns
+    -----
+    SamplingWarning
+        From fits whose diagnostics fail (named parameters), and when a model has
+        observations with Pareto k above the threshold.
+
+    Examples
+    --------
+    >>> from bayesgmm import load_galaxies
+    >>> X = load_galaxies() / 1000
+    >>> comparison = compare_loo(X, [2, 3], draws=300, tune=300)  # doctest: +SKIP
+    >>> comparison.table[["elpd", "se", "elpd_diff", "dse", "weight"]]  # doctest: +SKIP
+    """
+    import arviz as az
+
+    from bayesgmm.bayes.estimator import BayesianGaussianMixture
+
+    array, names = check_array(X, min_samples=2)
+    data = pd.DataFrame(array, columns=names) if names is not None else array
+    if not pareto_k_threshold > 0:  # also rejects NaN
+        raise ValueError(f"pareto_k_threshold must be positive; got {pareto_k_threshold!r}.")
+    stream = sys.stderr if progress is True else progress or None
+    if isinstance(candidates, Mapping):
+        models = dict(candidates)
+        if len(models) < 2:
+            raise ValueError(f"compare_loo needs at least two models; got {list(models)}.")
+        for name, model in models.items():
+            if not isinstance(model, BayesianGaussianMixture) or not hasattr(model, "idata_"):
+                raise TypeError(
+                    f"candidates[{name!r}] must be a fitted BayesianGaussianMixture; "
+                    f"got {type(model).__name__}."
+                )
+    else:
+        model_params.setdefault("progressbar", False)
+        cells = _as_candidates(array, candidates, covariance_type, n_candidates, random_state)
+        models = {}
+        for i, (k, cov) in enumerate(cells):
+            name = candidate_name(k, cov)
+            if stream is not None:
+                print(f"  [{i + 1}/{len(cells)}] sampling {name}", file=stream, flush=True)
+            model = BayesianGaussianMixture(
+                k,
+                covariance_type=cov,
+                draws=draws,
+                tune=tune,
+                chains=chains,
+                random_state=random_state,
+                **model_params,
+            )
+            models[name] = model.fit(data)
+    loo, high = {}, {}
+    for name, model in models.items():
+        if model.idata_["log_likelihood"]["obs"].sizes["obs_id"] != array.shape[0]:
+            raise ValueError(
+                f"model {name!r} was fitted on different data "
+                f"({model.idata_['log_likelihood']['obs'].sizes['obs_id']} rows; X has "
+                f"{array.shape[0]}): LOO compares models on the same observations."
+            )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # we report Pareto k ourselves
+            loo[name] = az.loo(model.idata_, pointwise=True)
+        k_hat = np.asarray(loo[name].pareto_k).ravel()
+        high[name] = np.flatnonzero(k_hat > pareto_k_threshold)
+        if len(high[name]):
+            warnings.warn(
+                f"PSIS-LOO of {name}: {len(high[name])} observation(s) with Pareto k > "
+                f"{pareto_k_threshold} (rows {high[name][:10].tolist()}"
+                f"{' ...' if len(high[name]) > 10 else ''}); their LOO terms are "
+                "unreliable. Check these points (outliers?) or refit with more draws.",
+                SamplingWarning,
+                stacklevel=2,
+            )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        table = az.compare(loo, method=method, round_to="none")
+    table = pd.DataFrame(table)
+    # arviz 1.x: elpd_diff = elpd(model) - elpd(best) <= 0; z_diff counts how many
+    # standard errors of the paired difference the model is behind the best
+    behind = -table["elpd_diff"].to_numpy()
+    dse = table["dse"].to_numpy()
+    table["z_diff"] = np.divide(behind, dse, out=np.zeros_like(behind), where=dse > 0)
+    table["n_high_pareto_k"] = [len(high[name]) for name in table.index]
+    table.insert(0, "n_components", [int(models[n].n_components) for n in table.index])
+    table.insert(1, "covariance_type", [str(models[n].covariance_type) for n in table.index])
+    table.index.name = "model"
+    return LOOComparison(
+        table=table,
+        loo=loo,
+        models=models,
+        high_pareto_k=high,
+        pareto_k_threshold=pareto_k_threshold,
+    )

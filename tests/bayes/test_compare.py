@@ -1,0 +1,137 @@
+"""PSIS-LOO comparison of Bayesian mixtures (``bayesgmm.bayes.compare``)."""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+import matplotlib
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from bayesgmm import BayesianGaussianMixture, load_faithful
+from bayesgmm.bayes.compare import candidate_name, compare_loo
+from bayesgmm.exceptions import SamplingWarning
+from bayesgmm.selection import select_model
+
+matplotlib.use("Agg")
+
+
+def three_clusters_1d(n: int = 300, seed: int = 0) -> np.ndarray:
+    """1-D sample of three separated unit-scale components (means -4, 0, 4)."""
+    rng = np.random.default_rng(seed)
+    labels = rng.choice(3, size=n, p=[0.4, 0.35, 0.25])
+    return (np.array([-4.0, 0.0, 4.0])[labels] + 0.8 * rng.standard_normal(n))[:, None]
+
+
+@pytest.fixture(scope="module")
+def comparison():
+    X = three_clusters_1d()
+    stream = io.StringIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SamplingWarning)  # short runs: ESS warnings
+        result = compare_loo(
+            X, [1, 2, 3], draws=300, tune=300, chains=2, random_state=1, progress=stream
+        )
+    return result, X, stream.getvalue()
+
+
+def test_loo_prefers_the_true_number_of_components(comparison):
+    result, _, _ = comparison
+    assert result.best == "K=3 full"
+    assert list(result.table.index) == ["K=3 full", "K=2 full", "K=1 full"]
+    for name in ("K=2 full", "K=1 full"):
+        diff, se = result.difference(name)
+        assert diff > 2 * se, (name, diff, se)
+        assert result.table.loc[name, "z_diff"] > 2
+
+
+def test_table_agrees_with_arviz_and_pointwise_values(comparison):
+    import arviz as az
+
+    result, _, _ = comparison
+    table = result.table
+    assert_allclose(table["weight"].sum(), 1.0, atol=1e-6)
+    assert table["elpd_diff"].iloc[0] == 0
+    assert np.all(table["elpd_diff"].iloc[1:] < 0)
+    for name, model in result.models.items():
+        direct = az.loo(model.idata_)
+        assert_allclose(table.loc[name, "elpd"], direct.elpd, rtol=1e-10)
+        assert_allclose(result.loo[name].elpd_i.sum(), direct.elpd, rtol=1e-10)
+        assert table.loc[name, "n_components"] == model.n_components
+        diff, se = result.difference(name)
+        assert_allclose(-diff, table.loc[name, "elpd_diff"], rtol=1e-8, atol=1e-8)
+        assert_allclose(se, table.loc[name, "dse"], rtol=1e-6, atol=1e-8)
+    # LOO can only lose against the in-sample fit (optimism is positive)
+    for name, model in result.models.items():
+        in_sample = np.log(np.exp(model.idata_["log_likelihood"]["obs"]).mean(("chain", "draw")))
+        assert float(in_sample.sum()) >= table.loc[name, "elpd"]
+
+
+def test_progress_lines_and_no_refit_from_dict(comparison):
+    result, X, printed = comparison
+    assert printed.splitlines()[0].strip() == "[1/3] sampling K=1 full"
+    again = compare_loo(X, result.models)
+    assert again.table.equals(result.table)
+
+
+def test_pareto_k_flags_and_warning(comparison):
+    result, X, _ = comparison
+    with pytest.warns(SamplingWarning, match=r"K=\d full: \d+ observation\(s\) with Pareto k"):
+        flagged = compare_loo(X, result.models, pareto_k_threshold=1e-9)
+    for name in result.models:
+        k_hat = np.asarray(result.loo[name].pareto_k).ravel()
+        assert flagged.high_pareto_k[name].tolist() == np.flatnonzero(k_hat > 1e-9).tolist()
+        assert flagged.table.loc[name, "n_high_pareto_k"] == len(flagged.high_pareto_k[name])
+    assert all(len(rows) == 0 for rows in result.high_pareto_k.values()) or any(
+        np.asarray(result.loo[n].pareto_k).max() > 0.7 for n in result.loo
+    )
+
+
+def test_plot_and_html(comparison):
+    import matplotlib.pyplot as plt
+
+    result, _, _ = comparison
+    ax = result.plot()
+    assert [t.get_text() for t in ax.get_yticklabels()] == list(result.table.index[::-1])
+    assert "best: K=3 full" in result._repr_html_()
+    plt.close("all")
+
+
+def test_model_fitted_on_other_data_is_rejected(comparison):
+    result, X, _ = comparison
+    with pytest.raises(ValueError, match="fitted on different data"):
+        compare_loo(X[:100], result.models)
+
+
+@pytest.mark.parametrize(
+    ("candidates", "error", "message"),
+    [
+        ([3], ValueError, "at least two distinct candidates"),
+        ([2, 2], ValueError, "at least two distinct candidates"),
+        ([0, 2], ValueError, "candidates must be integers >= 1"),
+        (["two", 3], ValueError, "candidates must be integers >= 1"),
+        ([(2, "fulll"), 3], ValueError, "covariance_type"),
+        ({"a": BayesianGaussianMixture(2)}, ValueError, "at least two models"),
+        (
+            {"a": BayesianGaussianMixture(2), "b": BayesianGaussianMixture(3)},
+            TypeError,
+            "must be a fitted BayesianGaussianMixture",
+        ),
+    ],
+)
+def test_bad_candidates_are_explained(candidates, error, message):
+    with pytest.raises(error, match=message):
+        compare_loo(load_faithful(), candidates)
+
+
+def test_candidates_from_model_selection_are_the_top_bic_models():
+    from bayesgmm.bayes.compare import _as_candidates
+
+    X = load_faithful().to_numpy()
+    selection = select_model(X, range(1, 5), n_init=2)
+    cells = _as_candidates(X, selection, "full", 3, 0)
+    top = selection.candidates(3)
+    assert cells == list(zip(top.n_components, top.covariance_type, strict=True))
+    assert candidate_name(*cells[0]) == "K=3 tied"
