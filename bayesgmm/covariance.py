@@ -238,6 +238,32 @@ class CovarianceModel:
         """
         raise NotImplementedError
 
+    def full_covariances(
+        self, covariances: NDArray[np.float64], n_components: int, n_features: int
+    ) -> NDArray[np.float64]:
+        """Covariances as ``(..., K, D, D)`` matrices, whatever the structure.
+
+        Parameters
+        ----------
+        covariances : ndarray
+            Covariances shaped like ``GaussianMixture.covariances_``, optionally with
+            leading axes (e.g. posterior draws).
+        n_components, n_features : int
+            ``K`` and ``D`` (a tied matrix does not show ``K``, a spherical one ``D``).
+
+        Returns
+        -------
+        ndarray of shape (..., K, D, D)
+
+        Examples
+        --------
+        >>> get_covariance_model("spherical").full_covariances(np.array([1.0, 4.0]), 2, 1)[1]
+        array([[4.]])
+        >>> get_covariance_model("tied").full_covariances(np.eye(2), 3, 2).shape
+        (3, 2, 2)
+        """
+        raise NotImplementedError
+
     def covariance_factor(self, covariances: NDArray[np.float64], k: int) -> NDArray[np.float64]:
         """A factor ``A`` of component ``k``'s covariance (``A @ A.T = Sigma_k``).
 
@@ -478,6 +504,9 @@ class FullCovariance(CovarianceModel):
     def covariance_factor(self, covariances, k):
         return np.linalg.cholesky(covariances[k])
 
+    def full_covariances(self, covariances, n_components, n_features):
+        return np.array(covariances, dtype=np.float64)
+
     def smallest_variances(self, covariances, n_components, scale):
         root = np.sqrt(scale)
         return np.linalg.eigvalsh(covariances / np.outer(root, root))[:, 0]
@@ -556,6 +585,10 @@ class TiedCovariance(CovarianceModel):
     def covariance_factor(self, covariances, k):
         return np.linalg.cholesky(covariances)
 
+    def full_covariances(self, covariances, n_components, n_features):
+        cov = np.asarray(covariances, dtype=np.float64)
+        return np.repeat(cov[..., None, :, :], n_components, axis=-3)
+
     def smallest_variances(self, covariances, n_components, scale):
         root = np.sqrt(scale)
         return np.full(n_components, np.linalg.eigvalsh(covariances / np.outer(root, root))[0])
@@ -626,6 +659,10 @@ class DiagCovariance(CovarianceModel):
     def covariance_factor(self, covariances, k):
         return np.sqrt(covariances[k])
 
+    def full_covariances(self, covariances, n_components, n_features):
+        cov = np.asarray(covariances, dtype=np.float64)
+        return cov[..., :, None] * np.eye(n_features)
+
     def smallest_variances(self, covariances, n_components, scale):
         return (covariances / scale).min(axis=1)
 
@@ -678,6 +715,10 @@ class SphericalCovariance(CovarianceModel):
         if variance_floor is None:
             variance_floor = default_variance_floor(covariances[:, None])
         return _positive_variances(covariances, float(np.mean(variance_floor)))
+
+    def full_covariances(self, covariances, n_components, n_features):
+        cov = np.asarray(covariances, dtype=np.float64)
+        return cov[..., None, None] * np.eye(n_features)
 
     precisions_cholesky_from_precisions = DiagCovariance.precisions_cholesky_from_precisions
     covariances_from_precisions_cholesky = DiagCovariance.covariances_from_precisions_cholesky

@@ -33,11 +33,64 @@ from bayesgmm.covariance import COVARIANCE_TYPES, get_covariance_model
 from bayesgmm.em import GaussianMixture
 from bayesgmm.exceptions import ComponentCollapseWarning, ConvergenceWarning
 
-__all__ = ["CRITERIA", "ModelSelection", "bic_matrix", "criterion_grid", "select_model"]
+__all__ = [
+    "CRITERIA",
+    "ModelSelection",
+    "bic_matrix",
+    "candidate_name",
+    "criterion_grid",
+    "select_model",
+]
 
 #: criteria a grid can be ranked by (all lower-is-better)
 CRITERIA = ("bic", "icl", "aic")
 _FIT_WARNINGS = (ConvergenceWarning, ComponentCollapseWarning)
+
+
+def candidate_name(n_components: int, covariance_type: str) -> str:
+    """The label of a model in comparison tables: ``"K=3 tied"``.
+
+    Parameters
+    ----------
+    n_components : int
+        Number of components.
+    covariance_type : str
+        Covariance structure (mclust names are accepted).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> candidate_name(3, "EEE")
+    'K=3 tied'
+    """
+    return f"K={int(n_components)} {get_covariance_model(covariance_type).name}"
+
+
+def candidate_names(table: pd.DataFrame) -> list[str]:
+    """Labels of the rows of a table with ``n_components`` and ``covariance_type``.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        For example :attr:`ModelSelection.table`.
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"n_components": [2, 3], "covariance_type": ["full", "tied"]})
+    >>> candidate_names(t)
+    ['K=2 full', 'K=3 tied']
+    """
+    return [
+        candidate_name(k, c)
+        for k, c in zip(table["n_components"], table["covariance_type"], strict=True)
+    ]
 
 
 def _check_grid(

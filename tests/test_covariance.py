@@ -10,13 +10,14 @@ from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import logsumexp
 from scipy.stats import multivariate_normal
 
-from bayesgmm import COVARIANCE_TYPES, get_covariance_model
+from bayesgmm import COVARIANCE_TYPES, GaussianMixture, get_covariance_model
 from bayesgmm.covariance import (
     MCLUST_NAMES,
     CovarianceModel,
     SufficientStatistics,
     _exp_normalize,
 )
+from bayesgmm.testing import make_gmm_data
 
 N_COMPONENTS, N_FEATURES = 3, 4
 
@@ -305,3 +306,22 @@ def test_exp_normalize_single_component():
     norm = _exp_normalize(log_prob)
     assert_array_equal(norm, [-3.0, -1e9, 0.5])
     assert_array_equal(log_prob, 1.0)
+
+
+def test_full_covariances_expand_every_structure(covariance_type):
+    X = make_gmm_data(covariance_type, 300, seed=5)[0]
+    gm = GaussianMixture(3, covariance_type=covariance_type, random_state=0).fit(X)
+    model = get_covariance_model(covariance_type)
+    full = model.full_covariances(gm.covariances_, 3, 2)
+    assert full.shape == (3, 2, 2)
+    # the mixture density from the expanded matrices is the model's own
+    per_component = [
+        np.log(gm.weights_[k]) + multivariate_normal(gm.means_[k], full[k]).logpdf(X)
+        for k in range(3)
+    ]
+    assert_allclose(logsumexp(per_component, axis=0), gm.score_samples(X), rtol=1e-10)
+    # leading (draw) axes are kept
+    stacked = np.stack([gm.covariances_, 2 * gm.covariances_])
+    batched = model.full_covariances(stacked, 3, 2)
+    assert batched.shape == (2, 3, 2, 2)
+    assert_allclose(batched[1], 2 * full)

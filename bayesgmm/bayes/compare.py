@@ -27,34 +27,12 @@ from numpy.typing import ArrayLike, NDArray
 from bayesgmm._validation import check_array
 from bayesgmm.covariance import get_covariance_model
 from bayesgmm.exceptions import SamplingWarning
-from bayesgmm.selection import ModelSelection, select_model
+from bayesgmm.selection import ModelSelection, candidate_name, select_model
 
-__all__ = ["PARETO_K_THRESHOLD", "LOOComparison", "compare_loo"]
+__all__ = ["PARETO_K_THRESHOLD", "LOOComparison", "candidate_name", "compare_loo"]
 
 #: Pareto k above which a PSIS-LOO term is unreliable (Vehtari et al. 2024)
 PARETO_K_THRESHOLD = 0.7
-
-
-def candidate_name(n_components: int, covariance_type: str) -> str:
-    """The label of a candidate model in comparison tables: ``"K=3 tied"``.
-
-    Parameters
-    ----------
-    n_components : int
-        Number of components.
-    covariance_type : str
-        Covariance structure.
-
-    Returns
-    -------
-    str
-
-    Examples
-    --------
-    >>> candidate_name(3, "EEE")
-    'K=3 tied'
-    """
-    return f"K={int(n_components)} {get_covariance_model(covariance_type).name}"
 
 
 @dataclass

@@ -667,15 +667,8 @@ def _sort_components(gm: GaussianMixture, order: NDArray[np.intp]) -> None:
 
 def _full_covariances(gm: GaussianMixture) -> NDArray[np.float64]:
     """EM covariances as ``(K, D, D)`` matrices, whatever the covariance type."""
-    cov = gm.covariances_
     K, D = gm.means_.shape
-    if gm.covariance_type in ("tied", "EEE"):
-        return np.broadcast_to(cov, (K, D, D)).copy()
-    if cov.ndim == 2:  # diag
-        return cov[:, :, None] * np.eye(D)
-    if cov.ndim == 1:  # spherical
-        return cov[:, None, None] * np.eye(D)
-    return cov
+    return get_covariance_model(gm.covariance_type).full_covariances(gm.covariances_, K, D)
 
 
 def _labels(var: xr.DataArray, mask: NDArray[np.bool_]) -> list[str]:

@@ -135,3 +135,16 @@ def test_candidates_from_model_selection_are_the_top_bic_models():
     top = selection.candidates(3)
     assert cells == list(zip(top.n_components, top.covariance_type, strict=True))
     assert candidate_name(*cells[0]) == "K=3 tied"
+
+
+def test_evidence_table_from_real_loo_recommends_the_true_k(comparison):
+    from bayesgmm import EvidenceTable
+
+    result, X, _ = comparison
+    selection = select_model(X, range(1, 5), n_init=3)
+    evidence = EvidenceTable.from_results(selection, loo=result, n_candidates=2)
+    assert evidence.recommendation["n_components"] == 3
+    frame = evidence.frame
+    assert set(result.table.index) <= set(frame.index)
+    assert frame.loc["K=1 full", "loo_se_behind"] > 2
+    assert frame.loc["K=3 full", "loo_weight"] == result.table.loc["K=3 full", "weight"]

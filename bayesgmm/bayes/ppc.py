@@ -1,0 +1,830 @@
+"""Posterior predictive checks that reveal missing or spurious mixture components.
+
+:func:`posterior_predictive_check` simulates replicate data sets of the observed size
+from posterior draws of a :class:`~bayesgmm.BayesianGaussianMixture` (or, as a cheap
+"plug-in" check, from the point estimate of a :class:`~bayesgmm.GaussianMixture`),
+computes test statistics ``T`` on the observed data and on every replicate, and
+reports the posterior predictive p-value ``P(T_rep >= T_obs)`` (ties counted half).
+
+The default statistics (:func:`default_statistics`) target the number of components:
+the number of modes of a kernel density estimate with a bandwidth fixed from the
+observed data, quantiles, skewness, kurtosis, the largest gap between sorted points
+and, for several features, the mean nearest-neighbour distance. A model with too few
+components reproduces none of the observed modes and gaps; one with the right number
+reproduces all of them. Posterior predictive p-values use the data twice and are
+therefore conservative: a flag is strong evidence of misfit, no flag is weak evidence
+of fit.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+from scipy import signal, spatial, stats
+
+from bayesgmm._typing import RandomStateLike
+from bayesgmm._validation import check_array, check_random_state
+from bayesgmm.covariance import get_covariance_model
+from bayesgmm.bayes.estimator import BayesianGaussianMixture, _full_covariances
+from bayesgmm.em import GaussianMixture
+
+__all__ = [
+    "PPCResult",
+    "count_modes",
+    "default_statistics",
+    "plot_density",
+    "posterior_predictive_check",
+    "silverman_bandwidth",
+]
+
+#: quantile levels (in %) of the default statistics
+QUANTILES = (5, 25, 50, 75, 95)
+#: grid points per bandwidth of the binned kernel density estimate
+_GRID_PER_BANDWIDTH = 5
+#: kernel truncated at this many bandwidths (exp(-32) ~ 1e-14 of its peak)
+_KERNEL_RADIUS = 8
+#: most grid points of one density estimate (the grid is coarsened beyond)
+_MAX_GRID = 200_000
+#: simulated values held in memory at once
+_CHUNK_VALUES = 4_000_000
+
+Statistic = Callable[[NDArray[np.float64]], float]
+
+
+# ---------------------------------------------------------------------- statistics
+def silverman_bandwidth(x: ArrayLike, factor: float = 1.0) -> float:
+    """Silverman's rule-of-thumb bandwidth of a Gaussian kernel density estimate.
+
+    ``factor * 0.9 * min(sd, IQR / 1.34) * n ** (-1/5)``; falls back to the standard
+    deviation (or 1) when the interquartile range (or both) is zero.
+
+    Parameters
+    ----------
+    x : array-like of shape (n_samples,)
+        Values.
+    factor : float, default=1.0
+        Multiplier (below 1 reveals finer structure, above 1 smooths more).
+
+    Returns
+    -------
+    float
+        The bandwidth, > 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.random.default_rng(0).normal(size=500)
+    >>> round(silverman_bandwidth(x), 3)
+    0.263
+    """
+    values = np.asarray(x, dtype=np.float64).ravel()
+    sd = float(np.std(values, ddof=1)) if values.size > 1 else 0.0
+    q75, q25 = np.percentile(values, [75, 25])
+    spread = min(sd, (q75 - q25) / 1.34) if q75 > q25 else sd
+    if not spread > 0:
+        spread = 1.0
+    return float(factor * 0.9 * spread * values.size ** (-0.2))
+
+
+def _is_positive(value: Any) -> bool:
+    """True for a positive finite real number (not a bool)."""
+    return (
+        not isinstance(value, bool)
+        and isinstance(value, int | float | np.integer | np.floating)
+        and math.isfinite(value)
+        and value > 0
+    )
+
+
+def _kde_grid(x: NDArray[np.float64], bandwidth: float) -> tuple[NDArray, NDArray]:
+    """Binned Gaussian KDE (unnormalised) of ``x`` on a grid spanning the data."""
+    step = bandwidth / _GRID_PER_BANDWIDTH
+    lo = float(x.min()) - 4 * bandwidth
+    span = float(x.max()) + 4 * bandwidth - lo
+    if span / step > _MAX_GRID:
+        step = span / _MAX_GRID
+    n_grid = math.ceil(span / step) + 2
+    return _binned_kde(x, bandwidth, lo, step, n_grid), lo + step * np.arange(n_grid)
+
+
+def _binned_kde(
+    x: NDArray[np.float64], bandwidth: float, lo: float, step: float, n_grid: int
+) -> NDArray[np.float64]:
+    """Linear binning on ``lo + step * arange(n_grid)``, then a Gaussian convolution.
+
+    The result is the exact KDE of the binned (weighted) points; points outside the
+    grid are left out. Divide by ``n * bandwidth * sqrt(2 pi)`` for a density.
+    """
+    position = (x - lo) / step
+    position = position[(position >= 0) & (position <= n_grid - 1)]
+    left = np.minimum(np.floor(position).astype(np.intp), n_grid - 2)
+    frac = position - left
+    counts = np.bincount(left, weights=1.0 - frac, minlength=n_grid)
+    counts += np.bincount(left + 1, weights=frac, minlength=n_grid)
+    half = min(math.ceil(_KERNEL_RADIUS * bandwidth / step), n_grid)
+    offsets = np.arange(-half, half + 1) * (step / bandwidth)
+    kernel = np.exp(-0.5 * offsets**2)
+    return np.convolve(counts, kernel, mode="full")[half : half + n_grid]
+
+
+def count_modes(x: ArrayLike, bandwidth: float, *, min_prominence: float = 0.02) -> int:
+    """Number of modes of a Gaussian kernel density estimate with a fixed bandwidth.
+
+    The estimate is evaluated on a grid of step ``bandwidth / 5`` spanning the data
+    (linear binning, then a convolution), so the cost grows with the data's range in
+    bandwidths, not with the number of points. Keep the bandwidth fixed when
+    comparing data sets, as :func:`default_statistics` does.
+
+    A local maximum counts only if its prominence (height above the higher of the
+    two minima separating it from taller peaks) is at least ``min_prominence`` times
+    the highest density. Without this, lone points in the tails of a sample of a
+    single Gaussian make extra modes in about 40% of samples (n = 100 to 3000, Silverman
+    bandwidth); with the default 0.02, in 10% at n = 100, 5% at n = 300 and under 3%
+    from n = 1000 on, while three well-separated equal groups keep their three modes.
+    The price: a component much smaller than 2% of the tallest mode is not counted
+    (the quantiles and the largest gap of :func:`default_statistics` still see it).
+
+    Parameters
+    ----------
+    x : array-like of shape (n_samples,)
+        Values.
+    bandwidth : float
+        Standard deviation of the Gaussian kernel, > 0.
+    min_prominence : float, default=0.02
+        Smallest prominence of a counted mode, as a fraction of the highest density.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ValueError
+        If the bandwidth is not a positive finite number, ``min_prominence`` is not in
+        [0, 1) or ``x`` is empty.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> x = np.concatenate([rng.normal(-4, 0.7, 100), rng.normal(4, 0.7, 100)])
+    >>> count_modes(x, bandwidth=0.5), count_modes(x, bandwidth=5.0)
+    (2, 1)
+    """
+    if not _is_positive(bandwidth):
+        raise ValueError(f"bandwidth must be a positive finite number; got {bandwidth!r}.")
+    if not 0 <= min_prominence < 1:
+        raise ValueError(f"min_prominence must be in [0, 1); got {min_prominence!r}.")
+    values = np.asarray(x, dtype=np.float64).ravel()
+    if values.size == 0:
+        raise ValueError("x is empty; count_modes needs at least one value.")
+    density, _ = _kde_grid(values, float(bandwidth))
+    # 1e-7: rounding noise and the kernel's truncation at 8 bandwidths are far below
+    threshold = max(min_prominence, 1e-7) * density.max()
+    peaks, _ = signal.find_peaks(density, prominence=threshold)
+    return max(len(peaks), 1)  # the grid spans 4 bandwidths past the data: no edge modes
+
+
+def _largest_gap(x: NDArray[np.float64]) -> float:
+    return float(np.diff(np.sort(x)).max()) if x.size > 1 else 0.0
+
+
+def _mean_nn_distance(Z: NDArray[np.float64]) -> float:
+    distances, _ = spatial.cKDTree(Z).query(Z, k=2)
+    return float(distances[:, 1].mean())
+
+
+def default_statistics(
+    X: ArrayLike,
+    *,
+    feature_names: Sequence[str] | None = None,
+    bandwidth_factor: float = 1.0,
+) -> dict[str, Statistic]:
+    """Test statistics that reveal missing or spurious components, fixed by ``X``.
+
+    Every constant a statistic needs (KDE bandwidths, the standardisation, the first
+    principal axis) is computed once from the observed ``X`` and reused for every
+    replicate, so observed and replicated values are comparable.
+
+    One feature: ``modes`` (number of KDE modes, Silverman bandwidth times
+    ``bandwidth_factor``), the quantiles ``q05``, ``q25``, ``q50``, ``q75``, ``q95``,
+    ``skewness``, ``kurtosis`` (excess) and ``max_gap`` (largest gap between sorted
+    points).
+
+    Several features: per feature ``modes[j]``, ``q05[j]``, ``q50[j]``, ``q95[j]`` and
+    ``skewness[j]``; along the first principal axis of the standardised observed data
+    ``modes[PC1]`` and ``max_gap[PC1]``; and ``nn_distance``, the mean distance to the
+    nearest neighbour in the observed standardisation (too few components spread the
+    replicates out, too many or too narrow ones clump them).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        The observed data.
+    feature_names : sequence of str, default=None
+        Names used in the statistic labels (column names of a DataFrame ``X``, else
+        the feature indices).
+    bandwidth_factor : float, default=1.0
+        Multiplier of Silverman's bandwidth for the mode counts.
+
+    Returns
+    -------
+    dict of str to callable
+        ``name -> T(X) -> float``; combine with your own, e.g.
+        ``{**default_statistics(X), "max": lambda X: X.max()}``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.random.default_rng(0).normal(size=(100, 1))
+    >>> statistics = default_statistics(X)
+    >>> list(statistics)
+    ['modes', 'q05', 'q25', 'q50', 'q75', 'q95', 'skewness', 'kurtosis', 'max_gap']
+    >>> statistics["modes"](X)
+    1.0
+    >>> list(default_statistics(np.hstack([X, X**2]), feature_names=["a", "b"]))[:3]
+    ['modes[a]', 'q05[a]', 'q50[a]']
+    """
+    array, names = check_array(X, min_samples=2)
+    if not _is_positive(bandwidth_factor):
+        raise ValueError(
+            f"bandwidth_factor must be a positive finite number; got {bandwidth_factor!r}."
+        )
+    n_features = array.shape[1]
+    if feature_names is None:
+        feature_names = [str(n) for n in names] if names is not None else None
+    if feature_names is None:
+        feature_names = [str(j) for j in range(n_features)]
+    if len(feature_names) != n_features:
+        raise ValueError(
+            f"feature_names must have one name per feature ({n_features}); "
+            f"got {len(feature_names)}."
+        )
+    bandwidths = [silverman_bandwidth(array[:, j], bandwidth_factor) for j in range(n_features)]
+    out: dict[str, Statistic] = {}
+    if n_features == 1:
+        out["modes"] = lambda X: float(count_modes(X[:, 0], bandwidths[0]))
+        for q in QUANTILES:
+            out[f"q{q:02d}"] = lambda X, q=q: float(np.percentile(X[:, 0], q))
+        out["skewness"] = lambda X: float(stats.skew(X[:, 0]))
+        out["kurtosis"] = lambda X: float(stats.kurtosis(X[:, 0]))
+        out["max_gap"] = lambda X: _largest_gap(X[:, 0])
+        return out
+
+    for j, name in enumerate(feature_names):
+        out[f"modes[{name}]"] = lambda X, j=j: float(count_modes(X[:, j], bandwidths[j]))
+        for q in (5, 50, 95):
+            out[f"q{q:02d}[{name}]"] = lambda X, j=j, q=q: float(np.percentile(X[:, j], q))
+        out[f"skewness[{name}]"] = lambda X, j=j: float(stats.skew(X[:, j]))
+    center = array.mean(axis=0)
+    scale = array.std(axis=0)
+    scale[scale == 0] = 1.0
+    standardised = (array - center) / scale
+    _, eigenvectors = np.linalg.eigh(np.cov(standardised, rowvar=False))
+    axis = eigenvectors[:, -1]
+    pc_bandwidth = silverman_bandwidth(standardised @ axis, bandwidth_factor)
+    out["modes[PC1]"] = lambda X: float(count_modes(((X - center) / scale) @ axis, pc_bandwidth))
+    out["max_gap[PC1]"] = lambda X: _largest_gap(((X - center) / scale) @ axis)
+    out["nn_distance"] = lambda X: _mean_nn_distance((X - center) / scale)
+    return out
+
+
+# ---------------------------------------------------------------------- simulation
+def _mixture_draws(
+    model: Any, X: ArrayLike
+) -> tuple[str, NDArray, NDArray, NDArray, NDArray, NDArray[np.object_] | None]:
+    """Validate ``model`` and ``X``; return kind, X, and (S, K), (S, K, D), (S, K, D, D)."""
+    if isinstance(model, BayesianGaussianMixture):
+        model._check_is_fitted()
+        kind = "posterior"
+    elif isinstance(model, GaussianMixture):
+        model._check_is_fitted()
+        kind = "plug-in"
+    else:
+        raise TypeError(
+            "model must be a fitted bayesgmm.BayesianGaussianMixture or "
+            f"bayesgmm.GaussianMixture; got {type(model).__name__}."
+        )
+    array, names = check_array(X, min_samples=2)
+    if array.shape[1] != model.n_features_in_:
+        raise ValueError(
+            f"X has {array.shape[1]} features, but the model was fitted with "
+            f"{model.n_features_in_}."
+        )
+    if names is None and hasattr(model, "feature_names_in_"):
+        names = model.feature_names_in_
+    if kind == "posterior":
+        _, _, weights, means, covs = model._draw_parameters()
+        K, D = means.shape[1:]
+        covs = get_covariance_model(model.covariance_type).full_covariances(covs, K, D)
+    else:
+        weights = model.weights_[None]
+        means = model.means_[None]
+        covs = _full_covariances(model)[None]
+    return kind, array, weights, means, covs, names
+
+
+def _simulate_chunks(
+    rng: np.random.Generator,
+    weights: NDArray[np.float64],
+    means: NDArray[np.float64],
+    chols: NDArray[np.float64],
+    n_samples: int,
+):
+    """Yield ``(start, replicates)`` with replicates of shape (r, n_samples, D).
+
+    Replicate ``i`` is drawn from the mixture ``weights[i], means[i], chols[i]``
+    (Cholesky factors of the covariances): labels by inverse CDF, then one batched
+    matrix product per component.
+    """
+    n_rep, K, D = means.shape
+    chunk = max(1, _CHUNK_VALUES // (n_samples * (D + K)))
+    cumulative = np.cumsum(weights / weights.sum(axis=1, keepdims=True), axis=1)
+    for start in range(0, n_rep, chunk):
+        stop = min(start + chunk, n_rep)
+        u = rng.random((stop - start, n_samples))
+        labels = np.minimum((u[:, :, None] >= cumulative[start:stop, None, :]).sum(-1), K - 1)
+        noise = rng.standard_normal((stop - start, n_samples, D))
+        out = np.zeros_like(noise)
+        for k in range(K):
+            values = means[start:stop, k, None, :] + noise @ np.swapaxes(chols[start:stop, k], 1, 2)
+            out += (labels == k)[:, :, None] * values
+        yield start, out
+
+
+def _check_statistics(statistics: Any, array: NDArray, names: Any) -> dict[str, Statistic]:
+    if statistics is None:
+        return default_statistics(
+            array, feature_names=None if names is None else [str(n) for n in names]
+        )
+    if not isinstance(statistics, Mapping):
+        raise TypeError(
+            "statistics must be a dict mapping names to callables X -> float (or None for "
+            f"the defaults); got {type(statistics).__name__}."
+        )
+    if not statistics:
+        raise ValueError("statistics is empty; pass at least one statistic or None.")
+    for name, func in statistics.items():
+        if not isinstance(name, str):
+            raise TypeError(f"statistics keys must be str; got {name!r}.")
+        if not callable(func):
+            raise TypeError(f"statistics[{name!r}] must be a callable X -> float; got {func!r}.")
+    return dict(statistics)
+
+
+def _evaluate(name: str, func: Statistic, X: NDArray[np.float64], where: str) -> float:
+    result = func(X)
+    try:
+        value = float(result)
+    except (TypeError, ValueError) as err:
+        raise TypeError(
+            f"statistic {name!r} must return a number; on the {where} it returned {result!r}."
+        ) from err
+    if not math.isfinite(value):
+        raise ValueError(f"statistic {name!r} returned {value} on the {where}; it must be finite.")
+    return value
+
+
+def _p_values(replicated: NDArray, observed: float) -> tuple[float, float]:
+    """Mid-p ``P(T_rep > T_obs) + P(T_rep = T_obs) / 2`` and ``2 min(p, 1 - p)``."""
+    p = float(np.mean(replicated > observed) + 0.5 * np.mean(replicated == observed))
+    return p, min(1.0, 2 * min(p, 1 - p))
+
+
+# ---------------------------------------------------------------------- results
+@dataclass
+class PPCResult:
+    """Result of :func:`posterior_predictive_check`.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per statistic (index ``statistic``): ``observed``, ``rep_mean``,
+        ``rep_sd``, ``rep_q05``, ``rep_q95`` (5% and 95% quantiles of the replicated
+        values), ``p_value`` (``P(T_rep >= T_obs)``, ties counted half),
+        ``p_two_sided`` (``2 min(p, 1 - p)``) and ``flag`` (``p_two_sided < alpha``).
+    replicated : pandas.DataFrame
+        The replicated values, one row per replicate, one column per statistic.
+    observed : pandas.Series
+        The observed values.
+    draw_indices : ndarray of int
+        The (flattened chain x draw) posterior draw behind each replicate; all zeros
+        for a plug-in check.
+    kind : {"posterior", "plug-in"}
+        Replicates from posterior draws or from a point estimate.
+    alpha : float
+        Threshold of ``flag``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bayesgmm import GaussianMixture
+    >>> X = np.random.default_rng(0).normal(size=(200, 1))
+    >>> result = posterior_predictive_check(GaussianMixture(1).fit(X), X, n_replicates=50)
+    >>> result.n_flagged, result.replicated.shape
+    (0, (50, 9))
+    """
+
+    table: pd.DataFrame
+    replicated: pd.DataFrame = field(repr=False)
+    observed: pd.Series = field(repr=False)
+    draw_indices: NDArray[np.intp] = field(repr=False)
+    kind: str = "posterior"
+    alpha: float = 0.05
+
+    @property
+    def min_p_value(self) -> float:
+        """Smallest two-sided p-value over the statistics.
+
+        Returns
+        -------
+        float
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from bayesgmm import GaussianMixture
+        >>> X = np.random.default_rng(0).normal(size=(200, 1))
+        >>> gm = GaussianMixture(1).fit(X)
+        >>> posterior_predictive_check(gm, X, n_replicates=50).min_p_value > 0.05
+        True
+        """
+        return float(self.table["p_two_sided"].min())
+
+    @property
+    def n_flagged(self) -> int:
+        """Number of statistics with a two-sided p-value below ``alpha``.
+
+        Returns
+        -------
+        int
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from bayesgmm import GaussianMixture
+        >>> rng = np.random.default_rng(0)
+        >>> X = np.concatenate([rng.normal(-4, 0.7, (100, 1)), rng.normal(4, 0.7, (100, 1))])
+        >>> posterior_predictive_check(GaussianMixture(1).fit(X), X).n_flagged > 3
+        True
+        """
+        return int(self.table["flag"].sum())
+
+    @property
+    def flagged(self) -> list[str]:
+        """Names of the flagged statistics, smallest two-sided p-value first.
+
+        Returns
+        -------
+        list of str
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from bayesgmm import GaussianMixture
+        >>> rng = np.random.default_rng(0)
+        >>> X = np.concatenate([rng.normal(-4, 0.7, (100, 1)), rng.normal(4, 0.7, (100, 1))])
+        >>> "modes" in posterior_predictive_check(GaussianMixture(1).fit(X), X).flagged
+        True
+        """
+        rows = self.table[self.table["flag"]].sort_values("p_two_sided", kind="stable")
+        return [str(name) for name in rows.index]
+
+    def __repr__(self) -> str:
+        return (
+            f"PPCResult({self.kind}, {len(self.replicated)} replicates, "
+            f"{len(self.table)} statistics, {self.n_flagged} flagged at alpha={self.alpha}: "
+            f"{self.flagged})"
+        )
+
+    def _repr_html_(self) -> str:
+        head = (
+            f"<p><b>Posterior predictive check</b> ({self.kind}, {len(self.replicated)} "
+            f"replicates): {self.n_flagged} of {len(self.table)} statistics flagged "
+            f"(two-sided p &lt; {self.alpha})</p>"
+        )
+        return head + self.table.to_html(float_format=lambda v: f"{v:.3g}")
+
+    def plot(self, statistics: Sequence[str] | None = None, *, ncols: int = 3) -> Any:
+        """Histogram of each statistic's replicated values, observed value as a line.
+
+        Parameters
+        ----------
+        statistics : list of str, default=None
+            Statistics to draw (all when ``None``).
+        ncols : int, default=3
+            Panels per row.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            One axes per statistic, titled with the name and the two-sided p-value.
+
+        Raises
+        ------
+        KeyError
+            If a name is not one of the statistics.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import matplotlib.pyplot as plt
+        >>> import numpy as np
+        >>> from bayesgmm import GaussianMixture
+        >>> X = np.random.default_rng(0).normal(size=(100, 1))
+        >>> result = posterior_predictive_check(GaussianMixture(1).fit(X), X, n_replicates=50)
+        >>> fig = result.plot(["modes", "kurtosis"])
+        >>> len(fig.axes)
+        2
+        >>> plt.close(fig)
+        """
+        import matplotlib.pyplot as plt
+
+        names = list(self.table.index) if statistics is None else list(statistics)
+        missing = [name for name in names if name not in self.table.index]
+        if missing or not names:
+            raise KeyError(
+                f"Unknown statistics {missing or names}; choose from {list(self.table.index)}."
+            )
+        ncols = max(1, min(ncols, len(names)))
+        nrows = math.ceil(len(names) / ncols)
+        fig, axes = plt.subplots(
+            nrows, ncols, figsize=(3.4 * ncols, 2.6 * nrows), squeeze=False, layout="constrained"
+        )
+        for ax, name in zip(axes.flat, names, strict=False):
+            values = self.replicated[name].to_numpy()
+            observed = float(self.table.loc[name, "observed"])
+            is_integer = np.all(values == np.round(values)) and observed == round(observed)
+            low, high = min(values.min(), observed), max(values.max(), observed)
+            if is_integer and high - low <= 50:
+                bins: Any = np.arange(low - 0.5, high + 1.5)
+            else:
+                bins = "auto"
+            flagged = bool(self.table.loc[name, "flag"])
+            ax.hist(values, bins=bins, color="C0", alpha=0.7, label="replicated")
+            ax.axvline(observed, color="C3" if flagged else "black", lw=2, label="observed")
+            ax.set_title(
+                f"{name}: p = {self.table.loc[name, 'p_two_sided']:.3f}",
+                fontsize="medium",
+                color="C3" if flagged else "black",
+            )
+            ax.set_yticks([])
+        for ax in axes.flat[len(names) :]:
+            fig.delaxes(ax)
+        return fig
+
+
+# ---------------------------------------------------------------------- entry points
+def _check_n_replicates(n_replicates: Any) -> int:
+    if (
+        isinstance(n_replicates, bool)
+        or not isinstance(n_replicates, int | np.integer)
+        or n_replicates < 1
+    ):
+        raise ValueError(f"n_replicates must be an integer >= 1; got {n_replicates!r}.")
+    return int(n_replicates)
+
+
+def _replicate_parameters(
+    rng: np.random.Generator, n_replicates: int, weights: NDArray, means: NDArray, covs: NDArray
+) -> tuple[NDArray[np.intp], NDArray, NDArray, NDArray]:
+    """Pick draws (without replacement when there are enough) and factor their covariances."""
+    n_draws = len(weights)
+    if n_draws == 1:
+        picks = np.zeros(n_replicates, dtype=np.intp)
+    else:
+        picks = rng.choice(n_draws, size=n_replicates, replace=n_replicates > n_draws)
+    chols = np.linalg.cholesky(covs[np.unique(picks)])
+    lookup = np.searchsorted(np.unique(picks), picks)
+    return picks, weights[picks], means[picks], chols[lookup]
+
+
+def posterior_predictive_check(
+    model: BayesianGaussianMixture | GaussianMixture,
+    X: ArrayLike,
+    *,
+    statistics: Mapping[str, Statistic] | None = None,
+    n_replicates: int = 200,
+    random_state: RandomStateLike = 0,
+    alpha: float = 0.05,
+) -> PPCResult:
+    """Compare test statistics of ``X`` with those of data simulated from the model.
+
+    ``n_replicates`` posterior draws are picked at random (without replacement when
+    the posterior has that many); from each, a replicate with as many points as ``X``
+    is simulated. Each statistic ``T`` is computed on ``X`` and on every replicate.
+    The posterior predictive p-value is ``P(T_rep >= T_obs)`` with ties counted half
+    (mid-p); values near 0 or 1 mean the model rarely reproduces the observed value,
+    and ``p_two_sided = 2 min(p, 1 - p)`` below ``alpha`` flags the statistic.
+
+    Parameters
+    ----------
+    model : BayesianGaussianMixture or GaussianMixture
+        A fitted model. A :class:`~bayesgmm.GaussianMixture` gives a plug-in check:
+        every replicate comes from its point estimate (cheap, ignores parameter
+        uncertainty, so its p-values are more extreme).
+    X : array-like of shape (n_samples, n_features)
+        The observed data (usually the training data).
+    statistics : dict of str to callable, default=None
+        ``name -> T(X) -> float`` with ``X`` a read-only ndarray of shape
+        (n_samples, n_features); :func:`default_statistics` of ``X`` when ``None``.
+    n_replicates : int, default=200
+        Number of replicate data sets (the p-value resolution is ``1 / n_replicates``).
+    random_state : None, int or numpy.random.Generator, default=0
+        Seed of the draw choice and of the simulation; the same seed gives the same
+        table.
+    alpha : float, default=0.05
+        Two-sided p-values below it are flagged.
+
+    Returns
+    -------
+    PPCResult
+        ``table`` of observed and replicated summaries and p-values, the replicated
+        values, ``min_p_value``, ``n_flagged``, ``plot()``.
+
+    Raises
+    ------
+    NotFittedError
+        If the model is not fitted.
+    TypeError
+        If the model is not a bayesgmm mixture, or a statistic is not callable or does
+        not return a number.
+    ValueError
+        If ``n_replicates`` or ``alpha`` is invalid, ``X`` has a different number of
+        features than the model, or a statistic returns a non-finite value.
+
+    See Also
+    --------
+    default_statistics : the statistics used by default.
+    plot_density : observed against replicated densities.
+
+    Examples
+    --------
+    Three well-separated groups: one component misses two modes, three do not.
+
+    >>> import numpy as np
+    >>> from bayesgmm import GaussianMixture
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.concatenate([rng.normal(m, 0.7, (100, 1)) for m in (-4, 0, 4)])
+    >>> one = posterior_predictive_check(GaussianMixture(1).fit(X), X)
+    >>> one.table.loc["modes", ["observed", "rep_mean", "p_two_sided"]].round(1).tolist()
+    [3.0, 1.0, 0.0]
+    >>> three = posterior_predictive_check(GaussianMixture(3, random_state=0).fit(X), X)
+    >>> bool(three.table.loc["modes", "p_two_sided"] > 0.05)
+    True
+
+    With posterior draws (slower: the model is sampled first):
+
+    >>> from bayesgmm import BayesianGaussianMixture
+    >>> bgm = BayesianGaussianMixture(3, draws=300, tune=300, chains=2, progressbar=False)
+    >>> result = posterior_predictive_check(bgm.fit(X), X)  # doctest: +SKIP
+    >>> result.n_flagged  # doctest: +SKIP
+    0
+    """
+    n_replicates = _check_n_replicates(n_replicates)
+    if isinstance(alpha, bool) or not (isinstance(alpha, int | float) and 0 < alpha < 1):
+        raise ValueError(f"alpha must be a number in (0, 1); got {alpha!r}.")
+    kind, array, weights, means, covs, names = _mixture_draws(model, X)
+    functions = _check_statistics(statistics, array, names)
+    rng = check_random_state(random_state)
+    array = array.view()
+    array.flags.writeable = False  # statistics must not modify the data (or the user's X)
+    observed = {name: _evaluate(name, f, array, "observed data") for name, f in functions.items()}
+    picks, rep_weights, rep_means, rep_chols = _replicate_parameters(
+        rng, n_replicates, weights, means, covs
+    )
+    replicated = {name: np.empty(n_replicates) for name in functions}
+    for start, chunk in _simulate_chunks(rng, rep_weights, rep_means, rep_chols, len(array)):
+        chunk.flags.writeable = False
+        for offset, replicate in enumerate(chunk):
+            where = f"replicate {start + offset}"
+            for name, func in functions.items():
+                replicated[name][start + offset] = _evaluate(name, func, replicate, where)
+    rows = []
+    for name, values in replicated.items():
+        p, p_two = _p_values(values, observed[name])
+        q05, q95 = np.percentile(values, [5, 95])
+        rows.append(
+            {
+                "statistic": name,
+                "observed": observed[name],
+                "rep_mean": float(values.mean()),
+                "rep_sd": float(values.std(ddof=1)) if n_replicates > 1 else 0.0,
+                "rep_q05": float(q05),
+                "rep_q95": float(q95),
+                "p_value": p,
+                "p_two_sided": p_two,
+                "flag": p_two < alpha,
+            }
+        )
+    return PPCResult(
+        table=pd.DataFrame(rows).set_index("statistic"),
+        replicated=pd.DataFrame(replicated).rename_axis("replicate"),
+        observed=pd.Series(observed, name="observed").rename_axis("statistic"),
+        draw_indices=picks,
+        kind=kind,
+        alpha=float(alpha),
+    )
+
+
+def plot_density(
+    model: BayesianGaussianMixture | GaussianMixture,
+    X: ArrayLike,
+    *,
+    n_replicates: int = 50,
+    random_state: RandomStateLike = 0,
+    ax: Any = None,
+) -> Any:
+    """Observed density of each feature over the densities of replicated data sets.
+
+    The classic posterior predictive plot: a histogram and a kernel density estimate
+    of the observed data (black) on thin lines, one per replicate (each from another
+    posterior draw). All curves share one bandwidth (Silverman's, from ``X``), so a
+    missing component shows as an observed bump that no replicate has.
+
+    Parameters
+    ----------
+    model : BayesianGaussianMixture or GaussianMixture
+        A fitted model (a GaussianMixture gives plug-in replicates).
+    X : array-like of shape (n_samples, n_features)
+        The observed data.
+    n_replicates : int, default=50
+        Number of replicate curves.
+    random_state : None, int or numpy.random.Generator, default=0
+        Seed of the replicates.
+    ax : matplotlib Axes or sequence of Axes, default=None
+        One Axes per feature (a new figure when ``None``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        If ``ax`` does not hold one Axes per feature, or as for
+        :func:`posterior_predictive_check`.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> import numpy as np
+    >>> from bayesgmm import GaussianMixture
+    >>> X = np.random.default_rng(0).normal(size=(100, 2))
+    >>> fig = plot_density(GaussianMixture(1).fit(X), X, n_replicates=10)
+    >>> len(fig.axes)
+    2
+    >>> plt.close(fig)
+    """
+    import matplotlib.pyplot as plt
+
+    n_replicates = _check_n_replicates(n_replicates)
+    _, array, weights, means, covs, names = _mixture_draws(model, X)
+    n_samples, n_features = array.shape
+    if ax is None:
+        fig, axes = plt.subplots(
+            1, n_features, figsize=(4.5 * n_features, 3.2), squeeze=False, layout="constrained"
+        )
+        axes = axes[0]
+    else:
+        axes = np.atleast_1d(np.asarray(ax, dtype=object)).ravel()
+        if len(axes) != n_features:
+            raise ValueError(f"ax must hold {n_features} Axes (one per feature); got {len(axes)}.")
+        fig = axes[0].figure
+    rng = check_random_state(random_state)
+    _, rep_weights, rep_means, rep_chols = _replicate_parameters(
+        rng, n_replicates, weights, means, covs
+    )
+    replicates = np.concatenate(
+        [chunk for _, chunk in _simulate_chunks(rng, rep_weights, rep_means, rep_chols, n_samples)]
+    )
+    labels = [str(n) for n in names] if names is not None else [str(j) for j in range(n_features)]
+    for j, panel in enumerate(axes):
+        bandwidth = silverman_bandwidth(array[:, j])
+        values = np.concatenate([array[:, j], replicates[:, :, j].ravel()])
+        lo = float(np.percentile(values, 0.1)) - 3 * bandwidth
+        hi = float(np.percentile(values, 99.9)) + 3 * bandwidth
+        n_grid = 400
+        step = (hi - lo) / (n_grid - 1)
+        grid = lo + step * np.arange(n_grid)
+        norm = n_samples * bandwidth * math.sqrt(2 * math.pi)
+        for r in range(n_replicates):
+            density = _binned_kde(replicates[r, :, j], bandwidth, lo, step, n_grid) / norm
+            panel.plot(grid, density, color="C0", alpha=0.15, lw=0.8)
+        panel.hist(array[:, j], bins="auto", density=True, color="0.8", label="observed data")
+        observed = _binned_kde(array[:, j], bandwidth, lo, step, n_grid) / norm
+        panel.plot(grid, observed, color="black", lw=2, label="observed KDE")
+        panel.plot([], [], color="C0", label="replicated KDEs")
+        panel.set_xlabel(labels[j])
+        panel.set_xlim(lo, hi)
+        panel.legend(fontsize="small")
+    return fig

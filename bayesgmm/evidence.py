@@ -1,0 +1,521 @@
+"""One table of the evidence for the number of components and the covariance model.
+
+:class:`EvidenceTable` puts side by side, per candidate model (K, covariance type):
+
+- BIC and ICL (from :func:`bayesgmm.select_model`; lower is better);
+- the bootstrap likelihood-ratio tests of K against K + 1 and of K - 1 against K
+  (:func:`bayesgmm.bootstrap.sequential_lrt`);
+- PSIS-LOO: ELPD, its standard error, the difference to the best model in standard
+  errors and the stacking weight (:func:`bayesgmm.bayes.compare.compare_loo`);
+- posterior predictive checks: the smallest two-sided p-value and the statistics that
+  fail (:func:`bayesgmm.bayes.ppc.posterior_predictive_check`);
+- the posterior probability that exactly K components are occupied, from an
+  overfitted mixture (:func:`bayesgmm.bayes.sparse.fit_sparse_mixture`);
+
+and recommends a model, with the reasons. Every source is optional:
+:func:`collect_evidence` runs them all, or build the table from results you already
+have with :meth:`EvidenceTable.from_results`.
+
+The recommendation rule
+-----------------------
+1. Candidates whose posterior predictive check fails (some statistic with two-sided
+   p-value below ``ppc_alpha``, 0.01 by default: about ten statistics are tested, so
+   0.05 would flag adequate models too often) are set aside, unless all fail.
+2. With LOO results, the remaining candidates within ``loo_se`` (2) standard errors
+   of the best ELPD are indistinguishable in predictive accuracy; among them the
+   one with the fewest parameters is recommended (ties: lower BIC).
+3. Without LOO, the best BIC among the remaining candidates.
+The bootstrap LRT, ICL and the occupied-components posterior do not vote; they are
+reported as agreeing or disagreeing with the recommendation, so disagreement is
+visible rather than averaged away.
+"""
+
+from __future__ import annotations
+
+import html
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike
+
+from bayesgmm._typing import RandomStateLike
+from bayesgmm._validation import check_array
+from bayesgmm.covariance import COVARIANCE_TYPES, get_covariance_model
+from bayesgmm.selection import ModelSelection, candidate_names, select_model
+
+__all__ = ["EvidenceTable", "collect_evidence"]
+
+#: a posterior predictive check fails below this two-sided p-value
+PPC_ALPHA = 0.01
+#: LOO differences smaller than this many standard errors are not decisive
+LOO_SE = 2.0
+
+
+def _lrt_tables(lrt: Any) -> dict[str, pd.DataFrame]:
+    """Sequential LRT result(s) -> {covariance_type: table with k0, k1, p_value}."""
+    if lrt is None:
+        return {}
+    results = lrt if isinstance(lrt, list | tuple) else [lrt]
+    tables: dict[str, pd.DataFrame] = {}
+    for result in results:
+        tests = getattr(result, "tests", None)
+        if tests is None:  # a single BootstrapLRTResult
+            tests = [result]
+        for test in tests:
+            row = {"k0": test.k0, "k1": test.k1, "p_value": test.p_value}
+            cov = get_covariance_model(test.covariance_type).name
+            tables.setdefault(cov, pd.DataFrame(columns=["k0", "k1", "p_value"]))
+            tables[cov] = pd.concat([tables[cov], pd.DataFrame([row])], ignore_index=True)
+    return tables
+
+
+@dataclass
+class EvidenceTable:
+    """The evidence for each candidate model, and a recommendation with reasons.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        One row per candidate (index ``"K=3 tied"``); columns ``n_components``,
+        ``covariance_type``, ``n_parameters``, ``bic``, ``delta_bic``, ``icl``,
+        ``delta_icl`` and, when given, ``lrt_p_vs_more`` (p-value of K against
+        K + 1: small means K is not enough), ``lrt_p_vs_fewer`` (K - 1 against K:
+        small means K - 1 is not enough), ``elpd``, ``elpd_se``, ``loo_se_behind``
+        (standard errors behind the best ELPD), ``loo_weight``,
+        ``n_high_pareto_k``, ``ppc_min_p``, ``ppc_failed`` (statistics with p below
+        ``ppc_alpha``) and ``p_occupied`` (``P(K_+ = K | data)``).
+    recommendation : dict
+        ``n_components``, ``covariance_type`` and ``name`` of the recommended model.
+    reasons : list of str
+        What each source of evidence says, in words.
+    ppc_alpha, loo_se : float
+        Thresholds of the rule (see the module documentation).
+
+    Examples
+    --------
+    >>> from bayesgmm import load_faithful, select_model
+    >>> table = EvidenceTable.from_results(select_model(load_faithful(), range(1, 5)))
+    >>> table.recommendation["name"]
+    'K=3 tied'
+    """
+
+    frame: pd.DataFrame
+    recommendation: dict[str, Any]
+    reasons: list[str] = field(default_factory=list)
+    ppc_alpha: float = PPC_ALPHA
+    loo_se: float = LOO_SE
+
+    @classmethod
+    def from_results(
+        cls,
+        selection: ModelSelection,
+        *,
+        lrt: Any = None,
+        loo: Any = None,
+        ppc: Mapping[str, Any] | None = None,
+        sparse: Any = None,
+        n_candidates: int = 3,
+        ppc_alpha: float = PPC_ALPHA,
+        loo_se: float = LOO_SE,
+    ) -> EvidenceTable:
+        """Gather results already computed into one table and recommend a model.
+
+        Parameters
+        ----------
+        selection : ModelSelection
+            The EM grid (:func:`bayesgmm.select_model`).
+        lrt : SequentialLRTResult, BootstrapLRTResult or list of them, default=None
+            Bootstrap likelihood-ratio tests.
+        loo : LOOComparison, default=None
+            PSIS-LOO comparison (:func:`bayesgmm.bayes.compare.compare_loo`).
+        ppc : dict of str to PPCResult, default=None
+            Posterior predictive checks keyed by candidate name (``"K=3 tied"``).
+        sparse : SparseMixtureResult, default=None
+            Posterior over the number of occupied components.
+        n_candidates : int, default=3
+            Best BIC models shown (models named by ``loo`` or ``ppc`` are added).
+        ppc_alpha : float, default=0.01
+            A check fails when a statistic's two-sided p-value is below this.
+        loo_se : float, default=2.0
+            ELPD differences within this many standard errors are not decisive.
+
+        Returns
+        -------
+        EvidenceTable
+
+        Examples
+        --------
+        >>> from bayesgmm import load_faithful, select_model
+        >>> from bayesgmm.bootstrap import bootstrap_lrt
+        >>> X = load_faithful()
+        >>> lrt = bootstrap_lrt(X, 2, 3, "tied", n_boot=9, n_init=1)
+        >>> evidence = EvidenceTable.from_results(select_model(X, range(1, 5)), lrt=lrt)
+        >>> float(evidence.frame.loc["K=3 tied", "lrt_p_vs_fewer"])  # 1 / (9 + 1)
+        0.1
+        """
+        if not isinstance(selection, ModelSelection):
+            raise TypeError(
+                "selection must be the ModelSelection returned by bayesgmm.select_model; "
+                f"got {type(selection).__name__}."
+            )
+        if not 0 < ppc_alpha < 1:
+            raise ValueError(f"ppc_alpha must be in (0, 1); got {ppc_alpha!r}.")
+        if not loo_se > 0:
+            raise ValueError(f"loo_se must be positive; got {loo_se!r}.")
+        grid = selection.table.copy()
+        grid.index = candidate_names(grid)
+        names = candidate_names(selection.candidates(n_candidates))
+        loo_table = loo.table if loo is not None else None
+        extra = list(loo_table.index) if loo_table is not None else []
+        extra += list(ppc or {})
+        for name in extra:
+            if name not in grid.index:
+                raise ValueError(
+                    f"candidate {name!r} (from loo/ppc) is not in the EM grid; fit the grid "
+                    "over its K and covariance type too."
+                )
+            if name not in names:
+                names.append(name)
+        rows = grid.loc[names]
+        frame = pd.DataFrame(
+            {
+                "n_components": rows.n_components.astype(int),
+                "covariance_type": rows.covariance_type,
+                "n_parameters": rows.n_parameters.astype(int),
+                "bic": rows.bic,
+                "delta_bic": rows.bic - grid.bic.min(),
+                "icl": rows.icl,
+                "delta_icl": rows.icl - grid.icl.min(),
+            },
+            index=pd.Index(names, name="model"),
+        )
+        reasons = cls._grid_reasons(grid)
+        tables = _lrt_tables(lrt)
+        if tables:
+            frame["lrt_p_vs_more"] = np.nan
+            frame["lrt_p_vs_fewer"] = np.nan
+            for name, row in frame.iterrows():
+                table = tables.get(row.covariance_type)
+                if table is None:
+                    continue
+                k = row.n_components
+                more = table[table.k0 == k]
+                fewer = table[table.k1 == k]
+                if len(more):
+                    frame.loc[name, "lrt_p_vs_more"] = float(more.p_value.iloc[0])
+                if len(fewer):
+                    frame.loc[name, "lrt_p_vs_fewer"] = float(fewer.p_value.iloc[0])
+            for result in lrt if isinstance(lrt, list | tuple) else [lrt]:
+                if hasattr(result, "selected_k"):
+                    cov = result.tests[0].covariance_type if result.tests else "?"
+                    reasons.append(
+                        f"Bootstrap LRT ({cov}, alpha={result.alpha:g}): K = "
+                        f"{result.selected_k} (first K not rejected against K + 1)."
+                    )
+        if loo_table is not None:
+            frame["elpd"] = loo_table["elpd"].reindex(frame.index)
+            frame["elpd_se"] = loo_table["se"].reindex(frame.index)
+            frame["loo_se_behind"] = loo_table["z_diff"].reindex(frame.index)
+            frame["loo_weight"] = loo_table["weight"].reindex(frame.index)
+            frame["n_high_pareto_k"] = loo_table["n_high_pareto_k"].reindex(frame.index)
+            best = loo_table.index[0]
+            close = [n for n in loo_table.index[1:] if loo_table.loc[n, "z_diff"] < loo_se]
+            reasons.append(
+                f"PSIS-LOO: best ELPD {best} ({loo_table.loc[best, 'elpd']:.1f} +- "
+                f"{loo_table.loc[best, 'se']:.1f}); "
+                + (
+                    f"within {loo_se:g} se: {', '.join(close)}."
+                    if close
+                    else f"every other candidate is more than {loo_se:g} se behind."
+                )
+            )
+            flagged = loo_table.index[loo_table["n_high_pareto_k"] > 0].tolist()
+            if flagged:
+                reasons.append(
+                    f"PSIS-LOO is unreliable for some observations (Pareto k > "
+                    f"{loo.pareto_k_threshold}) of {', '.join(flagged)}."
+                )
+        if ppc:
+            frame["ppc_min_p"] = np.nan
+            frame["ppc_failed"] = ""
+            for name, result in ppc.items():
+                table = result.table
+                failed = table.index[table["p_two_sided"] < ppc_alpha].tolist()
+                frame.loc[name, "ppc_min_p"] = float(table["p_two_sided"].min())
+                frame.loc[name, "ppc_failed"] = ", ".join(map(str, failed))
+                if failed:
+                    reasons.append(
+                        f"Posterior predictive check fails for {name}: "
+                        f"{', '.join(map(str, failed))} (p < {ppc_alpha:g})."
+                    )
+        if sparse is not None:
+            probability = sparse.table["probability"]
+            frame["p_occupied"] = [float(probability.get(k, 0.0)) for k in frame.n_components]
+            mode = int(probability.idxmax())
+            reasons.append(
+                f"Overfitted mixture ({sparse.max_components} components): "
+                f"P(K+ = {mode} | data) = {probability.max():.2f} is the largest."
+            )
+        recommended, why = cls._recommend(frame, ppc_alpha, loo_se)
+        reasons.insert(0, why)
+        reasons.extend(cls._agreement(frame, recommended, grid, tables, sparse))
+        recommendation = {
+            "name": recommended,
+            "n_components": int(frame.loc[recommended, "n_components"]),
+            "covariance_type": str(frame.loc[recommended, "covariance_type"]),
+        }
+        return cls(frame, recommendation, reasons, ppc_alpha, loo_se)
+
+    @staticmethod
+    def _grid_reasons(grid: pd.DataFrame) -> list[str]:
+        by_bic = grid.sort_values("bic", kind="stable")
+        by_icl = grid.sort_values("icl", kind="stable")
+        reasons = [
+            f"BIC: best {by_bic.index[0]}"
+            + (
+                f", {by_bic.bic.iloc[1] - by_bic.bic.iloc[0]:.1f} ahead of {by_bic.index[1]}."
+                if len(by_bic) > 1
+                else "."
+            ),
+            f"ICL: best {by_icl.index[0]}.",
+        ]
+        return reasons
+
+    @staticmethod
+    def _recommend(frame: pd.DataFrame, ppc_alpha: float, loo_se: float) -> tuple[str, str]:
+        pool = frame
+        note = ""
+        if "ppc_min_p" in frame:
+            checked = frame["ppc_min_p"].notna()
+            failing = checked & (frame["ppc_min_p"] < ppc_alpha)
+            if failing[checked].all():
+                note = " (every checked candidate fails a predictive check)"
+            else:
+                pool = frame[~failing]
+        if "elpd" in pool and pool["elpd"].notna().any():
+            scored = pool[pool["elpd"].notna()]
+            best = scored["elpd"].idxmax()
+            # the difference to the best in its own (paired) standard errors
+            behind = scored["loo_se_behind"] - scored.loc[best, "loo_se_behind"]
+            close = scored[behind < loo_se]
+            choice = close.sort_values(["n_parameters", "bic"], kind="stable").index[0]
+            if choice == best:
+                why = f"Recommended {choice}: the best PSIS-LOO ELPD{note}."
+            else:
+                why = (
+                    f"Recommended {choice}: the simplest model within {loo_se:g} se of "
+                    f"the best PSIS-LOO ELPD ({best}){note}."
+                )
+            return str(choice), why
+        choice = pool.sort_values("bic", kind="stable").index[0]
+        return str(choice), f"Recommended {choice}: the lowest BIC{note}."
+
+    @staticmethod
+    def _agreement(
+        frame: pd.DataFrame,
+        recommended: str,
+        grid: pd.DataFrame,
+        tables: dict[str, pd.DataFrame],
+        sparse: Any,
+    ) -> list[str]:
+        k = int(frame.loc[recommended, "n_components"])
+        agree, disagree = [], []
+        (agree if grid.bic.idxmin() == recommended else disagree).append("BIC")
+        (agree if grid.icl.idxmin() == recommended else disagree).append("ICL")
+        cov = frame.loc[recommended, "covariance_type"]
+        if cov in tables:
+            table = tables[cov]
+            rejected = table[table.p_value <= 0.05]
+            kept = table[table.p_value > 0.05]
+            lrt_k = int(kept.k0.min()) if len(kept) else int(rejected.k1.max())
+            (agree if lrt_k == k else disagree).append("bootstrap LRT")
+        if sparse is not None:
+            mode = int(sparse.table["probability"].idxmax())
+            (agree if mode == k else disagree).append("occupied-components posterior")
+        out = []
+        if agree:
+            out.append(f"Agree with {recommended}: {', '.join(agree)}.")
+        if disagree:
+            out.append(f"Disagree: {', '.join(disagree)} (see their rows).")
+        return out
+
+    def to_frame(self) -> pd.DataFrame:
+        """The evidence as a DataFrame, the recommended row marked.
+
+        Returns
+        -------
+        pandas.DataFrame
+            :attr:`frame` with a boolean ``recommended`` column.
+
+        Examples
+        --------
+        >>> from bayesgmm import load_faithful, select_model
+        >>> evidence = EvidenceTable.from_results(select_model(load_faithful(), [2, 3]))
+        >>> evidence.to_frame()["recommended"].sum()
+        np.int64(1)
+        """
+        out = self.frame.copy()
+        out["recommended"] = out.index == self.recommendation["name"]
+        return out
+
+    def __str__(self) -> str:
+        with pd.option_context("display.width", 160, "display.max_columns", 30):
+            body = self.to_frame().to_string(float_format=lambda v: f"{v:.3g}")
+        return body + "\n" + "\n".join(f"- {r}" for r in self.reasons)
+
+    def _repr_html_(self) -> str:
+        frame = self.to_frame()
+        frame["recommended"] = np.where(frame["recommended"], "\u2714", "")
+        table = frame.to_html(float_format=lambda v: f"{v:.3g}", na_rep="")
+        reasons = "".join(f"<li>{html.escape(r)}</li>" for r in self.reasons)
+        return (
+            f"<p><b>Evidence for the number of components</b>: recommended "
+            f"{html.escape(self.recommendation['name'])}</p>" + table + f"<ul>{reasons}</ul>"
+        )
+
+
+def collect_evidence(
+    X: ArrayLike,
+    n_components: Iterable[int] = range(1, 10),
+    covariance_types: Iterable[str] | str = COVARIANCE_TYPES,
+    *,
+    n_candidates: int = 3,
+    n_init: int = 10,
+    lrt: bool = True,
+    n_boot: int = 99,
+    loo: bool = True,
+    ppc: bool = True,
+    sparse: bool = True,
+    max_components: int = 10,
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    random_state: RandomStateLike = 0,
+    progress: bool | TextIO = True,
+) -> EvidenceTable:
+    """Run every model-choice method on ``X`` and gather them in an EvidenceTable.
+
+    Fits the EM grid, then for the ``n_candidates`` best BIC models: bootstrap LRTs
+    (sequentially from K = 1, per covariance type among the candidates), Bayesian
+    fits compared by PSIS-LOO, posterior predictive checks of each fit, and an
+    overfitted mixture for the posterior over the number of occupied components.
+    The Bayesian steps take minutes (one model compilation per shape).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Data.
+    n_components, covariance_types
+        The EM grid (see :func:`bayesgmm.select_model`).
+    n_candidates : int, default=3
+        Best BIC models examined further.
+    n_init : int, default=10
+        EM restarts per grid model.
+    lrt, loo, ppc, sparse : bool, default=True
+        Which further evidence to compute (PPC needs ``loo``'s Bayesian fits).
+    n_boot : int, default=99
+        Bootstrap replicates per likelihood-ratio test.
+    max_components : int, default=10
+        Components of the overfitted mixture.
+    draws, tune, chains : int, default=1000, 1000, 4
+        Sampler settings of the Bayesian fits.
+    random_state : int, default=0
+        Seed of every step.
+    progress : bool or file-like, default=True
+        Report each step (stderr when ``True``).
+
+    Returns
+    -------
+    EvidenceTable
+
+    Examples
+    --------
+    >>> from bayesgmm import load_faithful
+    >>> evidence = collect_evidence(load_faithful(), range(1, 5))  # doctest: +SKIP
+    >>> evidence.recommendation  # doctest: +SKIP
+    {'name': 'K=3 tied', 'n_components': 3, 'covariance_type': 'tied'}
+    """
+    array, names = check_array(X, min_samples=2)
+    data = pd.DataFrame(array, columns=names) if names is not None else array
+    stream = sys.stderr if progress is True else progress or None
+
+    def say(message: str) -> None:
+        if stream is not None:
+            print(message, file=stream, flush=True)
+
+    say("EM grid:")
+    selection = select_model(
+        data,
+        n_components,
+        covariance_types,
+        n_init=n_init,
+        random_state=random_state,
+        progress=stream,
+    )
+    top = selection.candidates(n_candidates)
+    lrt_results = []
+    if lrt:
+        from bayesgmm.bootstrap import sequential_lrt
+
+        k_max = int(max(selection.table.n_components))
+        for cov in dict.fromkeys(top.covariance_type):
+            say(f"Bootstrap LRT, {cov}:")
+            lrt_results.append(
+                sequential_lrt(
+                    data,
+                    min(k_max, int(top.n_components.max()) + 1),
+                    cov,
+                    n_boot=n_boot,
+                    random_state=random_state,
+                    progress=stream,
+                )
+            )
+    comparison = None
+    checks: dict[str, Any] = {}
+    if loo:
+        from bayesgmm.bayes.compare import compare_loo
+
+        say("Bayesian fits and PSIS-LOO:")
+        comparison = compare_loo(
+            data,
+            selection,
+            n_candidates=n_candidates,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            random_state=random_state,
+            progress=stream,
+        )
+        if ppc:
+            from bayesgmm.bayes.ppc import posterior_predictive_check
+
+            for name, model in comparison.models.items():
+                say(f"Posterior predictive check: {name}")
+                checks[name] = posterior_predictive_check(model, data, random_state=random_state)
+    occupied = None
+    if sparse:
+        from bayesgmm.bayes.sparse import fit_sparse_mixture
+
+        best = selection.best_params_
+        say(f"Overfitted mixture, {max_components} components, {best['covariance_type']}:")
+        occupied = fit_sparse_mixture(
+            data,
+            max_components,
+            covariance_type=best["covariance_type"],
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            random_state=random_state,
+        )
+    return EvidenceTable.from_results(
+        selection,
+        lrt=lrt_results or None,
+        loo=comparison,
+        ppc=checks or None,
+        sparse=occupied,
+        n_candidates=n_candidates,
+    )
