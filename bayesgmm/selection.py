@@ -113,6 +113,13 @@ def _check_grid(
     return sorted(dict.fromkeys(int(k) for k in ks)), list(dict.fromkeys(names))
 
 
+def _mclust_name(covariance_type: str, n_features: int) -> str:
+    """The model name in mclust; one-dimensional models are called E and V there."""
+    if n_features == 1:
+        return "E" if covariance_type == "tied" else "V"
+    return get_covariance_model(covariance_type).mclust_name
+
+
 def _distinct_univariate(names: list[str]) -> list[str]:
     """With one feature, full = diag = spherical (mclust's V): keep the first asked."""
     kept, seen = [], set()
@@ -139,7 +146,7 @@ def _fit_cell(
     row = {
         "n_components": k,
         "covariance_type": model.name,
-        "mclust_name": model.mclust_name,
+        "mclust_name": _mclust_name(model.name, X.shape[1]),
         "n_parameters": gm._n_parameters(),
         "log_likelihood": log_likelihood,
         "bic": gm.bic(X),
@@ -348,7 +355,7 @@ class ModelSelection:
         >>> round(float(m.loc[3, ("BIC", "EEE")]), 1)  # mclust: -2314.316
         -2314.3
         """
-        names = {c: get_covariance_model(c).mclust_name for c in COVARIANCE_TYPES}
+        names = dict(zip(self.table.covariance_type, self.table.mclust_name, strict=True))
         parts = {}
         for criterion in ("bic", "icl"):
             matrix = -bic_matrix(self.table, criterion)
@@ -395,7 +402,8 @@ class ModelSelection:
         for panel, name in zip(axes, criteria, strict=True):
             matrix = bic_matrix(self.table, name)
             for cov in matrix.columns:
-                label = f"{cov} ({get_covariance_model(cov).mclust_name})"
+                mclust = self.table.mclust_name[self.table.covariance_type == cov].iloc[0]
+                label = f"{cov} ({mclust})"
                 panel.plot(matrix.index, matrix[cov], marker="o", label=label)
             if name in CRITERIA and best["covariance_type"] in matrix.columns:
                 value = matrix.loc[best["n_components"], best["covariance_type"]]

@@ -100,6 +100,14 @@ def test_univariate_grid_fits_each_distinct_model_once():
     result = select_model(X, [1, 2, 3], n_init=2)
     assert sorted(set(result.table.covariance_type)) == ["full", "tied"]
     assert len(result.table) == 6
+    names = dict(zip(result.table.covariance_type, result.table.mclust_name, strict=True))
+    assert names == {"full": "V", "tied": "E"}
+    assert list(result.to_mclust().columns) == [
+        ("BIC", "V"),
+        ("BIC", "E"),
+        ("ICL", "V"),
+        ("ICL", "E"),
+    ]
     only_diag = select_model(X, [2], ["diag"], n_init=1)
     assert only_diag.table.covariance_type.tolist() == ["diag"]
 
