@@ -12,15 +12,18 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from bayesgmm.bootstrap import bootstrap_lrt, sequential_lrt
 from bayesgmm.covariance import COVARIANCE_TYPES, get_covariance_model
 from bayesgmm.datasets import load_faithful, load_galaxies
 from bayesgmm.em import GaussianMixture
+from bayesgmm.evidence import EvidenceTable, collect_evidence
 from bayesgmm.exceptions import (
     ComponentCollapseWarning,
     ConvergenceWarning,
     NotFittedError,
     SamplingWarning,
 )
+from bayesgmm.selection import select_model
 
 try:
     __version__ = version("bayesgmm")
@@ -32,20 +35,35 @@ __all__ = [
     "BayesianGaussianMixture",
     "ComponentCollapseWarning",
     "ConvergenceWarning",
+    "EvidenceTable",
     "GaussianMixture",
     "NotFittedError",
     "SamplingWarning",
     "__version__",
+    "bootstrap_lrt",
+    "collect_evidence",
+    "compare_loo",
+    "fit_sparse_mixture",
     "get_covariance_model",
     "load_faithful",
     "load_galaxies",
+    "posterior_predictive_check",
+    "select_model",
+    "sequential_lrt",
 ]
+
+#: names loaded on first use: the Bayesian side imports PyMC (seconds)
+_LAZY = {
+    "BayesianGaussianMixture": "bayesgmm.bayes.estimator",
+    "compare_loo": "bayesgmm.bayes.compare",
+    "fit_sparse_mixture": "bayesgmm.bayes.sparse",
+    "posterior_predictive_check": "bayesgmm.bayes.ppc",
+}
 
 
 def __getattr__(name: str):
-    # the Bayesian side imports PyMC (seconds): load it on first use only
-    if name == "BayesianGaussianMixture":
-        from bayesgmm.bayes.estimator import BayesianGaussianMixture
+    if name in _LAZY:
+        import importlib
 
-        return BayesianGaussianMixture
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'bayesgmm' has no attribute {name!r}")
