@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from bayesgmm.anomaly import MixtureAnomalyDetector, anomaly_scores
 from bayesgmm.bootstrap import bootstrap_lrt, sequential_lrt
+from bayesgmm.clustering import cluster_uncertainty, coclustering_matrix, summary_partition
 from bayesgmm.covariance import COVARIANCE_TYPES, get_covariance_model
 from bayesgmm.datasets import load_faithful, load_galaxies
 from bayesgmm.em import GaussianMixture
@@ -37,10 +39,14 @@ __all__ = [
     "ConvergenceWarning",
     "EvidenceTable",
     "GaussianMixture",
+    "MixtureAnomalyDetector",
     "NotFittedError",
     "SamplingWarning",
     "__version__",
+    "anomaly_scores",
     "bootstrap_lrt",
+    "cluster_uncertainty",
+    "coclustering_matrix",
     "collect_evidence",
     "compare_loo",
     "fit_sparse_mixture",
@@ -50,6 +56,7 @@ __all__ = [
     "posterior_predictive_check",
     "select_model",
     "sequential_lrt",
+    "summary_partition",
 ]
 
 #: names loaded on first use: the Bayesian side imports PyMC (seconds)
