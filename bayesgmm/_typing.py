@@ -7,9 +7,17 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["ArrayLike", "CovarianceType", "FloatArray", "InitParams", "RandomStateLike"]
+__all__ = [
+    "ArrayLike",
+    "CovarianceType",
+    "FloatArray",
+    "InitParams",
+    "MissingOption",
+    "RandomStateLike",
+]
 
 CovarianceType = Literal["full", "tied", "diag", "spherical"]
 InitParams = Literal["kmeans", "k-means++", "random", "random_from_data"]
+MissingOption = Literal["error", "marginalize"]
 FloatArray = NDArray[np.float64]
 RandomStateLike = int | np.random.Generator | np.random.RandomState | None

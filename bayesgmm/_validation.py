@@ -135,6 +135,8 @@ def check_array(
     *,
     name: str = "X",
     min_samples: int = 1,
+    allow_nan: bool = False,
+    nan_hint: str | None = None,
 ) -> tuple[NDArray[np.float64], NDArray[np.object_] | None]:
     """Convert ``X`` to a finite float64 array of shape ``(n_samples, n_features)``.
 
@@ -147,6 +149,13 @@ def check_array(
         Name used in error messages.
     min_samples : int, default=1
         Minimum number of rows required.
+    allow_nan : bool, default=False
+        Accept NaN cells as missing values (pandas ``NA`` becomes NaN). Infinite
+        values are never treated as missing, and rows with every feature missing are
+        rejected either way.
+    nan_hint : str, default=None
+        Sentence appended to the error raised for NaN when ``allow_nan=False`` (the
+        fix to suggest); by default "Drop or impute those rows before fitting".
 
     Returns
     -------
@@ -160,14 +169,18 @@ def check_array(
     TypeError
         If the data are not numeric.
     ValueError
-        If the data are not 2-D, are empty, or contain NaN or infinite values (the
-        message lists the offending rows).
+        If the data are not 2-D, are empty, contain infinite values, NaN (unless
+        ``allow_nan``) or rows that are entirely NaN (the message lists the
+        offending rows).
 
     Examples
     --------
     >>> arr, names = check_array([[1, 2], [3, 4]])
     >>> arr.dtype, arr.shape, names
     (dtype('float64'), (2, 2), None)
+    >>> check_array([[1.0, np.nan], [3.0, 4.0]], allow_nan=True)[0]
+    array([[ 1., nan],
+           [ 3.,  4.]])
     """
     feature_names = _feature_names(X)
     if hasattr(X, "dtypes") and hasattr(X, "columns"):
@@ -214,13 +227,44 @@ def check_array(
     array = np.ascontiguousarray(array, dtype=np.float64)
     finite = np.isfinite(array)
     if not finite.all():
-        bad_rows = np.flatnonzero(~finite.all(axis=1))
-        kind = "NaN" if np.isnan(array[bad_rows]).any() else "infinite values"
-        raise ValueError(
-            f"{name} contains {kind} in {describe_rows(bad_rows)}. Drop or impute those "
-            "rows before fitting; GaussianMixture needs finite data."
-        )
+        _check_non_finite(array, finite, name, allow_nan, nan_hint)
     return array, feature_names
+
+
+def _check_non_finite(
+    array: NDArray[np.float64],
+    finite: NDArray[np.bool_],
+    name: str,
+    allow_nan: bool,
+    nan_hint: str | None,
+) -> None:
+    """Raise for NaN (unless allowed), infinite values and rows entirely NaN."""
+    nan = np.isnan(array)
+    if not allow_nan and nan.any():
+        rows = np.flatnonzero(nan.any(axis=1))
+        cells = int(np.count_nonzero(nan))
+        hint = (
+            nan_hint
+            or "Drop or impute those rows before fitting; GaussianMixture needs finite data."
+        )
+        raise ValueError(
+            f"{name} contains NaN in {describe_rows(rows)}: {cells} missing "
+            f"value{'s' if cells != 1 else ''} in all. {hint}"
+        )
+    infinite = ~(finite | nan)
+    if infinite.any():
+        rows = np.flatnonzero(infinite.any(axis=1))
+        raise ValueError(
+            f"{name} contains infinite values in {describe_rows(rows)}. Infinite values are "
+            "never treated as missing: replace them by finite values (or by NaN to mark "
+            "them missing) or drop those rows."
+        )
+    empty = np.flatnonzero(nan.all(axis=1))
+    if empty.size:
+        raise ValueError(
+            f"{name} has every feature missing (NaN) in {describe_rows(empty)}; such rows "
+            "carry no information. Drop them."
+        )
 
 
 def _numeric(dtype: Any) -> bool:

@@ -178,6 +178,52 @@ class CovarianceModel:
         """Weighted maximum-likelihood covariances plus ``reg_covar`` on the diagonal."""
         raise NotImplementedError
 
+    def covariances_from_second_moments(
+        self,
+        second_moments: NDArray[np.float64],
+        nk: NDArray[np.float64],
+        means: NDArray[np.float64],
+        reg_covar: float,
+    ) -> NDArray[np.float64]:
+        """M-step covariances from full per-component second moments.
+
+        The structure-constrained maximiser of the expected log-likelihood depends on
+        the data only through the scatter matrices ``S_k = M_k / n_k - mu_k mu_k^T``,
+        where ``M_k = sum_i w_i r_ik E[x_i x_i^T]``: full keeps ``S_k``, tied pools
+        them (``sum_k n_k S_k / sum_k n_k``), diag keeps their diagonals and spherical
+        the mean of those. The missing-data EM (:mod:`bayesgmm.missing`) supplies
+        ``M_k`` with the conditional covariance of the missing coordinates added;
+        for complete data the result equals :meth:`estimate_covariances`.
+
+        Parameters
+        ----------
+        second_moments : ndarray of shape (n_components, n_features, n_features)
+            ``M_k``: weighted (expected) second moments about the origin.
+        nk : ndarray of shape (n_components,)
+            Weighted responsibility sums ``n_k``.
+        means : ndarray of shape (n_components, n_features)
+            Component means ``mu_k`` (in the same coordinates as ``M_k``).
+        reg_covar : float
+            Added to the diagonal (to every variance).
+
+        Returns
+        -------
+        ndarray
+            Covariances shaped like ``GaussianMixture.covariances_`` for this type.
+
+        Examples
+        --------
+        >>> X = np.array([[0.0, 1.0], [2.0, 3.0], [4.0, 2.0]])
+        >>> second, nk, means = (X.T @ X)[None], np.array([3.0]), X.mean(axis=0)[None]
+        >>> get_covariance_model("diag").covariances_from_second_moments(second, nk, means, 0.0)
+        array([[2.66666667, 0.66666667]])
+        >>> get_covariance_model("spherical").covariances_from_second_moments(
+        ...     second, nk, means, 0.0
+        ... )
+        array([1.66666667])
+        """
+        raise NotImplementedError
+
     # --- conversions -------------------------------------------------------------------
     def precisions_cholesky(
         self,
@@ -473,7 +519,10 @@ class FullCovariance(CovarianceModel):
         return outer.reshape(n_components, n_features, n_features)
 
     def estimate_covariances(self, stats, nk, means, reg_covar, data_statistic):
-        covariances = stats.outer / nk[:, None, None]
+        return self.covariances_from_second_moments(stats.outer, nk, means, reg_covar)
+
+    def covariances_from_second_moments(self, second_moments, nk, means, reg_covar):
+        covariances = second_moments / nk[:, None, None]
         covariances -= means[:, :, None] * means[:, None, :]
         covariances += np.swapaxes(covariances, 1, 2)
         covariances *= 0.5
@@ -556,7 +605,15 @@ class TiedCovariance(CovarianceModel):
         return log_prob
 
     def estimate_covariances(self, stats, nk, means, reg_covar, data_statistic):
-        covariance = data_statistic - (nk * means.T) @ means
+        return self._pooled(data_statistic, nk, means, reg_covar)
+
+    def covariances_from_second_moments(self, second_moments, nk, means, reg_covar):
+        return self._pooled(second_moments.sum(axis=0), nk, means, reg_covar)
+
+    @staticmethod
+    def _pooled(second_moment, nk, means, reg_covar):
+        """Pooled covariance from the all-component second moment ``(D, D)``."""
+        covariance = second_moment - (nk * means.T) @ means
         covariance /= nk.sum()
         covariance += covariance.T
         covariance *= 0.5
@@ -639,6 +696,10 @@ class DiagCovariance(CovarianceModel):
         second = stats.moments[:, n_features : 2 * n_features]
         return second / nk[:, None] - means**2 + reg_covar
 
+    def covariances_from_second_moments(self, second_moments, nk, means, reg_covar):
+        second = np.diagonal(second_moments, axis1=1, axis2=2)
+        return second / nk[:, None] - means**2 + reg_covar
+
     def precisions_cholesky(self, covariances, variance_floor=None):
         if variance_floor is None:
             variance_floor = default_variance_floor(covariances)
@@ -709,6 +770,11 @@ class SphericalCovariance(CovarianceModel):
     def estimate_covariances(self, stats, nk, means, reg_covar, data_statistic):
         n_features = means.shape[1]
         second = stats.moments[:, n_features] / nk
+        return (second - np.einsum("kd,kd->k", means, means)) / n_features + reg_covar
+
+    def covariances_from_second_moments(self, second_moments, nk, means, reg_covar):
+        n_features = means.shape[1]
+        second = np.trace(second_moments, axis1=1, axis2=2) / nk
         return (second - np.einsum("kd,kd->k", means, means)) / n_features + reg_covar
 
     def precisions_cholesky(self, covariances, variance_floor=None):

@@ -17,13 +17,13 @@ import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from bayesgmm._base import ParamsMixin
-from bayesgmm._typing import CovarianceType, InitParams, RandomStateLike
+from bayesgmm._typing import CovarianceType, InitParams, MissingOption, RandomStateLike
 from bayesgmm._validation import (
     Constraint,
     anything,
@@ -47,11 +47,25 @@ from bayesgmm.covariance import (
 )
 from bayesgmm.exceptions import ComponentCollapseWarning, ConvergenceWarning, NotFittedError
 from bayesgmm.initialization import INIT_METHODS, initial_responsibilities
+from bayesgmm.missing import (
+    MISSING_OPTIONS,
+    IncompleteData,
+    expected_statistics,
+    group_by_pattern,
+    impute_conditional_means,
+    marginal_log_prob,
+    mean_impute,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["GaussianMixture"]
 
 #: target number of float64 values in the largest per-block temporary (~2 MB).
 _BLOCK_VALUES = 1 << 18
+#: the fix suggested when X contains NaN and missing="error"
+_NAN_HINT = "Pass missing='marginalize' to fit with them, or impute or drop those rows."
 
 
 @dataclass
@@ -237,6 +251,14 @@ class GaussianMixture(ParamsMixin):
         log-likelihood change.
     verbose_interval : int, default=10
         Iterations between progress messages.
+    missing : {"error", "marginalize"}, default="error"
+        What NaN cells mean. ``"error"``: NaN is an error (the message counts the
+        missing cells and rows). ``"marginalize"``: NaN marks a value missing at
+        random; the fit maximises the observed-data likelihood (see Notes), and
+        :meth:`predict`, :meth:`predict_proba`, :meth:`score_samples`, :meth:`score`,
+        :meth:`bic`, :meth:`aic` and :meth:`icl` use the marginal density of each
+        row's observed features. Infinite values are always an error, and so are rows
+        with every feature missing.
 
     Attributes
     ----------
@@ -279,6 +301,20 @@ class GaussianMixture(ParamsMixin):
     **float32.** float32 input is accepted and computed in float64 (fitted
     attributes are float64), so results do not depend on the input precision.
 
+    **Missing data.** With ``missing="marginalize"`` and NaN in ``X``, ``fit`` runs the
+    exact EM for incomplete data (Ghahramani & Jordan, 1994; :mod:`bayesgmm.missing`):
+    the E-step weighs each row by the marginal density of its observed features, and
+    the M-step replaces the missing cells by their conditional expectations given the
+    observed ones and the component, adding the conditional covariance to the second
+    moments, for every covariance type. ``lower_bound_`` and ``lower_bounds_`` are then
+    the observed-data log-likelihood per sample, which does not decrease between
+    iterations, and ``bic``, ``aic`` and ``icl`` use the observed-data likelihood with
+    ``n`` the number of rows. Initialisation (``init_params``) runs on the data with
+    NaN replaced by column means. Rows are grouped by missingness pattern; the cost
+    grows with the number of distinct patterns. Without NaN the fit is the usual one,
+    bit for bit. :meth:`impute` fills missing cells with their conditional
+    expectations under the fitted mixture.
+
     Examples
     --------
     >>> import numpy as np
@@ -307,6 +343,7 @@ class GaussianMixture(ParamsMixin):
         "warm_start": boolean(),
         "verbose": integer(0),
         "verbose_interval": integer(1),
+        "missing": one_of(*MISSING_OPTIONS),
     }
 
     def __init__(
@@ -326,6 +363,7 @@ class GaussianMixture(ParamsMixin):
         warm_start: bool = False,
         verbose: int = 0,
         verbose_interval: int = 10,
+        missing: MissingOption = "error",
     ) -> None:
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -341,6 +379,7 @@ class GaussianMixture(ParamsMixin):
         self.warm_start = warm_start
         self.verbose = verbose
         self.verbose_interval = verbose_interval
+        self.missing = missing
 
     # ------------------------------------------------------------------ validation
     @property
@@ -406,9 +445,12 @@ class GaussianMixture(ParamsMixin):
                 stacklevel=3,
             )
 
-    def _validate_predict_input(self, X: Any) -> NDArray[np.float64]:
+    def _validate_predict_input(self, X: Any, allow_nan: bool | None = None) -> NDArray[np.float64]:
         self._check_is_fitted()
-        array, names = check_array(X)
+        if allow_nan is None:
+            allow_nan = self.missing == "marginalize"
+        hint = "Set missing='marginalize' to evaluate them on their observed features, or "
+        array, names = check_array(X, allow_nan=allow_nan, nan_hint=hint + "impute or drop them.")
         if array.shape[1] != self.n_features_in_:
             raise ValueError(
                 f"X has {array.shape[1]} features, but {type(self).__name__} is expecting "
@@ -506,6 +548,44 @@ class GaussianMixture(ParamsMixin):
         covariances = model.estimate_covariances(
             stats, nk, means, self.reg_covar, data.data_statistic
         )
+        return self._repaired_params(nk, means, covariances, data, repairs)
+
+    def _em_step(
+        self, data: _Data, params: _Params, repairs: dict[int, int]
+    ) -> tuple[_Params, float]:
+        """One EM iteration on complete data: new parameters and the mean log-likelihood."""
+        stats = self._statistics(data, params)
+        params = self._estimate_parameters(stats, data, repairs)
+        return params, stats.log_likelihood / stats.total_weight
+
+    def _incomplete_em_step(
+        self, incomplete: IncompleteData, data: _Data, params: _Params, repairs: dict[int, int]
+    ) -> tuple[_Params, float]:
+        """One EM iteration on data with missing cells (see :mod:`bayesgmm.missing`).
+
+        ``data`` is the mean-imputed data: it supplies the centre and the variance
+        scale of the covariance repairs.
+        """
+        model = self._model
+        K, D = params.means.shape
+        covariances = model.full_covariances(params.covariances, K, D)
+        stats = expected_statistics(incomplete, params.weights, params.means, covariances)
+        nk = stats.nk + _NK_EPS
+        means = stats.first / nk[:, None]
+        covariances = model.covariances_from_second_moments(stats.second, nk, means, self.reg_covar)
+        params = self._repaired_params(nk, means, covariances, data, repairs)
+        return params, stats.log_likelihood / stats.total_weight
+
+    def _repaired_params(
+        self,
+        nk: NDArray[np.float64],
+        means: NDArray[np.float64],
+        covariances: NDArray[np.float64],
+        data: _Data,
+        repairs: dict[int, int],
+    ) -> _Params:
+        """Parameters from M-step estimates, repairing covariances that are singular."""
+        model = self._model
         precisions_cholesky, covariances, repaired = model.precisions_cholesky(
             covariances, RELATIVE_VARIANCE_FLOOR * data.variance_scale
         )
@@ -548,7 +628,8 @@ class GaussianMixture(ParamsMixin):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Training data (NumPy array, nested lists or pandas DataFrame).
+            Training data (NumPy array, nested lists or pandas DataFrame). With
+            ``missing="marginalize"``, NaN (or pandas ``NA``) marks missing cells.
         y : Ignored
             Present for scikit-learn API compatibility.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -602,7 +683,9 @@ class GaussianMixture(ParamsMixin):
         """
         check_parameters(self, self._parameter_table)
         self._model  # noqa: B018 - validates covariance_type before touching the data
-        array, names = check_array(X, min_samples=2)
+        array, names = check_array(
+            X, min_samples=2, allow_nan=self.missing == "marginalize", nan_hint=_NAN_HINT
+        )
         n_samples, n_features = array.shape
         weight = check_sample_weight(sample_weight, n_samples)
         positive = n_samples if weight is None else int(np.count_nonzero(weight))
@@ -622,7 +705,17 @@ class GaussianMixture(ParamsMixin):
             )
         n_init = self.n_init if do_init else 1
         rng = check_random_state(self.random_state)
-        data = self._prepare_data(array, weight)
+        incomplete: IncompleteData | None = None
+        step = self._em_step
+        if self.missing == "marginalize" and np.isnan(array).any():
+            # initialise on (and take the centre and scale of) the mean-imputed data
+            filled = mean_impute(array, weight)
+            data = self._prepare_data(filled, weight)
+            incomplete = group_by_pattern(array, data.center, weight)
+            array = filled
+            step = functools.partial(self._incomplete_em_step, incomplete)
+        else:
+            data = self._prepare_data(array, weight)
 
         self.n_features_in_ = n_features
         if names is not None:
@@ -652,12 +745,11 @@ class GaussianMixture(ParamsMixin):
                 continue
             converged = False
             change = np.nan
-            with _parallel_passes(data):
+            passes = _parallel_passes(data) if incomplete is None else contextlib.nullcontext()
+            with passes:
                 for n_iter in range(1, self.max_iter + 1):
                     previous = lower_bound
-                    stats = self._statistics(data, params)
-                    params = self._estimate_parameters(stats, data, repairs)
-                    lower_bound = stats.log_likelihood / stats.total_weight
+                    params, lower_bound = step(data, params, repairs)
                     lower_bounds.append(lower_bound)
                     change = lower_bound - previous
                     self._print_iteration(n_iter, change)
@@ -687,7 +779,7 @@ class GaussianMixture(ParamsMixin):
         self.n_iter_ = best_n_iter
         self.lower_bound_ = float(max_lower_bound)
         self.lower_bounds_ = best_lower_bounds
-        log_resp_max, _ = self._log_prob_norm_and_argmax(data)
+        log_resp_max, _ = self._log_prob_norm_and_argmax(data if incomplete is None else incomplete)
         self._warn_degenerate(best_repairs, data)
         return log_resp_max
 
@@ -741,9 +833,15 @@ class GaussianMixture(ParamsMixin):
                 )
 
     # ------------------------------------------------------------------ prediction
-    def _predict_data(self, X: ArrayLike) -> _Data:
+    def _predict_data(self, X: ArrayLike) -> _Data | IncompleteData:
         array = self._validate_predict_input(X)
+        if self.missing == "marginalize" and np.isnan(array).any():
+            return group_by_pattern(array, self._center)
         return _prepare(self._model, self.n_components, array, self._center)
+
+    def _full_covariances(self) -> NDArray[np.float64]:
+        K, D = self.means_.shape
+        return self._model.full_covariances(self.covariances_, K, D)
 
     def _fitted_state(self) -> tuple:
         return self._prepare_state(
@@ -755,12 +853,19 @@ class GaussianMixture(ParamsMixin):
             )
         )
 
-    def _weighted_log_prob_blocks(self, data: _Data):
+    def _weighted_log_prob_blocks(self, data: _Data | IncompleteData):
+        if isinstance(data, IncompleteData):  # one block: marginal densities per pattern
+            means = self.means_ - self._center
+            covariances = self._full_covariances()
+            yield 0, data.n_samples, marginal_log_prob(data, self.weights_, means, covariances)
+            return
         state = self._fitted_state()
         for start, stop, feat in data.blocks():
             yield start, stop, self._model.weighted_log_prob(feat, state)
 
-    def _log_prob_norm_and_argmax(self, data: _Data) -> tuple[NDArray[np.intp], NDArray]:
+    def _log_prob_norm_and_argmax(
+        self, data: _Data | IncompleteData
+    ) -> tuple[NDArray[np.intp], NDArray]:
         n = data.n_samples
         labels = np.empty(n, dtype=np.intp)
         norm = np.empty(n)
@@ -773,7 +878,8 @@ class GaussianMixture(ParamsMixin):
         """Log-density of the mixture at every sample, ``log p(x)``.
 
         Computed in log space: finite even for points millions of standard
-        deviations away from every component.
+        deviations away from every component. With ``missing="marginalize"`` a row
+        with NaN gets the marginal log-density of its observed features.
 
         Parameters
         ----------
@@ -872,6 +978,52 @@ class GaussianMixture(ParamsMixin):
             _exp_normalize(log_prob, floor=None)
             proba[start:stop] = log_prob.T
         return proba
+
+    def impute(self, X: ArrayLike) -> NDArray[np.float64] | pd.DataFrame:
+        """Fill missing (NaN) cells with their conditional expectation under the mixture.
+
+        A missing cell ``x_m`` of a row with observed cells ``x_o`` becomes
+        ``E[x_m | x_o] = sum_k p(k | x_o) (mu_km + Sigma_k,mo Sigma_k,oo^{-1}
+        (x_o - mu_ko))``: each component's regression on the observed cells, weighted
+        by the component's posterior probability given them. Observed cells are
+        returned unchanged. Works whatever ``missing`` is set to (NaN is the point
+        here); infinite values and rows with every cell missing are errors.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data with NaN for missing cells.
+
+        Returns
+        -------
+        ndarray or pandas.DataFrame of shape (n_samples, n_features)
+            A copy of ``X`` without NaN (a DataFrame, with the same index and columns,
+            when ``X`` is one).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.multivariate_normal([0, 0], [[1, 0.9], [0.9, 1]], size=500)
+        >>> gm = GaussianMixture(random_state=0).fit(X)
+        >>> filled = gm.impute([[2.0, np.nan], [np.nan, -1.0]])
+        >>> np.round(filled, 1)
+        array([[ 2. ,  1.8],
+               [-0.9, -1. ]])
+        """
+        array = self._validate_predict_input(X, allow_nan=True)
+        filled = array.copy()
+        if np.isnan(array).any():
+            data = group_by_pattern(array, self._center)
+            means = self.means_ - self._center
+            filled = impute_conditional_means(
+                array, data, self.weights_, means, self._full_covariances()
+            )
+        if hasattr(X, "columns") and hasattr(X, "index"):
+            import pandas
+
+            return pandas.DataFrame(filled, index=X.index, columns=X.columns)
+        return filled
 
     def sample(self, n_samples: int = 1) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
         """Draw samples from the fitted mixture.
