@@ -1,17 +1,30 @@
-"""Execute every notebook in notebooks/ top to bottom (code cells in one namespace)."""
+"""Execute every notebook in notebooks/ top to bottom (code cells in one namespace).
+
+The notebooks read ``BAYESGMM_NOTEBOOK_QUICK``: set to ``1`` here, they use small
+grids and short sampler runs. Statistical warnings that short runs produce on purpose
+(bayesgmm's sampling, convergence and collapse warnings, and the overfitted
+mixture's cut-off warning) are shown to the reader in a notebook, so here they are
+recorded, not raised; any other warning still fails the test, and so does any error.
+"""
 
 import json
+import re
+import warnings
 from pathlib import Path
 
 import matplotlib
 import numpy as np
 import pytest
 
+from bayesgmm.exceptions import ComponentCollapseWarning, ConvergenceWarning, SamplingWarning
+
 NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
+EXPECTED = (SamplingWarning, ConvergenceWarning, ComponentCollapseWarning)
+#: fit_sparse_mixture's warning that short chains may put mass on K_max
+CUT_OFF = re.compile(r"P\(K\+ = \d+\) = .* the posterior wants all max_components")
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_runs(path):
+def run_notebook(path: Path) -> dict:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -19,16 +32,46 @@ def test_notebook_runs(path):
     namespace = {"__name__": "__main__"}
     state = np.random.get_state()  # noqa: NPY002 - notebooks may seed the legacy global generator
     try:
-        for index, cell in enumerate(cells):
-            if cell["cell_type"] != "code":
-                continue
-            source = "".join(cell["source"])
-            exec(compile(source, f"{path.name}[cell {index}]", "exec"), namespace)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for index, cell in enumerate(cells):
+                if cell["cell_type"] != "code":
+                    continue
+                source = "".join(cell["source"])
+                exec(compile(source, f"{path.name}[cell {index}]", "exec"), namespace)
+                plt.close("all")
     finally:
         np.random.set_state(state)  # noqa: NPY002
         plt.close("all")
-    assert namespace, "notebook defined nothing"
+    for w in caught:
+        expected = issubclass(w.category, EXPECTED) or CUT_OFF.search(str(w.message))
+        if not expected:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return namespace
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_runs(path, monkeypatch):
+    monkeypatch.setenv("BAYESGMM_NOTEBOOK_QUICK", "1")
+    namespace = run_notebook(path)
+    assert namespace.get("QUICK") is True, "the notebook must read BAYESGMM_NOTEBOOK_QUICK"
 
 
 def test_notebooks_exist():
-    assert NOTEBOOKS, "notebooks/ holds no notebook"
+    names = {path.stem for path in NOTEBOOKS}
+    expected = {"01-quickstart", "02-choosing-k", "03-uncertain-clustering", "04-anomaly-detection"}
+    assert expected <= names, names
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_is_stored_without_outputs(path):
+    notebook = json.loads(path.read_text())
+    assert notebook["nbformat"] == 4
+    for cell in notebook["cells"]:
+        assert cell["cell_type"] in ("markdown", "code")
+        if cell["cell_type"] == "code":
+            assert cell["outputs"] == [], "clear the outputs before committing"
+            assert cell["execution_count"] is None
+    kinds = [cell["cell_type"] for cell in notebook["cells"]]
+    assert kinds[0] == "markdown", "start with a title and what the notebook shows"
+    assert kinds.count("markdown") >= kinds.count("code") / 2, "explain the steps in prose"

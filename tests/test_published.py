@@ -1,4 +1,9 @@
-"""Published maximum log-likelihoods (mclust) are reached: one case per models/*/spec.toml."""
+"""Published numbers are reached: one case per models/*/spec.toml.
+
+An oracle independent of ``bayesgmm.analysis`` (which runs the same specs in
+tests/test_analysis.py): the data, the EM fit and the grid are set up here directly
+from the TOML, and mclust's BIC is read through ``ModelSelection.to_mclust()``.
+"""
 
 from __future__ import annotations
 
@@ -11,74 +16,101 @@ import pytest
 
 import bayesgmm.datasets
 from bayesgmm import GaussianMixture
-from bayesgmm.selection import select_model
+from bayesgmm.analysis import COMPARISONS, QUANTITIES, load_spec
+from bayesgmm.covariance import get_covariance_model
+from bayesgmm.selection import candidate_name, select_model
+from bayesgmm.testing import make_gmm_data
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
 SPECS = sorted(MODELS.glob("*/spec.toml"))
-#: published numbers are rounded to 2 decimals
-ROUNDING = 0.005
+IDS = [path.parent.name for path in SPECS]
 ESTIMATOR_PARAMS = set(inspect.signature(GaussianMixture).parameters)
-COMPARISONS = {
-    "at_least": lambda ours, published: ours >= published - ROUNDING,
+ACCEPT = {
+    "at_least": lambda ours, value, tol: ours >= value - tol,
+    "at_most": lambda ours, value, tol: ours <= value + tol,
+    "close": lambda ours, value, tol: abs(ours - value) <= tol,
+    "equal": lambda ours, value, tol: ours == value,
 }
 
 
-def load_spec(path: Path) -> dict:
+def read_spec(path: Path) -> dict:
     with path.open("rb") as handle:
         return tomllib.load(handle)
 
 
 def load_data(spec: dict) -> np.ndarray:
-    loader = getattr(bayesgmm.datasets, f"load_{spec['dataset']}")
-    frame = loader()
-    return frame[spec["columns"]].to_numpy(dtype=np.float64) * spec.get("scale", 1.0)
+    data = spec["data"]
+    if "generator" in data:
+        X = make_gmm_data(
+            data["covariance_type"],
+            data["n_samples"],
+            data["seed"],
+            separation=data.get("separation", 10.0),
+        )[0]
+    else:
+        loader = getattr(bayesgmm.datasets, f"load_{data['dataset']}")
+        X = loader()[data["columns"]].to_numpy(dtype=np.float64)
+    return X * data.get("scale", 1.0)
+
+
+def model_label(spec: dict) -> str:
+    return candidate_name(spec["model"]["n_components"], spec["model"]["covariance_type"])
+
+
+def checks(spec: dict, quantity: str) -> list[dict]:
+    return [c for c in spec["published"]["checks"] if c["quantity"] == quantity]
 
 
 def test_spec_files_exist():
-    assert len(SPECS) >= 2, f"no model specs under {MODELS}"
+    names = {path.parent.name for path in SPECS}
+    assert {"faithful", "galaxies", "iris", "synthetic"} <= names, names
 
 
-@pytest.mark.parametrize("path", SPECS, ids=[path.parent.name for path in SPECS])
+@pytest.mark.parametrize("path", SPECS, ids=IDS)
 def test_spec_is_well_formed(path):
-    spec = load_spec(path)
-    for key in ("description", "dataset", "columns", "n_components", "covariance_type"):
+    spec = read_spec(path)
+    for key in ("description", "data", "selection", "model", "published"):
         assert key in spec, key
+    assert {"n_components", "covariance_type"} <= set(spec["model"])
+    assert set(spec["model"]) <= ESTIMATOR_PARAMS | {"quick"}, set(spec["model"])
     published = spec["published"]
-    assert published["comparison"] in COMPARISONS
     assert published["source"].strip()
-    assert isinstance(published["log_likelihood"], float)
-    known = ESTIMATOR_PARAMS | {
-        "description",
-        "dataset",
-        "columns",
-        "scale",
-        "published",
-        "selection",
-    }
-    assert set(spec) <= known, set(spec) - known
+    assert published["checks"]
+    for check in published["checks"]:
+        assert check["quantity"] in QUANTITIES
+        assert check["comparison"] in COMPARISONS
+        assert check.get("origin", "published") in ("published", "ours", "truth")
+    # every spec reproduces at least one number it did not produce itself
+    assert any(c.get("origin", "published") != "ours" for c in published["checks"])
+    load_spec(path)  # the validator accepts it too
 
 
-@pytest.mark.parametrize("path", SPECS, ids=[path.parent.name for path in SPECS])
+@pytest.mark.parametrize("path", SPECS, ids=IDS)
 def test_reaches_published_log_likelihood(path):
-    spec = load_spec(path)
+    spec = read_spec(path)
+    targets = checks(spec, "log_likelihood")
+    if not targets:
+        pytest.skip("no log-likelihood check in this spec")
     X = load_data(spec)
-    params = {key: value for key, value in spec.items() if key in ESTIMATOR_PARAMS}
-    gm = GaussianMixture(**params).fit(X)
-    assert gm.converged_
-    log_likelihood = gm.score(X) * len(X)
-    published = spec["published"]
-    accept = COMPARISONS[published["comparison"]]
-    assert accept(log_likelihood, published["log_likelihood"]), (
-        f"{path.parent.name}: log-likelihood {log_likelihood:.4f}, published "
-        f"{published['log_likelihood']} ({published['comparison']})"
-    )
+    settings = {k: v for k, v in spec["model"].items() if k in ESTIMATOR_PARAMS}
+    for check in targets:
+        label = check.get("model", model_label(spec))
+        k, cov = label.removeprefix("K=").split()
+        gm = GaussianMixture(
+            **dict(settings, n_components=int(k), covariance_type=get_covariance_model(cov).name)
+        ).fit(X)
+        assert gm.converged_
+        log_likelihood = gm.score(X) * len(X)
+        accept = ACCEPT[check["comparison"]]
+        assert accept(log_likelihood, check["value"], check.get("tolerance", 0.0)), (
+            f"{path.parent.name} {label}: log-likelihood {log_likelihood:.4f}, published "
+            f"{check['value']} ({check['comparison']})"
+        )
 
 
-@pytest.mark.parametrize("path", SPECS, ids=[path.parent.name for path in SPECS])
+@pytest.mark.parametrize("path", SPECS, ids=IDS)
 def test_bic_grid_selects_published_model(path):
-    spec = load_spec(path)
-    if "selection" not in spec:
-        pytest.skip("no [selection] table in this spec")
+    spec = read_spec(path)
     X = load_data(spec)
     grid = spec["selection"]
     low, high = grid["n_components"]
@@ -86,19 +118,34 @@ def test_bic_grid_selects_published_model(path):
         X,
         range(low, high + 1),
         grid["covariance_types"],
-        criterion=grid["criterion"],
+        criterion=grid.get("criterion", "bic"),
         n_init=grid["n_init"],
-        random_state=spec.get("random_state", 0),
+        random_state=grid.get("random_state", 0),
     )
     assert result.best_params_ == {
-        "n_components": spec["n_components"],
-        "covariance_type": spec["covariance_type"],
+        "n_components": spec["model"]["n_components"],
+        "covariance_type": get_covariance_model(spec["model"]["covariance_type"]).name,
     }, result.candidates(3)
+    for check in checks(spec, "selected_model"):
+        assert candidate_name(**result.best_params_) == check["value"]
     best = result.table.iloc[0]
-    published = spec["published"]
-    assert best.log_likelihood >= published["log_likelihood"] - ROUNDING
-    if "bic" in published:
+    for check in checks(spec, "log_likelihood"):
+        if check.get("model", model_label(spec)) == model_label(spec):
+            assert best.log_likelihood >= check["value"] - check.get("tolerance", 0.0)
+    mclust = result.to_mclust()
+    for check in checks(spec, "mclust_bic"):
+        label = check.get("model", model_label(spec))
+        k, cov = label.removeprefix("K=").split()
+        row = result.table[
+            (result.table.n_components == int(k))
+            & (result.table.covariance_type == get_covariance_model(cov).name)
+        ].iloc[0]
         # published in mclust's sign; to_mclust() converts ours
-        ours = result.to_mclust().loc[spec["n_components"], ("BIC", best.mclust_name)]
-        assert abs(ours - published["bic"]) <= 0.1, (ours, published["bic"])
-        assert abs(best.bic + published["bic"]) <= 0.1
+        ours = mclust.loc[int(k), ("BIC", row.mclust_name)]
+        tolerance = check.get("tolerance", 0.0)
+        assert ACCEPT[check["comparison"]](ours, check["value"], tolerance), (
+            label,
+            ours,
+            check["value"],
+        )
+        assert abs(ours + row.bic) <= 1e-9

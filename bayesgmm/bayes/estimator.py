@@ -250,7 +250,9 @@ class BayesianGaussianMixture(ParamsMixin):
         post = groups["posterior"]
         if "corr_chol" in post:  # sampled with shape=, so give it the labelled dims
             var = post["corr_chol"]
-            dims = ("chain", "draw", "component", "feature", "feature_bis")[-var.ndim :]
+            # (chain, draw, [component,] feature, feature_bis): tied has no component
+            inner = ("component", "feature", "feature_bis")[-(var.ndim - 2) :]
+            dims = ("chain", "draw", *inner)
             generic = [d for d in var.dims if d.startswith("corr_chol_dim")]
             post = post.drop_vars("corr_chol").drop_vars(generic, errors="ignore")
             post["corr_chol"] = (dims, var.values)

@@ -2,6 +2,7 @@
 
 * :func:`load_faithful` -- Old Faithful geyser eruptions (R ``datasets::faithful``).
 * :func:`load_galaxies` -- velocities of 82 galaxies (R ``MASS::galaxies``).
+* :func:`load_iris` -- Fisher's / Anderson's iris measurements (R ``datasets::iris``).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from importlib import resources
 
 import pandas as pd
 
-__all__ = ["load_faithful", "load_galaxies"]
+__all__ = ["load_faithful", "load_galaxies", "load_iris"]
 
 
 def _read(name: str) -> pd.DataFrame:
@@ -63,3 +64,38 @@ def load_galaxies() -> pd.DataFrame:
     ((82, 1), 9172, 34279)
     """
     return _read("galaxies.csv")
+
+
+#: species in R's factor-level order
+_IRIS_SPECIES = ("setosa", "versicolor", "virginica")
+
+
+def load_iris() -> pd.DataFrame:
+    """Iris flowers: 150 plants of three species, R's ``datasets::iris``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``sepal_length``, ``sepal_width``, ``petal_length`` and
+        ``petal_width`` (cm) and ``species`` (categorical: setosa, versicolor,
+        virginica; 50 plants each), in R's row order. Fit mixtures to the four
+        measurements, ``df.iloc[:, :4]``; the species are for comparison only.
+
+    Notes
+    -----
+    Anderson (1935), *Bulletin of the American Iris Society* 59, 2-5 (the
+    measurements); Fisher (1936), *Annals of Eugenics* 7, 179-188. The values are R's
+    (rows 35 and 38 differ from the UCI copy, which has two transcription errors).
+    See ``SOURCES.md`` beside this module.
+
+    Examples
+    --------
+    >>> df = load_iris()
+    >>> df.shape, list(df.columns[:2])
+    ((150, 5), ['sepal_length', 'sepal_width'])
+    >>> df["species"].value_counts(sort=False).tolist()
+    [50, 50, 50]
+    """
+    frame = _read("iris.csv")
+    frame["species"] = pd.Categorical(frame["species"], categories=_IRIS_SPECIES)
+    return frame

@@ -277,3 +277,25 @@ def test_relabel_false_keeps_raw_draws(faithful_fit):
     assert raw.idata_.attrs["n_relabelled"] == 0
     with pytest.raises(ValueError, match="relabel must be True, False or 'ordered'; got 'yes'"):
         BayesianGaussianMixture(2, relabel="yes").fit(X)
+
+
+@pytest.mark.parametrize(
+    ("shape", "dims"),
+    [
+        ((2, 3, 4, 2, 2), ("chain", "draw", "component", "feature", "feature_bis")),
+        ((2, 3, 2, 2), ("chain", "draw", "feature", "feature_bis")),  # tied: one matrix
+    ],
+    ids=["full", "tied"],
+)
+def test_keep_groups_labels_corr_chol(shape, dims):
+    generic = ("chain", "draw", *(f"corr_chol_dim_{i}" for i in range(len(shape) - 2)))
+    posterior = xr.Dataset(
+        {
+            "corr_chol": (generic, np.zeros(shape)),
+            "means_std": (("chain", "draw"), np.zeros(shape[:2])),
+        }
+    )
+    tree = xr.DataTree.from_dict({"/posterior": posterior, "/warmup": posterior})
+    kept = BayesianGaussianMixture._keep_groups(tree)
+    assert set(kept.children) == {"posterior"}
+    assert kept["posterior"]["corr_chol"].dims == dims

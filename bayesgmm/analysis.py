@@ -1,0 +1,1051 @@
+"""Reference analyses: run a declarative ``spec.toml`` and check it against published numbers.
+
+Each folder under ``models/`` is one analysis: a ``spec.toml`` saying which data, which
+models to compare, which model is chosen, how to sample its posterior, and which
+published numbers the results must reproduce. :func:`run_analysis` runs it (the
+``bayesgmm run`` command calls it); :func:`load_spec` only reads and validates it.
+
+Spec format
+-----------
+Top level
+    ``description`` (str, required); ``name`` (str, default: the folder's name).
+``[data]``
+    Exactly one source: ``dataset = "faithful"`` (``bayesgmm.datasets.load_faithful()``;
+    also ``"galaxies"``, ``"iris"``), ``file = "data.csv"`` (a CSV file beside
+    ``spec.toml``) or ``generator = "make_gmm_data"``
+    (:func:`bayesgmm.testing.make_gmm_data` with ``covariance_type``, ``n_samples``,
+    ``seed`` and optionally ``separation``; its true parameters become
+    :attr:`AnalysisResult.truth`). ``columns``: the features used (required for
+    ``dataset`` and ``file``; for ``generator``, names for its two columns).
+    ``scale`` (default 1): the data are multiplied by it.
+``[selection]``
+    The model grid of :func:`bayesgmm.select_model`: ``n_components = [low, high]``
+    (inclusive), ``covariance_types`` (both required), ``criterion`` (default
+    ``"bic"``), ``n_init``, ``random_state``, ``max_iter``, ``tol``, ``reg_covar``,
+    ``init_params``, ``n_jobs``.
+``[model]``
+    The chosen model: :class:`bayesgmm.GaussianMixture` parameters;
+    ``n_components`` and ``covariance_type`` are required.
+``[bayes]`` (optional)
+    The Bayesian fit of the chosen model: ``run`` (default true) and
+    :class:`bayesgmm.BayesianGaussianMixture` settings (``draws``, ``tune``,
+    ``chains``, ``random_state``, ``target_accept``, ``sampler``, ``n_init``,
+    ``relabel``, ``progressbar``); ``[bayes.priors]`` holds
+    :class:`bayesgmm.bayes.Priors` fields.
+``[selection.quick]``, ``[model.quick]``, ``[bayes.quick]``
+    Settings that replace the ones above when ``quick=True`` (the test suite's
+    mode). In quick mode the Bayesian fit runs only if ``[bayes.quick]`` says
+    ``run = true``.
+``[published]``
+    ``source`` (str, required: where the numbers come from) and a list of
+    ``[[published.checks]]``, each with
+
+    - ``quantity``: one of :data:`QUANTITIES`;
+    - ``value``: the published number (a string for ``selected_model``, nested lists
+      for arrays);
+    - ``comparison``: one of :data:`COMPARISONS`; ``tolerance`` (default 0);
+    - ``model`` (optional): the model the quantity is computed for, as
+      ``"K=2 full"`` (mclust names such as ``"K=2 VVV"`` are accepted); default the
+      chosen model. Models of the grid are taken from it, others are fitted with
+      the ``[model]`` settings;
+    - ``origin`` (optional): ``"published"`` (default), ``"ours"`` (a number
+      bayesgmm produced, kept as a regression check) or ``"truth"`` (simulated data);
+    - ``source`` and ``note`` (optional): a source replacing ``published.source``
+      for this check, and a remark.
+
+Arrays (weights, means, covariances) are compared component by component in
+increasing order of the first coordinate of the component means, so labels do not
+matter; ``close`` then bounds the largest absolute difference.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> spec_text = '''
+... description = "Old Faithful, K = 3 tied"
+... [data]
+... dataset = "faithful"
+... columns = ["eruptions", "waiting"]
+... [selection]
+... n_components = [2, 3]
+... covariance_types = ["tied"]
+... [model]
+... n_components = 3
+... covariance_type = "tied"
+... tol = 1e-8
+... [published]
+... source = "mclust: Mclust(faithful), EEE with G = 3, log-likelihood -1126.326"
+... [[published.checks]]
+... quantity = "log_likelihood"
+... value = -1126.33
+... comparison = "at_least"
+... tolerance = 0.005
+... '''
+>>> folder = pathlib.Path(tempfile.mkdtemp())
+>>> _ = (folder / "spec.toml").write_text(spec_text)
+>>> result = run_analysis(folder, progress=False)
+>>> result.passed
+True
+>>> result.checks[["quantity", "published", "passed"]]
+         quantity  published  passed
+0  log_likelihood   -1126.33    True
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import sys
+import time
+import tomllib
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+import pandas as pd
+
+import bayesgmm.datasets
+from bayesgmm.covariance import get_covariance_model
+from bayesgmm.em import GaussianMixture
+from bayesgmm.exceptions import ComponentCollapseWarning, ConvergenceWarning, SamplingWarning
+from bayesgmm.selection import CRITERIA, ModelSelection, candidate_name, select_model
+
+__all__ = [
+    "COMPARISONS",
+    "QUANTITIES",
+    "AnalysisResult",
+    "SpecError",
+    "load_data",
+    "load_spec",
+    "parse_model_label",
+    "run_analysis",
+]
+
+#: what a check can compare, and what it means
+QUANTITIES: dict[str, str] = {
+    "selected_model": "the grid's best model by its criterion, as 'K=3 tied'",
+    "log_likelihood": "total log-likelihood sum_i log p(x_i) of the model",
+    "n_parameters": "number of free parameters of the model",
+    "bic": "BIC, bayesgmm's sign: -2 log L + p log n (lower is better)",
+    "mclust_bic": "BIC, mclust's sign: 2 log L - p log n (higher is better)",
+    "aic": "AIC: -2 log L + 2 p",
+    "icl": "ICL (BIC plus twice the classification entropy)",
+    "weights": "EM mixture weights",
+    "means": "EM component means",
+    "covariances": "EM covariances, shaped as GaussianMixture.covariances_",
+    "bayes_weights": "posterior mean of the weights (the Bayesian fit of the chosen model)",
+    "bayes_means": "posterior mean of the component means",
+    "bayes_covariances": "posterior mean of the covariances",
+}
+
+#: how a check compares ``ours`` with the published ``value``
+COMPARISONS: dict[str, str] = {
+    "at_least": "ours >= value - tolerance (e.g. a maximum log-likelihood EM must reach)",
+    "at_most": "ours <= value + tolerance",
+    "close": "|ours - value| <= tolerance (largest absolute difference for arrays)",
+    "equal": "ours == value (model labels, parameter counts)",
+}
+
+ORIGINS = ("published", "ours", "truth")
+GENERATORS = ("make_gmm_data",)
+_ARRAY_QUANTITIES = {"weights", "means", "covariances"}
+_BAYES_PREFIX = "bayes_"
+#: statistical warnings recorded in AnalysisResult.warnings instead of being raised
+_RECORDED_WARNINGS = (SamplingWarning, ConvergenceWarning, ComponentCollapseWarning)
+#: mclust's one-dimensional names (unequal and equal variances)
+_UNIVARIATE = {"V": "full", "E": "tied"}
+_LABEL = re.compile(r"^\s*K\s*=\s*(\d+)\s+(\S+)\s*$")
+
+_TOP_KEYS = {"name", "description", "data", "selection", "model", "bayes", "published"}
+_DATA_KEYS = {
+    "dataset",
+    "file",
+    "generator",
+    "columns",
+    "scale",
+    "covariance_type",
+    "n_samples",
+    "seed",
+    "separation",
+}
+_GENERATOR_KEYS = {"covariance_type", "n_samples", "seed", "separation"}
+_SELECTION_KEYS = set(inspect.signature(select_model).parameters) - {"X", "progress"}
+_MODEL_KEYS = set(inspect.signature(GaussianMixture).parameters)
+_BAYES_KEYS = {
+    "draws",
+    "tune",
+    "chains",
+    "target_accept",
+    "sampler",
+    "random_state",
+    "relabel",
+    "progressbar",
+    "n_init",
+}
+_PRIOR_KEYS = {"weight_concentration", "mean_scale", "sd_scale", "lkj_eta"}
+_CHECK_KEYS = {
+    "quantity",
+    "value",
+    "comparison",
+    "tolerance",
+    "model",
+    "origin",
+    "source",
+    "note",
+}
+
+
+class SpecError(ValueError):
+    """A ``spec.toml`` is missing a key or has a bad value (the message says which)."""
+
+
+@dataclass
+class AnalysisResult:
+    """What :func:`run_analysis` produced.
+
+    Attributes
+    ----------
+    spec : dict
+        The validated spec (see :func:`load_spec`).
+    data : pandas.DataFrame
+        The data fitted (selected columns, scaled).
+    selection : ModelSelection
+        The EM grid.
+    model : GaussianMixture
+        The chosen model (``[model]``), fitted by EM.
+    bayes_model : BayesianGaussianMixture or None
+        Its Bayesian fit, or ``None`` when it did not run.
+    checks : pandas.DataFrame
+        One row per evaluated check: ``quantity``, ``model``, ``published``, ``ours``,
+        ``difference`` (ours - published; the largest absolute difference for
+        arrays; NaN for labels), ``comparison``, ``tolerance``, ``passed``,
+        ``origin``, ``source``.
+    skipped : list of str
+        Checks not evaluated and why (Bayesian quantities when the fit did not run).
+    truth : dict or None
+        True ``weights``, ``means`` and ``covariances`` of generated data.
+    report : object or None
+        The report of :func:`bayesgmm.report.build_report` when ``out`` was given
+        and that module is available.
+    warnings : list of str
+        Sampler, convergence and collapse warnings raised while running.
+    quick : bool
+        Whether the quick settings were used.
+    elapsed : float
+        Wall-clock seconds.
+    """
+
+    spec: dict[str, Any]
+    data: pd.DataFrame
+    selection: ModelSelection
+    model: GaussianMixture
+    bayes_model: Any
+    checks: pd.DataFrame
+    skipped: list[str] = field(default_factory=list)
+    truth: dict[str, np.ndarray] | None = None
+    report: Any = None
+    warnings: list[str] = field(default_factory=list)
+    quick: bool = False
+    elapsed: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        """Whether every evaluated check passed.
+
+        Returns
+        -------
+        bool
+        """
+        return bool(self.checks["passed"].all())
+
+    def __str__(self) -> str:
+        mode = "quick" if self.quick else "full"
+        lines = [
+            f"{self.spec['name']} ({mode} mode, {self.elapsed:.1f} s): "
+            f"{int(self.checks['passed'].sum())}/{len(self.checks)} checks passed",
+        ]
+        for row in self.checks.itertuples():
+            mark = "ok  " if row.passed else "FAIL"
+            if isinstance(row.ours, list):
+                compared = f"largest |ours - published| {row.difference:.4g}"
+            else:
+                compared = f"ours {_format(row.ours)} {row.comparison} {_format(row.published)}"
+            lines.append(
+                f"  {mark} {row.quantity} [{row.model}]: {compared} "
+                f"(tolerance {row.tolerance:g}, {row.origin})"
+            )
+        lines.extend(f"  skipped: {reason}" for reason in self.skipped)
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- spec
+def _where(path: Path, table: str) -> str:
+    return f"{path}: [{table}]" if table else f"{path}:"
+
+
+def _require(table: Mapping[str, Any], key: str, path: Path, where: str) -> Any:
+    if key not in table:
+        raise SpecError(f"{_where(path, where)} is missing the required key {key!r}.")
+    return table[key]
+
+
+def _check_keys(table: Mapping[str, Any], allowed: set[str], path: Path, where: str) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise SpecError(
+            f"{_where(path, where)} has unknown key(s) {unknown}; allowed: {sorted(allowed)}."
+        )
+
+
+def _check_table(spec: Mapping[str, Any], key: str, path: Path) -> dict[str, Any]:
+    value = _require(spec, key, path, "")
+    if not isinstance(value, dict):
+        raise SpecError(f"{path}: {key!r} must be a table [{key}]; got {value!r}.")
+    return value
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _covariance_name(value: Any, path: Path, where: str) -> str:
+    try:
+        return get_covariance_model(value).name
+    except (ValueError, TypeError) as error:
+        raise SpecError(f"{_where(path, where)} covariance_type: {error}") from None
+
+
+def parse_model_label(label: str) -> tuple[int, str]:
+    """Split a model label such as ``"K=3 tied"`` or ``"K=2 VVV"``.
+
+    Parameters
+    ----------
+    label : str
+        ``"K=<n_components> <covariance type>"``; mclust names are accepted
+        (``"V"`` and ``"E"``, mclust's one-dimensional models, mean ``"full"``
+        and ``"tied"``).
+
+    Returns
+    -------
+    n_components : int
+    covariance_type : str
+        bayesgmm's name (``"full"``, ``"tied"``, ``"diag"``, ``"spherical"``).
+
+    Raises
+    ------
+    ValueError
+        If the label does not have that form or names an unknown structure.
+
+    Examples
+    --------
+    >>> parse_model_label("K=2 VVV")
+    (2, 'full')
+    >>> parse_model_label("K=3 E")
+    (3, 'tied')
+    """
+    match = _LABEL.match(label) if isinstance(label, str) else None
+    if match is None or int(match.group(1)) < 1:
+        raise ValueError(f"model labels look like 'K=3 tied'; got {label!r}.")
+    name = _UNIVARIATE.get(match.group(2), match.group(2))
+    return int(match.group(1)), get_covariance_model(name).name
+
+
+def _check_data(data: dict[str, Any], path: Path) -> None:
+    _check_keys(data, _DATA_KEYS, path, "data")
+    sources = [key for key in ("dataset", "file", "generator") if key in data]
+    if len(sources) != 1:
+        raise SpecError(
+            f"{_where(path, 'data')} needs exactly one of 'dataset', 'file' or "
+            f"'generator'; got {sources or 'none'}."
+        )
+    source = sources[0]
+    if source != "generator":
+        extra = sorted(_GENERATOR_KEYS & set(data))
+        if extra:
+            raise SpecError(f"{_where(path, 'data')} keys {extra} apply to 'generator' only.")
+    if source == "dataset":
+        name = data["dataset"]
+        if not isinstance(name, str) or not hasattr(bayesgmm.datasets, f"load_{name}"):
+            known = [n.removeprefix("load_") for n in bayesgmm.datasets.__all__]
+            raise SpecError(f"{_where(path, 'data')} dataset must be one of {known}; got {name!r}.")
+    elif source == "file":
+        file = path.parent / str(data["file"])
+        if not file.is_file():
+            raise SpecError(f"{_where(path, 'data')} file {str(file)!r} does not exist.")
+    else:
+        if data["generator"] not in GENERATORS:
+            raise SpecError(
+                f"{_where(path, 'data')} generator must be one of {list(GENERATORS)}; "
+                f"got {data['generator']!r}."
+            )
+        for key in ("covariance_type", "n_samples", "seed"):
+            _require(data, key, path, "data")
+        _covariance_name(data["covariance_type"], path, "data")
+        for key in ("n_samples", "seed"):
+            if not _is_int(data[key]) or data[key] < (2 if key == "n_samples" else 0):
+                raise SpecError(
+                    f"{_where(path, 'data')} {key} must be an integer >= "
+                    f"{2 if key == 'n_samples' else 0}; got {data[key]!r}."
+                )
+    if source != "generator" or "columns" in data:
+        columns = _require(data, "columns", path, "data")
+        if (
+            not isinstance(columns, list)
+            or not columns
+            or not all(isinstance(c, str) for c in columns)
+        ):
+            raise SpecError(
+                f"{_where(path, 'data')} columns must be a non-empty list of column "
+                f"names; got {columns!r}."
+            )
+    scale = data.get("scale", 1.0)
+    if not _is_number(scale) or not scale > 0:
+        raise SpecError(f"{_where(path, 'data')} scale must be a positive number; got {scale!r}.")
+
+
+def _split_quick(
+    table: dict[str, Any], allowed: set[str], path: Path, where: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    quick = table.get("quick", {})
+    if not isinstance(quick, dict):
+        raise SpecError(f"{_where(path, where)} quick must be a table [{where}.quick].")
+    base = {k: v for k, v in table.items() if k != "quick"}
+    _check_keys(base, allowed, path, where)
+    _check_keys(quick, allowed, path, f"{where}.quick")
+    return base, quick
+
+
+def _check_selection(selection: dict[str, Any], path: Path) -> None:
+    for settings, where in zip(
+        _split_quick(selection, _SELECTION_KEYS, path, "selection"),
+        ("selection", "selection.quick"),
+        strict=True,
+    ):
+        if "n_components" in settings:
+            value = settings["n_components"]
+            if (
+                not isinstance(value, list)
+                or len(value) != 2
+                or not all(_is_int(v) for v in value)
+                or not 1 <= value[0] <= value[1]
+            ):
+                raise SpecError(
+                    f"{_where(path, where)} n_components must be [low, high] with "
+                    f"1 <= low <= high (an inclusive range); got {value!r}."
+                )
+        if "covariance_types" in settings:
+            value = settings["covariance_types"]
+            if isinstance(value, str):
+                value = [value]
+            if not isinstance(value, list) or not value:
+                raise SpecError(
+                    f"{_where(path, where)} covariance_types must be a non-empty list; "
+                    f"got {value!r}."
+                )
+            for name in value:
+                _covariance_name(name, path, where)
+        if "criterion" in settings and settings["criterion"] not in CRITERIA:
+            raise SpecError(
+                f"{_where(path, where)} criterion must be one of {list(CRITERIA)}; "
+                f"got {settings['criterion']!r}."
+            )
+    _require(selection, "n_components", path, "selection")
+    _require(selection, "covariance_types", path, "selection")
+
+
+def _check_model(model: dict[str, Any], path: Path) -> None:
+    base, quick = _split_quick(model, _MODEL_KEYS, path, "model")
+    for settings, where in ((base, "model"), (quick, "model.quick")):
+        if "n_components" in settings and (
+            not _is_int(settings["n_components"]) or settings["n_components"] < 1
+        ):
+            raise SpecError(
+                f"{_where(path, where)} n_components must be an integer >= 1; "
+                f"got {settings['n_components']!r}."
+            )
+        if "covariance_type" in settings:
+            _covariance_name(settings["covariance_type"], path, where)
+    _require(model, "n_components", path, "model")
+    _require(model, "covariance_type", path, "model")
+
+
+def _check_bayes(bayes: dict[str, Any], path: Path) -> None:
+    allowed = _BAYES_KEYS | {"run", "priors"}
+    base, quick = _split_quick(bayes, allowed, path, "bayes")
+    for settings, where in ((base, "bayes"), (quick, "bayes.quick")):
+        if "run" in settings and not isinstance(settings["run"], bool):
+            raise SpecError(
+                f"{_where(path, where)} run must be true or false; got {settings['run']!r}."
+            )
+        for key in ("draws", "chains"):
+            if key in settings and (not _is_int(settings[key]) or settings[key] < 1):
+                raise SpecError(
+                    f"{_where(path, where)} {key} must be an integer >= 1; got {settings[key]!r}."
+                )
+        if "tune" in settings and (not _is_int(settings["tune"]) or settings["tune"] < 0):
+            raise SpecError(
+                f"{_where(path, where)} tune must be an integer >= 0; got {settings['tune']!r}."
+            )
+        if "priors" in settings:
+            priors = settings["priors"]
+            if not isinstance(priors, dict):
+                raise SpecError(f"{_where(path, where)} priors must be a table [{where}.priors].")
+            _check_keys(priors, _PRIOR_KEYS, path, f"{where}.priors")
+            from bayesgmm.bayes.spec import Priors
+
+            try:
+                Priors(**priors)
+            except ValueError as error:
+                raise SpecError(f"{_where(path, where + '.priors')} {error}") from None
+
+
+def _check_value(check: dict[str, Any], path: Path, where: str) -> None:
+    quantity, value = check["quantity"], check["value"]
+    if quantity == "selected_model":
+        try:
+            k, cov = parse_model_label(value)
+        except ValueError as error:
+            raise SpecError(f"{_where(path, where)} value: {error}") from None
+        check["value"] = candidate_name(k, cov)
+    elif quantity.removeprefix(_BAYES_PREFIX) in _ARRAY_QUANTITIES:
+        try:
+            array = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            array = None
+        if array is None or array.ndim == 0 or not np.all(np.isfinite(array)):
+            raise SpecError(
+                f"{_where(path, where)} value of {quantity!r} must be a (nested) list of "
+                f"numbers; got {value!r}."
+            )
+    elif not _is_number(value):
+        raise SpecError(
+            f"{_where(path, where)} value of {quantity!r} must be a number; got {value!r}."
+        )
+    if quantity in ("selected_model", "n_parameters") and check["comparison"] != "equal":
+        raise SpecError(
+            f"{_where(path, where)} {quantity!r} is compared with comparison = 'equal'; "
+            f"got {check['comparison']!r}."
+        )
+
+
+def _check_published(published: dict[str, Any], path: Path) -> None:
+    _check_keys(published, {"source", "checks"}, path, "published")
+    source = _require(published, "source", path, "published")
+    if not isinstance(source, str) or not source.strip():
+        raise SpecError(f"{_where(path, 'published')} source must be a non-empty string.")
+    checks = _require(published, "checks", path, "published")
+    if not isinstance(checks, list) or not checks:
+        raise SpecError(
+            f"{_where(path, 'published')} needs at least one [[published.checks]] table."
+        )
+    for index, check in enumerate(checks):
+        where = f"published.checks #{index + 1}"
+        if not isinstance(check, dict):
+            raise SpecError(f"{_where(path, where)} must be a table; got {check!r}.")
+        _check_keys(check, _CHECK_KEYS, path, where)
+        quantity = _require(check, "quantity", path, where)
+        if quantity not in QUANTITIES:
+            raise SpecError(
+                f"{_where(path, where)} quantity must be one of {list(QUANTITIES)}; "
+                f"got {quantity!r}."
+            )
+        _require(check, "value", path, where)
+        comparison = _require(check, "comparison", path, where)
+        if comparison not in COMPARISONS:
+            raise SpecError(
+                f"{_where(path, where)} comparison must be one of {list(COMPARISONS)}; "
+                f"got {comparison!r}."
+            )
+        tolerance = check.setdefault("tolerance", 0.0)
+        if not _is_number(tolerance) or tolerance < 0:
+            raise SpecError(
+                f"{_where(path, where)} tolerance must be a number >= 0; got {tolerance!r}."
+            )
+        origin = check.setdefault("origin", "published")
+        if origin not in ORIGINS:
+            raise SpecError(
+                f"{_where(path, where)} origin must be one of {list(ORIGINS)}; got {origin!r}."
+            )
+        if "model" in check:
+            if quantity == "selected_model" or quantity.startswith(_BAYES_PREFIX):
+                raise SpecError(
+                    f"{_where(path, where)} {quantity!r} refers to "
+                    f"{'the grid' if quantity == 'selected_model' else 'the chosen model'}; "
+                    "remove its 'model' key."
+                )
+            try:
+                check["model"] = candidate_name(*parse_model_label(check["model"]))
+            except ValueError as error:
+                raise SpecError(f"{_where(path, where)} model: {error}") from None
+        _check_value(check, path, where)
+
+
+def load_spec(path: str | Path) -> dict[str, Any]:
+    """Read and validate a reference analysis ``spec.toml``.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The ``spec.toml`` file or the folder holding it.
+
+    Returns
+    -------
+    dict
+        The parsed spec (format in the module documentation) with defaults filled
+        in (``name``, ``data.scale``, ``selection.criterion``, each check's
+        ``tolerance`` and ``origin``, model labels in the canonical ``"K=3 tied"``
+        form) and ``path``, the resolved ``spec.toml`` path as a string.
+
+    Raises
+    ------
+    SpecError
+        If the file is missing or not valid TOML, a required key is missing, a key is
+        unknown, or a value is bad; the message names the file, the table and the key.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "spec.toml").write_text('''
+    ... description = "Old Faithful"
+    ... [data]
+    ... dataset = "faithful"
+    ... ''')
+    >>> load_spec(folder)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    bayesgmm.analysis.SpecError: ...spec.toml: [data] is missing the required key 'columns'.
+    """
+    path = Path(path)
+    if path.is_dir():
+        path = path / "spec.toml"
+    if not path.is_file():
+        raise SpecError(f"no spec file at {str(path)!r}; a reference analysis needs spec.toml.")
+    try:
+        with path.open("rb") as handle:
+            spec = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as error:
+        raise SpecError(f"{path}: not valid TOML ({error}).") from None
+    _check_keys(spec, _TOP_KEYS, path, "")
+    description = _require(spec, "description", path, "")
+    if not isinstance(description, str) or not description.strip():
+        raise SpecError(f"{path}: description must be a non-empty string.")
+    spec.setdefault("name", path.parent.name)
+    data = _check_table(spec, "data", path)
+    _check_data(data, path)
+    data.setdefault("scale", 1.0)
+    selection = _check_table(spec, "selection", path)
+    _check_selection(selection, path)
+    selection.setdefault("criterion", "bic")
+    _check_model(_check_table(spec, "model", path), path)
+    if "bayes" in spec:
+        _check_bayes(_check_table(spec, "bayes", path), path)
+    _check_published(_check_table(spec, "published", path), path)
+    spec["path"] = str(path.resolve())
+    return spec
+
+
+def _settings(table: Mapping[str, Any], quick: bool) -> dict[str, Any]:
+    settings = {k: v for k, v in table.items() if k != "quick"}
+    if quick:
+        settings.update(table.get("quick", {}))
+    return settings
+
+
+# --------------------------------------------------------------------------- data
+def load_data(spec: Mapping[str, Any]) -> tuple[pd.DataFrame, dict[str, np.ndarray] | None]:
+    """The data of a validated spec, and the true parameters of generated data.
+
+    Parameters
+    ----------
+    spec : dict
+        As returned by :func:`load_spec`.
+
+    Returns
+    -------
+    X : pandas.DataFrame
+        The ``columns`` of the data, as floats, multiplied by ``scale``.
+    truth : dict or None
+        ``weights``, ``means`` and ``covariances`` for ``generator`` data (components
+        in increasing order of the first mean coordinate), else ``None``.
+
+    Raises
+    ------
+    SpecError
+        If a column is not in the data.
+
+    Examples
+    --------
+    >>> spec = {"data": {"dataset": "galaxies", "columns": ["velocity"], "scale": 0.001}}
+    >>> X, truth = load_data(spec)
+    >>> round(float(X["velocity"].min()), 3), truth
+    (9.172, None)
+    """
+    data = spec["data"]
+    truth = None
+    if "generator" in data:
+        from bayesgmm.testing import make_gmm_data
+
+        X, weights, means, covariances = make_gmm_data(
+            data["covariance_type"],
+            data["n_samples"],
+            data["seed"],
+            separation=data.get("separation", 10.0),
+        )
+        names = data.get("columns") or [f"x{i}" for i in range(X.shape[1])]
+        if len(names) != X.shape[1]:
+            raise SpecError(
+                f"{spec.get('path', 'spec')}: [data] columns must name the generator's "
+                f"{X.shape[1]} columns; got {names!r}."
+            )
+        frame = pd.DataFrame(X, columns=names)
+        truth = {"weights": weights, "means": means, "covariances": covariances}
+    else:
+        if "dataset" in data:
+            frame = getattr(bayesgmm.datasets, f"load_{data['dataset']}")()
+        else:
+            frame = pd.read_csv(Path(spec["path"]).parent / data["file"])
+        missing = [c for c in data["columns"] if c not in frame.columns]
+        if missing:
+            raise SpecError(
+                f"{spec.get('path', 'spec')}: [data] columns {missing} are not in the data; "
+                f"available: {list(frame.columns)}."
+            )
+        frame = frame[data["columns"]]
+    return frame.astype(np.float64) * float(data.get("scale", 1.0)), truth
+
+
+# --------------------------------------------------------------------------- checks
+def _sorted_parameters(
+    weights: np.ndarray, means: np.ndarray, covariances: np.ndarray, covariance_type: str
+) -> dict[str, np.ndarray]:
+    order = np.argsort(means[:, 0], kind="stable")
+    tied = get_covariance_model(covariance_type).name == "tied"
+    return {
+        "weights": np.asarray(weights)[order],
+        "means": np.asarray(means)[order],
+        "covariances": np.asarray(covariances) if tied else np.asarray(covariances)[order],
+    }
+
+
+def _bayes_parameters(bayes_model: Any) -> dict[str, np.ndarray]:
+    post = bayes_model.idata_["posterior"]
+    mean = {name: post[name].mean(("chain", "draw")).values for name in _ARRAY_QUANTITIES}
+    return _sorted_parameters(
+        mean["weights"], mean["means"], mean["covariances"], bayes_model.covariance_type
+    )
+
+
+def _compare(comparison: str, ours: Any, value: Any, tolerance: float) -> tuple[bool, float]:
+    if isinstance(value, str):
+        return ours == value, float("nan")
+    ours_array = np.asarray(ours, dtype=np.float64)
+    value_array = np.asarray(value, dtype=np.float64)
+    if ours_array.shape != value_array.shape:
+        return False, float("nan")
+    difference = ours_array - value_array
+    if comparison == "equal":
+        return bool(np.all(difference == 0)), float(np.max(np.abs(difference)))
+    if comparison == "close":
+        largest = float(np.max(np.abs(difference)))
+        return largest <= tolerance, largest
+    if comparison == "at_least":
+        return bool(np.all(difference >= -tolerance)), float(np.min(difference))
+    return bool(np.all(difference <= tolerance)), float(np.max(difference))
+
+
+def _format(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    array = np.asarray(value, dtype=np.float64)
+    if array.ndim == 0:
+        return f"{float(array):.6g}"
+    return np.array2string(array, precision=4, separator=", ").replace("\n", "")
+
+
+class _Evaluator:
+    """Compute the quantities of checks, fitting extra EM models at most once."""
+
+    def __init__(self, X, selection, model, model_settings, bayes_model):
+        self.X = X
+        self.n = len(X)
+        self.selection = selection
+        self.model = model
+        self.model_settings = model_settings
+        self.bayes_model = bayes_model
+        self.chosen = candidate_name(model.n_components, model.covariance_type)
+        self.fitted: dict[str, GaussianMixture] = {self.chosen: model}
+
+    def estimator(self, label: str) -> GaussianMixture:
+        if label not in self.fitted:
+            k, cov = parse_model_label(label)
+            grid = self.selection.estimators.get((k, cov))
+            if grid is None:
+                settings = dict(self.model_settings, n_components=k, covariance_type=cov)
+                grid = GaussianMixture(**settings).fit(self.X)
+            self.fitted[label] = grid
+        return self.fitted[label]
+
+    def quantity(self, name: str, label: str) -> Any:
+        if name == "selected_model":
+            best = self.selection.best_params_
+            return candidate_name(best["n_components"], best["covariance_type"])
+        if name.startswith(_BAYES_PREFIX):
+            return _bayes_parameters(self.bayes_model)[name.removeprefix(_BAYES_PREFIX)]
+        gm = self.estimator(label)
+        if name in _ARRAY_QUANTITIES:
+            return _sorted_parameters(gm.weights_, gm.means_, gm.covariances_, gm.covariance_type)[
+                name
+            ]
+        if name == "log_likelihood":
+            return float(gm.score(self.X) * self.n)
+        if name == "n_parameters":
+            return int(gm._n_parameters())
+        if name == "mclust_bic":
+            return -float(gm.bic(self.X))
+        return float(getattr(gm, name)(self.X))
+
+
+def _evaluate_checks(
+    spec: Mapping[str, Any], evaluator: _Evaluator
+) -> tuple[pd.DataFrame, list[str]]:
+    rows, skipped = [], []
+    default_source = spec["published"]["source"].strip()
+    for check in spec["published"]["checks"]:
+        quantity = check["quantity"]
+        if quantity == "selected_model":
+            label = "grid"
+        elif quantity.startswith(_BAYES_PREFIX):
+            label = evaluator.chosen
+        else:
+            label = check.get("model", evaluator.chosen)
+        if quantity.startswith(_BAYES_PREFIX) and evaluator.bayes_model is None:
+            skipped.append(f"{quantity} [{label}]: the Bayesian fit did not run")
+            continue
+        ours = evaluator.quantity(quantity, label)
+        value = check["value"]
+        passed, difference = _compare(check["comparison"], ours, value, check["tolerance"])
+        rows.append(
+            {
+                "quantity": quantity,
+                "model": label,
+                "published": value,
+                "ours": ours.tolist() if isinstance(ours, np.ndarray) else ours,
+                "difference": difference,
+                "comparison": check["comparison"],
+                "tolerance": float(check["tolerance"]),
+                "passed": bool(passed),
+                "origin": check["origin"],
+                "source": check.get("source", default_source).strip(),
+                "note": check.get("note", "").strip(),
+            }
+        )
+    columns = [
+        "quantity",
+        "model",
+        "published",
+        "ours",
+        "difference",
+        "comparison",
+        "tolerance",
+        "passed",
+        "origin",
+        "source",
+        "note",
+    ]
+    return pd.DataFrame(rows, columns=columns), skipped
+
+
+# --------------------------------------------------------------------------- run
+def _stream(progress: bool | TextIO | None) -> TextIO | None:
+    if progress is True:
+        return sys.stderr
+    return progress or None
+
+
+def _replay(caught: list[warnings.WarningMessage], recorded: list[str]) -> None:
+    """Keep statistical warnings as messages; re-issue everything else."""
+    for w in caught:
+        if issubclass(w.category, _RECORDED_WARNINGS):
+            recorded.append(f"{w.category.__name__}: {w.message}")
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
+def _fit_bayes(
+    X: pd.DataFrame,
+    model_settings: Mapping[str, Any],
+    settings: Mapping[str, Any],
+    progress: TextIO | None,
+) -> Any:
+    from bayesgmm.bayes.estimator import BayesianGaussianMixture
+    from bayesgmm.bayes.spec import Priors
+
+    params = {k: v for k, v in settings.items() if k not in ("run", "priors")}
+    params.setdefault("progressbar", bool(progress))
+    bgm = BayesianGaussianMixture(
+        model_settings["n_components"],
+        covariance_type=get_covariance_model(model_settings["covariance_type"]).name,
+        priors=Priors(**settings.get("priors", {})),
+        **params,
+    )
+    return bgm.fit(X)
+
+
+def _write_outputs(result: AnalysisResult, out: Path, title: str) -> Any:
+    out.mkdir(parents=True, exist_ok=True)
+    result.checks.to_csv(out / "checks.csv", index=False)
+    try:
+        from bayesgmm.report import build_report
+    except ImportError:
+        return None
+    from bayesgmm.evidence import EvidenceTable
+
+    evidence = EvidenceTable.from_results(result.selection)
+    model = result.bayes_model if result.bayes_model is not None else result.model
+    report = build_report(
+        result.data, selection=result.selection, model=model, evidence=evidence, title=title
+    )
+    report.save(out / "report.html")
+    return report
+
+
+def run_analysis(
+    path: str | Path,
+    *,
+    quick: bool = False,
+    out: str | Path | None = None,
+    progress: bool | TextIO = True,
+) -> AnalysisResult:
+    """Run a reference analysis and check it against its published numbers.
+
+    The steps: load the data; fit the EM grid (:func:`bayesgmm.select_model`); fit
+    the chosen model (``[model]``) by EM; fit it by MCMC when ``[bayes]`` asks (in
+    quick mode only when ``[bayes.quick]`` says ``run = true``); evaluate every
+    ``[[published.checks]]``; with ``out``, write ``checks.csv`` and (when
+    :mod:`bayesgmm.report` is available) ``report.html`` there.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A ``spec.toml`` or the folder holding it (e.g. ``models/faithful``).
+    quick : bool, default=False
+        Use the ``quick`` settings (small sampler runs, as in the test suite).
+    out : str or path-like, default=None
+        Folder for ``checks.csv`` and ``report.html`` (created if needed).
+    progress : bool or file-like, default=True
+        Print each step (to stderr when ``True``) and show sampler progress bars.
+
+    Returns
+    -------
+    AnalysisResult
+        ``spec``, ``selection``, ``model``, ``bayes_model``, ``checks``, ``passed``,
+        ``report`` and more.
+
+    Raises
+    ------
+    SpecError
+        If the spec is invalid (see :func:`load_spec`).
+
+    See Also
+    --------
+    load_spec : read and validate a spec without running it.
+
+    Examples
+    --------
+    The reference analyses live in ``models/`` of the source tree
+    (``run_analysis("models/galaxies", quick=True)``). A small one:
+
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "spec.toml").write_text('''
+    ... description = "Galaxy velocities in 1000 km/s, three components"
+    ... [data]
+    ... dataset = "galaxies"
+    ... columns = ["velocity"]
+    ... scale = 0.001
+    ... [selection]
+    ... n_components = [2, 4]
+    ... covariance_types = ["full"]
+    ... n_init = 20
+    ... [model]
+    ... n_components = 3
+    ... covariance_type = "full"
+    ... n_init = 20
+    ... tol = 1e-8
+    ... [published]
+    ... source = "mclust: Mclust(galaxies / 1000, G = 3, modelNames = 'V')"
+    ... [[published.checks]]
+    ... quantity = "log_likelihood"
+    ... value = -203.18
+    ... comparison = "at_least"
+    ... tolerance = 0.005
+    ... ''')
+    >>> result = run_analysis(folder, progress=False, out=folder / "out")
+    >>> result.passed, round(float(result.checks.loc[0, "ours"]), 2)
+    (True, -203.18)
+    >>> (folder / "out" / "checks.csv").exists()
+    True
+    """
+    start = time.perf_counter()
+    spec = load_spec(path)
+    stream = _stream(progress)
+
+    def say(message: str) -> None:
+        if stream is not None:
+            print(message, file=stream, flush=True)
+
+    X, truth = load_data(spec)
+    say(f"{spec['name']}: {len(X)} observations x {X.shape[1]} features {list(X.columns)}")
+    recorded: list[str] = []
+    selection_settings = _settings(spec["selection"], quick)
+    low, high = selection_settings.pop("n_components")
+    covariance_types = selection_settings.pop("covariance_types")
+    model_settings = _settings(spec["model"], quick)
+    bayes_settings = _settings(spec.get("bayes", {}), quick)
+    if "bayes" not in spec:
+        run_bayes = False
+    elif quick:
+        run_bayes = spec["bayes"].get("quick", {}).get("run", False)
+    else:
+        run_bayes = spec["bayes"].get("run", True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        say(f"EM grid: K = {low}..{high} x {covariance_types}")
+        selection = select_model(
+            X, range(low, high + 1), covariance_types, progress=stream, **selection_settings
+        )
+        chosen = candidate_name(model_settings["n_components"], model_settings["covariance_type"])
+        say(f"Chosen model: {chosen}")
+        model = GaussianMixture(**model_settings).fit(X)
+        bayes_model = None
+        if run_bayes:
+            say("Bayesian fit of the chosen model (compiles on first use of a shape)")
+            bayes_model = _fit_bayes(X, model_settings, bayes_settings, stream)
+    _replay(caught, recorded)
+    evaluator = _Evaluator(X, selection, model, model_settings, bayes_model)
+    checks, skipped = _evaluate_checks(spec, evaluator)
+    result = AnalysisResult(
+        spec=spec,
+        data=X,
+        selection=selection,
+        model=model,
+        bayes_model=bayes_model,
+        checks=checks,
+        skipped=skipped,
+        truth=truth,
+        warnings=recorded,
+        quick=quick,
+    )
+    if out is not None:
+        title = f"{spec['name']}: reference analysis"
+        result.report = _write_outputs(result, Path(out), title)
+    result.elapsed = time.perf_counter() - start
+    say(str(result))
+    return result
