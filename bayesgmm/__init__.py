@@ -16,7 +16,7 @@ from bayesgmm.anomaly import MixtureAnomalyDetector, anomaly_scores
 from bayesgmm.bootstrap import bootstrap_lrt, sequential_lrt
 from bayesgmm.clustering import cluster_uncertainty, coclustering_matrix, summary_partition
 from bayesgmm.covariance import COVARIANCE_TYPES, get_covariance_model
-from bayesgmm.datasets import load_faithful, load_galaxies
+from bayesgmm.datasets import load_faithful, load_galaxies, load_iris
 from bayesgmm.em import GaussianMixture
 from bayesgmm.evidence import EvidenceTable, collect_evidence
 from bayesgmm.exceptions import (
@@ -53,6 +53,7 @@ __all__ = [
     "get_covariance_model",
     "load_faithful",
     "load_galaxies",
+    "load_iris",
     "posterior_predictive_check",
     "select_model",
     "sequential_lrt",
