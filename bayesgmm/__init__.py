@@ -25,6 +25,11 @@ from bayesgmm.exceptions import (
     NotFittedError,
     SamplingWarning,
 )
+from bayesgmm.report import (
+    Report,
+    build_report,
+    report,  # the function (bound after the submodule import)
+)
 from bayesgmm.selection import select_model
 
 try:
@@ -41,10 +46,12 @@ __all__ = [
     "GaussianMixture",
     "MixtureAnomalyDetector",
     "NotFittedError",
+    "Report",
     "SamplingWarning",
     "__version__",
     "anomaly_scores",
     "bootstrap_lrt",
+    "build_report",
     "cluster_uncertainty",
     "coclustering_matrix",
     "collect_evidence",
@@ -55,6 +62,7 @@ __all__ = [
     "load_galaxies",
     "load_iris",
     "posterior_predictive_check",
+    "report",
     "select_model",
     "sequential_lrt",
     "summary_partition",

@@ -1,27 +1,699 @@
-"""Command-line interface: ``bayesgmm demo`` (also ``python -m bayesgmm demo``)."""
+"""Command-line interface of bayesgmm (also ``python -m bayesgmm``).
+
+``bayesgmm fit DATA.csv``
+    Choose a mixture for the numeric columns of a CSV file by BIC (or ICL) over a
+    grid of K x covariance types, optionally sample the chosen model's posterior
+    (``--bayes``), and write ``report.html``, ``parameters.json``, ``selection.csv``
+    and, with ``--bayes``, ``posterior.nc`` to ``--out``.
+``bayesgmm run models/NAME``
+    Run a reference analysis (:func:`bayesgmm.analysis.run_analysis`) and print its
+    checks against the published numbers; exit status 1 when one fails.
+``bayesgmm demo``
+    The full analysis on Old Faithful: EM grid, bootstrap likelihood-ratio tests,
+    Bayesian fits compared by PSIS-LOO, the evidence table and an HTML report.
+
+Results go to stdout, progress to stderr (``--quiet`` silences it). Usage and input
+errors print one line, ``bayesgmm: error: ...``, and exit with status 2.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
+import math
 import sys
-from collections.abc import Sequence
+import time
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn, TextIO
 
 import numpy as np
 import pandas as pd
 
-from bayesgmm.covariance import COVARIANCE_TYPES
+from bayesgmm._io import write_text_atomic
+from bayesgmm.covariance import COVARIANCE_TYPES, get_covariance_model
 from bayesgmm.datasets import load_faithful
 from bayesgmm.em import GaussianMixture
-from bayesgmm.selection import bic_matrix, criterion_grid
+from bayesgmm.evidence import EvidenceTable
+from bayesgmm.exceptions import (
+    ComponentCollapseWarning,
+    ConvergenceWarning,
+    SamplingWarning,
+)
+from bayesgmm.selection import ModelSelection, bic_matrix, candidate_name, select_model
 
-__all__ = ["main", "run_demo"]
+__all__ = ["CLIError", "DemoResult", "main", "run_demo"]
+
+PROG = "bayesgmm"
+#: exit statuses: success, a failed reference check, a usage or input error
+EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE = 0, 1, 2
+#: warnings shown as one ``bayesgmm: warning: ...`` line instead of a Python warning
+_OWN_WARNINGS = (SamplingWarning, ConvergenceWarning, ComponentCollapseWarning)
 
 
-def run_demo(max_components: int = 6, *, n_init: int = 10, quiet: bool = False) -> pd.DataFrame:
-    """Fit EM on Old Faithful for K = 1..max_components and all covariance types.
+class CLIError(Exception):
+    """A usage or input error: reported as one line on stderr, exit status 2."""
 
-    Prints the BIC table (lower is better; mclust's BIC is its negative) and the
-    parameters of the model with the lowest BIC.
+
+# ---------------------------------------------------------------------- argument types
+def parse_k(text: str) -> list[int]:
+    """Numbers of components from ``"1:6"`` (inclusive), ``"3"`` or ``"2,3,5"``.
+
+    Parameters
+    ----------
+    text : str
+        The ``--k`` value.
+
+    Returns
+    -------
+    list of int
+        Sorted, without duplicates.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        If ``text`` is none of the three forms or a K is below 1.
+
+    Examples
+    --------
+    >>> parse_k("1:4"), parse_k("3"), parse_k("5,2,3")
+    ([1, 2, 3, 4], [3], [2, 3, 5])
+    """
+    hint = "use LOW:HIGH (e.g. 1:6), one K (3) or a list (2,3,5) of integers >= 1"
+    try:
+        if ":" in text:
+            low_text, high_text = text.split(":")
+            low, high = int(low_text), int(high_text)
+            if low > high:
+                raise argparse.ArgumentTypeError(
+                    f"invalid K range {text!r}: {low} > {high}; {hint}."
+                )
+            values = list(range(low, high + 1))
+        else:
+            values = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid K spec {text!r}; {hint}.") from None
+    if min(values) < 1:
+        raise argparse.ArgumentTypeError(f"invalid K spec {text!r}: K must be >= 1; {hint}.")
+    return sorted(set(values))
+
+
+def parse_covariance_types(text: str) -> list[str]:
+    """Covariance types from a comma-separated list (mclust names accepted).
+
+    Parameters
+    ----------
+    text : str
+        The ``--covariance`` value, e.g. ``"full,tied"`` or ``"VVV,EEE"``.
+
+    Returns
+    -------
+    list of str
+        bayesgmm names, without duplicates.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        If a name is unknown.
+
+    Examples
+    --------
+    >>> parse_covariance_types("full, EEE")
+    ['full', 'tied']
+    """
+    names = []
+    for part in text.split(","):
+        name = part.strip()
+        try:
+            names.append(get_covariance_model(name).name)
+        except (ValueError, KeyError, TypeError):
+            raise argparse.ArgumentTypeError(
+                f"unknown covariance type {name!r}; choose from {', '.join(COVARIANCE_TYPES)} "
+                "(or mclust names such as VVV, EEE)."
+            ) from None
+    return list(dict.fromkeys(names))
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1; got {text!r}.") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1; got {value}.")
+    return value
+
+
+def _nonnegative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0; got {text!r}.") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0; got {value}.")
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with usage errors reported as one line (and a pointer to ``--help``)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{PROG}: error: {message} (see '{self.prog} --help')\n")
+
+
+# ---------------------------------------------------------------------- progress
+class _Progress:
+    """Step messages on stderr, silenced by ``--quiet``."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+
+    @property
+    def stream(self) -> TextIO | None:
+        """Where progress goes (looked up on use, so redirection is honoured)."""
+        return None if self.quiet else sys.stderr
+
+    def say(self, message: str) -> None:
+        if self.stream is not None:
+            print(message, file=self.stream, flush=True)
+
+    @contextlib.contextmanager
+    def step(self, message: str) -> Iterator[None]:
+        self.say(f"==> {message}")
+        start = time.perf_counter()
+        yield
+        self.say(f"    done in {time.perf_counter() - start:.1f} s")
+
+
+@contextlib.contextmanager
+def _one_line_warnings() -> Iterator[None]:
+    """Show bayesgmm's own warnings as ``bayesgmm: warning: ...`` lines on stderr.
+
+    They print when raised, after the progress line of the step that raised them;
+    other warnings keep Python's usual display.
+    """
+    with warnings.catch_warnings():
+        for category in _OWN_WARNINGS:
+            warnings.simplefilter("always", category)
+        # pytensor's import-time note: the samplers do not need its BLAS (see pyproject)
+        warnings.filterwarnings("ignore", "PyTensor could not link to a BLAS", UserWarning)
+        default = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            if issubclass(category, _OWN_WARNINGS):
+                print(f"{PROG}: warning: {message}", file=sys.stderr, flush=True)
+            else:
+                default(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = show
+        yield
+
+
+# ---------------------------------------------------------------------- input data
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read a CSV file, turning every failure into a :class:`CLIError` that says why.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The CSV file (a header line, then one observation per line).
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Raises
+    ------
+    CLIError
+        If the file is missing, a directory, unreadable, not CSV text or has no rows.
+
+    Examples
+    --------
+    >>> read_table("no-such-file.csv")
+    Traceback (most recent call last):
+    ...
+    bayesgmm.cli.CLIError: cannot read 'no-such-file.csv': no such file.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise CLIError(f"cannot read {str(path)!r}: no such file.")
+    if path.is_dir():
+        raise CLIError(f"cannot read {str(path)!r}: it is a directory, not a CSV file.")
+    try:
+        frame = pd.read_csv(path)
+    except PermissionError:
+        raise CLIError(f"cannot read {str(path)!r}: permission denied.") from None
+    except UnicodeDecodeError:
+        raise CLIError(
+            f"cannot read {str(path)!r} as CSV: it is not UTF-8 text (a binary file?)."
+        ) from None
+    except pd.errors.EmptyDataError:
+        raise CLIError(f"cannot read {str(path)!r}: the file is empty.") from None
+    except (pd.errors.ParserError, ValueError) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error)
+        raise CLIError(f"cannot read {str(path)!r} as CSV: {reason}.") from None
+    if frame.empty:
+        raise CLIError(f"{str(path)!r} has a header but no data rows.")
+    return frame
+
+
+def select_columns(
+    frame: pd.DataFrame, columns: Sequence[str] | None, source: str = "the data"
+) -> tuple[pd.DataFrame, list[str]]:
+    """The numeric columns to fit, and the non-numeric ones left out.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table read.
+    columns : sequence of str or None
+        Columns asked for (``--columns``); ``None``: every numeric column.
+    source : str, default="the data"
+        Name of the table in messages (the file name).
+
+    Returns
+    -------
+    data : pandas.DataFrame
+        The selected columns as float64.
+    dropped : list of str
+        Non-numeric columns ignored (only when ``columns`` is ``None``).
+
+    Raises
+    ------
+    CLIError
+        If a column is missing or not numeric, no numeric column exists, or a value
+        is missing or infinite.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"x": [1.0, 2.0], "name": ["a", "b"]})
+    >>> data, dropped = select_columns(frame, None)
+    >>> list(data.columns), dropped
+    (['x'], ['name'])
+    >>> select_columns(frame, ["name"])
+    Traceback (most recent call last):
+    ...
+    bayesgmm.cli.CLIError: column 'name' (line 2: 'a') of the data is not numeric; ...
+    """
+    dropped: list[str] = []
+    if columns is None:
+        numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
+        numeric = [c for c in numeric if not pd.api.types.is_bool_dtype(frame[c])]
+        dropped = [str(c) for c in frame.columns if c not in numeric]
+        if not numeric:
+            raise CLIError(
+                f"{source} has no numeric column (columns: {', '.join(map(str, frame.columns))})."
+                " Check the delimiter (a comma is expected) and the header line."
+            )
+        selected = numeric
+    else:
+        missing = [c for c in columns if c not in frame.columns]
+        if missing:
+            raise CLIError(
+                f"column{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))} not "
+                f"found in {source}; its columns are {', '.join(map(str, frame.columns))}."
+            )
+        duplicates = sorted({c for c in columns if list(columns).count(c) > 1})
+        if duplicates:
+            raise CLIError(f"--columns names {', '.join(map(repr, duplicates))} twice.")
+        text = [c for c in columns if not pd.api.types.is_numeric_dtype(frame[c])]
+        text += [c for c in columns if pd.api.types.is_bool_dtype(frame[c])]
+        if text:
+            examples = []
+            for column in text:
+                values = pd.to_numeric(frame[column], errors="coerce")
+                bad = frame.index[values.isna() & frame[column].notna()]
+                row = bad[0] if len(bad) else frame.index[0]
+                line = frame.index.get_loc(row) + 2  # line 1 is the header
+                examples.append(f"{column!r} (line {line}: {frame[column].loc[row]!r})")
+            raise CLIError(
+                f"column{'s' if len(text) > 1 else ''} {', '.join(examples)} of {source} "
+                f"{'are' if len(text) > 1 else 'is'} not numeric; choose numeric columns "
+                "with --columns."
+            )
+        selected = list(columns)
+    data = frame[selected].astype(np.float64)
+    values = data.to_numpy()
+    bad_rows = np.flatnonzero(~np.isfinite(values).all(axis=1))
+    if len(bad_rows):
+        shown = ", ".join(str(i + 2) for i in bad_rows[:5])  # line 1 is the header
+        more = " ..." if len(bad_rows) > 5 else ""
+        raise CLIError(
+            f"{len(bad_rows)} row{'s' if len(bad_rows) > 1 else ''} of {source} "
+            f"{'have' if len(bad_rows) > 1 else 'has'} missing or infinite values "
+            f"(line{'s' if len(bad_rows) > 1 else ''} {shown}{more}); remove or impute "
+            "them first."
+        )
+    if len(data) < 2:
+        raise CLIError(f"{source} has {len(data)} row; a mixture needs at least 2.")
+    return data, dropped
+
+
+# ---------------------------------------------------------------------- outputs
+def _jsonable(value: Any) -> Any:
+    """Plain JSON values: arrays to lists, NaN and infinities to None."""
+    if isinstance(value, dict):
+        return {str(key): _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, np.bool_ | bool):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        number = float(value)
+        return number if math.isfinite(number) else None
+    return value
+
+
+def _em_parameters(model: GaussianMixture, data: pd.DataFrame, mclust_name: str) -> dict[str, Any]:
+    n = len(data)
+    return {
+        "n_components": int(model.n_components),
+        "covariance_type": model.covariance_type,
+        "mclust_name": mclust_name,
+        "features": [str(c) for c in data.columns],
+        "weights": model.weights_,
+        "means": model.means_,
+        "covariances": model.covariances_,
+        "log_likelihood": float(model.score(data)) * n,
+        "bic": model.bic(data),
+        "icl": model.icl(data),
+        "converged": model.converged_,
+        "n_iter": int(model.n_iter_),
+    }
+
+
+def _posterior_parameters(model: Any) -> dict[str, Any]:
+    summary = model.summary(round_to="none")
+    columns = [c for c in summary.columns if c in ("mean", "sd", "r_hat", "ess_bulk", "ess_tail")]
+    columns += [c for c in summary.columns if c.startswith("hdi")]
+    posterior = model.idata_["posterior"]
+    return {
+        "file": "posterior.nc",
+        "draws": int(posterior.sizes["draw"]),
+        "chains": int(posterior.sizes["chain"]),
+        "tune": int(model.tune),
+        "diagnostics_ok": bool(model.diagnostics_ok_),
+        "summary": {
+            str(name): {column: row[column] for column in columns}
+            for name, row in summary.iterrows()
+        },
+    }
+
+
+def _selection_records(selection: ModelSelection) -> list[dict[str, Any]]:
+    keep = [
+        "n_components",
+        "covariance_type",
+        "mclust_name",
+        "n_parameters",
+        "log_likelihood",
+        "bic",
+        "aic",
+        "icl",
+        "converged",
+    ]
+    table = selection.table[[c for c in keep if c in selection.table.columns]]
+    return table.to_dict(orient="records")
+
+
+def _print_selection(selection: ModelSelection, out: TextIO | None = None) -> None:
+    out = out or sys.stdout
+    label = selection.criterion.upper()
+    with pd.option_context("display.float_format", "{:.2f}".format, "display.width", 120):
+        print(f"\n{label} (lower is better; mclust reports -{label}):", file=out)
+        print(bic_matrix(selection.table, selection.criterion).to_string(), file=out)
+    best = selection.table.iloc[0]
+    print(
+        f"\nChosen by {label}: K={best.n_components}, covariance_type={best.covariance_type!r} "
+        f"(mclust {best.mclust_name}), log-likelihood {best.log_likelihood:.3f}, "
+        f"BIC {best.bic:.3f}, ICL {best.icl:.3f}",
+        file=out,
+    )
+
+
+def _print_parameters(model: GaussianMixture, columns: Sequence[str]) -> None:
+    order = np.argsort(model.means_[:, 0], kind="stable")
+    with np.printoptions(precision=4, suppress=True):
+        print("weights:", model.weights_[order])
+        means = pd.DataFrame(model.means_[order], columns=list(columns))
+        print(means.to_string(float_format=lambda v: f"{v:.4f}"))
+        print("covariances:")
+        tied = get_covariance_model(model.covariance_type).name == "tied"
+        print(model.covariances_ if tied else model.covariances_[order])
+
+
+def _fit_bayes(
+    data: pd.DataFrame,
+    n_components: int,
+    covariance_type: str,
+    *,
+    draws: int,
+    tune: int,
+    chains: int,
+    seed: int,
+    progress: _Progress,
+) -> Any:
+    from bayesgmm.bayes.estimator import BayesianGaussianMixture
+
+    return BayesianGaussianMixture(
+        n_components,
+        covariance_type=covariance_type,
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        random_state=seed,
+        progressbar=not progress.quiet,
+    ).fit(data)
+
+
+# ---------------------------------------------------------------------- fit
+def _run_fit(args: argparse.Namespace) -> int:
+    progress = _Progress(args.quiet)
+    source = str(args.data)
+    frame = read_table(args.data)
+    columns = None if args.columns is None else [c.strip() for c in args.columns.split(",")]
+    if columns is not None and any(not c for c in columns):
+        raise CLIError(f"--columns has an empty name: {args.columns!r}.")
+    data, dropped = select_columns(frame, columns, Path(source).name)
+    if dropped:
+        print(
+            f"{PROG}: note: ignoring non-numeric column{'s' if len(dropped) > 1 else ''} "
+            f"{', '.join(map(repr, dropped))} (choose columns with --columns).",
+            file=sys.stderr,
+        )
+    n_samples, n_features = data.shape
+    print(f"{source}: {n_samples} rows x {n_features} columns {list(data.columns)}")
+    if min(args.k) > n_samples:
+        raise CLIError(f"--k asks for K >= {min(args.k)}, but the data have only {n_samples} rows.")
+    out = Path(args.out)
+    _prepare_output(out)
+    n_models = len(args.k) * len(args.covariance)
+    with progress.step(
+        f"EM grid: K = {_k_text(args.k)} x {', '.join(args.covariance)} "
+        f"({n_models} models, {args.n_init} restarts each)"
+    ):
+        selection = select_model(
+            data,
+            args.k,
+            args.covariance,
+            criterion=args.criterion,
+            n_init=args.n_init,
+            random_state=args.seed,
+            progress=progress.stream or False,
+        )
+    _print_selection(selection)
+    best = selection.best_estimator_
+    _print_parameters(best, data.columns)
+    parameters: dict[str, Any] = {
+        "bayesgmm_version": _version(),
+        "data": {"file": source, "columns": list(data.columns), "n_samples": n_samples},
+        "dropped_columns": dropped,
+        "criterion": args.criterion,
+        "model": _em_parameters(best, data, str(selection.table.iloc[0].mclust_name)),
+        "selection": _selection_records(selection),
+    }
+    model: Any = best
+    written = []
+    if args.bayes:
+        name = candidate_name(best.n_components, best.covariance_type)
+        with progress.step(
+            f"Bayesian fit of {name}: {args.chains} chains x {args.draws} draws "
+            f"({args.tune} tuning; the first fit of a shape compiles the model)"
+        ):
+            model = _fit_bayes(
+                data,
+                best.n_components,
+                best.covariance_type,
+                draws=args.draws,
+                tune=args.tune,
+                chains=args.chains,
+                seed=args.seed,
+                progress=progress,
+            )
+        parameters["posterior"] = _posterior_parameters(model)
+        verdict = "pass" if model.diagnostics_ok_ else "FAIL (see the report)"
+        print(f"\nPosterior of {name}: sampling diagnostics {verdict}")
+        model.save(out / "posterior.nc")
+        written.append("posterior.nc")
+    with progress.step("Report"):
+        from bayesgmm.report import build_report
+
+        evidence = EvidenceTable.from_results(selection) if args.criterion == "bic" else None
+        page = build_report(
+            data,
+            selection=selection,
+            model=model,
+            evidence=evidence,
+            title=f"bayesgmm fit: {Path(source).name}",
+        )
+        page.save(out / "report.html")
+    write_text_atomic(out / "parameters.json", json.dumps(_jsonable(parameters), indent=2) + "\n")
+    write_text_atomic(out / "selection.csv", selection.table.to_csv(index=False))
+    written = ["report.html", "parameters.json", "selection.csv", *written]
+    print(f"\nWrote {', '.join(str(out / name) for name in written)}")
+    return EXIT_OK
+
+
+def _k_text(ks: Sequence[int]) -> str:
+    if len(ks) > 2 and list(ks) == list(range(ks[0], ks[-1] + 1)):
+        return f"{ks[0]}..{ks[-1]}"
+    return ", ".join(map(str, ks))
+
+
+def _prepare_output(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise CLIError(f"--out {str(out)!r} exists and is not a directory.")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise CLIError(f"cannot create the output directory {str(out)!r}: {error}.") from None
+
+
+def _version() -> str:
+    import bayesgmm
+
+    return str(bayesgmm.__version__)
+
+
+# ---------------------------------------------------------------------- run
+def _run_reference(args: argparse.Namespace) -> int:
+    try:
+        from bayesgmm import analysis
+    except ImportError as error:  # pragma: no cover - the module ships with bayesgmm
+        raise CLIError(f"reference analyses are unavailable: {error}.") from None
+    spec_error = getattr(analysis, "SpecError", ValueError)
+    try:
+        result = analysis.run_analysis(
+            args.path, quick=args.quick, out=args.out, progress=not args.quiet
+        )
+    except (spec_error, FileNotFoundError) as error:
+        raise CLIError(str(error).rstrip(".") + ".") from None
+    checks = result.checks
+    shown = [
+        c
+        for c in ("quantity", "model", "published", "ours", "tolerance", "passed")
+        if c in checks.columns
+    ]
+    with pd.option_context("display.width", 160, "display.max_colwidth", 60):
+        print(checks[shown].to_string(index=False))
+    n_failed = int((~checks["passed"].astype(bool)).sum())
+    print(
+        f"\n{len(checks) - n_failed}/{len(checks)} checks passed"
+        + (f"; {n_failed} FAILED" if n_failed else "")
+    )
+    report = getattr(result, "report", None)
+    if report is not None and args.out is not None:
+        print(f"Report: {Path(args.out) / 'report.html'}")
+    return EXIT_OK if result.passed else EXIT_CHECK_FAILED
+
+
+# ---------------------------------------------------------------------- demo
+@dataclass
+class DemoResult:
+    """What :func:`run_demo` produced.
+
+    Attributes
+    ----------
+    selection : ModelSelection
+        The EM grid on Old Faithful.
+    evidence : EvidenceTable
+        BIC/ICL, bootstrap LRTs and (full mode) PSIS-LOO of the top candidates.
+    model : GaussianMixture or BayesianGaussianMixture
+        The model shown in the report (the posterior of the recommended model
+        unless ``bayes=False``).
+    report : Report
+        The HTML report.
+    report_path : pathlib.Path or None
+        Where the report was written (``None`` when ``out`` is ``None``).
+    elapsed : float
+        Wall-clock seconds.
+    """
+
+    selection: ModelSelection
+    evidence: EvidenceTable
+    model: Any
+    report: Any
+    report_path: Path | None
+    elapsed: float
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """The criterion table of the EM grid (:attr:`ModelSelection.table`).
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
+        return self.selection.table
+
+
+#: demo settings: full run, and the quick one of the tests and doctests
+_DEMO_SETTINGS = {
+    "full": {
+        "n_boot": 49,
+        "draws": 1000,
+        "tune": 1000,
+        "chains": 4,
+        "n_loo": 3,
+    },
+    "quick": {
+        "n_boot": 9,
+        "draws": 100,
+        "tune": 100,
+        "chains": 2,
+        "n_loo": 0,
+    },
+}
+
+
+def run_demo(
+    max_components: int = 6,
+    *,
+    n_init: int = 10,
+    quiet: bool = False,
+    bayes: bool = True,
+    quick: bool = False,
+    out: str | Path | None = None,
+) -> DemoResult:
+    """The full analysis of Old Faithful, from the EM grid to an HTML report.
+
+    1. EM for K = 1..``max_components`` x the four covariance types; prints the BIC
+       table and the parameters of the best model (BIC picks K=3 tied, mclust EEE).
+    2. Sequential bootstrap likelihood-ratio tests for the best covariance type.
+    3. Bayesian fits of the best three models by BIC (4 chains x 1000 draws),
+       compared by PSIS-LOO (quick mode: only the best model, 2 x 100 draws, no LOO).
+    4. The evidence table (:class:`bayesgmm.EvidenceTable`) and its recommendation.
+    5. The report (:func:`bayesgmm.report.build_report`) of the recommended model's
+       posterior, written to ``out/report.html``.
+
+    The full run takes a few minutes, most of it compiling the three models.
 
     Parameters
     ----------
@@ -30,56 +702,228 @@ def run_demo(max_components: int = 6, *, n_init: int = 10, quiet: bool = False) 
     n_init : int, default=10
         EM restarts per model.
     quiet : bool, default=False
-        Suppress the per-model progress lines.
+        No progress on stderr (results still print on stdout).
+    bayes : bool, default=True
+        Run the Bayesian steps (``False``: EM, bootstrap LRT and the report only).
+    quick : bool, default=False
+        Tiny settings (9 bootstrap replicates; one Bayesian fit, 2 x 100 draws).
+    out : str or path-like, default=None
+        Folder for ``report.html`` (created); ``None`` writes nothing.
 
     Returns
     -------
-    pandas.DataFrame
-        The full criterion table (see :func:`bayesgmm.selection.criterion_grid`).
+    DemoResult
+        ``selection``, ``evidence``, ``model``, ``report``, ``report_path``, ``table``.
 
     Examples
     --------
-    >>> table = run_demo(2, n_init=1, quiet=True)  # doctest: +ELLIPSIS
+    >>> result = run_demo(2, n_init=1, quiet=True, bayes=False, quick=True)  # doctest: +ELLIPSIS
     Old Faithful...
-    >>> len(table)
-    8
+    >>> len(result.table), result.report_path is None
+    (8, True)
     """
+    start = time.perf_counter()
+    settings = _DEMO_SETTINGS["quick" if quick else "full"]
+    progress = _Progress(quiet)
+    if out is not None:
+        _prepare_output(Path(out))
     data = load_faithful()
     print(f"Old Faithful: {len(data)} eruptions, features {list(data.columns)}")
-    if not quiet:
-        print(f"Fitting EM for K = 1..{max_components} x {list(COVARIANCE_TYPES)}:")
-    table = criterion_grid(
-        data,
-        range(1, max_components + 1),
-        COVARIANCE_TYPES,
-        n_init=n_init,
-        random_state=0,
-        progress=False if quiet else sys.stdout,
+    with progress.step(
+        f"EM grid: K = 1..{max_components} x {', '.join(COVARIANCE_TYPES)} ({n_init} restarts each)"
+    ):
+        selection = select_model(
+            data,
+            range(1, max_components + 1),
+            COVARIANCE_TYPES,
+            n_init=n_init,
+            random_state=0,
+            progress=progress.stream or False,
+        )
+    _print_selection(selection)
+    best = selection.best_params_
+    gm = selection.best_estimator_
+    _print_parameters(gm, data.columns)
+    lrt = None
+    # test one K past the best so that the sequence can stop
+    k_max = min(max_components, best["n_components"] + 2)
+    if k_max >= 2:
+        from bayesgmm.bootstrap import sequential_lrt
+
+        with progress.step(
+            f"Bootstrap LRT, {best['covariance_type']}, K = 1 vs 2 ... up to {k_max} "
+            f"({settings['n_boot']} replicates per test)"
+        ):
+            lrt = sequential_lrt(
+                data,
+                k_max,
+                best["covariance_type"],
+                n_boot=settings["n_boot"],
+                n_init=min(n_init, 5),
+                random_state=0,
+                progress=progress.stream or False,
+            )
+        print(f"\nBootstrap LRT ({best['covariance_type']}):")
+        print(lrt.table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    comparison = None
+    posterior: dict[str, Any] = {}
+    n_loo = min(settings["n_loo"], len(selection.table))
+    if bayes and n_loo >= 2:
+        from bayesgmm.bayes.compare import compare_loo
+
+        with progress.step(
+            f"Bayesian fits of the best {n_loo} models by BIC ({settings['chains']} chains x "
+            f"{settings['draws']} draws; each new shape compiles first) and PSIS-LOO"
+        ):
+            comparison = compare_loo(
+                data,
+                selection,
+                n_candidates=n_loo,
+                draws=settings["draws"],
+                tune=settings["tune"],
+                chains=settings["chains"],
+                random_state=0,
+                progress=progress.stream or False,
+                progressbar=not quiet,
+            )
+        posterior = dict(comparison.models)
+        print("\nPSIS-LOO (higher ELPD is better):")
+        shown = ["elpd", "se", "elpd_diff", "dse", "z_diff", "weight", "n_high_pareto_k"]
+        print(comparison.table[shown].to_string(float_format=lambda v: f"{v:.2f}"))
+    evidence = EvidenceTable.from_results(selection, lrt=lrt, loo=comparison)
+    recommended = evidence.recommendation
+    print(f"\nEvidence: recommended {recommended['name']}")
+    for reason in evidence.reasons:
+        print(f"  - {reason}")
+    model: Any = selection.estimators.get(
+        (recommended["n_components"], recommended["covariance_type"]), gm
     )
-    with pd.option_context("display.float_format", "{:.2f}".format, "display.width", 120):
-        print("\nBIC (lower is better; mclust reports -BIC):")
-        print(bic_matrix(table).to_string())
-    best = table.iloc[0]
-    print(
-        f"\nChosen by BIC: K={best.n_components}, covariance_type={best.covariance_type!r} "
-        f"(mclust {best.mclust_name}), log-likelihood {best.log_likelihood:.3f}, "
-        f"BIC {best.bic:.3f}, ICL {best.icl:.3f}"
+    if bayes:
+        name = recommended["name"]
+        if name not in posterior:
+            with progress.step(
+                f"Bayesian fit of {name} ({settings['chains']} chains x {settings['draws']} "
+                "draws; compiles the model first)"
+            ):
+                posterior[name] = _fit_bayes(
+                    data,
+                    recommended["n_components"],
+                    recommended["covariance_type"],
+                    draws=settings["draws"],
+                    tune=settings["tune"],
+                    chains=settings["chains"],
+                    seed=0,
+                    progress=progress,
+                )
+        model = posterior[name]
+        verdict = "pass" if model.diagnostics_ok_ else "FAIL (see the report)"
+        print(f"Posterior of {name}: sampling diagnostics {verdict}")
+    with progress.step("Report"):
+        from bayesgmm.report import build_report
+
+        page = build_report(
+            data,
+            selection=selection,
+            model=model,
+            evidence=evidence,
+            title="Old Faithful: bayesgmm demo",
+        )
+        path = page.save(Path(out) / "report.html") if out is not None else None
+    elapsed = time.perf_counter() - start
+    if path is not None:
+        print(f"\nReport: {path} (open it in a browser)")
+    progress.say(f"Demo finished in {elapsed:.0f} s")
+    return DemoResult(selection, evidence, model, page, path, elapsed)
+
+
+# ---------------------------------------------------------------------- main
+def _build_parser() -> _Parser:
+    parser = _Parser(
+        prog=PROG,
+        description="Gaussian mixtures from a fast EM fit to a full posterior.",
+        epilog="Run 'bayesgmm COMMAND --help' for a command's options.",
     )
-    gm = GaussianMixture(
-        int(best.n_components),
-        covariance_type=best.covariance_type,
-        n_init=n_init,
-        max_iter=500,
-        tol=1e-6,
-        random_state=0,
-    ).fit(data)
-    order = np.argsort(gm.means_[:, 0])
-    with np.printoptions(precision=4, suppress=True):
-        print("weights:", gm.weights_[order])
-        print(pd.DataFrame(gm.means_[order], columns=data.columns).to_string())
-        print("covariances:")
-        print(gm.covariances_ if gm.covariance_type == "tied" else gm.covariances_[order])
-    return table
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    fit = sub.add_parser(
+        "fit",
+        help="choose and fit a mixture for a CSV file",
+        description="Choose K and the covariance type by BIC (or ICL) over a grid, fit the "
+        "chosen model (and its posterior with --bayes), write the results to --out.",
+    )
+    fit.add_argument("data", help="CSV file with a header line")
+    fit.add_argument(
+        "--columns", help="comma-separated columns to fit (default: every numeric column)"
+    )
+    fit.add_argument(
+        "--k",
+        type=parse_k,
+        default=parse_k("1:6"),
+        help="numbers of components: LOW:HIGH, one K or a list (default: 1:6)",
+    )
+    fit.add_argument(
+        "--covariance",
+        type=parse_covariance_types,
+        default=list(COVARIANCE_TYPES),
+        help="comma-separated covariance types: full, tied, diag, spherical or mclust "
+        "names (default: all four)",
+    )
+    fit.add_argument(
+        "--criterion", choices=["bic", "icl", "aic"], default="bic", help="default: bic"
+    )
+    fit.add_argument(
+        "--n-init", type=_positive_int, default=10, help="EM restarts per model (default: 10)"
+    )
+    fit.add_argument(
+        "--bayes", action="store_true", help="also sample the chosen model's posterior"
+    )
+    fit.add_argument("--draws", type=_positive_int, default=1000, help="per chain (default: 1000)")
+    fit.add_argument(
+        "--tune", type=_nonnegative_int, default=1000, help="tuning steps per chain (default: 1000)"
+    )
+    fit.add_argument("--chains", type=_positive_int, default=4, help="default: 4")
+    fit.add_argument("--seed", type=_nonnegative_int, default=0, help="random seed (default: 0)")
+    fit.add_argument(
+        "--out", default="bayesgmm-out", help="output directory (default: bayesgmm-out)"
+    )
+    fit.add_argument("--quiet", action="store_true", help="no progress messages")
+
+    run = sub.add_parser(
+        "run",
+        help="run a reference analysis (models/NAME) and check it",
+        description="Run the analysis described by models/NAME/spec.toml and compare it "
+        "with the published numbers; exit status 1 if a check fails.",
+    )
+    run.add_argument("path", help="folder with a spec.toml (e.g. models/faithful) or the file")
+    run.add_argument("--quick", action="store_true", help="small settings (as in the tests)")
+    run.add_argument("--out", help="write checks.csv and report.html to this directory")
+    run.add_argument("--quiet", action="store_true", help="no progress messages")
+
+    demo = sub.add_parser(
+        "demo",
+        help="the full analysis of Old Faithful, with an HTML report",
+        description="EM grid, bootstrap LRT, Bayesian fits compared by PSIS-LOO, the "
+        "evidence table and an HTML report on Old Faithful (a few minutes).",
+    )
+    demo.add_argument("--max-components", type=_positive_int, default=6, help="default: 6")
+    demo.add_argument(
+        "--n-init", type=_positive_int, default=10, help="EM restarts per model (default: 10)"
+    )
+    demo.add_argument(
+        "--quick", action="store_true", help="tiny settings (one short Bayesian fit, no LOO)"
+    )
+    demo.add_argument("--em-only", action="store_true", help="skip the Bayesian steps")
+    demo.add_argument(
+        "--out", default="bayesgmm-demo", help="report directory (default: bayesgmm-demo)"
+    )
+    demo.add_argument("--quiet", action="store_true", help="no progress messages")
+    return parser
+
+
+_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "fit": _run_fit,
+    "run": _run_reference,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -93,21 +937,52 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        Exit status.
+        Exit status: 0 success, 1 a reference check failed (``run``), 2 a usage or
+        input error (reported as one ``bayesgmm: error: ...`` line on stderr).
 
     Examples
     --------
-    >>> main(["demo", "--max-components", "1", "--n-init", "1", "--quiet"])  # doctest: +ELLIPSIS
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:  # doctest: +ELLIPSIS
+    ...     main(
+    ...         [
+    ...             "demo",
+    ...             "--em-only",
+    ...             "--max-components",
+    ...             "2",
+    ...             "--n-init",
+    ...             "1",
+    ...             "--quiet",
+    ...             "--out",
+    ...             folder,
+    ...         ]
+    ...     )
     Old Faithful...
     0
+    >>> main(["fit", "missing.csv"])
+    2
     """
-    parser = argparse.ArgumentParser(prog="bayesgmm", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="EM model choice on the bundled Old Faithful data")
-    demo.add_argument("--max-components", type=int, default=6)
-    demo.add_argument("--n-init", type=int, default=10)
-    demo.add_argument("--quiet", action="store_true", help="no progress lines")
-    args = parser.parse_args(argv)
-    if args.command == "demo":
-        run_demo(args.max_components, n_init=args.n_init, quiet=args.quiet)
-    return 0
+    parser = _build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # usage errors (2) and --help (0)
+        return stop.code if isinstance(stop.code, int) else EXIT_USAGE
+    try:
+        with _one_line_warnings():
+            if args.command == "demo":
+                run_demo(
+                    args.max_components,
+                    n_init=args.n_init,
+                    quiet=args.quiet,
+                    bayes=not args.em_only,
+                    quick=args.quick,
+                    out=args.out,
+                )
+                return EXIT_OK
+            return _COMMANDS[args.command](args)
+    except CLIError as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130

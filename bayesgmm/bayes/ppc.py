@@ -30,8 +30,8 @@ from scipy import signal, spatial, stats
 
 from bayesgmm._typing import RandomStateLike
 from bayesgmm._validation import check_array, check_random_state
-from bayesgmm.covariance import get_covariance_model
 from bayesgmm.bayes.estimator import BayesianGaussianMixture, _full_covariances
+from bayesgmm.covariance import get_covariance_model
 from bayesgmm.em import GaussianMixture
 
 __all__ = [

@@ -1,0 +1,949 @@
+"""Self-contained HTML reports of a mixture analysis.
+
+:func:`build_report` (also available as :func:`report`) gathers what an analysis
+produced into one HTML page: a summary of the data, the BIC/ICL tables of an EM grid
+(:func:`bayesgmm.select_model`) with the criterion curves, the evidence table for the
+number of components (:class:`bayesgmm.EvidenceTable`) with its recommendation and
+reasons, the parameters of the chosen model (EM estimates, or the posterior summary
+with 94% HDIs, R-hat and effective sample sizes and a pass/fail table of sampling
+diagnostics), and the figures: clusters with covariance ellipses (two or more
+features) or the density over a histogram (one feature), trace plots of the
+posterior, and the co-clustering heatmap.
+
+The page needs nothing else: figures are PNG images embedded as ``data:`` URIs, the
+CSS is inline, there is no JavaScript and no link to another site, so the file can be
+mailed, archived or opened offline. Every piece of text (titles, feature names,
+reasons) is HTML-escaped. The :class:`Report` shows as rich HTML in Jupyter and is
+written with :meth:`Report.save`, atomically.
+
+Sections appear only when their input is given; see :func:`build_report`.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+import os
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from itertools import combinations
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+
+from bayesgmm._io import write_text_atomic
+from bayesgmm._validation import check_array
+from bayesgmm.covariance import get_covariance_model
+from bayesgmm.em import GaussianMixture
+from bayesgmm.evidence import EvidenceTable
+from bayesgmm.selection import ModelSelection
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from matplotlib.figure import Figure
+
+__all__ = ["Report", "Section", "build_report", "report"]
+
+#: resolution of the embedded figures (pixels per inch)
+FIGURE_DPI = 100
+#: largest number of observations for which the co-clustering heatmap is drawn
+MAX_COCLUSTERING_SAMPLES = 2000
+#: posterior draws averaged for the co-clustering matrix and drawn as ellipses
+_COCLUSTERING_DRAWS = 200
+_ELLIPSE_DRAWS = 40
+#: features whose pairs are drawn in the cluster plots (the first ones)
+_MAX_PAIR_FEATURES = 4
+#: candidates listed under the BIC/ICL matrices
+_N_CANDIDATES = 5
+
+_CSS = """
+.bayesgmm-report { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Helvetica,
+  Arial, sans-serif; color: #1f2328; background: #ffffff; max-width: 1100px;
+  margin: 0 auto; padding: 1rem 1.5rem 2rem; line-height: 1.45; }
+.bayesgmm-report h1 { font-size: 1.7rem; margin: 0.2rem 0; }
+.bayesgmm-report h2 { font-size: 1.3rem; border-bottom: 2px solid #d0d7de;
+  padding-bottom: 0.2rem; margin: 2rem 0 0.6rem; }
+.bayesgmm-report h3 { font-size: 1.05rem; margin: 1.2rem 0 0.4rem; }
+.bayesgmm-report .meta { color: #57606a; font-size: 0.9rem; margin: 0; }
+.bayesgmm-report nav ul { list-style: none; padding: 0; margin: 0.6rem 0;
+  display: flex; flex-wrap: wrap; gap: 0.3rem 1.2rem; }
+.bayesgmm-report a { color: #0969da; text-decoration: none; }
+.bayesgmm-report .scroll { overflow-x: auto; }
+.bayesgmm-report table { border-collapse: collapse; margin: 0 0 1rem;
+  font-size: 0.86rem; font-variant-numeric: tabular-nums; }
+.bayesgmm-report .table-title { font-weight: 600; font-size: 0.9rem;
+  margin: 1rem 0 0.2rem; }
+.bayesgmm-report th, .bayesgmm-report td { border: 1px solid #d0d7de;
+  padding: 0.22rem 0.55rem; text-align: right; white-space: nowrap; }
+.bayesgmm-report thead th { background: #f6f8fa; }
+.bayesgmm-report tbody th { text-align: left; font-weight: 600; background: #fbfcfd; }
+.bayesgmm-report td.text { text-align: left; white-space: normal; }
+.bayesgmm-report td.best { background: #dafbe1; font-weight: 700; }
+.bayesgmm-report .pass { color: #1a7f37; font-weight: 600; }
+.bayesgmm-report .fail { color: #cf222e; font-weight: 600; }
+.bayesgmm-report .callout { background: #ddf4ff; border-left: 4px solid #0969da;
+  padding: 0.5rem 0.8rem; margin: 0.6rem 0; }
+.bayesgmm-report .callout.warning { background: #fff1e5; border-left-color: #bc4c00; }
+.bayesgmm-report figure { margin: 0.6rem 0 1.6rem; }
+.bayesgmm-report img { max-width: 100%; height: auto; border: 1px solid #eaeef2; }
+.bayesgmm-report figcaption { color: #57606a; font-size: 0.86rem; margin-top: 0.2rem; }
+.bayesgmm-report footer { color: #57606a; font-size: 0.82rem; margin-top: 2.5rem;
+  border-top: 1px solid #d0d7de; padding-top: 0.5rem; }
+""".strip()
+
+#: the browser may load nothing: no scripts, no remote content, images only as data URIs
+_CONTENT_SECURITY_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+
+Formatter = Callable[[Any], str]
+
+
+# ---------------------------------------------------------------------- result objects
+@dataclass(frozen=True)
+class Section:
+    """One part of a :class:`Report`.
+
+    Attributes
+    ----------
+    id : str
+        Short name, also the HTML anchor (``"data"``, ``"selection"``,
+        ``"evidence"``, ``"parameters"``, ``"diagnostics"``, ``"figures"``,
+        ``"clustering"``).
+    title : str
+        Heading (plain text; escaped when rendered).
+    body : str
+        HTML fragment, already escaped.
+    n_figures : int
+        Number of embedded images in ``body``.
+
+    Examples
+    --------
+    >>> Section("notes", "Notes", "<p>none</p>").title
+    'Notes'
+    """
+
+    id: str
+    title: str
+    body: str
+    n_figures: int = 0
+
+    def to_html(self) -> str:
+        """The section as an HTML ``<section>`` element.
+
+        Returns
+        -------
+        str
+
+        Examples
+        --------
+        >>> Section("notes", "Notes & more", "<p>none</p>").to_html().splitlines()[:2]
+        ['<section id="bgm-notes">', '<h2>Notes &amp; more</h2>']
+        """
+        return (
+            f'<section id="bgm-{html.escape(self.id)}">\n<h2>{html.escape(self.title)}</h2>\n'
+            f"{self.body}\n</section>"
+        )
+
+
+@dataclass
+class Report:
+    """A self-contained HTML report (result of :func:`build_report`).
+
+    Attributes
+    ----------
+    title : str
+        Title of the page.
+    sections : list of Section
+        The parts of the report, in order.
+    created : str
+        Creation time (UTC, ISO 8601 to the minute).
+    version : str
+        The bayesgmm version that built the report.
+
+    Examples
+    --------
+    >>> page = Report("Empty", [Section("notes", "Notes", "<p>nothing yet</p>")])
+    >>> page.html.startswith("<!DOCTYPE html>"), "nothing yet" in page.html
+    (True, True)
+    """
+
+    title: str
+    sections: list[Section] = field(default_factory=list)
+    created: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
+    version: str = field(default_factory=lambda: _bayesgmm_version())
+
+    @property
+    def n_figures(self) -> int:
+        """Number of embedded figures.
+
+        Returns
+        -------
+        int
+
+        Examples
+        --------
+        >>> Report("Empty").n_figures
+        0
+        """
+        return sum(section.n_figures for section in self.sections)
+
+    def _body(self) -> str:
+        """The report inside its ``<div class="bayesgmm-report">``."""
+        links = "".join(
+            f'<li><a href="#bgm-{html.escape(s.id)}">{html.escape(s.title)}</a></li>'
+            for s in self.sections
+        )
+        nav = f"<nav>\n<ul>{links}</ul>\n</nav>\n" if self.sections else ""
+        parts = "\n".join(section.to_html() for section in self.sections)
+        return (
+            '<div class="bayesgmm-report">\n<header>\n'
+            f"<h1>{html.escape(self.title)}</h1>\n"
+            f'<p class="meta">bayesgmm {html.escape(self.version)} &middot; '
+            f"{html.escape(self.created)}</p>\n{nav}</header>\n{parts}\n"
+            "<footer>Generated by bayesgmm "
+            f"{html.escape(self.version)} on {html.escape(self.created)}. The page is "
+            "self-contained: figures are embedded PNG images; it loads nothing else."
+            "</footer>\n</div>"
+        )
+
+    @property
+    def html(self) -> str:
+        """The complete HTML document (inline CSS, embedded images, no scripts).
+
+        Returns
+        -------
+        str
+
+        Examples
+        --------
+        >>> "<title>A &lt;b&gt; report</title>" in Report("A <b> report").html
+        True
+        """
+        return (
+            "<!DOCTYPE html>\n"
+            '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+            f'<meta http-equiv="Content-Security-Policy" content="{_CONTENT_SECURITY_POLICY}">\n'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f'<meta name="generator" content="bayesgmm {html.escape(self.version)}">\n'
+            f"<title>{html.escape(self.title)}</title>\n"
+            f"<style>\n{_CSS}\n</style>\n</head>\n<body>\n{self._body()}\n</body>\n</html>\n"
+        )
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the HTML document to ``path``, atomically.
+
+        The page is written to a temporary file in the same directory and renamed
+        over ``path``, so an existing file is replaced whole or not at all.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Destination, conventionally ``*.html``; its directory must exist.
+
+        Returns
+        -------
+        pathlib.Path
+            ``path``.
+
+        Raises
+        ------
+        FileNotFoundError
+            If the directory does not exist.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = Report("Empty").save(Path(folder) / "report.html")
+        ...     path.read_text(encoding="utf-8").count("<h1>")
+        1
+        """
+        return write_text_atomic(path, self.html)
+
+    def _repr_html_(self) -> str:
+        """Rich display in Jupyter: the report with its (scoped) style."""
+        return f"<style>\n{_CSS}\n</style>\n{self._body()}"
+
+    def __repr__(self) -> str:
+        ids = [section.id for section in self.sections]
+        return f"Report(title={self.title!r}, sections={ids}, n_figures={self.n_figures})"
+
+
+def _bayesgmm_version() -> str:
+    import bayesgmm
+
+    return str(bayesgmm.__version__)
+
+
+# ---------------------------------------------------------------------- HTML helpers
+def _esc(value: Any) -> str:
+    return html.escape(str(value))
+
+
+def _format_number(value: Any) -> str:
+    """Compact text for a table cell: 4 significant digits, 2 decimals from 100 up."""
+    if value is None:
+        return ""
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    if isinstance(value, float | np.floating):
+        number = float(value)
+        if math.isnan(number):
+            return ""
+        if math.isinf(number) or number == 0:
+            return str(number).replace(".0", "")
+        if abs(number) >= 1e7:
+            return f"{number:.4e}"
+        if abs(number) >= 100:
+            return f"{number:.2f}"
+        return f"{number:.4g}"
+    return str(value)
+
+
+def _fixed(digits: int) -> Formatter:
+    def formatter(value: Any) -> str:
+        if value is None or (isinstance(value, float | np.floating) and math.isnan(value)):
+            return ""
+        return f"{float(value):.{digits}f}"
+
+    return formatter
+
+
+def _integer(value: Any) -> str:
+    if value is None or (isinstance(value, float | np.floating) and not math.isfinite(value)):
+        return ""
+    return str(round(float(value)))
+
+
+def _table(
+    frame: pd.DataFrame,
+    *,
+    caption: str | None = None,
+    index: bool = True,
+    formats: Mapping[Any, Formatter] | None = None,
+    text_columns: Iterable[Any] = (),
+    cell_class: Callable[[Any, Any, Any], str | None] | None = None,
+) -> str:
+    """An escaped HTML table of ``frame``.
+
+    ``formats`` maps columns to formatters (:func:`_format_number` otherwise);
+    ``text_columns`` are left-aligned and wrap; ``cell_class(row, column, value)``
+    may add a class to any cell (``"best"``, ``"pass"``, ``"fail"``).
+    """
+    formats = dict(formats or {})
+    text = set(text_columns)
+    head_cells = [f"<th>{_esc(frame.index.name or '')}</th>"] if index else []
+    head_cells += [f'<th scope="col">{_esc(column)}</th>' for column in frame.columns]
+    rows = []
+    for label, values in zip(frame.index, frame.itertuples(index=False), strict=True):
+        cells = [f'<th scope="row">{_esc(label)}</th>'] if index else []
+        for column, value in zip(frame.columns, values, strict=True):
+            classes = []
+            if column in text:
+                classes.append("text")
+            extra = cell_class(label, column, value) if cell_class else None
+            if extra:
+                classes.append(extra)
+            attribute = f' class="{" ".join(classes)}"' if classes else ""
+            shown = formats.get(column, _format_number)(value)
+            cells.append(f"<td{attribute}>{_esc(shown)}</td>")
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    title = f'<p class="table-title">{_esc(caption)}</p>' if caption else ""
+    return (
+        f'{title}<div class="scroll"><table><thead><tr>{"".join(head_cells)}</tr>'
+        f"</thead><tbody>{''.join(rows)}</tbody></table></div>"
+    )
+
+
+def _paragraph(text: str, css_class: str | None = None) -> str:
+    attribute = f' class="{css_class}"' if css_class else ""
+    return f"<p{attribute}>{_esc(text)}</p>"
+
+
+def _list(items: Iterable[str]) -> str:
+    return "<ul>" + "".join(f"<li>{_esc(item)}</li>" for item in items) + "</ul>"
+
+
+def _new_figure(width: float, height: float) -> Figure:
+    """A matplotlib Figure outside pyplot (no GUI backend, nothing to close)."""
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+def _png(figure: Figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=FIGURE_DPI, facecolor="white")
+    if "matplotlib.pyplot" in sys.modules:  # figures made through pyplot (arviz-plots)
+        import matplotlib.pyplot as plt
+
+        plt.close(figure)
+    return buffer.getvalue()
+
+
+def _figure(figure: Figure, alt: str, caption: str) -> str:
+    """A figure embedded as a base64 PNG ``data:`` URI, with its caption."""
+    encoded = base64.b64encode(_png(figure)).decode("ascii")
+    return (
+        f'<figure><img src="data:image/png;base64,{encoded}" alt="{_esc(alt)}">'
+        f"<figcaption>{_esc(caption)}</figcaption></figure>"
+    )
+
+
+# ---------------------------------------------------------------------- models
+def _is_bayesian(model: Any) -> bool:
+    """Whether ``model`` is a fitted Bayesian mixture (TypeError if not a fitted mixture)."""
+    from bayesgmm.plots import _is_bayesian as check
+
+    return check(model, "build_report")
+
+
+def _feature_labels(model: Any, names: NDArray[np.object_] | None, n_features: int) -> list[str]:
+    model_names = getattr(model, "feature_names_in_", None)
+    if model_names is not None:
+        return [str(name) for name in model_names]
+    if names is not None:
+        return [str(name) for name in names]
+    return [f"x{j}" for j in range(n_features)]
+
+
+# ---------------------------------------------------------------------- sections
+def _data_section(frame: pd.DataFrame) -> Section:
+    stats = pd.DataFrame(
+        {
+            "mean": frame.mean(),
+            "sd": frame.std(ddof=1) if len(frame) > 1 else np.nan,
+            "min": frame.min(),
+            "25%": frame.quantile(0.25),
+            "median": frame.median(),
+            "75%": frame.quantile(0.75),
+            "max": frame.max(),
+        }
+    )
+    stats.index.name = "feature"
+    n, d = frame.shape
+    body = _paragraph(
+        f"{n} observation{'s' if n != 1 else ''} of {d} feature{'s' if d != 1 else ''}: "
+        f"{', '.join(map(str, frame.columns))}."
+    ) + _table(stats, caption="Summary statistics")
+    return Section("data", "Data", body)
+
+
+def _selection_section(selection: ModelSelection) -> Section:
+    table = selection.table
+    best = selection.best_params_
+    mclust = dict(zip(table.covariance_type, table.mclust_name, strict=True))
+    ks = sorted(int(k) for k in table.n_components.unique())
+    covs = list(dict.fromkeys(table.covariance_type))
+    parts = [
+        _paragraph(
+            f"EM fits of {len(table)} models (K = {', '.join(map(str, ks))}; covariance "
+            f"types {', '.join(covs)}), ranked by {selection.criterion.upper()}. Lower is "
+            "better for BIC and ICL here; mclust reports the negatives (higher is better)."
+        ),
+        _paragraph(
+            f"Best by {selection.criterion.upper()}: K={best['n_components']}, "
+            f"covariance_type={best['covariance_type']!r} "
+            f"(mclust {mclust[best['covariance_type']]}).",
+            "callout",
+        ),
+    ]
+    for criterion in ("bic", "icl"):
+        matrix = selection.matrix(criterion)
+        lowest = matrix.stack().idxmin()
+        matrix.columns = [f"{cov} ({mclust[cov]})" for cov in matrix.columns]
+        matrix.index.name = "K"
+        target = (lowest[0], f"{lowest[1]} ({mclust[lowest[1]]})")
+
+        def mark(row: Any, column: Any, value: Any, target: tuple = target) -> str | None:
+            return "best" if (row, column) == target else None
+
+        parts.append(
+            _table(
+                matrix,
+                caption=f"{criterion.upper()} (lower is better; lowest in bold)",
+                formats=dict.fromkeys(matrix.columns, _fixed(2)),
+                cell_class=mark,
+            )
+        )
+    top = selection.candidates(min(_N_CANDIDATES, len(table)))
+    columns = [
+        "n_components",
+        "covariance_type",
+        "mclust_name",
+        "n_parameters",
+        "log_likelihood",
+        "bic",
+        "icl",
+        "delta",
+        "converged",
+    ]
+    if "warnings" in top and top["warnings"].astype(str).str.len().gt(0).any():
+        columns.append("warnings")
+    top = top[[c for c in columns if c in top.columns]].copy()
+    top.index = pd.RangeIndex(1, len(top) + 1, name="rank")
+    parts.append(
+        _table(
+            top,
+            caption=f"Top {len(top)} models by {selection.criterion.upper()}",
+            formats={c: _fixed(2) for c in ("log_likelihood", "bic", "icl", "delta")},
+            text_columns=["warnings"],
+        )
+    )
+    figure = _new_figure(10.0, 3.8)
+    axes = figure.subplots(1, 2)
+    selection.plot(["bic", "icl"], ax=axes)
+    parts.append(
+        _figure(
+            figure,
+            "BIC and ICL against the number of components",
+            "BIC and ICL against K, one line per covariance type; the best model by "
+            f"{selection.criterion.upper()} is circled.",
+        )
+    )
+    return Section("selection", "Model choice", "\n".join(parts), n_figures=1)
+
+
+#: rows of the evidence table: column of EvidenceTable.frame -> (label, formatter)
+_EVIDENCE_ROWS: dict[str, tuple[str, Formatter]] = {
+    "n_parameters": ("parameters", _format_number),
+    "bic": ("BIC", _fixed(1)),
+    "delta_bic": ("BIC minus the best", _fixed(1)),
+    "icl": ("ICL", _fixed(1)),
+    "delta_icl": ("ICL minus the best", _fixed(1)),
+    "lrt_p_vs_more": ("bootstrap LRT p, K vs K + 1", _fixed(3)),
+    "lrt_p_vs_fewer": ("bootstrap LRT p, K - 1 vs K", _fixed(3)),
+    "elpd": ("PSIS-LOO ELPD", _fixed(1)),
+    "elpd_se": ("ELPD standard error", _fixed(1)),
+    "loo_se_behind": ("standard errors behind the best ELPD", _fixed(2)),
+    "loo_weight": ("stacking weight", _fixed(2)),
+    "n_high_pareto_k": ("observations with Pareto k > 0.7", _format_number),
+    "ppc_min_p": ("smallest predictive-check p-value", _fixed(3)),
+    "ppc_failed": ("failed predictive checks", str),
+    "p_occupied": ("P(K occupied components | data)", _fixed(2)),
+}
+
+
+def _evidence_section(evidence: EvidenceTable) -> Section:
+    frame = evidence.frame
+    recommended = evidence.recommendation["name"]
+    # one column per candidate: a handful of candidates, up to 15 measures
+    rows = {}
+    for column, (label, formatter) in _EVIDENCE_ROWS.items():
+        if column in frame:
+            rows[label] = [formatter(value) for value in frame[column]]
+    table = pd.DataFrame.from_dict(rows, orient="index", columns=list(frame.index))
+    table.index.name = "measure"
+    table.columns = [f"{name} (recommended)" if name == recommended else name for name in table]
+    chosen = f"{recommended} (recommended)"
+    body = (
+        _paragraph(f"Recommended: {recommended}.", "callout")
+        + _table(
+            table,
+            caption="Evidence per candidate model (the recommended one in bold)",
+            cell_class=lambda row, column, value: "best" if column == chosen else None,
+        )
+        + "<h3>Reasons</h3>"
+        + _list(evidence.reasons)
+        + _paragraph(
+            f"Rule: candidates failing a posterior predictive check (p < "
+            f"{evidence.ppc_alpha:g}) are set aside; with PSIS-LOO, the simplest model "
+            f"within {evidence.loo_se:g} standard errors of the best ELPD is chosen; "
+            "otherwise the lowest BIC. Bootstrap LRT, ICL and the occupied-components "
+            "posterior do not vote: they are reported as agreeing or not."
+        )
+    )
+    return Section("evidence", "Evidence for the number of components", body)
+
+
+def _em_parameters_section(
+    model: GaussianMixture, X: ArrayLike, labels: list[str], n_samples: int
+) -> Section:
+    components = pd.RangeIndex(model.n_components, name="component")
+    log_likelihood = float(model.score(X)) * n_samples
+    summary = (
+        f"GaussianMixture (EM): K={model.n_components}, covariance_type="
+        f"{model.covariance_type!r}; log-likelihood {log_likelihood:.3f}, BIC "
+        f"{model.bic(X):.3f}, ICL {model.icl(X):.3f} (lower is better); "
+        + (
+            f"converged after {model.n_iter_} iterations."
+            if model.converged_
+            else f"NOT converged after {model.n_iter_} iterations."
+        )
+    )
+    parts = [_paragraph(summary)]
+    weights = pd.DataFrame({"weight": model.weights_}, index=components)
+    means = pd.DataFrame(model.means_, index=components, columns=labels)
+    parts.append(_table(weights, caption="Mixing weights"))
+    parts.append(_table(means, caption="Means"))
+    covariances = np.asarray(model.covariances_)
+    covariance_model = get_covariance_model(model.covariance_type)
+    cov_type = covariance_model.name
+    if len(labels) == 1:  # one feature: every structure is a variance per component
+        full = covariance_model.full_covariances(covariances, model.n_components, 1)
+        caption = "Variance (equal for all components)" if cov_type == "tied" else "Variances"
+        frame = pd.DataFrame({"variance": full[:, 0, 0]}, index=components)
+        parts.append(_table(frame, caption=caption))
+    elif cov_type == "full":  # one matrix per component
+        for k, matrix in enumerate(covariances):
+            frame = pd.DataFrame(matrix, index=pd.Index(labels, name=""), columns=labels)
+            parts.append(_table(frame, caption=f"Covariance of component {k}"))
+    elif cov_type == "tied":
+        frame = pd.DataFrame(covariances, index=pd.Index(labels, name=""), columns=labels)
+        parts.append(_table(frame, caption="Covariance shared by all components (tied)"))
+    elif cov_type == "diag":  # variances per component and feature
+        frame = pd.DataFrame(covariances, index=components, columns=labels)
+        parts.append(_table(frame, caption="Variances (diagonal covariances)"))
+    else:  # spherical: one variance per component
+        frame = pd.DataFrame({"variance": covariances}, index=components)
+        parts.append(_table(frame, caption="Variances (spherical covariances)"))
+    return Section("parameters", "Parameters", "\n".join(parts))
+
+
+def _symmetric_duplicate(label: str, features: Sequence[str]) -> bool:
+    """Whether a summary row is the lower triangle of a covariance (``[.., b, a]``, b > a)."""
+    if not label.startswith("covariances[") or not label.endswith("]"):
+        return False
+    parts = [part.strip() for part in label[len("covariances[") : -1].split(",")]
+    if len(parts) < 2 or parts[-1] not in features or parts[-2] not in features:
+        return False
+    return features.index(parts[-2]) > features.index(parts[-1])
+
+
+def _bayes_sections(model: Any) -> list[Section]:
+    from bayesgmm.bayes.estimator import ESS_BULK_MIN, RHAT_MAX
+
+    summary = model.summary(round_to="none")
+    posterior = model.idata_["posterior"]
+    features = (
+        [str(f) for f in posterior["feature"].values] if "feature" in posterior.coords else []
+    )
+    keep = [not _symmetric_duplicate(str(label), features) for label in summary.index]
+    summary = summary[keep]
+    interval = [c for c in summary.columns if c.startswith(("hdi", "eti"))]
+    columns = ["mean", "sd", *interval, "r_hat", "ess_bulk", "ess_tail"]
+    shown = summary[[c for c in columns if c in summary.columns]].copy()
+    shown.index.name = "parameter"
+
+    def flag(row: Any, column: Any, value: Any) -> str | None:
+        if column == "r_hat" and value > RHAT_MAX:
+            return "fail"
+        if column in ("ess_bulk", "ess_tail") and value < ESS_BULK_MIN:
+            return "fail"
+        return None
+
+    chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
+    header = _paragraph(
+        f"BayesianGaussianMixture: K={model.n_components}, covariance_type="
+        f"{model.covariance_type!r}; sampler {model.sampler}, {chains} chain"
+        f"{'s' if chains != 1 else ''} x {draws} draws after {model.tune} tuning steps; "
+        f"{model.n_relabelled_} draws relabelled to the EM labelling. Intervals are 94% "
+        "highest-density intervals (HDI)."
+    )
+    parameters = header + _table(
+        shown,
+        caption="Posterior summary (symmetric covariance entries shown once)",
+        formats={
+            "r_hat": _fixed(3),
+            "ess_bulk": _integer,
+            "ess_tail": _integer,
+        },
+        cell_class=flag,
+    )
+    stats = model.idata_["sample_stats"]
+    divergences = int(stats["diverging"].sum()) if "diverging" in stats.data_vars else 0
+    max_rhat = float(summary["r_hat"].max())
+    min_bulk = float(summary["ess_bulk"].min())
+    min_tail = float(summary["ess_tail"].min())
+    checks = pd.DataFrame(
+        [
+            ("divergent transitions", str(divergences), "= 0", divergences == 0),
+            ("max R-hat", f"{max_rhat:.3f}", f"<= {RHAT_MAX}", max_rhat <= RHAT_MAX),
+            ("min bulk ESS", _integer(min_bulk), f">= {ESS_BULK_MIN}", min_bulk >= ESS_BULK_MIN),
+            ("min tail ESS", _integer(min_tail), f">= {ESS_BULK_MIN}", min_tail >= ESS_BULK_MIN),
+        ],
+        columns=["check", "value", "threshold", "passed"],
+    ).set_index("check")
+    checks["result"] = np.where(checks["passed"], "pass", "fail")
+    failed = checks.index[~checks["passed"]].tolist()
+    checks = checks.drop(columns="passed")
+    verdict = (
+        _paragraph("All sampling diagnostics pass.", "callout")
+        if not failed
+        else _paragraph(
+            f"Failed: {', '.join(failed)}. Increase draws/tune or target_accept, or "
+            "reconsider the number of components before trusting the posterior.",
+            "callout warning",
+        )
+    )
+    diagnostics = verdict + _table(
+        checks,
+        caption=f"Sampling diagnostics over {len(summary)} posterior quantities",
+        cell_class=lambda row, column, value: value if column == "result" else None,
+    )
+    return [
+        Section("parameters", "Posterior parameters", parameters),
+        Section("diagnostics", "Sampling diagnostics", diagnostics),
+    ]
+
+
+def _figures_section(model: Any, X: ArrayLike, labels: list[str], bayes: bool) -> Section:
+    from bayesgmm.plots import plot_clusters, plot_density_1d, plot_ellipses, plot_trace
+
+    parts = []
+    what = "posterior" if bayes else "EM estimate"
+    n_features = len(labels)
+    if n_features >= 2:
+        pairs = list(combinations(range(min(n_features, _MAX_PAIR_FEATURES)), 2))
+        ncols = min(len(pairs), 3)
+        nrows = math.ceil(len(pairs) / ncols)
+        width = 6.5 if len(pairs) == 1 else 4.2 * ncols
+        figure = _new_figure(width, (5.0 if len(pairs) == 1 else 3.8) * nrows)
+        axes = np.atleast_1d(figure.subplots(nrows, ncols, squeeze=False)).ravel()
+        for i, (pair, ax) in enumerate(zip(pairs, axes, strict=False)):
+            plot_clusters(model, X, features=pair, legend=False, ax=ax)
+            plot_ellipses(model, features=pair, n_draws=_ELLIPSE_DRAWS, ax=ax)
+            ax.set_xlabel(labels[pair[0]])
+            ax.set_ylabel(labels[pair[1]])
+            if i > 0 and ax.get_legend() is not None:
+                ax.get_legend().remove()
+        for ax in axes[len(pairs) :]:
+            ax.set_axis_off()
+        shown = "" if n_features <= _MAX_PAIR_FEATURES else f" (first {_MAX_PAIR_FEATURES})"
+        parts.append(
+            _figure(
+                figure,
+                "Data coloured by cluster with covariance ellipses",
+                f"Observations coloured by their most probable component (opacity: "
+                f"membership probability) with 1 and 2 sd covariance ellipses of the "
+                f"{what}, for each pair of features{shown}.",
+            )
+        )
+    else:
+        figure = _new_figure(7.0, 4.2)
+        ax = figure.subplots()
+        plot_density_1d(model, X, components=True, ax=ax)
+        ax.set_xlabel(labels[0])
+        band = " with its 94% credible band" if bayes else ""
+        parts.append(
+            _figure(
+                figure,
+                "Histogram with the fitted mixture density",
+                f"Histogram of the data with the mixture density of the {what}{band} "
+                "and the weighted component densities (dashed).",
+            )
+        )
+    if bayes:
+        names = ["weights", "means"] if model.n_components > 1 else ["means"]
+        collection = plot_trace(model, names, kind="trace")
+        parts.append(
+            _figure(
+                collection.viz["figure"].item(),
+                "Trace plots of the weights and means",
+                "Marginal posterior densities (left) and draws against iteration (right), "
+                "one line style per chain, colour per component; the chains should overlap "
+                "and look like stationary noise.",
+            )
+        )
+    return Section("figures", "Figures", "\n".join(parts), n_figures=len(parts))
+
+
+def _clustering_section(model: Any, X: ArrayLike, n_samples: int, bayes: bool) -> Section:
+    from bayesgmm.clustering import cluster_uncertainty, coclustering_matrix
+    from bayesgmm.plots import plot_coclustering
+
+    result = cluster_uncertainty(model, X)
+    table = result.table.reset_index(drop=True)
+    grouped = table.groupby("label")
+    summary = pd.DataFrame(
+        {
+            "points": grouped.size(),
+            "mean probability": grouped["probability"].mean(),
+            "min probability": grouped["probability"].min(),
+            "ambiguous": grouped["ambiguous"].sum().astype(int),
+        }
+    ).reindex(range(model.n_components), fill_value=0)
+    summary.index.name = "cluster"
+    source = "posterior mean memberships" if bayes else "plug-in (EM) memberships"
+    parts = [
+        _paragraph(
+            f"Each observation is assigned to its most probable component ({source}); "
+            f"{result.n_ambiguous} of {n_samples} are ambiguous (probability < "
+            f"{result.ambiguous_threshold:g})."
+        ),
+        _table(summary, caption="Clusters"),
+    ]
+    n_figures = 0
+    if n_samples <= MAX_COCLUSTERING_SAMPLES:
+        n_draws = None
+        if bayes:
+            posterior = model.idata_["posterior"]
+            n_draws = min(_COCLUSTERING_DRAWS, posterior.sizes["chain"] * posterior.sizes["draw"])
+        matrix = coclustering_matrix(model, X, n_draws=n_draws)
+        figure = _new_figure(6.0, 5.0)
+        plot_coclustering(matrix, labels=result.labels, ax=figure.subplots())
+        what = f"averaged over {n_draws} posterior draws" if bayes else "plug-in (EM)"
+        parts.append(
+            _figure(
+                figure,
+                "Co-clustering heatmap",
+                f"Probability that two observations share a component ({what}), rows and "
+                "columns ordered by cluster, most certain members first.",
+            )
+        )
+        n_figures = 1
+    else:
+        parts.append(
+            _paragraph(
+                f"No co-clustering heatmap: {n_samples} observations exceed "
+                f"{MAX_COCLUSTERING_SAMPLES}."
+            )
+        )
+    return Section("clustering", "Clustering", "\n".join(parts), n_figures=n_figures)
+
+
+# ---------------------------------------------------------------------- public API
+def build_report(
+    X: ArrayLike,
+    *,
+    selection: ModelSelection | None = None,
+    model: Any = None,
+    evidence: EvidenceTable | None = None,
+    title: str = "bayesgmm report",
+    clustering: bool = True,
+) -> Report:
+    """Build a self-contained HTML report of a mixture analysis.
+
+    Sections appear only when their input is given:
+
+    * **Data** (always): size, feature names and summary statistics of ``X``.
+    * **Model choice** (``selection``): the BIC and ICL matrices (K x covariance
+      type, lowest marked), the top models and the criterion curves.
+    * **Evidence** (``evidence``): the evidence table, the recommended model and the
+      reasons.
+    * **Parameters** (a model): EM weights, means and covariances; or, for a
+      Bayesian model, the posterior summary (mean, sd, 94% HDI, R-hat, bulk and
+      tail ESS) and a **Sampling diagnostics** section (divergences, largest R-hat,
+      smallest ESS, each with pass/fail).
+    * **Figures** (a model): clusters with covariance ellipses (two or more
+      features; each pair of the first four) or a histogram with the density (one
+      feature; with its credible band for a posterior), and trace plots of the
+      posterior.
+    * **Clustering** (a model and ``clustering``): cluster sizes, ambiguous points
+      and the co-clustering heatmap (up to 2000 observations).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        The data the models were fitted to (a DataFrame's column names label the
+        tables and axes).
+    selection : ModelSelection, default=None
+        Result of :func:`bayesgmm.select_model` on ``X``.
+    model : GaussianMixture or BayesianGaussianMixture, default=None
+        The fitted model whose parameters and figures are shown. When ``None`` and
+        ``selection`` is given, the EM fit of the model recommended by ``evidence``
+        (if given) or of the best model of ``selection``.
+    evidence : EvidenceTable, default=None
+        Result of :func:`bayesgmm.collect_evidence` or
+        :meth:`bayesgmm.EvidenceTable.from_results`.
+    title : str, default="bayesgmm report"
+        Title of the page.
+    clustering : bool, default=True
+        Include the clustering section (its co-clustering matrix has
+        ``n_samples ** 2`` entries).
+
+    Returns
+    -------
+    Report
+        ``.html`` (the document), ``.save(path)``, ``.sections``; shows as HTML in
+        Jupyter.
+
+    Raises
+    ------
+    TypeError
+        If ``selection``, ``evidence`` or ``model`` is not of the expected type (or
+        the model is not fitted).
+    ValueError
+        If ``X`` is not numeric 2-D data, or does not match ``selection`` or
+        ``model``.
+
+    See Also
+    --------
+    bayesgmm.select_model, bayesgmm.collect_evidence, bayesgmm.plots
+
+    Examples
+    --------
+    >>> from bayesgmm import load_faithful, select_model
+    >>> X = load_faithful()
+    >>> selection = select_model(X, [1, 2, 3], ["full", "tied"], n_init=2)
+    >>> page = build_report(X, selection=selection, title="Old Faithful")
+    >>> [section.id for section in page.sections]
+    ['data', 'selection', 'parameters', 'figures', 'clustering']
+    >>> page.html.count("data:image/png;base64,")
+    3
+
+    A Bayesian fit adds the posterior summary, the diagnostics and trace plots:
+
+    >>> from bayesgmm import BayesianGaussianMixture
+    >>> bgm = BayesianGaussianMixture(3, covariance_type="tied", random_state=0)
+    >>> bgm = bgm.fit(X)  # doctest: +SKIP
+    >>> build_report(X, selection=selection, model=bgm).save("report.html")  # doctest: +SKIP
+    """
+    if selection is not None and not isinstance(selection, ModelSelection):
+        raise TypeError(
+            "selection must be the ModelSelection returned by bayesgmm.select_model; got "
+            f"{type(selection).__name__}."
+        )
+    if evidence is not None and not isinstance(evidence, EvidenceTable):
+        raise TypeError(
+            f"evidence must be a bayesgmm.EvidenceTable; got {type(evidence).__name__}."
+        )
+    array, names = check_array(X)
+    n_samples, n_features = array.shape
+    if selection is not None and selection.n_samples and selection.n_samples != n_samples:
+        raise ValueError(
+            f"selection was fitted on {selection.n_samples} observations, but X has "
+            f"{n_samples}. Pass the data the models were fitted to."
+        )
+    if model is None and selection is not None:
+        model = selection.best_estimator_
+        if evidence is not None:
+            key = (
+                evidence.recommendation["n_components"],
+                evidence.recommendation["covariance_type"],
+            )
+            model = selection.estimators.get(key, model)
+    bayes = _is_bayesian(model) if model is not None else False
+    if model is not None and model.n_features_in_ != n_features:
+        raise ValueError(
+            f"X has {n_features} features, but the model was fitted with "
+            f"{model.n_features_in_}. Pass the data the model was fitted to."
+        )
+    labels = _feature_labels(model, names, n_features)
+    frame = pd.DataFrame(array, columns=labels)
+    sections = [_data_section(frame)]
+    if selection is not None:
+        sections.append(_selection_section(selection))
+    if evidence is not None:
+        sections.append(_evidence_section(evidence))
+    if model is not None:
+        if bayes:
+            sections.extend(_bayes_sections(model))
+        else:
+            sections.append(_em_parameters_section(model, X, labels, n_samples))
+        sections.append(_figures_section(model, X, labels, bayes))
+        if clustering:
+            sections.append(_clustering_section(model, X, n_samples, bayes))
+    return Report(str(title), sections)
+
+
+#: ``bayesgmm.report(X, ...)``: the same function as :func:`build_report`
+report = build_report
