@@ -25,10 +25,10 @@ from bayesgmm.exceptions import (
     NotFittedError,
     SamplingWarning,
 )
-from bayesgmm.report import (
+from bayesgmm.reporting import (
     Report,
     build_report,
-    report,  # the function (bound after the submodule import)
+    report,
 )
 from bayesgmm.selection import select_model
 

@@ -227,7 +227,7 @@ class AnalysisResult:
     truth : dict or None
         True ``weights``, ``means`` and ``covariances`` of generated data.
     report : object or None
-        The report of :func:`bayesgmm.report.build_report` when ``out`` was given
+        The report of :func:`bayesgmm.reporting.build_report` when ``out`` was given
         and that module is available.
     warnings : list of str
         Sampler, convergence and collapse warnings raised while running.
@@ -902,7 +902,7 @@ def _write_outputs(result: AnalysisResult, out: Path, title: str) -> Any:
     out.mkdir(parents=True, exist_ok=True)
     result.checks.to_csv(out / "checks.csv", index=False)
     try:
-        from bayesgmm.report import build_report
+        from bayesgmm.reporting import build_report
     except ImportError:
         return None
     from bayesgmm.evidence import EvidenceTable
@@ -929,7 +929,7 @@ def run_analysis(
     the chosen model (``[model]``) by EM; fit it by MCMC when ``[bayes]`` asks (in
     quick mode only when ``[bayes.quick]`` says ``run = true``); evaluate every
     ``[[published.checks]]``; with ``out``, write ``checks.csv`` and (when
-    :mod:`bayesgmm.report` is available) ``report.html`` there.
+    :mod:`bayesgmm.reporting` is available) ``report.html`` there.
 
     Parameters
     ----------

@@ -543,7 +543,7 @@ def _run_fit(args: argparse.Namespace) -> int:
         model.save(out / "posterior.nc")
         written.append("posterior.nc")
     with progress.step("Report"):
-        from bayesgmm.report import build_report
+        from bayesgmm.reporting import build_report
 
         evidence = EvidenceTable.from_results(selection) if args.criterion == "bic" else None
         page = build_report(
@@ -690,7 +690,7 @@ def run_demo(
     3. Bayesian fits of the best three models by BIC (4 chains x 1000 draws),
        compared by PSIS-LOO (quick mode: only the best model, 2 x 100 draws, no LOO).
     4. The evidence table (:class:`bayesgmm.EvidenceTable`) and its recommendation.
-    5. The report (:func:`bayesgmm.report.build_report`) of the recommended model's
+    5. The report (:func:`bayesgmm.reporting.build_report`) of the recommended model's
        posterior, written to ``out/report.html``.
 
     The full run takes a few minutes, most of it compiling the three models.
@@ -819,7 +819,7 @@ def run_demo(
         verdict = "pass" if model.diagnostics_ok_ else "FAIL (see the report)"
         print(f"Posterior of {name}: sampling diagnostics {verdict}")
     with progress.step("Report"):
-        from bayesgmm.report import build_report
+        from bayesgmm.reporting import build_report
 
         page = build_report(
             data,
