@@ -398,23 +398,22 @@ class ModelSelection:
             raise ValueError(
                 f"ax must hold {len(criteria)} Axes (one per criterion); got {len(axes)}."
             )
-        best = self.best_params_
         for panel, name in zip(axes, criteria, strict=True):
             matrix = bic_matrix(self.table, name)
             for cov in matrix.columns:
                 mclust = self.table.mclust_name[self.table.covariance_type == cov].iloc[0]
                 label = f"{cov} ({mclust})"
                 panel.plot(matrix.index, matrix[cov], marker="o", label=label)
-            if name in CRITERIA and best["covariance_type"] in matrix.columns:
-                value = matrix.loc[best["n_components"], best["covariance_type"]]
+            if name in CRITERIA:  # circle each panel's own best model
+                best = self.table.loc[self.table[name].idxmin()]
                 panel.scatter(
                     [best["n_components"]],
-                    [value],
+                    [best[name]],
                     s=160,
                     facecolors="none",
                     edgecolors="black",
                     zorder=3,
-                    label="best",
+                    label=f"best by {name.upper()}",
                 )
             panel.set_xlabel("number of components K")
             panel.set_ylabel(f"{name.upper()} (lower is better)" if name in CRITERIA else name)

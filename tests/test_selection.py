@@ -185,6 +185,12 @@ def test_plot_draws_one_line_per_covariance_type(faithful_selection):
     assert "BIC" in ax.get_ylabel()
     axes = faithful_selection.plot(["bic", "icl"])
     assert len(axes) == 2
+    # each panel circles its own criterion's best model
+    table = faithful_selection.table
+    for panel, name in zip(axes, ["bic", "icl"], strict=True):
+        circled = panel.collections[-1].get_offsets()[0]
+        best = table.loc[table[name].idxmin()]
+        assert tuple(circled) == (best.n_components, best[name])
     with pytest.raises(ValueError, match="one per criterion"):
         faithful_selection.plot(["bic", "icl"], ax=ax)
     plt.close("all")
