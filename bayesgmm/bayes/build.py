@@ -4,10 +4,19 @@ No discrete assignments: the likelihood of each observation is a log-sum-exp ove
 components of a Gaussian log-density computed with one batched triangular solve
 (all components at once), registered as an observed ``CustomDist`` so that
 per-observation log-likelihoods and posterior predictive draws work.
+
+With missing cells (``missing="marginalize"``) the likelihood of a row is the
+mixture density of its observed coordinates ``o`` only,
+``sum_k pi_k N(x_o | mu_k[o], Sigma_k[o, o])`` (exact under missing at random). Rows
+are grouped by missingness pattern when the graph is built; each pattern gets the
+sub-vector of means and the Cholesky factor of its observed block, and the per-row
+log-densities are put back in row order, so there is still one observed ``obs`` over
+``obs_id``. Complete data build exactly the graph of the complete-data model.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Sequence
 
@@ -16,13 +25,17 @@ import pymc as pm
 import pytensor.tensor as pt
 from numpy.typing import ArrayLike, NDArray
 
+from bayesgmm._typing import MissingOption
 from bayesgmm._validation import check_array
 from bayesgmm.bayes.spec import Priors
 from bayesgmm.covariance import get_covariance_model
+from bayesgmm.missing import MISSING_OPTIONS, group_by_pattern
 
-__all__ = ["build_model", "standardization"]
+__all__ = ["build_model", "missingness_key", "standardization"]
 
 _LOG_2PI = math.log(2.0 * math.pi)
+#: the fix suggested when X contains NaN and missing="error"
+_NAN_HINT = "Pass missing='marginalize' to use their observed cells, or impute or drop those rows."
 
 
 def standardization(X: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -36,28 +49,66 @@ def standardization(X: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArra
     Returns
     -------
     center, scale : ndarray of shape (n_features,)
-        Constant features get scale 1.
+        Constant features get scale 1. With NaN (missing cells) the mean and standard
+        deviation of each feature's observed values.
 
     Examples
     --------
     >>> center, scale = standardization(np.array([[0.0, 1.0], [2.0, 1.0]]))
     >>> center.tolist(), scale.tolist()
     ([1.0, 1.0], [1.0, 1.0])
+    >>> standardization(np.array([[0.0, np.nan], [2.0, 1.0]]))[0].tolist()
+    [1.0, 1.0]
     """
-    center = X.mean(axis=0)
-    scale = X.std(axis=0)
+    if np.isnan(X).any():
+        center = np.nanmean(X, axis=0)
+        scale = np.nanstd(X, axis=0)
+    else:  # complete data: exactly the former computation
+        center = X.mean(axis=0)
+        scale = X.std(axis=0)
     return center, np.where(scale > 0, scale, 1.0)
 
 
-def _mixture_logp(value, weights, means, chol, center, scale):
-    """Per-observation log-density of the mixture, in data units.
+def missingness_key(X: NDArray[np.float64]) -> str | None:
+    """Digest of the NaN pattern of ``X``, ``None`` for complete data.
 
-    ``means`` and ``chol`` are in standardised units; ``value`` in data units.
+    The model graph of incomplete data depends on which cells are missing (the rows
+    are grouped by pattern when it is built), so compiled models may only be reused
+    for data with the same digest.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Data with NaN for missing cells.
+
+    Returns
+    -------
+    str or None
+
+    Examples
+    --------
+    >>> missingness_key(np.ones((2, 2))) is None
+    True
+    >>> a = missingness_key(np.array([[1.0, np.nan], [2.0, 3.0]]))
+    >>> b = missingness_key(np.array([[5.0, 3.0], [np.nan, 1.0]]))
+    >>> a == b
+    False
     """
-    # CustomDist hands parameters with a leading batch axis of length 1
-    weights, means, chol, center, scale = weights[0], means[0], chol[0], center[0], scale[0]
+    mask = np.isnan(X)
+    if not mask.any():
+        return None
+    digest = hashlib.sha256(repr(mask.shape).encode())
+    digest.update(np.packbits(mask).tobytes())
+    return digest.hexdigest()
+
+
+def _log_components(z, weights, means, chol):
+    """``log pi_k + log N(z | m_k, L_k L_k^T)`` of shape ``(K, N)`` in standardised units.
+
+    ``z`` is ``(N, d)``, ``means`` ``(K, d)`` and ``chol`` ``(K, d, d)`` or, tied,
+    ``(d, d)``, all over the same ``d`` coordinates.
+    """
     n_features = means.shape[-1]
-    z = (value - center) / scale
     if chol.ndim == 2:  # tied: one factor, one solve for all components
         solved_z = pt.linalg.solve_triangular(chol, z.T, lower=True)  # (D, N)
         solved_mu = pt.linalg.solve_triangular(chol, means.T, lower=True)  # (D, K)
@@ -69,10 +120,81 @@ def _mixture_logp(value, weights, means, chol, center, scale):
         solved = pt.linalg.solve_triangular(chol, pt.swapaxes(diff, 1, 2), lower=True)
         maha = pt.sum(pt.square(solved), axis=1)  # (K, N)
         log_det = pt.sum(pt.log(pt.diagonal(chol, axis1=1, axis2=2)), axis=1)  # (K,)
-    log_comp = (
-        pt.log(weights)[:, None] - log_det[:, None] - 0.5 * maha - 0.5 * n_features * _LOG_2PI
-    )
+    return pt.log(weights)[:, None] - log_det[:, None] - 0.5 * maha - 0.5 * n_features * _LOG_2PI
+
+
+def _mixture_logp(value, weights, means, chol, center, scale):
+    """Per-observation log-density of the mixture, in data units.
+
+    ``means`` and ``chol`` are in standardised units; ``value`` in data units.
+    """
+    # CustomDist hands parameters with a leading batch axis of length 1
+    weights, means, chol, center, scale = weights[0], means[0], chol[0], center[0], scale[0]
+    z = (value - center) / scale
+    log_comp = _log_components(z, weights, means, chol)
     return pt.logsumexp(log_comp, axis=0) - pt.sum(pt.log(scale))
+
+
+def _observed_block_chol(chol, observed: NDArray[np.intp], n_features: int, diagonal: bool):
+    """Cholesky factor of the observed block ``(L L^T)[o, o]`` (batched or tied).
+
+    Slicing ``L`` is exact when ``o`` is a leading prefix of the features or ``L`` is
+    diagonal; otherwise the block is formed and factorised (one small Cholesky per
+    component).
+    """
+    d_obs = observed.size
+    if d_obs == n_features:
+        return chol
+    if np.array_equal(observed, np.arange(d_obs)):
+        return chol[..., :d_obs, :d_obs]
+    if diagonal:
+        return chol[..., observed[:, None], observed]
+    rows = chol[..., observed, :]  # L[o, :], so that Sigma[o, o] = L[o, :] L[o, :]^T
+    return pt.linalg.cholesky(rows @ pt.swapaxes(rows, -1, -2))
+
+
+class _MarginalMixtureLogp:
+    """Per-observation log-density of the observed cells of each row, in data units.
+
+    The rows and observed features of every missingness pattern are constants of
+    the graph; missing cells of ``value`` (stored as 0) are never read.
+
+    Parameters
+    ----------
+    patterns : list of (rows, observed)
+        Row indices and observed feature indices of each pattern.
+    n_features : int
+        Number of features.
+    diagonal : bool
+        Whether the Cholesky factors are diagonal (diag and spherical models).
+    """
+
+    def __init__(
+        self,
+        patterns: list[tuple[NDArray[np.intp], NDArray[np.intp]]],
+        n_features: int,
+        diagonal: bool,
+    ) -> None:
+        self.patterns = patterns
+        self.n_features = n_features
+        self.diagonal = diagonal
+        # position of every row in the concatenation of the patterns' rows
+        self.order = np.argsort(np.concatenate([rows for rows, _ in patterns]), kind="stable")
+
+    def __call__(self, value, weights, means, chol, center, scale):
+        weights, means, chol, center, scale = weights[0], means[0], chol[0], center[0], scale[0]
+        pieces = []
+        for rows, observed in self.patterns:
+            if observed.size == self.n_features:  # the complete rows
+                z = (value[rows] - center) / scale
+                block_means, block_scale = means, scale
+            else:
+                z = (value[rows[:, None], observed] - center[observed]) / scale[observed]
+                block_means, block_scale = means[:, observed], scale[observed]
+            block_chol = _observed_block_chol(chol, observed, self.n_features, self.diagonal)
+            log_comp = _log_components(z, weights, block_means, block_chol)
+            pieces.append(pt.logsumexp(log_comp, axis=0) - pt.sum(pt.log(block_scale)))
+        return pt.concatenate(pieces)[self.order]
 
 
 def _mixture_random(weights, means, chol, center, scale, rng=None, size=None):
@@ -99,6 +221,7 @@ def build_model(
     feature_names: Sequence[str] | None = None,
     standardize: tuple[ArrayLike, ArrayLike] | None = None,
     ordered_means: bool = False,
+    missing: MissingOption = "error",
 ) -> pm.Model:
     """Build the marginalised Bayesian Gaussian mixture as a ``pm.Model``.
 
@@ -123,6 +246,12 @@ def build_model(
         component index (an ordered transform), which removes label switching by
         construction. The free variable is then ``means_ordered`` of shape
         ``(n_components,)``; ``means_std`` is deterministic.
+    missing : {"error", "marginalize"}, default="error"
+        What NaN cells mean. ``"error"``: NaN is an error. ``"marginalize"``: NaN
+        marks a value missing at random, and the likelihood of a row is the mixture
+        density of its observed cells, ``sum_k pi_k N(x_o | mu_k[o], Sigma_k[o, o])``
+        (see Notes). Infinite values, rows with every cell missing and features never
+        observed are always errors.
 
     Returns
     -------
@@ -138,14 +267,57 @@ def build_model(
         Dims: ``component``, ``feature``, ``feature_bis``, ``obs_id``. The data
         standardisation is kept as constant data ``data_center``, ``data_scale``.
 
+    Notes
+    -----
+    **Missing cells.** With ``missing="marginalize"`` and NaN in ``X``, the rows are
+    grouped by missingness pattern while the graph is built (the grouping is part of
+    the graph: data with another NaN layout need another model, see
+    :func:`missingness_key`). For each pattern the observed block of the covariance
+    is factorised: for full and tied models ``Sigma[o, o] = L[o, :] L[o, :]^T`` gets
+    its own Cholesky factor (one ``|o| x |o|`` factorisation per component and
+    pattern in every gradient evaluation; slicing ``L`` suffices when ``o`` is a
+    leading prefix of the features), for diag and spherical models the observed
+    standard deviations are taken. The per-row log-densities (with the Jacobian
+    ``-sum_{j in o} log scale_j`` of the standardisation) are put back in row order,
+    so ``obs`` keeps one log-likelihood per row. The graph, its compile time and the
+    gradient cost grow with the number of distinct patterns (measured on 2 and 3
+    features with 3 and 7 patterns: 1.3-1.9 times the complete-data gradient). The
+    data node ``X`` holds the data with missing cells set to 0 (never read by the
+    likelihood; a NaN observed array would make PyMC impute the cells as free
+    variables). The standardisation uses the observed values of every feature. Prior
+    and posterior predictive draws of ``obs`` are complete rows. Without NaN the graph
+    is that of complete data.
+
     Examples
     --------
     >>> from bayesgmm import load_faithful
     >>> model = build_model(load_faithful(), 2, "diag")
     >>> sorted(rv.name for rv in model.free_RVs)
     ['means_std', 'sds_std', 'weights']
+
+    Missing cells:
+
+    >>> X = load_faithful().to_numpy()
+    >>> X[::5, 1] = np.nan
+    >>> model = build_model(X, 2, "full", missing="marginalize")
+    >>> int(np.isnan(model["X"].get_value()).sum())
+    0
     """
-    array, names = check_array(X, min_samples=2)
+    if missing not in MISSING_OPTIONS:
+        raise ValueError(f"missing must be one of {list(MISSING_OPTIONS)}; got {missing!r}.")
+    array, names = check_array(
+        X, min_samples=2, allow_nan=missing == "marginalize", nan_hint=_NAN_HINT
+    )
+    nan_mask = np.isnan(array)
+    incomplete = bool(nan_mask.any())
+    if incomplete:
+        never = np.flatnonzero(nan_mask.all(axis=0))
+        if never.size:
+            raise ValueError(
+                f"X has no observed value in column{'s' if never.size > 1 else ''} "
+                f"{never.tolist()}; a feature that is never observed cannot be modelled. "
+                "Drop it."
+            )
     model_type = get_covariance_model(covariance_type)
     priors = priors or Priors()
     n_samples, n_features = array.shape
@@ -172,7 +344,10 @@ def build_model(
     with pm.Model(coords=coords) as model:
         center_t = pm.Data("data_center", center, dims="feature")
         scale_t = pm.Data("data_scale", scale, dims="feature")
-        x_data = pm.Data("X", array, dims=("obs_id", "feature"))
+        # missing cells stored as 0: a NaN observed array would trigger PyMC's imputation
+        x_data = pm.Data(
+            "X", np.where(nan_mask, 0.0, array) if incomplete else array, dims=("obs_id", "feature")
+        )
         weights = pm.Dirichlet(
             "weights", a=np.full(K, priors.weight_concentration), dims="component"
         )
@@ -240,6 +415,15 @@ def build_model(
         else:
             mean_scale = float(np.exp(np.mean(np.log(scale))))
             pm.Deterministic("covariances", pt.square(sds * mean_scale), dims="component")
+        if incomplete:
+            grouped = group_by_pattern(array)
+            logp = _MarginalMixtureLogp(
+                [(p.rows, p.observed) for p in grouped.patterns],
+                D,
+                diagonal=model_type.name in ("diag", "spherical"),
+            )
+        else:
+            logp = _mixture_logp
         pm.CustomDist(
             "obs",
             weights,
@@ -247,7 +431,7 @@ def build_model(
             chol,
             center_t,
             scale_t,
-            logp=_mixture_logp,
+            logp=logp,
             random=_mixture_random,
             signature=(
                 "(k),(k,d),(d,d),(d),(d)->(d)"

@@ -15,14 +15,25 @@ from numpy.typing import ArrayLike, NDArray
 
 import bayesgmm
 from bayesgmm._base import ParamsMixin
+from bayesgmm._typing import MissingOption
 from bayesgmm._validation import check_array, check_random_state
-from bayesgmm.bayes.build import build_model, standardization
+from bayesgmm.bayes.build import build_model, missingness_key, standardization
 from bayesgmm.bayes.fit import SAMPLERS, em_start, sample_model
 from bayesgmm.bayes.relabel import matching_permutations, relabel_draws
 from bayesgmm.bayes.spec import Priors
 from bayesgmm.covariance import _exp_normalize, get_covariance_model
 from bayesgmm.em import GaussianMixture, _prepare
 from bayesgmm.exceptions import NotFittedError, SamplingWarning
+from bayesgmm.missing import (
+    MISSING_OPTIONS,
+    IncompleteData,
+    _block_log_prob,
+    _blocks,
+    _pattern_terms,
+    group_by_pattern,
+    impute_conditional_means,
+    marginal_log_prob,
+)
 
 __all__ = ["BayesianGaussianMixture"]
 
@@ -32,6 +43,11 @@ FORMAT_VERSION = 1
 SUMMARY_VARS = ("weights", "means", "covariances")
 RHAT_MAX = 1.01
 ESS_BULK_MIN = 400
+#: imputations made by :meth:`BayesianGaussianMixture.impute` by default (at most one
+#: per posterior draw)
+DEFAULT_MAX_IMPUTATIONS = 1000
+#: the fix suggested when X contains NaN and missing="error"
+_NAN_HINT = "Pass missing='marginalize' to fit with them, or impute or drop those rows."
 
 
 class BayesianGaussianMixture(ParamsMixin):
@@ -66,6 +82,13 @@ class BayesianGaussianMixture(ParamsMixin):
         Show the sampler's progress.
     n_init : int, default=5
         EM restarts for the starting solution.
+    missing : {"error", "marginalize"}, default="error"
+        What NaN cells mean. ``"error"``: NaN is an error. ``"marginalize"``: NaN
+        marks a value missing at random; the likelihood of each row is the mixture
+        density of its observed cells (see Notes), and :meth:`memberships`,
+        :meth:`predict_proba`, :meth:`predict`, :meth:`score_samples` and
+        :meth:`score` accept NaN too. Infinite values and rows with every feature
+        missing are always errors.
 
     Attributes
     ----------
@@ -81,6 +104,21 @@ class BayesianGaussianMixture(ParamsMixin):
         Number of features.
     feature_names_in_ : ndarray of str
         Feature names (DataFrame input only).
+
+    Notes
+    -----
+    **Missing data.** With ``missing="marginalize"`` and NaN in ``X`` the posterior
+    conditions on every observed value and on nothing else: the likelihood of a row
+    with observed cells ``o`` is ``sum_k pi_k N(x_o | mu_k[o], Sigma_k[o, o])``, exact
+    under missing at random (:func:`bayesgmm.bayes.build_model`). The EM start is
+    ``GaussianMixture(missing="marginalize")``, the standardisation uses the observed
+    values of each feature, and ``log_likelihood`` (hence LOO) holds the observed-data
+    log-density of each row. The sampled graph depends on the missingness pattern, so
+    a compiled model is reused only for data with the same NaN layout. ``observed_data``
+    keeps the NaN. :meth:`impute` draws multiple imputations (one posterior draw, a
+    component and the missing cells per imputation); :meth:`impute_mean` gives the
+    posterior mean of the missing cells. :meth:`sample` and
+    :meth:`sample_posterior_predictive` draw complete rows.
 
     Examples
     --------
@@ -107,6 +145,7 @@ class BayesianGaussianMixture(ParamsMixin):
         relabel: bool = True,
         progressbar: bool = True,
         n_init: int = 5,
+        missing: MissingOption = "error",
     ) -> None:
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -120,6 +159,7 @@ class BayesianGaussianMixture(ParamsMixin):
         self.relabel = relabel
         self.progressbar = progressbar
         self.n_init = n_init
+        self.missing = missing
 
     # ------------------------------------------------------------------ fitting
     def _validate(self) -> None:
@@ -132,6 +172,10 @@ class BayesianGaussianMixture(ParamsMixin):
             raise ValueError(f"sampler must be one of {list(SAMPLERS)}; got {self.sampler!r}.")
         if not 0 < self.target_accept < 1:
             raise ValueError(f"target_accept must be in (0, 1); got {self.target_accept!r}.")
+        if self.missing not in MISSING_OPTIONS:
+            raise ValueError(
+                f"missing must be one of {list(MISSING_OPTIONS)}; got {self.missing!r}."
+            )
         if self.relabel not in (True, False, "ordered"):
             raise ValueError(f"relabel must be True, False or 'ordered'; got {self.relabel!r}.")
         if self.priors is not None and not isinstance(self.priors, Priors):
@@ -146,7 +190,7 @@ class BayesianGaussianMixture(ParamsMixin):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Data.
+            Data; with ``missing="marginalize"``, NaN marks missing cells.
         y : Ignored
             Present for API compatibility.
 
@@ -165,7 +209,9 @@ class BayesianGaussianMixture(ParamsMixin):
         (1, 50, 1, 1)
         """
         self._validate()
-        array, names = check_array(X, min_samples=2)
+        array, names = check_array(
+            X, min_samples=2, allow_nan=self.missing == "marginalize", nan_hint=_NAN_HINT
+        )
         rng = check_random_state(self.random_state)
         seed = int(rng.integers(2**31 - 1))
         model_type = get_covariance_model(self.covariance_type)
@@ -176,6 +222,7 @@ class BayesianGaussianMixture(ParamsMixin):
             max_iter=500,
             tol=1e-6,
             random_state=seed,
+            missing=self.missing,
         ).fit(array)
         ordered = self.relabel == "ordered"
         if ordered:
@@ -197,6 +244,7 @@ class BayesianGaussianMixture(ParamsMixin):
             priors,
             feature_names=feature_names,
             ordered_means=ordered,
+            missing=self.missing,
         )
         center, scale = standardization(array)
         start = em_start(
@@ -215,12 +263,13 @@ class BayesianGaussianMixture(ParamsMixin):
             array.shape,
             tuple(model.coords["feature"]),
             tuple(sorted(priors.as_dict().items())),
+            missingness_key(array),  # the rows of each NaN pattern are graph constants
         )
         idata = sample_model(
             model,
             start,
             cache_key=key,
-            data={"X": array, "data_center": center, "data_scale": scale},
+            data={"X": model["X"].get_value(), "data_center": center, "data_scale": scale},
             draws=self.draws,
             tune=self.tune,
             chains=self.chains,
@@ -289,9 +338,20 @@ class BayesianGaussianMixture(ParamsMixin):
         return post.sizes["chain"], post.sizes["draw"], weights, means, covs
 
     def _per_draw_log_prob(self, X: NDArray[np.float64]):
-        """Yield ``(draw index, (K, n) weighted log-probabilities)`` for every draw."""
+        """Yield ``(draw index, (K, n) weighted log-probabilities)`` for every draw.
+
+        Rows with NaN get the log-densities of their observed cells (marginal).
+        """
         model_type = get_covariance_model(self.covariance_type)
         _, _, weights, means, covs = self._draw_parameters()
+        if np.isnan(X).any():
+            center = np.nanmean(X, axis=0)
+            incomplete = group_by_pattern(X, center)
+            K, D = means.shape[1:]
+            for s in range(len(weights)):
+                full = model_type.full_covariances(covs[s], K, D)
+                yield s, marginal_log_prob(incomplete, weights[s], means[s] - center, full)
+            return
         center = X.mean(axis=0)
         data = _prepare(model_type, self.n_components, X, center)
         for s in range(len(weights)):
@@ -364,9 +424,12 @@ class BayesianGaussianMixture(ParamsMixin):
                 "This BayesianGaussianMixture instance is not fitted yet. Call 'fit' first."
             )
 
-    def _validate_X(self, X: ArrayLike) -> NDArray[np.float64]:
+    def _validate_X(self, X: ArrayLike, allow_nan: bool | None = None) -> NDArray[np.float64]:
         self._check_is_fitted()
-        array, _ = check_array(X)
+        if allow_nan is None:
+            allow_nan = self.missing == "marginalize"
+        hint = "Set missing='marginalize' to evaluate them on their observed features, or "
+        array, _ = check_array(X, allow_nan=allow_nan, nan_hint=hint + "impute or drop them.")
         if array.shape[1] != self.n_features_in_:
             raise ValueError(
                 f"X has {array.shape[1]} features, but the model was fitted with "
@@ -488,6 +551,158 @@ class BayesianGaussianMixture(ParamsMixin):
         float
         """
         return float(self.score_samples(X).mean())
+
+    def impute(
+        self,
+        X: ArrayLike,
+        n_imputations: int | None = None,
+        random_state: int | np.random.Generator | None = None,
+    ) -> xr.DataArray:
+        """Multiple imputations of the missing (NaN) cells, one posterior draw each.
+
+        Imputation ``i`` takes posterior draw ``theta_s``, then for every row with
+        observed cells ``x_o`` draws a component ``k ~ p(k | x_o, theta_s)`` and the
+        missing cells from their conditional normal distribution in that component,
+        ``x_m ~ N(mu_km + Sigma_k,mo Sigma_k,oo^{-1} (x_o - mu_ko), Sigma_k,mm -
+        Sigma_k,mo Sigma_k,oo^{-1} Sigma_k,om)``. The imputations are therefore draws
+        from the posterior predictive distribution of the missing cells given the
+        observed ones: they carry both the parameter uncertainty and the residual
+        variation, as proper multiple imputation (Rubin's rules) needs. Observed cells
+        are copied unchanged. Works whatever ``missing`` is set to; infinite values and
+        rows with every cell missing are errors.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data with NaN for missing cells (typically the training data).
+        n_imputations : int, default=None
+            Number of imputations. ``None``: one per posterior draw, at most
+            ``DEFAULT_MAX_IMPUTATIONS`` (1000; evenly spaced draws over all chains
+            beyond that). An explicit number up to the number of draws takes evenly
+            spaced draws; a larger number cycles through the draws (each reuse draws
+            new components and cells).
+        random_state : int, numpy.random.Generator or None, default=None
+            Seed of the component and cell draws.
+
+        Returns
+        -------
+        xarray.DataArray
+            Named ``imputed``, dims ``(imputation, obs_id, feature)``, with
+            coordinates ``chain`` and ``draw`` along ``imputation`` (the posterior draw
+            each imputation used). ``.values`` is an ndarray of shape
+            ``(n_imputations, n_samples, n_features)``; the memory is
+            ``n_imputations * n_samples * n_features`` floats.
+
+        See Also
+        --------
+        impute_mean : the posterior mean of the missing cells.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from bayesgmm import load_faithful
+        >>> X = load_faithful().to_numpy()
+        >>> X[::10, 1] = np.nan
+        >>> bgm = BayesianGaussianMixture(
+        ...     2, missing="marginalize", draws=200, tune=200, chains=2, progressbar=False
+        ... ).fit(X)  # doctest: +SKIP
+        >>> imputed = bgm.impute(X, n_imputations=20, random_state=0)  # doctest: +SKIP
+        >>> imputed.sizes  # doctest: +SKIP
+        Frozen({'imputation': 20, 'obs_id': 272, 'feature': 2})
+        >>> imputed.std("imputation").values[0] > 0  # doctest: +SKIP
+        array([False,  True])
+        """
+        array = self._validate_X(X, allow_nan=True)
+        rng = check_random_state(random_state)
+        n_chains, n_draws, weights, means, covs = self._draw_parameters()
+        n_total = n_chains * n_draws
+        if n_imputations is None:
+            picks = _spaced(n_total, min(n_total, DEFAULT_MAX_IMPUTATIONS))
+        else:
+            if (
+                isinstance(n_imputations, bool)
+                or not isinstance(n_imputations, int | np.integer)
+                or n_imputations < 1
+            ):
+                raise ValueError(
+                    f"n_imputations must be None or an integer >= 1; got {n_imputations!r}."
+                )
+            n = int(n_imputations)
+            picks = _spaced(n_total, n) if n <= n_total else np.arange(n) % n_total
+        out = np.broadcast_to(array, (len(picks), *array.shape)).copy()
+        if np.isnan(array).any():
+            center = np.nanmean(array, axis=0)
+            incomplete = group_by_pattern(array, center)
+            model_type = get_covariance_model(self.covariance_type)
+            K, D = means.shape[1:]
+            for i, s in enumerate(picks):
+                full = model_type.full_covariances(covs[s], K, D)
+                _draw_missing(out[i], incomplete, weights[s], means[s] - center, full, rng)
+        return xr.DataArray(
+            out,
+            dims=("imputation", "obs_id", "feature"),
+            coords={
+                "imputation": np.arange(len(picks)),
+                "obs_id": np.arange(array.shape[0]),
+                "feature": self.idata_["posterior"]["feature"].values,
+                "chain": ("imputation", picks // n_draws),
+                "draw": ("imputation", picks % n_draws),
+            },
+            name="imputed",
+        )
+
+    def impute_mean(self, X: ArrayLike) -> NDArray[np.float64] | Any:
+        """Fill the missing (NaN) cells with their posterior mean.
+
+        ``E[x_m | x_o, data] = E_theta[ sum_k p(k | x_o, theta) (mu_km + Sigma_k,mo
+        Sigma_k,oo^{-1} (x_o - mu_ko)) ]``: the conditional expectation of
+        :meth:`GaussianMixture.impute <bayesgmm.GaussianMixture.impute>` averaged over
+        the posterior draws (the mean of infinitely many :meth:`impute` draws). Use
+        :meth:`impute` when the uncertainty of the imputed values matters.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data with NaN for missing cells.
+
+        Returns
+        -------
+        ndarray or pandas.DataFrame of shape (n_samples, n_features)
+            A copy of ``X`` without NaN (a DataFrame, with the same index and columns,
+            when ``X`` is one).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from bayesgmm import load_faithful
+        >>> X = load_faithful().to_numpy()
+        >>> X[::10, 1] = np.nan
+        >>> bgm = BayesianGaussianMixture(
+        ...     2, missing="marginalize", draws=200, tune=200, chains=2, progressbar=False
+        ... ).fit(X)  # doctest: +SKIP
+        >>> np.isnan(bgm.impute_mean(X)).any()  # doctest: +SKIP
+        np.False_
+        """
+        array = self._validate_X(X, allow_nan=True)
+        filled = array.copy()
+        if np.isnan(array).any():
+            _, _, weights, means, covs = self._draw_parameters()
+            center = np.nanmean(array, axis=0)
+            incomplete = group_by_pattern(array, center)
+            model_type = get_covariance_model(self.covariance_type)
+            K, D = means.shape[1:]
+            total = np.zeros_like(array)
+            for s in range(len(weights)):
+                full = model_type.full_covariances(covs[s], K, D)
+                total += impute_conditional_means(
+                    array, incomplete, weights[s], means[s] - center, full
+                )
+            filled = np.where(np.isnan(array), total / len(weights), array)
+        if hasattr(X, "columns") and hasattr(X, "index"):
+            import pandas
+
+            return pandas.DataFrame(filled, index=X.index, columns=X.columns)
+        return filled
 
     def sample(self, n_samples: int = 1) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
         """Draw from the posterior predictive distribution.
@@ -651,6 +866,64 @@ class BayesianGaussianMixture(ParamsMixin):
         est.idata_ = tree
         est.n_relabelled_ = int(tree.attrs.get("n_relabelled", 0))
         return est
+
+
+def _spaced(n_total: int, n: int) -> NDArray[np.intp]:
+    """``n <= n_total`` evenly spaced indices in ``range(n_total)`` (all when equal)."""
+    return np.linspace(0, n_total - 1, n).round().astype(np.intp)
+
+
+def _draw_missing(
+    out: NDArray[np.float64],
+    data: IncompleteData,
+    weights: NDArray[np.float64],
+    means: NDArray[np.float64],
+    covariances: NDArray[np.float64],
+    rng: np.random.Generator,
+) -> None:
+    """Overwrite the missing cells of ``out`` with one draw from ``p(x_m | x_o, theta)``.
+
+    ``means`` are relative to ``data.center``; ``covariances`` are ``(K, D, D)``.
+    """
+    K, D = means.shape
+    for pattern in data.patterns:
+        missing = pattern.missing
+        if missing.size == 0:
+            continue
+        const, whiten, regression, conditional = _pattern_terms(
+            pattern, weights, means, covariances
+        )
+        noise_factor = _psd_factor(conditional)
+        means_observed = means[:, pattern.observed]
+        for start, stop in _blocks(pattern, K, D):
+            resp, diff = _block_log_prob(
+                pattern.x_observed[start:stop], means_observed, const, whiten
+            )
+            _exp_normalize(resp, floor=None)  # in place: p(k | x_o, theta)
+            n = stop - start
+            u = rng.random(n)
+            labels = np.minimum((np.cumsum(resp, axis=0) < u).sum(axis=0), K - 1)
+            cells = np.arange(n)
+            filled = means[labels][:, missing] + np.einsum(
+                "nij,nj->ni", regression[labels], diff[labels, cells]
+            )
+            filled += np.einsum(
+                "nij,nj->ni", noise_factor[labels], rng.standard_normal((n, missing.size))
+            )
+            out[np.ix_(pattern.rows[start:stop], missing)] = filled + data.center[missing]
+
+
+def _psd_factor(matrices: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``F`` with ``F F^T = A`` for symmetric positive semi-definite ``(K, d, d)`` ``A``.
+
+    Cholesky when it succeeds; otherwise a symmetric square root with negative
+    round-off eigenvalues set to zero.
+    """
+    try:
+        return np.linalg.cholesky(matrices)
+    except np.linalg.LinAlgError:
+        values, vectors = np.linalg.eigh(matrices)
+        return vectors * np.sqrt(np.clip(values, 0.0, None))[..., None, :]
 
 
 def _sort_components(gm: GaussianMixture, order: NDArray[np.intp]) -> None:
