@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bayesgmm import EvidenceTable, load_faithful, select_model, sequential_lrt
+from bayesgmm import EvidenceTable, collect_evidence, load_faithful, select_model, sequential_lrt
 from bayesgmm.bootstrap import bootstrap_lrt
 
 
@@ -143,3 +143,26 @@ def test_bad_inputs_are_explained(faithful):
         EvidenceTable.from_results(selection, ppc_alpha=1.5)
     with pytest.raises(ValueError, match="loo_se must be positive"):
         EvidenceTable.from_results(selection, loo_se=0)
+
+
+def test_collect_evidence_em_only_runs_the_grid_and_the_tests():
+    import io
+
+    stream = io.StringIO()
+    evidence = collect_evidence(
+        load_faithful(),
+        range(1, 5),
+        ["tied", "full"],
+        n_init=2,
+        n_boot=9,
+        loo=False,
+        ppc=False,
+        sparse=False,
+        progress=stream,
+    )
+    assert evidence.recommendation["name"] == "K=3 tied"
+    assert "lrt_p_vs_fewer" in evidence.frame.columns
+    assert "elpd" not in evidence.frame.columns
+    printed = stream.getvalue()
+    assert "EM grid" in printed
+    assert "Bootstrap LRT, tied" in printed

@@ -148,3 +148,29 @@ def test_evidence_table_from_real_loo_recommends_the_true_k(comparison):
     assert set(result.table.index) <= set(frame.index)
     assert frame.loc["K=1 full", "loo_se_behind"] > 2
     assert frame.loc["K=3 full", "loo_weight"] == result.table.loc["K=3 full", "weight"]
+
+
+def test_collect_evidence_with_bayesian_steps(comparison):
+    from bayesgmm import collect_evidence
+
+    _, X, _ = comparison
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SamplingWarning)
+        evidence = collect_evidence(
+            X,
+            [2, 3],
+            ["full"],
+            n_candidates=2,
+            n_init=2,
+            n_boot=9,
+            sparse=False,
+            draws=300,
+            tune=300,
+            chains=2,
+            random_state=1,
+            progress=False,
+        )
+    frame = evidence.frame
+    assert evidence.recommendation["name"] == "K=3 full"
+    assert frame.loc["K=2 full", "loo_se_behind"] > 2
+    assert frame.loc["K=2 full", "ppc_min_p"] < frame.loc["K=3 full", "ppc_min_p"]
