@@ -312,7 +312,7 @@ class BayesianGaussianMixture(ParamsMixin):
         post = idata["posterior"].to_dataset()
         n_chains, n_draws = post.sizes["chain"], post.sizes["draw"]
         flat_means = post["means"].values.reshape(n_chains * n_draws, *post["means"].shape[2:])
-        precisions = np.linalg.inv(_full_covariances(self.em_))
+        precisions = np.linalg.inv(self.em_._full_covariances())
         perms = matching_permutations(flat_means, self.em_.means_, precisions)
         identity = np.arange(self.n_components)
         n_permuted = int(np.sum(np.any(perms != identity, axis=1)))
@@ -938,12 +938,6 @@ def _sort_components(gm: GaussianMixture, order: NDArray[np.intp]) -> None:
         gm.covariances_ = gm.covariances_[order]
         gm.precisions_cholesky_ = gm.precisions_cholesky_[order]
         gm.precisions_ = gm.precisions_[order]
-
-
-def _full_covariances(gm: GaussianMixture) -> NDArray[np.float64]:
-    """EM covariances as ``(K, D, D)`` matrices, whatever the covariance type."""
-    K, D = gm.means_.shape
-    return get_covariance_model(gm.covariance_type).full_covariances(gm.covariances_, K, D)
 
 
 def _labels(var: xr.DataArray, mask: NDArray[np.bool_]) -> list[str]:

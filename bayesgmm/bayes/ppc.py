@@ -30,7 +30,7 @@ from scipy import signal, spatial, stats
 
 from bayesgmm._typing import RandomStateLike
 from bayesgmm._validation import check_array, check_random_state
-from bayesgmm.bayes.estimator import BayesianGaussianMixture, _full_covariances
+from bayesgmm.bayes.estimator import BayesianGaussianMixture
 from bayesgmm.covariance import get_covariance_model
 from bayesgmm.em import GaussianMixture
 
@@ -326,7 +326,7 @@ def _mixture_draws(
     else:
         weights = model.weights_[None]
         means = model.means_[None]
-        covs = _full_covariances(model)[None]
+        covs = model._full_covariances()[None]
     return kind, array, weights, means, covs, names
 
 
