@@ -22,7 +22,9 @@ from bayesgmm.evidence import EvidenceTable, collect_evidence
 from bayesgmm.exceptions import (
     ComponentCollapseWarning,
     ConvergenceWarning,
+    DataScaleWarning,
     NotFittedError,
+    SamplingError,
     SamplingWarning,
 )
 from bayesgmm.reporting import (
@@ -42,11 +44,13 @@ __all__ = [
     "BayesianGaussianMixture",
     "ComponentCollapseWarning",
     "ConvergenceWarning",
+    "DataScaleWarning",
     "EvidenceTable",
     "GaussianMixture",
     "MixtureAnomalyDetector",
     "NotFittedError",
     "Report",
+    "SamplingError",
     "SamplingWarning",
     "__version__",
     "anomaly_scores",

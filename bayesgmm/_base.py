@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
+import sys
 from typing import Any, Self
 
-__all__ = ["ParamsMixin"]
+from bayesgmm.exceptions import NotFittedError
+
+__all__ = ["ParamsMixin", "not_fitted_error"]
 
 
 class ParamsMixin:
@@ -92,8 +96,44 @@ class ParamsMixin:
         return Tags(
             estimator_type="density_estimator",
             target_tags=TargetTags(required=False),
-            input_tags=InputTags(),
+            # NaN cells are accepted (as missing values) exactly when missing="marginalize"
+            input_tags=InputTags(allow_nan=getattr(self, "missing", None) == "marginalize"),
         )
+
+
+def not_fitted_error(message: str) -> NotFittedError:
+    """``NotFittedError(message)``, also scikit-learn's ``NotFittedError`` when it is loaded.
+
+    scikit-learn is never imported here: only when the running program has already
+    imported ``sklearn.exceptions`` is the error an instance of a subclass of both
+    ``bayesgmm.NotFittedError`` and ``sklearn.exceptions.NotFittedError``, so that
+    ``except`` clauses (and scikit-learn's estimator checks) written for
+    scikit-learn's estimators catch it too.
+
+    Examples
+    --------
+    >>> err = not_fitted_error("not fitted yet")
+    >>> isinstance(err, NotFittedError), isinstance(err, ValueError), str(err)
+    (True, True, 'not fitted yet')
+    """
+    sklearn_error = getattr(sys.modules.get("sklearn.exceptions"), "NotFittedError", None)
+    if not (isinstance(sklearn_error, type) and issubclass(sklearn_error, Exception)):
+        return NotFittedError(message)
+    return _with_sklearn_base(sklearn_error)(message)
+
+
+@functools.cache
+def _with_sklearn_base(sklearn_error: type[Exception]) -> type[NotFittedError]:
+    return type(
+        "NotFittedError",
+        (NotFittedError, sklearn_error),
+        {
+            "__module__": NotFittedError.__module__,
+            "__doc__": NotFittedError.__doc__,
+            # pickle (e.g. from a joblib worker) by message, not by this dynamic class
+            "__reduce__": lambda self: (not_fitted_error, self.args),
+        },
+    )
 
 
 def _same(a: Any, b: Any) -> bool:

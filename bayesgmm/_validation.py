@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy import sparse
 
 __all__ = [
     "Constraint",
@@ -37,9 +38,9 @@ def _is_real(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
-def integer(low: int) -> Constraint:
+def integer(low: int, *, hint: str = "") -> Constraint:
     """An integer ``>= low``."""
-    return Constraint(lambda v: _is_int(v) and v >= low, f"an integer >= {low}")
+    return Constraint(lambda v: _is_int(v) and v >= low, f"an integer >= {low}", hint)
 
 
 def real(low: float, *, hint: str = "") -> Constraint:
@@ -167,10 +168,10 @@ def check_array(
     Raises
     ------
     TypeError
-        If the data are not numeric.
+        If the data are sparse or not numeric (an object array must convert to float).
     ValueError
-        If the data are not 2-D, are empty, contain infinite values, NaN (unless
-        ``allow_nan``) or rows that are entirely NaN (the message lists the
+        If the data are complex, not 2-D, are empty, contain infinite values, NaN
+        (unless ``allow_nan``) or rows that are entirely NaN (the message lists the
         offending rows).
 
     Examples
@@ -182,13 +183,20 @@ def check_array(
     array([[ 1., nan],
            [ 3.,  4.]])
     """
+    if sparse.issparse(X):
+        raise TypeError(
+            f"{name} is a SciPy sparse {X.format} matrix of shape {X.shape}; sparse input is "
+            "not supported (the model needs every cell). Convert it with X.toarray() if it "
+            "fits in memory."
+        )
     feature_names = _feature_names(X)
     if hasattr(X, "dtypes") and hasattr(X, "columns"):
-        bad = [str(c) for c, dt in zip(X.columns, X.dtypes, strict=True) if not _numeric(dt)]
+        bad = [c for c, dt in zip(X.columns, X.dtypes, strict=True) if not _numeric(dt)]
         if bad:
+            details = "; ".join(_non_numeric_detail(X[c], c) for c in bad)
             raise TypeError(
-                f"{name} must contain only numeric columns; columns {bad} are not numeric. "
-                "Encode or drop them before fitting."
+                f"{name} must contain only numeric columns; columns {[str(c) for c in bad]} "
+                f"are not numeric ({details}). Encode or drop them."
             )
         array = X.to_numpy(dtype=np.float64, na_value=np.nan)
     else:
@@ -199,8 +207,19 @@ def check_array(
                 f"{name} must be a rectangular array of shape (n_samples, n_features); "
                 f"could not convert it: {err}"
             ) from None
+        if array.dtype.kind == "O":  # e.g. a list mixing numbers and None/strings
+            array = _object_to_float(array, name)
         if array.dtype.kind == "c":
-            raise TypeError(f"{name} must be real-valued; got a complex array.")
+            raise ValueError(
+                f"{name} must be real-valued; got a complex array. Complex data not "
+                "supported: pass its real part, or its real and imaginary parts as features."
+            )
+        if array.dtype.kind in "US":
+            _object_to_float(array.astype(object), name)  # names cells that are not numbers
+            raise TypeError(
+                f"{name} holds numbers stored as text (dtype {array.dtype}). Convert it "
+                "with np.asarray(X, dtype=float)."
+            )
         if array.dtype.kind not in "biuf":
             raise TypeError(
                 f"{name} must contain numbers; got an array of dtype {array.dtype}. "
@@ -210,7 +229,8 @@ def check_array(
         raise ValueError(
             f"{name} must be 2-D of shape (n_samples, n_features); got a 1-D array of "
             f"shape {array.shape}. Use X.reshape(-1, 1) for a single feature or "
-            "X.reshape(1, -1) for a single sample."
+            "X.reshape(1, -1) for a single sample (expected 2D array, got 1D array instead: "
+            "Reshape your data)."
         )
     if array.ndim != 2:
         raise ValueError(
@@ -218,17 +238,25 @@ def check_array(
             f"array of shape {array.shape}."
         )
     if array.shape[1] == 0:
-        raise ValueError(f"{name} has no features (shape {array.shape}); need at least 1.")
+        raise ValueError(
+            f"{name} has no features (shape {array.shape}): found array with 0 feature(s) "
+            f"(shape={array.shape}) while a minimum of 1 is required."
+        )
     if array.shape[0] < min_samples:
         raise ValueError(
             f"{name} must have at least {min_samples} sample{'s' if min_samples > 1 else ''};"
-            f" got {array.shape[0]} (shape {array.shape})."
+            f" got {array.shape[0]} (shape {array.shape}): found array with "
+            f"{array.shape[0]} sample(s) while a minimum of {min_samples} is required."
         )
     array = np.ascontiguousarray(array, dtype=np.float64)
-    finite = np.isfinite(array)
-    if not finite.all():
-        _check_non_finite(array, finite, name, allow_nan, nan_hint)
+    if not _all_finite(array):
+        _check_non_finite(array, np.isfinite(array), name, allow_nan, nan_hint)
     return array, feature_names
+
+
+def _all_finite(array: NDArray[np.float64], rows: int = 1 << 16) -> bool:
+    """``np.isfinite(array).all()`` without an array-sized temporary."""
+    return all(np.isfinite(array[s : s + rows]).all() for s in range(0, array.shape[0], rows))
 
 
 def _check_non_finite(
@@ -265,6 +293,62 @@ def _check_non_finite(
             f"{name} has every feature missing (NaN) in {describe_rows(empty)}; such rows "
             "carry no information. Drop them."
         )
+
+
+def _non_numeric_detail(column: Any, label: Any) -> str:
+    """Say where a non-numeric column holds values that are not numbers."""
+    values = column.to_numpy(dtype=object)
+    present = column.notna().to_numpy()
+    parsed = np.asarray([_as_number(v) is not None for v in values], dtype=bool)
+    bad_rows = np.flatnonzero(present & ~parsed)
+    if bad_rows.size == 0:
+        return f"column {str(label)!r} has dtype {column.dtype}; convert it with pd.to_numeric"
+    first = values[bad_rows[0]]
+    share = 1 - bad_rows.size / max(int(present.sum()), 1)
+    kind = "numbers except" if share >= 0.5 else "text, e.g."
+    return f"column {str(label)!r} is {kind} {first!r} in {describe_rows(bad_rows)}"
+
+
+def _as_number(value: Any) -> float | None:
+    if isinstance(value, bool | np.bool_):
+        return float(value)
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _object_to_float(array: NDArray[Any], name: str) -> NDArray[np.float64]:
+    """Convert an object array of numbers (None -> NaN); name the cells that are not."""
+    flat = array.ravel()
+    converted = np.empty(flat.shape, dtype=np.float64)
+    bad = []
+    for i, value in enumerate(flat):
+        number = np.nan if value is None else _as_number(value)
+        if number is None:
+            bad.append(i)
+        else:
+            converted[i] = number
+    if bad:
+        cells = [np.unravel_index(i, array.shape) for i in bad[:5]]
+        where = ", ".join(
+            f"{tuple(int(j) for j in c)}: {flat[i]!r}" for c, i in zip(cells, bad, strict=False)
+        )
+        raise TypeError(
+            f"{name} must contain numbers; {len(bad)} cell(s) are not ({where}"
+            f"{', ...' if len(bad) > 5 else ''}; {_float_error(flat[bad[0]])}). Convert or "
+            "drop them."
+        )
+    return converted.reshape(array.shape)
+
+
+def _float_error(value: Any) -> str:
+    """What ``float(value)`` says about a value that is not a number."""
+    try:
+        float(value)
+    except (TypeError, ValueError) as err:
+        return str(err)
+    return "not a number"  # pragma: no cover - only called for values float() refuses
 
 
 def _numeric(dtype: Any) -> bool:
@@ -317,7 +401,10 @@ def check_sample_weight(sample_weight: Any, n_samples: int) -> NDArray[np.float6
             f"(first value {float(weight[bad[0]])!r})."
         )
     if not weight.sum() > 0:
-        raise ValueError("sample_weight sums to 0; at least one sample needs a positive weight.")
+        raise ValueError(
+            "sample_weight sums to 0 (every weight is zero); at least one sample needs a "
+            "positive weight."
+        )
     return weight
 
 

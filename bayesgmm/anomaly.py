@@ -32,9 +32,8 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
-from bayesgmm._base import ParamsMixin
+from bayesgmm._base import ParamsMixin, not_fitted_error
 from bayesgmm._validation import Constraint, _is_real, check_parameters
-from bayesgmm.exceptions import NotFittedError
 
 __all__ = [
     "DEFAULT_CONTAMINATION",
@@ -316,7 +315,7 @@ class MixtureAnomalyDetector(ParamsMixin):
 
     def _check_is_fitted(self) -> None:
         if not hasattr(self, "offset_"):
-            raise NotFittedError(
+            raise not_fitted_error(
                 "This MixtureAnomalyDetector instance is not fitted yet. Call 'fit' first."
             )
 

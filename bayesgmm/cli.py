@@ -41,6 +41,8 @@ from bayesgmm.evidence import EvidenceTable
 from bayesgmm.exceptions import (
     ComponentCollapseWarning,
     ConvergenceWarning,
+    DataScaleWarning,
+    SamplingError,
     SamplingWarning,
 )
 from bayesgmm.selection import ModelSelection, bic_matrix, candidate_name, select_model
@@ -50,8 +52,15 @@ __all__ = ["CLIError", "DemoResult", "main", "run_demo"]
 PROG = "bayesgmm"
 #: exit statuses: success, a failed reference check, a usage or input error
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE = 0, 1, 2
+#: the analysis itself failed (e.g. the sampler could not run): the message says why
+EXIT_FAILURE = 1
 #: warnings shown as one ``bayesgmm: warning: ...`` line instead of a Python warning
-_OWN_WARNINGS = (SamplingWarning, ConvergenceWarning, ComponentCollapseWarning)
+_OWN_WARNINGS = (
+    SamplingWarning,
+    ConvergenceWarning,
+    ComponentCollapseWarning,
+    DataScaleWarning,
+)
 
 
 class CLIError(Exception):
@@ -260,6 +269,23 @@ def read_table(path: str | Path) -> pd.DataFrame:
     return frame
 
 
+def _stray_text(column: pd.Series, name: object) -> str:
+    """Describe the text in a column that is otherwise numbers ('' if it is not)."""
+    present = column.notna()
+    if pd.api.types.is_bool_dtype(column) or not present.any():
+        return ""
+    parsed = pd.to_numeric(column, errors="coerce").notna()
+    bad = column.index[present & ~parsed]
+    if len(bad) == 0 or parsed.sum() < 0.5 * present.sum():
+        return ""
+    lines = [column.index.get_loc(row) + 2 for row in bad[:5]]  # line 1 is the header
+    more = ", ..." if len(bad) > 5 else ""
+    return (
+        f"column {str(name)!r} is numbers except {column.loc[bad[0]]!r} on line"
+        f"{'s' if len(bad) > 1 else ''} {', '.join(map(str, lines))}{more}"
+    )
+
+
 def select_columns(
     frame: pd.DataFrame, columns: Sequence[str] | None, source: str = "the data"
 ) -> tuple[pd.DataFrame, list[str]]:
@@ -303,6 +329,13 @@ def select_columns(
         numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
         numeric = [c for c in numeric if not pd.api.types.is_bool_dtype(frame[c])]
         dropped = [str(c) for c in frame.columns if c not in numeric]
+        typos = [_stray_text(frame[c], c) for c in frame.columns if c not in numeric]
+        typos = [t for t in typos if t]
+        if typos:
+            raise CLIError(
+                f"{'; '.join(typos)} in {source}: fix those values, or leave the "
+                f"column{'s' if len(typos) > 1 else ''} out with --columns."
+            )
         if not numeric:
             raise CLIError(
                 f"{source} has no numeric column (columns: {', '.join(map(str, frame.columns))})."
@@ -983,6 +1016,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CLIError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except (SamplingError, ValueError, TypeError) as error:  # the library's own messages
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return EXIT_FAILURE
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130

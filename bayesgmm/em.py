@@ -22,10 +22,12 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from bayesgmm._base import ParamsMixin
+from bayesgmm._base import ParamsMixin, not_fitted_error
+from bayesgmm._dask import is_dask_array
 from bayesgmm._typing import CovarianceType, InitParams, MissingOption, RandomStateLike
 from bayesgmm._validation import (
     Constraint,
+    _is_int,
     anything,
     boolean,
     check_array,
@@ -45,7 +47,11 @@ from bayesgmm.covariance import (
     _exp_normalize,
     get_covariance_model,
 )
-from bayesgmm.exceptions import ComponentCollapseWarning, ConvergenceWarning, NotFittedError
+from bayesgmm.exceptions import (
+    ComponentCollapseWarning,
+    ConvergenceWarning,
+    DataScaleWarning,
+)
 from bayesgmm.initialization import INIT_METHODS, initial_responsibilities
 from bayesgmm.missing import (
     MISSING_OPTIONS,
@@ -58,12 +64,19 @@ from bayesgmm.missing import (
 )
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import pandas as pd
 
 __all__ = ["GaussianMixture"]
 
 #: target number of float64 values in the largest per-block temporary (~2 MB).
 _BLOCK_VALUES = 1 << 18
+#: without ``chunk_size``, the data are streamed from X (not copied) when the centred
+#: copy would take more than this many bytes
+_MAX_COPY_BYTES = 1 << 30
+#: streamed fits initialise on a random subsample of at most this many rows
+_INIT_SAMPLE_ROWS = 100_000
 #: the fix suggested when X contains NaN and missing="error"
 _NAN_HINT = "Pass missing='marginalize' to fit with them, or impute or drop those rows."
 
@@ -84,7 +97,7 @@ class _Data:
 
     model: CovarianceModel
     center: NDArray[np.float64]
-    stored_t: NDArray[np.float64]
+    stored_t: NDArray[np.float64] | None
     sample_weight: NDArray[np.float64] | None
     total_weight: float
     n_features: int
@@ -92,10 +105,12 @@ class _Data:
     data_statistic: NDArray[np.float64] | None = None
     variance_scale: NDArray[np.float64] | None = None
     n_parts: int = 1
+    #: the raw data when they are streamed block by block instead of stored
+    source: Any = None
 
     @property
     def n_samples(self) -> int:
-        return self.stored_t.shape[1]
+        return self.stored_t.shape[1] if self.stored_t is not None else self.source.shape[0]
 
     @property
     def n_blocks(self) -> int:
@@ -110,14 +125,51 @@ class _Data:
         for index in range(part, self.n_blocks, n_parts):
             start = index * self.block
             stop = min(start + self.block, self.n_samples)
-            yield start, stop, self.model.block_features(self.stored_t[:, start:stop])
+            yield start, stop, self.model.block_features(self.stored_rows(start, stop))
+
+    def stored_rows(self, start: int, stop: int) -> NDArray[np.float64]:
+        """Centred, transposed and completed columns ``start:stop`` of the stored form."""
+        if self.stored_t is not None:
+            return self.stored_t[:, start:stop]
+        block = np.empty((self.model.n_stored_rows(self.n_features), stop - start))
+        np.subtract(self.source[start:stop].T, self.center[:, None], out=block[: self.n_features])
+        with np.errstate(over="ignore"):  # huge data: refused by GaussianMixture._check_scale
+            self.model.complete_stored(block, self.n_features)
+        return block
+
+    def centred_blocks(self):
+        """Yield ``(start, stop, xc_t)``: centred data, transposed, block by block."""
+        for start in range(0, self.n_samples, self.block):
+            stop = min(start + self.block, self.n_samples)
+            yield start, stop, self.stored_rows(start, stop)[: self.n_features]
+
+    def weights_of(self, start: int, stop: int) -> NDArray[np.float64] | None:
+        return None if self.sample_weight is None else self.sample_weight[start:stop]
 
     def variances(self) -> NDArray[np.float64]:
         """Per-feature (weighted) variances of the data."""
-        xc_t = self.stored_t[: self.n_features]
-        if self.sample_weight is None:
-            return np.einsum("dn,dn->d", xc_t, xc_t) / self.total_weight
-        return np.einsum("dn,dn,n->d", xc_t, xc_t, self.sample_weight) / self.total_weight
+        total = np.zeros(self.n_features)
+        for start, stop, xc_t in self.centred_blocks():
+            weight = self.weights_of(start, stop)
+            if weight is None:
+                total += np.einsum("dn,dn->d", xc_t, xc_t)
+            else:
+                total += np.einsum("dn,dn,n->d", xc_t, xc_t, weight)
+        return total / self.total_weight
+
+    def compute_data_statistic(self) -> NDArray[np.float64] | None:
+        """The covariance model's fixed data statistic, summed block by block."""
+        total = None
+        for start, stop, xc_t in self.centred_blocks():
+            part = self.model.data_statistic(xc_t, self.weights_of(start, stop))
+            if part is None:
+                return None
+            total = part if total is None else total + part
+        return total
+
+    def largest_deviation(self) -> float:
+        """Largest absolute centred value."""
+        return max(float(np.abs(xc_t).max()) for _, _, xc_t in self.centred_blocks())
 
 
 def _n_threads() -> int:
@@ -165,12 +217,46 @@ def _parallel_passes(data: _Data):
     BLAS is limited to one thread meanwhile so the two do not oversubscribe.
     """
     n_parts = min(_n_threads(), data.n_blocks)
-    narrow = data.stored_t.shape[0] <= _MAX_FEATURES_FOR_THREADS
+    narrow = data.model.n_stored_rows(data.n_features) <= _MAX_FEATURES_FOR_THREADS
     if n_parts < 2 or data.n_blocks < _MIN_BLOCKS_FOR_THREADS or not narrow:
         data.n_parts = 1
         return contextlib.nullcontext()
     data.n_parts = n_parts
     return _blas_controller().limit(limits=1, user_api="blas")
+
+
+def _stream(
+    model: CovarianceModel,
+    n_components: int,
+    X: NDArray[np.float64],
+    center: NDArray[np.float64],
+    sample_weight: NDArray[np.float64] | None = None,
+    chunk_size: int | None = None,
+) -> _Data:
+    """Data read from ``X`` block by block in every pass (nothing of size N is stored)."""
+    n_samples, n_features = X.shape
+    total = float(n_samples if sample_weight is None else sample_weight.sum())
+    return _Data(
+        model=model,
+        center=center,
+        stored_t=None,
+        sample_weight=sample_weight,
+        total_weight=total,
+        n_features=n_features,
+        block=chunk_size or _block_rows(model, n_components, n_features),
+        source=X,
+    )
+
+
+def _variance_scale(variances: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Per-feature scale of the covariance repairs.
+
+    Features whose variance is 0 (or so small that its square underflows) are
+    constant for our purposes: they are measured with the other features' variance.
+    """
+    usable = variances > math.sqrt(np.finfo(np.float64).tiny)
+    fallback = float(variances[usable].mean()) if usable.any() else 1.0
+    return np.where(usable, variances, fallback)
 
 
 def _block_rows(model: CovarianceModel, n_components: int, n_features: int) -> int:
@@ -193,7 +279,8 @@ def _prepare(
     for start in range(0, n_samples, step):
         stop = min(start + step, n_samples)
         np.subtract(X[start:stop].T, center[:, None], out=stored_t[:n_features, start:stop])
-        model.complete_stored(stored_t[:, start:stop], n_features)
+        with np.errstate(over="ignore"):  # huge data: refused by GaussianMixture._check_scale
+            model.complete_stored(stored_t[:, start:stop], n_features)
     total = float(n_samples if sample_weight is None else sample_weight.sum())
     return _Data(
         model=model,
@@ -259,6 +346,22 @@ class GaussianMixture(ParamsMixin):
         :meth:`bic`, :meth:`aic` and :meth:`icl` use the marginal density of each
         row's observed features. Infinite values are always an error, and so are rows
         with every feature missing.
+    chunk_size : int or None, default=None
+        Rows per block in the E/M passes. ``None``: chosen automatically (blocks of
+        about 2 MB), and the data are copied once in centred, transposed form, which
+        makes passes fastest, unless that copy would exceed 1 GiB. With an integer,
+        or above that size, nothing of size ``n_samples`` is stored: every pass reads
+        ``X`` block by block (``X`` may be a :class:`numpy.memmap`), so the memory
+        used beyond ``X`` is ``O(chunk_size x (n_components + n_features))``; fits
+        on more than 100,000 rows then initialise on a random subsample of 100,000
+        rows. Given the same initialisation, results equal those of the stored form
+        to rounding. A ``dask.array.Array`` ``X`` is always processed per Dask chunk.
+    learning_decay : float, default=0.7
+        Exponent of the step size of :meth:`partial_fit`, in ``(0.5, 1]``: larger
+        forgets old batches faster at first and averages more later.
+    learning_offset : float, default=10.0
+        Offset of the step size of :meth:`partial_fit` (``>= 0``): larger damps the
+        first updates.
 
     Attributes
     ----------
@@ -333,7 +436,11 @@ class GaussianMixture(ParamsMixin):
         "covariance_type": anything(),  # checked by get_covariance_model
         "tol": real(0.0, hint="Use a small positive value such as 1e-3."),
         "reg_covar": real(0.0, hint="Use a small positive value such as 1e-6."),
-        "max_iter": integer(0),
+        "max_iter": integer(
+            1,
+            hint="EM needs at least one iteration (scikit-learn's max_iter=0, which returns "
+            "the unfitted initialisation, is not supported).",
+        ),
         "n_init": integer(1),
         "init_params": one_of(*INIT_METHODS),
         "weights_init": anything(),
@@ -344,6 +451,11 @@ class GaussianMixture(ParamsMixin):
         "verbose": integer(0),
         "verbose_interval": integer(1),
         "missing": one_of(*MISSING_OPTIONS),
+        "learning_decay": real(0.0),
+        "learning_offset": real(0.0),
+        "chunk_size": Constraint(
+            lambda v: v is None or (_is_int(v) and v >= 1), "None or an integer >= 1"
+        ),
     }
 
     def __init__(
@@ -364,6 +476,9 @@ class GaussianMixture(ParamsMixin):
         verbose: int = 0,
         verbose_interval: int = 10,
         missing: MissingOption = "error",
+        chunk_size: int | None = None,
+        learning_decay: float = 0.7,
+        learning_offset: float = 10.0,
     ) -> None:
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -380,6 +495,9 @@ class GaussianMixture(ParamsMixin):
         self.verbose = verbose
         self.verbose_interval = verbose_interval
         self.missing = missing
+        self.chunk_size = chunk_size
+        self.learning_decay = learning_decay
+        self.learning_offset = learning_offset
 
     # ------------------------------------------------------------------ validation
     @property
@@ -424,7 +542,7 @@ class GaussianMixture(ParamsMixin):
 
     def _check_is_fitted(self) -> None:
         if not hasattr(self, "means_"):
-            raise NotFittedError(
+            raise not_fitted_error(
                 f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with "
                 "appropriate arguments before using this estimator."
             )
@@ -460,22 +578,36 @@ class GaussianMixture(ParamsMixin):
         return array
 
     # ------------------------------------------------------------------ data and steps
+    def _streams(self, X: NDArray[np.float64]) -> bool:
+        """Whether passes read ``X`` block by block instead of a centred copy."""
+        if self.chunk_size is not None:
+            return True
+        rows = self._model.n_stored_rows(X.shape[1])
+        return rows * X.shape[0] * X.itemsize > _MAX_COPY_BYTES
+
     def _prepare_data(
-        self, X: NDArray[np.float64], sample_weight: NDArray[np.float64] | None, center=None
+        self,
+        X: NDArray[np.float64],
+        sample_weight: NDArray[np.float64] | None,
+        center=None,
+        stream: bool = False,
     ) -> _Data:
         model = self._model
         if center is None:
             center = (
                 X.mean(axis=0) if sample_weight is None else sample_weight @ X / sample_weight.sum()
             )
-        data = _prepare(model, self.n_components, X, center, sample_weight)
-        data.data_statistic = model.data_statistic(data.stored_t[: data.n_features], sample_weight)
+        if stream:
+            data = _stream(model, self.n_components, X, center, sample_weight, self.chunk_size)
+        else:
+            data = _prepare(model, self.n_components, X, center, sample_weight)
+        # squares of huge data overflow here; fit_predict then refuses such data
+        with np.errstate(over="ignore", invalid="ignore"):
+            data.data_statistic = data.compute_data_statistic()
+            scale = data.variances()
         # features whose variance is 0 (or so small that its square underflows) are
         # constant for our purposes: measure them with the other features' variance
-        scale = data.variances()
-        usable = scale > math.sqrt(np.finfo(np.float64).tiny)
-        fallback = float(scale[usable].mean()) if usable.any() else 1.0
-        data.variance_scale = np.where(usable, scale, fallback)
+        data.variance_scale = _variance_scale(scale)
         return data
 
     def _statistics(
@@ -489,6 +621,8 @@ class GaussianMixture(ParamsMixin):
         fixed order, so results do not depend on scheduling.
         """
         state = self._prepare_state(resp_source) if isinstance(resp_source, _Params) else None
+        if state is not None and data.stored_t is None and not isinstance(data.source, np.ndarray):
+            return data.statistics(self, state)  # a Dask array: one pass on the workers
         n_parts = data.n_parts
         if n_parts == 1:
             return self._accumulate(data, state, resp_source, 0, 1)
@@ -649,7 +783,117 @@ class GaussianMixture(ParamsMixin):
         >>> GaussianMixture(random_state=0).fit(X).converged_
         True
         """
-        self.fit_predict(X, y, sample_weight=sample_weight)
+        self._fit(X, sample_weight, return_labels=False)
+        return self
+
+    def partial_fit(
+        self, X: ArrayLike, y: Any = None, sample_weight: ArrayLike | None = None
+    ) -> Self:
+        """Update the mixture with one batch of a stream (stepwise online EM).
+
+        For data that never fit in memory at once. The first call initialises the
+        parameters on its batch (``init_params`` or the explicit inits) and fixes the
+        data centre; every call then runs one E-step on its batch and moves running
+        averages of the sufficient statistics towards the batch's,
+        ``s <- (1 - r) s + r s_batch`` with step ``r = (learning_offset + t) **
+        -learning_decay`` at the ``t``-th batch (Cappé and Moulines, 2009), followed by
+        the usual M-step. With ``0.5 < learning_decay <= 1`` the estimates converge to
+        a maximum of the likelihood of the stream's distribution; batches of a few
+        hundred rows or more, in random order, work best.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            One batch (at least ``n_components`` rows for the first).
+        y : Ignored
+            Present for scikit-learn API compatibility.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Frequency weights of the batch's rows.
+
+        Returns
+        -------
+        self : GaussianMixture
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> gm = GaussianMixture(2, random_state=0)
+        >>> for _ in range(50):
+        ...     batch = np.r_[rng.normal(-3, 1, (100, 1)), rng.normal(3, 1, (100, 1))]
+        ...     _ = gm.partial_fit(batch)
+        >>> np.sort(gm.means_.ravel()).round(1)
+        array([-3.,  3.])
+        """
+        check_parameters(self, self._parameter_table)
+        if not 0.5 < self.learning_decay <= 1.0:
+            raise ValueError(
+                f"learning_decay must be in (0.5, 1] for online EM to converge; got "
+                f"{self.learning_decay}."
+            )
+        if self.missing == "marginalize":
+            raise ValueError(
+                "partial_fit does not support missing='marginalize'; impute the batches or use fit."
+            )
+        first = getattr(self, "_online", None) is None or not hasattr(self, "means_")
+        array, names = check_array(X, min_samples=self.n_components if first else 1)
+        weight = check_sample_weight(sample_weight, array.shape[0])
+        model = self._model
+        repairs: dict[int, int] = {}
+        if first:
+            inits = self._validate_inits(array.shape[1])
+            data = self._prepare_data(array, weight)
+            self._check_scale(data, names)
+            rng = check_random_state(self.random_state)
+            params = self._initial_params(array, data, rng, inits, repairs)
+            self._online = {"n_batches": 0, "weight_seen": 0.0}
+            self.n_features_in_ = array.shape[1]
+            if names is not None:
+                self.feature_names_in_ = names
+            elif hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+            self.lower_bounds_ = []
+        else:
+            array = self._validate_predict_input(X)
+            data = self._prepare_data(array, weight, center=self._center)
+            params = self._current_params(self._center)
+        stats = self._statistics(data, params)
+        online = self._online
+        step = (self.learning_offset + online["n_batches"]) ** -self.learning_decay
+        step = 1.0 if first else step
+        batch = {
+            "nk": stats.nk / stats.total_weight,
+            "moments": stats.moments / stats.total_weight,
+            "outer": None if stats.outer is None else stats.outer / stats.total_weight,
+            "data_statistic": (
+                None if data.data_statistic is None else data.data_statistic / data.total_weight
+            ),
+        }
+        for key, value in batch.items():
+            if value is not None:
+                online[key] = value if first else (1 - step) * online[key] + step * value
+        online["n_batches"] += 1
+        online["weight_seen"] += data.total_weight
+        seen = online["weight_seen"]
+        running = SufficientStatistics(
+            online["nk"] * seen,
+            online["moments"] * seen,
+            None if stats.outer is None else online["outer"] * seen,
+            0.0,
+            seen,
+        )
+        data.data_statistic = (
+            None if data.data_statistic is None else online["data_statistic"] * seen
+        )
+        params = self._estimate_parameters(running, data, repairs)
+        self._check_finite(params)
+        self._set_params(params, data.center)
+        self._center = data.center
+        self.lower_bounds_.append(stats.log_likelihood / stats.total_weight)
+        self.lower_bound_ = self.lower_bounds_[-1]
+        self.n_iter_ = online["n_batches"]
+        self.converged_ = False
+        del model
         return self
 
     def fit_predict(
@@ -681,12 +925,20 @@ class GaussianMixture(ParamsMixin):
         >>> len(set(labels[:5])), len(set(labels[5:])), labels[0] != labels[-1]
         (1, 1, np.True_)
         """
+        return self._fit(X, sample_weight, return_labels=True)
+
+    def _fit(
+        self, X: ArrayLike, sample_weight: ArrayLike | None, return_labels: bool
+    ) -> NDArray[np.intp] | None:
+        """Validate, prepare the data and run EM; labels of the fitted model if asked."""
         check_parameters(self, self._parameter_table)
         self._model  # noqa: B018 - validates covariance_type before touching the data
+        if is_dask_array(X):
+            return self._fit_dask(X, sample_weight, return_labels)
         array, names = check_array(
             X, min_samples=2, allow_nan=self.missing == "marginalize", nan_hint=_NAN_HINT
         )
-        n_samples, n_features = array.shape
+        n_samples = array.shape[0]
         weight = check_sample_weight(sample_weight, n_samples)
         positive = n_samples if weight is None else int(np.count_nonzero(weight))
         if positive < self.n_components:
@@ -696,14 +948,6 @@ class GaussianMixture(ParamsMixin):
                 + ("" if weight is None else " (rows with positive sample_weight)")
                 + ". Lower n_components or pass more data."
             )
-        inits = self._validate_inits(n_features)
-        do_init = not (self.warm_start and hasattr(self, "converged_"))
-        if not do_init and n_features != self.n_features_in_:
-            raise ValueError(
-                f"warm_start=True but X has {n_features} features while the fitted model "
-                f"has {self.n_features_in_}; refit with warm_start=False."
-            )
-        n_init = self.n_init if do_init else 1
         rng = check_random_state(self.random_state)
         incomplete: IncompleteData | None = None
         step = self._em_step
@@ -715,7 +959,51 @@ class GaussianMixture(ParamsMixin):
             array = filled
             step = functools.partial(self._incomplete_em_step, incomplete)
         else:
-            data = self._prepare_data(array, weight)
+            data = self._prepare_data(array, weight, stream=self._streams(array))
+        init_array, init_data = array, data
+        if data.source is not None and n_samples > _INIT_SAMPLE_ROWS:
+            # initialise on a subsample: k-means on all rows would need O(N x K) memory
+            rows = np.sort(rng.choice(n_samples, _INIT_SAMPLE_ROWS, replace=False))
+            init_array = array[rows]
+            init_data = self._prepare_data(
+                init_array, None if weight is None else weight[rows], center=data.center
+            )
+        self._fit_data(data, names, init_array, init_data, rng, step)
+        if not return_labels:
+            return None
+        labels, _ = self._log_prob_norm_and_argmax(data if incomplete is None else incomplete)
+        return labels
+
+    def _fit_dask(self, X: Any, sample_weight: Any, return_labels: bool) -> Any:
+        """Fit on a Dask array (see :mod:`bayesgmm._dask`); returns lazy labels."""
+        from bayesgmm._dask import prepare_dask_data
+
+        data, names = prepare_dask_data(self, X, sample_weight)
+        data.variance_scale = _variance_scale(data.variances())
+        rng = check_random_state(self.random_state)
+        # initialise on all rows (in memory) up to _INIT_SAMPLE_ROWS, else on a subsample
+        n_samples = data.n_samples
+        if n_samples > _INIT_SAMPLE_ROWS:
+            rows = np.sort(rng.choice(n_samples, _INIT_SAMPLE_ROWS, replace=False))
+        else:
+            rows = np.arange(n_samples)
+        init_array, init_weight = data.take_rows(rows)
+        init_data = self._prepare_data(init_array, init_weight, center=data.center)
+        self._fit_data(data, names, init_array, init_data, rng, self._em_step)
+        return self.predict(data.source) if return_labels else None
+
+    def _fit_data(self, data, names, init_array, init_data, rng, step) -> None:
+        """The EM loop shared by in-memory, streamed and Dask data."""
+        n_features = data.n_features
+        inits = self._validate_inits(n_features)
+        do_init = not (self.warm_start and hasattr(self, "converged_"))
+        if not do_init and n_features != self.n_features_in_:
+            raise ValueError(
+                f"warm_start=True but X has {n_features} features while the fitted model "
+                f"has {self.n_features_in_}; refit with warm_start=False."
+            )
+        n_init = self.n_init if do_init else 1
+        self._check_scale(data, names)
 
         self.n_features_in_ = n_features
         if names is not None:
@@ -734,18 +1022,15 @@ class GaussianMixture(ParamsMixin):
             self._print_init_start(init)
             repairs: dict[int, int] = {}
             if do_init:
-                params = self._initial_params(array, data, rng, inits, repairs)
+                params = self._initial_params(init_array, init_data, rng, inits, repairs)
                 lower_bound = -np.inf
             else:
                 params = self._current_params(data.center)
                 lower_bound = self.lower_bound_
             lower_bounds: list[float] = []
-            if self.max_iter == 0:
-                best_params, best_n_iter, best_repairs = params, 0, repairs
-                continue
             converged = False
             change = np.nan
-            passes = _parallel_passes(data) if incomplete is None else contextlib.nullcontext()
+            passes = _parallel_passes(data) if step == self._em_step else contextlib.nullcontext()
             with passes:
                 for n_iter in range(1, self.max_iter + 1):
                     previous = lower_bound
@@ -765,23 +1050,68 @@ class GaussianMixture(ParamsMixin):
                 self.converged_ = converged
                 last_change = change
 
-        if not self.converged_ and self.max_iter > 0:
+        if not self.converged_:
             warnings.warn(
                 f"Best performing initialization did not converge after max_iter="
                 f"{self.max_iter} iterations (last change of the mean log-likelihood "
                 f"{last_change:.3g}, tol={self.tol}). Try different init parameters, "
                 "increase max_iter or tol, or check for degenerate data.",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=4,
             )
+        self._check_finite(best_params)
         self._set_params(best_params, data.center)
         self._center = data.center
         self.n_iter_ = best_n_iter
         self.lower_bound_ = float(max_lower_bound)
         self.lower_bounds_ = best_lower_bounds
-        log_resp_max, _ = self._log_prob_norm_and_argmax(data if incomplete is None else incomplete)
         self._warn_degenerate(best_repairs, data)
-        return log_resp_max
+
+    def _check_scale(self, data: _Data, names: NDArray[np.object_] | None) -> None:
+        """Refuse data whose variances overflow; warn when ``reg_covar`` swamps them."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            variances = data.variances()
+        labels = names if names is not None else np.arange(data.n_features)
+        overflow = ~np.isfinite(variances)
+        if overflow.any():
+            largest = data.largest_deviation()
+            raise ValueError(
+                f"X is too large to fit: the variance of feature(s) "
+                f"{labels[overflow].tolist()} overflows float64 (values up to {largest:.3g} "
+                "from the mean). Divide X by a constant (for example "
+                f"{10.0 ** np.floor(np.log10(largest)):.0e}) or standardise the features."
+            )
+        # a constant feature's variance is rounding noise of the order of (eps * |centre|)^2
+        noise = (1e3 * np.finfo(np.float64).eps * np.abs(data.center)) ** 2
+        swamped = (variances > noise) & (self.reg_covar >= 0.1 * variances)
+        if swamped.any():
+            warnings.warn(
+                f"reg_covar={self.reg_covar:g} is not small next to the variance of "
+                f"feature(s) {labels[swamped].tolist()} (smallest variance "
+                f"{float(variances[swamped].min()):.3g}): the regulariser, not the data, "
+                "shapes those covariances. Rescale X (for example to unit variance) or set "
+                "reg_covar well below the feature variances.",
+                DataScaleWarning,
+                stacklevel=5,
+            )
+
+    def _check_finite(self, params: _Params) -> None:
+        """Raise instead of storing NaN or infinite parameters."""
+        arrays = (params.weights, params.means, params.covariances, params.precisions_cholesky)
+        if all(np.isfinite(a).all() for a in arrays):
+            return
+        per_component = [
+            np.isfinite(a.reshape(self.n_components, -1)).all(axis=1)
+            for a in arrays
+            if a.shape[:1] == (self.n_components,) and a.ndim > 0
+        ]
+        bad = np.flatnonzero(~np.logical_and.reduce(per_component)).tolist()
+        where = f"component(s) {bad}" if bad else "the shared covariance"
+        raise ValueError(
+            f"EM produced non-finite parameters for {where}: the data's scale is outside "
+            "what float64 arithmetic handles here. Standardise the features (or divide X "
+            "by a constant) and fit again."
+        )
 
     def _current_params(self, center: NDArray[np.float64]) -> _Params:
         return _Params(
@@ -809,7 +1139,7 @@ class GaussianMixture(ParamsMixin):
                 "regularised by adding jitter to its diagonal. Increase reg_covar, lower "
                 "n_components, or standardise X.",
                 ComponentCollapseWarning,
-                stacklevel=3,
+                stacklevel=5,
             )
         if model.name == "tied":
             return
@@ -829,7 +1159,7 @@ class GaussianMixture(ParamsMixin):
                     f"{self.reg_covar}, not by the data. Lower n_components, increase "
                     "reg_covar, or check for duplicated points.",
                     ComponentCollapseWarning,
-                    stacklevel=3,
+                    stacklevel=5,
                 )
 
     # ------------------------------------------------------------------ prediction
@@ -837,6 +1167,10 @@ class GaussianMixture(ParamsMixin):
         array = self._validate_predict_input(X)
         if self.missing == "marginalize" and np.isnan(array).any():
             return group_by_pattern(array, self._center)
+        if self._streams(array):
+            return _stream(
+                self._model, self.n_components, array, self._center, None, self.chunk_size
+            )
         return _prepare(self._model, self.n_components, array, self._center)
 
     def _full_covariances(self) -> NDArray[np.float64]:
@@ -897,6 +1231,8 @@ class GaussianMixture(ParamsMixin):
         >>> bool(np.isfinite(gm.score_samples([[1e6]])).all())
         True
         """
+        if is_dask_array(X):
+            return self._map_dask(X, self.score_samples, None, np.float64)
         _, norm = self._log_prob_norm_and_argmax(self._predict_data(X))
         return norm
 
@@ -923,9 +1259,8 @@ class GaussianMixture(ParamsMixin):
         >>> round(GaussianMixture(random_state=0).fit(X).score(X), 2)
         -1.4
         """
-        norm = self.score_samples(X)
-        weight = check_sample_weight(sample_weight, len(norm))
-        return float(norm.mean() if weight is None else weight @ norm / weight.sum())
+        total, weight = self._total_log_likelihood(X, sample_weight)
+        return total / weight
 
     def predict(self, X: ArrayLike) -> NDArray[np.intp]:
         """Most probable component of every sample.
@@ -947,6 +1282,8 @@ class GaussianMixture(ParamsMixin):
         >>> bool(gm.predict([[0.0]])[0] != gm.predict([[9.0]])[0])
         True
         """
+        if is_dask_array(X):
+            return self._map_dask(X, self.predict, None, np.intp)
         labels, _ = self._log_prob_norm_and_argmax(self._predict_data(X))
         return labels
 
@@ -971,6 +1308,8 @@ class GaussianMixture(ParamsMixin):
         >>> bool(np.allclose(proba.sum(axis=1), 1.0))
         True
         """
+        if is_dask_array(X):
+            return self._map_dask(X, self.predict_proba, self.n_components, np.float64)
         data = self._predict_data(X)
         n = data.n_samples
         proba = np.empty((n, self.n_components))
@@ -1069,7 +1408,19 @@ class GaussianMixture(ParamsMixin):
         """Number of free parameters of the fitted model."""
         return self._model.n_parameters(self.n_components, self.means_.shape[1])
 
+    def _map_dask(self, X: Any, method, n_columns: int | None, dtype) -> Any:
+        """``method`` applied lazily to every row chunk of a Dask array."""
+        from bayesgmm._dask import map_rows
+
+        self._check_is_fitted()
+        return map_rows(X, method, self.n_features_in_, n_columns, dtype)
+
     def _total_log_likelihood(self, X: ArrayLike, sample_weight) -> tuple[float, float]:
+        if is_dask_array(X):
+            from bayesgmm._dask import sum_log_likelihood
+
+            self._check_is_fitted()
+            return sum_log_likelihood(self, X, sample_weight)
         norm = self.score_samples(X)
         weight = check_sample_weight(sample_weight, len(norm))
         if weight is None:
@@ -1165,6 +1516,87 @@ class GaussianMixture(ParamsMixin):
             entropy[start:stop] = _exp_normalize(log_prob) - top
         total_entropy = float(entropy.sum() if weight is None else weight @ entropy)
         return self.bic(X, sample_weight=sample_weight) + 2.0 * total_entropy
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | os.PathLike) -> Path:
+        """Save the fitted model to a file, atomically (see :mod:`bayesgmm.persistence`).
+
+        A NumPy ``.npz`` archive (no pickle) with every fitted array bit for bit, the
+        parameters, and the file format and bayesgmm versions. An existing file is
+        replaced whole or not at all, even if the process is interrupted.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Destination file (``.npz`` is conventional); its directory must exist.
+
+        Returns
+        -------
+        pathlib.Path
+            ``path``.
+
+        Raises
+        ------
+        NotFittedError
+            If the model is not fitted.
+
+        See Also
+        --------
+        load : read it back.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> import numpy as np
+        >>> X = np.random.default_rng(0).normal(size=(100, 2))
+        >>> gm = GaussianMixture(2, random_state=0).fit(X)
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     loaded = GaussianMixture.load(gm.save(Path(folder) / "model.npz"))
+        >>> bool((loaded.score_samples(X) == gm.score_samples(X)).all())
+        True
+        """
+        from bayesgmm.persistence import save_gaussian_mixture
+
+        return save_gaussian_mixture(self, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> Self:
+        """Load a model written by :meth:`save`; predictions are bit-identical.
+
+        Parameters
+        ----------
+        path : str or path-like
+            File written by :meth:`save`.
+
+        Returns
+        -------
+        GaussianMixture
+            The fitted estimator (usable for prediction and a ``warm_start`` refit).
+
+        Raises
+        ------
+        FileNotFoundError
+            If ``path`` does not exist.
+        ValueError
+            If the file is corrupted, truncated or not a GaussianMixture model file,
+            or was written with a newer file format version (then upgrade bayesgmm).
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> import numpy as np
+        >>> X = np.random.default_rng(0).normal(size=(100, 1))
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = GaussianMixture(random_state=0).fit(X).save(Path(folder) / "gm.npz")
+        ...     gm = GaussianMixture.load(path)
+        >>> gm.means_.shape
+        (1, 1)
+        """
+        from bayesgmm.persistence import load_gaussian_mixture
+
+        return load_gaussian_mixture(path, cls=cls)
 
     # ------------------------------------------------------------------ verbose output
     def _print_init_start(self, init: int) -> None:

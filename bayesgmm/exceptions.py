@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-__all__ = ["ComponentCollapseWarning", "ConvergenceWarning", "NotFittedError", "SamplingWarning"]
+__all__ = [
+    "ComponentCollapseWarning",
+    "ConvergenceWarning",
+    "DataScaleWarning",
+    "NotFittedError",
+    "SamplingError",
+    "SamplingWarning",
+]
 
 
 class ConvergenceWarning(UserWarning):
@@ -31,6 +38,20 @@ class ComponentCollapseWarning(UserWarning):
     """
 
 
+class DataScaleWarning(UserWarning):
+    """The data's scale makes the fit depend on a setting rather than on the data.
+
+    Raised when ``reg_covar`` is not small next to the variance of a feature, so
+    that the regulariser, not the data, shapes the covariances. The message names
+    the features and says how to rescale.
+
+    Examples
+    --------
+    >>> issubclass(DataScaleWarning, UserWarning)
+    True
+    """
+
+
 class NotFittedError(ValueError, AttributeError):
     """An estimator was used before ``fit``.
 
@@ -47,10 +68,26 @@ class NotFittedError(ValueError, AttributeError):
     """
 
 
-class SamplingWarning(UserWarning):
-    """MCMC diagnostics failed (r_hat, effective sample size or divergences).
+class SamplingError(RuntimeError):
+    """The MCMC sampler could not run: its model did not compile, or sampling failed.
 
-    The message names the parameters concerned.
+    Raised by ``BayesianGaussianMixture.fit`` (e.g. when the log-density is not
+    finite at the starting point, or becomes NaN while sampling). The message says
+    what happened and what to try; the sampler's own exception is chained as
+    ``__cause__``.
+
+    Examples
+    --------
+    >>> issubclass(SamplingError, RuntimeError)
+    True
+    """
+
+
+class SamplingWarning(UserWarning):
+    """MCMC diagnostics failed (r_hat, ESS, divergences, tree depth, empty components).
+
+    The message names the parameters or components concerned and says what to try;
+    ``BayesianGaussianMixture.diagnostics_`` holds the values.
 
     Examples
     --------

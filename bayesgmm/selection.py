@@ -523,6 +523,13 @@ def select_model(
             f"every n_components value exceeds the number of samples ({n}); "
             f"got {ks}. Try values between 1 and {n}."
         )
+    skipped = [k for k in ks if k > n]
+    if skipped:
+        warnings.warn(
+            f"n_components {skipped} exceed the number of samples ({n}) and were skipped.",
+            UserWarning,
+            stacklevel=2,
+        )
     settings = {
         "n_init": n_init,
         "max_iter": max_iter,

@@ -113,6 +113,10 @@ BAD_INPUTS = [
         r"column 'label' \(line 2: 'a'\) of data.csv is not numeric; choose numeric columns",
     ),
     (
+        ["fit", "{tmp}/typo.csv"],
+        r"column 'y' is numbers except '2,5' on line 3 in typo.csv: fix those values, or leave",
+    ),
+    (
         ["fit", "{tmp}/missing_values.csv"],
         r"1 row of missing_values.csv has missing or infinite values \(line 3\)",
     ),
@@ -144,6 +148,7 @@ def test_bad_input_exits_2_with_one_line(args, message, csv_file, tmp_path, caps
     (tmp_path / "header.csv").write_text("x,y\n")
     (tmp_path / "text.csv").write_text("name,city\nann,paris\nbob,rome\n")
     (tmp_path / "missing_values.csv").write_text("x,y\n1,2\n3,\n4,5\n")
+    (tmp_path / "typo.csv").write_text('x,y\n1,2\n3,"2,5"\n4,5\n6,1\n')
     filled = [a.format(tmp=tmp_path, csv=csv_file) for a in args]
     assert main([*filled, "--quiet"] if len(args) > 1 else filled) == 2
     captured = capsys.readouterr()
@@ -277,3 +282,12 @@ def test_fit_bayes_writes_the_posterior(tmp_path, capsys):
     assert (posterior["chains"], posterior["draws"], posterior["file"]) == (2, 100, "posterior.nc")
     assert {"mean", "sd", "r_hat", "ess_bulk"} <= set(posterior["summary"]["weights[0]"])
     assert "<h2>Sampling diagnostics</h2>" in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_library_errors_exit_1_with_one_line(tmp_path, capsys):
+    data = np.random.default_rng(0).normal(size=(30, 2)) * 1e300
+    path = tmp_path / "huge.csv"
+    np.savetxt(path, data, delimiter=",", header="a,b", comments="")
+    assert main(["fit", str(path), "--k", "1:2", "--quiet", "--out", str(tmp_path / "o")]) == 1
+    line = one_error_line(capsys.readouterr().err)
+    assert re.search(r"X is too large to fit.*Divide X by a constant", line), line

@@ -102,9 +102,9 @@ def test_check_array_ragged():
 @pytest.mark.parametrize(
     ("X", "error", "message"),
     [
-        ([["a", "b"]], TypeError, r"X must contain numbers; got an array of dtype <U1"),
-        (np.array([[1, 2]], dtype=object), TypeError, "dtype object"),
-        (np.array([[1j, 2]]), TypeError, "X must be real-valued"),
+        ([["a", "b"]], TypeError, r"X must contain numbers; 2 cell\(s\) are not \(\(0, 0\): 'a'"),
+        (np.array([[1, "x"]], dtype=object), TypeError, r"\(0, 1\): 'x'"),
+        (np.array([[1j, 2]]), ValueError, "X must be real-valued"),
         ([[np.inf, 1.0], [1.0, 2.0]], ValueError, r"infinite values in rows \[0\] \(1 row\)"),
         ([[np.nan, np.inf], [1.0, 2.0]], ValueError, r"NaN in rows \[0\]"),
     ],
@@ -242,3 +242,8 @@ def test_check_random_state_none_gives_fresh_generator():
 def test_check_random_state_rejects(bad):
     with pytest.raises(ValueError, match=rf"random_state must be None.*got {re.escape(repr(bad))}"):
         check_random_state(bad)
+
+
+def test_check_array_converts_numeric_object_arrays():
+    array, _ = check_array(np.array([[1, None], [2.5, 3]], dtype=object), allow_nan=True)
+    np.testing.assert_array_equal(array, [[1.0, np.nan], [2.5, 3.0]])

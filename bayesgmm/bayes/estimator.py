@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Any, Self
@@ -18,7 +18,9 @@ from bayesgmm._base import ParamsMixin
 from bayesgmm._typing import MissingOption
 from bayesgmm._validation import check_array, check_random_state
 from bayesgmm.bayes.build import build_model, missingness_key, standardization
-from bayesgmm.bayes.fit import SAMPLERS, em_start, sample_model
+from bayesgmm.bayes.fit import ESS_BULK_MIN as ESS_BULK_MIN  # re-exported (reporting)
+from bayesgmm.bayes.fit import RHAT_MAX as RHAT_MAX
+from bayesgmm.bayes.fit import SAMPLERS, Diagnostics, diagnose, em_start, sample_model
 from bayesgmm.bayes.relabel import matching_permutations, relabel_draws
 from bayesgmm.bayes.spec import Priors
 from bayesgmm.covariance import _exp_normalize, get_covariance_model
@@ -39,10 +41,21 @@ __all__ = ["BayesianGaussianMixture"]
 
 #: version of the file layout written by :meth:`BayesianGaussianMixture.save`
 FORMAT_VERSION = 1
+#: variable attribute marking object values encoded for netCDF (see _encode_objects)
+_OBJECT_ENCODING = "bayesgmm_object_encoding"
+#: root attributes covered by the checksum
+_HASHED_ATTRS = (
+    "bayesgmm_format_version",
+    "bayesgmm_version",
+    "settings",
+    "em",
+    "feature_names",
+    "n_relabelled",
+)
+#: dtype each numeric kind is hashed as
+_HASH_KINDS = {"b": np.uint8, "i": np.int64, "u": np.uint64, "f": np.float64, "c": np.complex128}
 #: the sampled parameters summarised and checked after sampling
 SUMMARY_VARS = ("weights", "means", "covariances")
-RHAT_MAX = 1.01
-ESS_BULK_MIN = 400
 #: imputations made by :meth:`BayesianGaussianMixture.impute` by default (at most one
 #: per posterior draw)
 DEFAULT_MAX_IMPUTATIONS = 1000
@@ -100,6 +113,13 @@ class BayesianGaussianMixture(ParamsMixin):
         The EM fit used as start and reference labelling.
     n_relabelled_ : int
         Number of draws whose components were permuted.
+    diagnostics_ : bayesgmm.bayes.fit.Diagnostics
+        Sampling diagnostics of the fit (divergences, r_hat, bulk and tail ESS, tree
+        depth, expected observations per component) and the messages issued as
+        :class:`~bayesgmm.exceptions.SamplingWarning` after sampling (see
+        :func:`bayesgmm.bayes.fit.diagnose`).
+    diagnostics_ok_ : bool
+        Whether the convergence checks pass (``diagnostics_.ok``).
     n_features_in_ : int
         Number of features.
     feature_names_in_ : ndarray of str
@@ -170,8 +190,15 @@ class BayesianGaussianMixture(ParamsMixin):
                 raise ValueError(f"{name} must be an integer >= {low}; got {value!r}.")
         if self.sampler not in SAMPLERS:
             raise ValueError(f"sampler must be one of {list(SAMPLERS)}; got {self.sampler!r}.")
-        if not 0 < self.target_accept < 1:
-            raise ValueError(f"target_accept must be in (0, 1); got {self.target_accept!r}.")
+        if (
+            isinstance(self.target_accept, bool)
+            or not isinstance(self.target_accept, int | float | np.integer | np.floating)
+            or not 0 < self.target_accept < 1
+        ):
+            raise ValueError(
+                f"target_accept must be a number in (0, 1), typically 0.8-0.99; got "
+                f"{self.target_accept!r}."
+            )
         if self.missing not in MISSING_OPTIONS:
             raise ValueError(
                 f"missing must be one of {list(MISSING_OPTIONS)}; got {self.missing!r}."
@@ -197,6 +224,21 @@ class BayesianGaussianMixture(ParamsMixin):
         Returns
         -------
         self : BayesianGaussianMixture
+
+        Raises
+        ------
+        ValueError
+            If a setting is invalid (e.g. ``target_accept`` outside (0, 1)).
+        bayesgmm.exceptions.SamplingError
+            If the model does not compile or the sampler fails; the message says what
+            to try.
+
+        Warns
+        -----
+        bayesgmm.exceptions.SamplingWarning
+            One per failed diagnostic (divergences, r_hat, ESS, tree depth, empty
+            components), naming the parameters or components and what to try; the
+            values are in ``diagnostics_``.
 
         Examples
         --------
@@ -382,36 +424,13 @@ class BayesianGaussianMixture(ParamsMixin):
         )
         idata["observed_data"] = xr.DataTree(observed)
 
-    def _check_diagnostics(self) -> None:
-        import arviz as az
-
-        problems = []
-        names = self._random_vars()
-        rhat = az.rhat(self.idata_, var_names=names)
-        ess = az.ess(self.idata_, var_names=names, method="bulk")
-        for name in names:
-            r = rhat[name].to_dataset()[name] if hasattr(rhat[name], "to_dataset") else rhat[name]
-            e = ess[name].to_dataset()[name] if hasattr(ess[name], "to_dataset") else ess[name]
-            bad_r = _labels(r, r.values > RHAT_MAX)
-            bad_e = _labels(e, e.values < ESS_BULK_MIN)
-            if bad_r:
-                problems.append(f"r_hat > {RHAT_MAX} for {', '.join(bad_r)}")
-            if bad_e:
-                problems.append(f"ess_bulk < {ESS_BULK_MIN} for {', '.join(bad_e)}")
-        stats = self.idata_["sample_stats"].to_dataset()
-        if "diverging" in stats:
-            n_div = int(stats["diverging"].sum())
-            if n_div:
-                problems.append(f"{n_div} divergent transitions")
-        self.diagnostics_ok_ = not problems
-        if problems:
-            warnings.warn(
-                "Sampling diagnostics: "
-                + "; ".join(problems)
-                + ". Increase draws/tune or target_accept, or reconsider n_components.",
-                SamplingWarning,
-                stacklevel=3,
-            )
+    def _check_diagnostics(self) -> Diagnostics:
+        """Diagnose ``idata_`` (:func:`~bayesgmm.bayes.fit.diagnose`), warn per failure."""
+        self.diagnostics_ = diagnose(self.idata_, self._random_vars())
+        self.diagnostics_ok_ = self.diagnostics_.ok
+        for message in self.diagnostics_.messages:
+            warnings.warn(message, SamplingWarning, stacklevel=3)
+        return self.diagnostics_
 
     def _random_vars(self) -> list[str]:
         """The summary variables that vary (with one component the weight is 1)."""
@@ -785,41 +804,75 @@ class BayesianGaussianMixture(ParamsMixin):
         params["priors"] = None if self.priors is None else self.priors.as_dict()
         return params
 
-    def save(self, path: str | os.PathLike) -> None:
-        """Write the posterior and the settings to one netCDF file, atomically.
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the posterior, the EM fit and the settings to one netCDF file, atomically.
+
+        The file is ``idata_`` (every group, bit for bit) in netCDF-4 (HDF5, written
+        with h5netcdf, readable by ArviZ and xarray), with root attributes holding the
+        file format version, the settings, the EM fit ``em_`` and a SHA-256 checksum
+        of the data, so that :meth:`load` detects a corrupted file. It is written to a
+        temporary file, flushed to disk and renamed over ``path``
+        (:func:`bayesgmm.persistence.atomic_write`): an existing file is replaced whole
+        or not at all, even if the process is interrupted.
 
         Parameters
         ----------
         path : str or path-like
-            Destination file (written to a temporary file, then renamed).
+            Destination file (``.nc`` is conventional); its directory must exist.
+
+        Returns
+        -------
+        pathlib.Path
+            ``path``.
+
+        Raises
+        ------
+        NotFittedError
+            If the model is not fitted.
+
+        See Also
+        --------
+        load : read it back.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> from bayesgmm import load_faithful
+        >>> X = load_faithful()
+        >>> bgm = BayesianGaussianMixture(
+        ...     2, draws=200, tune=200, chains=2, random_state=0, progressbar=False
+        ... ).fit(X)  # doctest: +SKIP
+        >>> with tempfile.TemporaryDirectory() as folder:  # doctest: +SKIP
+        ...     loaded = BayesianGaussianMixture.load(bgm.save(Path(folder) / "fit.nc"))
+        >>> bool((loaded.predict_proba(X) == bgm.predict_proba(X)).all())  # doctest: +SKIP
+        True
         """
+        from bayesgmm.persistence import _em_to_json, atomic_write
+
         self._check_is_fitted()
         path = Path(path)
         tree = self.idata_.copy()
         tree.attrs["bayesgmm_format_version"] = FORMAT_VERSION
         tree.attrs["settings"] = json.dumps(self._settings())
-        tree.attrs["em"] = json.dumps(
-            {
-                "weights": self.em_.weights_.tolist(),
-                "means": self.em_.means_.tolist(),
-                "covariances": self.em_.covariances_.tolist(),
-            }
-        )
+        tree.attrs["em"] = _em_to_json(self.em_)
         tree.attrs["feature_names"] = json.dumps(
             list(getattr(self, "feature_names_in_", [])) or None
         )
-        fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent or ".")
-        os.close(fd)
-        try:
+        tree.attrs["checksum"] = _tree_checksum(tree)
+        _encode_objects(tree)
+        with atomic_write(path) as tmp:
             tree.to_netcdf(tmp, engine="h5netcdf")
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        return path
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> BayesianGaussianMixture:
         """Read an estimator written by :meth:`save`.
+
+        The loaded estimator has the same settings, ``idata_`` (bit for bit) and EM fit
+        ``em_`` as the saved one, so its predictions are bit-identical; the sampling
+        diagnostics (``diagnostics_``, ``diagnostics_ok_``) are recomputed from
+        ``idata_``, without the warnings that ``fit`` gave.
 
         Parameters
         ----------
@@ -832,40 +885,191 @@ class BayesianGaussianMixture(ParamsMixin):
 
         Raises
         ------
+        FileNotFoundError
+            If ``path`` does not exist.
         ValueError
-            If the file was not written by bayesgmm or has another format version.
+            If the file is corrupted or truncated (its checksum does not match), was
+            not written by :meth:`save` (e.g. a ``GaussianMixture`` file), or has a
+            file format version this bayesgmm does not read (newer: upgrade bayesgmm).
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> from bayesgmm import load_faithful
+        >>> bgm = BayesianGaussianMixture(
+        ...     2, draws=200, tune=200, chains=2, random_state=0, progressbar=False
+        ... ).fit(load_faithful())  # doctest: +SKIP
+        >>> with tempfile.TemporaryDirectory() as folder:  # doctest: +SKIP
+        ...     loaded = BayesianGaussianMixture.load(bgm.save(Path(folder) / "fit.nc"))
+        >>> loaded.n_relabelled_ == bgm.n_relabelled_  # doctest: +SKIP
+        True
         """
-        tree = xr.open_datatree(path, engine="h5netcdf").load()
-        version = tree.attrs.get("bayesgmm_format_version")
+        from bayesgmm.persistence import (
+            _check_format_version,
+            _file_kind,
+            _require_file,
+            _unreadable,
+            _wrong_signature,
+        )
+
+        path = Path(path)
+        _require_file(path)
+        kind = _file_kind(path)
+        if kind == "npz":
+            raise ValueError(
+                f"{path} is a GaussianMixture (EM) model file, not a BayesianGaussianMixture "
+                "one: load it with GaussianMixture.load."
+            )
+        if kind is None:
+            raise _unreadable(path, _wrong_signature(path, "a netCDF-4 (HDF5) file"))
+        try:
+            with xr.open_datatree(path, engine="h5netcdf") as opened:
+                tree = opened.load()
+        except (PermissionError, IsADirectoryError):
+            raise
+        except Exception as err:  # h5py's OSError for a truncated file, decoding errors
+            raise _unreadable(path, f"{type(err).__name__}: {err}") from err
+        attrs = tree.attrs
+        version = attrs.get("bayesgmm_format_version")
         if version is None:
             raise ValueError(
                 f"{path} was not written by BayesianGaussianMixture.save (no "
                 "bayesgmm_format_version attribute)."
             )
-        if int(version) != FORMAT_VERSION:
+        _check_format_version(version, (FORMAT_VERSION,), path, attrs.get("bayesgmm_version"))
+        checksum = attrs.pop("checksum", None)
+        try:
+            _decode_objects(tree)
+        except ValueError as err:  # json.JSONDecodeError
+            raise _unreadable(path, f"{type(err).__name__}: {err}") from err
+        if checksum is not None and checksum != _tree_checksum(tree):
+            raise _unreadable(path, "its data do not match the checksum written with them")
+        try:
+            settings = json.loads(attrs["settings"])
+            unknown = sorted(set(settings) - set(cls._param_names()))
+            if settings["priors"] is not None:
+                settings["priors"] = Priors(**settings["priors"])
+            names = json.loads(attrs["feature_names"])
+            n_relabelled = int(attrs.get("n_relabelled", 0))
+            em_text = attrs["em"]
+        except (ValueError, KeyError, TypeError) as err:
+            raise _unreadable(path, f"{type(err).__name__}: {err}") from err
+        if unknown:
             raise ValueError(
-                f"{path} has bayesgmm format version {int(version)}; this bayesgmm reads "
-                f"version {FORMAT_VERSION}. Load it with the bayesgmm that wrote it."
+                f"{path} was written by bayesgmm {attrs.get('bayesgmm_version')} with "
+                f"settings that this bayesgmm ({bayesgmm.__version__}) does not know: "
+                f"{unknown}. Upgrade bayesgmm to load it (pip install --upgrade bayesgmm)."
             )
-        settings = json.loads(tree.attrs["settings"])
-        if settings["priors"] is not None:
-            settings["priors"] = Priors(**settings["priors"])
         est = cls(**settings)
-        em = json.loads(tree.attrs["em"])
-        model_type = get_covariance_model(settings["covariance_type"])
-        est.em_ = GaussianMixture(settings["n_components"], covariance_type=model_type.name)
-        est.em_.weights_ = np.asarray(em["weights"])
-        est.em_.means_ = np.asarray(em["means"])
-        est.em_.covariances_ = np.asarray(em["covariances"])
-        names = json.loads(tree.attrs["feature_names"])
+        est.em_ = _load_em(em_text, settings, path)
         est.n_features_in_ = est.em_.means_.shape[1]
         if names:
             est.feature_names_in_ = np.asarray(names, dtype=object)
         for key in ("bayesgmm_format_version", "em", "feature_names"):
-            tree.attrs.pop(key, None)
+            attrs.pop(key, None)
+        if "n_relabelled" in attrs:
+            attrs["n_relabelled"] = n_relabelled  # an int, as fit writes it
         est.idata_ = tree
-        est.n_relabelled_ = int(tree.attrs.get("n_relabelled", 0))
+        est.n_relabelled_ = n_relabelled
+        with warnings.catch_warnings():  # fit has warned already
+            warnings.simplefilter("ignore", SamplingWarning)
+            est._check_diagnostics()
         return est
+
+
+def _load_em(text: str, settings: dict[str, Any], path: Path) -> GaussianMixture:
+    """The EM fit of a saved estimator (only weights, means and covariances in old files)."""
+    from bayesgmm.persistence import _em_from_json, _unreadable
+
+    try:
+        em = json.loads(text)
+        if "format" not in em:  # files written before the whole EM fit was saved
+            model_type = get_covariance_model(settings["covariance_type"])
+            gm = GaussianMixture(settings["n_components"], covariance_type=model_type.name)
+            gm.weights_ = np.asarray(em["weights"], dtype=np.float64)
+            gm.means_ = np.asarray(em["means"], dtype=np.float64)
+            gm.covariances_ = np.asarray(em["covariances"], dtype=np.float64)
+            return gm
+    except (ValueError, KeyError, TypeError) as err:
+        raise _unreadable(path, f"its EM fit: {type(err).__name__}: {err}") from err
+    return _em_from_json(text, path)
+
+
+def _encode_objects(tree: xr.DataTree) -> None:
+    """Prepare object variables (and coordinates) for netCDF, in place.
+
+    netCDF has neither object arrays nor ``None``: xarray writes strings back as
+    ``<U`` arrays and, e.g., nutpie's ``divergence_message`` (``None`` for most draws)
+    as NaN floats. Object arrays of strings are marked so that :func:`_decode_objects`
+    restores their dtype; other object arrays are written as the JSON text of each
+    element (strings, numbers and ``None`` come back exactly; anything else as its
+    ``str``).
+    """
+    for node in tree.subtree:
+        dataset = node.to_dataset(inherit=False)
+        changed = False
+        for name, var in dataset.variables.items():
+            if var.dtype != object:
+                continue
+            if all(isinstance(v, str) for v in var.values.flat):
+                encoding, values = "str", var.values
+            else:
+                text = [json.dumps(v, default=str) for v in var.values.flat]
+                encoding, values = "json", np.array(text, dtype=str).reshape(var.shape)
+            attrs = {**var.attrs, _OBJECT_ENCODING: encoding}
+            dataset = _replace_variable(dataset, name, xr.Variable(var.dims, values, attrs))
+            changed = True
+        if changed:
+            node.dataset = dataset
+
+
+def _decode_objects(tree: xr.DataTree) -> None:
+    """Undo :func:`_encode_objects` in place."""
+    for node in tree.subtree:
+        dataset = node.to_dataset(inherit=False)
+        changed = False
+        for name, var in dataset.variables.items():
+            encoding = var.attrs.get(_OBJECT_ENCODING)
+            if encoding not in ("str", "json"):
+                continue
+            values = np.empty(var.shape, dtype=object)
+            for index, text in enumerate(var.values.flat):
+                values.flat[index] = str(text) if encoding == "str" else json.loads(str(text))
+            attrs = {k: v for k, v in var.attrs.items() if k != _OBJECT_ENCODING}
+            dataset = _replace_variable(dataset, name, xr.Variable(var.dims, values, attrs))
+            changed = True
+        if changed:
+            node.dataset = dataset
+
+
+def _replace_variable(dataset: xr.Dataset, name: Any, variable: xr.Variable) -> xr.Dataset:
+    if name in dataset.coords:
+        return dataset.assign_coords({name: variable})
+    return dataset.assign({name: variable})
+
+
+def _tree_checksum(tree: xr.DataTree) -> str:
+    """SHA-256 of every variable (values, dims, names) of every group and of the settings.
+
+    Stable under a netCDF round trip: numbers are hashed by kind (so a decoded
+    integer or float width does not matter) and strings by their text.
+    """
+    digest = hashlib.sha256()
+    for key in _HASHED_ATTRS:
+        digest.update(f"{key}={tree.attrs.get(key)!s};".encode())
+    for node in sorted(tree.subtree, key=lambda node: node.path):
+        variables = node.to_dataset(inherit=False).variables
+        for name in sorted(map(str, variables)):
+            var = variables[name]
+            values = np.asarray(var.values)
+            digest.update(f"{node.path}/{name}{tuple(var.dims)}{values.shape};".encode())
+            if values.dtype.kind in _HASH_KINDS:
+                values = values.astype(_HASH_KINDS[values.dtype.kind], copy=False)
+                digest.update(np.ascontiguousarray(values).tobytes())
+            else:  # strings (and anything else) by their text
+                digest.update(json.dumps([str(v) for v in values.ravel()]).encode())
+    return digest.hexdigest()
 
 
 def _spaced(n_total: int, n: int) -> NDArray[np.intp]:
@@ -938,15 +1142,3 @@ def _sort_components(gm: GaussianMixture, order: NDArray[np.intp]) -> None:
         gm.covariances_ = gm.covariances_[order]
         gm.precisions_cholesky_ = gm.precisions_cholesky_[order]
         gm.precisions_ = gm.precisions_[order]
-
-
-def _labels(var: xr.DataArray, mask: NDArray[np.bool_]) -> list[str]:
-    """Readable names such as ``means[1, waiting]`` for the flagged entries."""
-    labels = []
-    for index in zip(*np.nonzero(np.atleast_1d(mask)), strict=False):
-        parts = [
-            str(var[dim].values[i]) if dim in var.coords else str(i)
-            for dim, i in zip(var.dims, index, strict=True)
-        ]
-        labels.append(f"{var.name}[{', '.join(parts)}]")
-    return labels

@@ -1,0 +1,510 @@
+"""Saving and loading fitted estimators: versioned files, written atomically.
+
+:class:`~bayesgmm.GaussianMixture` (EM) models are saved as a NumPy ``.npz`` archive
+(a zip file of ``.npy`` arrays, read with ``allow_pickle=False``: loading a file never
+runs code from it) that holds every fitted array bit for bit, the constructor
+parameters and a JSON header with the file format version and the bayesgmm version
+that wrote it. The zip CRC-32 of every member is checked on reading, so a corrupted or
+truncated file gives a clear error rather than wrong numbers.
+:class:`~bayesgmm.BayesianGaussianMixture` posteriors are saved as netCDF by its
+``save`` method, with the same atomic write (:func:`atomic_write`) and the same
+errors.
+
+Writes are atomic: the file is written to a temporary file in the destination's
+directory, flushed to disk (``fsync``) and renamed over the destination
+(:func:`os.replace`), so a reader, or a crash at any moment, sees the old file or the
+new one, whole.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bayesgmm._io import atomic_write, write_bytes_atomic
+from bayesgmm.em import GaussianMixture
+from bayesgmm.exceptions import NotFittedError
+
+__all__ = [
+    "FORMAT_VERSION",
+    "atomic_write",
+    "load_gaussian_mixture",
+    "save_gaussian_mixture",
+    "write_bytes_atomic",
+]
+
+#: version of the file layout written by :func:`save_gaussian_mixture`; bumped when a
+#: file it writes could not be read correctly by an older bayesgmm
+FORMAT_VERSION = 1
+#: format versions :func:`load_gaussian_mixture` reads
+_READABLE_VERSIONS = (1,)
+#: ``format`` entry of the header of an EM model file
+_EM_FORMAT = "bayesgmm.GaussianMixture"
+#: name of the archive member holding the JSON header
+_HEADER = "bayesgmm_header"
+#: fitted attributes every EM model file holds (format version 1)
+_REQUIRED_ATTRIBUTES = frozenset(
+    {
+        "weights_",
+        "means_",
+        "covariances_",
+        "precisions_",
+        "precisions_cholesky_",
+        "_center",
+        "n_features_in_",
+        "n_iter_",
+        "converged_",
+        "lower_bound_",
+        "lower_bounds_",
+    }
+)
+#: instance attributes that are not part of a fitted model (verbose timers)
+_TRANSIENT_ATTRIBUTES = frozenset({"_init_time", "_iter_time"})
+#: bit generators a saved ``random_state`` may name
+_BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
+_ATTRIBUTE_NAME = re.compile(r"^_?[A-Za-z][A-Za-z0-9_]*$")
+#: first bytes of a zip archive (``.npz``) and of an HDF5 file (netCDF-4)
+_ZIP_MAGIC = b"PK\x03\x04"
+_HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+
+
+# ---------------------------------------------------------------------- atomic writes
+# ---------------------------------------------------------------------- shared checks
+def _require_file(path: Path) -> None:
+    if not path.exists():
+        raise FileNotFoundError(f"cannot load {path}: no such file.")
+
+
+def _file_kind(path: Path) -> str | None:
+    """``"npz"``, ``"netcdf"`` or ``None`` from the first bytes of ``path``."""
+    with open(path, "rb") as handle:
+        head = handle.read(len(_HDF5_MAGIC))
+    if head.startswith(_ZIP_MAGIC):
+        return "npz"
+    if head == _HDF5_MAGIC:
+        return "netcdf"
+    return None
+
+
+def _unreadable(path: Path, detail: str) -> ValueError:
+    return ValueError(
+        f"{path} is not a readable bayesgmm model file (corrupted or truncated?): "
+        f"{detail.rstrip('.')}. Save the model again, or restore the file from a backup."
+    )
+
+
+def _wrong_signature(path: Path, expected: str) -> str:
+    """Why a file that does not start with the signature of ``expected`` is unreadable."""
+    size = path.stat().st_size
+    if size == 0:
+        return "the file is empty"
+    return f"its {size} bytes do not start with the signature of {expected}"
+
+
+def _check_format_version(
+    found: Any, readable: tuple[int, ...], path: Path, written_by: Any = None
+) -> int:
+    """Return the file's format version, or raise a ValueError saying what to do."""
+    import bayesgmm
+
+    if isinstance(found, bool) or not isinstance(found, int | np.integer):
+        raise _unreadable(path, f"its format version {found!r} is not an integer")
+    version = int(found)
+    if version in readable:
+        return version
+    writer = f" (it was written by bayesgmm {written_by})" if written_by else ""
+    current = f"this bayesgmm ({bayesgmm.__version__}) reads format version"
+    current += f" {readable[0]}" if len(readable) == 1 else f"s {', '.join(map(str, readable))}"
+    if version > max(readable):
+        raise ValueError(
+            f"{path} has bayesgmm file format version {version}, newer than {current}"
+            f"{writer}. Upgrade bayesgmm to load it (pip install --upgrade bayesgmm)."
+        )
+    raise ValueError(
+        f"{path} has bayesgmm file format version {version}, older than {current}"
+        f"{writer}. Load it with a bayesgmm release that reads format version {version}."
+    )
+
+
+# ---------------------------------------------------------------------- EM encoding
+def _encode_value(value: Any, what: str, store: Callable[[np.ndarray], Any]) -> dict:
+    """A JSON description of ``value``; arrays go through ``store``."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return {"type": "json", "value": value}
+    if isinstance(value, np.random.Generator):
+        return {"type": "generator", "state": _jsonable(value.bit_generator.state)}
+    if isinstance(value, np.random.RandomState):
+        return {"type": "random_state", "state": _jsonable(value.get_state(legacy=False))}
+    if isinstance(value, np.generic):
+        return {"type": "numpy_scalar", "array": store(_plain_array(np.asarray(value), what))}
+    if isinstance(value, np.ndarray):
+        if value.dtype == object:
+            if not all(isinstance(item, str) for item in value.flat):
+                raise TypeError(f"cannot save {what}: an object array of non-strings.")
+            return {"type": "str_array", "array": store(value.astype(str))}
+        return {"type": "ndarray", "array": store(_plain_array(value, what))}
+    if isinstance(value, dict):  # e.g. the running statistics of partial_fit
+        if not all(isinstance(key, str) for key in value):
+            raise TypeError(f"cannot save {what}: a dict with non-string keys.")
+        return {
+            "type": "dict",
+            "items": {
+                key: _encode_value(
+                    item,
+                    f"{what}[{key!r}]",
+                    # one array per item: its key extends the dict's
+                    lambda array, suffix="", key=key: store(array, f".{key}{suffix}"),
+                )
+                for key, item in value.items()
+            },
+        }
+    if isinstance(value, list | tuple):
+        kinds = {type(item) for item in value}
+        if kinds <= {float} or kinds <= {int}:
+            array = np.asarray(value, dtype=float if float in kinds else np.int64)
+            return {"type": type(value).__name__, "array": store(array)}
+        # nested lists (e.g. means_init=[[0, 0], [1, 1]]) are saved as an array
+        return {"type": "ndarray", "array": store(_plain_array(np.asarray(value), what))}
+    raise TypeError(
+        f"cannot save {what} of type {type(value).__name__}: bayesgmm.persistence does not "
+        "know how to store it."
+    )
+
+
+def _plain_array(array: np.ndarray, what: str) -> np.ndarray:
+    if array.dtype.hasobject:
+        raise TypeError(f"cannot save {what}: an object array.")
+    return array
+
+
+def _decode_value(spec: dict, fetch: Callable[[Any], np.ndarray]) -> Any:
+    kind = spec["type"]
+    if kind == "json":
+        return spec["value"]
+    if kind == "ndarray":
+        return fetch(spec["array"])
+    if kind == "str_array":
+        return fetch(spec["array"]).astype(object)
+    if kind == "numpy_scalar":
+        return fetch(spec["array"])[()]
+    if kind == "list":
+        return fetch(spec["array"]).tolist()
+    if kind == "tuple":
+        return tuple(fetch(spec["array"]).tolist())
+    if kind == "dict":
+        return {key: _decode_value(item, fetch) for key, item in spec["items"].items()}
+    if kind == "generator":
+        state = _from_jsonable(spec["state"])
+        name = state["bit_generator"]
+        if name not in _BIT_GENERATORS:
+            raise ValueError(f"unknown bit generator {name!r}")
+        bit_generator = getattr(np.random, name)()
+        bit_generator.state = state
+        return np.random.Generator(bit_generator)
+    if kind == "random_state":
+        generator = np.random.RandomState()
+        generator.set_state(_from_jsonable(spec["state"]))
+        return generator
+    raise ValueError(f"unknown value type {kind!r}")
+
+
+def _jsonable(value: Any) -> Any:
+    """``value`` (nested dicts of ints, floats, strings and arrays) as JSON data."""
+    if isinstance(value, dict):
+        return {str(key): _jsonable(item) for key, item in value.items()}
+    if isinstance(value, np.ndarray):
+        return {"__ndarray__": _inline_array(value)}
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _from_jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"__ndarray__"}:
+            return _array_from_inline(value["__ndarray__"])
+        return {key: _from_jsonable(item) for key, item in value.items()}
+    return value
+
+
+def _inline_array(array: np.ndarray) -> dict:
+    """An array as JSON data: dtype, shape and the raw bytes in base64 (bit-exact)."""
+    array = np.ascontiguousarray(array)
+    return {
+        "dtype": array.dtype.str,
+        "shape": list(array.shape),
+        "base64": base64.b64encode(array.tobytes()).decode("ascii"),
+    }
+
+
+def _array_from_inline(spec: dict) -> np.ndarray:
+    dtype = np.dtype(spec["dtype"])
+    if dtype.hasobject:
+        raise ValueError("object arrays are not allowed")
+    raw = base64.b64decode(spec["base64"], validate=True)
+    return np.frombuffer(raw, dtype=dtype).reshape(spec["shape"]).copy()
+
+
+def _check_fitted_em(model: GaussianMixture) -> None:
+    if not isinstance(model, GaussianMixture):
+        raise TypeError(
+            f"save_gaussian_mixture saves a bayesgmm.GaussianMixture; got {type(model).__name__}."
+        )
+    if not hasattr(model, "means_"):
+        raise NotFittedError(
+            f"This {type(model).__name__} instance is not fitted yet, so there is nothing to "
+            "save. Call 'fit' first."
+        )
+
+
+def _em_header(model: GaussianMixture, store: Callable[[str, np.ndarray], Any]) -> dict:
+    """Header of a fitted EM model; arrays go through ``store(key, array)``."""
+    import bayesgmm
+
+    params = model.get_params()
+    parameters = {
+        name: _encode_value(
+            value,
+            f"parameter {name}",
+            lambda array, suffix="", name=name: store(f"parameter.{name}{suffix}", array),
+        )
+        for name, value in params.items()
+    }
+    attributes = {
+        name: _encode_value(
+            value,
+            f"attribute {name}",
+            lambda array, suffix="", name=name: store(f"attribute.{name}{suffix}", array),
+        )
+        for name, value in vars(model).items()
+        if name not in params and name not in _TRANSIENT_ATTRIBUTES
+    }
+    return {
+        "format": _EM_FORMAT,
+        "format_version": FORMAT_VERSION,
+        "bayesgmm_version": bayesgmm.__version__,
+        "class": f"{type(model).__module__}.{type(model).__qualname__}",
+        "parameters": parameters,
+        "attributes": attributes,
+    }
+
+
+def _em_from_header(
+    header: dict,
+    fetch: Callable[[Any], np.ndarray],
+    path: Path,
+    cls: type[GaussianMixture],
+) -> GaussianMixture:
+    """Rebuild the estimator from a header (arrays through ``fetch``)."""
+    import bayesgmm
+
+    try:
+        params = {name: _decode_value(spec, fetch) for name, spec in header["parameters"].items()}
+        attributes = {
+            name: _decode_value(spec, fetch) for name, spec in header["attributes"].items()
+        }
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError) as err:
+        raise _unreadable(path, f"{type(err).__name__}: {err}") from err
+    unknown = sorted(set(params) - set(cls._param_names()))
+    if unknown:
+        raise ValueError(
+            f"{path} was written by bayesgmm {header.get('bayesgmm_version')} with "
+            f"{cls.__name__} parameters that this bayesgmm ({bayesgmm.__version__}) does not "
+            f"know: {unknown}. Upgrade bayesgmm to load it (pip install --upgrade bayesgmm)."
+        )
+    missing = sorted(_REQUIRED_ATTRIBUTES - set(attributes))
+    if missing:
+        raise _unreadable(path, f"the fitted attributes {missing} are missing")
+    model = cls()
+    model.set_params(**params)
+    for name, value in attributes.items():
+        if not _ATTRIBUTE_NAME.match(name) or name in params or hasattr(cls, name):
+            raise _unreadable(path, f"it sets an invalid attribute {name!r}")
+        setattr(model, name, value)
+    _check_shapes(model, path)
+    return model
+
+
+def _check_shapes(model: GaussianMixture, path: Path) -> None:
+    K, D = model.n_components, model.n_features_in_
+    expected = {"weights_": (K,), "means_": (K, D), "_center": (D,)}
+    for name, shape in expected.items():
+        value = getattr(model, name)
+        if not isinstance(value, np.ndarray) or value.shape != shape:
+            found = getattr(value, "shape", type(value).__name__)
+            raise _unreadable(path, f"{name} has shape {found}, expected {shape}")
+    names = getattr(model, "feature_names_in_", None)
+    if names is not None and names.shape != (D,):
+        raise _unreadable(path, f"feature_names_in_ has shape {names.shape}, expected {(D,)}")
+
+
+def _em_to_json(model: GaussianMixture) -> str:
+    """A fitted EM model as one JSON string (arrays bit-exact in base64).
+
+    Used for the EM fit embedded in a ``BayesianGaussianMixture`` netCDF file.
+    """
+    _check_fitted_em(model)
+    return json.dumps(_em_header(model, lambda key, array: _inline_array(array)))
+
+
+def _em_from_json(text: str, path: Path) -> GaussianMixture:
+    try:
+        header = json.loads(text)
+        if not isinstance(header, dict) or header.get("format") != _EM_FORMAT:
+            raise ValueError("not a bayesgmm GaussianMixture header")
+    except ValueError as err:  # json.JSONDecodeError too
+        raise _unreadable(path, f"its EM fit: {err}") from err
+    _check_format_version(
+        header.get("format_version"), _READABLE_VERSIONS, path, header.get("bayesgmm_version")
+    )
+    return _em_from_header(header, _array_from_inline, path, GaussianMixture)
+
+
+# ---------------------------------------------------------------------- EM files
+def save_gaussian_mixture(model: GaussianMixture, path: str | os.PathLike) -> Path:
+    """Save a fitted :class:`~bayesgmm.GaussianMixture` to an ``.npz`` file, atomically.
+
+    The file holds every fitted attribute (weights, means, covariances, precisions and
+    their Cholesky factors, the internal data centre, the convergence record, feature
+    names) bit for bit, the constructor parameters (a ``random_state`` Generator or
+    RandomState is saved with its current state) and a JSON header with the format
+    version (:data:`FORMAT_VERSION`) and the bayesgmm version. Nothing is pickled. The
+    write is atomic (:func:`write_bytes_atomic`): an existing file is replaced whole or
+    not at all. Any file name works; ``.npz`` is conventional.
+
+    Parameters
+    ----------
+    model : GaussianMixture
+        A fitted EM estimator.
+    path : str or path-like
+        Destination file; its directory must exist.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    NotFittedError
+        If ``model`` is not fitted.
+    TypeError
+        If ``model`` is not a ``GaussianMixture``, or holds a value that cannot be
+        stored without pickling (e.g. a parameter of an unexpected type).
+    FileNotFoundError
+        If the directory of ``path`` does not exist.
+
+    See Also
+    --------
+    load_gaussian_mixture : read the file back.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from bayesgmm import GaussianMixture, load_faithful
+    >>> X = load_faithful()
+    >>> gm = GaussianMixture(2, random_state=0).fit(X)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = save_gaussian_mixture(gm, Path(folder) / "faithful.npz")
+    ...     loaded = load_gaussian_mixture(path)
+    >>> bool((loaded.predict_proba(X) == gm.predict_proba(X)).all())
+    True
+    """
+    _check_fitted_em(model)
+    arrays: dict[str, np.ndarray] = {}
+
+    def store(key: str, array: np.ndarray) -> str:
+        arrays[key] = array
+        return key
+
+    header = _em_header(model, store)
+    arrays[_HEADER] = np.asarray(json.dumps(header))
+    return write_bytes_atomic(path, lambda handle: np.savez(handle, allow_pickle=False, **arrays))
+
+
+def load_gaussian_mixture(
+    path: str | os.PathLike, cls: type[GaussianMixture] = GaussianMixture
+) -> GaussianMixture:
+    """Load a :class:`~bayesgmm.GaussianMixture` written by :func:`save_gaussian_mixture`.
+
+    The loaded estimator equals the saved one attribute for attribute (arrays bit for
+    bit), so its predictions are bit-identical, and it can do everything a fitted
+    estimator can, including a ``warm_start`` refit. The file is read with
+    ``allow_pickle=False``; a file from an untrusted source cannot run code.
+
+    Parameters
+    ----------
+    path : str or path-like
+        File written by :func:`save_gaussian_mixture` (or
+        :meth:`GaussianMixture.save <bayesgmm.GaussianMixture.save>`).
+    cls : type, default=GaussianMixture
+        Class to instantiate (a subclass of ``GaussianMixture``).
+
+    Returns
+    -------
+    GaussianMixture
+        The fitted estimator.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If the file is not a readable bayesgmm EM model file (corrupted, truncated,
+        not written by bayesgmm, or a ``BayesianGaussianMixture`` file), or was written
+        with a newer file format version than this bayesgmm reads.
+
+    See Also
+    --------
+    save_gaussian_mixture : write the file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import numpy as np
+    >>> from bayesgmm import GaussianMixture
+    >>> X = np.random.default_rng(0).normal(size=(100, 2))
+    >>> gm = GaussianMixture(2, covariance_type="diag", random_state=0).fit(X)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     loaded = load_gaussian_mixture(save_gaussian_mixture(gm, Path(folder) / "m.npz"))
+    >>> np.array_equal(loaded.means_, gm.means_), loaded.covariance_type
+    (True, 'diag')
+    """
+    path = Path(path)
+    _require_file(path)
+    kind = _file_kind(path)
+    if kind == "netcdf":
+        raise ValueError(
+            f"{path} is a netCDF file, as written by BayesianGaussianMixture.save, not a "
+            "GaussianMixture (EM) model file: load it with BayesianGaussianMixture.load."
+        )
+    if kind is None:
+        raise _unreadable(path, _wrong_signature(path, "an .npz (zip) archive"))
+    try:
+        # an open file of our own: np.load leaks its handle when the zip is unreadable
+        with open(path, "rb") as handle, np.load(handle, allow_pickle=False) as archive:
+            if _HEADER not in archive.files:
+                raise ValueError(f"it has no {_HEADER} member")
+            header = json.loads(str(archive[_HEADER][()]))
+            arrays = {key: archive[key] for key in archive.files if key != _HEADER}
+        if not isinstance(header, dict):
+            raise TypeError(f"{_HEADER} is not a JSON object")
+    except (PermissionError, IsADirectoryError):
+        raise
+    except Exception as err:  # zipfile.BadZipFile, EOFError, zlib.error, JSON errors, ...
+        raise _unreadable(path, f"{type(err).__name__}: {err}") from err
+    if header.get("format") != _EM_FORMAT:
+        raise _unreadable(path, f"its header names format {header.get('format')!r}")
+    _check_format_version(
+        header.get("format_version"), _READABLE_VERSIONS, path, header.get("bayesgmm_version")
+    )
+    return _em_from_header(header, arrays.__getitem__, path, cls)
