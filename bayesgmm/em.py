@@ -77,6 +77,11 @@ _BLOCK_VALUES = 1 << 18
 _MAX_COPY_BYTES = 1 << 30
 #: streamed fits initialise on a random subsample of at most this many rows
 _INIT_SAMPLE_ROWS = 100_000
+#: the fix suggested when a partial_fit batch contains NaN
+_ONLINE_NAN_HINT = (
+    "partial_fit does not handle missing values (even with missing='marginalize'): "
+    "impute the batch, drop those rows, or use fit."
+)
 #: the fix suggested when X contains NaN and missing="error"
 _NAN_HINT = "Pass missing='marginalize' to fit with them, or impute or drop those rows."
 
@@ -831,12 +836,12 @@ class GaussianMixture(ParamsMixin):
                 f"learning_decay must be in (0.5, 1] for online EM to converge; got "
                 f"{self.learning_decay}."
             )
-        if self.missing == "marginalize":
-            raise ValueError(
-                "partial_fit does not support missing='marginalize'; impute the batches or use fit."
-            )
         first = getattr(self, "_online", None) is None or not hasattr(self, "means_")
-        array, names = check_array(X, min_samples=self.n_components if first else 1)
+        array, names = check_array(
+            X,
+            min_samples=self.n_components if first else 1,
+            nan_hint=_ONLINE_NAN_HINT,
+        )
         weight = check_sample_weight(sample_weight, array.shape[0])
         model = self._model
         repairs: dict[int, int] = {}
@@ -854,7 +859,9 @@ class GaussianMixture(ParamsMixin):
                 del self.feature_names_in_
             self.lower_bounds_ = []
         else:
-            array = self._validate_predict_input(X)
+            array = self._validate_predict_input(X, allow_nan=True)
+            if np.isnan(array).any():
+                check_array(array, nan_hint=_ONLINE_NAN_HINT)  # raises, naming the rows
             data = self._prepare_data(array, weight, center=self._center)
             params = self._current_params(self._center)
         stats = self._statistics(data, params)

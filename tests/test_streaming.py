@@ -165,7 +165,6 @@ def test_partial_fit_first_batch_equals_one_em_step_from_the_initialisation():
         ({"learning_decay": 0.5}, r"learning_decay must be in \(0\.5, 1\]"),
         ({"learning_decay": 1.5}, r"learning_decay must be in \(0\.5, 1\]"),
         ({"learning_offset": -1.0}, r"learning_offset must be a real number >= 0"),
-        ({"missing": "marginalize"}, r"partial_fit does not support missing='marginalize'"),
     ],
 )
 def test_partial_fit_rejects_bad_settings(params, message):
@@ -179,3 +178,14 @@ def test_partial_fit_checks_later_batches_against_the_first():
         gm.partial_fit(np.zeros((10, 3)))
     with pytest.raises(ValueError, match=r"at least 2 samples"):
         GaussianMixture(2).partial_fit(np.zeros((1, 2)))
+
+
+def test_partial_fit_refuses_missing_values_even_when_marginalizing():
+    batch = draw(np.random.default_rng(0), 50)
+    GaussianMixture(2, missing="marginalize", random_state=0).partial_fit(batch)
+    batch[3, 1] = np.nan
+    with pytest.raises(ValueError, match=r"NaN in rows \[3\].*partial_fit does not handle"):
+        GaussianMixture(2, missing="marginalize").partial_fit(batch)
+    online = GaussianMixture(2, missing="marginalize", random_state=0).partial_fit(batch[4:])
+    with pytest.raises(ValueError, match=r"NaN in rows \[3\].*partial_fit does not handle"):
+        online.partial_fit(batch)
