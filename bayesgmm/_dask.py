@@ -122,10 +122,12 @@ def _bad_rows(block: NDArray) -> NDArray[np.bool_]:
 def _chunk_statistics(
     estimator: GaussianMixture, state: tuple, block: NDArray, center: NDArray, weight
 ) -> SufficientStatistics:
-    from bayesgmm.em import _prepare
+    from bayesgmm.em import _one_thread_blas, _prepare
 
     data = _prepare(estimator._model, estimator.n_components, block, center, weight)
-    return estimator._accumulate(data, state, None, 0, 1)
+    # a Dask worker thread is one core's worth: a multi-threaded BLAS would oversubscribe
+    with _one_thread_blas(data.n_blocks):
+        return estimator._accumulate(data, state, None, 0, 1)
 
 
 def _sum_in_order(parts: list) -> Any:

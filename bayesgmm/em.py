@@ -205,13 +205,15 @@ def _blas_controller():
     return ThreadpoolController()
 
 
-#: passes are split among threads only from this many blocks on (about 1-2 MB each)
+#: passes are split among threads only from this many blocks on (about 1-2 MB each).
+#: The BLAS is then limited to one thread: a multi-threaded BLAS called once per
+#: block is fast on an idle machine but collapses when the cores are busy (its
+#: threads spin-wait at every call): measured on 2 cores with another job running,
+#: N=1e5, D=10, K=8, diag, 5 iterations: 14-32 s with OpenBLAS threads vs 0.07-0.23 s
+#: with our threads and a one-thread BLAS (scikit-learn: 1.1-2.3 s). On an idle
+#: machine our threads are 1.7x faster at D=2 and 10-40% slower at D>=10 than a
+#: multi-threaded BLAS; robustness wins.
 _MIN_BLOCKS_FOR_THREADS = 4
-#: ... and only when the per-sample features are this narrow: then a pass is mostly
-#: element-wise work (exp), which threads share; wider features make it mostly
-#: matrix products, which run faster on a multi-threaded BLAS than on threads with
-#: a one-thread BLAS each (measured: 1.7x faster at D=2, 10-40% slower at D>=10).
-_MAX_FEATURES_FOR_THREADS = 8
 
 
 def _parallel_passes(data: _Data):
@@ -221,12 +223,17 @@ def _parallel_passes(data: _Data):
     ``n`` threads each taking every ``n``-th block, they run on all cores, and the
     BLAS is limited to one thread meanwhile so the two do not oversubscribe.
     """
-    n_parts = min(_n_threads(), data.n_blocks)
-    narrow = data.model.n_stored_rows(data.n_features) <= _MAX_FEATURES_FOR_THREADS
-    if n_parts < 2 or data.n_blocks < _MIN_BLOCKS_FOR_THREADS or not narrow:
+    if data.n_blocks < _MIN_BLOCKS_FOR_THREADS:
         data.n_parts = 1
         return contextlib.nullcontext()
-    data.n_parts = n_parts
+    data.n_parts = max(1, min(_n_threads(), data.n_blocks))
+    return _blas_controller().limit(limits=1, user_api="blas")
+
+
+def _one_thread_blas(n_blocks: int):
+    """Context for a single-threaded loop over blocks (prediction): one-thread BLAS."""
+    if n_blocks < _MIN_BLOCKS_FOR_THREADS:
+        return contextlib.nullcontext()
     return _blas_controller().limit(limits=1, user_api="blas")
 
 
@@ -1201,8 +1208,9 @@ class GaussianMixture(ParamsMixin):
             yield 0, data.n_samples, marginal_log_prob(data, self.weights_, means, covariances)
             return
         state = self._fitted_state()
-        for start, stop, feat in data.blocks():
-            yield start, stop, self._model.weighted_log_prob(feat, state)
+        with _one_thread_blas(data.n_blocks):
+            for start, stop, feat in data.blocks():
+                yield start, stop, self._model.weighted_log_prob(feat, state)
 
     def _log_prob_norm_and_argmax(
         self, data: _Data | IncompleteData
