@@ -60,6 +60,7 @@ __all__ = [
     "coclustering_matrix",
     "collect_evidence",
     "compare_loo",
+    "fit_large",
     "fit_sparse_mixture",
     "get_covariance_model",
     "load_faithful",
@@ -76,6 +77,7 @@ __all__ = [
 _LAZY = {
     "BayesianGaussianMixture": "bayesgmm.bayes.estimator",
     "compare_loo": "bayesgmm.bayes.compare",
+    "fit_large": "bayesgmm.bayes.large",
     "fit_sparse_mixture": "bayesgmm.bayes.sparse",
     "posterior_predictive_check": "bayesgmm.bayes.ppc",
 }

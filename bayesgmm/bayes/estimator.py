@@ -306,6 +306,8 @@ class BayesianGaussianMixture(ParamsMixin):
             tuple(model.coords["feature"]),
             tuple(sorted(priors.as_dict().items())),
             missingness_key(array),  # the rows of each NaN pattern are graph constants
+            # spherical: the ratios of the feature scales are graph constants too
+            scale.tobytes() if model_type.name == "spherical" else None,
         )
         idata = sample_model(
             model,
