@@ -621,6 +621,10 @@ def _symmetric_duplicate(label: str, features: Sequence[str]) -> bool:
 def _bayes_sections(model: Any) -> list[Section]:
     from bayesgmm.bayes.estimator import ESS_BULK_MIN, RHAT_MAX
 
+    # the thresholds the fit's own diagnosis used (ESS >= max(400, 100 per chain))
+    diagnostics = getattr(model, "diagnostics_", None)
+    ess_min = float(getattr(diagnostics, "ess_min", ESS_BULK_MIN))
+    rhat_max = float(getattr(diagnostics, "rhat_max", RHAT_MAX))
     summary = model.summary(round_to="none")
     posterior = model.idata_["posterior"]
     features = (
@@ -634,9 +638,9 @@ def _bayes_sections(model: Any) -> list[Section]:
     shown.index.name = "parameter"
 
     def flag(row: Any, column: Any, value: Any) -> str | None:
-        if column == "r_hat" and value > RHAT_MAX:
+        if column == "r_hat" and value > rhat_max:
             return "fail"
-        if column in ("ess_bulk", "ess_tail") and value < ESS_BULK_MIN:
+        if column in ("ess_bulk", "ess_tail") and value < ess_min:
             return "fail"
         return None
 
@@ -666,9 +670,9 @@ def _bayes_sections(model: Any) -> list[Section]:
     checks = pd.DataFrame(
         [
             ("divergent transitions", str(divergences), "= 0", divergences == 0),
-            ("max R-hat", f"{max_rhat:.3f}", f"<= {RHAT_MAX}", max_rhat <= RHAT_MAX),
-            ("min bulk ESS", _integer(min_bulk), f">= {ESS_BULK_MIN}", min_bulk >= ESS_BULK_MIN),
-            ("min tail ESS", _integer(min_tail), f">= {ESS_BULK_MIN}", min_tail >= ESS_BULK_MIN),
+            ("max R-hat", f"{max_rhat:.3f}", f"<= {rhat_max:g}", max_rhat <= rhat_max),
+            ("min bulk ESS", _integer(min_bulk), f">= {ess_min:g}", min_bulk >= ess_min),
+            ("min tail ESS", _integer(min_tail), f">= {ess_min:g}", min_tail >= ess_min),
         ],
         columns=["check", "value", "threshold", "passed"],
     ).set_index("check")

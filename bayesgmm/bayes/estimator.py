@@ -140,6 +140,12 @@ class BayesianGaussianMixture(ParamsMixin):
     posterior mean of the missing cells. :meth:`sample` and
     :meth:`sample_posterior_predictive` draw complete rows.
 
+    See Also
+    --------
+    bayesgmm.fit_large : approximate posterior for large N (NUTS on a subsample with
+        control variates, then importance weights on all rows).
+    bayesgmm.GaussianMixture : the maximum-likelihood fit this model starts from.
+
     Examples
     --------
     >>> from bayesgmm import load_faithful
