@@ -72,6 +72,8 @@ Examples
 ... n_components = 3
 ... covariance_type = "tied"
 ... tol = 1e-8
+... n_init = 10
+... random_state = 0
 ... [published]
 ... source = "mclust: Mclust(faithful), EEE with G = 3, log-likelihood -1126.326"
 ... [[published.checks]]
