@@ -151,6 +151,7 @@ class DaskData:
     variance_scale: NDArray[np.float64] | None
     squares: NDArray[np.float64]
     largest: float
+    feature_variances: NDArray[np.float64] | None = None
     n_parts: int = 1
     stored_t: None = None
     block: int = 1
@@ -256,7 +257,7 @@ def prepare_dask_data(
             "those rows (missing='marginalize' is not available for Dask arrays)."
         )
     total = float(sum(t for _, t, _ in parts))
-    center = sum(s for _, _, s in parts[1:]) + parts[0][2] if len(parts) > 1 else parts[0][2]
+    (center,) = _sum_in_order([(s,) for _, _, s in parts])
     center = np.asarray(center, dtype=np.float64) / total
     second = dask.delayed(_second_pass, pure=True)
     moments = dask.compute(

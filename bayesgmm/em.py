@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from bayesgmm._base import ParamsMixin, not_fitted_error
-from bayesgmm._dask import is_dask_array
+from bayesgmm._dask import DaskData, is_dask_array
 from bayesgmm._typing import CovarianceType, InitParams, MissingOption, RandomStateLike
 from bayesgmm._validation import (
     Constraint,
@@ -109,6 +109,8 @@ class _Data:
     block: int
     data_statistic: NDArray[np.float64] | None = None
     variance_scale: NDArray[np.float64] | None = None
+    #: per-feature variances (computed once, by GaussianMixture._prepare_data)
+    feature_variances: NDArray[np.float64] | None = None
     n_parts: int = 1
     #: the raw data when they are streamed block by block instead of stored
     source: Any = None
@@ -223,11 +225,9 @@ def _parallel_passes(data: _Data):
     ``n`` threads each taking every ``n``-th block, they run on all cores, and the
     BLAS is limited to one thread meanwhile so the two do not oversubscribe.
     """
-    if data.n_blocks < _MIN_BLOCKS_FOR_THREADS:
-        data.n_parts = 1
-        return contextlib.nullcontext()
-    data.n_parts = max(1, min(_n_threads(), data.n_blocks))
-    return _blas_controller().limit(limits=1, user_api="blas")
+    many = data.n_blocks >= _MIN_BLOCKS_FOR_THREADS
+    data.n_parts = max(1, min(_n_threads(), data.n_blocks)) if many else 1
+    return _one_thread_blas(data.n_blocks)
 
 
 def _one_thread_blas(n_blocks: int):
@@ -619,6 +619,7 @@ class GaussianMixture(ParamsMixin):
             scale = data.variances()
         # features whose variance is 0 (or so small that its square underflows) are
         # constant for our purposes: measure them with the other features' variance
+        data.feature_variances = scale
         data.variance_scale = _variance_scale(scale)
         return data
 
@@ -633,8 +634,8 @@ class GaussianMixture(ParamsMixin):
         fixed order, so results do not depend on scheduling.
         """
         state = self._prepare_state(resp_source) if isinstance(resp_source, _Params) else None
-        if state is not None and data.stored_t is None and not isinstance(data.source, np.ndarray):
-            return data.statistics(self, state)  # a Dask array: one pass on the workers
+        if isinstance(data, DaskData):
+            return data.statistics(self, state)  # one pass on the workers
         n_parts = data.n_parts
         if n_parts == 1:
             return self._accumulate(data, state, resp_source, 0, 1)
@@ -850,7 +851,6 @@ class GaussianMixture(ParamsMixin):
             nan_hint=_ONLINE_NAN_HINT,
         )
         weight = check_sample_weight(sample_weight, array.shape[0])
-        model = self._model
         repairs: dict[int, int] = {}
         if first:
             inits = self._validate_inits(array.shape[1])
@@ -907,7 +907,6 @@ class GaussianMixture(ParamsMixin):
         self.lower_bound_ = self.lower_bounds_[-1]
         self.n_iter_ = online["n_batches"]
         self.converged_ = False
-        del model
         return self
 
     def fit_predict(
@@ -993,7 +992,8 @@ class GaussianMixture(ParamsMixin):
         from bayesgmm._dask import prepare_dask_data
 
         data, names = prepare_dask_data(self, X, sample_weight)
-        data.variance_scale = _variance_scale(data.variances())
+        data.feature_variances = data.variances()
+        data.variance_scale = _variance_scale(data.feature_variances)
         rng = check_random_state(self.random_state)
         # initialise on all rows (in memory) up to _INIT_SAMPLE_ROWS, else on a subsample
         n_samples = data.n_samples
@@ -1083,8 +1083,7 @@ class GaussianMixture(ParamsMixin):
 
     def _check_scale(self, data: _Data, names: NDArray[np.object_] | None) -> None:
         """Refuse data whose variances overflow; warn when ``reg_covar`` swamps them."""
-        with np.errstate(over="ignore", invalid="ignore"):
-            variances = data.variances()
+        variances = data.feature_variances
         labels = names if names is not None else np.arange(data.n_features)
         overflow = ~np.isfinite(variances)
         if overflow.any():
