@@ -10,8 +10,7 @@ Examples
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
+from bayesgmm._version import __version__
 from bayesgmm.anomaly import MixtureAnomalyDetector, anomaly_scores
 from bayesgmm.bootstrap import bootstrap_lrt, sequential_lrt
 from bayesgmm.clustering import cluster_uncertainty, coclustering_matrix, summary_partition
@@ -33,11 +32,6 @@ from bayesgmm.reporting import (
     report,
 )
 from bayesgmm.selection import select_model
-
-try:
-    __version__ = version("bayesgmm")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0+unknown"
 
 __all__ = [
     "COVARIANCE_TYPES",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 __all__ = [
+    "CacheWarning",
     "ComponentCollapseWarning",
     "ConvergenceWarning",
     "DataScaleWarning",
@@ -92,5 +93,18 @@ class SamplingWarning(UserWarning):
     Examples
     --------
     >>> issubclass(SamplingWarning, UserWarning)
+    True
+    """
+
+
+class CacheWarning(UserWarning):
+    """bayesgmm's compiled-code cache was rebuilt or cannot be written.
+
+    See :mod:`bayesgmm.bayes.cache`: a corrupt or stale entry is deleted and compiled
+    again, never used.
+
+    Examples
+    --------
+    >>> issubclass(CacheWarning, UserWarning)
     True
     """

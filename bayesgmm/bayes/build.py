@@ -31,7 +31,7 @@ from bayesgmm.bayes.spec import Priors
 from bayesgmm.covariance import get_covariance_model
 from bayesgmm.missing import MISSING_OPTIONS, group_by_pattern
 
-__all__ = ["build_model", "missingness_key", "standardization"]
+__all__ = ["build_model", "check_observed_features", "missingness_key", "standardization"]
 
 _LOG_2PI = math.log(2.0 * math.pi)
 #: the fix suggested when X contains NaN and missing="error"
@@ -67,6 +67,25 @@ def standardization(X: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArra
         center = X.mean(axis=0)
         scale = X.std(axis=0)
     return center, np.where(scale > 0, scale, 1.0)
+
+
+def check_observed_features(X: NDArray[np.float64]) -> None:
+    """Raise if a feature of ``X`` is never observed (every cell NaN).
+
+    Examples
+    --------
+    >>> check_observed_features(np.array([[1.0, np.nan], [2.0, np.nan]]))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: X has no observed value in column [1]; a feature that is never ...
+    """
+    never = np.flatnonzero(np.isnan(X).all(axis=0))
+    if never.size:
+        raise ValueError(
+            f"X has no observed value in column{'s' if never.size > 1 else ''} "
+            f"{never.tolist()}; a feature that is never observed cannot be modelled. "
+            "Drop it."
+        )
 
 
 def missingness_key(X: NDArray[np.float64]) -> str | None:
@@ -310,14 +329,7 @@ def build_model(
     )
     nan_mask = np.isnan(array)
     incomplete = bool(nan_mask.any())
-    if incomplete:
-        never = np.flatnonzero(nan_mask.all(axis=0))
-        if never.size:
-            raise ValueError(
-                f"X has no observed value in column{'s' if never.size > 1 else ''} "
-                f"{never.tolist()}; a feature that is never observed cannot be modelled. "
-                "Drop it."
-            )
+    check_observed_features(array)
     model_type = get_covariance_model(covariance_type)
     priors = priors or Priors()
     n_samples, n_features = array.shape

@@ -17,7 +17,8 @@ import bayesgmm
 from bayesgmm._base import ParamsMixin
 from bayesgmm._typing import MissingOption
 from bayesgmm._validation import check_array, check_random_state
-from bayesgmm.bayes.build import build_model, missingness_key, standardization
+from bayesgmm.bayes.build import build_model, check_observed_features, standardization
+from bayesgmm.bayes.density import CompiledMixture, sample_mixture
 from bayesgmm.bayes.fit import ESS_BULK_MIN as ESS_BULK_MIN  # re-exported (reporting)
 from bayesgmm.bayes.fit import RHAT_MAX as RHAT_MAX
 from bayesgmm.bayes.fit import SAMPLERS, Diagnostics, diagnose, em_start, sample_model
@@ -285,15 +286,6 @@ class BayesianGaussianMixture(ParamsMixin):
             self.feature_names_in_ = names
         feature_names = list(names) if names is not None else None
         priors = self.priors or Priors()
-        model = build_model(
-            array,
-            self.n_components,
-            model_type.name,
-            priors,
-            feature_names=feature_names,
-            ordered_means=ordered,
-            missing=self.missing,
-        )
         center, scale = standardization(array)
         start = em_start(
             model_type.name,
@@ -304,30 +296,47 @@ class BayesianGaussianMixture(ParamsMixin):
             scale,
             ordered_means=ordered,
         )
-        key = (
-            ordered,
-            self.n_components,
-            model_type.name,
-            array.shape,
-            tuple(model.coords["feature"]),
-            tuple(sorted(priors.as_dict().items())),
-            missingness_key(array),  # the rows of each NaN pattern are graph constants
-            # spherical: the ratios of the feature scales are graph constants too
-            scale.tobytes() if model_type.name == "spherical" else None,
-        )
-        idata = sample_model(
-            model,
-            start,
-            cache_key=key,
-            data={"X": model["X"].get_value(), "data_center": center, "data_scale": scale},
-            draws=self.draws,
-            tune=self.tune,
-            chains=self.chains,
-            target_accept=self.target_accept,
-            sampler=self.sampler,
-            seed=seed,
-            progressbar=self.progressbar,
-        )
+        if self.sampler == "nutpie":
+            # the compiled, shape-generic kernels: nothing is compiled per data shape
+            check_observed_features(array)
+            mixture = CompiledMixture(
+                array, self.n_components, model_type.name, priors, center, scale,
+                ordered_means=ordered,
+            )  # fmt: skip
+            idata = sample_mixture(
+                mixture,
+                start,
+                feature_names or [f"x{j}" for j in range(array.shape[1])],
+                draws=self.draws,
+                tune=self.tune,
+                chains=self.chains,
+                target_accept=self.target_accept,
+                seed=seed,
+                progressbar=self.progressbar,
+            )
+        else:  # PyMC's own NUTS on the specification itself
+            model = build_model(
+                array,
+                self.n_components,
+                model_type.name,
+                priors,
+                feature_names=feature_names,
+                ordered_means=ordered,
+                missing=self.missing,
+            )
+            idata = sample_model(
+                model,
+                start,
+                cache_key=(),
+                data={},
+                draws=self.draws,
+                tune=self.tune,
+                chains=self.chains,
+                target_accept=self.target_accept,
+                sampler=self.sampler,
+                seed=seed,
+                progressbar=self.progressbar,
+            )
         idata = self._keep_groups(idata)
         self.n_relabelled_ = self._relabel(idata) if self.relabel is True else 0
         self._add_log_likelihood(idata, array)

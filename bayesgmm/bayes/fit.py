@@ -41,6 +41,8 @@ __all__ = [
     "diagnose",
     "em_start",
     "sample_model",
+    "sampler_failure",
+    "usable_cores",
 ]
 
 SAMPLERS = ("nutpie", "pymc")
@@ -138,7 +140,8 @@ def em_start(
     return start
 
 
-def _usable_cores() -> int:
+def usable_cores() -> int:
+    """CPU cores this process may run on (one chain per core)."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not on Linux
@@ -196,7 +199,7 @@ def sample_model(
     try:
         flat, _ = _flat_start(model, start)
     except Exception as err:
-        raise _sampler_failure(err, sampler, "start") from err
+        raise sampler_failure(err, sampler, "start") from err
     if sampler == "nutpie":
         try:
             import nutpie
@@ -215,7 +218,7 @@ def sample_model(
                     warnings.filterwarnings("ignore", "Numba will use object mode", UserWarning)
                     compiled = nutpie.compile_pymc_model(model, jitter_rvs=set())
             except Exception as err:
-                raise _sampler_failure(err, sampler, "compile") from err
+                raise sampler_failure(err, sampler, "compile") from err
             _COMPILED[cache_key] = compiled
         compiled = compiled.with_data(**data)
 
@@ -233,14 +236,14 @@ def sample_model(
                     draws=draws,
                     tune=tune,
                     chains=chains,
-                    cores=min(chains, _usable_cores()),
+                    cores=min(chains, usable_cores()),
                     seed=seed,
                     target_accept=target_accept,
                     progress_bar=progressbar,
                     save_warmup=False,
                 )
         except Exception as err:
-            raise _sampler_failure(err, sampler, "sample") from err
+            raise sampler_failure(err, sampler, "sample") from err
     rng = np.random.default_rng(seed)
     initvals = []
     for _ in range(chains):
@@ -265,7 +268,7 @@ def sample_model(
                 compute_convergence_checks=False,
             )
     except Exception as err:
-        raise _sampler_failure(err, sampler, "sample") from err
+        raise sampler_failure(err, sampler, "sample") from err
 
 
 # ---------------------------------------------------------------------- sampler errors
@@ -286,7 +289,7 @@ def _error_detail(err: BaseException, limit: int = 300) -> str:
     return f"{type(err).__name__}: {text}"
 
 
-def _sampler_failure(err: BaseException, sampler: str, stage: str) -> SamplingError:
+def sampler_failure(err: BaseException, sampler: str, stage: str) -> SamplingError:
     """The :class:`SamplingError` to raise (``from err``) when ``sampler`` failed.
 
     ``stage`` is ``"start"`` (computing the starting point), ``"compile"`` or
@@ -295,7 +298,7 @@ def _sampler_failure(err: BaseException, sampler: str, stage: str) -> SamplingEr
     Examples
     --------
     >>> err = RuntimeError("All initialization points failed")
-    >>> print(_sampler_failure(err, "nutpie", "sample"))  # doctest: +ELLIPSIS
+    >>> print(sampler_failure(err, "nutpie", "sample"))  # doctest: +ELLIPSIS
     The nutpie sampler could not start: the log-density or its gradient is not finite...
     """
     other = "pymc" if sampler == "nutpie" else "nutpie"

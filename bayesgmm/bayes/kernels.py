@@ -1,0 +1,653 @@
+"""Compiled log-density and gradient of the marginalised mixture (Numba, any K, D, N).
+
+These kernels compute, for a point ``theta`` of the unconstrained parameter space,
+exactly the log-density of the PyMC model of :func:`bayesgmm.bayes.build_model`
+(priors, transforms with their log-Jacobians, and the marginal likelihood of the
+observed cells of every row) and its gradient, in one pass over the data. The number
+of components, features, rows and missingness patterns and the covariance structure
+are run-time arguments, so the machine code is compiled once per machine and stored
+in bayesgmm's cache (:mod:`bayesgmm.bayes.cache`); no model is compiled per data
+shape.
+
+Layout of ``theta`` (PyMC's order of free variables, each flattened in C order):
+
+1. ``weights`` on PyMC's simplex transform (``K - 1`` values);
+2. ``means_std`` (``K * D``), or ``means_ordered`` on PyMC's ordered transform (``K``,
+   one feature);
+3. ``log(sds_std)`` (``K * D`` full and diag, ``D`` tied, ``K`` spherical);
+4. the LKJ correlation Cholesky factors on PyMC's ``CholeskyCorrTransform`` (``K * M``
+   full, ``M`` tied, ``M = D (D - 1) / 2``; none for one feature).
+
+Data are passed standardised (``z = (x - center) / scale``, missing cells 0), the rows
+ordered by missingness pattern (``order``, ``starts``; one pattern for complete data).
+Everything a model needs is packed into one float64 buffer (:func:`pack`; indices
+are stored as exact float64 integers), whose address is the user data of the C
+callbacks :func:`c_log_density` and :func:`c_expand` that nutpie calls from its own
+threads: no Python and no GIL per gradient.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+__all__ = [
+    "DENSE_TYPES",
+    "TYPE_CODES",
+    "constrain_draws",
+    "log_density",
+    "n_unconstrained",
+]
+
+#: covariance structure -> integer code used inside the kernels
+TYPE_CODES = {"full": 0, "tied": 1, "diag": 2, "spherical": 3}
+#: the codes whose Cholesky factors are dense (LKJ correlations)
+DENSE_TYPES = (0, 1)
+_FULL, _TIED, _DIAG, _SPHERICAL = 0, 1, 2, 3
+
+_jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+
+
+def n_unconstrained(code: int, n_components: int, n_features: int, ordered: bool) -> int:
+    """Length of ``theta`` for a model.
+
+    Examples
+    --------
+    >>> n_unconstrained(TYPE_CODES["full"], 2, 2, False)  # 1 + 4 + 4 + 2
+    11
+    """
+    K, D = n_components, n_features
+    n = K - 1 + (K if ordered else K * D) + _n_sds(code, K, D)
+    return n + _n_corr_matrices(code, K, D) * (D * (D - 1) // 2)
+
+
+def _n_sds(code: int, K: int, D: int) -> int:
+    if code == _TIED:
+        return D
+    if code == _SPHERICAL:
+        return K
+    return K * D
+
+
+def _n_corr_matrices(code: int, K: int, D: int) -> int:
+    if D < 2 or code not in DENSE_TYPES:
+        return 0
+    return K if code == _FULL else 1
+
+
+# ----------------------------------------------------------------------- transforms
+@_jit
+def _constrain(theta, code, K, D, ordered, spiral_rows, spiral_cols, ratio):
+    """Parameters from ``theta``: weights, log weights, means, sds, R and the W rows.
+
+    Returns ``(w, log_w, mu, sd, R, W)`` in standardised units: ``sd`` has the shape
+    of ``sds_std`` flattened to ``(n_sd,)``; ``R`` (``(n_mats, D, D)``) are the LKJ
+    correlation Cholesky factors (identity rows for non-dense types) and ``W`` their
+    unnormalised rows (strictly lower part from ``theta``, unit diagonal).
+    """
+    # weights: z = (y, -sum y), w = softmax(z)
+    zw = np.empty(K)
+    total = 0.0
+    for k in range(K - 1):
+        zw[k] = theta[k]
+        total += theta[k]
+    zw[K - 1] = -total
+    top = zw.max()
+    acc = 0.0
+    for k in range(K):
+        acc += math.exp(zw[k] - top)
+    lse = top + math.log(acc)
+    log_w = zw - lse
+    w = np.exp(log_w)
+    pos = K - 1
+    mu = np.empty((K, D))
+    if ordered:
+        mu[0, 0] = theta[pos]
+        for k in range(1, K):
+            mu[k, 0] = mu[k - 1, 0] + math.exp(theta[pos + k])
+        pos += K
+    else:
+        for k in range(K):
+            for j in range(D):
+                mu[k, j] = theta[pos + k * D + j]
+        pos += K * D
+    if code == _TIED:
+        n_sd = D
+    elif code == _SPHERICAL:
+        n_sd = K
+    else:
+        n_sd = K * D
+    sd = np.exp(theta[pos : pos + n_sd])
+    pos += n_sd
+    # one factor per component for full, one otherwise (identity unless LKJ)
+    n_R = K if code == _FULL else 1
+    has_corr = D > 1 and code in (_FULL, _TIED)
+    M = D * (D - 1) // 2
+    W = np.zeros((n_R, D, D))
+    R = np.zeros((n_R, D, D))
+    for f in range(n_R):
+        for i in range(D):
+            W[f, i, i] = 1.0
+        if has_corr:
+            for m in range(M):
+                W[f, int(spiral_rows[m]), int(spiral_cols[m])] = theta[pos + f * M + m]
+        for i in range(D):
+            norm = 0.0
+            for j in range(i + 1):
+                norm += W[f, i, j] * W[f, i, j]
+            norm = math.sqrt(norm)
+            for j in range(i + 1):
+                R[f, i, j] = W[f, i, j] / norm
+    return w, log_w, mu, sd, R, W
+
+
+@_jit
+def constrain_draws(thetas, code, K, D, ordered, spiral_rows, spiral_cols, ratio):
+    """Constrained parameters of many draws (rows of ``thetas``), standardised units.
+
+    Returns ``weights (S, K)``, ``means (S, K, D)``, ``sds (S, n_sd)``, ``corr_chol
+    (S, n_mats, D, D)`` and ``chol (S, K, D, D)`` (the covariance Cholesky factors of
+    every component; tied repeats one).
+    """
+    S = thetas.shape[0]
+    n_sd = D if code == _TIED else (K if code == _SPHERICAL else K * D)
+    n_mats = K if code == _FULL else 1
+    weights = np.empty((S, K))
+    means = np.empty((S, K, D))
+    sds = np.empty((S, n_sd))
+    corr = np.empty((S, n_mats, D, D))
+    chol = np.zeros((S, K, D, D))
+    for s in range(S):
+        w, _, mu, sd, R, _ = _constrain(
+            thetas[s], code, K, D, ordered, spiral_rows, spiral_cols, ratio
+        )
+        weights[s] = w
+        means[s] = mu
+        sds[s] = sd
+        corr[s] = R
+        for k in range(K):
+            for i in range(D):
+                if code == _FULL:
+                    for j in range(i + 1):
+                        chol[s, k, i, j] = sd[k * D + i] * R[k, i, j]
+                elif code == _TIED:
+                    for j in range(i + 1):
+                        chol[s, k, i, j] = sd[i] * R[0, i, j]
+                elif code == _DIAG:
+                    chol[s, k, i, i] = sd[k * D + i]
+                else:
+                    chol[s, k, i, i] = sd[k] * ratio[i]
+    return weights, means, sds, corr, chol
+
+
+# ----------------------------------------------------------------------- small algebra
+@_jit
+def _cholesky(A, d, out):
+    """Lower Cholesky factor of the leading ``d x d`` block of ``A`` into ``out``.
+
+    Returns False when the block is not positive definite.
+    """
+    for i in range(d):
+        for j in range(i + 1):
+            acc = A[i, j]
+            for m in range(j):
+                acc -= out[i, m] * out[j, m]
+            if i == j:
+                if not acc > 0.0:
+                    return False
+                out[i, i] = math.sqrt(acc)
+            else:
+                out[i, j] = acc / out[j, j]
+        for j in range(i + 1, d):
+            out[i, j] = 0.0
+    return True
+
+
+@_jit
+def _solve_lower(C, d, b):
+    """Solve ``C x = b`` in place (``C`` lower triangular, leading ``d`` block)."""
+    for i in range(d):
+        acc = b[i]
+        for m in range(i):
+            acc -= C[i, m] * b[m]
+        b[i] = acc / C[i, i]
+
+
+@_jit
+def _solve_upper_t(C, d, b):
+    """Solve ``C^T x = b`` in place (``C`` lower triangular, leading ``d`` block)."""
+    for i in range(d - 1, -1, -1):
+        acc = b[i]
+        for m in range(i + 1, d):
+            acc -= C[m, i] * b[m]
+        b[i] = acc / C[i, i]
+
+
+# ----------------------------------------------------------------------- likelihood
+@_jit
+def _dense_pass(z, row_weight, order, starts, observed, pattern_const, log_w, mu, F, tied,
+                g_logw, g_mu, g_F):  # fmt: skip
+    """Mixture log-likelihood with dense Cholesky factors ``F`` (``(KF, D, D)``).
+
+    Adds the gradient with respect to ``log_w``, ``mu`` and ``F`` into ``g_*``.
+    Returns the log-likelihood, or NaN if an observed block is not positive definite.
+    """
+    D = z.shape[1]
+    K = mu.shape[0]
+    KF = F.shape[0]
+    total = 0.0
+    obs = np.empty(D, np.int64)
+    C = np.zeros((KF, D, D))
+    inv_diag = np.empty((KF, D))
+    S = np.empty((D, D))
+    offset = np.empty(K)  # log w_k - log det C_k
+    mo = np.empty((K, D))  # observed means (tied: C^-1 mu_o)
+    u = np.empty((K, D))
+    e = np.empty(K)
+    zo = np.empty(D)
+    y = np.empty(D)
+    nk = np.empty(K)
+    V = np.empty((K, D))
+    U = np.empty((K, D, D))
+    B = np.empty((D, D))
+    for p in range(starts.shape[0] - 1):
+        d = 0
+        for j in range(D):
+            if observed[p, j] != 0.0:
+                obs[d] = j
+                d += 1
+        for f in range(KF):
+            if d == D:
+                for i in range(D):
+                    for j in range(D):
+                        C[f, i, j] = F[f, i, j] if j <= i else 0.0
+            else:  # factor of the observed block F[o, :] F[o, :]^T
+                for a in range(d):
+                    for b in range(a + 1):
+                        acc = 0.0
+                        for m in range(D):
+                            acc += F[f, obs[a], m] * F[f, obs[b], m]
+                        S[a, b] = acc
+                        S[b, a] = acc
+                if not _cholesky(S, d, C[f]):
+                    return math.nan
+            for a in range(d):
+                inv_diag[f, a] = 1.0 / C[f, a, a]
+        for k in range(K):
+            f = 0 if tied else k
+            acc = 0.0
+            for a in range(d):
+                acc += math.log(C[f, a, a])
+                mo[k, a] = mu[k, obs[a]]
+            offset[k] = log_w[k] - acc
+            if tied:  # C^-1 mu_k once per pattern
+                for a in range(d):
+                    value = mo[k, a]
+                    for m in range(a):
+                        value -= C[0, a, m] * mo[k, m]
+                    mo[k, a] = value * inv_diag[0, a]
+        nk[:] = 0.0
+        V[:] = 0.0
+        U[:] = 0.0
+        weight_sum = 0.0
+        for r in range(int(starts[p]), int(starts[p + 1])):
+            n = int(order[r])
+            for a in range(d):
+                zo[a] = z[n, obs[a]]
+            if tied:  # one solve per row, shared by the components
+                for a in range(d):
+                    value = zo[a]
+                    for m in range(a):
+                        value -= C[0, a, m] * zo[m]
+                    zo[a] = value * inv_diag[0, a]
+            top = -math.inf
+            for k in range(K):
+                sq = 0.0
+                if tied:
+                    for a in range(d):
+                        value = zo[a] - mo[k, a]
+                        u[k, a] = value
+                        sq += value * value
+                else:
+                    for a in range(d):
+                        value = zo[a] - mo[k, a]
+                        for m in range(a):
+                            value -= C[k, a, m] * u[k, m]
+                        value *= inv_diag[k, a]
+                        u[k, a] = value
+                        sq += value * value
+                e[k] = offset[k] - 0.5 * sq
+                if e[k] > top:
+                    top = e[k]
+            acc = 0.0
+            for k in range(K):
+                e[k] = math.exp(e[k] - top)
+                acc += e[k]
+            wt = row_weight[n]
+            total += wt * (top + math.log(acc))
+            weight_sum += wt
+            factor = wt / acc
+            for k in range(K):
+                resp = e[k] * factor
+                nk[k] += resp
+                for a in range(d):
+                    ra = resp * u[k, a]
+                    V[k, a] += ra
+                    for b in range(a + 1):
+                        U[k, a, b] += ra * u[k, b]
+        total += weight_sum * pattern_const[p]
+        # gradient of this pattern's rows with respect to log_w, mu_o and F[o, :]
+        for k in range(K):
+            f = 0 if tied else k
+            g_logw[k] += nk[k]
+            for a in range(d):
+                y[a] = V[k, a]
+            _solve_upper_t(C[f], d, y)
+            for a in range(d):
+                g_mu[k, obs[a]] += y[a]
+            # M = C^-T (U - n I) C^-1 (symmetric), then dF[o, :] += M F[o, :]
+            for a in range(d):
+                for b in range(d):
+                    B[a, b] = U[k, a, b] if b <= a else U[k, b, a]
+                B[a, a] -= nk[k]
+            for b in range(d):  # columns: B <- C^-T B
+                for a in range(d):
+                    y[a] = B[a, b]
+                _solve_upper_t(C[f], d, y)
+                for a in range(d):
+                    B[a, b] = y[a]
+            for a in range(d):  # rows: B <- B C^-1, i.e. solve C^T x = row
+                for b in range(d):
+                    y[b] = B[a, b]
+                _solve_upper_t(C[f], d, y)
+                for b in range(d):
+                    B[a, b] = y[b]
+            for a in range(d):
+                for m in range(obs[a] + 1):
+                    acc = 0.0
+                    for b in range(d):
+                        acc += B[a, b] * F[f, obs[b], m]
+                    g_F[f, obs[a], m] += acc
+    return total
+
+
+@_jit
+def _diag_pass(z, row_weight, order, starts, observed, pattern_const, log_w, mu, sd,
+               g_logw, g_mu, g_sd):  # fmt: skip
+    """Mixture log-likelihood with diagonal standard deviations ``sd`` (``(K, D)``)."""
+    D = z.shape[1]
+    K = mu.shape[0]
+    total = 0.0
+    obs = np.empty(D, np.int64)
+    inv = np.empty((K, D))  # 1 / sd over the observed features
+    shift = np.empty((K, D))  # mu / sd over the observed features
+    offset = np.empty(K)
+    u = np.empty((K, D))
+    e = np.empty(K)
+    zo = np.empty(D)
+    nk = np.empty(K)
+    V = np.empty((K, D))
+    U = np.empty((K, D))
+    for p in range(starts.shape[0] - 1):
+        d = 0
+        for j in range(D):
+            if observed[p, j] != 0.0:
+                obs[d] = j
+                d += 1
+        for k in range(K):
+            acc = 0.0
+            for a in range(d):
+                j = obs[a]
+                acc += math.log(sd[k, j])
+                inv[k, a] = 1.0 / sd[k, j]
+                shift[k, a] = mu[k, j] * inv[k, a]
+            offset[k] = log_w[k] - acc
+        nk[:] = 0.0
+        V[:] = 0.0
+        U[:] = 0.0
+        weight_sum = 0.0
+        for r in range(int(starts[p]), int(starts[p + 1])):
+            n = int(order[r])
+            for a in range(d):
+                zo[a] = z[n, obs[a]]
+            top = -math.inf
+            for k in range(K):
+                sq = 0.0
+                for a in range(d):
+                    value = zo[a] * inv[k, a] - shift[k, a]
+                    u[k, a] = value
+                    sq += value * value
+                e[k] = offset[k] - 0.5 * sq
+                if e[k] > top:
+                    top = e[k]
+            acc = 0.0
+            for k in range(K):
+                e[k] = math.exp(e[k] - top)
+                acc += e[k]
+            wt = row_weight[n]
+            total += wt * (top + math.log(acc))
+            weight_sum += wt
+            factor = wt / acc
+            for k in range(K):
+                resp = e[k] * factor
+                nk[k] += resp
+                for a in range(d):
+                    ra = resp * u[k, a]
+                    V[k, a] += ra
+                    U[k, a] += ra * u[k, a]
+        total += weight_sum * pattern_const[p]
+        for k in range(K):
+            g_logw[k] += nk[k]
+            for a in range(d):
+                j = obs[a]
+                g_mu[k, j] += V[k, a] * inv[k, a]
+                g_sd[k, j] += (U[k, a] - nk[k]) * inv[k, a]
+    return total
+
+
+# ----------------------------------------------------------------------- log-density
+@_jit
+def log_density(theta, grad, z, row_weight, order, starts, observed, pattern_const,
+                code, K, D, ordered, spiral_rows, spiral_cols, ratio, priors,
+                prior_const):  # fmt: skip
+    """Log-density of the model at ``theta``; its gradient is written into ``grad``.
+
+    ``priors`` is ``(weight_concentration, mean_scale, sd_scale, lkj_eta)`` and
+    ``prior_const`` the sum of the priors' and transforms' constant terms. Returns
+    ``-inf`` (gradient zero) where the parameters are numerically invalid.
+    """
+    conc, mean_scale, sd_scale, eta = priors[0], priors[1], priors[2], priors[3]
+    w, log_w, mu, sd, R, W = _constrain(theta, code, K, D, ordered, spiral_rows, spiral_cols, ratio)
+    n_mats = R.shape[0]
+    g_logw = np.zeros(K)
+    g_mu = np.zeros((K, D))
+    g_sd = np.zeros(sd.shape[0])
+    g_R = np.zeros((n_mats, D, D))
+    if code in (_FULL, _TIED):
+        KF = K if code == _FULL else 1
+        F = np.zeros((KF, D, D))
+        for f in range(KF):
+            for i in range(D):
+                s_i = sd[f * D + i] if code == _FULL else sd[i]
+                for j in range(i + 1):
+                    F[f, i, j] = s_i * R[f, i, j]
+        g_F = np.zeros((KF, D, D))
+        loglik = _dense_pass(z, row_weight, order, starts, observed, pattern_const, log_w, mu,
+                             F, code == _TIED, g_logw, g_mu, g_F)  # fmt: skip
+        for f in range(KF):
+            for i in range(D):
+                idx = f * D + i if code == _FULL else i
+                s_i = sd[idx]
+                for j in range(i + 1):
+                    g_sd[idx] += g_F[f, i, j] * R[f, i, j]
+                    g_R[f, i, j] = g_F[f, i, j] * s_i
+    else:
+        sd_full = np.empty((K, D))
+        for k in range(K):
+            for j in range(D):
+                sd_full[k, j] = sd[k * D + j] if code == _DIAG else sd[k] * ratio[j]
+        g_sdf = np.zeros((K, D))
+        loglik = _diag_pass(z, row_weight, order, starts, observed, pattern_const, log_w, mu,
+                            sd_full, g_logw, g_mu, g_sdf)  # fmt: skip
+        for k in range(K):
+            for j in range(D):
+                if code == _DIAG:
+                    g_sd[k * D + j] += g_sdf[k, j]
+                else:
+                    g_sd[k] += g_sdf[k, j] * ratio[j]
+    if not math.isfinite(loglik):
+        grad[:] = 0.0
+        return -math.inf
+    logp = loglik + prior_const
+    # Dirichlet(conc) prior with the simplex log-Jacobian: const + conc * sum log w
+    total_g = 0.0
+    for k in range(K):
+        logp += conc * log_w[k]
+        g_logw[k] += conc
+        total_g += g_logw[k]
+    g_z = np.empty(K)
+    for k in range(K):
+        g_z[k] = g_logw[k] - w[k] * total_g
+    for k in range(K - 1):
+        grad[k] = g_z[k] - g_z[K - 1]
+    pos = K - 1
+    # Normal(0, mean_scale) means
+    inv_ms2 = 1.0 / (mean_scale * mean_scale)
+    for k in range(K):
+        for j in range(D):
+            logp -= 0.5 * mu[k, j] * mu[k, j] * inv_ms2
+            g_mu[k, j] -= mu[k, j] * inv_ms2
+    if ordered:
+        tail = 0.0
+        for k in range(K - 1, 0, -1):
+            tail += g_mu[k, 0]
+            step = math.exp(theta[pos + k])
+            logp += theta[pos + k]  # ordered transform's log-Jacobian
+            grad[pos + k] = tail * step + 1.0
+        grad[pos] = tail + g_mu[0, 0]
+        pos += K
+    else:
+        for k in range(K):
+            for j in range(D):
+                grad[pos + k * D + j] = g_mu[k, j]
+        pos += K * D
+    # HalfNormal(sd_scale) on the log scale: -sd^2 / (2 s^2) + log sd
+    inv_ss2 = 1.0 / (sd_scale * sd_scale)
+    for i in range(sd.shape[0]):
+        logp += -0.5 * sd[i] * sd[i] * inv_ss2 + theta[pos + i]
+        grad[pos + i] = (g_sd[i] - sd[i] * inv_ss2) * sd[i] + 1.0
+    pos += sd.shape[0]
+    # LKJ(eta) with the CholeskyCorr log-Jacobian: const + (2 eta - 1 + D) sum log R_ii
+    if D > 1 and code in (_FULL, _TIED):
+        M = D * (D - 1) // 2
+        c_lkj = 2.0 * eta - 1.0 + D
+        g_W = np.zeros((D, D))
+        for f in range(n_mats):
+            for i in range(1, D):
+                norm2 = 0.0
+                dot = 0.0
+                for j in range(i + 1):
+                    norm2 += W[f, i, j] * W[f, i, j]
+                    dot += R[f, i, j] * g_R[f, i, j]
+                norm = math.sqrt(norm2)
+                logp -= 0.5 * c_lkj * math.log(norm2)
+                for j in range(i):
+                    g_W[i, j] = (g_R[f, i, j] - R[f, i, j] * dot) / norm
+                    g_W[i, j] -= c_lkj * W[f, i, j] / norm2
+            for m in range(M):
+                grad[pos + f * M + m] = g_W[int(spiral_rows[m]), int(spiral_cols[m])]
+    if not math.isfinite(logp):
+        grad[:] = 0.0
+        return -math.inf
+    return logp
+
+
+# ----------------------------------------------------------------------- packed model
+#: header fields of the packed buffer, in order
+HEADER = (
+    "length", "n_samples", "n_features", "n_components", "code", "ordered", "n_patterns",
+    "prior_const", "conc", "mean_scale", "sd_scale", "eta",
+    "z", "row_weight", "order", "starts", "observed", "pattern_const", "spiral_rows",
+    "spiral_cols", "ratio",
+)  # fmt: skip
+_H = len(HEADER)
+
+
+def pack(z, row_weight, order, starts, observed, pattern_const, code, n_components, ordered,
+         spiral_rows, spiral_cols, ratio, priors, prior_const):  # fmt: skip
+    """One float64 buffer holding a model's data and settings (a header of offsets first).
+
+    Examples
+    --------
+    >>> buf = pack(np.zeros((3, 1)), np.ones(3), np.arange(3), np.array([0, 3]),
+    ...            np.ones((1, 1)), np.zeros(1), 2, 2, False, np.zeros(0), np.zeros(0),
+    ...            np.ones(1), np.ones(4), 0.0)  # fmt: skip
+    >>> int(buf[0]) == buf.size, int(buf[1]), int(buf[2]), int(buf[3])
+    (True, 3, 1, 2)
+    """
+    n_samples, n_features = z.shape
+    arrays = [z, row_weight, order, starts, observed, pattern_const, spiral_rows, spiral_cols,
+              ratio]  # fmt: skip
+    offsets = []
+    position = _H
+    for array in arrays:
+        offsets.append(position)
+        position += np.size(array)
+    head = [position, n_samples, n_features, n_components, code, float(ordered),
+            np.shape(observed)[0], prior_const, *priors, *offsets]  # fmt: skip
+    parts = [np.asarray(head, dtype=np.float64)]
+    parts += [np.ravel(np.asarray(a, dtype=np.float64)) for a in arrays]
+    return np.concatenate(parts)
+
+
+@_jit
+def _unpack_and_evaluate(theta, grad, buf):
+    N, D, K = int(buf[1]), int(buf[2]), int(buf[3])
+    code, ordered, P = int(buf[4]), buf[5] != 0.0, int(buf[6])
+    M = D * (D - 1) // 2
+    o = buf[12:21]
+    z = buf[int(o[0]) : int(o[0]) + N * D].reshape((N, D))
+    row_weight = buf[int(o[1]) : int(o[1]) + N]
+    order = buf[int(o[2]) : int(o[2]) + N]
+    starts = buf[int(o[3]) : int(o[3]) + P + 1]
+    observed = buf[int(o[4]) : int(o[4]) + P * D].reshape((P, D))
+    pattern_const = buf[int(o[5]) : int(o[5]) + P]
+    spiral_rows = buf[int(o[6]) : int(o[6]) + M]
+    spiral_cols = buf[int(o[7]) : int(o[7]) + M]
+    ratio = buf[int(o[8]) : int(o[8]) + D]
+    return log_density(theta, grad, z, row_weight, order, starts, observed, pattern_const,
+                       code, K, D, ordered, spiral_rows, spiral_cols, ratio, buf[8:12],
+                       buf[7])  # fmt: skip
+
+
+def c_log_density(dim, x_ptr, grad_ptr, logp_ptr, user_ptr):  # pragma: no cover - in C
+    """Nutpie's log-density callback (compiled with ``numba.cfunc``; 0 means success)."""
+    buf = numba.carray(user_ptr, (int(numba.carray(user_ptr, (1,))[0]),))
+    theta = numba.carray(x_ptr, (dim,))
+    grad = numba.carray(grad_ptr, (dim,))
+    out = numba.carray(logp_ptr, (1,))
+    value = _unpack_and_evaluate(theta, grad, buf)
+    out[0] = value
+    for i in range(dim):
+        if not math.isfinite(grad[i]):
+            return 3
+    if not math.isfinite(value):
+        return 4
+    return 0
+
+
+def c_expand(dim, n_expanded, x_ptr, out_ptr, user_ptr):  # pragma: no cover - in C
+    """Nutpie's draw callback: stores the unconstrained point (transformed afterwards)."""
+    x = numba.carray(x_ptr, (dim,))
+    out = numba.carray(out_ptr, (n_expanded,))
+    for i in range(dim):
+        out[i] = x[i]
+    return 0
+
+
+@_jit
+def log_density_packed(theta, grad, buf):
+    """:func:`log_density` of a packed model (what the C callback evaluates)."""
+    return _unpack_and_evaluate(theta, grad, buf)
