@@ -7,8 +7,9 @@ a per-user cache directory:
 - ``$BAYESGMM_CACHE_DIR`` when set; otherwise the platform's user cache directory:
   ``$XDG_CACHE_HOME/bayesgmm`` or ``~/.cache/bayesgmm`` (Linux),
   ``~/Library/Caches/bayesgmm`` (macOS), ``%LOCALAPPDATA%\\bayesgmm\\Cache`` (Windows);
-- inside it, one folder per bayesgmm version and Numba version
-  (``<root>/<bayesgmm version>/numba-<numba version>``), and Numba keys every entry by
+- inside it, one folder per bayesgmm version, Numba version and installation
+  (``<root>/<bayesgmm version>/numba-<numba version>/<digest of the package's
+  location>``), and Numba keys every entry by
   the kernel's source (a hash of the file), the function's bytecode, its signature and
   the CPU, so an entry is used only by the exact code and machine that wrote it.
 
@@ -79,14 +80,19 @@ def cache_dir() -> Path:
 
 
 def kernel_cache_dir() -> Path:
-    """Folder of this bayesgmm and Numba version's compiled kernels.
+    """Folder of this bayesgmm installation's compiled kernels.
+
+    ``<cache_dir()>/<bayesgmm version>/numba-<numba version>/<install>``, where
+    ``<install>`` is a digest of the package's location (two checkouts of one version
+    keep separate entries).
 
     Examples
     --------
-    >>> kernel_cache_dir().name.startswith("numba-")
+    >>> kernel_cache_dir().parent.name.startswith("numba-")
     True
     """
-    return cache_dir() / __version__ / f"numba-{numba.__version__}"
+    install = hashlib.sha256(str(Path(__file__).resolve().parents[1]).encode()).hexdigest()
+    return cache_dir() / __version__ / f"numba-{numba.__version__}" / install[:16]
 
 
 def clear_cache() -> int:

@@ -189,7 +189,6 @@ class CompiledMixture:
     sample_weight: NDArray[np.float64] | None = None
 
     def __post_init__(self) -> None:
-        compile_kernels()
         X = np.asarray(self.X, dtype=np.float64)
         self.code = kernels.TYPE_CODES[get_covariance_model(self.covariance_type).name]
         n_samples, self.n_features = X.shape
@@ -308,6 +307,7 @@ class CompiledMixture:
         ``chol (S, K, D, D)``.
         """
         thetas = np.ascontiguousarray(np.atleast_2d(thetas), dtype=np.float64)
+        compile_kernels()
         return kernels.constrain_draws(
             thetas, self.code, self.n_components, self.n_features, self.ordered_means,
             self.spiral_rows, self.spiral_cols, self.ratio,
@@ -498,6 +498,10 @@ def sample_mixture(
 
     from bayesgmm.bayes.fit import START_JITTER, sampler_failure, usable_cores
 
+    try:
+        compile_kernels()
+    except Exception as err:
+        raise sampler_failure(err, "nutpie", "compile") from err
     try:
         flat = mixture.unconstrain(start)
     except (ValueError, FloatingPointError) as err:

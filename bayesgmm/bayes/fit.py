@@ -307,7 +307,7 @@ def sampler_failure(err: BaseException, sampler: str, stage: str) -> SamplingErr
     if stage == "compile":
         message = (
             f"Compiling the model for sampler={sampler!r} failed ({detail}). This is a "
-            "PyTensor/Numba compilation problem, not a problem with the data values: try "
+            "Numba (or PyTensor) compilation problem, not a problem with the data values: try "
             f"sampler={other!r}, or upgrade pytensor, numba and nutpie together."
         )
     elif stage == "start":

@@ -47,7 +47,10 @@ TYPE_CODES = {"full": 0, "tied": 1, "diag": 2, "spherical": 3}
 DENSE_TYPES = (0, 1)
 _FULL, _TIED, _DIAG, _SPHERICAL = 0, 1, 2, 3
 
-_jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+#: helpers: compiled into the cached entry points that call them
+_jit = numba.njit(nogil=True, error_model="numpy")
+#: entry points called from Python, cached on disk (:mod:`bayesgmm.bayes.cache`)
+_jit_cached = numba.njit(cache=True, nogil=True, error_model="numpy")
 
 
 def n_unconstrained(code: int, n_components: int, n_features: int, ordered: bool) -> int:
@@ -143,7 +146,7 @@ def _constrain(theta, code, K, D, ordered, spiral_rows, spiral_cols, ratio):
     return w, log_w, mu, sd, R, W
 
 
-@_jit
+@_jit_cached
 def constrain_draws(thetas, code, K, D, ordered, spiral_rows, spiral_cols, ratio):
     """Constrained parameters of many draws (rows of ``thetas``), standardised units.
 
@@ -647,7 +650,7 @@ def c_expand(dim, n_expanded, x_ptr, out_ptr, user_ptr):  # pragma: no cover - i
     return 0
 
 
-@_jit
+@_jit_cached
 def log_density_packed(theta, grad, buf):
     """:func:`log_density` of a packed model (what the C callback evaluates)."""
     return _unpack_and_evaluate(theta, grad, buf)

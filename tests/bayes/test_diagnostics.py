@@ -191,13 +191,12 @@ def test_non_finite_starting_point_is_explained(monkeypatch, sampler):
 
 
 def test_compilation_failure_is_explained(monkeypatch):
-    import nutpie
+    from bayesgmm.bayes import density
 
     def broken(*args, **kwargs):
         raise NotImplementedError("No Numba implementation of Op SomeOp")
 
-    monkeypatch.setattr(fit_module, "_COMPILED", {})  # force a compilation
-    monkeypatch.setattr(nutpie, "compile_pymc_model", broken)
+    monkeypatch.setattr(density, "compile_kernels", broken)
     bgm = BayesianGaussianMixture(2, **SMALL, draws=20, tune=20, chains=2)
     with pytest.raises(
         SamplingError, match="Compiling the model for sampler='nutpie' failed"

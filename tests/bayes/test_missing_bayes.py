@@ -14,7 +14,6 @@ from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import logsumexp
 from scipy.stats import multivariate_normal
 
-import bayesgmm.bayes.fit
 from bayesgmm import (
     COVARIANCE_TYPES,
     BayesianGaussianMixture,
@@ -22,7 +21,7 @@ from bayesgmm import (
     SamplingWarning,
     load_faithful,
 )
-from bayesgmm.bayes import build_model
+from bayesgmm.bayes import Priors, build_model
 from bayesgmm.bayes.build import missingness_key, standardization
 from bayesgmm.bayes.estimator import _draw_missing
 from bayesgmm.bayes.fit import em_start
@@ -317,11 +316,21 @@ def test_log_likelihood_is_observed_data_density_and_loo_runs(missing_fit):
     assert_allclose(bgm.predict_proba(X).sum(axis=1), 1.0)
 
 
-def test_compiled_model_cache_key_includes_the_missingness_layout(missing_fit):
+def test_another_missingness_layout_compiles_nothing(missing_fit):
+    # the NaN layout is data of the compiled kernel, not part of its code
+    from bayesgmm.bayes import kernels
+    from bayesgmm.bayes.density import CompiledMixture, compile_kernels
+
     _, X = missing_fit
-    keys = [k for k in bayesgmm.bayes.fit._COMPILED if missingness_key(X) in k]
-    assert keys
-    assert all(missingness_key(np.roll(X, 1, axis=0)) not in k for k in keys)
+    callbacks = compile_kernels()
+    values = []
+    for data in (X, np.roll(X, 1, axis=0), X[::2]):
+        mixture = CompiledMixture(data, 2, "full", Priors(), *standardization(data))
+        values.append(mixture.logp_and_grad(np.zeros(mixture.n_dim))[0])
+    assert compile_kernels() is callbacks
+    assert len(kernels.log_density_packed.signatures) == 1
+    assert np.isfinite(values).all()
+    assert values[0] != values[2]
 
 
 def test_multiple_imputations(missing_fit):
