@@ -48,6 +48,8 @@ _MANIFEST = "manifest.json"
 _LOCK = "compile.lock"
 #: the package whose Numba functions are cached here
 _PACKAGE = "bayesgmm"
+#: unwritable folders already warned about in this process (one warning each)
+_WARNED_UNWRITABLE: set[Path] = set()
 
 
 def cache_dir() -> Path:
@@ -218,6 +220,9 @@ def compile_guarded[T](build: Callable[[bool], tuple[T, bool]], stem: str) -> T:
     except OSError:
         writable = False
     if not writable:
+        if folder in _WARNED_UNWRITABLE:
+            return build(False)[0]
+        _WARNED_UNWRITABLE.add(folder)
         warnings.warn(
             f"bayesgmm cannot write its cache directory {folder}; compiling the Bayesian "
             f"model in memory (this process only). Set {CACHE_ENV} to a writable folder to "

@@ -33,6 +33,9 @@ import math
 import numba
 import numpy as np
 
+# installs bayesgmm's cache locator before any cached function below is defined
+import bayesgmm.bayes.cache  # noqa: F401
+
 __all__ = [
     "DENSE_TYPES",
     "TYPE_CODES",
