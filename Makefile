@@ -11,6 +11,8 @@ $(STAMP): pyproject.toml
 	@bash tools/make_venv.sh $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev]"
+	@echo "compiling the Bayesian model's kernels once for this machine (cached; ~25 s)"
+	$(PY) -c "from bayesgmm.bayes.density import compile_kernels; compile_kernels()"
 	@touch $(STAMP)
 
 demo: $(STAMP)

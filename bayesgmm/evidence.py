@@ -403,7 +403,8 @@ def collect_evidence(
     (sequentially from K = 1, per covariance type among the candidates), Bayesian
     fits compared by PSIS-LOO, posterior predictive checks of each fit, and an
     overfitted mixture for the posterior over the number of occupied components.
-    The Bayesian steps take minutes (one model compilation per shape).
+    The Bayesian steps take seconds per model (the sampler's code is compiled once
+    per machine, whatever K, D, N or covariance type).
 
     Parameters
     ----------

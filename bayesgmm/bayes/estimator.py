@@ -85,7 +85,8 @@ class BayesianGaussianMixture(ParamsMixin):
     target_accept : float, default=0.9
         NUTS target acceptance rate.
     sampler : {"nutpie", "pymc"}, default="nutpie"
-        nutpie (compiled; compiled models are cached per shape) or PyMC's NUTS.
+        nutpie on the compiled, shape-generic kernels (compiled once per machine, see
+        :mod:`bayesgmm.bayes.density`) or PyMC's NUTS on :func:`~bayesgmm.bayes.build_model`.
     random_state : int or None, default=None
         Seed of the EM fit, the start jitter and the sampler.
     relabel : bool or "ordered", default=True
