@@ -806,7 +806,7 @@ def run_demo(
 
         with progress.step(
             f"Bayesian fits of the best {n_loo} models by BIC ({settings['chains']} chains x "
-            f"{settings['draws']} draws; each new shape compiles first) and PSIS-LOO"
+            f"{settings['draws']} draws) and PSIS-LOO"
         ):
             comparison = compare_loo(
                 data,
