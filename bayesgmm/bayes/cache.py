@@ -211,7 +211,7 @@ def compile_guarded[T](build: Callable[[bool], tuple[T, bool]], stem: str) -> T:
     Examples
     --------
     >>> from bayesgmm.bayes.density import compile_kernels
-    >>> compile_kernels()  # calls compile_guarded for each kernel
+    >>> callbacks = compile_kernels()  # calls compile_guarded for each kernel
     """
     folder = kernel_cache_dir()
     try:

@@ -233,6 +233,19 @@ def _solve_upper_t(C, d, b):
 
 # ----------------------------------------------------------------------- likelihood
 @_jit
+def _exp_shifted(e, K, top):
+    """``e[k] <- exp(e[k] - top)`` in place; return ``(log sum exp(e), sum)``.
+
+    ``top`` is the largest of ``e[:K]`` (the one log-sum-exp of the kernels).
+    """
+    acc = 0.0
+    for k in range(K):
+        e[k] = math.exp(e[k] - top)
+        acc += e[k]
+    return top + math.log(acc), acc
+
+
+@_jit
 def _dense_pass(z, row_weight, order, starts, observed, pattern_const, log_w, mu, F, tied,
                 g_logw, g_mu, g_F):  # fmt: skip
     """Mixture log-likelihood with dense Cholesky factors ``F`` (``(KF, D, D)``).
@@ -327,12 +340,9 @@ def _dense_pass(z, row_weight, order, starts, observed, pattern_const, log_w, mu
                 e[k] = offset[k] - 0.5 * sq
                 if e[k] > top:
                     top = e[k]
-            acc = 0.0
-            for k in range(K):
-                e[k] = math.exp(e[k] - top)
-                acc += e[k]
+            log_sum, acc = _exp_shifted(e, K, top)
             wt = row_weight[n]
-            total += wt * (top + math.log(acc))
+            total += wt * log_sum
             weight_sum += wt
             factor = wt / acc
             for k in range(K):
@@ -428,12 +438,9 @@ def _diag_pass(z, row_weight, order, starts, observed, pattern_const, log_w, mu,
                 e[k] = offset[k] - 0.5 * sq
                 if e[k] > top:
                     top = e[k]
-            acc = 0.0
-            for k in range(K):
-                e[k] = math.exp(e[k] - top)
-                acc += e[k]
+            log_sum, acc = _exp_shifted(e, K, top)
             wt = row_weight[n]
-            total += wt * (top + math.log(acc))
+            total += wt * log_sum
             weight_sum += wt
             factor = wt / acc
             for k in range(K):
