@@ -52,6 +52,10 @@ _FULL, _TIED, _DIAG, _SPHERICAL = 0, 1, 2, 3
 
 #: helpers: compiled into the cached entry points that call them
 _jit = numba.njit(nogil=True, error_model="numpy")
+#: the row-block kernel: reassociation lets LLVM vectorise its sums over rows
+_jit_fast = numba.njit(nogil=True, error_model="numpy", fastmath={"reassoc", "contract"})
+#: rows per block of the likelihood pass (its scratch stays in the L1/L2 cache)
+_BLOCK = 128
 #: entry points called from Python, cached on disk (:mod:`bayesgmm.bayes.cache`)
 _jit_cached = numba.njit(cache=True, nogil=True, error_model="numpy")
 
@@ -212,16 +216,6 @@ def _cholesky(A, d, out):
 
 
 @_jit
-def _solve_lower(C, d, b):
-    """Solve ``C x = b`` in place (``C`` lower triangular, leading ``d`` block)."""
-    for i in range(d):
-        acc = b[i]
-        for m in range(i):
-            acc -= C[i, m] * b[m]
-        b[i] = acc / C[i, i]
-
-
-@_jit
 def _solve_upper_t(C, d, b):
     """Solve ``C^T x = b`` in place (``C`` lower triangular, leading ``d`` block)."""
     for i in range(d - 1, -1, -1):
@@ -232,26 +226,47 @@ def _solve_upper_t(C, d, b):
 
 
 # ----------------------------------------------------------------------- likelihood
-@_jit
-def _exp_shifted(e, K, top):
-    """``e[k] <- exp(e[k] - top)`` in place; return ``(log sum exp(e), sum)``.
+@_jit_fast
+def _normalise_column(lp, K, i):
+    """Column ``i`` of log-probabilities -> ``exp(lp - max)`` in place.
 
-    ``top`` is the largest of ``e[:K]`` (the one log-sum-exp of the kernels).
+    Returns ``(log sum exp, sum of the exponentials)`` (the kernels' one log-sum-exp).
     """
+    top = lp[0, i]
+    for k in range(1, K):
+        top = max(top, lp[k, i])
     acc = 0.0
     for k in range(K):
-        e[k] = math.exp(e[k] - top)
-        acc += e[k]
+        value = math.exp(lp[k, i] - top)
+        lp[k, i] = value
+        acc += value
     return top + math.log(acc), acc
 
 
 @_jit
-def _dense_pass(z, row_weight, order, starts, observed, pattern_const, log_w, mu, F, tied,
-                g_logw, g_mu, g_F):  # fmt: skip
-    """Mixture log-likelihood with dense Cholesky factors ``F`` (``(KF, D, D)``).
+def _invert_lower(C, d, out):
+    """Inverse of the lower-triangular leading ``d x d`` block of ``C`` into ``out``."""
+    for j in range(d):
+        out[j, j] = 1.0 / C[j, j]
+        for i in range(j + 1, d):
+            acc = 0.0
+            for m in range(j, i):
+                acc += C[i, m] * out[m, j]
+            out[i, j] = -acc / C[i, i]
+        for i in range(j):
+            out[i, j] = 0.0
 
-    Adds the gradient with respect to ``log_w``, ``mu`` and ``F`` into ``g_*``.
-    Returns the log-likelihood, or NaN if an observed block is not positive definite.
+
+@_jit_fast
+def _mixture_pass(z, row_weight, order, starts, observed, pattern_const, log_w, mu, F, tied,
+                  diagonal, g_logw, g_mu, g_F):  # fmt: skip
+    """Mixture log-likelihood for lower Cholesky factors ``F`` (``(KF, D, D)``).
+
+    ``tied``: one factor for every component; ``diagonal``: the factors are diagonal
+    (diag and spherical models; only diagonal terms are computed). Rows are processed
+    in blocks with the rows in the innermost, contiguous loops (vectorised). Adds the
+    gradient with respect to ``log_w``, ``mu`` and ``F`` into ``g_*`` and returns the
+    log-likelihood, or NaN if an observed block is not positive definite.
     """
     D = z.shape[1]
     K = mu.shape[0]
@@ -259,13 +274,15 @@ def _dense_pass(z, row_weight, order, starts, observed, pattern_const, log_w, mu
     total = 0.0
     obs = np.empty(D, np.int64)
     C = np.zeros((KF, D, D))
-    inv_diag = np.empty((KF, D))
+    Ci = np.zeros((KF, D, D))
     S = np.empty((D, D))
     offset = np.empty(K)  # log w_k - log det C_k
-    mo = np.empty((K, D))  # observed means (tied: C^-1 mu_o)
-    u = np.empty((K, D))
-    e = np.empty(K)
-    zo = np.empty(D)
+    cm = np.empty((K, D))  # C^-1 mu_o
+    Zt = np.empty((D, _BLOCK))  # observed cells of a block of rows, transposed
+    W = np.empty((D, _BLOCK))  # tied: C^-1 z
+    Y = np.empty((K, D, _BLOCK))  # u = C^-1 (z_o - mu_o)
+    lp = np.empty((K, _BLOCK))
+    weights = np.empty(_BLOCK)
     y = np.empty(D)
     nk = np.empty(K)
     V = np.empty((K, D))
@@ -292,67 +309,90 @@ def _dense_pass(z, row_weight, order, starts, observed, pattern_const, log_w, mu
                         S[b, a] = acc
                 if not _cholesky(S, d, C[f]):
                     return math.nan
-            for a in range(d):
-                inv_diag[f, a] = 1.0 / C[f, a, a]
+            _invert_lower(C[f], d, Ci[f])
         for k in range(K):
             f = 0 if tied else k
             acc = 0.0
             for a in range(d):
                 acc += math.log(C[f, a, a])
-                mo[k, a] = mu[k, obs[a]]
+                value = 0.0
+                for m in range(a + 1):
+                    value += Ci[f, a, m] * mu[k, obs[m]]
+                cm[k, a] = value
             offset[k] = log_w[k] - acc
-            if tied:  # C^-1 mu_k once per pattern
-                for a in range(d):
-                    value = mo[k, a]
-                    for m in range(a):
-                        value -= C[0, a, m] * mo[k, m]
-                    mo[k, a] = value * inv_diag[0, a]
         nk[:] = 0.0
         V[:] = 0.0
         U[:] = 0.0
         weight_sum = 0.0
-        for r in range(int(starts[p]), int(starts[p + 1])):
-            n = int(order[r])
-            for a in range(d):
-                zo[a] = z[n, obs[a]]
-            if tied:  # one solve per row, shared by the components
+        stop = int(starts[p + 1])
+        for first in range(int(starts[p]), stop, _BLOCK):
+            nb = min(_BLOCK, stop - first)
+            for i in range(nb):
+                n = int(order[first + i])
+                weights[i] = row_weight[n]
                 for a in range(d):
-                    value = zo[a]
-                    for m in range(a):
-                        value -= C[0, a, m] * zo[m]
-                    zo[a] = value * inv_diag[0, a]
-            top = -math.inf
-            for k in range(K):
-                sq = 0.0
-                if tied:
-                    for a in range(d):
-                        value = zo[a] - mo[k, a]
-                        u[k, a] = value
-                        sq += value * value
-                else:
-                    for a in range(d):
-                        value = zo[a] - mo[k, a]
-                        for m in range(a):
-                            value -= C[k, a, m] * u[k, m]
-                        value *= inv_diag[k, a]
-                        u[k, a] = value
-                        sq += value * value
-                e[k] = offset[k] - 0.5 * sq
-                if e[k] > top:
-                    top = e[k]
-            log_sum, acc = _exp_shifted(e, K, top)
-            wt = row_weight[n]
-            total += wt * log_sum
-            weight_sum += wt
-            factor = wt / acc
-            for k in range(K):
-                resp = e[k] * factor
-                nk[k] += resp
+                    Zt[a, i] = z[n, obs[a]]
+            if tied:
                 for a in range(d):
-                    ra = resp * u[k, a]
-                    V[k, a] += ra
-                    for b in range(a + 1):
-                        U[k, a, b] += ra * u[k, b]
+                    wa = W[a]
+                    for i in range(nb):
+                        wa[i] = 0.0
+                    for m in range(a if diagonal else 0, a + 1):
+                        c = Ci[0, a, m]
+                        zm = Zt[m]
+                        for i in range(nb):
+                            wa[i] += c * zm[i]
+            for k in range(K):
+                f = 0 if tied else k
+                lpk = lp[k]  # 1-D views: contiguous inner loops LLVM vectorises
+                for i in range(nb):
+                    lpk[i] = 0.0
+                for a in range(d):
+                    shift = cm[k, a]
+                    ya = Y[k, a]
+                    if tied:
+                        wa = W[a]
+                        for i in range(nb):
+                            ya[i] = wa[i] - shift
+                    else:
+                        for i in range(nb):
+                            ya[i] = -shift
+                        for m in range(a if diagonal else 0, a + 1):
+                            c = Ci[f, a, m]
+                            zm = Zt[m]
+                            for i in range(nb):
+                                ya[i] += c * zm[i]
+                    for i in range(nb):
+                        lpk[i] += ya[i] * ya[i]
+                off = offset[k]
+                for i in range(nb):
+                    lpk[i] = off - 0.5 * lpk[i]
+            for i in range(nb):  # responsibilities, weighted, into lp
+                log_sum, acc = _normalise_column(lp, K, i)
+                total += weights[i] * log_sum
+                weight_sum += weights[i]
+                factor = weights[i] / acc
+                for k in range(K):
+                    lp[k, i] *= factor
+            for k in range(K):
+                lpk = lp[k]
+                acc = 0.0
+                for i in range(nb):
+                    acc += lpk[i]
+                nk[k] += acc
+                for a in range(d):
+                    ya = Y[k, a]
+                    acc = 0.0
+                    for i in range(nb):
+                        lpk_ya = lpk[i] * ya[i]
+                        acc += lpk_ya
+                    V[k, a] += acc
+                    for b in range(a if diagonal else 0, a + 1):
+                        yb = Y[k, b]
+                        acc = 0.0
+                        for i in range(nb):
+                            acc += lpk[i] * ya[i] * yb[i]
+                        U[k, a, b] += acc
         total += weight_sum * pattern_const[p]
         # gradient of this pattern's rows with respect to log_w, mu_o and F[o, :]
         for k in range(K):
@@ -389,77 +429,6 @@ def _dense_pass(z, row_weight, order, starts, observed, pattern_const, log_w, mu
     return total
 
 
-@_jit
-def _diag_pass(z, row_weight, order, starts, observed, pattern_const, log_w, mu, sd,
-               g_logw, g_mu, g_sd):  # fmt: skip
-    """Mixture log-likelihood with diagonal standard deviations ``sd`` (``(K, D)``)."""
-    D = z.shape[1]
-    K = mu.shape[0]
-    total = 0.0
-    obs = np.empty(D, np.int64)
-    inv = np.empty((K, D))  # 1 / sd over the observed features
-    shift = np.empty((K, D))  # mu / sd over the observed features
-    offset = np.empty(K)
-    u = np.empty((K, D))
-    e = np.empty(K)
-    zo = np.empty(D)
-    nk = np.empty(K)
-    V = np.empty((K, D))
-    U = np.empty((K, D))
-    for p in range(starts.shape[0] - 1):
-        d = 0
-        for j in range(D):
-            if observed[p, j] != 0.0:
-                obs[d] = j
-                d += 1
-        for k in range(K):
-            acc = 0.0
-            for a in range(d):
-                j = obs[a]
-                acc += math.log(sd[k, j])
-                inv[k, a] = 1.0 / sd[k, j]
-                shift[k, a] = mu[k, j] * inv[k, a]
-            offset[k] = log_w[k] - acc
-        nk[:] = 0.0
-        V[:] = 0.0
-        U[:] = 0.0
-        weight_sum = 0.0
-        for r in range(int(starts[p]), int(starts[p + 1])):
-            n = int(order[r])
-            for a in range(d):
-                zo[a] = z[n, obs[a]]
-            top = -math.inf
-            for k in range(K):
-                sq = 0.0
-                for a in range(d):
-                    value = zo[a] * inv[k, a] - shift[k, a]
-                    u[k, a] = value
-                    sq += value * value
-                e[k] = offset[k] - 0.5 * sq
-                if e[k] > top:
-                    top = e[k]
-            log_sum, acc = _exp_shifted(e, K, top)
-            wt = row_weight[n]
-            total += wt * log_sum
-            weight_sum += wt
-            factor = wt / acc
-            for k in range(K):
-                resp = e[k] * factor
-                nk[k] += resp
-                for a in range(d):
-                    ra = resp * u[k, a]
-                    V[k, a] += ra
-                    U[k, a] += ra * u[k, a]
-        total += weight_sum * pattern_const[p]
-        for k in range(K):
-            g_logw[k] += nk[k]
-            for a in range(d):
-                j = obs[a]
-                g_mu[k, j] += V[k, a] * inv[k, a]
-                g_sd[k, j] += (U[k, a] - nk[k]) * inv[k, a]
-    return total
-
-
 # ----------------------------------------------------------------------- log-density
 @_jit
 def log_density(theta, grad, z, row_weight, order, starts, observed, pattern_const,
@@ -478,38 +447,35 @@ def log_density(theta, grad, z, row_weight, order, starts, observed, pattern_con
     g_mu = np.zeros((K, D))
     g_sd = np.zeros(sd.shape[0])
     g_R = np.zeros((n_mats, D, D))
-    if code in (_FULL, _TIED):
-        KF = K if code == _FULL else 1
-        F = np.zeros((KF, D, D))
-        for f in range(KF):
-            for i in range(D):
-                s_i = sd[f * D + i] if code == _FULL else sd[i]
+    dense = code in (_FULL, _TIED)
+    KF = 1 if code == _TIED else K
+    F = np.zeros((KF, D, D))
+    for f in range(KF):
+        for i in range(D):
+            if code == _FULL:
                 for j in range(i + 1):
-                    F[f, i, j] = s_i * R[f, i, j]
-        g_F = np.zeros((KF, D, D))
-        loglik = _dense_pass(z, row_weight, order, starts, observed, pattern_const, log_w, mu,
-                             F, code == _TIED, g_logw, g_mu, g_F)  # fmt: skip
-        for f in range(KF):
-            for i in range(D):
+                    F[f, i, j] = sd[f * D + i] * R[f, i, j]
+            elif code == _TIED:
+                for j in range(i + 1):
+                    F[f, i, j] = sd[i] * R[0, i, j]
+            elif code == _DIAG:
+                F[f, i, i] = sd[f * D + i]
+            else:
+                F[f, i, i] = sd[f] * ratio[i]
+    g_F = np.zeros((KF, D, D))
+    loglik = _mixture_pass(z, row_weight, order, starts, observed, pattern_const, log_w, mu, F,
+                           code == _TIED, not dense, g_logw, g_mu, g_F)  # fmt: skip
+    for f in range(KF):
+        for i in range(D):
+            if dense:
                 idx = f * D + i if code == _FULL else i
-                s_i = sd[idx]
                 for j in range(i + 1):
                     g_sd[idx] += g_F[f, i, j] * R[f, i, j]
-                    g_R[f, i, j] = g_F[f, i, j] * s_i
-    else:
-        sd_full = np.empty((K, D))
-        for k in range(K):
-            for j in range(D):
-                sd_full[k, j] = sd[k * D + j] if code == _DIAG else sd[k] * ratio[j]
-        g_sdf = np.zeros((K, D))
-        loglik = _diag_pass(z, row_weight, order, starts, observed, pattern_const, log_w, mu,
-                            sd_full, g_logw, g_mu, g_sdf)  # fmt: skip
-        for k in range(K):
-            for j in range(D):
-                if code == _DIAG:
-                    g_sd[k * D + j] += g_sdf[k, j]
-                else:
-                    g_sd[k] += g_sdf[k, j] * ratio[j]
+                    g_R[f, i, j] = g_F[f, i, j] * sd[idx]
+            elif code == _DIAG:
+                g_sd[f * D + i] += g_F[f, i, i]
+            else:
+                g_sd[f] += g_F[f, i, i] * ratio[i]
     if not math.isfinite(loglik):
         grad[:] = 0.0
         return -math.inf
