@@ -195,18 +195,20 @@ class CompiledMixture:
         self.center = np.ascontiguousarray(self.center, dtype=np.float64)
         self.scale = np.ascontiguousarray(self.scale, dtype=np.float64)
         nan_mask = np.isnan(X)
-        self.z = np.ascontiguousarray(np.where(nan_mask, 0.0, (X - self.center) / self.scale))
+        z = np.where(nan_mask, 0.0, (X - self.center) / self.scale)
         if nan_mask.any():
             patterns = group_by_pattern(X).patterns
-            self.order = np.concatenate([p.rows for p in patterns]).astype(np.float64)
+            order = np.concatenate([p.rows for p in patterns])
             sizes = [p.rows.size for p in patterns]
             self.observed = np.zeros((len(patterns), self.n_features))
             for i, p in enumerate(patterns):
                 self.observed[i, p.observed] = 1
         else:
-            self.order = np.arange(n_samples, dtype=np.float64)
+            order = np.arange(n_samples)
             sizes = [n_samples]
             self.observed = np.ones((1, self.n_features))
+        # rows grouped by pattern, transposed: the kernels read features contiguously
+        self.zt = np.ascontiguousarray(z[order].T)
         self.starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.float64)
         log_scale = np.log(self.scale)
         self.pattern_const = np.array(
@@ -215,7 +217,7 @@ class CompiledMixture:
         self.row_weight = (
             np.ones(n_samples)
             if self.sample_weight is None
-            else np.ascontiguousarray(self.sample_weight, dtype=np.float64)
+            else np.asarray(self.sample_weight, dtype=np.float64)[order]
         )
         rows, cols = spiral_indices(self.n_features)
         self.spiral_rows, self.spiral_cols = rows.astype(np.float64), cols.astype(np.float64)
@@ -229,7 +231,7 @@ class CompiledMixture:
             self.code, self.n_components, self.n_features, self.ordered_means
         )
         self.buffer = kernels.pack(
-            self.z, self.row_weight, self.order, self.starts, self.observed,
+            self.zt, self.row_weight, self.starts, self.observed,
             self.pattern_const, self.code, self.n_components, self.ordered_means,
             self.spiral_rows, self.spiral_cols, self.ratio, self.prior_values, self.prior_const,
         )  # fmt: skip

@@ -19,7 +19,8 @@ Layout of ``theta`` (PyMC's order of free variables, each flattened in C order):
    full, ``M`` tied, ``M = D (D - 1) / 2``; none for one feature).
 
 Data are passed standardised (``z = (x - center) / scale``, missing cells 0), the rows
-ordered by missingness pattern (``order``, ``starts``; one pattern for complete data).
+stored transposed (``zt``, ``(D, N)``) with the rows grouped by missingness pattern
+(``starts``; one pattern for complete data), their weights in the same order.
 Everything a model needs is packed into one float64 buffer (:func:`pack`; indices
 are stored as exact float64 integers), whose address is the user data of the C
 callbacks :func:`c_log_density` and :func:`c_expand` that nutpie calls from its own
@@ -226,21 +227,116 @@ def _solve_upper_t(C, d, b):
 
 
 # ----------------------------------------------------------------------- likelihood
-@_jit_fast
-def _normalise_column(lp, K, i):
-    """Column ``i`` of log-probabilities -> ``exp(lp - max)`` in place.
+#: Cody-Waite split of log(2) and the Taylor coefficients 1/j! of exp on |r| <= log(2)/2
+_LOG2E = 1.4426950408889634
+_LN2_HI = 0.6931471803691238
+_LN2_LO = 1.9082149292705877e-10
+#: below this exp(x) underflows to a subnormal: returned as 0 (a responsibility of 0)
+_EXP_MIN = -708.0
 
-    Returns ``(log sum exp, sum of the exponentials)`` (the kernels' one log-sum-exp).
+
+@_jit_fast
+def _exp_row(x, k, nb, bits):
+    """``x[k, :nb] = exp(x[k, :nb])`` in place for ``x <= 0``, in loops LLVM vectorises.
+
+    libm's ``exp`` is a scalar call, and the likelihood pass evaluates one per row
+    and component; this one is a Cody-Waite range reduction, a degree-13 Taylor
+    polynomial (relative error < 1e-16 on ``|r| <= log(2)/2``) and ``2**n`` built in
+    the exponent bits (``bits``: an int64 scratch of at least ``nb``, viewed as
+    float64). Values below ``exp(-708)`` become 0.
     """
-    top = lp[0, i]
+    scale = bits.view(np.float64)
+    for i in range(nb):
+        u = x[k, i]
+        v = max(u, _EXP_MIN)
+        n = math.floor(v * _LOG2E + 0.5)
+        r = (v - n * _LN2_HI) - n * _LN2_LO
+        p = 1.0 / 6227020800.0
+        p = p * r + 1.0 / 479001600.0
+        p = p * r + 1.0 / 39916800.0
+        p = p * r + 1.0 / 3628800.0
+        p = p * r + 1.0 / 362880.0
+        p = p * r + 1.0 / 40320.0
+        p = p * r + 1.0 / 5040.0
+        p = p * r + 1.0 / 720.0
+        p = p * r + 1.0 / 120.0
+        p = p * r + 1.0 / 24.0
+        p = p * r + 1.0 / 6.0
+        p = p * r + 0.5
+        p = p * r + 1.0
+        p = p * r + 1.0
+        x[k, i] = p
+        bits[i] = (np.int64(n) + 1023) << 52 if u >= _EXP_MIN else 0  # 0: float 0.0
+    for i in range(nb):
+        x[k, i] *= scale[i]
+
+
+#: log(2) and the mantissa bits of a float64
+_LN2 = 0.6931471805599453
+_MANTISSA = (1 << 52) - 1
+_EXPONENT_ONE = 1023 << 52
+
+
+@_jit_fast
+def _log_block(x, nb, bits, out):
+    """``out[:nb] = log(x[:nb])`` for positive normal ``x``, in loops LLVM vectorises.
+
+    ``x = m 2**e`` with ``m`` in ``[sqrt(1/2), sqrt(2))`` read from the bits
+    (``bits``: an int64 scratch of at least ``nb`` viewed as float64), and
+    ``log(m) = 2 atanh(s)``, ``s = (m - 1) / (m + 1)``, from its series to ``s**23``
+    (``|s| < 0.172``: relative error < 1e-16).
+    """
+    mantissa = bits.view(np.float64)
+    for i in range(nb):
+        mantissa[i] = x[i]
+    for i in range(nb):
+        word = bits[i]
+        e = (word >> 52) - 1023
+        bits[i] = (word & _MANTISSA) | _EXPONENT_ONE
+        out[i] = e
+    for i in range(nb):
+        m = mantissa[i]
+        e = out[i]
+        if m > 1.4142135623730951:
+            m *= 0.5
+            e += 1.0
+        t = (m - 1.0) / (m + 1.0)
+        t2 = t * t
+        q = 1.0 / 23.0
+        q = q * t2 + 1.0 / 21.0
+        q = q * t2 + 1.0 / 19.0
+        q = q * t2 + 1.0 / 17.0
+        q = q * t2 + 1.0 / 15.0
+        q = q * t2 + 1.0 / 13.0
+        q = q * t2 + 1.0 / 11.0
+        q = q * t2 + 1.0 / 9.0
+        q = q * t2 + 1.0 / 7.0
+        q = q * t2 + 1.0 / 5.0
+        q = q * t2 + 1.0 / 3.0
+        q = q * t2 + 1.0
+        out[i] = e * _LN2 + 2.0 * t * q
+
+
+@_jit_fast
+def _normalise_block(lp, K, nb, top, acc, bits):
+    """Columns ``:nb`` of log-probabilities ``lp`` -> ``exp(lp - max)`` in place.
+
+    Writes each column's maximum into ``top`` and its sum of exponentials into
+    ``acc`` (so its log-sum-exp is ``top + log(acc)``): the kernels' one
+    log-sum-exp, over a block of rows at once.
+    """
+    for i in range(nb):
+        top[i] = lp[0, i]
+        acc[i] = 0.0
     for k in range(1, K):
-        top = max(top, lp[k, i])
-    acc = 0.0
+        for i in range(nb):
+            top[i] = max(top[i], lp[k, i])
     for k in range(K):
-        value = math.exp(lp[k, i] - top)
-        lp[k, i] = value
-        acc += value
-    return top + math.log(acc), acc
+        for i in range(nb):
+            lp[k, i] -= top[i]
+        _exp_row(lp, k, nb, bits)
+        for i in range(nb):
+            acc[i] += lp[k, i]
 
 
 @_jit
@@ -258,7 +354,7 @@ def _invert_lower(C, d, out):
 
 
 @_jit_fast
-def _mixture_pass(z, row_weight, order, starts, observed, pattern_const, log_w, mu, F, tied,
+def _mixture_pass(zt, row_weight, starts, observed, pattern_const, log_w, mu, F, tied,
                   diagonal, g_logw, g_mu, g_F):  # fmt: skip
     """Mixture log-likelihood for lower Cholesky factors ``F`` (``(KF, D, D)``).
 
@@ -268,7 +364,7 @@ def _mixture_pass(z, row_weight, order, starts, observed, pattern_const, log_w, 
     gradient with respect to ``log_w``, ``mu`` and ``F`` into ``g_*`` and returns the
     log-likelihood, or NaN if an observed block is not positive definite.
     """
-    D = z.shape[1]
+    D = zt.shape[0]
     K = mu.shape[0]
     KF = F.shape[0]
     total = 0.0
@@ -283,6 +379,10 @@ def _mixture_pass(z, row_weight, order, starts, observed, pattern_const, log_w, 
     Y = np.empty((K, D, _BLOCK))  # u = C^-1 (z_o - mu_o)
     lp = np.empty((K, _BLOCK))
     weights = np.empty(_BLOCK)
+    row_max = np.empty(_BLOCK)
+    row_sum = np.empty(_BLOCK)
+    log_sum = np.empty(_BLOCK)
+    bits = np.empty(_BLOCK, np.int64)
     y = np.empty(D)
     nk = np.empty(K)
     V = np.empty((K, D))
@@ -328,70 +428,64 @@ def _mixture_pass(z, row_weight, order, starts, observed, pattern_const, log_w, 
         for first in range(int(starts[p]), stop, _BLOCK):
             nb = min(_BLOCK, stop - first)
             for i in range(nb):
-                n = int(order[first + i])
-                weights[i] = row_weight[n]
-                for a in range(d):
-                    Zt[a, i] = z[n, obs[a]]
+                weights[i] = row_weight[first + i]
+            for a in range(d):  # contiguous copies: rows are stored in pattern order
+                row = obs[a]
+                for i in range(nb):
+                    Zt[a, i] = zt[row, first + i]
             if tied:
                 for a in range(d):
-                    wa = W[a]
                     for i in range(nb):
-                        wa[i] = 0.0
+                        W[a, i] = 0.0
                     for m in range(a if diagonal else 0, a + 1):
                         c = Ci[0, a, m]
-                        zm = Zt[m]
                         for i in range(nb):
-                            wa[i] += c * zm[i]
+                            W[a, i] += c * Zt[m, i]
             for k in range(K):
                 f = 0 if tied else k
-                lpk = lp[k]  # 1-D views: contiguous inner loops LLVM vectorises
                 for i in range(nb):
-                    lpk[i] = 0.0
+                    lp[k, i] = 0.0
                 for a in range(d):
                     shift = cm[k, a]
-                    ya = Y[k, a]
                     if tied:
-                        wa = W[a]
                         for i in range(nb):
-                            ya[i] = wa[i] - shift
+                            Y[k, a, i] = W[a, i] - shift
                     else:
                         for i in range(nb):
-                            ya[i] = -shift
+                            Y[k, a, i] = -shift
                         for m in range(a if diagonal else 0, a + 1):
                             c = Ci[f, a, m]
-                            zm = Zt[m]
                             for i in range(nb):
-                                ya[i] += c * zm[i]
+                                Y[k, a, i] += c * Zt[m, i]
                     for i in range(nb):
-                        lpk[i] += ya[i] * ya[i]
+                        lp[k, i] += Y[k, a, i] * Y[k, a, i]
                 off = offset[k]
                 for i in range(nb):
-                    lpk[i] = off - 0.5 * lpk[i]
-            for i in range(nb):  # responsibilities, weighted, into lp
-                log_sum, acc = _normalise_column(lp, K, i)
-                total += weights[i] * log_sum
+                    lp[k, i] = off - 0.5 * lp[k, i]
+            _normalise_block(lp, K, nb, row_max, row_sum, bits)  # responsibilities
+            _log_block(row_sum, nb, bits, log_sum)
+            for i in range(nb):
+                total += weights[i] * (row_max[i] + log_sum[i])
                 weight_sum += weights[i]
-                factor = weights[i] / acc
-                for k in range(K):
-                    lp[k, i] *= factor
+                row_sum[i] = weights[i] / row_sum[i]
             for k in range(K):
-                lpk = lp[k]
+                for i in range(nb):
+                    lp[k, i] *= row_sum[i]
+            for k in range(K):
                 acc = 0.0
                 for i in range(nb):
-                    acc += lpk[i]
+                    acc += lp[k, i]
                 nk[k] += acc
                 for a in range(d):
-                    ya = Y[k, a]
                     acc = 0.0
                     for i in range(nb):
-                        lpk_ya = lpk[i] * ya[i]
+                        lpk_ya = lp[k, i] * Y[k, a, i]
                         acc += lpk_ya
                     V[k, a] += acc
                     for b in range(a if diagonal else 0, a + 1):
-                        yb = Y[k, b]
                         acc = 0.0
                         for i in range(nb):
-                            acc += lpk[i] * ya[i] * yb[i]
+                            acc += lp[k, i] * Y[k, a, i] * Y[k, b, i]
                         U[k, a, b] += acc
         total += weight_sum * pattern_const[p]
         # gradient of this pattern's rows with respect to log_w, mu_o and F[o, :]
@@ -431,7 +525,7 @@ def _mixture_pass(z, row_weight, order, starts, observed, pattern_const, log_w, 
 
 # ----------------------------------------------------------------------- log-density
 @_jit
-def log_density(theta, grad, z, row_weight, order, starts, observed, pattern_const,
+def log_density(theta, grad, zt, row_weight, starts, observed, pattern_const,
                 code, K, D, ordered, spiral_rows, spiral_cols, ratio, priors,
                 prior_const):  # fmt: skip
     """Log-density of the model at ``theta``; its gradient is written into ``grad``.
@@ -463,7 +557,7 @@ def log_density(theta, grad, z, row_weight, order, starts, observed, pattern_con
             else:
                 F[f, i, i] = sd[f] * ratio[i]
     g_F = np.zeros((KF, D, D))
-    loglik = _mixture_pass(z, row_weight, order, starts, observed, pattern_const, log_w, mu, F,
+    loglik = _mixture_pass(zt, row_weight, starts, observed, pattern_const, log_w, mu, F,
                            code == _TIED, not dense, g_logw, g_mu, g_F)  # fmt: skip
     for f in range(KF):
         for i in range(D):
@@ -548,26 +642,26 @@ def log_density(theta, grad, z, row_weight, order, starts, observed, pattern_con
 HEADER = (
     "length", "n_samples", "n_features", "n_components", "code", "ordered", "n_patterns",
     "prior_const", "conc", "mean_scale", "sd_scale", "eta",
-    "z", "row_weight", "order", "starts", "observed", "pattern_const", "spiral_rows",
+    "zt", "row_weight", "starts", "observed", "pattern_const", "spiral_rows",
     "spiral_cols", "ratio",
 )  # fmt: skip
 _H = len(HEADER)
 
 
-def pack(z, row_weight, order, starts, observed, pattern_const, code, n_components, ordered,
+def pack(zt, row_weight, starts, observed, pattern_const, code, n_components, ordered,
          spiral_rows, spiral_cols, ratio, priors, prior_const):  # fmt: skip
     """One float64 buffer holding a model's data and settings (a header of offsets first).
 
     Examples
     --------
-    >>> buf = pack(np.zeros((3, 1)), np.ones(3), np.arange(3), np.array([0, 3]),
+    >>> buf = pack(np.zeros((1, 3)), np.ones(3), np.array([0, 3]),
     ...            np.ones((1, 1)), np.zeros(1), 2, 2, False, np.zeros(0), np.zeros(0),
     ...            np.ones(1), np.ones(4), 0.0)  # fmt: skip
     >>> int(buf[0]) == buf.size, int(buf[1]), int(buf[2]), int(buf[3])
     (True, 3, 1, 2)
     """
-    n_samples, n_features = z.shape
-    arrays = [z, row_weight, order, starts, observed, pattern_const, spiral_rows, spiral_cols,
+    n_features, n_samples = zt.shape
+    arrays = [zt, row_weight, starts, observed, pattern_const, spiral_rows, spiral_cols,
               ratio]  # fmt: skip
     offsets = []
     position = _H
@@ -586,17 +680,16 @@ def _unpack_and_evaluate(theta, grad, buf):
     N, D, K = int(buf[1]), int(buf[2]), int(buf[3])
     code, ordered, P = int(buf[4]), buf[5] != 0.0, int(buf[6])
     M = D * (D - 1) // 2
-    o = buf[12:21]
-    z = buf[int(o[0]) : int(o[0]) + N * D].reshape((N, D))
+    o = buf[12:20]
+    zt = buf[int(o[0]) : int(o[0]) + D * N].reshape((D, N))
     row_weight = buf[int(o[1]) : int(o[1]) + N]
-    order = buf[int(o[2]) : int(o[2]) + N]
-    starts = buf[int(o[3]) : int(o[3]) + P + 1]
-    observed = buf[int(o[4]) : int(o[4]) + P * D].reshape((P, D))
-    pattern_const = buf[int(o[5]) : int(o[5]) + P]
-    spiral_rows = buf[int(o[6]) : int(o[6]) + M]
-    spiral_cols = buf[int(o[7]) : int(o[7]) + M]
-    ratio = buf[int(o[8]) : int(o[8]) + D]
-    return log_density(theta, grad, z, row_weight, order, starts, observed, pattern_const,
+    starts = buf[int(o[2]) : int(o[2]) + P + 1]
+    observed = buf[int(o[3]) : int(o[3]) + P * D].reshape((P, D))
+    pattern_const = buf[int(o[4]) : int(o[4]) + P]
+    spiral_rows = buf[int(o[5]) : int(o[5]) + M]
+    spiral_cols = buf[int(o[6]) : int(o[6]) + M]
+    ratio = buf[int(o[7]) : int(o[7]) + D]
+    return log_density(theta, grad, zt, row_weight, starts, observed, pattern_const,
                        code, K, D, ordered, spiral_rows, spiral_cols, ratio, buf[8:12],
                        buf[7])  # fmt: skip
 
