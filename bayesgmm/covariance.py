@@ -99,6 +99,23 @@ class CovarianceModel:
         """Number of free covariance parameters."""
         raise NotImplementedError
 
+    def n_component_parameters(self, n_features: int) -> int:
+        """Free parameters estimated from one component's points alone.
+
+        Its mean, its weight and, unless the covariance is shared (``tied``), its
+        covariance. A component holding fewer effective samples than this is
+        degenerate: its estimates are set by the regulariser and the start.
+
+        Examples
+        --------
+        >>> get_covariance_model("full").n_component_parameters(2)
+        6
+        >>> get_covariance_model("tied").n_component_parameters(2)
+        3
+        """
+        own = 0 if self.name == "tied" else self.n_covariance_parameters(1, n_features)
+        return n_features + 1 + own
+
     def n_parameters(self, n_components: int, n_features: int) -> int:
         """Number of free parameters of the whole mixture (weights, means, covariances).
 

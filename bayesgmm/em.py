@@ -434,11 +434,12 @@ class GaussianMixture(ParamsMixin):
     --------
     >>> import numpy as np
     >>> from bayesgmm import GaussianMixture
-    >>> X = np.array([[1, 2], [2, 4], [1, 0], [10, 2], [11, 4], [10, 0]])
+    >>> X = np.array([[1, 2], [2, 4], [1, 0], [2, 1], [0, 3], [1, 5], [1.5, 2.5],
+    ...               [10, 2], [11, 4], [10, 0], [11, 1], [9, 3], [10, 5], [10.5, 2.5]])
     >>> gm = GaussianMixture(n_components=2, random_state=0).fit(X)
     >>> np.round(gm.means_[np.argsort(gm.means_[:, 0])], 3)
-    array([[ 1.333,  2.   ],
-           [10.333,  2.   ]])
+    array([[ 1.214,  2.5  ],
+           [10.214,  2.5  ]])
     >>> int(gm.predict([[0, 0]])[0] != gm.predict([[12, 3]])[0])
     1
     """
@@ -1154,17 +1155,17 @@ class GaussianMixture(ParamsMixin):
                 ComponentCollapseWarning,
                 stacklevel=5,
             )
-        if model.name == "tied":
-            return
-        n_features = data.n_features
-        shift = self.reg_covar * (np.eye(n_features) if model.name == "full" else 1.0)
-        smallest = model.smallest_variances(
-            self.covariances_ - shift, self.n_components, data.variance_scale
-        )
-        for k in range(self.n_components):
-            if k in repairs:
-                continue
-            if effective[k] < 1.0 or smallest[k] <= 1e-8:
+        warned = set(repairs)
+        if model.name != "tied":
+            n_features = data.n_features
+            shift = self.reg_covar * (np.eye(n_features) if model.name == "full" else 1.0)
+            smallest = model.smallest_variances(
+                self.covariances_ - shift, self.n_components, data.variance_scale
+            )
+            for k in range(self.n_components):
+                if k in warned or not (effective[k] < 1.0 or smallest[k] <= 1e-8):
+                    continue
+                warned.add(k)
                 warnings.warn(
                     f"Component {k} collapsed: it holds {effective[k]:.3g} effective samples "
                     f"(weight {self.weights_[k]:.3g}) and its smallest variance is "
@@ -1174,6 +1175,19 @@ class GaussianMixture(ParamsMixin):
                     ComponentCollapseWarning,
                     stacklevel=5,
                 )
+        needed = model.n_component_parameters(data.n_features)
+        owned = "mean, weight" + ("" if model.name == "tied" else " and covariance")
+        for k in range(self.n_components):
+            if k in warned or effective[k] + 0.01 >= needed:  # 2.99999 points count as 3
+                continue
+            warnings.warn(
+                f"Component {k} holds {effective[k]:.3g} effective samples for its {needed} "
+                f"free parameters ({owned}): they are set by too few points to be trusted, "
+                "and so is the model's BIC. Lower n_components or choose a more "
+                "parsimonious covariance_type.",
+                ComponentCollapseWarning,
+                stacklevel=5,
+            )
 
     # ------------------------------------------------------------------ prediction
     def _predict_data(self, X: ArrayLike) -> _Data | IncompleteData:

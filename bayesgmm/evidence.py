@@ -18,6 +18,15 @@ have with :meth:`EvidenceTable.from_results`.
 
 The recommendation rule
 -----------------------
+0. Only sound evidence counts. EM fits with a degenerate component (a collapsed
+   component, or one with fewer effective samples than its parameters) are not
+   candidates while a sound fit exists. A Bayesian fit's evidence (its PSIS-LOO
+   ELPD and its posterior predictive check) counts only if the fit passed its
+   diagnostics (r_hat, bulk and tail ESS, no divergences; for LOO also no Pareto k
+   above the threshold); otherwise its row is shown with ``bayes_ok`` False and the
+   reason in ``bayes_diagnostics``, and it neither votes nor serves as the LOO
+   reference. The same holds for the overfitted mixture. When no Bayesian fit is
+   usable the recommendation falls back to BIC and says so.
 1. Candidates whose posterior predictive check fails (some statistic with two-sided
    p-value below ``ppc_alpha``, 0.01 by default: about ten statistics are tested, so
    0.05 would flag adequate models too often) are set aside, unless all fail.
@@ -79,13 +88,16 @@ class EvidenceTable:
 
     Attributes
     ----------
-    frame : pandas.DataFrame
+    table : pandas.DataFrame
         One row per candidate (index ``"K=3 tied"``); columns ``n_components``,
         ``covariance_type``, ``n_parameters``, ``bic``, ``delta_bic``, ``icl``,
-        ``delta_icl`` and, when given, ``lrt_p_vs_more`` (p-value of K against
+        ``delta_icl``, ``em_degenerate`` and, when given, ``bayes_ok`` and
+        ``bayes_diagnostics`` (whether the Bayesian fit passed its diagnostics, and
+        what failed), ``lrt_p_vs_more`` (p-value of K against
         K + 1: small means K is not enough), ``lrt_p_vs_fewer`` (K - 1 against K:
         small means K - 1 is not enough), ``elpd``, ``elpd_se``, ``loo_se_behind``
-        (standard errors behind the best ELPD), ``loo_weight``,
+        (standard errors of the paired difference behind the best ELPD among the
+        fits that passed their diagnostics), ``loo_weight``,
         ``n_high_pareto_k``, ``ppc_min_p``, ``ppc_failed`` (statistics with p below
         ``ppc_alpha``) and ``p_occupied`` (``P(K_+ = K | data)``).
     recommendation : dict
@@ -103,7 +115,7 @@ class EvidenceTable:
     'K=3 tied'
     """
 
-    frame: pd.DataFrame
+    table: pd.DataFrame
     recommendation: dict[str, Any]
     reasons: list[str] = field(default_factory=list)
     ppc_alpha: float = PPC_ALPHA
@@ -154,7 +166,7 @@ class EvidenceTable:
         >>> X = load_faithful()
         >>> lrt = bootstrap_lrt(X, 2, 3, "tied", n_boot=9, n_init=1)
         >>> evidence = EvidenceTable.from_results(select_model(X, range(1, 5)), lrt=lrt)
-        >>> float(evidence.frame.loc["K=3 tied", "lrt_p_vs_fewer"])  # 1 / (9 + 1)
+        >>> float(evidence.table.loc["K=3 tied", "lrt_p_vs_fewer"])  # 1 / (9 + 1)
         0.1
         """
         if not isinstance(selection, ModelSelection):
@@ -168,7 +180,12 @@ class EvidenceTable:
             raise ValueError(f"loo_se must be positive; got {loo_se!r}.")
         grid = selection.table.copy()
         grid.index = candidate_names(grid)
-        names = candidate_names(selection.candidates(n_candidates))
+        if "degenerate" not in grid:
+            grid["degenerate"] = False
+        sound = grid[~grid["degenerate"].astype(bool)]
+        if sound.empty:
+            sound = grid
+        names = candidate_names(sound.head(n_candidates))
         loo_table = loo.table if loo is not None else None
         extra = list(loo_table.index) if loo_table is not None else []
         extra += list(ppc or {})
@@ -187,13 +204,14 @@ class EvidenceTable:
                 "covariance_type": rows.covariance_type,
                 "n_parameters": rows.n_parameters.astype(int),
                 "bic": rows.bic,
-                "delta_bic": rows.bic - grid.bic.min(),
+                "delta_bic": rows.bic - sound.bic.min(),
                 "icl": rows.icl,
-                "delta_icl": rows.icl - grid.icl.min(),
+                "delta_icl": rows.icl - sound.icl.min(),
+                "em_degenerate": rows["degenerate"].astype(bool),
             },
             index=pd.Index(names, name="model"),
         )
-        reasons = cls._grid_reasons(grid)
+        reasons = cls._grid_reasons(grid, sound)
         tables = _lrt_tables(lrt)
         if tables:
             frame["lrt_p_vs_more"] = np.nan
@@ -217,28 +235,7 @@ class EvidenceTable:
                         f"{result.selected_k} (first K not rejected against K + 1)."
                     )
         if loo_table is not None:
-            frame["elpd"] = loo_table["elpd"].reindex(frame.index)
-            frame["elpd_se"] = loo_table["se"].reindex(frame.index)
-            frame["loo_se_behind"] = loo_table["z_diff"].reindex(frame.index)
-            frame["loo_weight"] = loo_table["weight"].reindex(frame.index)
-            frame["n_high_pareto_k"] = loo_table["n_high_pareto_k"].reindex(frame.index)
-            best = loo_table.index[0]
-            close = [n for n in loo_table.index[1:] if loo_table.loc[n, "z_diff"] < loo_se]
-            reasons.append(
-                f"PSIS-LOO: best ELPD {best} ({loo_table.loc[best, 'elpd']:.1f} +- "
-                f"{loo_table.loc[best, 'se']:.1f}); "
-                + (
-                    f"within {loo_se:g} se: {', '.join(close)}."
-                    if close
-                    else f"every other candidate is more than {loo_se:g} se behind."
-                )
-            )
-            flagged = loo_table.index[loo_table["n_high_pareto_k"] > 0].tolist()
-            if flagged:
-                reasons.append(
-                    f"PSIS-LOO is unreliable for some observations (Pareto k > "
-                    f"{loo.pareto_k_threshold}) of {', '.join(flagged)}."
-                )
+            reasons.extend(cls._add_loo(frame, loo, loo_se))
         if ppc:
             frame["ppc_min_p"] = np.nan
             frame["ppc_failed"] = ""
@@ -247,7 +244,12 @@ class EvidenceTable:
                 failed = table.index[table["p_two_sided"] < ppc_alpha].tolist()
                 frame.loc[name, "ppc_min_p"] = float(table["p_two_sided"].min())
                 frame.loc[name, "ppc_failed"] = ", ".join(map(str, failed))
-                if failed:
+                if failed and not _usable(frame, name):
+                    reasons.append(
+                        f"Posterior predictive check of {name} not used: its fit failed "
+                        "its diagnostics."
+                    )
+                elif failed:
                     reasons.append(
                         f"Posterior predictive check fails for {name}: "
                         f"{', '.join(map(str, failed))} (p < {ppc_alpha:g})."
@@ -256,13 +258,22 @@ class EvidenceTable:
             probability = sparse.table["probability"]
             frame["p_occupied"] = [float(probability.get(k, 0.0)) for k in frame.n_components]
             mode = int(probability.idxmax())
-            reasons.append(
-                f"Overfitted mixture ({sparse.max_components} components): "
-                f"P(K+ = {mode} | data) = {probability.max():.2f} is the largest."
-            )
+            problems = list(getattr(sparse, "problems", []))
+            if problems:
+                reasons.append(
+                    f"Overfitted mixture ({sparse.max_components} components) not used: its "
+                    f"fit failed its diagnostics ({'; '.join(problems)}); its P(K+ = k) "
+                    "column is shown for reference only."
+                )
+                sparse = None
+            else:
+                reasons.append(
+                    f"Overfitted mixture ({sparse.max_components} components): "
+                    f"P(K+ = {mode} | data) = {probability.max():.2f} is the largest."
+                )
         recommended, why = cls._recommend(frame, ppc_alpha, loo_se)
         reasons.insert(0, why)
-        reasons.extend(cls._agreement(frame, recommended, grid, tables, sparse))
+        reasons.extend(cls._agreement(frame, recommended, sound, tables, sparse))
         recommendation = {
             "name": recommended,
             "n_components": int(frame.loc[recommended, "n_components"]),
@@ -270,10 +281,79 @@ class EvidenceTable:
         }
         return cls(frame, recommendation, reasons, ppc_alpha, loo_se)
 
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The same as :attr:`table` (the former name).
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
+        return self.table
+
     @staticmethod
-    def _grid_reasons(grid: pd.DataFrame) -> list[str]:
-        by_bic = grid.sort_values("bic", kind="stable")
-        by_icl = grid.sort_values("icl", kind="stable")
+    def _add_loo(frame: pd.DataFrame, loo: Any, loo_se: float) -> list[str]:
+        """LOO columns; differences to the best fit that passed its diagnostics."""
+        loo_table = loo.table
+        frame["elpd"] = loo_table["elpd"].reindex(frame.index)
+        frame["elpd_se"] = loo_table["se"].reindex(frame.index)
+        frame["loo_weight"] = loo_table["weight"].reindex(frame.index)
+        frame["n_high_pareto_k"] = loo_table["n_high_pareto_k"].reindex(frame.index)
+        if "diagnostics_ok" in loo_table:
+            ok = loo_table["diagnostics_ok"].astype(bool)
+            why = loo_table["diagnostics"]
+        else:  # a comparison built elsewhere: Pareto k is all we know
+            ok = loo_table["n_high_pareto_k"] == 0
+            why = pd.Series(
+                [f"{n} Pareto k > threshold" if n else "ok" for n in loo_table.n_high_pareto_k],
+                index=loo_table.index,
+            )
+        frame["bayes_ok"] = ok.reindex(frame.index).astype(object)
+        frame["bayes_diagnostics"] = why.reindex(frame.index)
+        usable = [name for name in loo_table.index if ok[name]]
+        failed = [name for name in loo_table.index if not ok[name]]
+        reasons = []
+        if failed:
+            reasons.append(
+                "Not used as evidence (Bayesian fit failed its diagnostics): "
+                + "; ".join(f"{name}: {why[name]}" for name in failed)
+                + "."
+            )
+        frame["loo_se_behind"] = np.nan
+        if not usable:
+            reasons.append("PSIS-LOO: no fit passed its diagnostics, so LOO does not vote.")
+            return reasons
+        best = max(usable, key=lambda name: loo_table.loc[name, "elpd"])
+        close = []
+        for name in usable:
+            if name == best:
+                behind = 0.0
+            elif hasattr(loo, "difference"):
+                diff, se = loo.difference(name, best)
+                behind = diff / se if se > 0 else 0.0
+            else:  # only the table: standard errors behind its own best
+                behind = float(loo_table.loc[name, "z_diff"] - loo_table.loc[best, "z_diff"])
+            if name != best and behind < loo_se:
+                close.append(name)
+            if name in frame.index:
+                frame.loc[name, "loo_se_behind"] = behind
+        reasons.append(
+            f"PSIS-LOO (fits that passed their diagnostics): best ELPD {best} "
+            f"({loo_table.loc[best, 'elpd']:.1f} +- {loo_table.loc[best, 'se']:.1f}); "
+            + (
+                f"within {loo_se:g} se: {', '.join(close)}."
+                if close
+                else f"every other usable candidate is more than {loo_se:g} se behind."
+                if len(usable) > 1
+                else "the only usable one."
+            )
+        )
+        return reasons
+
+    @staticmethod
+    def _grid_reasons(grid: pd.DataFrame, sound: pd.DataFrame) -> list[str]:
+        by_bic = sound.sort_values("bic", kind="stable")
+        by_icl = sound.sort_values("icl", kind="stable")
         reasons = [
             f"BIC: best {by_bic.index[0]}"
             + (
@@ -283,23 +363,35 @@ class EvidenceTable:
             ),
             f"ICL: best {by_icl.index[0]}.",
         ]
+        degenerate = grid.index[grid["degenerate"].astype(bool)].tolist()
+        if degenerate and len(sound) < len(grid):
+            reasons.append(
+                f"Degenerate EM fits, not candidates: {', '.join(degenerate[:6])}"
+                f"{' ...' if len(degenerate) > 6 else ''} (a collapsed component or one "
+                "with fewer effective samples than its parameters)."
+            )
         return reasons
 
     @staticmethod
     def _recommend(frame: pd.DataFrame, ppc_alpha: float, loo_se: float) -> tuple[str, str]:
         pool = frame
+        if "em_degenerate" in frame and not frame["em_degenerate"].all():
+            pool = frame[~frame["em_degenerate"].astype(bool)]
         note = ""
-        if "ppc_min_p" in frame:
-            checked = frame["ppc_min_p"].notna()
-            failing = checked & (frame["ppc_min_p"] < ppc_alpha)
-            if failing[checked].all():
+        usable = pd.Series([_usable(pool, name) for name in pool.index], index=pool.index)
+        if "ppc_min_p" in pool:
+            checked = pool["ppc_min_p"].notna() & usable
+            failing = checked & (pool["ppc_min_p"] < ppc_alpha)
+            if checked.any() and failing[checked].all():
                 note = " (every checked candidate fails a predictive check)"
             else:
-                pool = frame[~failing]
-        if "elpd" in pool and pool["elpd"].notna().any():
-            scored = pool[pool["elpd"].notna()]
+                pool = pool[~failing]
+                usable = usable[pool.index]
+        if "elpd" in pool and (pool["elpd"].notna() & usable).any():
+            scored = pool[pool["elpd"].notna() & usable]
             best = scored["elpd"].idxmax()
-            # the difference to the best in its own (paired) standard errors
+            # standard errors behind the best usable fit (the LOO reference unless a
+            # predictive check set that one aside)
             behind = scored["loo_se_behind"] - scored.loc[best, "loo_se_behind"]
             close = scored[behind < loo_se]
             choice = close.sort_values(["n_parameters", "bic"], kind="stable").index[0]
@@ -312,6 +404,11 @@ class EvidenceTable:
                 )
             return str(choice), why
         choice = pool.sort_values("bic", kind="stable").index[0]
+        if "elpd" in frame:
+            return str(choice), (
+                f"Recommended {choice}: the lowest BIC, because no Bayesian fit passed its "
+                f"diagnostics (see bayes_diagnostics){note}."
+            )
         return str(choice), f"Recommended {choice}: the lowest BIC{note}."
 
     @staticmethod
@@ -323,6 +420,7 @@ class EvidenceTable:
         sparse: Any,
     ) -> list[str]:
         k = int(frame.loc[recommended, "n_components"])
+        grid = grid if len(grid) else frame
         agree, disagree = [], []
         (agree if grid.bic.idxmin() == recommended else disagree).append("BIC")
         (agree if grid.icl.idxmin() == recommended else disagree).append("ICL")
@@ -349,7 +447,7 @@ class EvidenceTable:
         Returns
         -------
         pandas.DataFrame
-            :attr:`frame` with a boolean ``recommended`` column.
+            :attr:`table` with a boolean ``recommended`` column.
 
         Examples
         --------
@@ -358,7 +456,7 @@ class EvidenceTable:
         >>> evidence.to_frame()["recommended"].sum()
         np.int64(1)
         """
-        out = self.frame.copy()
+        out = self.table.copy()
         out["recommended"] = out.index == self.recommendation["name"]
         return out
 
@@ -376,6 +474,14 @@ class EvidenceTable:
             f"<p><b>Evidence for the number of components</b>: recommended "
             f"{html.escape(self.recommendation['name'])}</p>" + table + f"<ul>{reasons}</ul>"
         )
+
+
+def _usable(frame: pd.DataFrame, name: str) -> bool:
+    """Whether row ``name``'s Bayesian evidence may be used (its fit passed)."""
+    if "bayes_ok" not in frame:
+        return True
+    value = frame.loc[name, "bayes_ok"]
+    return bool(value) if not pd.isna(value) else True
 
 
 def collect_evidence(

@@ -512,7 +512,7 @@ def _selection_section(selection: ModelSelection) -> Section:
     return Section("selection", "Model choice", "\n".join(parts), n_figures=1)
 
 
-#: rows of the evidence table: column of EvidenceTable.frame -> (label, formatter)
+#: rows of the evidence table: column of EvidenceTable.table -> (label, formatter)
 _EVIDENCE_ROWS: dict[str, tuple[str, Formatter]] = {
     "n_parameters": ("parameters", _format_number),
     "bic": ("BIC", _fixed(1)),
@@ -533,7 +533,7 @@ _EVIDENCE_ROWS: dict[str, tuple[str, Formatter]] = {
 
 
 def _evidence_section(evidence: EvidenceTable) -> Section:
-    frame = evidence.frame
+    frame = evidence.table
     recommended = evidence.recommendation["name"]
     # one column per candidate: a handful of candidates, up to 15 measures
     rows = {}

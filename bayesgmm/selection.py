@@ -131,6 +131,29 @@ def _distinct_univariate(names: list[str]) -> list[str]:
     return kept
 
 
+def _estimable_cells(
+    ks: list[int], names: list[str], n_samples: int, n_features: int
+) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """Split the grid into models with fewer free parameters than rows, and the rest.
+
+    A model with at least as many free parameters as observations cannot be
+    estimated (every fit interpolates the data and its BIC is meaningless); skipping
+    it up front also keeps wide data (few rows, thousands of features) from
+    allocating ``K x D x D`` covariances for nothing.
+    """
+    cells, skipped = [], []
+    for cov in names:
+        model = get_covariance_model(cov)
+        for k in ks:
+            if k > n_samples:
+                continue
+            if model.n_parameters(k, n_features) >= n_samples:
+                skipped.append((k, cov))
+            else:
+                cells.append((k, cov))
+    return cells, skipped
+
+
 def _fit_cell(
     X: NDArray[np.float64], k: int, covariance_type: str, settings: dict[str, Any]
 ) -> tuple[dict[str, Any], GaussianMixture, list[warnings.WarningMessage]]:
@@ -153,6 +176,7 @@ def _fit_cell(
         "aic": gm.aic(X),
         "icl": gm.icl(X),
         "converged": bool(gm.converged_),
+        "degenerate": any(issubclass(w.category, ComponentCollapseWarning) for w in caught),
         "warnings": "; ".join(messages),
     }
     return row, gm, others
@@ -229,8 +253,11 @@ class ModelSelection:
     table : pandas.DataFrame
         One row per fitted model (columns ``n_components``, ``covariance_type``,
         ``mclust_name``, ``n_parameters``, ``log_likelihood``, ``bic``, ``aic``,
-        ``icl``, ``delta`` (criterion minus the best), ``converged``, ``warnings``),
-        sorted by ``criterion`` (lower is better).
+        ``icl``, ``delta`` (criterion minus the best), ``converged``, ``degenerate``,
+        ``warnings``), sorted by ``criterion`` (lower is better), sound fits first:
+        ``degenerate`` marks a fit with a collapsed component or one holding fewer
+        effective samples than its free parameters (named in ``warnings``); such
+        fits rank after every sound one.
     criterion : str
         The criterion the table is ranked by.
     estimators : dict
@@ -499,7 +526,10 @@ def select_model(
 
     Convergence and collapse warnings of individual fits are collected in the
     ``warnings`` column instead of being printed: a grid routinely contains models
-    too rich for the data.
+    too rich for the data. Fits with a degenerate component are flagged
+    (``degenerate``) and ranked after the sound ones, with a warning when one of them
+    had the best criterion. Models with at least as many free parameters as rows
+    are not fitted (a warning names them; if none is left, a ``ValueError``).
 
     Examples
     --------
@@ -517,8 +547,7 @@ def select_model(
     n, n_features = array.shape
     if n_features == 1:
         names = _distinct_univariate(names)
-    cells = [(k, cov) for cov in names for k in ks if k <= n]
-    if not cells:
+    if all(k > n for k in ks):
         raise ValueError(
             f"every n_components value exceeds the number of samples ({n}); "
             f"got {ks}. Try values between 1 and {n}."
@@ -530,6 +559,21 @@ def select_model(
             UserWarning,
             stacklevel=2,
         )
+    cells, not_estimable = _estimable_cells(ks, names, n, n_features)
+    if not_estimable:
+        listed = ", ".join(candidate_name(k, cov) for k, cov in not_estimable[:8])
+        more = f" and {len(not_estimable) - 8} more" if len(not_estimable) > 8 else ""
+        message = (
+            f"{len(not_estimable)} model(s) have at least as many free parameters as there "
+            f"are rows (n = {n}, {n_features} features) and cannot be estimated: {listed}"
+            f"{more}."
+        )
+        if not cells:
+            raise ValueError(
+                message + " No model in the grid can be estimated from these rows: reduce "
+                "the number of features (e.g. principal components) or add rows."
+            )
+        warnings.warn(message + " They were skipped.", UserWarning, stacklevel=2)
     settings = {
         "n_init": n_init,
         "max_iter": max_iter,
@@ -543,7 +587,19 @@ def select_model(
     stream = sys.stderr if progress is True else progress or None
     results = _run_grid(array, cells, settings, n_jobs, stream)
     table = pd.DataFrame([row for row, _ in results])
-    table = table.sort_values(criterion, kind="stable").reset_index(drop=True)
+    first = table.loc[table[criterion].idxmin()]
+    # degenerate fits (a collapsed component, or one with fewer effective samples than
+    # its parameters) rank after every sound fit: their criterion is not trustworthy
+    table = table.sort_values(["degenerate", criterion], kind="stable").reset_index(drop=True)
+    if first.degenerate and not table.degenerate.all():
+        warnings.warn(
+            f"{candidate_name(first.n_components, first.covariance_type)} has the best "
+            f"{criterion.upper()} but a degenerate component ({first.warnings}). It is "
+            "ranked after the sound models; see the table's 'degenerate' and 'warnings' "
+            "columns.",
+            ComponentCollapseWarning,
+            stacklevel=2,
+        )
     table.insert(
         table.columns.get_loc("converged"), "delta", table[criterion] - table[criterion].iloc[0]
     )

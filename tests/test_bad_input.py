@@ -152,10 +152,22 @@ def test_zero_weight_rows_do_not_count_as_samples():
 
 def test_select_model_warns_about_skipped_k():
     with pytest.warns(UserWarning, match=r"n_components \[5\] exceed the number of samples \(4\)"):
-        result = bg.select_model(X_GOOD[:4], n_components=[1, 5], n_init=1, progress=False)
+        result = bg.select_model(
+            X_GOOD[:4], n_components=[1, 5], covariance_types="spherical", n_init=1
+        )
     assert set(result.table["n_components"]) == {1}
     with pytest.raises(ValueError, match=r"every n_components value exceeds the number of samples"):
         bg.select_model(X_GOOD[:4], n_components=[5, 6], progress=False)
+
+
+def test_select_model_skips_models_with_more_parameters_than_rows():
+    X = np.random.default_rng(0).normal(size=(5, 10_000))  # wide: 5 rows, 10,000 features
+    message = r"at least as many free parameters as there are rows \(n = 5, 10000 features\)"
+    with pytest.raises(ValueError, match=message + r".*reduce the number of features"):
+        bg.select_model(X, range(1, 4))
+    with pytest.warns(UserWarning, match=r"cannot be estimated: K=1 tied, K=2 tied, K=2 diag\."):
+        result = bg.select_model(X[:, :2], [1, 2], ["tied", "diag"], n_init=1)
+    assert result.table[["n_components", "covariance_type"]].values.tolist() == [[1, "diag"]]
 
 
 # ----------------------------------------------------------------------------- parameters

@@ -689,6 +689,7 @@ def sklearn_n_parameters(covariance_type, n_components, n_features):
     return int(cov + n_components * n_features + n_components - 1)
 
 
+@pytest.mark.filterwarnings("ignore::bayesgmm.exceptions.ComponentCollapseWarning")
 @pytest.mark.parametrize("n_components", [1, 2, 4])
 @pytest.mark.parametrize("n_features", [1, 3])
 def test_number_of_parameters(covariance_type, n_components, n_features):

@@ -47,7 +47,7 @@ def test_selection_alone_recommends_the_best_bic(faithful):
         "n_components": 3,
         "covariance_type": "tied",
     }
-    frame = evidence.frame
+    frame = evidence.table
     assert list(frame.index[:3]) == ["K=3 tied", *frame.index[1:3]]
     assert frame.loc["K=3 tied", "delta_bic"] == 0
     assert (frame["delta_bic"] >= 0).all()
@@ -61,9 +61,9 @@ def test_loo_within_two_se_prefers_the_simpler_model(faithful):
     evidence = EvidenceTable.from_results(selection, loo=loo)
     assert evidence.recommendation["name"] == "K=3 tied"
     assert "simplest model within 2 se" in evidence.reasons[0]
-    assert evidence.frame.loc["K=4 tied", "elpd"] == -100.0
-    assert np.isnan(evidence.frame.loc[evidence.frame.index[1], "elpd"]) or (
-        evidence.frame.index[1] in loo.table.index
+    assert evidence.table.loc["K=4 tied", "elpd"] == -100.0
+    assert np.isnan(evidence.table.loc[evidence.table.index[1], "elpd"]) or (
+        evidence.table.index[1] in loo.table.index
     )
 
 
@@ -82,8 +82,8 @@ def test_failed_predictive_check_sets_a_model_aside(faithful):
     ppc = {"K=4 tied": fake_ppc({"modes": 0.001, "q50": 0.6}), "K=3 tied": fake_ppc({"q50": 0.4})}
     evidence = EvidenceTable.from_results(selection, loo=loo, ppc=ppc)
     assert evidence.recommendation["name"] == "K=3 tied"
-    assert evidence.frame.loc["K=4 tied", "ppc_failed"] == "modes"
-    assert evidence.frame.loc["K=3 tied", "ppc_min_p"] == 0.4
+    assert evidence.table.loc["K=4 tied", "ppc_failed"] == "modes"
+    assert evidence.table.loc["K=3 tied", "ppc_min_p"] == 0.4
     assert any("Posterior predictive check fails for K=4 tied" in r for r in evidence.reasons)
     # when every checked model fails, the rule says so instead of discarding all
     both = {"K=4 tied": fake_ppc({"modes": 0.001}), "K=3 tied": fake_ppc({"modes": 0.002})}
@@ -97,7 +97,7 @@ def test_occupied_components_posterior_is_reported(faithful):
     probability = pd.Series([0.0, 0.3, 0.6, 0.1], index=pd.RangeIndex(1, 5, name="k"))
     sparse = SimpleNamespace(table=probability.to_frame("probability"), max_components=10)
     evidence = EvidenceTable.from_results(selection, sparse=sparse)
-    assert evidence.frame.loc["K=3 tied", "p_occupied"] == 0.6
+    assert evidence.table.loc["K=3 tied", "p_occupied"] == 0.6
     assert "P(K+ = 3 | data) = 0.60" in " ".join(evidence.reasons)
     assert "occupied-components posterior" in " ".join(evidence.reasons[-2:])
 
@@ -107,7 +107,7 @@ def test_bootstrap_lrt_columns_come_from_real_tests(faithful):
     # 9 replicates: p-values are multiples of 0.1, so test at the 20% level
     lrt = sequential_lrt(X, 4, "tied", alpha=0.2, n_boot=9, n_init=1, random_state=0)
     evidence = EvidenceTable.from_results(selection, lrt=lrt)
-    frame = evidence.frame
+    frame = evidence.table
     table = lrt.table
     row = table[table.k0 == 2].iloc[0]
     assert frame.loc["K=3 tied", "lrt_p_vs_fewer"] == row.p_value
@@ -116,7 +116,7 @@ def test_bootstrap_lrt_columns_come_from_real_tests(faithful):
     assert any(r.startswith("Bootstrap LRT (tied") for r in evidence.reasons)
     single = bootstrap_lrt(X, 1, 2, "full", n_boot=9, n_init=1)
     evidence = EvidenceTable.from_results(selection, lrt=single, n_candidates=5)
-    full_rows = evidence.frame[evidence.frame.covariance_type == "full"]
+    full_rows = evidence.table[evidence.table.covariance_type == "full"]
     assert full_rows.loc[full_rows.n_components == 2, "lrt_p_vs_fewer"].iloc[0] == 0.1
 
 
@@ -161,8 +161,99 @@ def test_collect_evidence_em_only_runs_the_grid_and_the_tests():
         progress=stream,
     )
     assert evidence.recommendation["name"] == "K=3 tied"
-    assert "lrt_p_vs_fewer" in evidence.frame.columns
-    assert "elpd" not in evidence.frame.columns
+    assert "lrt_p_vs_fewer" in evidence.table.columns
+    assert "elpd" not in evidence.table.columns
     printed = stream.getvalue()
     assert "EM grid" in printed
     assert "Bootstrap LRT, tied" in printed
+
+
+# --------------------------------------------------------------- the rule of evidence
+def failed(loo, problems: dict[str, str]):
+    """``loo`` with the named fits marked as having failed their diagnostics."""
+    table = loo.table.copy()
+    table["diagnostics_ok"] = [name not in problems for name in table.index]
+    table["diagnostics"] = [problems.get(name, "ok") for name in table.index]
+    return SimpleNamespace(table=table, pareto_k_threshold=0.7)
+
+
+def test_a_failed_fit_neither_votes_nor_serves_as_the_loo_reference(faithful):
+    _, selection = faithful
+    loo = fake_loo(
+        {
+            "K=5 tied": (-90.0, 10.0, 0.0),  # the best ELPD, but a broken posterior
+            "K=4 tied": (-95.0, 10.0, 1.0),
+            "K=3 tied": (-101.0, 10.0, 3.5),
+        }
+    )
+    loo = failed(loo, {"K=5 tied": "414 divergences (10.4%); r_hat 2.3"})
+    evidence = EvidenceTable.from_results(selection, loo=loo, n_candidates=5)
+    table = evidence.table
+    assert evidence.recommendation["name"] == "K=4 tied"
+    assert evidence.reasons[0] == "Recommended K=4 tied: the best PSIS-LOO ELPD."
+    assert not table.loc["K=5 tied", "bayes_ok"]
+    assert table.loc["K=5 tied", "bayes_diagnostics"] == "414 divergences (10.4%); r_hat 2.3"
+    assert table.loc["K=4 tied", "loo_se_behind"] == 0.0  # the reference is the best usable
+    assert np.isnan(table.loc["K=5 tied", "loo_se_behind"])
+    text = " ".join(evidence.reasons)
+    assert "Not used as evidence (Bayesian fit failed its diagnostics): K=5 tied: 414" in text
+
+
+def test_without_a_usable_bayesian_fit_the_table_falls_back_to_bic(faithful):
+    _, selection = faithful
+    loo = fake_loo({"K=4 tied": (-90.0, 10.0, 0.0), "K=5 tied": (-91.0, 10.0, 0.1)})
+    loo = failed(loo, {"K=4 tied": "r_hat 1.14; bulk ESS 19", "K=5 tied": "r_hat 1.3"})
+    ppc = {"K=3 tied": fake_ppc({"modes": 0.4})}
+    evidence = EvidenceTable.from_results(selection, loo=loo, ppc=ppc)
+    assert evidence.recommendation["name"] == "K=3 tied"
+    assert evidence.reasons[0] == (
+        "Recommended K=3 tied: the lowest BIC, because no Bayesian fit passed its "
+        "diagnostics (see bayes_diagnostics)."
+    )
+    assert "PSIS-LOO: no fit passed its diagnostics" in " ".join(evidence.reasons)
+
+
+def test_a_failed_predictive_check_of_a_failed_fit_is_not_evidence(faithful):
+    _, selection = faithful
+    loo = fake_loo({"K=3 tied": (-100.0, 10.0, 0.0), "K=4 tied": (-100.5, 10.0, 0.2)})
+    loo = failed(loo, {"K=3 tied": "r_hat 1.5"})
+    ppc = {"K=3 tied": fake_ppc({"modes": 0.0001}), "K=4 tied": fake_ppc({"modes": 0.3})}
+    evidence = EvidenceTable.from_results(selection, loo=loo, ppc=ppc)
+    assert evidence.recommendation["name"] == "K=4 tied"
+    assert any("Posterior predictive check of K=3 tied not used" in r for r in evidence.reasons)
+
+
+def test_a_failed_overfitted_mixture_is_shown_but_not_used(faithful):
+    _, selection = faithful
+    probability = pd.Series([0.0, 0.0, 0.0, 0.0, 0.75, 0.25], index=pd.RangeIndex(1, 7))
+    sparse = SimpleNamespace(
+        table=probability.to_frame("probability"),
+        max_components=10,
+        problems=["r_hat of E[K+ | theta] = 3.800 > 1.01", "223 divergent transitions"],
+    )
+    evidence = EvidenceTable.from_results(selection, sparse=sparse)
+    text = " ".join(evidence.reasons)
+    assert "Overfitted mixture (10 components) not used: its fit failed" in text
+    assert "occupied-components posterior" not in text
+    assert "p_occupied" in evidence.table.columns
+
+
+def test_degenerate_em_fits_are_flagged_ranked_last_and_not_candidates():
+    rng = np.random.default_rng(3)
+    # two clusters of 15 points and one of 4: with full covariances its component
+    # has 4 effective samples for 6 parameters, and K=3 has the best BIC
+    X = np.vstack(
+        [rng.normal(0, 1, (15, 2)), rng.normal(7, 1, (15, 2)), rng.normal([0, 14], 0.5, (4, 2))]
+    )
+    with pytest.warns(UserWarning, match=r"K=3 full has the best BIC but a degenerate component"):
+        selection = select_model(X, [1, 2, 3], ["full"], n_init=3)
+    table = selection.table
+    flagged = table[table.degenerate]
+    assert flagged.n_components.tolist() == [3]
+    assert "effective samples" in flagged.warnings.iloc[0]
+    assert not table.degenerate.iloc[0] and table.degenerate.iloc[-1]  # ranked last
+    assert selection.best_params_ == {"n_components": 2, "covariance_type": "full"}
+    evidence = EvidenceTable.from_results(selection, n_candidates=3)
+    assert evidence.recommendation["name"] == "K=2 full"
+    assert "K=3 full" not in evidence.table.index
+    assert any(r.startswith("Degenerate EM fits, not candidates: K=3 full") for r in evidence.reasons)

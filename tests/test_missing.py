@@ -145,6 +145,7 @@ def test_covariances_from_second_moments_match_estimate_covariances(covariance_t
     assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.filterwarnings("ignore::bayesgmm.exceptions.ComponentCollapseWarning")
 @pytest.mark.parametrize("pattern", ["mcar", "monotone"])
 def test_log_likelihood_equals_brute_force(covariance_type, pattern):
     X = three_features(covariance_type, 150, seed=3)
@@ -446,6 +447,7 @@ def test_nan_error_counts_cells_and_names_the_option():
         GaussianMixture(2).fit(X)
 
 
+@pytest.mark.filterwarnings("ignore::bayesgmm.exceptions.ComponentCollapseWarning")
 @pytest.mark.parametrize("missing", ["error", "marginalize"])
 def test_infinite_values_are_never_missing(missing):
     X = three_features("full", 40, seed=14)
@@ -464,6 +466,7 @@ def test_infinite_values_are_never_missing(missing):
         fitted.set_params(missing="marginalize").predict([[1.0, 2.0, 3.0], [-np.inf, 0, 0]])
 
 
+@pytest.mark.filterwarnings("ignore::bayesgmm.exceptions.ComponentCollapseWarning")
 def test_rows_with_every_feature_missing_are_rejected():
     X = three_features("full", 40, seed=15)
     X[[2, 9]] = np.nan

@@ -145,11 +145,12 @@ def test_fit_warnings_are_collected_not_printed():
 
 def test_components_above_n_samples_are_skipped():
     X = np.arange(10, dtype=float).reshape(5, 2) + np.eye(5, 2)
-    with pytest.warns(UserWarning, match=r"n_components \[7\] exceed the number of samples"):
-        result = select_model(X, [1, 2, 7], ["spherical"], n_init=1)
+    X = np.vstack([X + shift for shift in (0.0, 0.3, 0.6, 0.9)])
+    with pytest.warns(UserWarning, match=r"n_components \[21\] exceed the number of samples"):
+        result = select_model(X, [1, 2, 21], ["spherical"], n_init=1)
     assert sorted(result.table.n_components) == [1, 2]
     with pytest.raises(ValueError, match=r"exceeds the number of samples \(5\)"):
-        select_model(X, [6, 7], ["spherical"])
+        select_model(X[:5], [6, 7], ["spherical"])
 
 
 @pytest.mark.parametrize(

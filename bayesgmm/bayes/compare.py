@@ -46,8 +46,11 @@ class LOOComparison:
         columns of :func:`arviz.compare` (``rank``, ``elpd``, ``se``, ``p``
         (effective number of parameters), ``elpd_diff`` and ``dse`` (``elpd`` minus
         the best's, so <= 0, and its standard error), ``weight`` (stacking), ...),
-        ``z_diff`` (``-elpd_diff / dse``: standard errors behind the best) and
-        ``n_high_pareto_k``.
+        ``z_diff`` (``-elpd_diff / dse``: standard errors behind the best),
+        ``n_high_pareto_k``, ``diagnostics_ok`` (the fit passed its convergence
+        checks -- r_hat, bulk and tail ESS, no divergences -- and no observation has
+        Pareto k above the threshold: only then is its LOO evidence) and
+        ``diagnostics`` (what failed, or ``"ok"``).
     loo : dict of str to arviz_stats ELPDData
         Pointwise PSIS-LOO results per model.
     models : dict of str to BayesianGaussianMixture
@@ -56,6 +59,9 @@ class LOOComparison:
         Row indices of the observations with Pareto k above ``pareto_k_threshold``.
     pareto_k_threshold : float
         The flagging threshold.
+    skipped : dict of str to str
+        Candidates of the grid that were not fitted, with the reason (degenerate EM
+        fits among the best ``n_candidates``).
 
     Examples
     --------
@@ -69,6 +75,7 @@ class LOOComparison:
     models: dict[str, Any] = field(repr=False)
     high_pareto_k: dict[str, NDArray[np.intp]] = field(repr=False)
     pareto_k_threshold: float = PARETO_K_THRESHOLD
+    skipped: dict[str, str] = field(default_factory=dict)
 
     @property
     def best(self) -> str:
@@ -174,17 +181,47 @@ def _as_candidates(
     covariance_type: str,
     n_candidates: int,
     random_state: int | None,
-) -> list[tuple[int, str]]:
+) -> tuple[list[tuple[int, str, Any]], dict[str, str]]:
+    """``(K, covariance type, EM start or None)`` per candidate, and the skipped ones.
+
+    From a :class:`ModelSelection`, its best *sound* fits are taken, each started
+    from the grid's own EM fit (not refitted); fits with a degenerate component are
+    skipped with their reason. Candidates named explicitly are always fitted.
+    """
+    skipped: dict[str, str] = {}
     if candidates is None:
         candidates = select_model(X, random_state=random_state)
     if isinstance(candidates, ModelSelection):
-        top = candidates.candidates(n_candidates)
-        return [(int(r.n_components), str(r.covariance_type)) for r in top.itertuples()]
+        table = candidates.table
+        degenerate = table["degenerate"].astype(bool)
+        sound = table[~degenerate].head(n_candidates)
+        # the degenerate fits that ranked among the sound candidates by the criterion
+        cutoff = sound[candidates.criterion].max() if len(sound) else np.inf
+        for row in table[degenerate].itertuples():
+            if getattr(row, candidates.criterion) <= cutoff:
+                name = candidate_name(row.n_components, row.covariance_type)
+                skipped[name] = f"degenerate EM fit: {row.warnings}"
+        out = [
+            (
+                int(r.n_components),
+                str(r.covariance_type),
+                candidates.estimators.get((int(r.n_components), str(r.covariance_type))),
+            )
+            for r in sound.itertuples()
+        ]
+        if not out:
+            raise ValueError(
+                "every model of the grid is degenerate (a collapsed component or one with "
+                "fewer effective samples than parameters): there is no sound candidate to "
+                "compare. Name candidates explicitly to fit them anyway."
+            )
+        return out, skipped
     if isinstance(candidates, pd.DataFrame):
-        return [(int(r.n_components), str(r.covariance_type)) for r in candidates.itertuples()]
+        out = [(int(r.n_components), str(r.covariance_type), None) for r in candidates.itertuples()]
+        return out, skipped
     if isinstance(candidates, int | np.integer):
         candidates = [candidates]
-    out = []
+    pairs = []
     for item in candidates:
         if isinstance(item, tuple) and len(item) == 2:
             k, cov = item
@@ -195,10 +232,22 @@ def _as_candidates(
                 "candidates must be integers >= 1, (n_components, covariance_type) pairs, "
                 f"a ModelSelection or a dict of fitted models; got {item!r}."
             )
-        out.append((int(k), get_covariance_model(cov).name))
-    if len(set(out)) < 2:
-        raise ValueError(f"compare_loo needs at least two distinct candidates; got {out}.")
-    return list(dict.fromkeys(out))
+        pairs.append((int(k), get_covariance_model(cov).name))
+    if len(set(pairs)) < 2:
+        raise ValueError(f"compare_loo needs at least two distinct candidates; got {pairs}.")
+    return [(k, cov, None) for k, cov in dict.fromkeys(pairs)], skipped
+
+
+def _fit_named(name: str, model: Any, data: Any) -> Any:
+    """Fit ``model``; re-issue its warnings with the model's name in front."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(data)
+    for w in caught:
+        warnings.warn_explicit(
+            f"{name}: {w.message}", w.category, w.filename, w.lineno, module=None
+        )
+    return model
 
 
 def compare_loo(
@@ -276,6 +325,7 @@ def compare_loo(
     if not pareto_k_threshold > 0:  # also rejects NaN
         raise ValueError(f"pareto_k_threshold must be positive; got {pareto_k_threshold!r}.")
     stream = sys.stderr if progress is True else progress or None
+    skipped: dict[str, str] = {}
     if isinstance(candidates, Mapping):
         models = dict(candidates)
         if len(models) < 2:
@@ -288,9 +338,14 @@ def compare_loo(
                 )
     else:
         model_params.setdefault("progressbar", False)
-        cells = _as_candidates(array, candidates, covariance_type, n_candidates, random_state)
+        cells, skipped = _as_candidates(
+            array, candidates, covariance_type, n_candidates, random_state
+        )
+        for name, why in skipped.items():
+            if stream is not None:
+                print(f"  skipped {name}: {why}", file=stream, flush=True)
         models = {}
-        for i, (k, cov) in enumerate(cells):
+        for i, (k, cov, start) in enumerate(cells):
             name = candidate_name(k, cov)
             if stream is not None:
                 print(f"  [{i + 1}/{len(cells)}] sampling {name}", file=stream, flush=True)
@@ -301,9 +356,10 @@ def compare_loo(
                 tune=tune,
                 chains=chains,
                 random_state=random_state,
+                start=start if "missing" not in model_params else None,
                 **model_params,
             )
-            models[name] = model.fit(data)
+            models[name] = _fit_named(name, model, data)
     loo, high = {}, {}
     for name, model in models.items():
         if model.idata_["log_likelihood"]["obs"].sizes["obs_id"] != array.shape[0]:
@@ -336,6 +392,9 @@ def compare_loo(
     dse = table["dse"].to_numpy()
     table["z_diff"] = np.divide(behind, dse, out=np.zeros_like(behind), where=dse > 0)
     table["n_high_pareto_k"] = [len(high[name]) for name in table.index]
+    problems = {name: _problems(models[name], len(high[name])) for name in table.index}
+    table["diagnostics_ok"] = [not problems[name] for name in table.index]
+    table["diagnostics"] = ["; ".join(problems[name]) or "ok" for name in table.index]
     table.insert(0, "n_components", [int(models[n].n_components) for n in table.index])
     table.insert(1, "covariance_type", [str(models[n].covariance_type) for n in table.index])
     table.index.name = "model"
@@ -345,4 +404,14 @@ def compare_loo(
         models=models,
         high_pareto_k=high,
         pareto_k_threshold=pareto_k_threshold,
+        skipped=skipped,
     )
+
+
+def _problems(model: Any, n_high_pareto_k: int) -> list[str]:
+    """Why a fitted model's LOO cannot be trusted (empty if it can)."""
+    diagnostics = getattr(model, "diagnostics_", None)
+    problems = list(diagnostics.problems) if diagnostics is not None else []
+    if n_high_pareto_k:
+        problems.append(f"{n_high_pareto_k} Pareto k > {PARETO_K_THRESHOLD}")
+    return problems

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
@@ -104,9 +105,26 @@ class BayesianGaussianMixture(ParamsMixin):
         :meth:`predict_proba`, :meth:`predict`, :meth:`score_samples` and
         :meth:`score` accept NaN too. Infinite values and rows with every feature
         missing are always errors.
+    start : GaussianMixture, default=None
+        An already fitted EM model to start from (for example
+        ``select_model(X).best_estimator_``): it is used as is, not refitted, and
+        its component order is kept (a copy is stored as ``em_``). Its
+        ``n_components`` and covariance type must match these settings and it must
+        have been fitted on the same features. ``None``: EM is fitted on ``X``
+        (``n_init`` restarts). :meth:`from_em` builds the estimator from one.
 
     Attributes
     ----------
+    weights_ : ndarray of shape (n_components,)
+        Posterior mean of the weights (components in the order of ``em_``).
+    means_ : ndarray of shape (n_components, n_features)
+        Posterior mean of the component means.
+    covariances_ : ndarray
+        Posterior mean of the covariances, shaped as
+        :attr:`GaussianMixture.covariances_` for the covariance type.
+    precisions_cholesky_ : ndarray
+        Cholesky factors of the precisions of ``covariances_`` (as scikit-learn's
+        ``BayesianGaussianMixture`` stores them).
     idata_ : xarray.DataTree
         Posterior (``weights``, ``means``, ``covariances`` with dims ``component``,
         ``feature``, ``feature_bis``, and the sampled variables), ``sample_stats``,
@@ -174,6 +192,7 @@ class BayesianGaussianMixture(ParamsMixin):
         progressbar: bool = True,
         n_init: int = 5,
         missing: MissingOption = "error",
+        start: GaussianMixture | None = None,
     ) -> None:
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -188,6 +207,36 @@ class BayesianGaussianMixture(ParamsMixin):
         self.progressbar = progressbar
         self.n_init = n_init
         self.missing = missing
+        self.start = start
+
+    @classmethod
+    def from_em(cls, gm: GaussianMixture, **params: Any) -> BayesianGaussianMixture:
+        """The Bayesian model of a fitted EM mixture, started from it (not refitted).
+
+        Parameters
+        ----------
+        gm : GaussianMixture
+            A fitted EM model; its ``n_components`` and ``covariance_type`` are used.
+        **params
+            Other settings (``draws``, ``tune``, ``chains``, ``priors``, ...).
+
+        Returns
+        -------
+        BayesianGaussianMixture
+            Unfitted; call :meth:`fit` with the data ``gm`` was fitted on.
+
+        Examples
+        --------
+        >>> from bayesgmm import GaussianMixture, load_faithful
+        >>> gm = GaussianMixture(2, random_state=0).fit(load_faithful())
+        >>> bgm = BayesianGaussianMixture.from_em(gm, draws=200, tune=200, chains=2)
+        >>> bgm.n_components, bgm.covariance_type, bgm.start is gm
+        (2, 'full', True)
+        """
+        if not isinstance(gm, GaussianMixture):
+            raise TypeError(f"gm must be a fitted bayesgmm.GaussianMixture; got {type(gm)}.")
+        gm._check_is_fitted()
+        return cls(gm.n_components, covariance_type=gm._model.name, start=gm, **params)
 
     # ------------------------------------------------------------------ fitting
     def _validate(self) -> None:
@@ -218,6 +267,24 @@ class BayesianGaussianMixture(ParamsMixin):
                 f"priors must be a bayesgmm.bayes.Priors or None; got {type(self.priors)}."
             )
         get_covariance_model(self.covariance_type)
+        if self.start is not None:
+            self._check_start()
+
+    def _check_start(self) -> None:
+        start = self.start
+        if not isinstance(start, GaussianMixture):
+            raise TypeError(
+                f"start must be a fitted bayesgmm.GaussianMixture or None; got {type(start)}."
+            )
+        start._check_is_fitted()
+        wanted = (self.n_components, get_covariance_model(self.covariance_type).name)
+        found = (start.n_components, start._model.name)
+        if wanted != found:
+            raise ValueError(
+                f"start has n_components={found[0]}, covariance_type={found[1]!r}; this "
+                f"model has n_components={wanted[0]}, covariance_type={wanted[1]!r}. "
+                "Use BayesianGaussianMixture.from_em(start) to take both from it."
+            )
 
     def fit(self, X: ArrayLike, y: Any = None) -> Self:
         """Fit EM, then sample the posterior and relabel the draws.
@@ -265,15 +332,23 @@ class BayesianGaussianMixture(ParamsMixin):
         rng = check_random_state(self.random_state)
         seed = int(rng.integers(2**31 - 1))
         model_type = get_covariance_model(self.covariance_type)
-        self.em_ = GaussianMixture(
-            self.n_components,
-            covariance_type=model_type.name,
-            n_init=self.n_init,
-            max_iter=500,
-            tol=1e-6,
-            random_state=seed,
-            missing=self.missing,
-        ).fit(array)
+        if self.start is not None:
+            if self.start.means_.shape[1] != array.shape[1]:
+                raise ValueError(
+                    f"start was fitted on {self.start.means_.shape[1]} features; X has "
+                    f"{array.shape[1]}."
+                )
+            self.em_ = copy.deepcopy(self.start)  # used as is: never refitted
+        else:
+            self.em_ = GaussianMixture(
+                self.n_components,
+                covariance_type=model_type.name,
+                n_init=self.n_init,
+                max_iter=500,
+                tol=1e-6,
+                random_state=seed,
+                missing=self.missing,
+            ).fit(array)
         ordered = self.relabel == "ordered"
         if ordered:
             if array.shape[1] != 1:
@@ -349,8 +424,17 @@ class BayesianGaussianMixture(ParamsMixin):
             }
         )
         self.idata_ = idata
+        self._set_posterior_means(model_type)
         self._check_diagnostics()
         return self
+
+    def _set_posterior_means(self, model_type) -> None:
+        """``weights_``, ``means_``, ``covariances_``, ``precisions_cholesky_``."""
+        post = self.idata_["posterior"].to_dataset()
+        self.weights_ = post["weights"].mean(("chain", "draw")).values
+        self.means_ = post["means"].mean(("chain", "draw")).values
+        self.covariances_ = post["covariances"].mean(("chain", "draw")).values
+        self.precisions_cholesky_, _, _ = model_type.precisions_cholesky(self.covariances_)
 
     @staticmethod
     def _keep_groups(idata: xr.DataTree) -> xr.DataTree:
@@ -820,6 +904,7 @@ class BayesianGaussianMixture(ParamsMixin):
     def _settings(self) -> dict[str, Any]:
         params = self.get_params()
         params["priors"] = None if self.priors is None else self.priors.as_dict()
+        params["start"] = None  # saved as the EM fit (em_)
         return params
 
     def save(self, path: str | os.PathLike) -> Path:
@@ -990,6 +1075,7 @@ class BayesianGaussianMixture(ParamsMixin):
             attrs["n_relabelled"] = n_relabelled  # an int, as fit writes it
         est.idata_ = tree
         est.n_relabelled_ = n_relabelled
+        est._set_posterior_means(get_covariance_model(est.covariance_type))
         with warnings.catch_warnings():  # fit has warned already
             warnings.simplefilter("ignore", SamplingWarning)
             est._check_diagnostics()

@@ -433,6 +433,31 @@ class Diagnostics:
             and self.min_ess_tail >= self.ess_min
         )
 
+    @property
+    def problems(self) -> list[str]:
+        """The failed convergence checks in a few words each (empty when :attr:`ok`).
+
+        Examples
+        --------
+        >>> Diagnostics(n_chains=4, n_draws=100, divergences=8, max_rhat=1.2,
+        ...             min_ess_bulk=30.0, min_ess_tail=500.0).problems  # fmt: skip
+        ['8 divergences (2.0%)', 'r_hat 1.2', 'bulk ESS 30']
+        """
+        out = []
+        if self.divergences:
+            out.append(f"{self.divergences} divergences ({self.divergence_fraction:.1%})")
+        if not self.max_rhat <= self.rhat_max:
+            out.append(
+                f"r_hat {self.max_rhat:.3g}"
+                if math.isfinite(self.max_rhat)
+                else "r_hat undefined (one chain)"
+            )
+        if not self.min_ess_bulk >= self.ess_min:
+            out.append(f"bulk ESS {self.min_ess_bulk:.0f}")
+        if not self.min_ess_tail >= self.ess_min:
+            out.append(f"tail ESS {self.min_ess_tail:.0f}")
+        return out
+
 
 def diagnose(
     idata: xr.DataTree,

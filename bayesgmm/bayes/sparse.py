@@ -263,6 +263,30 @@ class SparseMixtureResult:
         )
 
     @property
+    def problems(self) -> list[str]:
+        """Failed convergence checks of the fit, in words (empty when it passed).
+
+        A result with problems is not evidence:
+        :class:`~bayesgmm.evidence.EvidenceTable` shows it as failed and does not
+        use it.
+
+        Returns
+        -------
+        list of str
+        """
+        return _diagnostic_problems(self.diagnostics) if self.diagnostics else []
+
+    @property
+    def ok(self) -> bool:
+        """Whether the fit passed its convergence checks (see :attr:`problems`).
+
+        Returns
+        -------
+        bool
+        """
+        return not self.problems
+
+    @property
     def mode(self) -> int:
         """Most probable number of occupied components.
 

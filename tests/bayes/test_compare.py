@@ -144,7 +144,7 @@ def test_evidence_table_from_real_loo_recommends_the_true_k(comparison):
     selection = select_model(X, range(1, 5), n_init=3)
     evidence = EvidenceTable.from_results(selection, loo=result, n_candidates=2)
     assert evidence.recommendation["n_components"] == 3
-    frame = evidence.frame
+    frame = evidence.table
     assert set(result.table.index) <= set(frame.index)
     assert frame.loc["K=1 full", "loo_se_behind"] > 2
     assert frame.loc["K=3 full", "loo_weight"] == result.table.loc["K=3 full", "weight"]
@@ -170,7 +170,7 @@ def test_collect_evidence_with_bayesian_steps(comparison):
             random_state=1,
             progress=False,
         )
-    frame = evidence.frame
+    frame = evidence.table
     assert evidence.recommendation["name"] == "K=3 full"
     assert frame.loc["K=2 full", "loo_se_behind"] > 2
     assert frame.loc["K=2 full", "ppc_min_p"] < frame.loc["K=3 full", "ppc_min_p"]
