@@ -434,8 +434,24 @@ class GaussianMixture(ParamsMixin):
     --------
     >>> import numpy as np
     >>> from bayesgmm import GaussianMixture
-    >>> X = np.array([[1, 2], [2, 4], [1, 0], [2, 1], [0, 3], [1, 5], [1.5, 2.5],
-    ...               [10, 2], [11, 4], [10, 0], [11, 1], [9, 3], [10, 5], [10.5, 2.5]])
+    >>> X = np.array(
+    ...     [
+    ...         [1, 2],
+    ...         [2, 4],
+    ...         [1, 0],
+    ...         [2, 1],
+    ...         [0, 3],
+    ...         [1, 5],
+    ...         [1.5, 2.5],
+    ...         [10, 2],
+    ...         [11, 4],
+    ...         [10, 0],
+    ...         [11, 1],
+    ...         [9, 3],
+    ...         [10, 5],
+    ...         [10.5, 2.5],
+    ...     ]
+    ... )
     >>> gm = GaussianMixture(n_components=2, random_state=0).fit(X)
     >>> np.round(gm.means_[np.argsort(gm.means_[:, 0])], 3)
     array([[ 1.214,  2.5  ],

@@ -116,6 +116,7 @@ ENTRY_POINTS = {
     "fit_sparse_mixture": _sparse,
 }
 
+
 @pytest.mark.parametrize("entry", list(ENTRY_POINTS))
 @pytest.mark.parametrize(("label", "X", "error", "pattern"), BAD_DATA, ids=[c[0] for c in BAD_DATA])
 def test_every_entry_point_rejects_bad_data_clearly(entry, label, X, error, pattern):

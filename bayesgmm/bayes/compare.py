@@ -244,9 +244,7 @@ def _fit_named(name: str, model: Any, data: Any) -> Any:
         warnings.simplefilter("always")
         model.fit(data)
     for w in caught:
-        warnings.warn_explicit(
-            f"{name}: {w.message}", w.category, w.filename, w.lineno, module=None
-        )
+        warnings.warn_explicit(f"{name}: {w.message}", w.category, w.filename, w.lineno)
     return model
 
 

@@ -32,7 +32,7 @@ def comparison():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SamplingWarning)  # short runs: ESS warnings
         result = compare_loo(
-            X, [1, 2, 3], draws=300, tune=300, chains=2, random_state=1, progress=stream
+            X, [1, 2, 3], draws=1000, tune=500, chains=2, random_state=1, progress=stream
         )
     return result, X, stream.getvalue()
 
@@ -126,15 +126,57 @@ def test_bad_candidates_are_explained(candidates, error, message):
         compare_loo(load_faithful(), candidates)
 
 
-def test_candidates_from_model_selection_are_the_top_bic_models():
-    from bayesgmm.bayes.compare import _as_candidates
+def test_candidates_from_model_selection_start_from_its_em_fits():
+    X = three_clusters_1d(200, seed=4)
+    selection = select_model(X, range(1, 4), n_init=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SamplingWarning)
+        result = compare_loo(X, selection, n_candidates=2, draws=200, tune=200, chains=2)
+    top = selection.candidates(2)
+    assert list(result.models) == [
+        candidate_name(k, cov) for k, cov in zip(top.n_components, top.covariance_type, strict=True)
+    ]
+    for model in result.models.values():
+        k, cov = model.n_components, model.covariance_type
+        em = selection.estimators[(k, cov)]
+        # the grid's EM fit, not a refit: same parameters, same component order
+        assert_allclose(model.em_.means_, em.means_, rtol=0, atol=0)
+        order = np.argsort(model.means_[:, 0])
+        assert order.tolist() == np.argsort(em.means_[:, 0]).tolist()
 
-    X = load_faithful().to_numpy()
-    selection = select_model(X, range(1, 5), n_init=2)
-    cells = _as_candidates(X, selection, "full", 3, 0)
-    top = selection.candidates(3)
-    assert cells == list(zip(top.n_components, top.covariance_type, strict=True))
-    assert candidate_name(*cells[0]) == "K=3 tied"
+
+def test_degenerate_grid_candidates_are_skipped_with_the_reason():
+    rng = np.random.default_rng(3)
+    X = np.vstack(
+        [rng.normal(0, 1, (15, 2)), rng.normal(7, 1, (15, 2)), rng.normal([0, 14], 0.5, (4, 2))]
+    )
+    with pytest.warns(UserWarning, match="degenerate component"):
+        selection = select_model(X, [1, 2, 3], ["full"], n_init=3)
+    stream = io.StringIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SamplingWarning)
+        result = compare_loo(X, selection, draws=100, tune=100, chains=2, progress=stream)
+    assert list(result.models) == ["K=2 full", "K=1 full"]
+    assert result.skipped["K=3 full"].startswith("degenerate EM fit: Component 2 holds 4")
+    assert "skipped K=3 full: degenerate EM fit" in stream.getvalue()
+
+
+def test_failed_fits_are_marked_and_their_warnings_name_the_model():
+    from bayesgmm import EvidenceTable
+
+    X = three_clusters_1d(150, seed=2)
+    with pytest.warns(SamplingWarning, match=r"^(K=[23] full: |PSIS-LOO of K=[23] full)") as record:
+        result = compare_loo(X, [2, 3], draws=30, tune=10, chains=2, random_state=0)
+    sampling = [str(w.message) for w in record if issubclass(w.category, SamplingWarning)]
+    assert all(m.startswith(("K=2 full: ", "K=3 full: ", "PSIS-LOO of K=")) for m in sampling)
+    assert not result.table["diagnostics_ok"].any()
+    assert "ESS" in result.table.loc["K=3 full", "diagnostics"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # degenerate K=4: not the point here
+        selection = select_model(X, range(1, 5), ["full"], n_init=2)
+    evidence = EvidenceTable.from_results(selection, loo=result)
+    assert "the lowest BIC, because no Bayesian fit passed" in evidence.reasons[0]
+    assert evidence.table["bayes_ok"].dropna().eq(False).all()
 
 
 def test_evidence_table_from_real_loo_recommends_the_true_k(comparison):
@@ -164,8 +206,8 @@ def test_collect_evidence_with_bayesian_steps(comparison):
             n_init=2,
             n_boot=9,
             sparse=False,
-            draws=300,
-            tune=300,
+            draws=1000,
+            tune=500,
             chains=2,
             random_state=1,
             progress=False,

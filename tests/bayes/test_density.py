@@ -152,7 +152,12 @@ def test_spiral_indices_fill_the_strict_lower_triangle_once():
 def test_posterior_means_agree_with_pymc_sampler(covariance_type):
     """Both samplers of the same model agree within Monte Carlo error (4 x 1000 draws)."""
     X = load_faithful()
-    settings = dict(covariance_type=covariance_type, chains=4, random_state=0, progressbar=False)
+    settings = {
+        "covariance_type": covariance_type,
+        "chains": 4,
+        "random_state": 0,
+        "progressbar": False,
+    }
     fast = BayesianGaussianMixture(2, sampler="nutpie", **settings).fit(X)
     slow = BayesianGaussianMixture(2, sampler="pymc", **settings).fit(X)
     for name in ("weights", "means", "covariances"):

@@ -299,3 +299,46 @@ def test_keep_groups_labels_corr_chol(shape, dims):
     kept = BayesianGaussianMixture._keep_groups(tree)
     assert set(kept.children) == {"posterior"}
     assert kept["posterior"]["corr_chol"].dims == dims
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical"])
+def test_posterior_means_read_like_the_em_fit_it_starts_from(covariance_type):
+    from numpy.testing import assert_allclose
+
+    from bayesgmm import GaussianMixture, load_faithful
+
+    X = load_faithful()
+    gm = GaussianMixture(2, covariance_type=covariance_type, random_state=3).fit(X)
+    bgm = BayesianGaussianMixture.from_em(
+        gm, draws=300, tune=300, chains=2, random_state=0, progressbar=False
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SamplingWarning)  # short run
+        bgm.fit(X)
+    assert bgm.em_ is not gm
+    assert_allclose(bgm.em_.means_, gm.means_, rtol=0, atol=0)  # used as is, not refitted
+    post = bgm.idata_.posterior
+    assert_allclose(bgm.means_, post["means"].mean(("chain", "draw")).values)
+    assert_allclose(bgm.weights_, post["weights"].mean(("chain", "draw")).values)
+    for name in ("weights_", "means_", "covariances_", "precisions_cholesky_"):
+        assert getattr(bgm, name).shape == getattr(gm, name).shape, name
+    # the same components, in the same order, as the EM fit
+    assert_allclose(bgm.means_, gm.means_, rtol=0.03)
+    model = gm._model
+    precisions = model.precisions_from_cholesky(bgm.precisions_cholesky_)
+    full = model.full_covariances(bgm.covariances_, 2, 2)
+    full_precisions = model.full_covariances(precisions, 2, 2)
+    assert_allclose(full_precisions, np.linalg.inv(full), rtol=1e-8)
+
+
+def test_a_start_that_does_not_match_is_explained():
+    from bayesgmm import GaussianMixture, load_faithful
+
+    X = load_faithful()
+    gm = GaussianMixture(2, random_state=0).fit(X)
+    with pytest.raises(ValueError, match=r"start has n_components=2, covariance_type='full'"):
+        BayesianGaussianMixture(3, start=gm).fit(X)
+    with pytest.raises(ValueError, match=r"start was fitted on 2 features; X has 1"):
+        BayesianGaussianMixture(2, start=gm).fit(X.iloc[:, :1])
+    with pytest.raises(TypeError, match="start must be a fitted bayesgmm.GaussianMixture"):
+        BayesianGaussianMixture(2, start="em").fit(X)
