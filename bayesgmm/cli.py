@@ -207,8 +207,6 @@ def _one_line_warnings() -> Iterator[None]:
     with warnings.catch_warnings():
         for category in _OWN_WARNINGS:
             warnings.simplefilter("always", category)
-        # pytensor's import-time note: the samplers do not need its BLAS (see pyproject)
-        warnings.filterwarnings("ignore", "PyTensor could not link to a BLAS", UserWarning)
         default = warnings.showwarning
 
         def show(message, category, filename, lineno, file=None, line=None):

@@ -25,6 +25,8 @@ import pymc as pm
 import pytensor.tensor as pt
 from numpy.typing import ArrayLike, NDArray
 
+# PyTensor's BLAS settings before PyMC compiles anything
+import bayesgmm.bayes._backend  # noqa: F401
 from bayesgmm._typing import MissingOption
 from bayesgmm._validation import check_array
 from bayesgmm.bayes.spec import Priors

@@ -25,6 +25,8 @@ import xarray as xr
 from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 
+# PyTensor's BLAS settings before PyMC compiles anything
+import bayesgmm.bayes._backend  # noqa: F401
 from bayesgmm.bayes.spec import Priors
 from bayesgmm.covariance import get_covariance_model
 from bayesgmm.exceptions import SamplingError

@@ -1,3 +1,5 @@
+import os
+
 import numpy as np
 import pymc as pm
 import pytest
@@ -67,3 +69,27 @@ def test_prior_predictive_is_in_data_units():
 def test_priors_validation():
     with pytest.raises(ValueError, match="lkj_eta must be a positive number; got -1"):
         Priors(lkj_eta=-1)
+
+
+def test_pytensor_blas_search_and_its_warning_do_not_reach_users(tmp_path):
+    import subprocess
+    import sys
+
+    code = (
+        "import warnings; warnings.simplefilter('error')\n"
+        "import numpy as np, pytensor, pytensor.tensor as pt\n"
+        "import bayesgmm.bayes.build\n"
+        "x = pt.matrix('x'); f = pytensor.function([x], x.dot(x), mode='FAST_COMPILE')\n"
+        "assert f(np.eye(3)).sum() == 3.0\n"
+        "print(repr(pytensor.config.blas__ldflags))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTENSOR_FLAGS", "PYTENSORRC")}
+    env["PYTENSORRC"] = str(tmp_path / "none")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "''"
+    # a user's own setting is kept
+    env["PYTENSOR_FLAGS"] = "blas__ldflags=-lblas_of_my_choice"
+    code = "import bayesgmm.bayes.build, pytensor; print(pytensor.config.blas__ldflags)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.stdout.strip() == "-lblas_of_my_choice", out.stderr

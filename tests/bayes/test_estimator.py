@@ -340,5 +340,5 @@ def test_a_start_that_does_not_match_is_explained():
         BayesianGaussianMixture(3, start=gm).fit(X)
     with pytest.raises(ValueError, match=r"start was fitted on 2 features; X has 1"):
         BayesianGaussianMixture(2, start=gm).fit(X.iloc[:, :1])
-    with pytest.raises(TypeError, match="start must be a fitted bayesgmm.GaussianMixture"):
+    with pytest.raises(TypeError, match=r"start must be a fitted bayesgmm\.GaussianMixture"):
         BayesianGaussianMixture(2, start="em").fit(X)
