@@ -83,3 +83,8 @@ def __getattr__(name: str):
 
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'bayesgmm' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """Module attributes, the lazily loaded public names included (tab completion)."""
+    return sorted(set(globals()) | set(__all__))

@@ -79,6 +79,10 @@ _PARAMETERS: dict[str, Constraint] = {
 }
 
 
+#: columns of BootstrapLRTResult.table
+_TABLE_COLUMNS = ("k0", "k1", "covariance_type", "statistic", "p_value", "n_boot", "n_warnings")
+
+
 @dataclass(frozen=True, eq=False, repr=False)
 class BootstrapLRTResult:
     """Outcome of :func:`bootstrap_lrt`: one test of ``k0`` against ``k1`` components.
@@ -152,6 +156,24 @@ class BootstrapLRTResult:
             "n_warnings": self.n_warnings,
             "bootstrap_statistics": self.bootstrap_statistics.tolist(),
         }
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """The test as a one-row table (``k0``, ``k1``, ``statistic``, ``p_value``, ...).
+
+        Returns
+        -------
+        pandas.DataFrame
+
+        Examples
+        --------
+        >>> from bayesgmm import load_faithful
+        >>> result = bootstrap_lrt(load_faithful(), 1, covariance_type="tied", n_boot=9, n_init=1)
+        >>> list(result.table.columns)
+        ['k0', 'k1', 'covariance_type', 'statistic', 'p_value', 'n_boot', 'n_warnings']
+        """
+        row = {key: value for key, value in self.to_dict().items() if key in _TABLE_COLUMNS}
+        return pd.DataFrame([row], columns=list(_TABLE_COLUMNS))
 
     def __repr__(self) -> str:
         ll0, ll1 = self.log_likelihoods

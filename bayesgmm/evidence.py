@@ -51,6 +51,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from bayesgmm._display import format_table
 from bayesgmm._typing import RandomStateLike
 from bayesgmm._validation import check_array
 from bayesgmm.covariance import COVARIANCE_TYPES, get_covariance_model
@@ -461,9 +462,9 @@ class EvidenceTable:
         return out
 
     def __str__(self) -> str:
-        with pd.option_context("display.width", 160, "display.max_columns", 30):
-            body = self.to_frame().to_string(float_format=lambda v: f"{v:.3g}")
-        return body + "\n" + "\n".join(f"- {r}" for r in self.reasons)
+        head = f"Evidence for the number of components: recommended {self.recommendation['name']}"
+        body = format_table(self.to_frame())
+        return head + "\n" + body + "\n" + "\n".join(f"- {r}" for r in self.reasons)
 
     def _repr_html_(self) -> str:
         frame = self.to_frame()

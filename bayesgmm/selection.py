@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
+from bayesgmm._display import format_table
 from bayesgmm._typing import RandomStateLike
 from bayesgmm._validation import check_array, check_parameters
 from bayesgmm.covariance import COVARIANCE_TYPES, get_covariance_model
@@ -447,6 +448,16 @@ class ModelSelection:
             panel.set_xticks(list(matrix.index))
             panel.legend(fontsize="small")
         return axes if len(axes) > 1 else axes[0]
+
+    def __str__(self) -> str:
+        best = self.best_params_
+        head = (
+            f"Model selection by {self.criterion.upper()} (lower is better), "
+            f"{len(self.table)} models, n = {self.n_samples}: best K = "
+            f"{best['n_components']}, covariance_type = {best['covariance_type']!r}"
+        )
+        columns = [c for c in self.table.columns if c not in ("warnings", "mclust_name")]
+        return head + "\n" + format_table(self.table[columns], index=False)
 
     def _repr_html_(self) -> str:
         best = self.best_params_

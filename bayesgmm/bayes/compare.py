@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
+from bayesgmm._display import format_table
 from bayesgmm._validation import check_array
 from bayesgmm.covariance import get_covariance_model
 from bayesgmm.exceptions import SamplingWarning
@@ -162,6 +163,16 @@ class LOOComparison:
         ax.set_xlabel("ELPD (PSIS-LOO, higher is better)")
         ax.legend(fontsize="small")
         return ax
+
+    def __str__(self) -> str:
+        shown = ("elpd", "se", "p", "elpd_diff", "dse", "z_diff", "weight")
+        shown += ("n_high_pareto_k", "diagnostics")
+        columns = [c for c in shown if c in self.table]
+        text = f"PSIS-LOO comparison (higher ELPD is better; best: {self.best})\n"
+        text += format_table(self.table[columns])
+        if self.skipped:
+            text += "\n" + "\n".join(f"- skipped {n}: {why}" for n, why in self.skipped.items())
+        return text
 
     def _repr_html_(self) -> str:
         flags = {name: len(rows) for name, rows in self.high_pareto_k.items() if len(rows)}

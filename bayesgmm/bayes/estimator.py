@@ -569,14 +569,34 @@ class BayesianGaussianMixture(ParamsMixin):
         Returns
         -------
         pandas.DataFrame
-            mean, sd, HDI bounds, r_hat, ess_bulk, ess_tail, ...
+            mean, sd, HDI bounds, r_hat, ess_bulk, ess_tail, ... Each row's mean,
+            sd, interval bounds and Monte Carlo errors are rounded to the same
+            decimal place, three significant digits of its sd (ArviZ's default
+            rounds to two significant digits, which can put an interval's rounded
+            bounds on its mean); pass ``round_to`` to choose otherwise.
+
+        Examples
+        --------
+        >>> from bayesgmm import load_faithful
+        >>> bgm = BayesianGaussianMixture(2, draws=300, tune=300, chains=2, progressbar=False)
+        >>> bgm.fit(load_faithful()).summary()[
+        ...     ["mean", "sd", "hdi94_lb", "hdi94_ub"]
+        ... ]  # doctest: +SKIP
         """
         import arviz as az
 
         self._check_is_fitted()
-        options = {"var_names": self._random_vars(), "ci_prob": 0.94, "ci_kind": "hdi"}
+        options = {
+            "var_names": self._random_vars(),
+            "ci_prob": 0.94,
+            "ci_kind": "hdi",
+            "round_to": "none",
+        }
         options.update(kwargs)
-        return az.summary(self.idata_, **options)
+        table = az.summary(self.idata_, **options)
+        if "round_to" in kwargs:
+            return table
+        return _round_rows(table)
 
     def memberships(self, X: ArrayLike) -> xr.DataArray:
         """Membership probabilities of every sample under every posterior draw.
@@ -1174,6 +1194,45 @@ def _tree_checksum(tree: xr.DataTree) -> str:
             else:  # strings (and anything else) by their text
                 digest.update(json.dumps([str(v) for v in values.ravel()]).encode())
     return digest.hexdigest()
+
+
+def _round_rows(table: Any) -> Any:
+    """Round each row's location columns to three significant digits of its sd.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame(
+    ...     {
+    ...         "mean": [214.7812, 0.356149],
+    ...         "sd": [1.2781, 0.02846],
+    ...         "hdi94_lb": [212.4101, 0.30312],
+    ...         "r_hat": [1.0012, 1.0],
+    ...     }
+    ... )
+    >>> _round_rows(table).values.tolist()
+    [[214.78, 1.28, 212.41, 1.001], [0.3561, 0.0285, 0.3031, 1.0]]
+    """
+    table = table.copy()
+    location = [
+        c
+        for c in table.columns
+        if c in ("mean", "sd", "median", "mad") or c.startswith(("hdi", "eti", "mcse"))
+    ]
+    if "sd" in table:
+        sd = table["sd"].to_numpy(dtype=np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            digits = 2 - np.floor(np.log10(np.abs(sd)))
+        digits = np.where(np.isfinite(digits), np.clip(digits, 0, 12), 6).astype(int)
+        for i, d in enumerate(digits):
+            row = table.index[i]
+            table.loc[row, location] = table.loc[row, location].astype(np.float64).round(d)
+    if "r_hat" in table:
+        table["r_hat"] = table["r_hat"].astype(np.float64).round(3)
+    for column in ("ess_bulk", "ess_tail"):
+        if column in table:
+            table[column] = table[column].astype(np.float64).round(0)
+    return table
 
 
 def _spaced(n_total: int, n: int) -> NDArray[np.intp]:

@@ -342,3 +342,20 @@ def test_a_start_that_does_not_match_is_explained():
         BayesianGaussianMixture(2, start=gm).fit(X.iloc[:, :1])
     with pytest.raises(TypeError, match=r"start must be a fitted bayesgmm\.GaussianMixture"):
         BayesianGaussianMixture(2, start="em").fit(X)
+
+
+def test_summary_intervals_are_visibly_around_their_means():
+    from bayesgmm import load_faithful
+
+    bgm = BayesianGaussianMixture(
+        2, draws=300, tune=300, chains=2, random_state=0, progressbar=False
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SamplingWarning)
+        bgm.fit(load_faithful())
+    table = bgm.summary()
+    lower, upper = table.filter(like="_lb").iloc[:, 0], table.filter(like="_ub").iloc[:, 0]
+    # ArviZ's default rounding printed e.g. "214.78 ... 210 210" for a means row
+    assert (lower < table["mean"]).all()
+    assert (table["mean"] < upper).all()
+    assert (table["sd"] > 0).all()
