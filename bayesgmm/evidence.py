@@ -618,6 +618,7 @@ def collect_evidence(
             tune=tune,
             chains=chains,
             random_state=random_state,
+            progress=stream or False,
         )
     return EvidenceTable.from_results(
         selection,

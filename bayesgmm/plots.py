@@ -35,6 +35,7 @@ from bayesgmm._typing import RandomStateLike
 from bayesgmm._validation import check_array, check_random_state
 from bayesgmm.covariance import get_covariance_model
 from bayesgmm.em import GaussianMixture
+from bayesgmm.projection import discriminant_directions, informative_pairs
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import xarray as xr
@@ -43,12 +44,14 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.patches import Ellipse
 
 __all__ = [
+    "most_informative_pairs",
     "plot_bootstrap_lrt",
     "plot_clusters",
     "plot_coclustering",
     "plot_criteria",
     "plot_density",
     "plot_density_1d",
+    "plot_discriminant",
     "plot_ellipses",
     "plot_loo",
     "plot_ppc",
@@ -354,6 +357,127 @@ def plot_clusters(
         ]
         title = "posterior mean membership" if bayes else "membership"
         ax.legend(handles=handles, title=f"{title} (opacity)", fontsize="small")
+    return ax
+
+
+def _point_estimate(model: Any, bayes: bool):
+    """Weights, means and full covariances of the fit (posterior means if Bayesian)."""
+    weights, means, covs = _parameters(model, bayes)
+    return weights.mean(axis=0), means.mean(axis=0), covs.mean(axis=0)
+
+
+def most_informative_pairs(model: Any, n_pairs: int = 3) -> list[tuple[int, int]]:
+    """The pairs of features that best separate a fitted mixture's components.
+
+    Parameters
+    ----------
+    model : GaussianMixture or BayesianGaussianMixture
+        A fitted mixture with at least two features.
+    n_pairs : int, default=3
+        How many pairs.
+
+    Returns
+    -------
+    list of (int, int)
+        Feature indices, best first (:func:`bayesgmm.projection.informative_pairs`).
+
+    Examples
+    --------
+    >>> from bayesgmm import GaussianMixture, load_iris
+    >>> gm = GaussianMixture(3, random_state=0).fit(load_iris().drop(columns="species"))
+    >>> len(most_informative_pairs(gm, 2))
+    2
+    """
+    bayes = _is_bayesian(model, "most_informative_pairs")
+    return informative_pairs(*_point_estimate(model, bayes), n_pairs=n_pairs)
+
+
+def plot_discriminant(
+    model: Any,
+    X: ArrayLike,
+    *,
+    size: float = 12.0,
+    n_std: Sequence[float] = (1.0, 2.0),
+    legend: bool = True,
+    ax: Axes | None = None,
+) -> Axes:
+    """The data on the two directions that best separate the fitted clusters.
+
+    The directions are MclustDR's (:func:`bayesgmm.projection.discriminant_directions`:
+    they separate the components by their means and by their covariances). Points are
+    coloured by their most probable component under the full model (opacity: its
+    membership probability) and each component's projected covariance is drawn as 1
+    and 2 sd ellipses (posterior means for a Bayesian mixture).
+
+    Parameters
+    ----------
+    model : GaussianMixture or BayesianGaussianMixture
+        A fitted mixture with at least two features.
+    X : array-like of shape (n_samples, n_features)
+        Points with the model's features.
+    size : float, default=12.0
+        Marker area.
+    n_std : sequence of float, default=(1.0, 2.0)
+        Ellipses drawn, in standard deviations.
+    legend : bool, default=True
+        Add a legend entry per component.
+    ax : matplotlib Axes, default=None
+        Where to draw (a new figure when ``None``).
+
+    Returns
+    -------
+    matplotlib Axes
+        Axis labels give each direction's largest loadings.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> from bayesgmm import GaussianMixture, load_iris
+    >>> X = load_iris().drop(columns="species")
+    >>> ax = plot_discriminant(GaussianMixture(3, random_state=0).fit(X), X)
+    >>> ax.get_xlabel().startswith("discriminant direction 1")
+    True
+    >>> plt.close("all")
+    """
+    from matplotlib.colors import to_rgba
+    from matplotlib.lines import Line2D
+
+    bayes = _is_bayesian(model, "plot_discriminant")
+    array, names = _check_X(model, X)
+    labels = _feature_names(model, names)
+    if array.shape[1] < 2:
+        raise ValueError("plot_discriminant needs at least two features; the model has one.")
+    weights, means, covs = _point_estimate(model, bayes)
+    directions, _ = discriminant_directions(weights, means, covs)
+    basis = directions[:, :2]
+    center = weights @ means / weights.sum()
+    points = (array - center) @ basis
+    proba = np.asarray(model.predict_proba(X))
+    palette = np.array([to_rgba(c) for c in _component_colors(proba.shape[1])])
+    colors = palette[proba.argmax(axis=1)]
+    colors[:, 3] = proba.max(axis=1)
+    ax = _new_axes(ax)
+    ax.scatter(points[:, 0], points[:, 1], c=colors, s=size, linewidths=0)
+    for k in range(means.shape[0]):
+        mean = (means[k] - center) @ basis
+        cov = basis.T @ covs[k] @ basis
+        for s in n_std:
+            ax.add_patch(_ellipse(mean, cov, s, fill=False, color=palette[k], linewidth=1.2))
+        ax.plot(*mean, marker="x", color=palette[k], markersize=8)
+    for j, set_label in enumerate((ax.set_xlabel, ax.set_ylabel)):
+        loadings = basis[:, j]
+        top = np.argsort(-np.abs(loadings))[:2]
+        terms = " ".join(f"{loadings[i]:+.2f} {labels[i]}" for i in top)
+        set_label(f"discriminant direction {j + 1} ({terms} ...)")
+    ax.autoscale_view()
+    if legend:
+        handles = [
+            Line2D([], [], marker="o", linestyle="", color=palette[k], label=f"component {k}")
+            for k in range(proba.shape[1])
+        ]
+        ax.legend(handles=handles, fontsize="small")
     return ax
 
 

@@ -30,7 +30,6 @@ import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import combinations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -57,8 +56,8 @@ MAX_COCLUSTERING_SAMPLES = 2000
 #: posterior draws averaged for the co-clustering matrix and drawn as ellipses
 _COCLUSTERING_DRAWS = 200
 _ELLIPSE_DRAWS = 40
-#: features whose pairs are drawn in the cluster plots (the first ones)
-_MAX_PAIR_FEATURES = 4
+#: pairs of features drawn in the cluster plots (the most informative ones)
+_N_PAIRS = 3
 #: candidates listed under the BIC/ICL matrices
 _N_CANDIDATES = 5
 
@@ -498,15 +497,17 @@ def _selection_section(selection: ModelSelection) -> Section:
             text_columns=["warnings"],
         )
     )
-    figure = _new_figure(10.0, 3.8)
-    axes = figure.subplots(1, 2)
-    selection.plot(["bic", "icl"], ax=axes)
+    figure = _new_figure(10.0, 7.4)
+    axes = figure.subplots(2, 2)
+    selection.plot(["bic", "icl"], ax=axes[0], zoom=True)
+    selection.plot(["bic", "icl"], ax=axes[1])
     parts.append(
         _figure(
             figure,
             "BIC and ICL against the number of components",
-            "BIC and ICL against K, one line per covariance type; the best model by "
-            f"{selection.criterion.upper()} is circled.",
+            "BIC and ICL against K, one line per covariance type, each panel's best "
+            "model circled: zoomed on the competitive range (top) and over every model "
+            "(bottom).",
         )
     )
     return Section("selection", "Model choice", "\n".join(parts), n_figures=1)
@@ -700,13 +701,39 @@ def _bayes_sections(model: Any) -> list[Section]:
 
 
 def _figures_section(model: Any, X: ArrayLike, labels: list[str], bayes: bool) -> Section:
-    from bayesgmm.plots import plot_clusters, plot_density_1d, plot_ellipses, plot_trace
+    from bayesgmm.plots import (
+        most_informative_pairs,
+        plot_clusters,
+        plot_density_1d,
+        plot_discriminant,
+        plot_ellipses,
+        plot_trace,
+    )
 
     parts = []
     what = "posterior" if bayes else "EM estimate"
     n_features = len(labels)
+    if n_features > 2:
+        figure = _new_figure(7.0, 5.4)
+        plot_discriminant(model, X, ax=figure.subplots())
+        parts.append(
+            _figure(
+                figure,
+                "The clusters on their discriminant directions",
+                "Observations projected on the two directions that best separate the "
+                "fitted components, by their means and their covariances (MclustDR's "
+                "kernel, Scrucca 2010), coloured by their most probable component "
+                f"(opacity: membership probability), with the components' 1 and 2 sd "
+                f"ellipses ({what}). Axis labels give each direction's two largest "
+                "loadings (features on their own scales).",
+            )
+        )
     if n_features >= 2:
-        pairs = list(combinations(range(min(n_features, _MAX_PAIR_FEATURES)), 2))
+        pairs = (
+            [(0, 1)]
+            if n_features == 2
+            else most_informative_pairs(model, min(_N_PAIRS, n_features * (n_features - 1) // 2))
+        )
         ncols = min(len(pairs), 3)
         nrows = math.ceil(len(pairs) / ncols)
         width = 6.5 if len(pairs) == 1 else 4.2 * ncols
@@ -721,14 +748,19 @@ def _figures_section(model: Any, X: ArrayLike, labels: list[str], bayes: bool) -
                 ax.get_legend().remove()
         for ax in axes[len(pairs) :]:
             ax.set_axis_off()
-        shown = "" if n_features <= _MAX_PAIR_FEATURES else f" (first {_MAX_PAIR_FEATURES})"
+        which = (
+            "the two features"
+            if n_features == 2
+            else f"the {len(pairs)} pairs of features on which the components are best "
+            "separated (of " + f"{n_features * (n_features - 1) // 2})"
+        )
         parts.append(
             _figure(
                 figure,
                 "Data coloured by cluster with covariance ellipses",
                 f"Observations coloured by their most probable component (opacity: "
                 f"membership probability) with 1 and 2 sd covariance ellipses of the "
-                f"{what}, for each pair of features{shown}.",
+                f"{what}, on {which}.",
             )
         )
     else:

@@ -121,6 +121,13 @@ def _mclust_name(covariance_type: str, n_features: int) -> str:
     return get_covariance_model(covariance_type).mclust_name
 
 
+#: zoomed criterion plots: the y-range covers ZOOM_FACTOR x the gap to the
+#: ZOOM_MODELS-th best model, at least ZOOM_MIN units
+ZOOM_MODELS = 6
+ZOOM_FACTOR = 1.5
+ZOOM_MIN = 10.0
+
+
 def _distinct_univariate(names: list[str]) -> list[str]:
     """With one feature, full = diag = spherical (mclust's V): keep the first asked."""
     kept, seen = [], set()
@@ -390,7 +397,7 @@ class ModelSelection:
             parts[criterion.upper()] = matrix.rename(columns=names)
         return pd.concat(parts, axis=1)
 
-    def plot(self, criterion: str | None = None, ax: Any = None) -> Any:
+    def plot(self, criterion: str | None = None, ax: Any = None, *, zoom: bool = False) -> Any:
         """Plot the criterion against K, one line per covariance type.
 
         Parameters
@@ -400,6 +407,12 @@ class ModelSelection:
             one panel per criterion, e.g. ``["bic", "icl"]``.
         ax : matplotlib Axes or array of Axes, default=None
             Where to draw (a new figure when ``None``).
+        zoom : bool, default=False
+            Limit the y-axis to the competitive range: from the best value to
+            ``ZOOM_FACTOR`` times the gap to the ``ZOOM_MODELS``-th best model (at
+            least ``ZOOM_MIN`` units), so that a close contest at the top is visible
+            rather than flattened by the worst curve. Criteria are ``lower is
+            better`` here.
 
         Returns
         -------
@@ -446,6 +459,13 @@ class ModelSelection:
             panel.set_xlabel("number of components K")
             panel.set_ylabel(f"{name.upper()} (lower is better)" if name in CRITERIA else name)
             panel.set_xticks(list(matrix.index))
+            if zoom and name in CRITERIA:
+                values = np.sort(self.table[name].to_numpy(dtype=np.float64))
+                values = values[np.isfinite(values)]
+                gap = values[min(ZOOM_MODELS, len(values)) - 1] - values[0]
+                span = max(ZOOM_MIN, ZOOM_FACTOR * gap)
+                panel.set_ylim(values[0] - 0.08 * span, values[0] + span)
+                panel.set_title(f"{name.upper()}, competitive range", fontsize="medium")
             panel.legend(fontsize="small")
         return axes if len(axes) > 1 else axes[0]
 

@@ -535,6 +535,7 @@ def bayes_fit():
     )
     idata = xr.DataTree.from_dict({"/posterior": posterior, "/sample_stats": sample_stats})
     bgm._add_log_likelihood(idata, X.to_numpy())
+    bgm._set_posterior_means(bgm.em_._model)
     bgm.n_relabelled_ = 0
     idata.attrs.update(
         {"bayesgmm_version": "0.1.0", "n_relabelled": 0, "settings": json.dumps(bgm._settings())}
@@ -574,6 +575,8 @@ def test_bayes_round_trip_is_exact(bayes_fit, tmp_path):
     assert_same_tree(bgm.idata_, loaded.idata_)
     assert loaded.idata_.attrs == bgm.idata_.attrs
     assert loaded.n_relabelled_ == bgm.n_relabelled_
+    for name in ("weights_", "means_", "covariances_", "precisions_cholesky_"):
+        np.testing.assert_array_equal(getattr(loaded, name), getattr(bgm, name))
     assert loaded.diagnostics_ok_ == bgm.diagnostics_ok_
     if hasattr(bgm, "diagnostics_"):
         assert loaded.diagnostics_ == bgm.diagnostics_

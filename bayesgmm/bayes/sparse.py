@@ -17,10 +17,12 @@ draw from the joint posterior of parameters and allocations.
 from __future__ import annotations
 
 import dataclasses
+import sys
+import time
 import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 import pandas as pd
@@ -42,6 +44,10 @@ UPPER_MASS_MAX = 0.05
 #: convergence thresholds applied to E[K+ | theta] (the label-invariant summary)
 RHAT_MAX = 1.01
 ESS_BULK_MIN = 400
+#: pilot run (tuning steps = draws per chain) and the signs that the long run is hopeless
+PILOT_DRAWS = 200
+PILOT_RHAT_MAX = 1.2
+PILOT_DIVERGENCE_MAX = 0.05
 
 
 def _count_occupied(
@@ -183,6 +189,10 @@ class SparseMixtureResult:
     diagnostics : dict
         ``r_hat`` and ``ess_bulk`` of ``expected_occupied``, ``divergences``,
         ``max_treedepth_fraction``, ``mean_steps`` (NUTS leapfrog steps per draw).
+    stopped_early : bool
+        The fit stopped after its pilot run, which showed that a long run could not
+        converge (see :func:`fit_sparse_mixture`'s ``pilot``); such a result is
+        failed evidence (:attr:`problems`).
 
     Examples
     --------
@@ -200,6 +210,7 @@ class SparseMixtureResult:
     max_components: int
     concentration: float
     diagnostics: dict[str, Any]
+    stopped_early: bool = False
 
     def _indicator_means(self) -> NDArray[np.float64]:
         """``(K_max, n_chains, n_draws)``: share of each draw's allocations with K+ = k."""
@@ -274,7 +285,10 @@ class SparseMixtureResult:
         -------
         list of str
         """
-        return _diagnostic_problems(self.diagnostics) if self.diagnostics else []
+        problems = _diagnostic_problems(self.diagnostics) if self.diagnostics else []
+        if self.stopped_early:
+            problems.append("stopped after the pilot run")
+        return problems
 
     @property
     def ok(self) -> bool:
@@ -443,11 +457,90 @@ def _check_inputs(
         )
 
 
+def _say(stream: TextIO | None, message: str) -> None:
+    if stream is not None:
+        print(message, file=stream, flush=True)
+
+
+def _identifiable_components(
+    max_components: int, model_type: Any, n_samples: int, n_features: int
+) -> int:
+    """The largest ``K <= max_components`` with fewer parameters than rows (>= 2)."""
+    k = max_components
+    while k > 2 and model_type.n_parameters(k, n_features) >= n_samples:
+        k -= 1
+    if k < max_components:
+        warnings.warn(
+            f"max_components={max_components} with {model_type.name} covariances has "
+            f"{model_type.n_parameters(max_components, n_features)} parameters for "
+            f"{n_samples} rows: lowered to {k} ({model_type.n_parameters(k, n_features)} "
+            "parameters). Pass a more parsimonious covariance_type to keep more components.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return k
+
+
+def _pilot_failures(result: SparseMixtureResult) -> list[str]:
+    """Why a pilot run shows that the long run cannot converge (empty if it might)."""
+    d = result.diagnostics
+    out = []
+    if d["r_hat"] > PILOT_RHAT_MAX:
+        out.append(f"r_hat of E[K+ | theta] = {d['r_hat']:.2f} > {PILOT_RHAT_MAX}")
+    n_draws = result.expected_occupied.size
+    if d["divergences"] > PILOT_DIVERGENCE_MAX * n_draws:
+        out.append(f"{d['divergences']} of {n_draws} draws diverged (> {PILOT_DIVERGENCE_MAX:.0%})")
+    return out
+
+
+def _sample(
+    array: NDArray[np.float64],
+    max_components: int,
+    concentration: float,
+    n_allocations: int,
+    rng: np.random.Generator,
+    settings: dict[str, Any],
+    *,
+    draws: int,
+    tune: int,
+) -> SparseMixtureResult:
+    """Fit the overfitted mixture and count the occupied components of every draw."""
+    model = BayesianGaussianMixture(int(max_components), draws=draws, tune=tune, **settings)
+    with warnings.catch_warnings(), np.errstate(divide="ignore"):
+        # the overfitted EM start collapses components; per-component diagnostics are
+        # meaningless without relabelling: both are replaced by the checks below.
+        # np.errstate: weights of empty components may underflow to 0 (log 0 = -inf)
+        for category in (ComponentCollapseWarning, ConvergenceWarning, SamplingWarning):
+            warnings.simplefilter("ignore", category)
+        model.fit(array)
+    n_chains, n_draws = (
+        model.idata_["posterior"].sizes["chain"],
+        model.idata_["posterior"].sizes["draw"],
+    )
+    n_occupied = np.empty((n_chains * n_draws, n_allocations), dtype=np.intp)
+    expected = np.empty(n_chains * n_draws)
+    # log(0) for weights that underflowed; a zero weight's -inf constant meets BLAS's
+    # zero padding in the diag/spherical products (-inf * 0): its rows stay -inf
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for s, log_prob in model._per_draw_log_prob(array):
+            n_occupied[s] = _count_occupied(log_prob, rng, n_allocations)
+            expected[s] = _expected_occupied(log_prob)
+    expected = expected.reshape(n_chains, n_draws)
+    return SparseMixtureResult(
+        model=model,
+        n_occupied=n_occupied.reshape(n_chains, n_draws, n_allocations),
+        expected_occupied=expected,
+        max_components=int(max_components),
+        concentration=float(concentration),
+        diagnostics=_diagnostics(model, expected),
+    )
+
+
 def fit_sparse_mixture(
     X: ArrayLike,
     max_components: int = 10,
     *,
-    covariance_type: str = "full",
+    covariance_type: str = "diag",
     concentration: float = DEFAULT_CONCENTRATION,
     priors: Priors | None = None,
     draws: int = 1000,
@@ -456,6 +549,8 @@ def fit_sparse_mixture(
     n_allocations: int = 10,
     random_state: RandomStateLike = 0,
     progressbar: bool = False,
+    progress: bool | TextIO = False,
+    pilot: bool = True,
     **kwargs: Any,
 ) -> SparseMixtureResult:
     """Posterior of the number of occupied components ``K+`` from an overfitted mixture.
@@ -477,8 +572,14 @@ def fit_sparse_mixture(
         ``K_max``, the number of components of the overfitted mixture. It must be
         larger than any plausible number of clusters: a warning is raised when
         ``P(K+ = max_components) > 0.05``.
-    covariance_type : {"full", "tied", "diag", "spherical"}, default="full"
-        Covariance structure of the components.
+    covariance_type : {"full", "tied", "diag", "spherical"}, default="diag"
+        Covariance structure of the components: pass the one the EM grid chose
+        (:func:`bayesgmm.collect_evidence` does). The default is parsimonious on
+        purpose: ``K_max`` full covariances in ``D`` dimensions have
+        ``K_max * D (D + 3) / 2`` parameters (270 for 10 components in 6-D).
+        ``max_components`` is lowered, with a warning, until the overfitted
+        mixture has fewer parameters than there are rows: beyond that even the
+        occupied components are not identified by the data.
     concentration : float, default=0.05
         ``e0`` of the symmetric Dirichlet prior on the weights. The posterior of ``K+``
         depends on it: smaller values empty more components (galaxies, K_max = 10, 4
@@ -507,7 +608,17 @@ def fit_sparse_mixture(
     random_state : int, numpy.random.Generator or None, default=0
         Seed of the EM start, the sampler and the allocations.
     progressbar : bool, default=False
-        Show the sampler's progress.
+        Show the sampler's progress bars.
+    progress : bool or file-like, default=False
+        Print a line per stage (pilot, full run) with its time (stderr when
+        ``True``).
+    pilot : bool, default=True
+        First run a short pilot (``chains`` x (200 tuning + 200 draws)); when its
+        ``E[K+ | theta]`` has r_hat above ``PILOT_RHAT_MAX`` or more than
+        ``PILOT_DIVERGENCE_MAX`` of its draws diverged, the long run cannot converge
+        either: the pilot's result is returned, marked as failed (``problems``
+        names why, ``stopped_early`` is True), with a SamplingWarning, instead of
+        sampling for many minutes. Skipped when the run is no longer than the pilot.
     **kwargs : dict
         Passed to :class:`~bayesgmm.bayes.estimator.BayesianGaussianMixture`
         (``target_accept``, ``sampler``, ``n_init``).
@@ -568,50 +679,49 @@ def fit_sparse_mixture(
     """
     array, _ = check_array(X, min_samples=2)
     _check_inputs(array.shape[0], max_components, concentration, n_allocations, kwargs)
-    get_covariance_model(covariance_type)
+    model_type = get_covariance_model(covariance_type)
+    stream = sys.stderr if progress is True else progress or None
     if priors is not None and not isinstance(priors, Priors):
         raise TypeError(f"priors must be a bayesgmm.bayes.Priors or None; got {type(priors)}.")
+    max_components = _identifiable_components(
+        int(max_components), model_type, array.shape[0], array.shape[1]
+    )
     priors = dataclasses.replace(priors or Priors(), weight_concentration=float(concentration))
     rng = check_random_state(random_state)
-    model = BayesianGaussianMixture(
-        int(max_components),
-        covariance_type=covariance_type,
-        priors=priors,
-        draws=draws,
-        tune=tune,
-        chains=chains,
-        random_state=int(rng.integers(2**31 - 1)),
-        relabel=False,
-        progressbar=progressbar,
+    seed = int(rng.integers(2**31 - 1))
+    settings = {
+        "covariance_type": model_type.name,
+        "priors": priors,
+        "chains": chains,
+        "random_state": seed,
+        "relabel": False,
+        "progressbar": progressbar,
         **kwargs,
-    )
-    with warnings.catch_warnings(), np.errstate(divide="ignore"):
-        # the overfitted EM start collapses components; per-component diagnostics are
-        # meaningless without relabelling: both are replaced by the checks below.
-        # np.errstate: weights of empty components may underflow to 0 (log 0 = -inf)
-        for category in (ComponentCollapseWarning, ConvergenceWarning, SamplingWarning):
-            warnings.simplefilter("ignore", category)
-        model.fit(X)
-    n_chains, n_draws = (
-        model.idata_["posterior"].sizes["chain"],
-        model.idata_["posterior"].sizes["draw"],
-    )
-    n_occupied = np.empty((n_chains * n_draws, n_allocations), dtype=np.intp)
-    expected = np.empty(n_chains * n_draws)
-    with np.errstate(divide="ignore"):  # log(0) for weights that underflowed
-        for s, log_prob in model._per_draw_log_prob(array):
-            n_occupied[s] = _count_occupied(log_prob, rng, n_allocations)
-            expected[s] = _expected_occupied(log_prob)
-    expected = expected.reshape(n_chains, n_draws)
-    result = SparseMixtureResult(
-        model=model,
-        n_occupied=n_occupied.reshape(n_chains, n_draws, n_allocations),
-        expected_occupied=expected,
-        max_components=int(max_components),
-        concentration=float(concentration),
-        diagnostics=_diagnostics(model, expected),
-    )
-    problems = _diagnostic_problems(result.diagnostics)
+    }
+    if pilot and min(draws, tune) > PILOT_DRAWS:
+        begin = time.perf_counter()
+        trial = _sample(array, max_components, concentration, n_allocations, rng, settings,
+                        draws=PILOT_DRAWS, tune=PILOT_DRAWS)  # fmt: skip
+        _say(stream, f"  pilot run ({chains} x {PILOT_DRAWS} draws): "
+             f"{time.perf_counter() - begin:.1f} s")  # fmt: skip
+        hopeless = _pilot_failures(trial)
+        if hopeless:
+            trial.stopped_early = True
+            warnings.warn(
+                f"Overfitted mixture ({max_components} {model_type.name} components) stopped "
+                f"after its pilot run: {'; '.join(hopeless)}. A {chains} x {draws}-draw run "
+                "would not converge either; the pilot's result is returned, marked as failed. "
+                "Try fewer components, a more parsimonious covariance_type, a larger "
+                "concentration, or higher target_accept.",
+                SamplingWarning,
+                stacklevel=2,
+            )
+            return trial
+    begin = time.perf_counter()
+    result = _sample(array, max_components, concentration, n_allocations, rng, settings,
+                     draws=draws, tune=tune)  # fmt: skip
+    _say(stream, f"  sampling ({chains} x {draws} draws): {time.perf_counter() - begin:.1f} s")
+    problems = result.problems
     if problems:
         warnings.warn(
             "Sampling diagnostics of the sparse mixture: "

@@ -169,9 +169,14 @@ def fake_fit(weights, means, sds, diverging=0):
             {
                 "weights": (dims, np.broadcast_to(weights, shape)),
                 "means": ((*dims, "feature"), np.broadcast_to(means, shape)[..., None]),
+                # shaped as GaussianMixture.covariances_ of the model's type
                 "covariances": (
-                    (*dims, "feature", "feature_bis"),
-                    np.broadcast_to(sds**2, shape)[..., None, None],
+                    (*dims, "feature", "feature_bis")
+                    if self.covariance_type == "full"
+                    else (*dims, "feature"),
+                    np.broadcast_to(sds**2, shape)[..., None, None]
+                    if self.covariance_type == "full"
+                    else np.broadcast_to(sds**2, shape)[..., None],
                 ),
             }
         )
@@ -215,8 +220,39 @@ def test_pipeline_warns_about_divergences(monkeypatch):
         BayesianGaussianMixture, "fit", fake_fit([0.5, 0.5, 0.0], [-5, 5, 0], [0.1, 0.1, 1], 3)
     )
     with pytest.warns(SamplingWarning, match="3 divergent transitions"):
-        result = fit_sparse_mixture(X_TWO, 3)
+        result = fit_sparse_mixture(X_TWO, 3, pilot=False)
     assert result.diagnostics["divergences"] == 3
+    assert not result.ok
+
+
+def test_a_hopeless_pilot_stops_the_run_and_marks_the_result_failed(monkeypatch):
+    calls = []
+    fit = fake_fit([0.5, 0.5, 0.0], [-5, 5, 0], [0.1, 0.1, 1], 3)  # 3 of 12 draws diverge
+
+    def counted(self, X, y=None):
+        calls.append((self.draws, self.tune))
+        return fit(self, X, y)
+
+    monkeypatch.setattr(BayesianGaussianMixture, "fit", counted)
+    with pytest.warns(SamplingWarning, match=r"stopped after its pilot run: 3 of 12 draws"):
+        result = fit_sparse_mixture(X_TWO, 3, draws=1000, tune=1000)
+    assert calls == [(200, 200)]  # the 1000-draw run never started
+    assert result.stopped_early
+    assert not result.ok
+    assert result.problems[-1] == "stopped after the pilot run"
+
+
+def test_max_components_is_lowered_until_the_rows_identify_the_model(monkeypatch):
+    monkeypatch.setattr(
+        BayesianGaussianMixture,
+        "fit",
+        fake_fit([0.5, 0.5] + [0.0] * 4, [-5, 5, 0, 0, 0, 0], [1] * 6),
+    )
+    # 20 rows, one feature: 10 components have 29 parameters, 6 have 17
+    with pytest.warns(UserWarning, match=r"max_components=10 with diag .* lowered to 6"):
+        result = fit_sparse_mixture(X_SMALL, 10, pilot=False)
+    assert result.max_components == 6
+    assert result.model.n_components == 6
 
 
 # ---------------------------------------------------------------- validation
