@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench venv clean
+.PHONY: demo test lint bench venv clean notebooks
 
 venv: $(STAMP)
 
@@ -20,6 +20,9 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+notebooks: $(STAMP)
+	$(PY) tools/run_notebooks.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -64,14 +64,24 @@ def test_notebooks_exist():
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_is_stored_without_outputs(path):
+def test_notebook_is_stored_with_its_outputs(path):
+    """Committed executed (``make notebooks``): a reader sees every table and figure."""
     notebook = json.loads(path.read_text())
     assert notebook["nbformat"] == 4
+    counts = []
     for cell in notebook["cells"]:
         assert cell["cell_type"] in ("markdown", "code")
         if cell["cell_type"] == "code":
-            assert cell["outputs"] == [], "clear the outputs before committing"
-            assert cell["execution_count"] is None
+            counts.append(cell["execution_count"])
+            assert all(out["output_type"] != "error" for out in cell["outputs"])
+    assert counts == list(range(1, len(counts) + 1)), "run `make notebooks` before committing"
+    images = [
+        out
+        for cell in notebook["cells"]
+        for out in cell.get("outputs", [])
+        if "image/png" in out.get("data", {})
+    ]
+    assert images, "the notebook's figures are stored"
     kinds = [cell["cell_type"] for cell in notebook["cells"]]
     assert kinds[0] == "markdown", "start with a title and what the notebook shows"
     assert kinds.count("markdown") >= kinds.count("code") / 2, "explain the steps in prose"
