@@ -520,6 +520,12 @@ _EVIDENCE_ROWS: dict[str, tuple[str, Formatter]] = {
     "delta_bic": ("BIC minus the best", _fixed(1)),
     "icl": ("ICL", _fixed(1)),
     "delta_icl": ("ICL minus the best", _fixed(1)),
+    "em_degenerate": ("degenerate EM fit", lambda v: "yes" if bool(v) else "no"),
+    "bayes_ok": (
+        "Bayesian fit passed its diagnostics",
+        lambda v: "" if pd.isna(v) else ("yes" if bool(v) else "NO: not used"),
+    ),
+    "bayes_diagnostics": ("what failed", str),
     "lrt_p_vs_more": ("bootstrap LRT p, K vs K + 1", _fixed(3)),
     "lrt_p_vs_fewer": ("bootstrap LRT p, K - 1 vs K", _fixed(3)),
     "elpd": ("PSIS-LOO ELPD", _fixed(1)),
@@ -555,7 +561,10 @@ def _evidence_section(evidence: EvidenceTable) -> Section:
         + "<h3>Reasons</h3>"
         + _list(evidence.reasons)
         + _paragraph(
-            f"Rule: candidates failing a posterior predictive check (p < "
+            "Rule: only sound evidence counts: degenerate EM fits are not candidates, and "
+            "a Bayesian fit that failed its diagnostics (r_hat, ESS, divergences, Pareto "
+            "k) is shown but neither votes nor serves as the LOO reference. "
+            f"Candidates failing a posterior predictive check (p < "
             f"{evidence.ppc_alpha:g}) are set aside; with PSIS-LOO, the simplest model "
             f"within {evidence.loo_se:g} standard errors of the best ELPD is chosen; "
             "otherwise the lowest BIC. Bootstrap LRT, ICL and the occupied-components "
@@ -869,8 +878,11 @@ def build_report(
       Bayesian model, the posterior summary (mean, sd, 94% HDI, R-hat, bulk and
       tail ESS) and a **Sampling diagnostics** section (divergences, largest R-hat,
       smallest ESS, each with pass/fail).
-    * **Figures** (a model): clusters with covariance ellipses (two or more
-      features; each pair of the first four) or a histogram with the density (one
+    * **Figures** (a model): for more than two features the data on the two
+      discriminant directions that best separate the clusters
+      (:func:`bayesgmm.plots.plot_discriminant`), then clusters with covariance
+      ellipses on the most informative pairs of features (the two features when
+      there are two) or a histogram with the density (one
       feature; with its credible band for a posterior), and trace plots of the
       posterior.
     * **Clustering** (a model and ``clustering``): cluster sizes, ambiguous points
