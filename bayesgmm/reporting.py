@@ -789,9 +789,11 @@ def _figures_section(model: Any, X: ArrayLike, labels: list[str], bayes: bool) -
     if bayes:
         names = ["weights", "means"] if model.n_components > 1 else ["means"]
         collection = plot_trace(model, names, kind="trace")
+        trace_figure = collection.viz["figure"].item()
+        _label_trace_axes(trace_figure)
         parts.append(
             _figure(
-                collection.viz["figure"].item(),
+                trace_figure,
                 "Trace plots of the weights and means",
                 "Marginal posterior densities (left) and draws against iteration (right), "
                 "one line style per chain, colour per component; the chains should overlap "
@@ -799,6 +801,16 @@ def _figures_section(model: Any, X: ArrayLike, labels: list[str], bayes: bool) -
             )
         )
     return Section("figures", "Figures", "\n".join(parts), n_figures=len(parts))
+
+
+def _label_trace_axes(figure: Any) -> None:
+    """Name every axis of a trace figure: densities left, draws against iteration right."""
+    for ax in figure.axes:
+        left = ax.get_position().x0 < 0.45
+        if not ax.get_ylabel():
+            ax.set_ylabel("density" if left else "value", fontsize="small")
+        if not ax.get_xlabel():
+            ax.set_xlabel("value" if left else "draw", fontsize="small")
 
 
 def _clustering_section(model: Any, X: ArrayLike, n_samples: int, bayes: bool) -> Section:
