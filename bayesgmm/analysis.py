@@ -262,6 +262,16 @@ class AnalysisResult:
         """
         return bool(self.checks["passed"].all())
 
+    @property
+    def table(self) -> pd.DataFrame:
+        """The checks against the published numbers (:attr:`checks`).
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
+        return self.checks
+
     def __str__(self) -> str:
         mode = "quick" if self.quick else "full"
         lines = [

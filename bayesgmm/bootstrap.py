@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from bayesgmm._typing import RandomStateLike
+from bayesgmm._typing import MissingOption, RandomStateLike
 from bayesgmm._validation import (
     Constraint,
     check_array,
@@ -39,6 +39,7 @@ from bayesgmm._validation import (
 from bayesgmm.covariance import get_covariance_model
 from bayesgmm.em import GaussianMixture
 from bayesgmm.exceptions import ComponentCollapseWarning, ConvergenceWarning
+from bayesgmm.missing import MISSING_OPTIONS
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -318,6 +319,8 @@ def _split_heaviest(
     """
     j = int(np.argmax(fit0.weights_))
     resp = fit0.predict_proba(X)[:, j]
+    if np.isnan(X).any():  # missing cells: their conditional means under fit0
+        X = np.asarray(fit0.impute(X))
     centred = X - fit0.means_[j]
     scatter = (centred.T * resp) @ centred / max(float(resp.sum()), 1e-300)
     eigvals, eigvecs = np.linalg.eigh(scatter)
@@ -425,6 +428,7 @@ def bootstrap_lrt(
     reg_covar: float = 1e-6,
     random_state: RandomStateLike = 0,
     progress: bool | TextIO = False,
+    missing: MissingOption = "error",
 ) -> BootstrapLRTResult:
     """Parametric bootstrap likelihood-ratio test of ``k0`` against ``k1`` components.
 
@@ -481,6 +485,11 @@ def bootstrap_lrt(
         bit-identical results.
     progress : bool or file-like, default=False
         Print a line about every tenth of the replicates (to stderr if ``True``).
+    missing : {"error", "marginalize"}, default="error"
+        What NaN cells mean. ``"marginalize"``: every fit uses the observed cells
+        (missing at random), and each bootstrap sample gets the data's missingness
+        masks (one per row, assigned to the simulated rows at random), so the null
+        distribution is that of the statistic on data as incomplete as ``X``.
 
     Returns
     -------
@@ -520,7 +529,7 @@ def bootstrap_lrt(
     _check_components(k0, k1)
     check_parameters(values, _PARAMETERS)
     model = get_covariance_model(covariance_type)
-    array, _ = check_array(X, min_samples=2)
+    array = _check_data(X, missing)
     k1 = k0 + 1 if k1 is None else k1
     if k1 > array.shape[0]:
         raise ValueError(
@@ -532,7 +541,10 @@ def bootstrap_lrt(
         "max_iter": max_iter,
         "tol": tol,
         "reg_covar": reg_covar,
+        "missing": missing,
     }
+    masks = np.isnan(array)
+    incomplete = bool(masks.any())
     data_rng, *replicate_rngs = check_random_state(random_state).spawn(n_boot + 1)
 
     fit0, fit1 = _fit_pair(array, k0, k1, n_init, settings, data_rng)
@@ -550,6 +562,8 @@ def bootstrap_lrt(
     for b, rng in enumerate(replicate_rngs):
         counts = rng.multinomial(n_samples, weights)
         sample = model.sample(rng, null.means_, null.covariances_, counts)
+        if incomplete:  # the data's missingness masks, on rows in random order
+            sample[masks[rng.permutation(n_samples)]] = np.nan
         boot0, boot1 = _fit_pair(sample, k0, k1, n_init, settings, rng)
         boot[b] = _statistic(boot0, boot1)
         n_warnings += len(boot0.warnings) + len(boot1.warnings)
@@ -575,6 +589,19 @@ def bootstrap_lrt(
     )
 
 
+def _check_data(X: ArrayLike, missing: Any) -> NDArray[np.float64]:
+    if missing not in MISSING_OPTIONS:
+        raise ValueError(f"missing must be one of {list(MISSING_OPTIONS)}; got {missing!r}.")
+    array, _ = check_array(
+        X,
+        min_samples=2,
+        allow_nan=missing == "marginalize",
+        nan_hint="Pass missing='marginalize' to test on the observed cells, or impute or "
+        "drop those rows.",
+    )
+    return array
+
+
 def _check_components(k0: Any, k1: Any) -> None:
     check_parameters(SimpleNamespace(k0=k0), {"k0": integer(1)})
     if k1 is not None and not (
@@ -596,6 +623,7 @@ def sequential_lrt(
     reg_covar: float = 1e-6,
     random_state: RandomStateLike = 0,
     progress: bool | TextIO = False,
+    missing: MissingOption = "error",
 ) -> SequentialLRTResult:
     """Choose the number of components by sequential bootstrap likelihood-ratio tests.
 
@@ -630,6 +658,11 @@ def sequential_lrt(
         Seed; one child generator is spawned per test.
     progress : bool or file-like, default=False
         Print bootstrap progress and one line per test (to stderr if ``True``).
+    missing : {"error", "marginalize"}, default="error"
+        What NaN cells mean. ``"marginalize"``: every fit uses the observed cells
+        (missing at random), and each bootstrap sample gets the data's missingness
+        masks (one per row, assigned to the simulated rows at random), so the null
+        distribution is that of the statistic on data as incomplete as ``X``.
 
     Returns
     -------
@@ -676,7 +709,7 @@ def sequential_lrt(
         _PARAMETERS,
     )
     model = get_covariance_model(covariance_type)
-    array, _ = check_array(X, min_samples=2)
+    array = _check_data(X, missing)
     if max_components > array.shape[0]:
         raise ValueError(
             f"max_components must be <= n_samples (={array.shape[0]}); got "
@@ -699,6 +732,7 @@ def sequential_lrt(
             reg_covar=reg_covar,
             random_state=rng,
             progress=progress,
+            missing=missing,
         )
         tests.append(test)
         reject = test.p_value <= alpha

@@ -291,7 +291,11 @@ def _stray_text(column: pd.Series, name: object) -> str:
 
 
 def select_columns(
-    frame: pd.DataFrame, columns: Sequence[str] | None, source: str = "the data"
+    frame: pd.DataFrame,
+    columns: Sequence[str] | None,
+    source: str = "the data",
+    *,
+    allow_missing: bool = False,
 ) -> tuple[pd.DataFrame, list[str]]:
     """The numeric columns to fit, and the non-numeric ones left out.
 
@@ -374,15 +378,21 @@ def select_columns(
         selected = list(columns)
     data = frame[selected].astype(np.float64)
     values = data.to_numpy()
-    bad_rows = np.flatnonzero(~np.isfinite(values).all(axis=1))
+    if allow_missing:  # empty cells are missing; infinities and empty rows are not data
+        bad = np.isinf(values).any(axis=1) | np.isnan(values).all(axis=1)
+        what, fix = "infinite values or no value at all", "fix or remove them"
+    else:
+        bad = ~np.isfinite(values).all(axis=1)
+        what = "missing or infinite values"
+        fix = "remove or impute them, or pass --missing marginalize to fit the observed cells"
+    bad_rows = np.flatnonzero(bad)
     if len(bad_rows):
         shown = ", ".join(str(i + 2) for i in bad_rows[:5])  # line 1 is the header
         more = " ..." if len(bad_rows) > 5 else ""
         raise CLIError(
             f"{len(bad_rows)} row{'s' if len(bad_rows) > 1 else ''} of {source} "
-            f"{'have' if len(bad_rows) > 1 else 'has'} missing or infinite values "
-            f"(line{'s' if len(bad_rows) > 1 else ''} {shown}{more}); remove or impute "
-            "them first."
+            f"{'have' if len(bad_rows) > 1 else 'has'} {what} "
+            f"(line{'s' if len(bad_rows) > 1 else ''} {shown}{more}); {fix}."
         )
     if len(data) < 2:
         raise CLIError(f"{source} has {len(data)} row; a mixture needs at least 2.")
@@ -506,6 +516,7 @@ def _fit_bayes(
         chains=chains,
         random_state=seed,
         progressbar=progress.verbose,
+        missing=em.missing,
     ).fit(data)
 
 
@@ -517,7 +528,9 @@ def _run_fit(args: argparse.Namespace) -> int:
     columns = None if args.columns is None else [c.strip() for c in args.columns.split(",")]
     if columns is not None and any(not c for c in columns):
         raise CLIError(f"--columns has an empty name: {args.columns!r}.")
-    data, dropped = select_columns(frame, columns, Path(source).name)
+    data, dropped = select_columns(
+        frame, columns, Path(source).name, allow_missing=args.missing == "marginalize"
+    )
     if dropped:
         print(
             f"{PROG}: note: ignoring non-numeric column{'s' if len(dropped) > 1 else ''} "
@@ -525,7 +538,11 @@ def _run_fit(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     n_samples, n_features = data.shape
-    print(f"{source}: {n_samples} rows x {n_features} columns {list(data.columns)}")
+    n_missing = int(data.isna().to_numpy().sum())
+    print(
+        f"{source}: {n_samples} rows x {n_features} columns {list(data.columns)}"
+        + (f", {n_missing} missing cells (marginalized)" if n_missing else "")
+    )
     if min(args.k) > n_samples:
         raise CLIError(f"--k asks for K >= {min(args.k)}, but the data have only {n_samples} rows.")
     out = Path(args.out)
@@ -543,6 +560,7 @@ def _run_fit(args: argparse.Namespace) -> int:
             n_init=args.n_init,
             random_state=args.seed,
             progress=progress.stream or False,
+            missing=args.missing,
         )
     _print_selection(selection)
     best = selection.best_estimator_
@@ -925,6 +943,13 @@ def _build_parser() -> _Parser:
     fit.add_argument("--seed", type=_nonnegative_int, default=0, help="random seed (default: 0)")
     fit.add_argument(
         "--out", default="bayesgmm-out", help="output directory (default: bayesgmm-out)"
+    )
+    fit.add_argument(
+        "--missing",
+        choices=["error", "marginalize"],
+        default="error",
+        help="empty cells: an error (default), or missing at random: every model is "
+        "fitted to the observed cells",
     )
     fit.add_argument("--quiet", action="store_true", help="no progress messages")
 

@@ -52,7 +52,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from bayesgmm._display import format_table
-from bayesgmm._typing import RandomStateLike
+from bayesgmm._typing import MissingOption, RandomStateLike
 from bayesgmm._validation import check_array
 from bayesgmm.covariance import COVARIANCE_TYPES, get_covariance_model
 from bayesgmm.selection import ModelSelection, candidate_names, select_model
@@ -503,6 +503,7 @@ def collect_evidence(
     chains: int = 4,
     random_state: RandomStateLike = 0,
     progress: bool | TextIO = True,
+    missing: MissingOption = "error",
 ) -> EvidenceTable:
     """Run every model-choice method on ``X`` and gather them in an EvidenceTable.
 
@@ -535,6 +536,13 @@ def collect_evidence(
         Seed of every step.
     progress : bool or file-like, default=True
         Report each step (stderr when ``True``).
+    missing : {"error", "marginalize"}, default="error"
+        What NaN cells mean. ``"marginalize"``: every step fits the observed cells
+        (missing at random): the grid, the bootstrap tests (whose samples copy the
+        data's missingness), the Bayesian fits, their PSIS-LOO (observed-data
+        log-likelihood of each row) and the overfitted mixture. Posterior predictive
+        checks compare complete replicated data sets with the data, so they are
+        skipped when ``X`` has missing cells (the progress says so).
 
     Returns
     -------
@@ -547,8 +555,9 @@ def collect_evidence(
     >>> evidence.recommendation  # doctest: +SKIP
     {'name': 'K=3 tied', 'n_components': 3, 'covariance_type': 'tied'}
     """
-    array, names = check_array(X, min_samples=2)
+    array, names = check_array(X, min_samples=2, allow_nan=missing == "marginalize")
     data = pd.DataFrame(array, columns=names) if names is not None else array
+    incomplete = bool(np.isnan(array).any())
     stream = sys.stderr if progress is True else progress or None
 
     def say(message: str) -> None:
@@ -563,6 +572,7 @@ def collect_evidence(
         n_init=n_init,
         random_state=random_state,
         progress=stream,
+        missing=missing,
     )
     top = selection.candidates(n_candidates)
     lrt_results = []
@@ -580,6 +590,7 @@ def collect_evidence(
                     n_boot=n_boot,
                     random_state=random_state,
                     progress=stream,
+                    missing=missing,
                 )
             )
     comparison = None
@@ -597,8 +608,11 @@ def collect_evidence(
             chains=chains,
             random_state=random_state,
             progress=stream,
+            missing=missing,
         )
-        if ppc:
+        if ppc and incomplete:
+            say("Posterior predictive checks skipped: X has missing cells.")
+        elif ppc:
             from bayesgmm.bayes.ppc import posterior_predictive_check
 
             for name, model in comparison.models.items():
@@ -619,6 +633,7 @@ def collect_evidence(
             chains=chains,
             random_state=random_state,
             progress=stream or False,
+            missing=missing,
         )
     return EvidenceTable.from_results(
         selection,

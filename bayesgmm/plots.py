@@ -124,8 +124,12 @@ def _check_n_draws(n_draws: Any, *, allow_none: bool = False) -> int | None:
 
 
 def _check_X(model: Any, X: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.object_] | None]:
-    """``X`` as a float array with the model's number of features, and its column names."""
-    array, names = check_array(X)
+    """``X`` as a float array with the model's number of features, and its column names.
+
+    NaN cells are accepted when the model marginalizes them (rows with a missing
+    drawn feature are left out of scatter plots).
+    """
+    array, names = check_array(X, allow_nan=getattr(model, "missing", "error") == "marginalize")
     if array.shape[1] != model.n_features_in_:
         raise ValueError(
             f"X has {array.shape[1]} features, but the model was fitted with "

@@ -28,11 +28,12 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from bayesgmm._display import format_table
-from bayesgmm._typing import RandomStateLike
+from bayesgmm._typing import MissingOption, RandomStateLike
 from bayesgmm._validation import check_array, check_parameters
 from bayesgmm.covariance import COVARIANCE_TYPES, get_covariance_model
 from bayesgmm.em import GaussianMixture
 from bayesgmm.exceptions import ComponentCollapseWarning, ConvergenceWarning
+from bayesgmm.missing import MISSING_OPTIONS
 
 __all__ = [
     "CRITERIA",
@@ -505,6 +506,7 @@ def select_model(
     random_state: RandomStateLike = 0,
     n_jobs: int | None = None,
     progress: bool | TextIO = False,
+    missing: MissingOption = "error",
 ) -> ModelSelection:
     """Fit EM for every (K, covariance type) and rank the models by BIC, ICL or AIC.
 
@@ -537,6 +539,10 @@ def select_model(
         second, so this pays off only when the grid takes tens of seconds.
     progress : bool or file-like, default=False
         Print one line per fitted model (to stderr when ``True``).
+    missing : {"error", "marginalize"}, default="error"
+        What NaN cells mean (as in :class:`~bayesgmm.GaussianMixture`): with
+        ``"marginalize"`` every model is fitted to the observed cells (missing at
+        random) and its criteria use the observed-data log-likelihood.
 
     Returns
     -------
@@ -573,7 +579,15 @@ def select_model(
     """
     if criterion not in CRITERIA:
         raise ValueError(f"criterion must be one of {list(CRITERIA)}; got {criterion!r}.")
-    array, _ = check_array(X, min_samples=2)
+    if missing not in MISSING_OPTIONS:
+        raise ValueError(f"missing must be one of {list(MISSING_OPTIONS)}; got {missing!r}.")
+    array, _ = check_array(
+        X,
+        min_samples=2,
+        allow_nan=missing == "marginalize",
+        nan_hint="Pass missing='marginalize' to fit the observed cells, or impute or drop "
+        "those rows.",
+    )
     ks, names = _check_grid(n_components, covariance_types)
     n, n_features = array.shape
     if n_features == 1:
@@ -612,6 +626,7 @@ def select_model(
         "reg_covar": reg_covar,
         "init_params": init_params,
         "random_state": random_state,
+        "missing": missing,
     }
     probe = GaussianMixture(1, **settings)
     check_parameters(probe, probe._parameter_table)

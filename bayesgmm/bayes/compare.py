@@ -329,7 +329,8 @@ def compare_loo(
 
     from bayesgmm.bayes.estimator import BayesianGaussianMixture
 
-    array, names = check_array(X, min_samples=2)
+    incomplete_ok = model_params.get("missing") == "marginalize"
+    array, names = check_array(X, min_samples=2, allow_nan=incomplete_ok)
     data = pd.DataFrame(array, columns=names) if names is not None else array
     if not pareto_k_threshold > 0:  # also rejects NaN
         raise ValueError(f"pareto_k_threshold must be positive; got {pareto_k_threshold!r}.")
@@ -365,7 +366,7 @@ def compare_loo(
                 tune=tune,
                 chains=chains,
                 random_state=random_state,
-                start=start if "missing" not in model_params else None,
+                start=start,
                 **model_params,
             )
             models[name] = _fit_named(name, model, data)

@@ -161,6 +161,16 @@ class ApproximatePosterior:
         log_weights = self.idata["importance_weights"]["log_weights"].values.ravel()
         return np.exp(log_weights - _logsumexp(log_weights))
 
+    @property
+    def table(self) -> pd.DataFrame:
+        """The weighted posterior summary (:meth:`summary` with its defaults).
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
+        return self.summary()
+
     def summary(self, var_names: list[str] | None = None, ci_prob: float = 0.94) -> pd.DataFrame:
         """Weighted posterior summary of the proposal draws.
 

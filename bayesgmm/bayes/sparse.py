@@ -621,7 +621,9 @@ def fit_sparse_mixture(
         sampling for many minutes. Skipped when the run is no longer than the pilot.
     **kwargs : dict
         Passed to :class:`~bayesgmm.bayes.estimator.BayesianGaussianMixture`
-        (``target_accept``, ``sampler``, ``n_init``).
+        (``target_accept``, ``sampler``, ``n_init``, ``missing``: with
+        ``missing="marginalize"`` NaN cells are missing at random and the
+        allocations are drawn from each row's observed cells).
 
     Returns
     -------
@@ -677,7 +679,7 @@ def fit_sparse_mixture(
     >>> result.mode, result.credible_set(0.9)  # doctest: +SKIP
     (4, [3, 4, 5])
     """
-    array, _ = check_array(X, min_samples=2)
+    array, _ = check_array(X, min_samples=2, allow_nan=kwargs.get("missing") == "marginalize")
     _check_inputs(array.shape[0], max_components, concentration, n_allocations, kwargs)
     model_type = get_covariance_model(covariance_type)
     stream = sys.stderr if progress is True else progress or None
