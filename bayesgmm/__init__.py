@@ -10,10 +10,21 @@ Examples
 
 from __future__ import annotations
 
+from bayesgmm._lazy import lazy_names
 from bayesgmm._version import __version__
 from bayesgmm.anomaly import MixtureAnomalyDetector, anomaly_scores
-from bayesgmm.bootstrap import bootstrap_lrt, sequential_lrt
-from bayesgmm.clustering import cluster_uncertainty, coclustering_matrix, summary_partition
+from bayesgmm.bootstrap import (
+    BootstrapLRTResult,
+    SequentialLRTResult,
+    bootstrap_lrt,
+    sequential_lrt,
+)
+from bayesgmm.clustering import (
+    ClusteringResult,
+    cluster_uncertainty,
+    coclustering_matrix,
+    summary_partition,
+)
 from bayesgmm.covariance import COVARIANCE_TYPES, get_covariance_model
 from bayesgmm.datasets import load_faithful, load_galaxies, load_iris
 from bayesgmm.em import GaussianMixture
@@ -31,21 +42,30 @@ from bayesgmm.reporting import (
     build_report,
     report,
 )
-from bayesgmm.selection import select_model
+from bayesgmm.selection import ModelSelection, select_model
 
 __all__ = [
     "COVARIANCE_TYPES",
+    "ApproximatePosterior",
     "BayesianGaussianMixture",
+    "BootstrapLRTResult",
+    "ClusteringResult",
     "ComponentCollapseWarning",
     "ConvergenceWarning",
     "DataScaleWarning",
     "EvidenceTable",
     "GaussianMixture",
+    "LOOComparison",
     "MixtureAnomalyDetector",
+    "ModelSelection",
     "NotFittedError",
+    "PPCResult",
+    "Priors",
     "Report",
     "SamplingError",
     "SamplingWarning",
+    "SequentialLRTResult",
+    "SparseMixtureResult",
     "__version__",
     "anomaly_scores",
     "bootstrap_lrt",
@@ -69,7 +89,12 @@ __all__ = [
 
 #: names loaded on first use: the Bayesian side imports PyMC (seconds)
 _LAZY = {
+    "ApproximatePosterior": "bayesgmm.bayes.large",
     "BayesianGaussianMixture": "bayesgmm.bayes.estimator",
+    "LOOComparison": "bayesgmm.bayes.compare",
+    "PPCResult": "bayesgmm.bayes.ppc",
+    "Priors": "bayesgmm.bayes.spec",
+    "SparseMixtureResult": "bayesgmm.bayes.sparse",
     "compare_loo": "bayesgmm.bayes.compare",
     "fit_large": "bayesgmm.bayes.large",
     "fit_sparse_mixture": "bayesgmm.bayes.sparse",
@@ -77,14 +102,5 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'bayesgmm' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    """Module attributes, the lazily loaded public names included (tab completion)."""
-    return sorted(set(globals()) | set(__all__))
+#: loaded on first use: ``bayesgmm.X`` and ``dir(bayesgmm)`` work as for eager names
+__getattr__, __dir__ = lazy_names("bayesgmm", _LAZY, globals())

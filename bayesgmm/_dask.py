@@ -22,11 +22,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from bayesgmm._passes import one_thread_blas, prepare_data
 from bayesgmm._validation import describe_rows
 
 if TYPE_CHECKING:
     from bayesgmm.covariance import SufficientStatistics
-    from bayesgmm.em import GaussianMixture
+
+#: ``estimator`` arguments below are a bayesgmm.GaussianMixture (typed Any: this module
+#: sits below bayesgmm.em, which imports it)
 
 __all__ = ["is_dask_array"]
 
@@ -120,13 +123,12 @@ def _bad_rows(block: NDArray) -> NDArray[np.bool_]:
 
 
 def _chunk_statistics(
-    estimator: GaussianMixture, state: tuple, block: NDArray, center: NDArray, weight
+    estimator: Any, state: tuple, block: NDArray, center: NDArray, weight
 ) -> SufficientStatistics:
-    from bayesgmm.em import _one_thread_blas, _prepare
 
-    data = _prepare(estimator._model, estimator.n_components, block, center, weight)
+    data = prepare_data(estimator._model, estimator.n_components, block, center, weight)
     # a Dask worker thread is one core's worth: a multi-threaded BLAS would oversubscribe
-    with _one_thread_blas(data.n_blocks):
+    with one_thread_blas(data.n_blocks):
         return estimator._accumulate(data, state, None, 0, 1)
 
 
@@ -139,7 +141,7 @@ def _sum_in_order(parts: list) -> Any:
 
 @dataclass
 class DaskData:
-    """What the EM loop needs of data held in a Dask array (see :class:`em._Data`)."""
+    """What the EM loop needs of data held in a Dask array (see :class:`bayesgmm._passes.Data`)."""
 
     model: Any
     center: NDArray[np.float64]
@@ -179,7 +181,7 @@ class DaskData:
             return [(b, None) for b in blocks]
         return list(zip(blocks, self.sample_weight.to_delayed().ravel(), strict=True))
 
-    def statistics(self, estimator: GaussianMixture, state: tuple) -> SufficientStatistics:
+    def statistics(self, estimator: Any, state: tuple) -> SufficientStatistics:
         """One E-step pass on the workers; statistics summed on the client in chunk order."""
         import dask
 
@@ -203,9 +205,7 @@ class DaskData:
         return np.ascontiguousarray(values), weight
 
 
-def prepare_dask_data(
-    estimator: GaussianMixture, X: Any, sample_weight: Any
-) -> tuple[DaskData, None]:
+def prepare_dask_data(estimator: Any, X: Any, sample_weight: Any) -> tuple[DaskData, None]:
     """Validate ``X`` and compute, in two passes, what the EM loop needs before starting."""
     import dask
     import dask.array as da
@@ -293,7 +293,7 @@ def map_rows(X: Any, function, n_features: int, n_columns: int | None, dtype) ->
     )
 
 
-def sum_log_likelihood(estimator: GaussianMixture, X: Any, sample_weight: Any = None) -> tuple:
+def sum_log_likelihood(estimator: Any, X: Any, sample_weight: Any = None) -> tuple:
     """Total (weighted) log-likelihood and total weight of a Dask array."""
     import dask
     import dask.array as da

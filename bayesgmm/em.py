@@ -15,7 +15,6 @@ import math
 import os
 import time
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
@@ -24,6 +23,15 @@ from numpy.typing import ArrayLike, NDArray
 
 from bayesgmm._base import ParamsMixin, not_fitted_error
 from bayesgmm._dask import DaskData, is_dask_array
+from bayesgmm._passes import (
+    Data,
+    executor,
+    one_thread_blas,
+    parallel_passes,
+    prepare_data,
+    stream_data,
+    variance_scale,
+)
 from bayesgmm._typing import CovarianceType, InitParams, MissingOption, RandomStateLike
 from bayesgmm._validation import (
     Constraint,
@@ -62,6 +70,7 @@ from bayesgmm.missing import (
     marginal_log_prob,
     mean_impute,
 )
+from bayesgmm.persistence import load_gaussian_mixture, save_gaussian_mixture
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -70,8 +79,6 @@ if TYPE_CHECKING:
 
 __all__ = ["GaussianMixture"]
 
-#: target number of float64 values in the largest per-block temporary (~2 MB).
-_BLOCK_VALUES = 1 << 18
 #: without ``chunk_size``, the data are streamed from X (not copied) when the centred
 #: copy would take more than this many bytes
 _MAX_COPY_BYTES = 1 << 30
@@ -94,215 +101,6 @@ class _Params:
     means: NDArray[np.float64]
     covariances: NDArray[np.float64]
     precisions_cholesky: NDArray[np.float64]
-
-
-@dataclass
-class _Data:
-    """Data prepared once per fit (or per prediction): centred and transposed."""
-
-    model: CovarianceModel
-    center: NDArray[np.float64]
-    stored_t: NDArray[np.float64] | None
-    sample_weight: NDArray[np.float64] | None
-    total_weight: float
-    n_features: int
-    block: int
-    data_statistic: NDArray[np.float64] | None = None
-    variance_scale: NDArray[np.float64] | None = None
-    #: per-feature variances (computed once, by GaussianMixture._prepare_data)
-    feature_variances: NDArray[np.float64] | None = None
-    n_parts: int = 1
-    #: the raw data when they are streamed block by block instead of stored
-    source: Any = None
-
-    @property
-    def n_samples(self) -> int:
-        return self.stored_t.shape[1] if self.stored_t is not None else self.source.shape[0]
-
-    @property
-    def n_blocks(self) -> int:
-        return -(-self.n_samples // self.block)
-
-    def blocks(self, part: int = 0, n_parts: int = 1):
-        """Yield ``(start, stop, features)`` for cache-sized blocks of samples.
-
-        With ``n_parts > 1`` only every ``n_parts``-th block from ``part`` on, so that
-        threads can share a pass.
-        """
-        for index in range(part, self.n_blocks, n_parts):
-            start = index * self.block
-            stop = min(start + self.block, self.n_samples)
-            yield start, stop, self.model.block_features(self.stored_rows(start, stop))
-
-    def stored_rows(self, start: int, stop: int) -> NDArray[np.float64]:
-        """Centred, transposed and completed columns ``start:stop`` of the stored form."""
-        if self.stored_t is not None:
-            return self.stored_t[:, start:stop]
-        block = np.empty((self.model.n_stored_rows(self.n_features), stop - start))
-        np.subtract(self.source[start:stop].T, self.center[:, None], out=block[: self.n_features])
-        with np.errstate(over="ignore"):  # huge data: refused by GaussianMixture._check_scale
-            self.model.complete_stored(block, self.n_features)
-        return block
-
-    def centred_blocks(self):
-        """Yield ``(start, stop, xc_t)``: centred data, transposed, block by block."""
-        for start in range(0, self.n_samples, self.block):
-            stop = min(start + self.block, self.n_samples)
-            yield start, stop, self.stored_rows(start, stop)[: self.n_features]
-
-    def weights_of(self, start: int, stop: int) -> NDArray[np.float64] | None:
-        return None if self.sample_weight is None else self.sample_weight[start:stop]
-
-    def variances(self) -> NDArray[np.float64]:
-        """Per-feature (weighted) variances of the data."""
-        total = np.zeros(self.n_features)
-        for start, stop, xc_t in self.centred_blocks():
-            weight = self.weights_of(start, stop)
-            if weight is None:
-                total += np.einsum("dn,dn->d", xc_t, xc_t)
-            else:
-                total += np.einsum("dn,dn,n->d", xc_t, xc_t, weight)
-        return total / self.total_weight
-
-    def compute_data_statistic(self) -> NDArray[np.float64] | None:
-        """The covariance model's fixed data statistic, summed block by block."""
-        total = None
-        for start, stop, xc_t in self.centred_blocks():
-            part = self.model.data_statistic(xc_t, self.weights_of(start, stop))
-            if part is None:
-                return None
-            total = part if total is None else total + part
-        return total
-
-    def largest_deviation(self) -> float:
-        """Largest absolute centred value."""
-        return max(float(np.abs(xc_t).max()) for _, _, xc_t in self.centred_blocks())
-
-
-def _n_threads() -> int:
-    """Threads for the E/M passes: ``BAYESGMM_NUM_THREADS`` or the usable CPU count."""
-    value = os.environ.get("BAYESGMM_NUM_THREADS")
-    if value:
-        try:
-            return max(1, int(value))
-        except ValueError:
-            raise ValueError(
-                f"BAYESGMM_NUM_THREADS must be a positive integer; got {value!r}."
-            ) from None
-    try:
-        return max(1, min(len(os.sched_getaffinity(0)), 8))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return max(1, min(os.cpu_count() or 1, 8))
-
-
-@functools.cache
-def _executor() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=8, thread_name_prefix="bayesgmm-em")
-
-
-@functools.cache
-def _blas_controller():
-    from threadpoolctl import ThreadpoolController
-
-    return ThreadpoolController()
-
-
-#: passes are split among threads only from this many blocks on (about 1-2 MB each).
-#: The BLAS is then limited to one thread: a multi-threaded BLAS called once per
-#: block is fast on an idle machine but collapses when the cores are busy (its
-#: threads spin-wait at every call): measured on 2 cores with another job running,
-#: N=1e5, D=10, K=8, diag, 5 iterations: 14-32 s with OpenBLAS threads vs 0.07-0.23 s
-#: with our threads and a one-thread BLAS (scikit-learn: 1.1-2.3 s). On an idle
-#: machine our threads are 1.7x faster at D=2 and 10-40% slower at D>=10 than a
-#: multi-threaded BLAS; robustness wins.
-_MIN_BLOCKS_FOR_THREADS = 4
-
-
-def _parallel_passes(data: _Data):
-    """Context for EM passes: split blocks among threads, BLAS single-threaded.
-
-    NumPy's element-wise kernels (``exp``, the normalisation) run on one core; with
-    ``n`` threads each taking every ``n``-th block, they run on all cores, and the
-    BLAS is limited to one thread meanwhile so the two do not oversubscribe.
-    """
-    many = data.n_blocks >= _MIN_BLOCKS_FOR_THREADS
-    data.n_parts = max(1, min(_n_threads(), data.n_blocks)) if many else 1
-    return _one_thread_blas(data.n_blocks)
-
-
-def _one_thread_blas(n_blocks: int):
-    """Context for a single-threaded loop over blocks (prediction): one-thread BLAS."""
-    if n_blocks < _MIN_BLOCKS_FOR_THREADS:
-        return contextlib.nullcontext()
-    return _blas_controller().limit(limits=1, user_api="blas")
-
-
-def _stream(
-    model: CovarianceModel,
-    n_components: int,
-    X: NDArray[np.float64],
-    center: NDArray[np.float64],
-    sample_weight: NDArray[np.float64] | None = None,
-    chunk_size: int | None = None,
-) -> _Data:
-    """Data read from ``X`` block by block in every pass (nothing of size N is stored)."""
-    n_samples, n_features = X.shape
-    total = float(n_samples if sample_weight is None else sample_weight.sum())
-    return _Data(
-        model=model,
-        center=center,
-        stored_t=None,
-        sample_weight=sample_weight,
-        total_weight=total,
-        n_features=n_features,
-        block=chunk_size or _block_rows(model, n_components, n_features),
-        source=X,
-    )
-
-
-def _variance_scale(variances: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Per-feature scale of the covariance repairs.
-
-    Features whose variance is 0 (or so small that its square underflows) are
-    constant for our purposes: they are measured with the other features' variance.
-    """
-    usable = variances > math.sqrt(np.finfo(np.float64).tiny)
-    fallback = float(variances[usable].mean()) if usable.any() else 1.0
-    return np.where(usable, variances, fallback)
-
-
-def _block_rows(model: CovarianceModel, n_components: int, n_features: int) -> int:
-    width = n_components * (n_features if model.name == "full" else 1)
-    width += model.n_stat_features(n_features)
-    return max(256, _BLOCK_VALUES // max(width, 1))
-
-
-def _prepare(
-    model: CovarianceModel,
-    n_components: int,
-    X: NDArray[np.float64],
-    center: NDArray[np.float64],
-    sample_weight: NDArray[np.float64] | None = None,
-) -> _Data:
-    """Centre and transpose ``X`` block by block into one array (no large temporaries)."""
-    n_samples, n_features = X.shape
-    stored_t = np.empty((model.n_stored_rows(n_features), n_samples))
-    step = max(1024, _BLOCK_VALUES // n_features)
-    for start in range(0, n_samples, step):
-        stop = min(start + step, n_samples)
-        np.subtract(X[start:stop].T, center[:, None], out=stored_t[:n_features, start:stop])
-        with np.errstate(over="ignore"):  # huge data: refused by GaussianMixture._check_scale
-            model.complete_stored(stored_t[:, start:stop], n_features)
-    total = float(n_samples if sample_weight is None else sample_weight.sum())
-    return _Data(
-        model=model,
-        center=center,
-        stored_t=stored_t,
-        sample_weight=sample_weight,
-        total_weight=total,
-        n_features=n_features,
-        block=_block_rows(model, n_components, n_features),
-    )
 
 
 class GaussianMixture(ParamsMixin):
@@ -620,16 +418,16 @@ class GaussianMixture(ParamsMixin):
         sample_weight: NDArray[np.float64] | None,
         center=None,
         stream: bool = False,
-    ) -> _Data:
+    ) -> Data:
         model = self._model
         if center is None:
             center = (
                 X.mean(axis=0) if sample_weight is None else sample_weight @ X / sample_weight.sum()
             )
         if stream:
-            data = _stream(model, self.n_components, X, center, sample_weight, self.chunk_size)
+            data = stream_data(model, self.n_components, X, center, sample_weight, self.chunk_size)
         else:
-            data = _prepare(model, self.n_components, X, center, sample_weight)
+            data = prepare_data(model, self.n_components, X, center, sample_weight)
         # squares of huge data overflow here; fit_predict then refuses such data
         with np.errstate(over="ignore", invalid="ignore"):
             data.data_statistic = data.compute_data_statistic()
@@ -637,11 +435,11 @@ class GaussianMixture(ParamsMixin):
         # features whose variance is 0 (or so small that its square underflows) are
         # constant for our purposes: measure them with the other features' variance
         data.feature_variances = scale
-        data.variance_scale = _variance_scale(scale)
+        data.variance_scale = variance_scale(scale)
         return data
 
     def _statistics(
-        self, data: _Data, resp_source: _Params | NDArray[np.float64]
+        self, data: Data, resp_source: _Params | NDArray[np.float64]
     ) -> SufficientStatistics:
         """Run one pass over the data: E-step and M-step sufficient statistics.
 
@@ -657,7 +455,7 @@ class GaussianMixture(ParamsMixin):
         if n_parts == 1:
             return self._accumulate(data, state, resp_source, 0, 1)
         parts = list(
-            _executor().map(
+            executor().map(
                 lambda part: self._accumulate(data, state, resp_source, part, n_parts),
                 range(n_parts),
             )
@@ -672,7 +470,7 @@ class GaussianMixture(ParamsMixin):
         return total
 
     def _accumulate(
-        self, data: _Data, state, resp_source, part: int, n_parts: int
+        self, data: Data, state, resp_source, part: int, n_parts: int
     ) -> SufficientStatistics:
         model = self._model
         K, D = self.n_components, data.n_features
@@ -703,7 +501,7 @@ class GaussianMixture(ParamsMixin):
             return self._model.prepare(params.weights, params.means, params.precisions_cholesky)
 
     def _estimate_parameters(
-        self, stats: SufficientStatistics, data: _Data, repairs: dict[int, int]
+        self, stats: SufficientStatistics, data: Data, repairs: dict[int, int]
     ) -> _Params:
         """M-step: parameters from sufficient statistics (scikit-learn's estimators)."""
         model = self._model
@@ -715,7 +513,7 @@ class GaussianMixture(ParamsMixin):
         return self._repaired_params(nk, means, covariances, data, repairs)
 
     def _em_step(
-        self, data: _Data, params: _Params, repairs: dict[int, int]
+        self, data: Data, params: _Params, repairs: dict[int, int]
     ) -> tuple[_Params, float]:
         """One EM iteration on complete data: new parameters and the mean log-likelihood."""
         stats = self._statistics(data, params)
@@ -723,7 +521,7 @@ class GaussianMixture(ParamsMixin):
         return params, stats.log_likelihood / stats.total_weight
 
     def _incomplete_em_step(
-        self, incomplete: IncompleteData, data: _Data, params: _Params, repairs: dict[int, int]
+        self, incomplete: IncompleteData, data: Data, params: _Params, repairs: dict[int, int]
     ) -> tuple[_Params, float]:
         """One EM iteration on data with missing cells (see :mod:`bayesgmm.missing`).
 
@@ -745,7 +543,7 @@ class GaussianMixture(ParamsMixin):
         nk: NDArray[np.float64],
         means: NDArray[np.float64],
         covariances: NDArray[np.float64],
-        data: _Data,
+        data: Data,
         repairs: dict[int, int],
     ) -> _Params:
         """Parameters from M-step estimates, repairing covariances that are singular."""
@@ -758,7 +556,7 @@ class GaussianMixture(ParamsMixin):
         return _Params(nk / nk.sum(), means, covariances, precisions_cholesky)
 
     def _initial_params(
-        self, X: NDArray[np.float64], data: _Data, rng: np.random.Generator, inits, repairs
+        self, X: NDArray[np.float64], data: Data, rng: np.random.Generator, inits, repairs
     ) -> _Params:
         model = self._model
         weights, means, precisions = inits
@@ -1010,7 +808,7 @@ class GaussianMixture(ParamsMixin):
 
         data, names = prepare_dask_data(self, X, sample_weight)
         data.feature_variances = data.variances()
-        data.variance_scale = _variance_scale(data.feature_variances)
+        data.variance_scale = variance_scale(data.feature_variances)
         rng = check_random_state(self.random_state)
         # initialise on all rows (in memory) up to _INIT_SAMPLE_ROWS, else on a subsample
         n_samples = data.n_samples
@@ -1061,7 +859,7 @@ class GaussianMixture(ParamsMixin):
             lower_bounds: list[float] = []
             converged = False
             change = np.nan
-            passes = _parallel_passes(data) if step == self._em_step else contextlib.nullcontext()
+            passes = parallel_passes(data) if step == self._em_step else contextlib.nullcontext()
             with passes:
                 for n_iter in range(1, self.max_iter + 1):
                     previous = lower_bound
@@ -1098,7 +896,7 @@ class GaussianMixture(ParamsMixin):
         self.lower_bounds_ = best_lower_bounds
         self._warn_degenerate(best_repairs, data)
 
-    def _check_scale(self, data: _Data, names: NDArray[np.object_] | None) -> None:
+    def _check_scale(self, data: Data, names: NDArray[np.object_] | None) -> None:
         """Refuse data whose variances overflow; warn when ``reg_covar`` swamps them."""
         variances = data.feature_variances
         labels = names if names is not None else np.arange(data.n_features)
@@ -1159,7 +957,7 @@ class GaussianMixture(ParamsMixin):
         self.precisions_cholesky_ = params.precisions_cholesky
         self.precisions_ = model.precisions_from_cholesky(params.precisions_cholesky)
 
-    def _warn_degenerate(self, repairs: dict[int, int], data: _Data) -> None:
+    def _warn_degenerate(self, repairs: dict[int, int], data: Data) -> None:
         model = self._model
         effective = self.weights_ * data.total_weight
         for k, count in sorted(repairs.items()):
@@ -1206,15 +1004,15 @@ class GaussianMixture(ParamsMixin):
             )
 
     # ------------------------------------------------------------------ prediction
-    def _predict_data(self, X: ArrayLike) -> _Data | IncompleteData:
+    def _predict_data(self, X: ArrayLike) -> Data | IncompleteData:
         array = self._validate_predict_input(X)
         if self.missing == "marginalize" and np.isnan(array).any():
             return group_by_pattern(array, self._center)
         if self._streams(array):
-            return _stream(
+            return stream_data(
                 self._model, self.n_components, array, self._center, None, self.chunk_size
             )
-        return _prepare(self._model, self.n_components, array, self._center)
+        return prepare_data(self._model, self.n_components, array, self._center)
 
     def _full_covariances(self) -> NDArray[np.float64]:
         K, D = self.means_.shape
@@ -1230,19 +1028,19 @@ class GaussianMixture(ParamsMixin):
             )
         )
 
-    def _weighted_log_prob_blocks(self, data: _Data | IncompleteData):
+    def _weighted_log_prob_blocks(self, data: Data | IncompleteData):
         if isinstance(data, IncompleteData):  # one block: marginal densities per pattern
             means = self.means_ - self._center
             covariances = self._full_covariances()
             yield 0, data.n_samples, marginal_log_prob(data, self.weights_, means, covariances)
             return
         state = self._fitted_state()
-        with _one_thread_blas(data.n_blocks):
+        with one_thread_blas(data.n_blocks):
             for start, stop, feat in data.blocks():
                 yield start, stop, self._model.weighted_log_prob(feat, state)
 
     def _log_prob_norm_and_argmax(
-        self, data: _Data | IncompleteData
+        self, data: Data | IncompleteData
     ) -> tuple[NDArray[np.intp], NDArray]:
         n = data.n_samples
         labels = np.empty(n, dtype=np.intp)
@@ -1600,8 +1398,6 @@ class GaussianMixture(ParamsMixin):
         >>> bool((loaded.score_samples(X) == gm.score_samples(X)).all())
         True
         """
-        from bayesgmm.persistence import save_gaussian_mixture
-
         return save_gaussian_mixture(self, path)
 
     @classmethod
@@ -1638,8 +1434,6 @@ class GaussianMixture(ParamsMixin):
         >>> gm.means_.shape
         (1, 1)
         """
-        from bayesgmm.persistence import load_gaussian_mixture
-
         return load_gaussian_mixture(path, cls=cls)
 
     # ------------------------------------------------------------------ verbose output

@@ -28,8 +28,8 @@ from typing import Any
 
 import numpy as np
 
+import bayesgmm
 from bayesgmm._io import atomic_write, write_bytes_atomic
-from bayesgmm.em import GaussianMixture
 from bayesgmm.exceptions import NotFittedError
 
 __all__ = [
@@ -252,8 +252,8 @@ def _array_from_inline(spec: dict) -> np.ndarray:
     return np.frombuffer(raw, dtype=dtype).reshape(spec["shape"]).copy()
 
 
-def _check_fitted_em(model: GaussianMixture) -> None:
-    if not isinstance(model, GaussianMixture):
+def _check_fitted_em(model: Any) -> None:
+    if not isinstance(model, bayesgmm.GaussianMixture):
         raise TypeError(
             f"save_gaussian_mixture saves a bayesgmm.GaussianMixture; got {type(model).__name__}."
         )
@@ -264,7 +264,7 @@ def _check_fitted_em(model: GaussianMixture) -> None:
         )
 
 
-def _em_header(model: GaussianMixture, store: Callable[[str, np.ndarray], Any]) -> dict:
+def _em_header(model: Any, store: Callable[[str, np.ndarray], Any]) -> dict:
     """Header of a fitted EM model; arrays go through ``store(key, array)``."""
     import bayesgmm
 
@@ -300,8 +300,8 @@ def _em_from_header(
     header: dict,
     fetch: Callable[[Any], np.ndarray],
     path: Path,
-    cls: type[GaussianMixture],
-) -> GaussianMixture:
+    cls: type,
+) -> Any:
     """Rebuild the estimator from a header (arrays through ``fetch``)."""
     import bayesgmm
 
@@ -332,7 +332,7 @@ def _em_from_header(
     return model
 
 
-def _check_shapes(model: GaussianMixture, path: Path) -> None:
+def _check_shapes(model: Any, path: Path) -> None:
     K, D = model.n_components, model.n_features_in_
     expected = {"weights_": (K,), "means_": (K, D), "_center": (D,)}
     for name, shape in expected.items():
@@ -345,7 +345,7 @@ def _check_shapes(model: GaussianMixture, path: Path) -> None:
         raise _unreadable(path, f"feature_names_in_ has shape {names.shape}, expected {(D,)}")
 
 
-def _em_to_json(model: GaussianMixture) -> str:
+def _em_to_json(model: Any) -> str:
     """A fitted EM model as one JSON string (arrays bit-exact in base64).
 
     Used for the EM fit embedded in a ``BayesianGaussianMixture`` netCDF file.
@@ -354,7 +354,7 @@ def _em_to_json(model: GaussianMixture) -> str:
     return json.dumps(_em_header(model, lambda key, array: _inline_array(array)))
 
 
-def _em_from_json(text: str, path: Path) -> GaussianMixture:
+def _em_from_json(text: str, path: Path) -> Any:
     try:
         header = json.loads(text)
         if not isinstance(header, dict) or header.get("format") != _EM_FORMAT:
@@ -364,11 +364,11 @@ def _em_from_json(text: str, path: Path) -> GaussianMixture:
     _check_format_version(
         header.get("format_version"), _READABLE_VERSIONS, path, header.get("bayesgmm_version")
     )
-    return _em_from_header(header, _array_from_inline, path, GaussianMixture)
+    return _em_from_header(header, _array_from_inline, path, bayesgmm.GaussianMixture)
 
 
 # ---------------------------------------------------------------------- EM files
-def save_gaussian_mixture(model: GaussianMixture, path: str | os.PathLike) -> Path:
+def save_gaussian_mixture(model: Any, path: str | os.PathLike) -> Path:
     """Save a fitted :class:`~bayesgmm.GaussianMixture` to an ``.npz`` file, atomically.
 
     The file holds every fitted attribute (weights, means, covariances, precisions and
@@ -430,9 +430,7 @@ def save_gaussian_mixture(model: GaussianMixture, path: str | os.PathLike) -> Pa
     return write_bytes_atomic(path, lambda handle: np.savez(handle, allow_pickle=False, **arrays))
 
 
-def load_gaussian_mixture(
-    path: str | os.PathLike, cls: type[GaussianMixture] = GaussianMixture
-) -> GaussianMixture:
+def load_gaussian_mixture(path: str | os.PathLike, cls: type | None = None) -> Any:
     """Load a :class:`~bayesgmm.GaussianMixture` written by :func:`save_gaussian_mixture`.
 
     The loaded estimator equals the saved one attribute for attribute (arrays bit for
@@ -445,8 +443,9 @@ def load_gaussian_mixture(
     path : str or path-like
         File written by :func:`save_gaussian_mixture` (or
         :meth:`GaussianMixture.save <bayesgmm.GaussianMixture.save>`).
-    cls : type, default=GaussianMixture
-        Class to instantiate (a subclass of ``GaussianMixture``).
+    cls : type, default=None
+        Class to instantiate (a subclass of ``GaussianMixture``; ``None``:
+        :class:`bayesgmm.GaussianMixture`).
 
     Returns
     -------
@@ -479,6 +478,7 @@ def load_gaussian_mixture(
     >>> np.array_equal(loaded.means_, gm.means_), loaded.covariance_type
     (True, 'diag')
     """
+    cls = bayesgmm.GaussianMixture if cls is None else cls
     path = Path(path)
     _require_file(path)
     kind = _file_kind(path)

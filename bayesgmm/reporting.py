@@ -967,9 +967,7 @@ def build_report(
             f"evidence must be a bayesgmm.EvidenceTable; got {type(evidence).__name__}."
         )
     fitted = model if model is not None else getattr(selection, "best_estimator_", None)
-    array, names = check_array(
-        X, allow_nan=getattr(fitted, "missing", "error") == "marginalize"
-    )
+    array, names = check_array(X, allow_nan=getattr(fitted, "missing", "error") == "marginalize")
     n_samples, n_features = array.shape
     if selection is not None and selection.n_samples and selection.n_samples != n_samples:
         raise ValueError(

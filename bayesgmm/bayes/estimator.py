@@ -16,6 +16,7 @@ from numpy.typing import ArrayLike, NDArray
 
 import bayesgmm
 from bayesgmm._base import ParamsMixin
+from bayesgmm._passes import prepare_data
 from bayesgmm._typing import MissingOption
 from bayesgmm._validation import check_array, check_random_state
 from bayesgmm.bayes.build import build_model, check_observed_features, standardization
@@ -26,7 +27,7 @@ from bayesgmm.bayes.fit import SAMPLERS, Diagnostics, diagnose, em_start, sample
 from bayesgmm.bayes.relabel import matching_permutations, relabel_draws
 from bayesgmm.bayes.spec import Priors
 from bayesgmm.covariance import _exp_normalize, get_covariance_model
-from bayesgmm.em import GaussianMixture, _prepare
+from bayesgmm.em import GaussianMixture
 from bayesgmm.exceptions import NotFittedError, SamplingWarning
 from bayesgmm.missing import (
     MISSING_OPTIONS,
@@ -497,7 +498,7 @@ class BayesianGaussianMixture(ParamsMixin):
                 yield s, marginal_log_prob(incomplete, weights[s], means[s] - center, full)
             return
         center = X.mean(axis=0)
-        data = _prepare(model_type, self.n_components, X, center)
+        data = prepare_data(model_type, self.n_components, X, center)
         for s in range(len(weights)):
             prec_chol, _, _ = model_type.precisions_cholesky(covs[s])
             state = model_type.prepare(weights[s], means[s] - center, prec_chol)
