@@ -1359,6 +1359,61 @@ class GaussianMixture(ParamsMixin):
         total_entropy = float(entropy.sum() if weight is None else weight @ entropy)
         return self.bic(X, sample_weight=sample_weight) + 2.0 * total_entropy
 
+    def criteria(self, X: ArrayLike, sample_weight: ArrayLike | None = None) -> dict[str, float]:
+        """Log-likelihood, BIC, AIC and ICL on ``X`` from one pass over the data.
+
+        The same values as :meth:`score` times the (weighted) number of rows,
+        :meth:`bic`, :meth:`aic` and :meth:`icl`, which each pass over ``X`` once.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data (NaN cells with ``missing="marginalize"``).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Frequency weights.
+
+        Returns
+        -------
+        dict
+            ``log_likelihood``, ``bic``, ``aic``, ``icl`` (lower is better for the
+            three criteria).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> X = np.random.default_rng(0).normal(size=(200, 2))
+        >>> gm = GaussianMixture(2, random_state=0).fit(X)
+        >>> values = gm.criteria(X)
+        >>> bool(np.isclose(values["bic"], gm.bic(X)) and np.isclose(values["icl"], gm.icl(X)))
+        True
+        """
+        if is_dask_array(X):
+            log_lik, n = self._total_log_likelihood(X, sample_weight)
+            entropy = (self.icl(X, sample_weight) + 2.0 * log_lik) / 2.0
+            entropy -= self._n_parameters() * math.log(n) / 2.0
+        else:
+            data = self._predict_data(X)
+            weight = check_sample_weight(sample_weight, data.n_samples)
+            norm = np.empty(data.n_samples)
+            top = np.empty(data.n_samples)
+            for start, stop, log_prob in self._weighted_log_prob_blocks(data):
+                top[start:stop] = log_prob.max(axis=0)
+                norm[start:stop] = _exp_normalize(log_prob)
+            if weight is None:
+                log_lik, n = float(norm.sum()), float(len(norm))
+                entropy = float((norm - top).sum())
+            else:
+                log_lik, n = float(weight @ norm), float(weight.sum())
+                entropy = float(weight @ (norm - top))
+        p = self._n_parameters()
+        bic = -2.0 * log_lik + p * math.log(n)
+        return {
+            "log_likelihood": log_lik,
+            "bic": bic,
+            "aic": -2.0 * log_lik + 2.0 * p,
+            "icl": bic + 2.0 * entropy,
+        }
+
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | os.PathLike) -> Path:
         """Save the fitted model to a file, atomically (see :mod:`bayesgmm.persistence`).

@@ -174,16 +174,16 @@ def _fit_cell(
         gm.fit(X)
     messages = [str(w.message) for w in caught if issubclass(w.category, _FIT_WARNINGS)]
     others = [w for w in caught if not issubclass(w.category, _FIT_WARNINGS)]
-    log_likelihood = float(gm.score(X) * X.shape[0])
+    values = gm.criteria(X)  # one pass over X for the four numbers
     row = {
         "n_components": k,
         "covariance_type": model.name,
         "mclust_name": _mclust_name(model.name, X.shape[1]),
         "n_parameters": gm._n_parameters(),
-        "log_likelihood": log_likelihood,
-        "bic": gm.bic(X),
-        "aic": gm.aic(X),
-        "icl": gm.icl(X),
+        "log_likelihood": values["log_likelihood"],
+        "bic": values["bic"],
+        "aic": values["aic"],
+        "icl": values["icl"],
         "converged": bool(gm.converged_),
         "degenerate": any(issubclass(w.category, ComponentCollapseWarning) for w in caught),
         "warnings": "; ".join(messages),

@@ -1043,3 +1043,17 @@ def test_results_do_not_depend_on_thread_count(monkeypatch, covariance_type):
     assert threaded.lower_bounds_ == again.lower_bounds_
     assert_same_parameters(threaded, single, rtol=1e-10)
     assert_allclose(threaded.lower_bounds_, single.lower_bounds_, rtol=1e-12)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_criteria_in_one_pass_equal_the_separate_methods(covariance_type, weighted):
+    X = make_gmm_data(covariance_type, 300, seed=5)[0]
+    weight = np.random.default_rng(5).integers(1, 4, size=len(X)) if weighted else None
+    gm = GaussianMixture(3, covariance_type=covariance_type, random_state=0)
+    gm.fit(X, sample_weight=weight)
+    values = gm.criteria(X, sample_weight=weight)
+    total = len(X) if weight is None else weight.sum()
+    assert values["log_likelihood"] == pytest.approx(gm.score(X, sample_weight=weight) * total)
+    assert values["bic"] == pytest.approx(gm.bic(X, sample_weight=weight), rel=1e-12)
+    assert values["aic"] == pytest.approx(gm.aic(X, sample_weight=weight), rel=1e-12)
+    assert values["icl"] == pytest.approx(gm.icl(X, sample_weight=weight), rel=1e-12)
