@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -75,6 +76,28 @@ def random_state() -> Constraint:
         ),
         "None, a non-negative int, a numpy.random.Generator or a numpy.random.RandomState",
     )
+
+
+def progress_option() -> Constraint:
+    """A ``progress`` argument: ``True``, ``False``, ``None`` or a writable file."""
+    return Constraint(
+        lambda v: v is None or isinstance(v, bool) or callable(getattr(v, "write", None)),
+        "True, False, None or a file-like object with a write method",
+    )
+
+
+def progress_stream(progress: Any) -> Any:
+    """Where progress lines go: stderr for ``True``, the file itself, or ``None`` (quiet).
+
+    Examples
+    --------
+    >>> import sys
+    >>> progress_stream(True) is sys.stderr, progress_stream(False), progress_stream(None)
+    (True, None, None)
+    """
+    if progress is True:
+        return sys.stderr
+    return progress or None
 
 
 def check_parameters(owner: object, table: Mapping[str, Constraint]) -> None:

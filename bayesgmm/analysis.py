@@ -96,7 +96,6 @@ from __future__ import annotations
 
 import inspect
 import re
-import sys
 import time
 import tomllib
 import warnings
@@ -109,6 +108,7 @@ import numpy as np
 import pandas as pd
 
 import bayesgmm.datasets
+from bayesgmm._validation import progress_stream
 from bayesgmm.covariance import get_covariance_model
 from bayesgmm.em import GaussianMixture
 from bayesgmm.exceptions import ComponentCollapseWarning, ConvergenceWarning, SamplingWarning
@@ -875,10 +875,6 @@ def _evaluate_checks(
 
 
 # --------------------------------------------------------------------------- run
-def _stream(progress: bool | TextIO | None) -> TextIO | None:
-    if progress is True:
-        return sys.stderr
-    return progress or None
 
 
 def _replay(caught: list[warnings.WarningMessage], recorded: list[str]) -> None:
@@ -1007,7 +1003,7 @@ def run_analysis(
     """
     start = time.perf_counter()
     spec = load_spec(path)
-    stream = _stream(progress)
+    stream = progress_stream(progress)
 
     def say(message: str) -> None:
         if stream is not None:

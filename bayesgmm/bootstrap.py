@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import sys
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -33,6 +32,8 @@ from bayesgmm._validation import (
     check_parameters,
     check_random_state,
     integer,
+    progress_option,
+    progress_stream,
     random_state,
     real,
 )
@@ -54,13 +55,6 @@ _FIT_WARNINGS = (ConvergenceWarning, ComponentCollapseWarning)
 _SPLIT_OFFSET = 0.5
 
 
-def _progress_stream() -> Constraint:
-    return Constraint(
-        lambda v: v is None or isinstance(v, bool) or callable(getattr(v, "write", None)),
-        "True, False, None or a file-like object with a write method",
-    )
-
-
 def _open_interval() -> Constraint:
     return Constraint(
         lambda v: isinstance(v, numbers.Real) and not isinstance(v, bool) and 0.0 < float(v) < 1.0,
@@ -76,7 +70,7 @@ _PARAMETERS: dict[str, Constraint] = {
     "tol": real(0.0, hint="Use a small positive value such as 1e-6."),
     "reg_covar": real(0.0, hint="Use a small positive value such as 1e-6."),
     "random_state": random_state(),
-    "progress": _progress_stream(),
+    "progress": progress_option(),
 }
 
 
@@ -408,12 +402,6 @@ def _statistic(fit0: _Fit, fit1: _Fit) -> float:
     return max(0.0, 2.0 * (fit1.log_likelihood - fit0.log_likelihood))
 
 
-def _stream(progress: bool | TextIO | None) -> TextIO | None:
-    if progress is True:
-        return sys.stderr
-    return progress or None
-
-
 # ---------------------------------------------------------------------- public API
 def bootstrap_lrt(
     X: ArrayLike,
@@ -535,7 +523,7 @@ def bootstrap_lrt(
         raise ValueError(
             f"k1 must be <= n_samples (={array.shape[0]}); got {k1}. Lower k1 or pass more data."
         )
-    stream = _stream(progress)
+    stream = progress_stream(progress)
     settings = {
         "covariance_type": model.name,
         "max_iter": max_iter,
@@ -715,7 +703,7 @@ def sequential_lrt(
             f"max_components must be <= n_samples (={array.shape[0]}); got "
             f"{max_components}. Lower max_components or pass more data."
         )
-    stream = _stream(progress)
+    stream = progress_stream(progress)
     test_rngs = check_random_state(random_state).spawn(max_components - 1)
     tests: list[BootstrapLRTResult] = []
     selected_k = max_components

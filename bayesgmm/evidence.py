@@ -42,7 +42,6 @@ visible rather than averaged away.
 from __future__ import annotations
 
 import html
-import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TextIO
@@ -53,7 +52,7 @@ from numpy.typing import ArrayLike
 
 from bayesgmm._display import format_table
 from bayesgmm._typing import MissingOption, RandomStateLike
-from bayesgmm._validation import check_array
+from bayesgmm._validation import check_array, progress_stream
 from bayesgmm.covariance import COVARIANCE_TYPES, get_covariance_model
 from bayesgmm.selection import ModelSelection, candidate_names, select_model
 
@@ -558,7 +557,7 @@ def collect_evidence(
     array, names = check_array(X, min_samples=2, allow_nan=missing == "marginalize")
     data = pd.DataFrame(array, columns=names) if names is not None else array
     incomplete = bool(np.isnan(array).any())
-    stream = sys.stderr if progress is True else progress or None
+    stream = progress_stream(progress)
 
     def say(message: str) -> None:
         if stream is not None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import sys
 import warnings
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -29,7 +28,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from bayesgmm._display import format_table
 from bayesgmm._typing import MissingOption, RandomStateLike
-from bayesgmm._validation import check_array, check_parameters
+from bayesgmm._validation import check_array, check_parameters, progress_stream
 from bayesgmm.covariance import COVARIANCE_TYPES, get_covariance_model
 from bayesgmm.em import GaussianMixture
 from bayesgmm.exceptions import ComponentCollapseWarning, ConvergenceWarning
@@ -630,7 +629,7 @@ def select_model(
     }
     probe = GaussianMixture(1, **settings)
     check_parameters(probe, probe._parameter_table)
-    stream = sys.stderr if progress is True else progress or None
+    stream = progress_stream(progress)
     results = _run_grid(array, cells, settings, n_jobs, stream)
     table = pd.DataFrame([row for row, _ in results])
     first = table.loc[table[criterion].idxmin()]

@@ -14,7 +14,6 @@ relabelling.
 
 from __future__ import annotations
 
-import sys
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,7 +24,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from bayesgmm._display import format_table
-from bayesgmm._validation import check_array
+from bayesgmm._validation import check_array, progress_stream
 from bayesgmm.covariance import get_covariance_model
 from bayesgmm.exceptions import SamplingWarning
 from bayesgmm.selection import ModelSelection, candidate_name, select_model
@@ -334,7 +333,7 @@ def compare_loo(
     data = pd.DataFrame(array, columns=names) if names is not None else array
     if not pareto_k_threshold > 0:  # also rejects NaN
         raise ValueError(f"pareto_k_threshold must be positive; got {pareto_k_threshold!r}.")
-    stream = sys.stderr if progress is True else progress or None
+    stream = progress_stream(progress)
     skipped: dict[str, str] = {}
     if isinstance(candidates, Mapping):
         models = dict(candidates)

@@ -17,7 +17,6 @@ draw from the joint posterior of parameters and allocations.
 from __future__ import annotations
 
 import dataclasses
-import sys
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from bayesgmm._typing import RandomStateLike
-from bayesgmm._validation import check_array, check_random_state
+from bayesgmm._validation import check_array, check_random_state, progress_stream
 from bayesgmm.bayes.estimator import BayesianGaussianMixture
 from bayesgmm.bayes.spec import Priors
 from bayesgmm.covariance import get_covariance_model
@@ -682,7 +681,7 @@ def fit_sparse_mixture(
     array, _ = check_array(X, min_samples=2, allow_nan=kwargs.get("missing") == "marginalize")
     _check_inputs(array.shape[0], max_components, concentration, n_allocations, kwargs)
     model_type = get_covariance_model(covariance_type)
-    stream = sys.stderr if progress is True else progress or None
+    stream = progress_stream(progress)
     if priors is not None and not isinstance(priors, Priors):
         raise TypeError(f"priors must be a bayesgmm.bayes.Priors or None; got {type(priors)}.")
     max_components = _identifiable_components(
