@@ -417,6 +417,7 @@ def bootstrap_lrt(
     random_state: RandomStateLike = 0,
     progress: bool | TextIO = False,
     missing: MissingOption = "error",
+    fits: Any = None,
 ) -> BootstrapLRTResult:
     """Parametric bootstrap likelihood-ratio test of ``k0`` against ``k1`` components.
 
@@ -478,6 +479,13 @@ def bootstrap_lrt(
         (missing at random), and each bootstrap sample gets the data's missingness
         masks (one per row, assigned to the simulated rows at random), so the null
         distribution is that of the statistic on data as incomplete as ``X``.
+    fits : ModelSelection or mapping of int to GaussianMixture, default=None
+        Models already fitted to ``X`` with this covariance type and these settings
+        (the EM grid of :func:`bayesgmm.select_model`): the fits of ``k0`` and ``k1``
+        components on ``X`` are taken from it instead of being fitted again (the
+        bootstrap samples are still fitted as described). If the given ``k1`` fit is
+        below the ``k0`` one, the split start from ``k0`` is fitted as well and the
+        better one kept.
 
     Returns
     -------
@@ -535,7 +543,17 @@ def bootstrap_lrt(
     incomplete = bool(masks.any())
     data_rng, *replicate_rngs = check_random_state(random_state).spawn(n_boot + 1)
 
-    fit0, fit1 = _fit_pair(array, k0, k1, n_init, settings, data_rng)
+    given = _given_fits(fits, model.name)
+    if k0 in given and k1 in given:  # the grid's fits: not fitted again
+        fit0 = _Fit(given[k0], float(given[k0].score(array) * array.shape[0]), [])
+        fit1 = _Fit(given[k1], float(given[k1].score(array) * array.shape[0]), [])
+        if fit1.log_likelihood < fit0.log_likelihood:
+            path = fit0
+            for _ in range(k0, k1):
+                path = _fit_split(path, array, settings)
+            fit1 = _best([fit1, path])
+    else:
+        fit0, fit1 = _fit_pair(array, k0, k1, n_init, settings, data_rng)
     for w in fit0.warnings + fit1.warnings:  # the user's own fits: show them
         warnings.warn(w.message, stacklevel=2)
     statistic = _statistic(fit0, fit1)
@@ -577,6 +595,22 @@ def bootstrap_lrt(
     )
 
 
+def _given_fits(fits: Any, covariance_type: str) -> dict[int, GaussianMixture]:
+    """``{K: fitted GaussianMixture}`` of ``covariance_type`` from ``fits``."""
+    if fits is None:
+        return {}
+    estimators = getattr(fits, "estimators", None)
+    if estimators is not None:  # a ModelSelection
+        return {k: est for (k, cov), est in estimators.items() if cov == covariance_type}
+    out = {}
+    for k, est in dict(fits).items():
+        if not isinstance(est, GaussianMixture) or not hasattr(est, "means_"):
+            raise TypeError(f"fits[{k!r}] must be a fitted GaussianMixture; got {type(est)}.")
+        if est._model.name == covariance_type and est.n_components == k:
+            out[int(k)] = est
+    return out
+
+
 def _check_data(X: ArrayLike, missing: Any) -> NDArray[np.float64]:
     if missing not in MISSING_OPTIONS:
         raise ValueError(f"missing must be one of {list(MISSING_OPTIONS)}; got {missing!r}.")
@@ -612,6 +646,7 @@ def sequential_lrt(
     random_state: RandomStateLike = 0,
     progress: bool | TextIO = False,
     missing: MissingOption = "error",
+    fits: Any = None,
 ) -> SequentialLRTResult:
     """Choose the number of components by sequential bootstrap likelihood-ratio tests.
 
@@ -651,6 +686,13 @@ def sequential_lrt(
         (missing at random), and each bootstrap sample gets the data's missingness
         masks (one per row, assigned to the simulated rows at random), so the null
         distribution is that of the statistic on data as incomplete as ``X``.
+    fits : ModelSelection or mapping of int to GaussianMixture, default=None
+        Models already fitted to ``X`` with this covariance type and these settings
+        (the EM grid of :func:`bayesgmm.select_model`): the fits of ``k0`` and ``k1``
+        components on ``X`` are taken from it instead of being fitted again (the
+        bootstrap samples are still fitted as described). If the given ``k1`` fit is
+        below the ``k0`` one, the split start from ``k0`` is fitted as well and the
+        better one kept.
 
     Returns
     -------
@@ -721,6 +763,7 @@ def sequential_lrt(
             random_state=rng,
             progress=progress,
             missing=missing,
+            fits=fits,
         )
         tests.append(test)
         reject = test.p_value <= alpha

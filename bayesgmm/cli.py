@@ -820,6 +820,7 @@ def run_demo(
                 n_init=min(n_init, 5),
                 random_state=0,
                 progress=progress.detail or False,
+                fits=selection,  # the grid's fits on the data are not fitted again
             )
         print(f"\nBootstrap LRT ({best['covariance_type']}):")
         print(lrt.table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))

@@ -590,6 +590,7 @@ def collect_evidence(
                     random_state=random_state,
                     progress=stream,
                     missing=missing,
+                    fits=selection,  # the grid's fits on X are not fitted again
                 )
             )
     comparison = None

@@ -291,3 +291,30 @@ def test_library_errors_exit_1_with_one_line(tmp_path, capsys):
     assert main(["fit", str(path), "--k", "1:2", "--quiet", "--out", str(tmp_path / "o")]) == 1
     line = one_error_line(capsys.readouterr().err)
     assert re.search(r"X is too large to fit.*Divide X by a constant", line), line
+
+
+def test_demo_fits_each_model_on_the_data_once(monkeypatch, tmp_path):
+    import warnings
+    from collections import Counter
+
+    from bayesgmm import load_faithful
+    from bayesgmm.cli import run_demo
+    from bayesgmm.exceptions import SamplingWarning
+
+    data = load_faithful().to_numpy()
+    fitted_on_data = Counter()
+    original = GaussianMixture.fit
+
+    def counting_fit(self, X, y=None, sample_weight=None):
+        array = np.asarray(X, dtype=float)
+        if array.shape == data.shape and np.array_equal(array, data):
+            fitted_on_data[(self.n_components, self._model.name)] += 1
+        return original(self, X, y, sample_weight)
+
+    monkeypatch.setattr(GaussianMixture, "fit", counting_fit)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SamplingWarning)  # 2 x 100 draws
+        run_demo(3, n_init=1, quiet=True, quick=True, out=tmp_path / "demo")
+    grid = {(k, cov) for k in (1, 2, 3) for cov in ("full", "tied", "diag", "spherical")}
+    assert set(fitted_on_data) == grid
+    assert set(fitted_on_data.values()) == {1}

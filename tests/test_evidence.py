@@ -259,3 +259,32 @@ def test_degenerate_em_fits_are_flagged_ranked_last_and_not_candidates():
     assert "K=3 full" not in evidence.table.index
     reasons = evidence.reasons
     assert any(r.startswith("Degenerate EM fits, not candidates: K=3 full") for r in reasons)
+
+
+def test_collect_evidence_fits_each_model_on_the_data_once(monkeypatch):
+    from collections import Counter
+
+    from bayesgmm import GaussianMixture
+    from bayesgmm.exceptions import SamplingWarning
+
+    X = load_faithful()
+    data = X.to_numpy()
+    fitted_on_data = Counter()
+    original = GaussianMixture.fit
+
+    def counting_fit(self, X, y=None, sample_weight=None):
+        array = np.asarray(X, dtype=float)
+        if array.shape == data.shape and np.array_equal(array, data):
+            fitted_on_data[(self.n_components, self._model.name)] += 1
+        return original(self, X, y, sample_weight)
+
+    monkeypatch.setattr(GaussianMixture, "fit", counting_fit)
+    with pytest.warns(SamplingWarning):  # short chains
+        evidence = collect_evidence(
+            X, range(1, 5), ["tied", "full"], n_init=2, n_boot=9, sparse=False,
+            draws=200, tune=200, chains=2, progress=False,
+        )  # fmt: skip
+    grid = {(k, cov) for k in range(1, 5) for cov in ("tied", "full")}
+    assert set(fitted_on_data) == grid
+    assert set(fitted_on_data.values()) == {1}  # the LRT and Bayesian fits reuse them
+    assert "elpd" in evidence.table.columns
