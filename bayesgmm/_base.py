@@ -101,6 +101,23 @@ class ParamsMixin:
         )
 
 
+def is_bayesian(model: Any) -> bool:
+    """Whether ``model`` is a :class:`bayesgmm.BayesianGaussianMixture` (fitted or not).
+
+    The class is looked up in ``sys.modules``: an instance cannot exist unless its
+    module (which imports PyMC) was imported, so this imports nothing. The one test
+    of "is this model Bayesian?" in the package.
+
+    Examples
+    --------
+    >>> from bayesgmm import GaussianMixture
+    >>> is_bayesian(GaussianMixture(2))
+    False
+    """
+    module = sys.modules.get("bayesgmm.bayes.estimator")
+    return module is not None and isinstance(model, module.BayesianGaussianMixture)
+
+
 def not_fitted_error(message: str) -> NotFittedError:
     """``NotFittedError(message)``, also scikit-learn's ``NotFittedError`` when it is loaded.
 

@@ -32,7 +32,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
-from bayesgmm._base import ParamsMixin, not_fitted_error
+from bayesgmm._base import ParamsMixin, is_bayesian, not_fitted_error
 from bayesgmm._validation import Constraint, _is_real, check_parameters
 
 __all__ = [
@@ -142,7 +142,7 @@ def log_predictive_density(model: Any, X: ArrayLike, *, ci_prob: float = 0.94) -
     _check_density_model(model)
     if not (_is_real(ci_prob) and 0 < ci_prob < 1):
         raise ValueError(f"ci_prob must be a number in (0, 1); got {ci_prob!r}.")
-    if callable(getattr(model, "memberships", None)):  # BayesianGaussianMixture
+    if is_bayesian(model):
         array = model._validate_X(X)
         per_draw = np.array(
             [special.logsumexp(log_prob, axis=0) for _, log_prob in model._per_draw_log_prob(array)]

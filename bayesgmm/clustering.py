@@ -34,6 +34,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, special
 
+from bayesgmm._base import is_bayesian
 from bayesgmm._typing import RandomStateLike
 from bayesgmm._validation import check_random_state
 
@@ -137,8 +138,8 @@ def _check_coclustering(coclustering: ArrayLike, n_samples: int) -> NDArray[np.f
 
 
 def _check_model(model: Any) -> bool:
-    """True for a Bayesian model (duck typing: ``memberships``), False for EM-like."""
-    if callable(getattr(model, "memberships", None)):
+    """True for a Bayesian model, False for EM-like ones (anything with predict_proba)."""
+    if is_bayesian(model):
         return True
     if callable(getattr(model, "predict_proba", None)):
         return False

@@ -24,13 +24,13 @@ or a fitted :class:`~bayesgmm.BayesianGaussianMixture` (the posterior):
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from bayesgmm._base import is_bayesian
 from bayesgmm._typing import RandomStateLike
 from bayesgmm._validation import check_array, check_random_state
 from bayesgmm.covariance import get_covariance_model
@@ -68,14 +68,13 @@ _TRACE_KINDS = {"trace": "plot_trace_dist", "rank": "plot_rank_dist"}
 
 
 # ---------------------------------------------------------------------- helpers
-def _is_bayesian(model: Any, func: str) -> bool:
+def check_mixture(model: Any, func: str) -> bool:
     """Whether ``model`` is a fitted Bayesian mixture (``False``: a fitted EM one).
 
-    The Bayesian class is looked up in ``sys.modules``: an instance cannot exist
-    unless its module (which imports PyMC) was imported, so this imports nothing.
+    Raises ``TypeError`` naming ``func`` for anything else (see
+    :func:`bayesgmm._base.is_bayesian`).
     """
-    module = sys.modules.get("bayesgmm.bayes.estimator")
-    if module is not None and isinstance(model, module.BayesianGaussianMixture):
+    if is_bayesian(model):
         model._check_is_fitted()
         return True
     if isinstance(model, GaussianMixture):
@@ -340,7 +339,7 @@ def plot_clusters(
     from matplotlib.colors import to_rgba
     from matplotlib.lines import Line2D
 
-    bayes = _is_bayesian(model, "plot_clusters")
+    bayes = check_mixture(model, "plot_clusters")
     array, names = _check_X(model, X)
     labels = _feature_names(model, names)
     first, second = _pair(features, model, labels, "plot_clusters")
@@ -392,7 +391,7 @@ def most_informative_pairs(model: Any, n_pairs: int = 3) -> list[tuple[int, int]
     >>> len(most_informative_pairs(gm, 2))
     2
     """
-    bayes = _is_bayesian(model, "most_informative_pairs")
+    bayes = check_mixture(model, "most_informative_pairs")
     return informative_pairs(*_point_estimate(model, bayes), n_pairs=n_pairs)
 
 
@@ -448,7 +447,7 @@ def plot_discriminant(
     from matplotlib.colors import to_rgba
     from matplotlib.lines import Line2D
 
-    bayes = _is_bayesian(model, "plot_discriminant")
+    bayes = check_mixture(model, "plot_discriminant")
     array, names = _check_X(model, X)
     labels = _feature_names(model, names)
     if array.shape[1] < 2:
@@ -549,7 +548,7 @@ def plot_ellipses(
     6
     >>> plt.close("all")
     """
-    bayes = _is_bayesian(model, "plot_ellipses")
+    bayes = check_mixture(model, "plot_ellipses")
     labels = _feature_names(model, None)
     first, second = _pair(features, model, labels, "plot_ellipses")
     sizes = np.atleast_1d(np.asarray(n_std, dtype=np.float64))
@@ -675,7 +674,7 @@ def plot_density(
     5
     >>> plt.close("all")
     """
-    bayes = _is_bayesian(model, "plot_density")
+    bayes = check_mixture(model, "plot_density")
     array, names = (None, None) if X is None else _check_X(model, X)
     labels = _feature_names(model, names)
     first, second = _pair(features, model, labels, "plot_density")
@@ -798,7 +797,7 @@ def plot_density_1d(
     4
     >>> plt.close("all")
     """
-    bayes = _is_bayesian(model, "plot_density_1d")
+    bayes = check_mixture(model, "plot_density_1d")
     values = X
     if np.ndim(X) == 1 and model.n_features_in_ == 1:  # a vector (a Series keeps its name)
         values = X.to_frame() if hasattr(X, "to_frame") else np.asarray(X).reshape(-1, 1)
@@ -1037,7 +1036,7 @@ def plot_trace(
     if isinstance(model, xr.DataTree):
         tree = model
     else:
-        if not _is_bayesian(model, "plot_trace"):
+        if not check_mixture(model, "plot_trace"):
             raise TypeError(
                 "plot_trace needs posterior draws: a fitted BayesianGaussianMixture or a "
                 "DataTree with a posterior group; got a GaussianMixture (EM has no draws)."
@@ -1348,7 +1347,7 @@ def plot_ppc_dist(
     """
     import arviz as az
 
-    if not _is_bayesian(model, "plot_ppc_dist"):
+    if not check_mixture(model, "plot_ppc_dist"):
         raise TypeError(
             "plot_ppc_dist needs a fitted BayesianGaussianMixture; for a GaussianMixture "
             "use plot_ppc_density (plug-in replicates)."

@@ -398,13 +398,6 @@ def _figure(figure: Figure, alt: str, caption: str) -> str:
 
 
 # ---------------------------------------------------------------------- models
-def _is_bayesian(model: Any) -> bool:
-    """Whether ``model`` is a fitted Bayesian mixture (TypeError if not a fitted mixture)."""
-    from bayesgmm.plots import _is_bayesian as check
-
-    return check(model, "build_report")
-
-
 def _feature_labels(model: Any, names: NDArray[np.object_] | None, n_features: int) -> list[str]:
     model_names = getattr(model, "feature_names_in_", None)
     if model_names is not None:
@@ -982,7 +975,9 @@ def build_report(
                 evidence.recommendation["covariance_type"],
             )
             model = selection.estimators.get(key, model)
-    bayes = _is_bayesian(model) if model is not None else False
+    from bayesgmm.plots import check_mixture
+
+    bayes = check_mixture(model, "build_report") if model is not None else False
     if model is not None and model.n_features_in_ != n_features:
         raise ValueError(
             f"X has {n_features} features, but the model was fitted with "
