@@ -1,0 +1,240 @@
+"""Helpers shared by the plotting modules: model checks, parameter draws, densities."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from bayesgmm._base import is_bayesian
+from bayesgmm._typing import RandomStateLike
+from bayesgmm._validation import check_array, check_random_state
+from bayesgmm.covariance import get_covariance_model
+from bayesgmm.em import GaussianMixture
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from matplotlib.axes import Axes
+    from matplotlib.patches import Ellipse
+
+
+LOG_2PI = math.log(2.0 * math.pi)
+
+
+#: array elements (draws x components x grid points x features) evaluated at once
+CHUNK_ELEMENTS = 4_000_000
+
+
+# ---------------------------------------------------------------------- helpers
+def check_mixture(model: Any, func: str) -> bool:
+    """Whether ``model`` is a fitted Bayesian mixture (``False``: a fitted EM one).
+
+    Raises ``TypeError`` naming ``func`` for anything else (see
+    :func:`bayesgmm._base.is_bayesian`).
+    """
+    if is_bayesian(model):
+        model._check_is_fitted()
+        return True
+    if isinstance(model, GaussianMixture):
+        model._check_is_fitted()
+        return False
+    raise TypeError(
+        f"{func} needs a fitted bayesgmm.GaussianMixture or bayesgmm.BayesianGaussianMixture; "
+        f"got {type(model).__name__}."
+    )
+
+
+def model_parameters(
+    model: Any,
+    bayes: bool,
+    n_draws: int | None = None,
+    random_state: RandomStateLike = 0,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Weights ``(S, K)``, means ``(S, K, D)`` and full covariances ``(S, K, D, D)``.
+
+    ``S`` is 1 for an EM fit; for a posterior, all draws or ``n_draws`` of them
+    picked at random without replacement (kept in chain, draw order).
+    """
+    if bayes:
+        _, _, weights, means, covs = model._draw_parameters()
+        n_total = len(weights)
+        if n_draws is not None and n_draws < n_total:
+            rng = check_random_state(random_state)
+            picks = np.sort(rng.choice(n_total, size=n_draws, replace=False))
+            weights, means, covs = weights[picks], means[picks], covs[picks]
+    else:
+        weights, means, covs = model.weights_[None], model.means_[None], model.covariances_[None]
+    n_components, n_features = means.shape[1:]
+    full = get_covariance_model(model.covariance_type).full_covariances(
+        covs, n_components, n_features
+    )
+    return np.asarray(weights, dtype=np.float64), np.asarray(means, dtype=np.float64), full
+
+
+def check_n_draws(n_draws: Any, *, allow_none: bool = False) -> int | None:
+    if n_draws is None and allow_none:
+        return None
+    if isinstance(n_draws, bool) or not isinstance(n_draws, int | np.integer) or n_draws < 1:
+        allowed = "an integer >= 1" + (" or None (all draws)" if allow_none else "")
+        raise ValueError(f"n_draws must be {allowed}; got {n_draws!r}.")
+    return int(n_draws)
+
+
+def check_X(model: Any, X: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.object_] | None]:
+    """``X`` as a float array with the model's number of features, and its column names.
+
+    NaN cells are accepted when the model marginalizes them (rows with a missing
+    drawn feature are left out of scatter plots).
+    """
+    array, names = check_array(X, allow_nan=getattr(model, "missing", "error") == "marginalize")
+    if array.shape[1] != model.n_features_in_:
+        raise ValueError(
+            f"X has {array.shape[1]} features, but the model was fitted with "
+            f"{model.n_features_in_}."
+        )
+    return array, names
+
+
+def feature_names(model: Any, names: NDArray[np.object_] | None) -> list[str]:
+    """Axis labels: the DataFrame's columns, else the model's, else ``feature j``."""
+    if names is None:
+        names = getattr(model, "feature_names_in_", None)
+    if names is None:
+        return [f"feature {j}" for j in range(model.n_features_in_)]
+    return [str(name) for name in names]
+
+
+def feature_index(feature: Any, n_features: int, names: list[str] | None) -> int:
+    if isinstance(feature, str):
+        if names is None or feature not in names:
+            known = f"the features are {names}" if names else "the model has no feature names"
+            raise ValueError(f"feature {feature!r} not found; {known}. Pass an index instead.")
+        return names.index(feature)
+    if isinstance(feature, bool) or not isinstance(feature, int | np.integer):
+        raise TypeError(f"a feature must be an index or a name; got {feature!r}.")
+    if not 0 <= feature < n_features:
+        raise ValueError(
+            f"feature index {feature} is out of range: the model has {n_features} "
+            f"feature{'s' if n_features > 1 else ''} (indices 0..{n_features - 1})."
+        )
+    return int(feature)
+
+
+def feature_pair(features: Any, model: Any, names: list[str] | None, func: str) -> tuple[int, int]:
+    """Validate a pair of features (indices or names) for a two-dimensional plot."""
+    n_features = model.n_features_in_
+    if n_features < 2:
+        raise ValueError(
+            f"{func} draws two features, but the model has {n_features}. "
+            "Use plot_density_1d for one-dimensional data."
+        )
+    if isinstance(features, str | bytes) or not isinstance(features, Sequence | np.ndarray):
+        raise TypeError(f"features must be a pair of feature indices or names; got {features!r}.")
+    if len(features) != 2:
+        raise ValueError(
+            f"features must be a pair of feature indices or names; got {len(features)} "
+            f"({list(features)!r})."
+        )
+    first, second = (feature_index(f, n_features, names) for f in features)
+    if first == second:
+        raise ValueError(f"features must be two different features; got {tuple(features)!r}.")
+    return first, second
+
+
+def component_colors(n_components: int) -> list[Any]:
+    """One colour per component: matplotlib's default cycle, then a wider map."""
+    import matplotlib as mpl
+
+    if n_components <= 10:
+        return [f"C{k}" for k in range(n_components)]
+    cmap = mpl.colormaps["tab20" if n_components <= 20 else "turbo"]
+    return [cmap(k / max(n_components - 1, 1)) for k in range(n_components)]
+
+
+def new_axes(ax: Axes | None) -> Axes:
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    _, ax = plt.subplots()
+    return ax
+
+
+def log_component_density(
+    points: NDArray[np.float64], means: NDArray[np.float64], covs: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """``log N(point | mean_sk, cov_sk)`` of shape ``(S, K, n_points)``."""
+    d = points.shape[1]
+    precisions = np.linalg.inv(covs)
+    _, log_det = np.linalg.slogdet(covs)
+    diff = points[None, None, :, :] - means[:, :, None, :]
+    maha = np.sum((diff @ precisions) * diff, axis=-1)
+    return -0.5 * (maha + log_det[..., None] + d * LOG_2PI)
+
+
+def draw_chunks(n_draws: int, n_components: int, n_points: int, n_features: int):
+    """Slices of draws small enough to evaluate at once."""
+    size = max(1, CHUNK_ELEMENTS // max(1, n_components * n_points * n_features))
+    for start in range(0, n_draws, size):
+        yield slice(start, min(start + size, n_draws))
+
+
+def log_density_per_draw(
+    points: NDArray[np.float64],
+    weights: NDArray[np.float64],
+    means: NDArray[np.float64],
+    covs: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """Log mixture density of every draw at ``points``, shape ``(S, n_points)``."""
+    from scipy.special import logsumexp
+
+    out = np.empty((len(weights), len(points)))
+    for part in draw_chunks(len(weights), means.shape[1], len(points), points.shape[1]):
+        log_prob = log_component_density(points, means[part], covs[part])
+        with np.errstate(divide="ignore"):  # an empty component: weight 0, log -inf
+            log_prob += np.log(weights[part])[:, :, None]
+        out[part] = logsumexp(log_prob, axis=1)
+    return out
+
+
+def log_predictive_density(
+    points: NDArray[np.float64],
+    weights: NDArray[np.float64],
+    means: NDArray[np.float64],
+    covs: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """``log mean_s p(point | theta_s)`` (the plug-in density when ``S = 1``)."""
+    from scipy.special import logsumexp
+
+    total = np.full(len(points), -np.inf)
+    for part in draw_chunks(len(weights), means.shape[1], len(points), points.shape[1]):
+        chunk = log_density_per_draw(points, weights[part], means[part], covs[part])
+        total = np.logaddexp(total, logsumexp(chunk, axis=0))
+    return total - math.log(len(weights))
+
+
+def ellipse(
+    mean: NDArray[np.float64], cov: NDArray[np.float64], n_std: float, **kwargs: Any
+) -> Ellipse:
+    """The ellipse ``(x - mean)' cov^-1 (x - mean) = n_std**2`` of a 2x2 covariance.
+
+    Its axes are ``2 n_std sqrt(eigenvalue)`` long, along the eigenvectors; the
+    width follows the largest eigenvalue.
+    """
+    from matplotlib.patches import Ellipse
+
+    eigenvalues, eigenvectors = np.linalg.eigh(cov)
+    eigenvalues = np.clip(eigenvalues, 0.0, None)
+    width, height = 2.0 * n_std * np.sqrt(eigenvalues[::-1])
+    angle = math.degrees(math.atan2(eigenvectors[1, -1], eigenvectors[0, -1]))
+    return Ellipse(
+        (float(mean[0]), float(mean[1])), float(width), float(height), angle=angle, **kwargs
+    )
+
+
+def point_estimate(model: Any, bayes: bool):
+    """Weights, means and full covariances of the fit (posterior means if Bayesian)."""
+    weights, means, covs = model_parameters(model, bayes)
+    return weights.mean(axis=0), means.mean(axis=0), covs.mean(axis=0)
