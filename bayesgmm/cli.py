@@ -23,19 +23,26 @@ import contextlib
 import json
 import math
 import sys
-import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import Any, NoReturn
 
 import numpy as np
 import pandas as pd
 
+from bayesgmm._console import (
+    CLIError,
+    Progress,
+    fit_bayes,
+    package_version,
+    prepare_output,
+    print_parameters,
+    print_selection,
+)
 from bayesgmm._io import write_text_atomic
 from bayesgmm.covariance import COVARIANCE_TYPES, get_covariance_model
-from bayesgmm.datasets import load_faithful
+from bayesgmm.demo import DemoResult, run_demo
 from bayesgmm.em import GaussianMixture
 from bayesgmm.evidence import EvidenceTable
 from bayesgmm.exceptions import (
@@ -45,9 +52,10 @@ from bayesgmm.exceptions import (
     SamplingError,
     SamplingWarning,
 )
-from bayesgmm.selection import ModelSelection, bic_matrix, candidate_name, select_model
+from bayesgmm.selection import ModelSelection, candidate_name, select_model
 
 __all__ = ["CLIError", "DemoResult", "main", "run_demo"]
+
 
 PROG = "bayesgmm"
 #: exit statuses: success, a failed reference check, a usage or input error
@@ -61,10 +69,6 @@ _OWN_WARNINGS = (
     ComponentCollapseWarning,
     DataScaleWarning,
 )
-
-
-class CLIError(Exception):
-    """A usage or input error: reported as one line on stderr, exit status 2."""
 
 
 # ---------------------------------------------------------------------- argument types
@@ -173,36 +177,6 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{PROG}: error: {message} (see '{self.prog} --help')\n")
 
 
-# ---------------------------------------------------------------------- progress
-class _Progress:
-    """Step messages on stderr, silenced by ``--quiet``; per-fit detail with ``verbose``."""
-
-    def __init__(self, quiet: bool, verbose: bool = True) -> None:
-        self.quiet = quiet
-        self.verbose = verbose and not quiet
-
-    @property
-    def stream(self) -> TextIO | None:
-        """Where progress goes (looked up on use, so redirection is honoured)."""
-        return None if self.quiet else sys.stderr
-
-    @property
-    def detail(self) -> TextIO | None:
-        """Where per-fit and per-replicate lines go (only when verbose)."""
-        return sys.stderr if self.verbose else None
-
-    def say(self, message: str) -> None:
-        if self.stream is not None:
-            print(message, file=self.stream, flush=True)
-
-    @contextlib.contextmanager
-    def step(self, message: str) -> Iterator[None]:
-        self.say(f"==> {message}")
-        start = time.perf_counter()
-        yield
-        self.say(f"    done in {time.perf_counter() - start:.1f} s")
-
-
 @contextlib.contextmanager
 def _one_line_warnings() -> Iterator[None]:
     """Show bayesgmm's own warnings as ``bayesgmm: warning: ...`` lines on stderr.
@@ -248,7 +222,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
     >>> read_table("no-such-file.csv")
     Traceback (most recent call last):
     ...
-    bayesgmm.cli.CLIError: cannot read 'no-such-file.csv': no such file.
+    bayesgmm._console.CLIError: cannot read 'no-such-file.csv': no such file.
     """
     path = Path(path)
     if not path.exists():
@@ -330,7 +304,7 @@ def select_columns(
     >>> select_columns(frame, ["name"])
     Traceback (most recent call last):
     ...
-    bayesgmm.cli.CLIError: column 'name' (line 2: 'a') of the data is not numeric; ...
+    bayesgmm._console.CLIError: column 'name' (line 2: 'a') of the data is not numeric; ...
     """
     dropped: list[str] = []
     if columns is None:
@@ -470,59 +444,9 @@ def _selection_records(selection: ModelSelection) -> list[dict[str, Any]]:
     return table.to_dict(orient="records")
 
 
-def _print_selection(selection: ModelSelection, out: TextIO | None = None) -> None:
-    out = out or sys.stdout
-    label = selection.criterion.upper()
-    with pd.option_context("display.float_format", "{:.2f}".format, "display.width", 120):
-        print(f"\n{label} (lower is better; mclust reports -{label}):", file=out)
-        print(bic_matrix(selection.table, selection.criterion).to_string(), file=out)
-    best = selection.table.iloc[0]
-    print(
-        f"\nChosen by {label}: K={best.n_components}, covariance_type={best.covariance_type!r} "
-        f"(mclust {best.mclust_name}), log-likelihood {best.log_likelihood:.3f}, "
-        f"BIC {best.bic:.3f}, ICL {best.icl:.3f}",
-        file=out,
-    )
-
-
-def _print_parameters(model: GaussianMixture, columns: Sequence[str]) -> None:
-    order = np.argsort(model.means_[:, 0], kind="stable")
-    with np.printoptions(precision=4, suppress=True):
-        print("weights:", model.weights_[order])
-        means = pd.DataFrame(model.means_[order], columns=list(columns))
-        print(means.to_string(float_format=lambda v: f"{v:.4f}"))
-        print("covariances:")
-        tied = get_covariance_model(model.covariance_type).name == "tied"
-        print(model.covariances_ if tied else model.covariances_[order])
-
-
-def _fit_bayes(
-    data: pd.DataFrame,
-    em: GaussianMixture,
-    *,
-    draws: int,
-    tune: int,
-    chains: int,
-    seed: int,
-    progress: _Progress,
-) -> Any:
-    """The posterior of the EM fit ``em``, started from it (not refitted: same labels)."""
-    from bayesgmm.bayes.estimator import BayesianGaussianMixture
-
-    return BayesianGaussianMixture.from_em(
-        em,
-        draws=draws,
-        tune=tune,
-        chains=chains,
-        random_state=seed,
-        progressbar=progress.verbose,
-        missing=em.missing,
-    ).fit(data)
-
-
 # ---------------------------------------------------------------------- fit
 def _run_fit(args: argparse.Namespace) -> int:
-    progress = _Progress(args.quiet)
+    progress = Progress(args.quiet)
     source = str(args.data)
     frame = read_table(args.data)
     columns = None if args.columns is None else [c.strip() for c in args.columns.split(",")]
@@ -546,7 +470,7 @@ def _run_fit(args: argparse.Namespace) -> int:
     if min(args.k) > n_samples:
         raise CLIError(f"--k asks for K >= {min(args.k)}, but the data have only {n_samples} rows.")
     out = Path(args.out)
-    _prepare_output(out)
+    prepare_output(out)
     n_models = len(args.k) * len(args.covariance)
     with progress.step(
         f"EM grid: K = {_k_text(args.k)} x {', '.join(args.covariance)} "
@@ -562,11 +486,11 @@ def _run_fit(args: argparse.Namespace) -> int:
             progress=progress.stream or False,
             missing=args.missing,
         )
-    _print_selection(selection)
+    print_selection(selection)
     best = selection.best_estimator_
-    _print_parameters(best, data.columns)
+    print_parameters(best, data.columns)
     parameters: dict[str, Any] = {
-        "bayesgmm_version": _version(),
+        "bayesgmm_version": package_version(),
         "data": {"file": source, "columns": list(data.columns), "n_samples": n_samples},
         "dropped_columns": dropped,
         "criterion": args.criterion,
@@ -581,7 +505,7 @@ def _run_fit(args: argparse.Namespace) -> int:
             f"Bayesian fit of {name}: {args.chains} chains x {args.draws} draws "
             f"({args.tune} tuning)"
         ):
-            model = _fit_bayes(
+            model = fit_bayes(
                 data,
                 best,
                 draws=args.draws,
@@ -620,21 +544,6 @@ def _k_text(ks: Sequence[int]) -> str:
     return ", ".join(map(str, ks))
 
 
-def _prepare_output(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise CLIError(f"--out {str(out)!r} exists and is not a directory.")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise CLIError(f"cannot create the output directory {str(out)!r}: {error}.") from None
-
-
-def _version() -> str:
-    import bayesgmm
-
-    return str(bayesgmm.__version__)
-
-
 # ---------------------------------------------------------------------- run
 def _run_reference(args: argparse.Namespace) -> int:
     try:
@@ -665,234 +574,6 @@ def _run_reference(args: argparse.Namespace) -> int:
     if report is not None and args.out is not None:
         print(f"Report: {Path(args.out) / 'report.html'}")
     return EXIT_OK if result.passed else EXIT_CHECK_FAILED
-
-
-# ---------------------------------------------------------------------- demo
-@dataclass
-class DemoResult:
-    """What :func:`run_demo` produced.
-
-    Attributes
-    ----------
-    selection : ModelSelection
-        The EM grid on Old Faithful.
-    evidence : EvidenceTable
-        BIC/ICL, bootstrap LRTs and (full mode) PSIS-LOO of the top candidates.
-    model : GaussianMixture or BayesianGaussianMixture
-        The model shown in the report (the posterior of the recommended model
-        unless ``bayes=False``).
-    report : Report
-        The HTML report.
-    report_path : pathlib.Path or None
-        Where the report was written (``None`` when ``out`` is ``None``).
-    elapsed : float
-        Wall-clock seconds.
-    """
-
-    selection: ModelSelection
-    evidence: EvidenceTable
-    model: Any
-    report: Any
-    report_path: Path | None
-    elapsed: float
-
-    @property
-    def table(self) -> pd.DataFrame:
-        """The criterion table of the EM grid (:attr:`ModelSelection.table`).
-
-        Returns
-        -------
-        pandas.DataFrame
-        """
-        return self.selection.table
-
-
-#: demo settings: full run, and the quick one of the tests and doctests
-_DEMO_SETTINGS = {
-    "full": {
-        "n_boot": 49,
-        "draws": 1000,
-        "tune": 1000,
-        "chains": 4,
-        "n_loo": 3,
-    },
-    "quick": {
-        "n_boot": 9,
-        "draws": 100,
-        "tune": 100,
-        "chains": 2,
-        "n_loo": 0,
-    },
-}
-
-
-def run_demo(
-    max_components: int = 6,
-    *,
-    n_init: int = 10,
-    quiet: bool = False,
-    verbose: bool = False,
-    bayes: bool = True,
-    quick: bool = False,
-    out: str | Path | None = None,
-) -> DemoResult:
-    """The full analysis of Old Faithful, from the EM grid to an HTML report.
-
-    1. EM for K = 1..``max_components`` x the four covariance types; prints the BIC
-       table and the parameters of the best model (BIC picks K=3 tied, mclust EEE).
-    2. Sequential bootstrap likelihood-ratio tests for the best covariance type.
-    3. Bayesian fits of the best three models by BIC (4 chains x 1000 draws),
-       compared by PSIS-LOO (quick mode: only the best model, 2 x 100 draws, no LOO).
-    4. The evidence table (:class:`bayesgmm.EvidenceTable`) and its recommendation.
-    5. The report (:func:`bayesgmm.reporting.build_report`) of the recommended model's
-       posterior, written to ``out/report.html``.
-
-    The full run takes about half a minute on a 2-core machine once the Bayesian
-    kernels are compiled (``make`` compiles them after installing).
-
-    Parameters
-    ----------
-    max_components : int, default=6
-        Largest number of components tried.
-    n_init : int, default=10
-        EM restarts per model.
-    quiet : bool, default=False
-        No progress on stderr (results still print on stdout).
-    verbose : bool, default=False
-        Also report every EM fit, bootstrap replicate block and sampler progress
-        (by default: one line per stage and its time).
-    bayes : bool, default=True
-        Run the Bayesian steps (``False``: EM, bootstrap LRT and the report only).
-    quick : bool, default=False
-        Tiny settings (9 bootstrap replicates; one Bayesian fit, 2 x 100 draws).
-    out : str or path-like, default=None
-        Folder for ``report.html`` (created); ``None`` writes nothing.
-
-    Returns
-    -------
-    DemoResult
-        ``selection``, ``evidence``, ``model``, ``report``, ``report_path``, ``table``.
-
-    Examples
-    --------
-    >>> result = run_demo(2, n_init=1, quiet=True, bayes=False, quick=True)  # doctest: +ELLIPSIS
-    Old Faithful...
-    >>> len(result.table), result.report_path is None
-    (8, True)
-    """
-    start = time.perf_counter()
-    settings = _DEMO_SETTINGS["quick" if quick else "full"]
-    progress = _Progress(quiet, verbose)
-    if out is not None:
-        _prepare_output(Path(out))
-    data = load_faithful()
-    print(f"Old Faithful: {len(data)} eruptions, features {list(data.columns)}")
-    with progress.step(
-        f"EM grid: K = 1..{max_components} x {', '.join(COVARIANCE_TYPES)} ({n_init} restarts each)"
-    ):
-        selection = select_model(
-            data,
-            range(1, max_components + 1),
-            COVARIANCE_TYPES,
-            n_init=n_init,
-            random_state=0,
-            progress=progress.detail or False,
-        )
-    _print_selection(selection)
-    best = selection.best_params_
-    gm = selection.best_estimator_
-    _print_parameters(gm, data.columns)
-    lrt = None
-    # test one K past the best so that the sequence can stop
-    k_max = min(max_components, best["n_components"] + 2)
-    if k_max >= 2:
-        from bayesgmm.bootstrap import sequential_lrt
-
-        with progress.step(
-            f"Bootstrap LRT, {best['covariance_type']}, K = 1 vs 2 ... up to {k_max} "
-            f"({settings['n_boot']} replicates per test)"
-        ):
-            lrt = sequential_lrt(
-                data,
-                k_max,
-                best["covariance_type"],
-                n_boot=settings["n_boot"],
-                n_init=min(n_init, 5),
-                random_state=0,
-                progress=progress.detail or False,
-                fits=selection,  # the grid's fits on the data are not fitted again
-            )
-        print(f"\nBootstrap LRT ({best['covariance_type']}):")
-        print(lrt.table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
-    comparison = None
-    posterior: dict[str, Any] = {}
-    n_loo = min(settings["n_loo"], len(selection.table))
-    if bayes and n_loo >= 2:
-        from bayesgmm.bayes.compare import compare_loo
-
-        with progress.step(
-            f"Bayesian fits of the best {n_loo} models by BIC ({settings['chains']} chains x "
-            f"{settings['draws']} draws) and PSIS-LOO"
-        ):
-            comparison = compare_loo(
-                data,
-                selection,
-                n_candidates=n_loo,
-                draws=settings["draws"],
-                tune=settings["tune"],
-                chains=settings["chains"],
-                random_state=0,
-                progress=progress.detail or False,
-                progressbar=progress.verbose,
-            )
-        posterior = dict(comparison.models)
-        print()
-        print(comparison)
-    evidence = EvidenceTable.from_results(selection, lrt=lrt, loo=comparison)
-    recommended = evidence.recommendation
-    print(f"\nEvidence: recommended {recommended['name']}")
-    for reason in evidence.reasons:
-        print(f"  - {reason}")
-    model: Any = selection.estimators.get(
-        (recommended["n_components"], recommended["covariance_type"]), gm
-    )
-    if bayes:
-        name = recommended["name"]
-        if name not in posterior:
-            with progress.step(
-                f"Bayesian fit of {name} ({settings['chains']} chains x {settings['draws']} "
-                "draws; compiles the model first)"
-            ):
-                posterior[name] = _fit_bayes(
-                    data,
-                    selection.estimators[
-                        (recommended["n_components"], recommended["covariance_type"])
-                    ],
-                    draws=settings["draws"],
-                    tune=settings["tune"],
-                    chains=settings["chains"],
-                    seed=0,
-                    progress=progress,
-                )
-        model = posterior[name]
-        verdict = "pass" if model.diagnostics_ok_ else "FAIL (see the report)"
-        print(f"Posterior of {name}: sampling diagnostics {verdict}")
-    with progress.step("Report"):
-        from bayesgmm.reporting import build_report
-
-        page = build_report(
-            data,
-            selection=selection,
-            model=model,
-            evidence=evidence,
-            title="Old Faithful: bayesgmm demo",
-        )
-        path = page.save(Path(out) / "report.html") if out is not None else None
-    elapsed = time.perf_counter() - start
-    if path is not None:
-        print(f"\nReport: {path} (open it in a browser)")
-    progress.say(f"Demo finished in {elapsed:.0f} s")
-    return DemoResult(selection, evidence, model, page, path, elapsed)
 
 
 # ---------------------------------------------------------------------- main
