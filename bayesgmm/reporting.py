@@ -21,36 +21,35 @@ Sections appear only when their input is given; see :func:`build_report`.
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 import math
-import os
-import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from bayesgmm._io import write_text_atomic
+from bayesgmm._html import (
+    Formatter,
+    Report,
+    Section,
+    bullet_list,
+    fixed,
+    format_number,
+    html_figure,
+    html_table,
+    integer,
+    new_figure,
+    paragraph,
+)
 from bayesgmm._validation import check_array
 from bayesgmm.covariance import get_covariance_model
 from bayesgmm.em import GaussianMixture
 from bayesgmm.evidence import EvidenceTable
 from bayesgmm.selection import ModelSelection
 
-if TYPE_CHECKING:  # pragma: no cover - typing only
-    from matplotlib.figure import Figure
-
 __all__ = ["Report", "Section", "build_report", "report"]
 
-#: resolution of the embedded figures (pixels per inch)
-FIGURE_DPI = 100
 #: largest number of observations for which the co-clustering heatmap is drawn
 MAX_COCLUSTERING_SAMPLES = 2000
 #: posterior draws averaged for the co-clustering matrix and drawn as ellipses
@@ -60,341 +59,6 @@ _ELLIPSE_DRAWS = 40
 _N_PAIRS = 3
 #: candidates listed under the BIC/ICL matrices
 _N_CANDIDATES = 5
-
-_CSS = """
-.bayesgmm-report { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Helvetica,
-  Arial, sans-serif; color: #1f2328; background: #ffffff; max-width: 1100px;
-  margin: 0 auto; padding: 1rem 1.5rem 2rem; line-height: 1.45; }
-.bayesgmm-report h1 { font-size: 1.7rem; margin: 0.2rem 0; }
-.bayesgmm-report h2 { font-size: 1.3rem; border-bottom: 2px solid #d0d7de;
-  padding-bottom: 0.2rem; margin: 2rem 0 0.6rem; }
-.bayesgmm-report h3 { font-size: 1.05rem; margin: 1.2rem 0 0.4rem; }
-.bayesgmm-report .meta { color: #57606a; font-size: 0.9rem; margin: 0; }
-.bayesgmm-report nav ul { list-style: none; padding: 0; margin: 0.6rem 0;
-  display: flex; flex-wrap: wrap; gap: 0.3rem 1.2rem; }
-.bayesgmm-report a { color: #0969da; text-decoration: none; }
-.bayesgmm-report .scroll { overflow-x: auto; }
-.bayesgmm-report table { border-collapse: collapse; margin: 0 0 1rem;
-  font-size: 0.86rem; font-variant-numeric: tabular-nums; }
-.bayesgmm-report .table-title { font-weight: 600; font-size: 0.9rem;
-  margin: 1rem 0 0.2rem; }
-.bayesgmm-report th, .bayesgmm-report td { border: 1px solid #d0d7de;
-  padding: 0.22rem 0.55rem; text-align: right; white-space: nowrap; }
-.bayesgmm-report thead th { background: #f6f8fa; }
-.bayesgmm-report tbody th { text-align: left; font-weight: 600; background: #fbfcfd; }
-.bayesgmm-report td.text { text-align: left; white-space: normal; }
-.bayesgmm-report td.best { background: #dafbe1; font-weight: 700; }
-.bayesgmm-report .pass { color: #1a7f37; font-weight: 600; }
-.bayesgmm-report .fail { color: #cf222e; font-weight: 600; }
-.bayesgmm-report .callout { background: #ddf4ff; border-left: 4px solid #0969da;
-  padding: 0.5rem 0.8rem; margin: 0.6rem 0; }
-.bayesgmm-report .callout.warning { background: #fff1e5; border-left-color: #bc4c00; }
-.bayesgmm-report figure { margin: 0.6rem 0 1.6rem; }
-.bayesgmm-report img { max-width: 100%; height: auto; border: 1px solid #eaeef2; }
-.bayesgmm-report figcaption { color: #57606a; font-size: 0.86rem; margin-top: 0.2rem; }
-.bayesgmm-report footer { color: #57606a; font-size: 0.82rem; margin-top: 2.5rem;
-  border-top: 1px solid #d0d7de; padding-top: 0.5rem; }
-""".strip()
-
-#: the browser may load nothing: no scripts, no remote content, images only as data URIs
-_CONTENT_SECURITY_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
-
-Formatter = Callable[[Any], str]
-
-
-# ---------------------------------------------------------------------- result objects
-@dataclass(frozen=True)
-class Section:
-    """One part of a :class:`Report`.
-
-    Attributes
-    ----------
-    id : str
-        Short name, also the HTML anchor (``"data"``, ``"selection"``,
-        ``"evidence"``, ``"parameters"``, ``"diagnostics"``, ``"figures"``,
-        ``"clustering"``).
-    title : str
-        Heading (plain text; escaped when rendered).
-    body : str
-        HTML fragment, already escaped.
-    n_figures : int
-        Number of embedded images in ``body``.
-
-    Examples
-    --------
-    >>> Section("notes", "Notes", "<p>none</p>").title
-    'Notes'
-    """
-
-    id: str
-    title: str
-    body: str
-    n_figures: int = 0
-
-    def to_html(self) -> str:
-        """The section as an HTML ``<section>`` element.
-
-        Returns
-        -------
-        str
-
-        Examples
-        --------
-        >>> Section("notes", "Notes & more", "<p>none</p>").to_html().splitlines()[:2]
-        ['<section id="bgm-notes">', '<h2>Notes &amp; more</h2>']
-        """
-        return (
-            f'<section id="bgm-{html.escape(self.id)}">\n<h2>{html.escape(self.title)}</h2>\n'
-            f"{self.body}\n</section>"
-        )
-
-
-@dataclass
-class Report:
-    """A self-contained HTML report (result of :func:`build_report`).
-
-    Attributes
-    ----------
-    title : str
-        Title of the page.
-    sections : list of Section
-        The parts of the report, in order.
-    created : str
-        Creation time (UTC, ISO 8601 to the minute).
-    version : str
-        The bayesgmm version that built the report.
-
-    Examples
-    --------
-    >>> page = Report("Empty", [Section("notes", "Notes", "<p>nothing yet</p>")])
-    >>> page.html.startswith("<!DOCTYPE html>"), "nothing yet" in page.html
-    (True, True)
-    """
-
-    title: str
-    sections: list[Section] = field(default_factory=list)
-    created: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
-    version: str = field(default_factory=lambda: _bayesgmm_version())
-
-    @property
-    def n_figures(self) -> int:
-        """Number of embedded figures.
-
-        Returns
-        -------
-        int
-
-        Examples
-        --------
-        >>> Report("Empty").n_figures
-        0
-        """
-        return sum(section.n_figures for section in self.sections)
-
-    def _body(self) -> str:
-        """The report inside its ``<div class="bayesgmm-report">``."""
-        links = "".join(
-            f'<li><a href="#bgm-{html.escape(s.id)}">{html.escape(s.title)}</a></li>'
-            for s in self.sections
-        )
-        nav = f"<nav>\n<ul>{links}</ul>\n</nav>\n" if self.sections else ""
-        parts = "\n".join(section.to_html() for section in self.sections)
-        return (
-            '<div class="bayesgmm-report">\n<header>\n'
-            f"<h1>{html.escape(self.title)}</h1>\n"
-            f'<p class="meta">bayesgmm {html.escape(self.version)} &middot; '
-            f"{html.escape(self.created)}</p>\n{nav}</header>\n{parts}\n"
-            "<footer>Generated by bayesgmm "
-            f"{html.escape(self.version)} on {html.escape(self.created)}. The page is "
-            "self-contained: figures are embedded PNG images; it loads nothing else."
-            "</footer>\n</div>"
-        )
-
-    @property
-    def html(self) -> str:
-        """The complete HTML document (inline CSS, embedded images, no scripts).
-
-        Returns
-        -------
-        str
-
-        Examples
-        --------
-        >>> "<title>A &lt;b&gt; report</title>" in Report("A <b> report").html
-        True
-        """
-        return (
-            "<!DOCTYPE html>\n"
-            '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-            f'<meta http-equiv="Content-Security-Policy" content="{_CONTENT_SECURITY_POLICY}">\n'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f'<meta name="generator" content="bayesgmm {html.escape(self.version)}">\n'
-            f"<title>{html.escape(self.title)}</title>\n"
-            f"<style>\n{_CSS}\n</style>\n</head>\n<body>\n{self._body()}\n</body>\n</html>\n"
-        )
-
-    def save(self, path: str | os.PathLike) -> Path:
-        """Write the HTML document to ``path``, atomically.
-
-        The page is written to a temporary file in the same directory and renamed
-        over ``path``, so an existing file is replaced whole or not at all.
-
-        Parameters
-        ----------
-        path : str or path-like
-            Destination, conventionally ``*.html``; its directory must exist.
-
-        Returns
-        -------
-        pathlib.Path
-            ``path``.
-
-        Raises
-        ------
-        FileNotFoundError
-            If the directory does not exist.
-
-        Examples
-        --------
-        >>> import tempfile
-        >>> from pathlib import Path
-        >>> with tempfile.TemporaryDirectory() as folder:
-        ...     path = Report("Empty").save(Path(folder) / "report.html")
-        ...     path.read_text(encoding="utf-8").count("<h1>")
-        1
-        """
-        return write_text_atomic(path, self.html)
-
-    def _repr_html_(self) -> str:
-        """Rich display in Jupyter: the report with its (scoped) style."""
-        return f"<style>\n{_CSS}\n</style>\n{self._body()}"
-
-    def __repr__(self) -> str:
-        ids = [section.id for section in self.sections]
-        return f"Report(title={self.title!r}, sections={ids}, n_figures={self.n_figures})"
-
-
-def _bayesgmm_version() -> str:
-    import bayesgmm
-
-    return str(bayesgmm.__version__)
-
-
-# ---------------------------------------------------------------------- HTML helpers
-def _esc(value: Any) -> str:
-    return html.escape(str(value))
-
-
-def _format_number(value: Any) -> str:
-    """Compact text for a table cell: 4 significant digits, 2 decimals from 100 up."""
-    if value is None:
-        return ""
-    if isinstance(value, bool | np.bool_):
-        return "yes" if value else "no"
-    if isinstance(value, int | np.integer):
-        return str(int(value))
-    if isinstance(value, float | np.floating):
-        number = float(value)
-        if math.isnan(number):
-            return ""
-        if math.isinf(number) or number == 0:
-            return str(number).replace(".0", "")
-        if abs(number) >= 1e7:
-            return f"{number:.4e}"
-        if abs(number) >= 100:
-            return f"{number:.2f}"
-        return f"{number:.4g}"
-    return str(value)
-
-
-def _fixed(digits: int) -> Formatter:
-    def formatter(value: Any) -> str:
-        if value is None or (isinstance(value, float | np.floating) and math.isnan(value)):
-            return ""
-        return f"{float(value):.{digits}f}"
-
-    return formatter
-
-
-def _integer(value: Any) -> str:
-    if value is None or (isinstance(value, float | np.floating) and not math.isfinite(value)):
-        return ""
-    return str(round(float(value)))
-
-
-def _table(
-    frame: pd.DataFrame,
-    *,
-    caption: str | None = None,
-    index: bool = True,
-    formats: Mapping[Any, Formatter] | None = None,
-    text_columns: Iterable[Any] = (),
-    cell_class: Callable[[Any, Any, Any], str | None] | None = None,
-) -> str:
-    """An escaped HTML table of ``frame``.
-
-    ``formats`` maps columns to formatters (:func:`_format_number` otherwise);
-    ``text_columns`` are left-aligned and wrap; ``cell_class(row, column, value)``
-    may add a class to any cell (``"best"``, ``"pass"``, ``"fail"``).
-    """
-    formats = dict(formats or {})
-    text = set(text_columns)
-    head_cells = [f"<th>{_esc(frame.index.name or '')}</th>"] if index else []
-    head_cells += [f'<th scope="col">{_esc(column)}</th>' for column in frame.columns]
-    rows = []
-    for label, values in zip(frame.index, frame.itertuples(index=False), strict=True):
-        cells = [f'<th scope="row">{_esc(label)}</th>'] if index else []
-        for column, value in zip(frame.columns, values, strict=True):
-            classes = []
-            if column in text:
-                classes.append("text")
-            extra = cell_class(label, column, value) if cell_class else None
-            if extra:
-                classes.append(extra)
-            attribute = f' class="{" ".join(classes)}"' if classes else ""
-            shown = formats.get(column, _format_number)(value)
-            cells.append(f"<td{attribute}>{_esc(shown)}</td>")
-        rows.append(f"<tr>{''.join(cells)}</tr>")
-    title = f'<p class="table-title">{_esc(caption)}</p>' if caption else ""
-    return (
-        f'{title}<div class="scroll"><table><thead><tr>{"".join(head_cells)}</tr>'
-        f"</thead><tbody>{''.join(rows)}</tbody></table></div>"
-    )
-
-
-def _paragraph(text: str, css_class: str | None = None) -> str:
-    attribute = f' class="{css_class}"' if css_class else ""
-    return f"<p{attribute}>{_esc(text)}</p>"
-
-
-def _list(items: Iterable[str]) -> str:
-    return "<ul>" + "".join(f"<li>{_esc(item)}</li>" for item in items) + "</ul>"
-
-
-def _new_figure(width: float, height: float) -> Figure:
-    """A matplotlib Figure outside pyplot (no GUI backend, nothing to close)."""
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=(width, height), layout="constrained")
-
-
-def _png(figure: Figure) -> bytes:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=FIGURE_DPI, facecolor="white")
-    if "matplotlib.pyplot" in sys.modules:  # figures made through pyplot (arviz-plots)
-        import matplotlib.pyplot as plt
-
-        plt.close(figure)
-    return buffer.getvalue()
-
-
-def _figure(figure: Figure, alt: str, caption: str) -> str:
-    """A figure embedded as a base64 PNG ``data:`` URI, with its caption."""
-    encoded = base64.b64encode(_png(figure)).decode("ascii")
-    return (
-        f'<figure><img src="data:image/png;base64,{encoded}" alt="{_esc(alt)}">'
-        f"<figcaption>{_esc(caption)}</figcaption></figure>"
-    )
 
 
 # ---------------------------------------------------------------------- models
@@ -422,10 +86,10 @@ def _data_section(frame: pd.DataFrame) -> Section:
     )
     stats.index.name = "feature"
     n, d = frame.shape
-    body = _paragraph(
+    body = paragraph(
         f"{n} observation{'s' if n != 1 else ''} of {d} feature{'s' if d != 1 else ''}: "
         f"{', '.join(map(str, frame.columns))}."
-    ) + _table(stats, caption="Summary statistics")
+    ) + html_table(stats, caption="Summary statistics")
     return Section("data", "Data", body)
 
 
@@ -436,12 +100,12 @@ def _selection_section(selection: ModelSelection) -> Section:
     ks = sorted(int(k) for k in table.n_components.unique())
     covs = list(dict.fromkeys(table.covariance_type))
     parts = [
-        _paragraph(
+        paragraph(
             f"EM fits of {len(table)} models (K = {', '.join(map(str, ks))}; covariance "
             f"types {', '.join(covs)}), ranked by {selection.criterion.upper()}. Lower is "
             "better for BIC and ICL here; mclust reports the negatives (higher is better)."
         ),
-        _paragraph(
+        paragraph(
             f"Best by {selection.criterion.upper()}: K={best['n_components']}, "
             f"covariance_type={best['covariance_type']!r} "
             f"(mclust {mclust[best['covariance_type']]}).",
@@ -459,10 +123,10 @@ def _selection_section(selection: ModelSelection) -> Section:
             return "best" if (row, column) == target else None
 
         parts.append(
-            _table(
+            html_table(
                 matrix,
                 caption=f"{criterion.upper()} (lower is better; lowest in bold)",
-                formats=dict.fromkeys(matrix.columns, _fixed(2)),
+                formats=dict.fromkeys(matrix.columns, fixed(2)),
                 cell_class=mark,
             )
         )
@@ -483,19 +147,19 @@ def _selection_section(selection: ModelSelection) -> Section:
     top = top[[c for c in columns if c in top.columns]].copy()
     top.index = pd.RangeIndex(1, len(top) + 1, name="rank")
     parts.append(
-        _table(
+        html_table(
             top,
             caption=f"Top {len(top)} models by {selection.criterion.upper()}",
-            formats={c: _fixed(2) for c in ("log_likelihood", "bic", "icl", "delta")},
+            formats={c: fixed(2) for c in ("log_likelihood", "bic", "icl", "delta")},
             text_columns=["warnings"],
         )
     )
-    figure = _new_figure(10.0, 7.4)
+    figure = new_figure(10.0, 7.4)
     axes = figure.subplots(2, 2)
     selection.plot(["bic", "icl"], ax=axes[0], zoom=True)
     selection.plot(["bic", "icl"], ax=axes[1])
     parts.append(
-        _figure(
+        html_figure(
             figure,
             "BIC and ICL against the number of components",
             "BIC and ICL against K, one line per covariance type, each panel's best "
@@ -508,27 +172,27 @@ def _selection_section(selection: ModelSelection) -> Section:
 
 #: rows of the evidence table: column of EvidenceTable.table -> (label, formatter)
 _EVIDENCE_ROWS: dict[str, tuple[str, Formatter]] = {
-    "n_parameters": ("parameters", _format_number),
-    "bic": ("BIC", _fixed(1)),
-    "delta_bic": ("BIC minus the best", _fixed(1)),
-    "icl": ("ICL", _fixed(1)),
-    "delta_icl": ("ICL minus the best", _fixed(1)),
+    "n_parameters": ("parameters", format_number),
+    "bic": ("BIC", fixed(1)),
+    "delta_bic": ("BIC minus the best", fixed(1)),
+    "icl": ("ICL", fixed(1)),
+    "delta_icl": ("ICL minus the best", fixed(1)),
     "em_degenerate": ("degenerate EM fit", lambda v: "yes" if bool(v) else "no"),
     "bayes_ok": (
         "Bayesian fit passed its diagnostics",
         lambda v: "" if pd.isna(v) else ("yes" if bool(v) else "NO: not used"),
     ),
     "bayes_diagnostics": ("what failed", str),
-    "lrt_p_vs_more": ("bootstrap LRT p, K vs K + 1", _fixed(3)),
-    "lrt_p_vs_fewer": ("bootstrap LRT p, K - 1 vs K", _fixed(3)),
-    "elpd": ("PSIS-LOO ELPD", _fixed(1)),
-    "elpd_se": ("ELPD standard error", _fixed(1)),
-    "loo_se_behind": ("standard errors behind the best ELPD", _fixed(2)),
-    "loo_weight": ("stacking weight", _fixed(2)),
-    "n_high_pareto_k": ("observations with Pareto k > 0.7", _format_number),
-    "ppc_min_p": ("smallest predictive-check p-value", _fixed(3)),
+    "lrt_p_vs_more": ("bootstrap LRT p, K vs K + 1", fixed(3)),
+    "lrt_p_vs_fewer": ("bootstrap LRT p, K - 1 vs K", fixed(3)),
+    "elpd": ("PSIS-LOO ELPD", fixed(1)),
+    "elpd_se": ("ELPD standard error", fixed(1)),
+    "loo_se_behind": ("standard errors behind the best ELPD", fixed(2)),
+    "loo_weight": ("stacking weight", fixed(2)),
+    "n_high_pareto_k": ("observations with Pareto k > 0.7", format_number),
+    "ppc_min_p": ("smallest predictive-check p-value", fixed(3)),
     "ppc_failed": ("failed predictive checks", str),
-    "p_occupied": ("P(K occupied components | data)", _fixed(2)),
+    "p_occupied": ("P(K occupied components | data)", fixed(2)),
 }
 
 
@@ -545,15 +209,15 @@ def _evidence_section(evidence: EvidenceTable) -> Section:
     table.columns = [f"{name} (recommended)" if name == recommended else name for name in table]
     chosen = f"{recommended} (recommended)"
     body = (
-        _paragraph(f"Recommended: {recommended}.", "callout")
-        + _table(
+        paragraph(f"Recommended: {recommended}.", "callout")
+        + html_table(
             table,
             caption="Evidence per candidate model (the recommended one in bold)",
             cell_class=lambda row, column, value: "best" if column == chosen else None,
         )
         + "<h3>Reasons</h3>"
-        + _list(evidence.reasons)
-        + _paragraph(
+        + bullet_list(evidence.reasons)
+        + paragraph(
             "Rule: only sound evidence counts: degenerate EM fits are not candidates, and "
             "a Bayesian fit that failed its diagnostics (r_hat, ESS, divergences, Pareto "
             "k) is shown but neither votes nor serves as the LOO reference. "
@@ -582,11 +246,11 @@ def _em_parameters_section(
             else f"NOT converged after {model.n_iter_} iterations."
         )
     )
-    parts = [_paragraph(summary)]
+    parts = [paragraph(summary)]
     weights = pd.DataFrame({"weight": model.weights_}, index=components)
     means = pd.DataFrame(model.means_, index=components, columns=labels)
-    parts.append(_table(weights, caption="Mixing weights"))
-    parts.append(_table(means, caption="Means"))
+    parts.append(html_table(weights, caption="Mixing weights"))
+    parts.append(html_table(means, caption="Means"))
     covariances = np.asarray(model.covariances_)
     covariance_model = get_covariance_model(model.covariance_type)
     cov_type = covariance_model.name
@@ -594,20 +258,20 @@ def _em_parameters_section(
         full = covariance_model.full_covariances(covariances, model.n_components, 1)
         caption = "Variance (equal for all components)" if cov_type == "tied" else "Variances"
         frame = pd.DataFrame({"variance": full[:, 0, 0]}, index=components)
-        parts.append(_table(frame, caption=caption))
+        parts.append(html_table(frame, caption=caption))
     elif cov_type == "full":  # one matrix per component
         for k, matrix in enumerate(covariances):
             frame = pd.DataFrame(matrix, index=pd.Index(labels, name=""), columns=labels)
-            parts.append(_table(frame, caption=f"Covariance of component {k}"))
+            parts.append(html_table(frame, caption=f"Covariance of component {k}"))
     elif cov_type == "tied":
         frame = pd.DataFrame(covariances, index=pd.Index(labels, name=""), columns=labels)
-        parts.append(_table(frame, caption="Covariance shared by all components (tied)"))
+        parts.append(html_table(frame, caption="Covariance shared by all components (tied)"))
     elif cov_type == "diag":  # variances per component and feature
         frame = pd.DataFrame(covariances, index=components, columns=labels)
-        parts.append(_table(frame, caption="Variances (diagonal covariances)"))
+        parts.append(html_table(frame, caption="Variances (diagonal covariances)"))
     else:  # spherical: one variance per component
         frame = pd.DataFrame({"variance": covariances}, index=components)
-        parts.append(_table(frame, caption="Variances (spherical covariances)"))
+        parts.append(html_table(frame, caption="Variances (spherical covariances)"))
     return Section("parameters", "Parameters", "\n".join(parts))
 
 
@@ -648,20 +312,20 @@ def _bayes_sections(model: Any) -> list[Section]:
         return None
 
     chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
-    header = _paragraph(
+    header = paragraph(
         f"BayesianGaussianMixture: K={model.n_components}, covariance_type="
         f"{model.covariance_type!r}; sampler {model.sampler}, {chains} chain"
         f"{'s' if chains != 1 else ''} x {draws} draws after {model.tune} tuning steps; "
         f"{model.n_relabelled_} draws relabelled to the EM labelling. Intervals are 94% "
         "highest-density intervals (HDI)."
     )
-    parameters = header + _table(
+    parameters = header + html_table(
         shown,
         caption="Posterior summary (symmetric covariance entries shown once)",
         formats={
-            "r_hat": _fixed(3),
-            "ess_bulk": _integer,
-            "ess_tail": _integer,
+            "r_hat": fixed(3),
+            "ess_bulk": integer,
+            "ess_tail": integer,
         },
         cell_class=flag,
     )
@@ -674,8 +338,8 @@ def _bayes_sections(model: Any) -> list[Section]:
         [
             ("divergent transitions", str(divergences), "= 0", divergences == 0),
             ("max R-hat", f"{max_rhat:.3f}", f"<= {rhat_max:g}", max_rhat <= rhat_max),
-            ("min bulk ESS", _integer(min_bulk), f">= {ess_min:g}", min_bulk >= ess_min),
-            ("min tail ESS", _integer(min_tail), f">= {ess_min:g}", min_tail >= ess_min),
+            ("min bulk ESS", integer(min_bulk), f">= {ess_min:g}", min_bulk >= ess_min),
+            ("min tail ESS", integer(min_tail), f">= {ess_min:g}", min_tail >= ess_min),
         ],
         columns=["check", "value", "threshold", "passed"],
     ).set_index("check")
@@ -683,15 +347,15 @@ def _bayes_sections(model: Any) -> list[Section]:
     failed = checks.index[~checks["passed"]].tolist()
     checks = checks.drop(columns="passed")
     verdict = (
-        _paragraph("All sampling diagnostics pass.", "callout")
+        paragraph("All sampling diagnostics pass.", "callout")
         if not failed
-        else _paragraph(
+        else paragraph(
             f"Failed: {', '.join(failed)}. Increase draws/tune or target_accept, or "
             "reconsider the number of components before trusting the posterior.",
             "callout warning",
         )
     )
-    diagnostics = verdict + _table(
+    diagnostics = verdict + html_table(
         checks,
         caption=f"Sampling diagnostics over {len(summary)} posterior quantities",
         cell_class=lambda row, column, value: value if column == "result" else None,
@@ -716,10 +380,10 @@ def _figures_section(model: Any, X: ArrayLike, labels: list[str], bayes: bool) -
     what = "posterior" if bayes else "EM estimate"
     n_features = len(labels)
     if n_features > 2:
-        figure = _new_figure(7.0, 5.4)
+        figure = new_figure(7.0, 5.4)
         plot_discriminant(model, X, ax=figure.subplots())
         parts.append(
-            _figure(
+            html_figure(
                 figure,
                 "The clusters on their discriminant directions",
                 "Observations projected on the two directions that best separate the "
@@ -739,7 +403,7 @@ def _figures_section(model: Any, X: ArrayLike, labels: list[str], bayes: bool) -
         ncols = min(len(pairs), 3)
         nrows = math.ceil(len(pairs) / ncols)
         width = 6.5 if len(pairs) == 1 else 4.2 * ncols
-        figure = _new_figure(width, (5.0 if len(pairs) == 1 else 3.8) * nrows)
+        figure = new_figure(width, (5.0 if len(pairs) == 1 else 3.8) * nrows)
         axes = np.atleast_1d(figure.subplots(nrows, ncols, squeeze=False)).ravel()
         for i, (pair, ax) in enumerate(zip(pairs, axes, strict=False)):
             plot_clusters(model, X, features=pair, legend=False, ax=ax)
@@ -757,7 +421,7 @@ def _figures_section(model: Any, X: ArrayLike, labels: list[str], bayes: bool) -
             "separated (of " + f"{n_features * (n_features - 1) // 2})"
         )
         parts.append(
-            _figure(
+            html_figure(
                 figure,
                 "Data coloured by cluster with covariance ellipses",
                 f"Observations coloured by their most probable component (opacity: "
@@ -766,13 +430,13 @@ def _figures_section(model: Any, X: ArrayLike, labels: list[str], bayes: bool) -
             )
         )
     else:
-        figure = _new_figure(7.0, 4.2)
+        figure = new_figure(7.0, 4.2)
         ax = figure.subplots()
         plot_density_1d(model, X, components=True, ax=ax)
         ax.set_xlabel(labels[0])
         band = " with its 94% credible band" if bayes else ""
         parts.append(
-            _figure(
+            html_figure(
                 figure,
                 "Histogram with the fitted mixture density",
                 f"Histogram of the data with the mixture density of the {what}{band} "
@@ -785,7 +449,7 @@ def _figures_section(model: Any, X: ArrayLike, labels: list[str], bayes: bool) -
         trace_figure = collection.viz["figure"].item()
         _label_trace_axes(trace_figure)
         parts.append(
-            _figure(
+            html_figure(
                 trace_figure,
                 "Trace plots of the weights and means",
                 "Marginal posterior densities (left) and draws against iteration (right), "
@@ -824,12 +488,12 @@ def _clustering_section(model: Any, X: ArrayLike, n_samples: int, bayes: bool) -
     summary.index.name = "cluster"
     source = "posterior mean memberships" if bayes else "plug-in (EM) memberships"
     parts = [
-        _paragraph(
+        paragraph(
             f"Each observation is assigned to its most probable component ({source}); "
             f"{result.n_ambiguous} of {n_samples} are ambiguous (probability < "
             f"{result.ambiguous_threshold:g})."
         ),
-        _table(summary, caption="Clusters"),
+        html_table(summary, caption="Clusters"),
     ]
     n_figures = 0
     if n_samples <= MAX_COCLUSTERING_SAMPLES:
@@ -838,11 +502,11 @@ def _clustering_section(model: Any, X: ArrayLike, n_samples: int, bayes: bool) -
             posterior = model.idata_["posterior"]
             n_draws = min(_COCLUSTERING_DRAWS, posterior.sizes["chain"] * posterior.sizes["draw"])
         matrix = coclustering_matrix(model, X, n_draws=n_draws)
-        figure = _new_figure(6.0, 5.0)
+        figure = new_figure(6.0, 5.0)
         plot_coclustering(matrix, labels=result.labels, ax=figure.subplots())
         what = f"averaged over {n_draws} posterior draws" if bayes else "plug-in (EM)"
         parts.append(
-            _figure(
+            html_figure(
                 figure,
                 "Co-clustering heatmap",
                 f"Probability that two observations share a component ({what}), rows and "
@@ -852,7 +516,7 @@ def _clustering_section(model: Any, X: ArrayLike, n_samples: int, bayes: bool) -
         n_figures = 1
     else:
         parts.append(
-            _paragraph(
+            paragraph(
                 f"No co-clustering heatmap: {n_samples} observations exceed "
                 f"{MAX_COCLUSTERING_SAMPLES}."
             )
