@@ -134,11 +134,11 @@ class BayesianGaussianMixture(ParamsMixin):
         The EM fit used as start and reference labelling.
     n_relabelled_ : int
         Number of draws whose components were permuted.
-    diagnostics_ : bayesgmm.bayes.fit.Diagnostics
+    diagnostics_ : bayesgmm.bayes.diagnostics.Diagnostics
         Sampling diagnostics of the fit (divergences, r_hat, bulk and tail ESS, tree
         depth, expected observations per component) and the messages issued as
         :class:`~bayesgmm.exceptions.SamplingWarning` after sampling (see
-        :func:`bayesgmm.bayes.fit.diagnose`).
+        :func:`bayesgmm.bayes.diagnostics.diagnose`).
     diagnostics_ok_ : bool
         Whether the convergence checks pass (``diagnostics_.ok``).
     n_features_in_ : int
@@ -528,7 +528,7 @@ class BayesianGaussianMixture(ParamsMixin):
         idata["observed_data"] = xr.DataTree(observed)
 
     def _check_diagnostics(self) -> Diagnostics:
-        """Diagnose ``idata_`` (:func:`~bayesgmm.bayes.fit.diagnose`), warn per failure."""
+        """Diagnose ``idata_`` (:func:`~bayesgmm.bayes.diagnostics.diagnose`), warn per failure."""
         self.diagnostics_ = diagnose(self.idata_, self._random_vars())
         self.diagnostics_ok_ = self.diagnostics_.ok
         for message in self.diagnostics_.messages:

@@ -115,7 +115,7 @@ class ApproximatePosterior:
         mean-ESS divided by ``n_draws``), passed to PSIS.
     proposal_diagnostics : Diagnostics
         Convergence diagnostics of the NUTS chains of the proposal
-        (:func:`bayesgmm.bayes.fit.diagnose`: r_hat, ESS, divergences, tree depth,
+        (:func:`bayesgmm.bayes.diagnostics.diagnose`: r_hat, ESS, divergences, tree depth,
         empty components; ``observed_data`` holds all ``N`` rows).
     timings : dict
         Wall seconds of ``em``, ``expansion`` (gradient and Hessian over all rows),
@@ -621,7 +621,7 @@ def fit_large(
     SamplingWarning
         When the Pareto k-hat exceeds 0.7 (the weights are unreliable: increase
         ``subsample``), and for every failed check of the proposal's chains
-        (:func:`bayesgmm.bayes.fit.diagnose`: r_hat, ESS, divergences, tree depth,
+        (:func:`bayesgmm.bayes.diagnostics.diagnose`: r_hat, ESS, divergences, tree depth,
         empty components).
 
     See Also
