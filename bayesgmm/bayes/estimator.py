@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import os
 import warnings
@@ -21,6 +20,8 @@ from bayesgmm._typing import MissingOption
 from bayesgmm._validation import check_array, check_random_state
 from bayesgmm.bayes.build import build_model, check_observed_features, standardization
 from bayesgmm.bayes.density import CompiledMixture, sample_mixture
+from bayesgmm.bayes.files import FORMAT_VERSION as FORMAT_VERSION
+from bayesgmm.bayes.files import read_posterior_file, write_posterior_file
 from bayesgmm.bayes.fit import ESS_BULK_MIN as ESS_BULK_MIN  # re-exported (reporting)
 from bayesgmm.bayes.fit import RHAT_MAX as RHAT_MAX
 from bayesgmm.bayes.fit import SAMPLERS, Diagnostics, diagnose, em_start, sample_model
@@ -42,21 +43,6 @@ from bayesgmm.missing import (
 
 __all__ = ["BayesianGaussianMixture"]
 
-#: version of the file layout written by :meth:`BayesianGaussianMixture.save`
-FORMAT_VERSION = 1
-#: variable attribute marking object values encoded for netCDF (see _encode_objects)
-_OBJECT_ENCODING = "bayesgmm_object_encoding"
-#: root attributes covered by the checksum
-_HASHED_ATTRS = (
-    "bayesgmm_format_version",
-    "bayesgmm_version",
-    "settings",
-    "em",
-    "feature_names",
-    "n_relabelled",
-)
-#: dtype each numeric kind is hashed as
-_HASH_KINDS = {"b": np.uint8, "i": np.int64, "u": np.uint64, "f": np.float64, "c": np.complex128}
 #: the sampled parameters summarised and checked after sampling
 SUMMARY_VARS = ("weights", "means", "covariances")
 #: imputations made by :meth:`BayesianGaussianMixture.impute` by default (at most one
@@ -972,22 +958,14 @@ class BayesianGaussianMixture(ParamsMixin):
         >>> bool((loaded.predict_proba(X) == bgm.predict_proba(X)).all())  # doctest: +SKIP
         True
         """
-        from bayesgmm.persistence import _em_to_json, atomic_write
-
         self._check_is_fitted()
-        path = Path(path)
-        tree = self.idata_.copy()
-        tree.attrs["bayesgmm_format_version"] = FORMAT_VERSION
-        tree.attrs["settings"] = json.dumps(self._settings())
-        tree.attrs["em"] = _em_to_json(self.em_)
-        tree.attrs["feature_names"] = json.dumps(
-            list(getattr(self, "feature_names_in_", [])) or None
+        return write_posterior_file(
+            Path(path),
+            self.idata_,
+            settings=self._settings(),
+            em=self.em_,
+            feature_names=list(getattr(self, "feature_names_in_", [])) or None,
         )
-        tree.attrs["checksum"] = _tree_checksum(tree)
-        _encode_objects(tree)
-        with atomic_write(path) as tmp:
-            tree.to_netcdf(tmp, engine="h5netcdf")
-        return path
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> BayesianGaussianMixture:
@@ -1029,172 +1007,20 @@ class BayesianGaussianMixture(ParamsMixin):
         >>> loaded.n_relabelled_ == bgm.n_relabelled_  # doctest: +SKIP
         True
         """
-        from bayesgmm.persistence import (
-            _check_format_version,
-            _file_kind,
-            _require_file,
-            _unreadable,
-            _wrong_signature,
-        )
-
-        path = Path(path)
-        _require_file(path)
-        kind = _file_kind(path)
-        if kind == "npz":
-            raise ValueError(
-                f"{path} is a GaussianMixture (EM) model file, not a BayesianGaussianMixture "
-                "one: load it with GaussianMixture.load."
-            )
-        if kind is None:
-            raise _unreadable(path, _wrong_signature(path, "a netCDF-4 (HDF5) file"))
-        try:
-            with xr.open_datatree(path, engine="h5netcdf") as opened:
-                tree = opened.load()
-        except (PermissionError, IsADirectoryError):
-            raise
-        except Exception as err:  # h5py's OSError for a truncated file, decoding errors
-            raise _unreadable(path, f"{type(err).__name__}: {err}") from err
-        attrs = tree.attrs
-        version = attrs.get("bayesgmm_format_version")
-        if version is None:
-            raise ValueError(
-                f"{path} was not written by BayesianGaussianMixture.save (no "
-                "bayesgmm_format_version attribute)."
-            )
-        _check_format_version(version, (FORMAT_VERSION,), path, attrs.get("bayesgmm_version"))
-        checksum = attrs.pop("checksum", None)
-        try:
-            _decode_objects(tree)
-        except ValueError as err:  # json.JSONDecodeError
-            raise _unreadable(path, f"{type(err).__name__}: {err}") from err
-        if checksum is not None and checksum != _tree_checksum(tree):
-            raise _unreadable(path, "its data do not match the checksum written with them")
-        try:
-            settings = json.loads(attrs["settings"])
-            unknown = sorted(set(settings) - set(cls._param_names()))
-            if settings["priors"] is not None:
-                settings["priors"] = Priors(**settings["priors"])
-            names = json.loads(attrs["feature_names"])
-            n_relabelled = int(attrs.get("n_relabelled", 0))
-            em_text = attrs["em"]
-        except (ValueError, KeyError, TypeError) as err:
-            raise _unreadable(path, f"{type(err).__name__}: {err}") from err
-        if unknown:
-            raise ValueError(
-                f"{path} was written by bayesgmm {attrs.get('bayesgmm_version')} with "
-                f"settings that this bayesgmm ({bayesgmm.__version__}) does not know: "
-                f"{unknown}. Upgrade bayesgmm to load it (pip install --upgrade bayesgmm)."
-            )
+        content = read_posterior_file(Path(path), cls._param_names())
+        settings = content.settings
         est = cls(**settings)
-        est.em_ = _load_em(em_text, settings, path)
+        est.em_ = content.em
         est.n_features_in_ = est.em_.means_.shape[1]
-        if names:
-            est.feature_names_in_ = np.asarray(names, dtype=object)
-        for key in ("bayesgmm_format_version", "em", "feature_names"):
-            attrs.pop(key, None)
-        if "n_relabelled" in attrs:
-            attrs["n_relabelled"] = n_relabelled  # an int, as fit writes it
-        est.idata_ = tree
-        est.n_relabelled_ = n_relabelled
+        if content.feature_names:
+            est.feature_names_in_ = np.asarray(content.feature_names, dtype=object)
+        est.idata_ = content.idata
+        est.n_relabelled_ = content.n_relabelled
         est._set_posterior_means(get_covariance_model(est.covariance_type))
         with warnings.catch_warnings():  # fit has warned already
             warnings.simplefilter("ignore", SamplingWarning)
             est._check_diagnostics()
         return est
-
-
-def _load_em(text: str, settings: dict[str, Any], path: Path) -> GaussianMixture:
-    """The EM fit of a saved estimator (only weights, means and covariances in old files)."""
-    from bayesgmm.persistence import _em_from_json, _unreadable
-
-    try:
-        em = json.loads(text)
-        if "format" not in em:  # files written before the whole EM fit was saved
-            model_type = get_covariance_model(settings["covariance_type"])
-            gm = GaussianMixture(settings["n_components"], covariance_type=model_type.name)
-            gm.weights_ = np.asarray(em["weights"], dtype=np.float64)
-            gm.means_ = np.asarray(em["means"], dtype=np.float64)
-            gm.covariances_ = np.asarray(em["covariances"], dtype=np.float64)
-            return gm
-    except (ValueError, KeyError, TypeError) as err:
-        raise _unreadable(path, f"its EM fit: {type(err).__name__}: {err}") from err
-    return _em_from_json(text, path)
-
-
-def _encode_objects(tree: xr.DataTree) -> None:
-    """Prepare object variables (and coordinates) for netCDF, in place.
-
-    netCDF has neither object arrays nor ``None``: xarray writes strings back as
-    ``<U`` arrays and, e.g., nutpie's ``divergence_message`` (``None`` for most draws)
-    as NaN floats. Object arrays of strings are marked so that :func:`_decode_objects`
-    restores their dtype; other object arrays are written as the JSON text of each
-    element (strings, numbers and ``None`` come back exactly; anything else as its
-    ``str``).
-    """
-    for node in tree.subtree:
-        dataset = node.to_dataset(inherit=False)
-        changed = False
-        for name, var in dataset.variables.items():
-            if var.dtype != object:
-                continue
-            if all(isinstance(v, str) for v in var.values.flat):
-                encoding, values = "str", var.values
-            else:
-                text = [json.dumps(v, default=str) for v in var.values.flat]
-                encoding, values = "json", np.array(text, dtype=str).reshape(var.shape)
-            attrs = {**var.attrs, _OBJECT_ENCODING: encoding}
-            dataset = _replace_variable(dataset, name, xr.Variable(var.dims, values, attrs))
-            changed = True
-        if changed:
-            node.dataset = dataset
-
-
-def _decode_objects(tree: xr.DataTree) -> None:
-    """Undo :func:`_encode_objects` in place."""
-    for node in tree.subtree:
-        dataset = node.to_dataset(inherit=False)
-        changed = False
-        for name, var in dataset.variables.items():
-            encoding = var.attrs.get(_OBJECT_ENCODING)
-            if encoding not in ("str", "json"):
-                continue
-            values = np.empty(var.shape, dtype=object)
-            for index, text in enumerate(var.values.flat):
-                values.flat[index] = str(text) if encoding == "str" else json.loads(str(text))
-            attrs = {k: v for k, v in var.attrs.items() if k != _OBJECT_ENCODING}
-            dataset = _replace_variable(dataset, name, xr.Variable(var.dims, values, attrs))
-            changed = True
-        if changed:
-            node.dataset = dataset
-
-
-def _replace_variable(dataset: xr.Dataset, name: Any, variable: xr.Variable) -> xr.Dataset:
-    if name in dataset.coords:
-        return dataset.assign_coords({name: variable})
-    return dataset.assign({name: variable})
-
-
-def _tree_checksum(tree: xr.DataTree) -> str:
-    """SHA-256 of every variable (values, dims, names) of every group and of the settings.
-
-    Stable under a netCDF round trip: numbers are hashed by kind (so a decoded
-    integer or float width does not matter) and strings by their text.
-    """
-    digest = hashlib.sha256()
-    for key in _HASHED_ATTRS:
-        digest.update(f"{key}={tree.attrs.get(key)!s};".encode())
-    for node in sorted(tree.subtree, key=lambda node: node.path):
-        variables = node.to_dataset(inherit=False).variables
-        for name in sorted(map(str, variables)):
-            var = variables[name]
-            values = np.asarray(var.values)
-            digest.update(f"{node.path}/{name}{tuple(var.dims)}{values.shape};".encode())
-            if values.dtype.kind in _HASH_KINDS:
-                values = values.astype(_HASH_KINDS[values.dtype.kind], copy=False)
-                digest.update(np.ascontiguousarray(values).tobytes())
-            else:  # strings (and anything else) by their text
-                digest.update(json.dumps([str(v) for v in values.ravel()]).encode())
-    return digest.hexdigest()
 
 
 def _round_rows(table: Any) -> Any:
