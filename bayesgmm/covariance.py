@@ -24,13 +24,13 @@ mclust names the same structures ``VVV`` (full), ``EEE`` (tied), ``VVI`` (diag) 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
 
+from bayesgmm._numerics import LOG_2PI
 from bayesgmm._typing import CovarianceType
 
 __all__ = [
@@ -41,15 +41,6 @@ __all__ = [
     "get_covariance_model",
 ]
 
-_LOG_2PI = math.log(2.0 * math.pi)
-#: In EM passes a component whose log-probability is more than 37 below a sample's
-#: best (responsibility < exp(-37) ~ 8.5e-17, under half an ulp of the best term's
-#: 1.0) gets responsibility exactly 0: the log normaliser is unchanged to rounding,
-#: no subnormal numbers (13x slower arithmetic) reach the M-step products, and
-#: ``exp`` is evaluated only where it matters.
-_LOG_PROB_FLOOR = -37.0
-#: below this fraction of live entries, ``exp`` runs on the gathered live entries only
-_SPARSE_FRACTION = 0.4
 #: the tiny count scikit-learn adds to every component's weight sum (``10 * eps``).
 _NK_EPS = 10.0 * np.finfo(np.float64).eps
 
@@ -368,46 +359,6 @@ class CovarianceModel:
         return f"{type(self).__name__}()"
 
 
-def _exp_normalize(
-    log_prob: NDArray[np.float64], floor: float | None = _LOG_PROB_FLOOR
-) -> NDArray[np.float64]:
-    """Turn ``(K, n)`` weighted log-probabilities into responsibilities, in place.
-
-    Returns the per-sample log normaliser ``log p(x)`` of shape ``(n,)``.
-    Entries more than ``-floor`` below their column's maximum become exactly 0 (EM
-    passes, see ``_LOG_PROB_FLOOR``); with ``floor=None`` every entry is
-    exponentiated (public ``predict_proba``: exact down to underflow).
-    """
-    if log_prob.shape[0] == 1:
-        norm = log_prob[0].copy()
-        log_prob.fill(1.0)
-        return norm
-    top = log_prob.max(axis=0)
-    log_prob -= top
-    if floor is None:
-        with np.errstate(under="ignore"):
-            np.exp(log_prob, out=log_prob)
-    else:
-        live = log_prob > floor
-        n_live = int(np.count_nonzero(live))
-        if n_live < _SPARSE_FRACTION * live.size:
-            flat = log_prob.reshape(-1)
-            index = np.flatnonzero(live)
-            values = np.exp(flat[index])
-            flat.fill(0.0)
-            flat[index] = values
-        else:
-            np.maximum(log_prob, floor, out=log_prob)
-            np.exp(log_prob, out=log_prob)
-            if n_live < live.size:
-                log_prob *= live
-    total = log_prob.sum(axis=0)
-    log_prob *= 1.0 / total
-    np.log(total, out=total)
-    total += top
-    return total
-
-
 def _symmetric_pd_check(matrices: NDArray[np.float64], name: str, which: str) -> None:
     """Raise when any matrix in a stack is not symmetric positive definite."""
     for k, matrix in enumerate(matrices.reshape(-1, *matrices.shape[-2:])):
@@ -516,7 +467,7 @@ class FullCovariance(CovarianceModel):
         augmented[:, :, :n_features] = factors_t
         augmented[:, :, n_features] = -np.einsum("kij,kj->ki", factors_t, means)
         log_det = self.log_det_cholesky(precisions_cholesky, n_components, n_features)
-        const = np.log(weights) + log_det - 0.5 * n_features * _LOG_2PI
+        const = np.log(weights) + log_det - 0.5 * n_features * LOG_2PI
         return augmented.reshape(n_components * n_features, -1), const[:, None]
 
     def weighted_log_prob(self, feat_t, state):
@@ -607,7 +558,7 @@ class TiedCovariance(CovarianceModel):
         const = (
             np.log(weights)
             + log_det
-            - 0.5 * n_features * _LOG_2PI
+            - 0.5 * n_features * LOG_2PI
             - 0.5 * np.einsum("kd,kd->k", whitened_means, whitened_means)
         )
         return np.ascontiguousarray(precisions_cholesky.T), whitened_means, const[:, None]
@@ -699,7 +650,7 @@ class DiagCovariance(CovarianceModel):
         const = (
             np.log(weights)
             + log_det
-            - 0.5 * n_features * _LOG_2PI
+            - 0.5 * n_features * LOG_2PI
             - 0.5 * np.einsum("kd,kd->k", means * means, precisions)
         )
         # features [x, x**2, 1]: the constant rides on the row of ones
@@ -776,7 +727,7 @@ class SphericalCovariance(CovarianceModel):
         const = (
             np.log(weights)
             + log_det
-            - 0.5 * n_features * _LOG_2PI
+            - 0.5 * n_features * LOG_2PI
             - 0.5 * np.einsum("kd,kd->k", means, means) * precisions
         )
         coef = [means * precisions[:, None], -0.5 * precisions[:, None], const[:, None]]

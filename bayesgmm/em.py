@@ -23,6 +23,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from bayesgmm._base import ParamsMixin, not_fitted_error
 from bayesgmm._dask import DaskData, is_dask_array
+from bayesgmm._numerics import exp_normalize
 from bayesgmm._passes import (
     Data,
     executor,
@@ -52,7 +53,6 @@ from bayesgmm.covariance import (
     RELATIVE_VARIANCE_FLOOR,
     CovarianceModel,
     SufficientStatistics,
-    _exp_normalize,
     get_covariance_model,
 )
 from bayesgmm.exceptions import (
@@ -482,7 +482,7 @@ class GaussianMixture(ParamsMixin):
                 resp = resp_source[:, start:stop]
             else:
                 resp = model.weighted_log_prob(feat, state)
-                norm = _exp_normalize(resp)
+                norm = exp_normalize(resp)
                 log_likelihood += float(
                     norm.sum()
                     if data.sample_weight is None
@@ -1047,7 +1047,7 @@ class GaussianMixture(ParamsMixin):
         norm = np.empty(n)
         for start, stop, log_prob in self._weighted_log_prob_blocks(data):
             labels[start:stop] = log_prob.argmax(axis=0)
-            norm[start:stop] = _exp_normalize(log_prob)
+            norm[start:stop] = exp_normalize(log_prob)
         return labels, norm
 
     def score_samples(self, X: ArrayLike) -> NDArray[np.float64]:
@@ -1156,7 +1156,7 @@ class GaussianMixture(ParamsMixin):
         n = data.n_samples
         proba = np.empty((n, self.n_components))
         for start, stop, log_prob in self._weighted_log_prob_blocks(data):
-            _exp_normalize(log_prob, floor=None)
+            exp_normalize(log_prob, floor=None)
             proba[start:stop] = log_prob.T
         return proba
 
@@ -1355,7 +1355,7 @@ class GaussianMixture(ParamsMixin):
         entropy = np.empty(n)
         for start, stop, log_prob in self._weighted_log_prob_blocks(data):
             top = log_prob.max(axis=0)
-            entropy[start:stop] = _exp_normalize(log_prob) - top
+            entropy[start:stop] = exp_normalize(log_prob) - top
         total_entropy = float(entropy.sum() if weight is None else weight @ entropy)
         return self.bic(X, sample_weight=sample_weight) + 2.0 * total_entropy
 
@@ -1398,7 +1398,7 @@ class GaussianMixture(ParamsMixin):
             top = np.empty(data.n_samples)
             for start, stop, log_prob in self._weighted_log_prob_blocks(data):
                 top[start:stop] = log_prob.max(axis=0)
-                norm[start:stop] = _exp_normalize(log_prob)
+                norm[start:stop] = exp_normalize(log_prob)
             if weight is None:
                 log_lik, n = float(norm.sum()), float(len(norm))
                 entropy = float((norm - top).sum())

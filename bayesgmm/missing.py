@@ -29,15 +29,14 @@ data contain NaN; complete data take the usual (faster) path.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
+from bayesgmm._numerics import LOG_2PI, exp_normalize
 from bayesgmm._typing import MissingOption
 from bayesgmm._validation import describe_rows
-from bayesgmm.covariance import _exp_normalize
 
 __all__ = [
     "MISSING_OPTIONS",
@@ -53,7 +52,6 @@ __all__ = [
 #: the values of ``GaussianMixture(missing=...)``.
 MISSING_OPTIONS: tuple[MissingOption, ...] = ("error", "marginalize")
 
-_LOG_2PI = math.log(2.0 * math.pi)
 #: target number of float64 values in the largest per-block temporary (~2 MB).
 _BLOCK_VALUES = 1 << 18
 
@@ -250,7 +248,7 @@ def _pattern_terms(
     whiten = np.linalg.inv(chol)
     log_det = 2.0 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
     with np.errstate(divide="ignore"):
-        const = np.log(weights) - 0.5 * (observed.size * _LOG_2PI + log_det)
+        const = np.log(weights) - 0.5 * (observed.size * LOG_2PI + log_det)
     # Sigma_mo L^-T, so that B = half @ inv(L) and C = Sigma_mm - half @ half^T
     half = covariances[:, missing[:, None], observed] @ np.swapaxes(whiten, 1, 2)
     regression = half @ whiten
@@ -382,7 +380,7 @@ def expected_statistics(
         for start, stop in _blocks(pattern, K, D):
             x_observed = pattern.x_observed[start:stop]
             resp, diff = _block_log_prob(x_observed, means_observed, const, whiten)
-            norm = _exp_normalize(resp)
+            norm = exp_normalize(resp)
             if pattern.sample_weight is None:
                 log_likelihood += float(norm.sum())
             else:
@@ -453,7 +451,7 @@ def impute_conditional_means(
             resp, diff = _block_log_prob(
                 pattern.x_observed[start:stop], means_observed, const, whiten
             )
-            _exp_normalize(resp, floor=None)
+            exp_normalize(resp, floor=None)
             x_missing = means_missing[:, None, :] + diff @ np.swapaxes(regression, 1, 2)
             filled = np.einsum("kn,knd->nd", resp, x_missing) + data.center[pattern.missing]
             out[np.ix_(pattern.rows[start:stop], pattern.missing)] = filled

@@ -17,7 +17,6 @@ log-densities are put back in row order, so there is still one observed ``obs`` 
 from __future__ import annotations
 
 import hashlib
-import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -27,6 +26,7 @@ from numpy.typing import ArrayLike, NDArray
 
 # PyTensor's BLAS settings before PyMC compiles anything
 import bayesgmm.bayes._backend  # noqa: F401
+from bayesgmm._numerics import LOG_2PI
 from bayesgmm._typing import MissingOption
 from bayesgmm._validation import check_array
 from bayesgmm.bayes.spec import Priors
@@ -35,7 +35,6 @@ from bayesgmm.missing import MISSING_OPTIONS, group_by_pattern
 
 __all__ = ["build_model", "check_observed_features", "missingness_key", "standardization"]
 
-_LOG_2PI = math.log(2.0 * math.pi)
 #: the fix suggested when X contains NaN and missing="error"
 _NAN_HINT = "Pass missing='marginalize' to use their observed cells, or impute or drop those rows."
 
@@ -141,7 +140,7 @@ def _log_components(z, weights, means, chol):
         solved = pt.linalg.solve_triangular(chol, pt.swapaxes(diff, 1, 2), lower=True)
         maha = pt.sum(pt.square(solved), axis=1)  # (K, N)
         log_det = pt.sum(pt.log(pt.diagonal(chol, axis1=1, axis2=2)), axis=1)  # (K,)
-    return pt.log(weights)[:, None] - log_det[:, None] - 0.5 * maha - 0.5 * n_features * _LOG_2PI
+    return pt.log(weights)[:, None] - log_det[:, None] - 0.5 * maha - 0.5 * n_features * LOG_2PI
 
 
 def _mixture_logp(value, weights, means, chol, center, scale):

@@ -30,6 +30,7 @@ from nutpie import _lib as nutpie_lib
 from nutpie.sample import CompiledModel
 from scipy.special import gammaln
 
+from bayesgmm._numerics import LOG_2PI
 from bayesgmm.bayes import cache as kernel_cache
 from bayesgmm.bayes import kernels
 from bayesgmm.bayes.spec import Priors
@@ -44,7 +45,6 @@ __all__ = [
     "spiral_indices",
 ]
 
-_LOG_2PI = math.log(2.0 * math.pi)
 
 _f8 = numba.float64
 _CONSTRAIN_SIG = numba.types.Tuple(
@@ -212,7 +212,7 @@ class CompiledMixture:
         self.starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.float64)
         log_scale = np.log(self.scale)
         self.pattern_const = np.array(
-            [-0.5 * o.sum() * _LOG_2PI - log_scale[o > 0].sum() for o in self.observed]
+            [-0.5 * o.sum() * LOG_2PI - log_scale[o > 0].sum() for o in self.observed]
         )
         self.row_weight = (
             np.ones(n_samples)
@@ -243,7 +243,7 @@ class CompiledMixture:
         a = p.weight_concentration
         const = float(gammaln(K * a) - K * gammaln(a) + math.log(K))
         n_means = K if self.ordered_means else K * D
-        const += n_means * (-0.5 * _LOG_2PI - math.log(p.mean_scale))
+        const += n_means * (-0.5 * LOG_2PI - math.log(p.mean_scale))
         n_sds = {0: K * D, 1: D, 2: K * D, 3: K}[self.code]
         const += n_sds * (0.5 * math.log(2.0 / math.pi) - math.log(p.sd_scale))
         if D > 1 and self.code in kernels.DENSE_TYPES:

@@ -15,6 +15,7 @@ from numpy.typing import ArrayLike, NDArray
 
 import bayesgmm
 from bayesgmm._base import ParamsMixin
+from bayesgmm._numerics import exp_normalize
 from bayesgmm._passes import prepare_data
 from bayesgmm._typing import MissingOption
 from bayesgmm._validation import check_array, check_random_state
@@ -27,7 +28,7 @@ from bayesgmm.bayes.fit import RHAT_MAX as RHAT_MAX
 from bayesgmm.bayes.fit import SAMPLERS, Diagnostics, diagnose, em_start, sample_model
 from bayesgmm.bayes.relabel import matching_permutations, relabel_draws
 from bayesgmm.bayes.spec import Priors
-from bayesgmm.covariance import _exp_normalize, get_covariance_model
+from bayesgmm.covariance import get_covariance_model
 from bayesgmm.em import GaussianMixture
 from bayesgmm.exceptions import NotFittedError, SamplingWarning
 from bayesgmm.missing import (
@@ -495,7 +496,7 @@ class BayesianGaussianMixture(ParamsMixin):
         n_chains, n_draws, *_ = self._draw_parameters()
         values = np.empty((n_chains * n_draws, X.shape[0]))
         for s, log_prob in self._per_draw_log_prob(X):
-            values[s] = _exp_normalize(log_prob, floor=None)
+            values[s] = exp_normalize(log_prob, floor=None)
         coords = {
             "chain": np.arange(n_chains),
             "draw": np.arange(n_draws),
@@ -603,7 +604,7 @@ class BayesianGaussianMixture(ParamsMixin):
         n_chains, n_draws, *_ = self._draw_parameters()
         out = np.empty((n_chains * n_draws, array.shape[0], self.n_components))
         for s, log_prob in self._per_draw_log_prob(array):
-            _exp_normalize(log_prob, floor=None)  # in place: log-probs -> memberships
+            exp_normalize(log_prob, floor=None)  # in place: log-probs -> memberships
             out[s] = log_prob.T
         return xr.DataArray(
             out.reshape(n_chains, n_draws, array.shape[0], self.n_components),
@@ -627,7 +628,7 @@ class BayesianGaussianMixture(ParamsMixin):
         total = np.zeros((self.n_components, array.shape[0]))
         count = 0
         for _, log_prob in self._per_draw_log_prob(array):
-            _exp_normalize(log_prob, floor=None)
+            exp_normalize(log_prob, floor=None)
             total += log_prob
             count += 1
         return (total / count).T
@@ -660,9 +661,9 @@ class BayesianGaussianMixture(ParamsMixin):
         """
         array = self._validate_X(X)
         per_draw = np.array(
-            [_exp_normalize(lp, floor=None) for _, lp in self._per_draw_log_prob(array)]
+            [exp_normalize(lp, floor=None) for _, lp in self._per_draw_log_prob(array)]
         )
-        return _exp_normalize(per_draw, floor=None) - np.log(len(per_draw))
+        return exp_normalize(per_draw, floor=None) - np.log(len(per_draw))
 
     def score(self, X: ArrayLike, y: Any = None) -> float:
         """Mean log posterior predictive density per sample.
@@ -1093,7 +1094,7 @@ def _draw_missing(
             resp, diff = _block_log_prob(
                 pattern.x_observed[start:stop], means_observed, const, whiten
             )
-            _exp_normalize(resp, floor=None)  # in place: p(k | x_o, theta)
+            exp_normalize(resp, floor=None)  # in place: p(k | x_o, theta)
             n = stop - start
             u = rng.random(n)
             labels = np.minimum((np.cumsum(resp, axis=0) < u).sum(axis=0), K - 1)

@@ -37,6 +37,7 @@ import xarray as xr
 from numpy.typing import ArrayLike, NDArray
 from threadpoolctl import threadpool_limits
 
+from bayesgmm._numerics import LOG_2PI
 from bayesgmm._typing import RandomStateLike
 from bayesgmm._validation import check_array, check_random_state
 from bayesgmm.bayes.build import build_model, standardization
@@ -68,7 +69,6 @@ _BLOCK_VALUES = 1 << 20
 _GRADIENT_ROWS = 1 << 15
 #: below this a row's mixture density is recomputed with the exact log-sum-exp
 _TINY = 1e-290
-_LOG_2PI = math.log(2.0 * math.pi)
 _NAN_HINT = (
     "fit_large does not handle missing values; impute or drop those rows, or use "
     "BayesianGaussianMixture(missing='marginalize')."
@@ -429,7 +429,7 @@ def log_likelihood_sums(
     precision = np.swapaxes(inv_chol, -1, -2) @ inv_chol
     log_det = 2.0 * np.sum(np.log(np.diagonal(chol, axis1=-2, axis2=-1)), axis=-1)
     linear = np.einsum("skab,skb->ska", precision, means_std)
-    peak = np.log(weights) - 0.5 * log_det - 0.5 * n_features * _LOG_2PI  # at the mean
+    peak = np.log(weights) - 0.5 * log_det - 0.5 * n_features * LOG_2PI  # at the mean
     # shift every draw by its highest component peak: each exp() below is <= 1
     shift = peak.max(axis=1)
     const = peak - shift[:, None] - 0.5 * np.einsum("ska,ska->sk", means_std, linear)

@@ -10,6 +10,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from bayesgmm._base import is_bayesian
+from bayesgmm._numerics import LOG_2PI
 from bayesgmm._typing import RandomStateLike
 from bayesgmm._validation import check_array, check_random_state
 from bayesgmm.covariance import get_covariance_model
@@ -18,9 +19,6 @@ from bayesgmm.em import GaussianMixture
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.axes import Axes
     from matplotlib.patches import Ellipse
-
-
-LOG_2PI = math.log(2.0 * math.pi)
 
 
 #: array elements (draws x components x grid points x features) evaluated at once
