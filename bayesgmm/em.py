@@ -23,7 +23,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from bayesgmm._base import ParamsMixin, not_fitted_error
 from bayesgmm._dask import DaskData, is_dask_array
-from bayesgmm._numerics import exp_normalize
+from bayesgmm._numerics import RELATIVE_VARIANCE_FLOOR, exp_normalize
 from bayesgmm._passes import (
     Data,
     executor,
@@ -50,7 +50,6 @@ from bayesgmm._validation import (
 )
 from bayesgmm.covariance import (
     _NK_EPS,
-    RELATIVE_VARIANCE_FLOOR,
     CovarianceModel,
     SufficientStatistics,
     get_covariance_model,

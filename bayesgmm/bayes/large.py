@@ -35,12 +35,18 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 from numpy.typing import ArrayLike, NDArray
-from threadpoolctl import threadpool_limits
+from scipy import special
 
-from bayesgmm._numerics import LOG_2PI
 from bayesgmm._typing import RandomStateLike
 from bayesgmm._validation import check_array, check_random_state
 from bayesgmm.bayes.build import build_model, standardization
+from bayesgmm.bayes.control_variates import (
+    flatten_parameters,
+    gradient_function,
+    log_likelihood_sums,
+    parameter_layout,
+    taylor_expansion,
+)
 from bayesgmm.bayes.fit import SAMPLERS, Diagnostics, diagnose, em_start, sample_model
 from bayesgmm.bayes.relabel import matching_permutations, relabel_draws
 from bayesgmm.bayes.spec import Priors
@@ -60,21 +66,10 @@ MIN_ROWS_PER_COMPONENT = 10
 PARETO_K_MAX = 0.7
 #: parameters summarised and checked
 SUMMARY_VARS = ("weights", "means", "covariances")
-#: relative step of the central differences that give the Hessian of the expansion
-_FD_STEP = 1e-4
-#: rows per block and values per block of the NumPy log-likelihood passes
-_BLOCK_ROWS = 4096
-_BLOCK_VALUES = 1 << 20
-#: rows per block of the gradient passes
-_GRADIENT_ROWS = 1 << 15
-#: below this a row's mixture density is recomputed with the exact log-sum-exp
-_TINY = 1e-290
 _NAN_HINT = (
     "fit_large does not handle missing values; impute or drop those rows, or use "
     "BayesianGaussianMixture(missing='marginalize')."
 )
-#: compiled gradient functions of the per-row log-likelihood, keyed by the graph
-_GRADIENTS: dict[tuple, Any] = {}
 
 
 @dataclass
@@ -159,7 +154,7 @@ class ApproximatePosterior:
         ndarray of shape (n_draws,)
         """
         log_weights = self.idata["importance_weights"]["log_weights"].values.ravel()
-        return np.exp(log_weights - _logsumexp(log_weights))
+        return np.exp(log_weights - special.logsumexp(log_weights))
 
     @property
     def table(self) -> pd.DataFrame:
@@ -253,11 +248,6 @@ def _as_array(value: Any) -> NDArray[np.float64]:
     return np.asarray(value.values, dtype=np.float64)
 
 
-def _logsumexp(values: NDArray[np.float64]) -> float:
-    top = float(np.max(values))
-    return top + math.log(float(np.sum(np.exp(values - top))))
-
-
 def _weighted_quantiles(
     values: NDArray[np.float64], weights: NDArray[np.float64], probs: list[float]
 ) -> list[float]:
@@ -295,173 +285,6 @@ def _check_subsample(subsample: Any, n_samples: int, n_components: int) -> int:
             f"and n_samples = {n_samples}; got {subsample}."
         )
     return int(subsample)
-
-
-# ---------------------------------------------------------------------- the expansion
-def _layout(model: Any, start: dict[str, NDArray]) -> tuple[list[str], list[tuple[int, ...]]]:
-    """Names and shapes of the free variables, in the model's order."""
-    names = [rv.name for rv in model.free_RVs]
-    unknown = [name for name in names if name not in start]
-    if unknown:  # pragma: no cover - build_model and em_start agree on the names
-        raise RuntimeError(f"no starting values for {unknown}")
-    return names, [tuple(np.shape(start[name])) for name in names]
-
-
-def _flatten(values: dict[str, NDArray], names: list[str], n: int) -> NDArray[np.float64]:
-    """``(n, P)`` parameter vectors from arrays with ``n`` leading draws."""
-    return np.concatenate([np.reshape(values[name], (n, -1)) for name in names], axis=1)
-
-
-def _gradient_function(model: Any, names: list[str], shapes: list[tuple[int, ...]], key: tuple):
-    """Compiled ``(x, theta, center, scale) -> (sum_i l_i(theta), gradient)``.
-
-    The model's log-likelihood of the rows ``x`` (data units) as a function of
-    ``theta``, the free variables in their constrained (model) parametrisation
-    flattened in the order of ``names``. The data and the standardisation are inputs,
-    so the compiled function serves every data set with the same ``key``.
-    """
-    compiled = _GRADIENTS.get(key)
-    if compiled is not None:
-        return compiled
-    import pymc as pm
-    import pytensor
-    import pytensor.tensor as pt
-    from pytensor.graph.replace import graph_replace
-
-    theta = pt.vector("theta", dtype="float64")
-    x = pt.matrix("x", dtype="float64")
-    center = pt.vector("center", dtype="float64")
-    scale = pt.vector("scale", dtype="float64")
-    replace = {model["X"]: x, model["data_center"]: center, model["data_scale"]: scale}
-    offset = 0
-    for name, shape in zip(names, shapes, strict=True):
-        size = math.prod(shape)
-        replace[model[name]] = theta[offset : offset + size].reshape(shape)
-        offset += size
-    total = pt.sum(graph_replace(pm.logp(model["obs"], model["X"]), replace, strict=False))
-    compiled = pytensor.function([x, theta, center, scale], [total, pt.grad(total, theta)])
-    _GRADIENTS[key] = compiled
-    return compiled
-
-
-def _expansion(
-    gradient: Any,
-    X: NDArray[np.float64],
-    subsample: NDArray[np.float64],
-    theta_hat: NDArray[np.float64],
-    factor: float,
-    standardize: tuple[NDArray[np.float64], NDArray[np.float64]],
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Gradient and Hessian at ``theta_hat`` of ``sum_{i<=N} l_i - factor sum_{i in S} l_i``.
-
-    The Hessian comes from central differences of the exact (autodiff) gradient.
-    """
-
-    def difference_gradient(theta: NDArray[np.float64]) -> NDArray[np.float64]:
-        total = np.zeros_like(theta)
-        for start in range(0, len(X), _GRADIENT_ROWS):
-            total += gradient(X[start : start + _GRADIENT_ROWS], theta, *standardize)[1]
-        return total - factor * gradient(subsample, theta, *standardize)[1]
-
-    with threadpool_limits(limits=1, user_api="blas"):
-        grad = difference_gradient(theta_hat)
-        steps = _FD_STEP * np.maximum(np.abs(theta_hat), 1e-2)
-        hessian = np.empty((theta_hat.size, theta_hat.size))
-        for j, step in enumerate(steps):
-            shift = np.zeros_like(theta_hat)
-            shift[j] = step
-            upper = difference_gradient(theta_hat + shift)
-            lower = difference_gradient(theta_hat - shift)
-            hessian[:, j] = (upper - lower) / (2.0 * step)
-    return grad, 0.5 * (hessian + hessian.T)
-
-
-# ---------------------------------------------------------------------- log-likelihoods
-def log_likelihood_sums(
-    X: NDArray[np.float64],
-    weights: NDArray[np.float64],
-    means: NDArray[np.float64],
-    covariances: NDArray[np.float64],
-    center: NDArray[np.float64] | None = None,
-    scale: NDArray[np.float64] | None = None,
-) -> NDArray[np.float64]:
-    """Full-data mixture log-likelihood ``sum_i log sum_k w_k N(x_i | mu_k, Sigma_k)`` per draw.
-
-    Vectorised over draws: the log-density of every (draw, component) pair is one row
-    of a matrix product with the features ``[1, z, z_a z_b (a <= b)]`` of the
-    standardised rows ``z = (x - center) / scale``, done in blocks of draws and rows
-    (bounded memory). Each draw is shifted by its highest component peak, so the
-    log-sum-exp needs no maximum pass; rows whose density underflows (far from every
-    component) are recomputed exactly.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features)
-        Rows, in data units.
-    weights : ndarray of shape (n_draws, n_components)
-    means : ndarray of shape (n_draws, n_components, n_features)
-    covariances : ndarray of shape (n_draws, n_components, n_features, n_features)
-        Full covariance matrices in data units.
-    center, scale : ndarray of shape (n_features,), default=None
-        Standardisation used for the arithmetic (default: mean and standard deviation
-        of ``X``); the result does not depend on it beyond rounding.
-
-    Returns
-    -------
-    ndarray of shape (n_draws,)
-
-    Examples
-    --------
-    >>> from scipy.stats import multivariate_normal
-    >>> X = np.array([[0.0, 1.0], [2.0, -1.0], [0.5, 0.5]])
-    >>> w, mu, cov = np.array([[1.0]]), np.zeros((1, 1, 2)), np.eye(2)[None, None]
-    >>> value = log_likelihood_sums(X, w, mu, cov)[0]
-    >>> bool(np.isclose(value, multivariate_normal(np.zeros(2)).logpdf(X).sum()))
-    True
-    """
-    n_draws, n_components, n_features = means.shape
-    if center is None or scale is None:
-        center, scale = standardization(X)
-    means_std = (means - center) / scale
-    cov_std = covariances / np.outer(scale, scale)
-    chol = np.linalg.cholesky(cov_std)
-    inv_chol = np.linalg.inv(chol)
-    precision = np.swapaxes(inv_chol, -1, -2) @ inv_chol
-    log_det = 2.0 * np.sum(np.log(np.diagonal(chol, axis1=-2, axis2=-1)), axis=-1)
-    linear = np.einsum("skab,skb->ska", precision, means_std)
-    peak = np.log(weights) - 0.5 * log_det - 0.5 * n_features * LOG_2PI  # at the mean
-    # shift every draw by its highest component peak: each exp() below is <= 1
-    shift = peak.max(axis=1)
-    const = peak - shift[:, None] - 0.5 * np.einsum("ska,ska->sk", means_std, linear)
-    upper_a, upper_b = np.triu_indices(n_features)
-    quad = -0.5 * precision[..., upper_a, upper_b] * np.where(upper_a == upper_b, 1.0, 2.0)
-    coef = np.concatenate([const[..., None], linear, quad], axis=-1)  # (S, K, p)
-    coef = np.ascontiguousarray(np.swapaxes(coef, 0, 1))  # (K, S, p)
-    n_coef = coef.shape[-1]
-    n_samples = X.shape[0]
-    rows = max(1, min(n_samples, _BLOCK_ROWS))
-    draws_per_block = max(1, _BLOCK_VALUES // (n_components * rows))
-    totals = np.zeros(n_draws)
-    with threadpool_limits(limits=1, user_api="blas"):  # small products: no threads
-        for row_start in range(0, n_samples, rows):
-            z = (X[row_start : row_start + rows] - center) / scale
-            features = np.empty((n_coef, z.shape[0]))
-            features[0] = 1.0
-            features[1 : 1 + n_features] = z.T
-            features[1 + n_features :] = (z[:, upper_a] * z[:, upper_b]).T
-            for s0 in range(0, n_draws, draws_per_block):
-                s1 = min(n_draws, s0 + draws_per_block)
-                block = coef[:, s0:s1].reshape(-1, n_coef) @ features
-                block = block.reshape(n_components, s1 - s0, -1)  # shifted log-densities
-                density = np.exp(block).sum(axis=0)
-                tiny = density < _TINY
-                np.log(density, out=density, where=~tiny)
-                if tiny.any():  # rows far from every component: exact log-sum-exp there
-                    far = block[:, tiny]
-                    top = far.max(axis=0)
-                    density[tiny] = np.log(np.exp(far - top).sum(axis=0)) + top
-                totals[s0:s1] += density.sum(axis=1)
-    return totals + n_samples * (shift - float(np.sum(np.log(scale))))
 
 
 # ---------------------------------------------------------------------- posterior handling
@@ -520,7 +343,7 @@ def _resample(
     log_weights: NDArray[np.float64], n: int, rng: np.random.Generator
 ) -> NDArray[np.intp]:
     """Systematic resampling of ``n`` indices (shuffled) with the given weights."""
-    weights = np.exp(log_weights - _logsumexp(log_weights))
+    weights = np.exp(log_weights - special.logsumexp(log_weights))
     positions = (rng.random() + np.arange(n)) / n
     picks = np.searchsorted(np.cumsum(weights), positions)
     picks = np.minimum(picks, weights.size - 1)
@@ -719,14 +542,14 @@ def fit_large(
         standardize=(center, scale),
     )
     start = em_start(model_type.name, em.weights_, em.means_, em.covariances_, center, scale)
-    var_names, shapes = _layout(model, start)
-    theta_hat = _flatten({k: v[None] for k, v in start.items()}, var_names, 1)[0]
+    var_names, shapes = parameter_layout(model, start)
+    theta_hat = flatten_parameters({k: v[None] for k, v in start.items()}, var_names, 1)[0]
     # spherical models bake the feature scales into the graph (build_model): key on them
     scale_key = scale.tobytes() if model_type.name == "spherical" else None
     graph_key = (n_components, model_type.name, n_features, scale_key)
     if control_variates and m < n_samples:
-        gradient = _gradient_function(model, var_names, shapes, graph_key)
-        grad, hessian = _expansion(gradient, array, sub, theta_hat, factor, (center, scale))
+        gradient = gradient_function(model, var_names, shapes, graph_key)
+        grad, hessian = taylor_expansion(gradient, array, sub, theta_hat, factor, (center, scale))
     else:
         grad, hessian = np.zeros_like(theta_hat), np.zeros((theta_hat.size, theta_hat.size))
     timings["expansion"] = time.perf_counter() - tic
@@ -791,7 +614,7 @@ def fit_large(
     )
     full_ll = log_likelihood_sums(array, w, mu, cov, center, scale)
     sub_ll = log_likelihood_sums(sub, w, mu, cov, center, scale)
-    thetas = _flatten({name: post[name].values for name in var_names}, var_names, n_total)
+    thetas = flatten_parameters({name: post[name].values for name in var_names}, var_names, n_total)
     delta_s = thetas - theta_hat
     quadratic = delta_s @ grad + 0.5 * np.einsum("sp,pq,sq->s", delta_s, hessian, delta_s)
     log_ratios = (full_ll - factor * sub_ll - quadratic).reshape(n_chains, -1)

@@ -10,7 +10,7 @@ from scipy.special import logsumexp
 from scipy.stats import multivariate_normal
 
 from bayesgmm import BayesianGaussianMixture, SamplingWarning, get_covariance_model
-from bayesgmm.bayes import large
+from bayesgmm.bayes import control_variates, large
 from bayesgmm.bayes.large import ApproximatePosterior, fit_large, log_likelihood_sums
 from bayesgmm.testing import make_gmm_data
 
@@ -212,8 +212,8 @@ def test_default_subsample_is_capped():
 @pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical"])
 def test_log_likelihood_sums_matches_scipy(covariance_type, monkeypatch):
     # tiny blocks: several row blocks and draw blocks are combined
-    monkeypatch.setattr(large, "_BLOCK_ROWS", 7)
-    monkeypatch.setattr(large, "_BLOCK_VALUES", 40)
+    monkeypatch.setattr(control_variates, "_BLOCK_ROWS", 7)
+    monkeypatch.setattr(control_variates, "_BLOCK_VALUES", 40)
     rng = np.random.default_rng(3)
     X = make_gmm_data(covariance_type, 50, seed=2)[0]
     X[0] = [300.0, -200.0]  # far from every component: its density underflows
