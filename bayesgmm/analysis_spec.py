@@ -120,7 +120,7 @@ _BAYES_KEYS = {
 }
 
 
-_PRIOR_KEYS = {"weight_concentration", "mean_scale", "sd_scale", "lkj_eta"}
+_PRIOR_KEYS = {"weight_concentration", "mean_scale", "sd_scale", "lkj_eta", "sd_dof"}
 
 
 _CHECK_KEYS = {

@@ -17,7 +17,9 @@ log-densities are put back in row order, so there is still one observed ``obs`` 
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pymc as pm
@@ -232,6 +234,36 @@ def _mixture_random(weights, means, chol, center, scale, rng=None, size=None):
     return draws.reshape(*batch, means.shape[-1])
 
 
+def _chi_logp(value: Any, scale: Any, dof: Any) -> Any:
+    """Log-density of ``scale`` times a chi variable with ``dof`` degrees of freedom."""
+    return (
+        (dof - 1.0) * pt.log(value)
+        - pt.square(value) / (2.0 * pt.square(scale))
+        - ((dof / 2.0 - 1.0) * math.log(2.0) + pt.gammaln(dof / 2.0) + dof * pt.log(scale))
+    )
+
+
+def _chi_random(scale: Any, dof: Any, rng: Any = None, size: Any = None) -> Any:
+    """Draws of ``scale`` times a chi variable with ``dof`` degrees of freedom."""
+    return scale * np.sqrt(rng.chisquare(dof, size=size))
+
+
+def _scale_prior(priors: Priors, dims: Any) -> Any:
+    """``sds_std``: half-normal(``sd_scale``), or its chi(``sd_dof``) generalisation."""
+    if priors.sd_dof == 1.0:
+        return pm.HalfNormal("sds_std", priors.sd_scale, dims=dims)
+    return pm.CustomDist(
+        "sds_std",
+        priors.sd_scale,
+        priors.sd_dof,
+        logp=_chi_logp,
+        random=_chi_random,
+        support_point=lambda rv, size, scale, dof: pt.full_like(rv, scale),
+        transform=pm.distributions.transforms.log,
+        dims=dims,
+    )
+
+
 def build_model(
     X: ArrayLike,
     n_components: int,
@@ -389,14 +421,14 @@ def build_model(
             )
         eye = pt.eye(D)
         if model_type.name == "full":
-            sds = pm.HalfNormal("sds_std", priors.sd_scale, dims=("component", "feature"))
+            sds = _scale_prior(priors, dims=("component", "feature"))
             if D > 1:
                 corr = pm.LKJCorr("corr_chol", n=D, eta=priors.lkj_eta, shape=(K, D, D))
                 chol = sds[:, :, None] * corr
             else:
                 chol = sds[:, :, None] * eye
         elif model_type.name == "tied":
-            sds = pm.HalfNormal("sds_std", priors.sd_scale, dims="feature")
+            sds = _scale_prior(priors, dims="feature")
             if D > 1:
                 corr = pm.LKJCorr("corr_chol", n=D, eta=priors.lkj_eta, shape=(D, D))
                 single = sds[:, None] * corr
@@ -404,11 +436,11 @@ def build_model(
                 single = sds[:, None] * eye
             chol = single
         elif model_type.name == "diag":
-            sds = pm.HalfNormal("sds_std", priors.sd_scale, dims=("component", "feature"))
+            sds = _scale_prior(priors, dims=("component", "feature"))
             chol = sds[:, :, None] * eye
         else:
             # isotropic in data units: sd_data = sds_std * geometric mean of the scales
-            sds = pm.HalfNormal("sds_std", priors.sd_scale, dims="component")
+            sds = _scale_prior(priors, dims="component")
             ratio = np.exp(np.mean(np.log(scale))) / scale
             chol = sds[:, None, None] * pt.as_tensor(np.diag(ratio))
         pm.Deterministic("means", means_std * scale_t + center_t, dims=("component", "feature"))

@@ -224,7 +224,8 @@ class CompiledMixture:
         self.ratio = np.exp(np.mean(log_scale)) / self.scale
         p = self.priors
         self.prior_values = np.array(
-            [p.weight_concentration, p.mean_scale, p.sd_scale, p.lkj_eta], dtype=np.float64
+            [p.weight_concentration, p.mean_scale, p.sd_scale, p.lkj_eta, p.sd_dof],
+            dtype=np.float64,
         )
         self.prior_const = self._prior_constant()
         self.n_dim = kernels.n_unconstrained(
@@ -245,7 +246,12 @@ class CompiledMixture:
         n_means = K if self.ordered_means else K * D
         const += n_means * (-0.5 * LOG_2PI - math.log(p.mean_scale))
         n_sds = {0: K * D, 1: D, 2: K * D, 3: K}[self.code]
-        const += n_sds * (0.5 * math.log(2.0 / math.pi) - math.log(p.sd_scale))
+        # sd_scale x chi(sd_dof); sd_dof = 1 is the half-normal's 0.5 log(2 / pi) - log s
+        const -= n_sds * (
+            (p.sd_dof / 2.0 - 1.0) * math.log(2.0)
+            + float(gammaln(p.sd_dof / 2.0))
+            + p.sd_dof * math.log(p.sd_scale)
+        )
         if D > 1 and self.code in kernels.DENSE_TYPES:
             n_mats = K if self.code == kernels.TYPE_CODES["full"] else 1
             const += n_mats * _lkj_log_normalizer(p.lkj_eta, D)

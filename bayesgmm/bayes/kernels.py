@@ -530,11 +530,11 @@ def log_density(theta, grad, zt, row_weight, starts, observed, pattern_const,
                 prior_const):  # fmt: skip
     """Log-density of the model at ``theta``; its gradient is written into ``grad``.
 
-    ``priors`` is ``(weight_concentration, mean_scale, sd_scale, lkj_eta)`` and
+    ``priors`` is ``(weight_concentration, mean_scale, sd_scale, lkj_eta, sd_dof)`` and
     ``prior_const`` the sum of the priors' and transforms' constant terms. Returns
     ``-inf`` (gradient zero) where the parameters are numerically invalid.
     """
-    conc, mean_scale, sd_scale, eta = priors[0], priors[1], priors[2], priors[3]
+    conc, mean_scale, sd_scale, eta, dof = priors[0], priors[1], priors[2], priors[3], priors[4]
     w, log_w, mu, sd, R, W = _constrain(theta, code, K, D, ordered, spiral_rows, spiral_cols, ratio)
     n_mats = R.shape[0]
     g_logw = np.zeros(K)
@@ -606,11 +606,12 @@ def log_density(theta, grad, zt, row_weight, starts, observed, pattern_const,
             for j in range(D):
                 grad[pos + k * D + j] = g_mu[k, j]
         pos += K * D
-    # HalfNormal(sd_scale) on the log scale: -sd^2 / (2 s^2) + log sd
+    # sd_scale x chi(dof) (dof = 1: half-normal) on the log scale, Jacobian included:
+    # const - sd^2 / (2 s^2) + dof log sd
     inv_ss2 = 1.0 / (sd_scale * sd_scale)
     for i in range(sd.shape[0]):
-        logp += -0.5 * sd[i] * sd[i] * inv_ss2 + theta[pos + i]
-        grad[pos + i] = (g_sd[i] - sd[i] * inv_ss2) * sd[i] + 1.0
+        logp += -0.5 * sd[i] * sd[i] * inv_ss2 + dof * theta[pos + i]
+        grad[pos + i] = (g_sd[i] - sd[i] * inv_ss2) * sd[i] + dof
     pos += sd.shape[0]
     # LKJ(eta) with the CholeskyCorr log-Jacobian: const + (2 eta - 1 + D) sum log R_ii
     if D > 1 and code in (_FULL, _TIED):
@@ -641,7 +642,7 @@ def log_density(theta, grad, zt, row_weight, starts, observed, pattern_const,
 #: header fields of the packed buffer, in order
 HEADER = (
     "length", "n_samples", "n_features", "n_components", "code", "ordered", "n_patterns",
-    "prior_const", "conc", "mean_scale", "sd_scale", "eta",
+    "prior_const", "conc", "mean_scale", "sd_scale", "eta", "sd_dof",
     "zt", "row_weight", "starts", "observed", "pattern_const", "spiral_rows",
     "spiral_cols", "ratio",
 )  # fmt: skip
@@ -680,7 +681,7 @@ def _unpack_and_evaluate(theta, grad, buf):
     N, D, K = int(buf[1]), int(buf[2]), int(buf[3])
     code, ordered, P = int(buf[4]), buf[5] != 0.0, int(buf[6])
     M = D * (D - 1) // 2
-    o = buf[12:20]
+    o = buf[13:21]
     zt = buf[int(o[0]) : int(o[0]) + D * N].reshape((D, N))
     row_weight = buf[int(o[1]) : int(o[1]) + N]
     starts = buf[int(o[2]) : int(o[2]) + P + 1]
@@ -690,7 +691,7 @@ def _unpack_and_evaluate(theta, grad, buf):
     spiral_cols = buf[int(o[6]) : int(o[6]) + M]
     ratio = buf[int(o[7]) : int(o[7]) + D]
     return log_density(theta, grad, zt, row_weight, starts, observed, pattern_const,
-                       code, K, D, ordered, spiral_rows, spiral_cols, ratio, buf[8:12],
+                       code, K, D, ordered, spiral_rows, spiral_cols, ratio, buf[8:13],
                        buf[7])  # fmt: skip
 
 

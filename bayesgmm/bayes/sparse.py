@@ -38,6 +38,8 @@ __all__ = ["DEFAULT_CONCENTRATION", "SparseMixtureResult", "fit_sparse_mixture"]
 
 #: default Dirichlet concentration e0 of the overfitted mixture (see fit_sparse_mixture)
 DEFAULT_CONCENTRATION = 0.05
+#: degrees of freedom of the scale prior of the overfitted mixture (see Priors.sd_dof)
+DEFAULT_SD_DOF = 2.0
 #: warn when P(K+ = max_components) exceeds this (max_components is probably too small)
 UPPER_MASS_MAX = 0.05
 #: convergence thresholds applied to E[K+ | theta] (the label-invariant summary)
@@ -595,9 +597,11 @@ def fit_sparse_mixture(
         Mengersen's condition for superfluous components to empty is ``e0 < d / 2``
         (``d`` parameters per component, 2 for one feature).
     priors : Priors, default=None
-        Priors of the component means, scales and correlations (``Priors()`` when
-        ``None``; they are stated in standardised units, so they adapt to the data
-        as Malsiner-Walli et al.'s data-dependent priors do). Its
+        Priors of the component means, scales and correlations (``None``:
+        ``Priors(sd_dof=2)``, whose scale prior vanishes at 0 so that near-empty
+        components do not shrink onto single observations; they are stated in
+        standardised units, so they adapt to the data as Malsiner-Walli et al.'s
+        data-dependent priors do). Its
         ``weight_concentration`` is replaced by ``concentration``.
     draws, tune, chains : int, default=1000, 1000, 4
         Posterior draws and tuning steps per chain, and number of chains.
@@ -687,7 +691,9 @@ def fit_sparse_mixture(
     max_components = _identifiable_components(
         int(max_components), model_type, array.shape[0], array.shape[1]
     )
-    priors = dataclasses.replace(priors or Priors(), weight_concentration=float(concentration))
+    if priors is None:  # scales vanishing at 0: no funnel onto a few points
+        priors = Priors(sd_dof=DEFAULT_SD_DOF)
+    priors = dataclasses.replace(priors, weight_concentration=float(concentration))
     rng = check_random_state(random_state)
     seed = int(rng.integers(2**31 - 1))
     settings = {

@@ -27,13 +27,13 @@ def _data(n_features: int, missing: bool, seed: int = 0) -> np.ndarray:
     return X
 
 
-def _pymc_reference(X, K, cov, ordered=False, weights=None):
+def _pymc_reference(X, K, cov, ordered=False, weights=None, priors=PRIORS):
     """PyMC's logp and dlogp (jacobian included) over the flat unconstrained point."""
     model = build_model(
         X,
         K,
         cov,
-        PRIORS,
+        priors,
         missing="marginalize" if np.isnan(X).any() else "error",
         ordered_means=ordered,
     )
@@ -65,6 +65,22 @@ def test_logp_and_gradient_equal_pymc(covariance_type, n_features, missing):
     compiled = CompiledMixture(X, K, covariance_type, PRIORS, *standardization(X))
     rng = np.random.default_rng(1)
     for _ in range(4):
+        theta = rng.normal(scale=0.8, size=compiled.n_dim)
+        expected, expected_grad = reference(theta)
+        logp, grad = compiled.logp_and_grad(theta)
+        assert_allclose(logp, expected, rtol=1e-9)
+        assert_allclose(grad, expected_grad, rtol=1e-9, atol=1e-9 * np.abs(expected_grad).max())
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical"])
+def test_chi_scale_prior_equals_pymc(covariance_type):
+    """sd_dof != 1: the scale prior is sd_scale x chi(sd_dof), in both implementations."""
+    priors = Priors(weight_concentration=0.7, mean_scale=1.7, sd_scale=0.8, lkj_eta=1.6, sd_dof=2.5)
+    X = _data(2, False)
+    reference = _pymc_reference(X, 3, covariance_type, priors=priors)
+    compiled = CompiledMixture(X, 3, covariance_type, priors, *standardization(X))
+    rng = np.random.default_rng(2)
+    for _ in range(3):
         theta = rng.normal(scale=0.8, size=compiled.n_dim)
         expected, expected_grad = reference(theta)
         logp, grad = compiled.logp_and_grad(theta)
