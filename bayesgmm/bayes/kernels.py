@@ -647,6 +647,8 @@ HEADER = (
     "spiral_cols", "ratio",
 )  # fmt: skip
 _H = len(HEADER)
+#: prior values stored in the header (see log_density)
+_N_PRIORS = 5
 
 
 def pack(zt, row_weight, starts, observed, pattern_const, code, n_components, ordered,
@@ -657,10 +659,15 @@ def pack(zt, row_weight, starts, observed, pattern_const, code, n_components, or
     --------
     >>> buf = pack(np.zeros((1, 3)), np.ones(3), np.array([0, 3]),
     ...            np.ones((1, 1)), np.zeros(1), 2, 2, False, np.zeros(0), np.zeros(0),
-    ...            np.ones(1), np.ones(4), 0.0)  # fmt: skip
+    ...            np.ones(1), np.ones(5), 0.0)  # fmt: skip
     >>> int(buf[0]) == buf.size, int(buf[1]), int(buf[2]), int(buf[3])
     (True, 3, 1, 2)
     """
+    if np.size(priors) != _N_PRIORS:
+        raise ValueError(
+            f"priors must hold {_N_PRIORS} values (weight_concentration, mean_scale, "
+            f"sd_scale, lkj_eta, sd_dof); got {np.size(priors)}."
+        )
     n_features, n_samples = zt.shape
     arrays = [zt, row_weight, starts, observed, pattern_const, spiral_rows, spiral_cols,
               ratio]  # fmt: skip
