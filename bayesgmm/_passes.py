@@ -203,7 +203,7 @@ def variance_scale(variances: NDArray[np.float64]) -> NDArray[np.float64]:
 
 
 def block_rows(model: CovarianceModel, n_components: int, n_features: int) -> int:
-    width = n_components * (n_features if model.name == "full" else 1)
+    width = n_components * (n_features if model.dense_per_component else 1)
     width += model.n_stat_features(n_features)
     return max(256, _BLOCK_VALUES // max(width, 1))
 

@@ -25,7 +25,7 @@ mclust names the same structures ``VVV`` (full), ``EEE`` (tied), ``VVI`` (diag) 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -85,6 +85,10 @@ class CovarianceModel:
 
     name: ClassVar[str]
     mclust_name: ClassVar[str]
+    #: one covariance shared by every component (its estimate pools all points)
+    shared_covariance: ClassVar[bool] = False
+    #: each component has its own dense covariance (EM accumulates D x D outer products)
+    dense_per_component: ClassVar[bool] = False
 
     # --- shapes and counts -------------------------------------------------------
     def covariance_shape(self, n_components: int, n_features: int) -> tuple[int, ...]:
@@ -109,7 +113,7 @@ class CovarianceModel:
         >>> get_covariance_model("tied").n_component_parameters(2)
         3
         """
-        own = 0 if self.name == "tied" else self.n_covariance_parameters(1, n_features)
+        own = 0 if self.shared_covariance else self.n_covariance_parameters(1, n_features)
         return n_features + 1 + own
 
     def n_parameters(self, n_components: int, n_features: int) -> int:
@@ -287,6 +291,18 @@ class CovarianceModel:
         """``log det U`` per component (half the log-determinant of the precision)."""
         raise NotImplementedError
 
+    def regularisation(self, reg_covar: float, n_features: int) -> Any:
+        """``reg_covar`` as EM adds it to this type's ``covariances_`` (broadcastable).
+
+        Examples
+        --------
+        >>> get_covariance_model("full").regularisation(0.5, 2).tolist()
+        [[0.5, 0.0], [0.0, 0.5]]
+        >>> get_covariance_model("diag").regularisation(0.5, 2)
+        0.5
+        """
+        return reg_covar * np.eye(n_features) if self.dense_per_component else reg_covar
+
     def smallest_variances(
         self, covariances: NDArray[np.float64], n_components: int, scale: NDArray[np.float64]
     ) -> NDArray[np.float64]:
@@ -384,6 +400,7 @@ class FullCovariance(CovarianceModel):
     """Each component has its own full covariance matrix (mclust ``VVV``)."""
 
     name = "full"
+    dense_per_component = True
     mclust_name = "VVV"
 
     def covariance_shape(self, n_components: int, n_features: int) -> tuple[int, ...]:
@@ -472,6 +489,7 @@ class TiedCovariance(CovarianceModel):
     """All components share one full covariance matrix (mclust ``EEE``)."""
 
     name = "tied"
+    shared_covariance = True
     mclust_name = "EEE"
 
     def covariance_shape(self, n_components: int, n_features: int) -> tuple[int, ...]:

@@ -474,7 +474,7 @@ class GaussianMixture(ParamsMixin):
         model = self._model
         K, D = self.n_components, data.n_features
         moments = np.zeros((K, model.n_stat_features(D)))
-        outer = np.zeros((K, D, D)) if model.name == "full" else None
+        outer = np.zeros((K, D, D)) if model.dense_per_component else None
         log_likelihood = 0.0
         for start, stop, feat in data.blocks(part, n_parts):
             if state is None:
@@ -969,9 +969,9 @@ class GaussianMixture(ParamsMixin):
                 stacklevel=5,
             )
         warned = set(repairs)
-        if model.name != "tied":
+        if not model.shared_covariance:  # a shared covariance pools every point
             n_features = data.n_features
-            shift = self.reg_covar * (np.eye(n_features) if model.name == "full" else 1.0)
+            shift = model.regularisation(self.reg_covar, n_features)
             smallest = model.smallest_variances(
                 self.covariances_ - shift, self.n_components, data.variance_scale
             )
@@ -989,7 +989,7 @@ class GaussianMixture(ParamsMixin):
                     stacklevel=5,
                 )
         needed = model.n_component_parameters(data.n_features)
-        owned = "mean, weight" + ("" if model.name == "tied" else " and covariance")
+        owned = "mean, weight" + ("" if model.shared_covariance else " and covariance")
         for k in range(self.n_components):
             if k in warned or effective[k] + 0.01 >= needed:  # 2.99999 points count as 3
                 continue
