@@ -79,7 +79,15 @@ def random_state() -> Constraint:
 
 
 def progress_option() -> Constraint:
-    """A ``progress`` argument: ``True``, ``False``, ``None`` or a writable file."""
+    """A ``progress`` argument: ``True``, ``False``, ``None`` or a writable file.
+
+    Examples
+    --------
+    >>> import io
+    >>> check = progress_option()
+    >>> check.accepts(True), check.accepts(io.StringIO()), check.accepts("stderr")
+    (True, True, False)
+    """
     return Constraint(
         lambda v: v is None or isinstance(v, bool) or callable(getattr(v, "write", None)),
         "True, False, None or a file-like object with a write method",

@@ -511,7 +511,13 @@ def load_spec(path: str | Path) -> dict[str, Any]:
 
 
 def spec_settings(table: Mapping[str, Any], quick: bool) -> dict[str, Any]:
-    """A table's settings, its ``quick`` sub-table applied when ``quick`` is True."""
+    """A table's settings, its ``quick`` sub-table applied when ``quick`` is True.
+
+    Examples
+    --------
+    >>> spec_settings({"n_init": 10, "quick": {"n_init": 2}}, quick=True)
+    {'n_init': 2}
+    """
     settings = {k: v for k, v in table.items() if k != "quick"}
     if quick:
         settings.update(table.get("quick", {}))

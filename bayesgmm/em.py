@@ -1348,15 +1348,23 @@ class GaussianMixture(ParamsMixin):
         >>> bool(gm.icl(X) >= gm.bic(X))
         True
         """
+        if is_dask_array(X):
+            _, _, entropy = self._likelihood_terms(X, sample_weight)
+            return self.bic(X, sample_weight=sample_weight) + 2.0 * entropy
+        return self.criteria(X, sample_weight)["icl"]
+
+    def _likelihood_terms(self, X: ArrayLike, sample_weight: Any) -> tuple[float, float, float]:
+        """``(log-likelihood, total weight, MAP entropy sum_i -log max_k tau_ik)``, one pass."""
         data = self._predict_data(X)
-        n = data.n_samples
-        weight = check_sample_weight(sample_weight, n)
-        entropy = np.empty(n)
+        weight = check_sample_weight(sample_weight, data.n_samples)
+        norm = np.empty(data.n_samples)
+        top = np.empty(data.n_samples)
         for start, stop, log_prob in self._weighted_log_prob_blocks(data):
-            top = log_prob.max(axis=0)
-            entropy[start:stop] = exp_normalize(log_prob) - top
-        total_entropy = float(entropy.sum() if weight is None else weight @ entropy)
-        return self.bic(X, sample_weight=sample_weight) + 2.0 * total_entropy
+            top[start:stop] = log_prob.max(axis=0)
+            norm[start:stop] = exp_normalize(log_prob)
+        if weight is None:
+            return float(norm.sum()), float(len(norm)), float((norm - top).sum())
+        return float(weight @ norm), float(weight.sum()), float(weight @ (norm - top))
 
     def criteria(self, X: ArrayLike, sample_weight: ArrayLike | None = None) -> dict[str, float]:
         """Log-likelihood, BIC, AIC and ICL on ``X`` from one pass over the data.
@@ -1386,24 +1394,15 @@ class GaussianMixture(ParamsMixin):
         >>> bool(np.isclose(values["bic"], gm.bic(X)) and np.isclose(values["icl"], gm.icl(X)))
         True
         """
-        if is_dask_array(X):
-            log_lik, n = self._total_log_likelihood(X, sample_weight)
-            entropy = (self.icl(X, sample_weight) + 2.0 * log_lik) / 2.0
-            entropy -= self._n_parameters() * math.log(n) / 2.0
-        else:
-            data = self._predict_data(X)
-            weight = check_sample_weight(sample_weight, data.n_samples)
-            norm = np.empty(data.n_samples)
-            top = np.empty(data.n_samples)
-            for start, stop, log_prob in self._weighted_log_prob_blocks(data):
-                top[start:stop] = log_prob.max(axis=0)
-                norm[start:stop] = exp_normalize(log_prob)
-            if weight is None:
-                log_lik, n = float(norm.sum()), float(len(norm))
-                entropy = float((norm - top).sum())
-            else:
-                log_lik, n = float(weight @ norm), float(weight.sum())
-                entropy = float(weight @ (norm - top))
+        if is_dask_array(X):  # each criterion's own pass over the chunks
+            log_lik, _ = self._total_log_likelihood(X, sample_weight)
+            return {
+                "log_likelihood": log_lik,
+                "bic": self.bic(X, sample_weight),
+                "aic": self.aic(X, sample_weight),
+                "icl": self.icl(X, sample_weight),
+            }
+        log_lik, n, entropy = self._likelihood_terms(X, sample_weight)
         p = self._n_parameters()
         bic = -2.0 * log_lik + p * math.log(n)
         return {

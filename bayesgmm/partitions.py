@@ -53,7 +53,13 @@ Loss = Literal["vi", "binder"]
 
 
 def check_loss(loss: Any) -> str:
-    """``loss`` if it is one of :data:`LOSSES`, else a ``ValueError`` listing them."""
+    """``loss`` if it is one of :data:`LOSSES`, else a ``ValueError`` listing them.
+
+    Examples
+    --------
+    >>> check_loss("vi")
+    'vi'
+    """
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {list(LOSSES)}; got {loss!r}.")
     return loss

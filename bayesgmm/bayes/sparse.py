@@ -285,6 +285,14 @@ class SparseMixtureResult:
         Returns
         -------
         list of str
+
+        Examples
+        --------
+        >>> n_occupied = np.array([[[2], [3]], [[2], [2]]])
+        >>> diagnostics = {"r_hat": 1.3, "ess_bulk": 900.0, "divergences": 0}
+        >>> result = SparseMixtureResult(None, n_occupied, n_occupied[..., 0], 4, 0.1, diagnostics)
+        >>> result.problems, result.ok
+        (['r_hat of E[K+ | theta] = 1.300 > 1.01'], False)
         """
         problems = _diagnostic_problems(self.diagnostics) if self.diagnostics else []
         if self.stopped_early:
@@ -724,6 +732,9 @@ def fit_sparse_mixture(
                 stacklevel=2,
             )
             return trial
+        # the long run starts from the pilot's EM fit: the same fit, not fitted again
+        if hasattr(trial.model, "em_"):
+            settings.setdefault("start", trial.model.em_)
     begin = time.perf_counter()
     result = _sample(array, max_components, concentration, n_allocations, rng, settings,
                      draws=draws, tune=tune)  # fmt: skip

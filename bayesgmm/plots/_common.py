@@ -232,7 +232,14 @@ def ellipse(
     )
 
 
-def point_estimate(model: Any, bayes: bool):
-    """Weights, means and full covariances of the fit (posterior means if Bayesian)."""
-    weights, means, covs = model_parameters(model, bayes)
-    return weights.mean(axis=0), means.mean(axis=0), covs.mean(axis=0)
+def point_estimate(model: Any):
+    """Weights, means and full covariances of a fitted mixture.
+
+    The EM estimate, or a Bayesian model's posterior means (its ``weights_``,
+    ``means_``, ``covariances_``: nothing is recomputed from the draws).
+    """
+    n_components, n_features = model.means_.shape
+    full = get_covariance_model(model.covariance_type).full_covariances(
+        model.covariances_, n_components, n_features
+    )
+    return np.asarray(model.weights_), np.asarray(model.means_), np.asarray(full)

@@ -139,8 +139,8 @@ def most_informative_pairs(model: Any, n_pairs: int = 3) -> list[tuple[int, int]
     >>> len(most_informative_pairs(gm, 2))
     2
     """
-    bayes = check_mixture(model, "most_informative_pairs")
-    return informative_pairs(*point_estimate(model, bayes), n_pairs=n_pairs)
+    check_mixture(model, "most_informative_pairs")  # a fitted mixture, or TypeError
+    return informative_pairs(*point_estimate(model), n_pairs=n_pairs)
 
 
 def plot_discriminant(
@@ -195,12 +195,12 @@ def plot_discriminant(
     from matplotlib.colors import to_rgba
     from matplotlib.lines import Line2D
 
-    bayes = check_mixture(model, "plot_discriminant")
+    check_mixture(model, "plot_discriminant")  # a fitted mixture, or TypeError
     array, names = check_X(model, X)
     labels = feature_names(model, names)
     if array.shape[1] < 2:
         raise ValueError("plot_discriminant needs at least two features; the model has one.")
-    weights, means, covs = point_estimate(model, bayes)
+    weights, means, covs = point_estimate(model)
     directions, _ = discriminant_directions(weights, means, covs)
     basis = directions[:, :2]
     center = weights @ means / weights.sum()
