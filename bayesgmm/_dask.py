@@ -3,7 +3,7 @@
 EM needs, per iteration, only sums over rows of per-row quantities (responsibilities,
 weighted first and second moments, the log-likelihood). With a ``dask.array.Array``
 each Dask task computes those sums for one row chunk with the same NumPy code as an
-in-memory fit (:meth:`bayesgmm.GaussianMixture._accumulate`), and the client adds
+in-memory fit (:meth:`bayesgmm._passes.Data.statistics`), and the client adds
 the few small arrays in chunk order and runs the M-step. One pass over the data per
 iteration; only parameters travel to the workers and only sufficient statistics
 come back. The same code runs on the local threaded scheduler, a
@@ -22,14 +22,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from bayesgmm._passes import one_thread_blas, prepare_data
+from bayesgmm._passes import describe_scale, one_thread_blas, prepare_data
 from bayesgmm._validation import describe_rows
 
 if TYPE_CHECKING:
     from bayesgmm.covariance import SufficientStatistics
-
-#: ``estimator`` arguments below are a bayesgmm.GaussianMixture (typed Any: this module
-#: sits below bayesgmm.em, which imports it)
 
 __all__ = ["is_dask_array"]
 
@@ -123,13 +120,12 @@ def _bad_rows(block: NDArray) -> NDArray[np.bool_]:
 
 
 def _chunk_statistics(
-    estimator: Any, state: tuple, block: NDArray, center: NDArray, weight
+    model: Any, n_components: int, state: tuple, block: NDArray, center: NDArray, weight
 ) -> SufficientStatistics:
-
-    data = prepare_data(estimator._model, estimator.n_components, block, center, weight)
+    data = prepare_data(model, n_components, block, center, weight)
     # a Dask worker thread is one core's worth: a multi-threaded BLAS would oversubscribe
     with one_thread_blas(data.n_blocks):
-        return estimator._accumulate(data, state, None, 0, 1)
+        return data.statistics(n_components, state)
 
 
 def _sum_in_order(parts: list) -> Any:
@@ -141,7 +137,7 @@ def _sum_in_order(parts: list) -> Any:
 
 @dataclass
 class DaskData:
-    """What the EM loop needs of data held in a Dask array (see :class:`bayesgmm._passes.Data`)."""
+    """Data held in a Dask array, with the interface of :class:`bayesgmm._passes.Data`."""
 
     model: Any
     center: NDArray[np.float64]
@@ -181,15 +177,22 @@ class DaskData:
             return [(b, None) for b in blocks]
         return list(zip(blocks, self.sample_weight.to_delayed().ravel(), strict=True))
 
-    def statistics(self, estimator: Any, state: tuple) -> SufficientStatistics:
-        """One E-step pass on the workers; statistics summed on the client in chunk order."""
+    def statistics(
+        self, n_components: int, state: tuple | None, resp: NDArray | None = None
+    ) -> SufficientStatistics:
+        """One E-step pass on the workers; statistics summed on the client in chunk order.
+
+        Only E-step passes (``state`` given): EM initialises on rows held in memory.
+        """
         import dask
 
         from bayesgmm.covariance import SufficientStatistics
 
+        if state is None:
+            raise ValueError("Dask passes need parameters (state), not responsibilities.")
         task = dask.delayed(_chunk_statistics, pure=True)
         parts = dask.compute(
-            *[task(estimator, state, b, self.center, w) for b, w in self._blocks()]
+            *[task(self.model, n_components, state, b, self.center, w) for b, w in self._blocks()]
         )
         nk, moments, outer, log_likelihood = _sum_in_order(
             [(p.nk, p.moments, p.outer, p.log_likelihood) for p in parts]
@@ -205,8 +208,13 @@ class DaskData:
         return np.ascontiguousarray(values), weight
 
 
-def prepare_dask_data(estimator: Any, X: Any, sample_weight: Any) -> tuple[DaskData, None]:
-    """Validate ``X`` and compute, in two passes, what the EM loop needs before starting."""
+def prepare_dask_data(
+    model: Any, n_components: int, X: Any, sample_weight: Any
+) -> tuple[DaskData, None]:
+    """Validate ``X`` and compute, in two passes, what the EM loop needs before starting.
+
+    Returns the data (with its variance scale set) and ``None`` for the feature names.
+    """
     import dask
     import dask.array as da
 
@@ -233,16 +241,16 @@ def prepare_dask_data(estimator: Any, X: Any, sample_weight: Any) -> tuple[DaskD
                 "sample_weight sums to 0 (every weight is zero); at least one sample needs "
                 "a positive weight."
             )
-        if positive < estimator.n_components:
+        if positive < n_components:
             raise ValueError(
                 f"Expected n_samples >= n_components but got n_components = "
-                f"{estimator.n_components}, n_samples = {positive} (rows with positive "
+                f"{n_components}, n_samples = {positive} (rows with positive "
                 "sample_weight). Lower n_components or pass more data."
             )
-    if n_samples < estimator.n_components:
+    if n_samples < n_components:
         raise ValueError(
             f"Expected n_samples >= n_components but got n_components = "
-            f"{estimator.n_components}, n_samples = {n_samples}. Lower n_components or pass "
+            f"{n_components}, n_samples = {n_samples}. Lower n_components or pass "
             "more data."
         )
     blocks = list(X.to_delayed().ravel())
@@ -261,12 +269,12 @@ def prepare_dask_data(estimator: Any, X: Any, sample_weight: Any) -> tuple[DaskD
     center = np.asarray(center, dtype=np.float64) / total
     second = dask.delayed(_second_pass, pure=True)
     moments = dask.compute(
-        *[second(estimator._model, b, center, w) for b, w in zip(blocks, weights, strict=True)]
+        *[second(model, b, center, w) for b, w in zip(blocks, weights, strict=True)]
     )
     squares, statistic, _ = _sum_in_order([(q, s, 0.0) for q, s, _ in moments])
     largest = max(m[2] for m in moments)
     data = DaskData(
-        model=estimator._model,
+        model=model,
         center=center,
         source=X,
         sample_weight=weight,
@@ -277,6 +285,7 @@ def prepare_dask_data(estimator: Any, X: Any, sample_weight: Any) -> tuple[DaskD
         squares=squares,
         largest=largest,
     )
+    describe_scale(data)
     return data, None
 
 
@@ -293,12 +302,17 @@ def map_rows(X: Any, function, n_features: int, n_columns: int | None, dtype) ->
     )
 
 
-def sum_log_likelihood(estimator: Any, X: Any, sample_weight: Any = None) -> tuple:
-    """Total (weighted) log-likelihood and total weight of a Dask array."""
+def sum_log_likelihood(
+    score_samples: Any, n_features: int, X: Any, sample_weight: Any = None
+) -> tuple:
+    """Total (weighted) log-likelihood and total weight of a Dask array.
+
+    ``score_samples`` maps a NumPy row chunk to its log-densities.
+    """
     import dask
     import dask.array as da
 
-    scores = map_rows(X, estimator.score_samples, estimator.n_features_in_, None, np.float64)
+    scores = map_rows(X, score_samples, n_features, None, np.float64)
     if sample_weight is None:
         return float(scores.sum().compute()), float(scores.shape[0])
     weight = da.asarray(sample_weight, chunks=(scores.chunks[0],)).astype(np.float64)

@@ -3,9 +3,13 @@
 :class:`Data` holds the data as EM sees them (centred, transposed, completed with
 the covariance model's extra rows, with sample weights), either stored in one array
 (:func:`prepare_data`) or read from the source block by block in every pass
-(:func:`stream_data`, flat memory). Passes over the blocks run on a thread pool with a
-one-thread BLAS (:func:`parallel_passes`, :func:`one_thread_blas`). Nothing here
-knows the estimator: :mod:`bayesgmm.em` and :mod:`bayesgmm._dask` both build on it.
+(:func:`stream_data`, flat memory); :func:`fit_data` chooses between the two once per
+fit. :meth:`Data.statistics` is the one pass EM makes per iteration (E-step and
+sufficient statistics); :class:`bayesgmm._dask.DaskData` implements the same
+interface over a Dask array, and :class:`bayesgmm.missing.IncompleteData` the pass
+over rows with missing cells. Passes over the blocks run on a thread pool with a
+one-thread BLAS (:func:`parallel_passes`, :func:`one_thread_blas`). Nothing here knows
+the estimator: :mod:`bayesgmm._engine` and :mod:`bayesgmm._dask` build on it.
 """
 
 from __future__ import annotations
@@ -21,8 +25,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from bayesgmm.covariance import CovarianceModel
+from bayesgmm._numerics import exp_normalize
+from bayesgmm.covariance import CovarianceModel, SufficientStatistics
 
+#: without ``chunk_size``, the data are streamed from X (not copied) when the centred
+#: copy would take more than this many bytes
+MAX_COPY_BYTES = 1 << 30
 #: target number of float64 values in the largest per-block temporary (~2 MB).
 _BLOCK_VALUES = 1 << 18
 
@@ -40,7 +48,7 @@ class Data:
     block: int
     data_statistic: NDArray[np.float64] | None = None
     variance_scale: NDArray[np.float64] | None = None
-    #: per-feature variances (computed once, by GaussianMixture._prepare_data)
+    #: per-feature variances (computed once, by :func:`fit_data`)
     feature_variances: NDArray[np.float64] | None = None
     n_parts: int = 1
     #: the raw data when they are streamed block by block instead of stored
@@ -71,7 +79,7 @@ class Data:
             return self.stored_t[:, start:stop]
         block = np.empty((self.model.n_stored_rows(self.n_features), stop - start))
         np.subtract(self.source[start:stop].T, self.center[:, None], out=block[: self.n_features])
-        with np.errstate(over="ignore"):  # huge data: refused by GaussianMixture._check_scale
+        with np.errstate(over="ignore"):  # huge data: refused by EMEngine.check_scale
             self.model.complete_stored(block, self.n_features)
         return block
 
@@ -108,6 +116,64 @@ class Data:
     def largest_deviation(self) -> float:
         """Largest absolute centred value."""
         return max(float(np.abs(xc_t).max()) for _, _, xc_t in self.centred_blocks())
+
+    def statistics(
+        self,
+        n_components: int,
+        state: tuple | None,
+        resp: NDArray[np.float64] | None = None,
+    ) -> SufficientStatistics:
+        """One pass over the data: E-step and M-step sufficient statistics.
+
+        ``state`` is the covariance model's prepared parameters (E-step), or ``None``
+        with given responsibilities ``resp`` of shape ``(n_components, n_samples)``
+        (initialisation). With ``n_parts > 1`` the blocks are shared among threads
+        (NumPy releases the GIL in its kernels); each thread has its own accumulators,
+        summed in a fixed order, so results do not depend on scheduling.
+        """
+        n_parts = self.n_parts
+        if n_parts == 1:
+            return self._accumulate(n_components, state, resp, 0, 1)
+        parts = list(
+            executor().map(
+                lambda part: self._accumulate(n_components, state, resp, part, n_parts),
+                range(n_parts),
+            )
+        )
+        total = parts[0]
+        for other in parts[1:]:
+            total.nk += other.nk
+            total.moments += other.moments
+            if total.outer is not None:
+                total.outer += other.outer
+            total.log_likelihood += other.log_likelihood
+        return total
+
+    def _accumulate(
+        self, n_components: int, state, resp_given, part: int, n_parts: int
+    ) -> SufficientStatistics:
+        model, D = self.model, self.n_features
+        moments = np.zeros((n_components, model.n_stat_features(D)))
+        outer = np.zeros((n_components, D, D)) if model.dense_per_component else None
+        log_likelihood = 0.0
+        for start, stop, feat in self.blocks(part, n_parts):
+            if state is None:
+                resp = resp_given[:, start:stop]
+            else:
+                resp = model.weighted_log_prob(feat, state)
+                norm = exp_normalize(resp)
+                log_likelihood += float(
+                    norm.sum()
+                    if self.sample_weight is None
+                    else self.sample_weight[start:stop] @ norm
+                )
+            if self.sample_weight is not None:
+                resp = resp * self.sample_weight[start:stop]
+            moments += resp @ feat.T  # its last column sums resp: features end in ones
+            if outer is not None:
+                outer += model.accumulate_outer(feat[:D], resp)
+        nk = moments[:, -1].copy()
+        return SufficientStatistics(nk, moments, outer, log_likelihood, self.total_weight)
 
 
 def n_threads() -> int:
@@ -222,7 +288,7 @@ def prepare_data(
     for start in range(0, n_samples, step):
         stop = min(start + step, n_samples)
         np.subtract(X[start:stop].T, center[:, None], out=stored_t[:n_features, start:stop])
-        with np.errstate(over="ignore"):  # huge data: refused by GaussianMixture._check_scale
+        with np.errstate(over="ignore"):  # huge data: refused by EMEngine.check_scale
             model.complete_stored(stored_t[:, start:stop], n_features)
     total = float(n_samples if sample_weight is None else sample_weight.sum())
     return Data(
@@ -234,3 +300,54 @@ def prepare_data(
         n_features=n_features,
         block=block_rows(model, n_components, n_features),
     )
+
+
+def should_stream(model: CovarianceModel, X: NDArray[np.float64], chunk_size: int | None) -> bool:
+    """Whether passes read ``X`` block by block instead of a centred copy.
+
+    Always with an explicit ``chunk_size``; otherwise when the copy would take more
+    than ``MAX_COPY_BYTES``.
+    """
+    if chunk_size is not None:
+        return True
+    rows = model.n_stored_rows(X.shape[1])
+    return rows * X.shape[0] * X.itemsize > MAX_COPY_BYTES
+
+
+def describe_scale(data: Any) -> None:
+    """Set ``data``'s data statistic, per-feature variances and variance scale.
+
+    Squares of huge data overflow here (to ``inf``); :meth:`EMEngine.check_scale
+    <bayesgmm._engine.EMEngine.check_scale>` then refuses them with a clear message.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        data.data_statistic = data.compute_data_statistic()
+        data.feature_variances = data.variances()
+    data.variance_scale = variance_scale(data.feature_variances)
+
+
+def fit_data(
+    model: CovarianceModel,
+    n_components: int,
+    X: NDArray[np.float64],
+    sample_weight: NDArray[np.float64] | None,
+    center: NDArray[np.float64] | None = None,
+    *,
+    stream: bool = False,
+    chunk_size: int | None = None,
+) -> Data:
+    """``X`` prepared for EM: centred (on its weighted mean by default), stored or streamed.
+
+    With the data statistic and the variance scale of the covariance repairs set
+    (:func:`describe_scale`).
+    """
+    if center is None:
+        center = (
+            X.mean(axis=0) if sample_weight is None else sample_weight @ X / sample_weight.sum()
+        )
+    if stream:
+        data = stream_data(model, n_components, X, center, sample_weight, chunk_size)
+    else:
+        data = prepare_data(model, n_components, X, center, sample_weight)
+    describe_scale(data)
+    return data

@@ -31,23 +31,25 @@ class Constraint:
     hint: str = ""
 
 
-def _is_int(value: Any) -> bool:
+def is_int(value: Any) -> bool:
+    """Whether ``value`` is an integer (NumPy integers too; ``bool`` is not)."""
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
-def _is_real(value: Any) -> bool:
+def is_real(value: Any) -> bool:
+    """Whether ``value`` is a real number (NumPy scalars too; ``bool`` is not)."""
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 def integer(low: int, *, hint: str = "") -> Constraint:
     """An integer ``>= low``."""
-    return Constraint(lambda v: _is_int(v) and v >= low, f"an integer >= {low}", hint)
+    return Constraint(lambda v: is_int(v) and v >= low, f"an integer >= {low}", hint)
 
 
 def real(low: float, *, hint: str = "") -> Constraint:
     """A finite real number ``>= low``."""
     return Constraint(
-        lambda v: _is_real(v) and np.isfinite(v) and v >= low, f"a real number >= {low}", hint
+        lambda v: is_real(v) and np.isfinite(v) and v >= low, f"a real number >= {low}", hint
     )
 
 
@@ -71,7 +73,7 @@ def random_state() -> Constraint:
     return Constraint(
         lambda v: (
             v is None
-            or (_is_int(v) and 0 <= v < 2**63)
+            or (is_int(v) and 0 <= v < 2**63)
             or isinstance(v, np.random.Generator | np.random.RandomState)
         ),
         "None, a non-negative int, a numpy.random.Generator or a numpy.random.RandomState",
@@ -458,7 +460,7 @@ def check_random_state(seed: Any) -> np.random.Generator:
     >>> bool(check_random_state(0).integers(10) == check_random_state(0).integers(10))
     True
     """
-    if seed is None or _is_int(seed):
+    if seed is None or is_int(seed):
         return np.random.default_rng(seed)
     if isinstance(seed, np.random.Generator):
         return seed

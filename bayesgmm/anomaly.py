@@ -33,7 +33,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
 from bayesgmm._base import ParamsMixin, is_bayesian, not_fitted_error
-from bayesgmm._validation import Constraint, _is_real, check_parameters
+from bayesgmm._validation import Constraint, check_parameters, is_real
 
 __all__ = [
     "DEFAULT_CONTAMINATION",
@@ -140,7 +140,7 @@ def log_predictive_density(model: Any, X: ArrayLike, *, ci_prob: float = 0.94) -
     (-0.88, True)
     """
     _check_density_model(model)
-    if not (_is_real(ci_prob) and 0 < ci_prob < 1):
+    if not (is_real(ci_prob) and 0 < ci_prob < 1):
         raise ValueError(f"ci_prob must be a number in (0, 1); got {ci_prob!r}.")
     if is_bayesian(model):
         array = model._validate_X(X)
@@ -165,7 +165,7 @@ def _optional_fraction(low: float, high: float, *, closed: str) -> Constraint:
     def accepts(value: Any) -> bool:
         if value is None:
             return True
-        if not _is_real(value):
+        if not is_real(value):
             return False
         inside_low = value > low if left == "(" else value >= low
         inside_high = value <= high if right == "]" else value < high

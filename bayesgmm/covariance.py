@@ -47,7 +47,7 @@ __all__ = [
 ]
 
 #: the tiny count scikit-learn adds to every component's weight sum (``10 * eps``).
-_NK_EPS = 10.0 * np.finfo(np.float64).eps
+NK_EPS = 10.0 * np.finfo(np.float64).eps
 
 
 @dataclass

@@ -1,4 +1,7 @@
-"""Initial responsibilities for EM: k-means, k-means++, random, random_from_data.
+"""Initial values for EM: responsibilities and checks of user-given initial parameters.
+
+Responsibilities come from k-means, k-means++, random or random_from_data, as in
+scikit-learn.
 
 Everything here is NumPy only (no scikit-learn): a greedy k-means++ seeding and
 vectorised Lloyd iterations, both aware of frequency ``sample_weight``.
@@ -7,13 +10,21 @@ vectorised Lloyd iterations, both aware of frequency ``sample_weight``.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from bayesgmm._typing import InitParams
+from bayesgmm.covariance import CovarianceModel
 
-__all__ = ["INIT_METHODS", "initial_responsibilities", "kmeans", "kmeans_plusplus"]
+__all__ = [
+    "INIT_METHODS",
+    "check_initial_parameters",
+    "initial_responsibilities",
+    "kmeans",
+    "kmeans_plusplus",
+]
 
 INIT_METHODS: tuple[InitParams, ...] = ("kmeans", "k-means++", "random", "random_from_data")
 
@@ -235,3 +246,62 @@ def initial_responsibilities(
     else:
         raise ValueError(f"init_params must be one of {list(INIT_METHODS)}; got {method!r}.")
     return resp
+
+
+def check_initial_parameters(
+    model: CovarianceModel,
+    n_components: int,
+    n_features: int,
+    weights_init: ArrayLike | None,
+    means_init: ArrayLike | None,
+    precisions_init: ArrayLike | None,
+) -> tuple[Any, Any, Any]:
+    """User-given initial weights, means and precisions as float64 arrays (or ``None``).
+
+    Raises ``ValueError`` naming the parameter, its expected shape or range, and what
+    was given.
+
+    Examples
+    --------
+    >>> from bayesgmm.covariance import get_covariance_model
+    >>> model = get_covariance_model("diag")
+    >>> check_initial_parameters(model, 2, 1, [0.5, 0.5], None, None)[0]
+    array([0.5, 0.5])
+    >>> check_initial_parameters(model, 2, 1, [0.7, 0.7], None, None)
+    Traceback (most recent call last):
+    ...
+    ValueError: weights_init must sum to 1; got sum 1.4. Divide by the sum to normalise.
+    """
+    K = n_components
+    weights = means = precisions = None
+    if weights_init is not None:
+        weights = np.asarray(weights_init, dtype=np.float64)
+        if weights.shape != (K,):
+            raise ValueError(
+                f"weights_init must have shape ({K},) (n_components,); got {weights.shape}."
+            )
+        if not np.all(np.isfinite(weights)) or weights.min() < 0 or weights.max() > 1:
+            raise ValueError(
+                "weights_init must be in [0, 1]; got min "
+                f"{weights.min():.5g}, max {weights.max():.5g}."
+            )
+        if abs(weights.sum() - 1.0) > 1e-8:
+            raise ValueError(
+                f"weights_init must sum to 1; got sum {weights.sum():.10g}. "
+                "Divide by the sum to normalise."
+            )
+    if means_init is not None:
+        means = np.asarray(means_init, dtype=np.float64)
+        if means.shape != (K, n_features):
+            raise ValueError(
+                f"means_init must have shape ({K}, {n_features}) (n_components, "
+                f"n_features); got {means.shape}."
+            )
+        if not np.all(np.isfinite(means)):
+            raise ValueError("means_init contains NaN or infinite values.")
+    if precisions_init is not None:
+        precisions = np.asarray(precisions_init, dtype=np.float64)
+        if not np.all(np.isfinite(precisions)):
+            raise ValueError("precisions_init contains NaN or infinite values.")
+        precisions = model.validate_precisions(precisions, K, n_features)
+    return weights, means, precisions

@@ -65,8 +65,6 @@ _REQUIRED_ATTRIBUTES = frozenset(
         "lower_bounds_",
     }
 )
-#: instance attributes that are not part of a fitted model (verbose timers)
-_TRANSIENT_ATTRIBUTES = frozenset({"_init_time", "_iter_time"})
 #: bit generators a saved ``random_state`` may name
 _BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
 _ATTRIBUTE_NAME = re.compile(r"^_?[A-Za-z][A-Za-z0-9_]*$")
@@ -284,7 +282,7 @@ def _em_header(model: Any, store: Callable[[str, np.ndarray], Any]) -> dict:
             lambda array, suffix="", name=name: store(f"attribute.{name}{suffix}", array),
         )
         for name, value in vars(model).items()
-        if name not in params and name not in _TRANSIENT_ATTRIBUTES
+        if name not in params
     }
     return {
         "format": _EM_FORMAT,

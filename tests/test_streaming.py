@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-import bayesgmm.em as em_module
+import bayesgmm._engine as engine_module
+import bayesgmm._passes as passes_module
 from bayesgmm import ConvergenceWarning, GaussianMixture
 
 COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]
@@ -93,7 +94,7 @@ def test_chunked_memory_does_not_grow_with_n(monkeypatch):
     8 bytes for diag). Initialisation runs on a fixed-size subsample (lowered here
     so that the test stays small).
     """
-    monkeypatch.setattr(em_module, "_INIT_SAMPLE_ROWS", 2000)
+    monkeypatch.setattr(engine_module, "INIT_SAMPLE_ROWS", 2000)
     rng = np.random.default_rng(1)
     small = rng.normal(size=(20_000, 10))
     large = rng.normal(size=(80_000, 10))
@@ -110,11 +111,13 @@ def test_chunk_size_is_validated():
         GaussianMixture(chunk_size=0).fit(np.zeros((5, 1)) + np.arange(5)[:, None])
 
 
-def test_large_data_stream_automatically(monkeypatch, data):
-    monkeypatch.setattr(em_module, "_MAX_COPY_BYTES", 1000)
-    gm = GaussianMixture(3, random_state=0)
-    assert gm._streams(data[0])
-    assert not GaussianMixture(3)._streams(data[0][:10])
+def test_large_data_stream_automatically(monkeypatch):
+    """Without chunk_size, data whose centred copy would be too large are streamed."""
+    X = np.random.default_rng(2).normal(size=(60_000, 10))
+    stored = _peak_fit_bytes(X)
+    monkeypatch.setattr(passes_module, "MAX_COPY_BYTES", 1000)
+    streamed = _peak_fit_bytes(X)
+    assert stored > streamed + 60_000 * 8 * 10  # no centred copy of X
 
 
 # ----------------------------------------------------------------------------- online EM
