@@ -9,7 +9,7 @@ from typing import Any, Self
 
 from bayesgmm.exceptions import NotFittedError
 
-__all__ = ["ParamsMixin", "not_fitted_error"]
+__all__ = ["ParamsMixin", "check_is_fitted", "is_bayesian", "not_fitted_error"]
 
 
 class ParamsMixin:
@@ -116,6 +116,27 @@ def is_bayesian(model: Any) -> bool:
     """
     module = sys.modules.get("bayesgmm.bayes.estimator")
     return module is not None and isinstance(model, module.BayesianGaussianMixture)
+
+
+def check_is_fitted(model: Any, attribute: str) -> None:
+    """Raise :class:`~bayesgmm.exceptions.NotFittedError` unless ``model`` has ``attribute``.
+
+    The one fitted-check of the package (scikit-learn's message; see
+    :func:`not_fitted_error` for the exception's classes).
+
+    Examples
+    --------
+    >>> from bayesgmm import GaussianMixture
+    >>> check_is_fitted(GaussianMixture(2), "means_")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    bayesgmm.exceptions.NotFittedError: This GaussianMixture instance is not fitted yet. ...
+    """
+    if not hasattr(model, attribute):
+        raise not_fitted_error(
+            f"This {type(model).__name__} instance is not fitted yet. Call 'fit' with "
+            "appropriate arguments before using this estimator."
+        )
 
 
 def not_fitted_error(message: str) -> NotFittedError:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Self
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from bayesgmm._base import not_fitted_error
+from bayesgmm._base import check_is_fitted
 from bayesgmm._dask import is_dask_array, map_rows
 from bayesgmm._engine import EMEngine, MixtureParams
 from bayesgmm._numerics import exp_normalize
@@ -70,11 +70,7 @@ class FittedMixture:
         )
 
     def _check_is_fitted(self) -> None:
-        if not hasattr(self, "means_"):
-            raise not_fitted_error(
-                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with "
-                "appropriate arguments before using this estimator."
-            )
+        check_is_fitted(self, "means_")
 
     def _check_feature_names(self, X: Any, names: NDArray[np.object_] | None) -> None:
         fitted = getattr(self, "feature_names_in_", None)

@@ -24,6 +24,7 @@ __all__ = [
     "default_variance_floor",
     "exp_normalize",
     "precision_cholesky_from_chol",
+    "psd_factor",
 ]
 
 #: log(2 pi), of every Gaussian log-density
@@ -154,3 +155,22 @@ def precision_cholesky_from_chol(chol: NDArray[np.float64]) -> NDArray[np.float6
     """``inv(L).T`` for a stack of lower-triangular ``L`` (exactly upper-triangular)."""
     inv = np.linalg.inv(chol)
     return np.triu(np.swapaxes(inv, -1, -2))
+
+
+def psd_factor(matrices: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``F`` with ``F F^T = A`` for symmetric positive semi-definite ``(K, d, d)`` ``A``.
+
+    Cholesky when it succeeds; otherwise a symmetric square root with negative
+    round-off eigenvalues set to zero.
+
+    Examples
+    --------
+    >>> factor = psd_factor(np.array([[[1.0, 1.0], [1.0, 1.0]]]))  # singular
+    >>> bool(np.allclose(factor @ np.swapaxes(factor, 1, 2), 1.0))
+    True
+    """
+    try:
+        return np.linalg.cholesky(matrices)
+    except np.linalg.LinAlgError:
+        values, vectors = np.linalg.eigh(matrices)
+        return vectors * np.sqrt(np.clip(values, 0.0, None))[..., None, :]

@@ -143,10 +143,8 @@ def log_predictive_density(model: Any, X: ArrayLike, *, ci_prob: float = 0.94) -
     if not (is_real(ci_prob) and 0 < ci_prob < 1):
         raise ValueError(f"ci_prob must be a number in (0, 1); got {ci_prob!r}.")
     if is_bayesian(model):
-        array = model._validate_X(X)
-        per_draw = np.array(
-            [special.logsumexp(log_prob, axis=0) for _, log_prob in model._per_draw_log_prob(array)]
-        )
+        per_draw = model.log_likelihood(X).values
+        per_draw = per_draw.reshape(-1, per_draw.shape[-1])
         log_density = special.logsumexp(per_draw, axis=0) - math.log(len(per_draw))
         alpha = (1 - ci_prob) / 2
         lower, upper = np.quantile(per_draw, [alpha, 1 - alpha], axis=0)

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from bayesgmm._numerics import LOG_2PI, exp_normalize
+from bayesgmm._numerics import LOG_2PI, exp_normalize, psd_factor
 from bayesgmm._typing import MissingOption
 from bayesgmm._validation import describe_rows
 
@@ -42,6 +42,7 @@ __all__ = [
     "MISSING_OPTIONS",
     "ExpectedStatistics",
     "IncompleteData",
+    "draw_missing_cells",
     "expected_statistics",
     "group_by_pattern",
     "impute_conditional_means",
@@ -456,3 +457,56 @@ def impute_conditional_means(
             filled = np.einsum("kn,knd->nd", resp, x_missing) + data.center[pattern.missing]
             out[np.ix_(pattern.rows[start:stop], pattern.missing)] = filled
     return out
+
+
+def draw_missing_cells(
+    out: NDArray[np.float64],
+    data: IncompleteData,
+    weights: NDArray[np.float64],
+    means: NDArray[np.float64],
+    covariances: NDArray[np.float64],
+    rng: np.random.Generator,
+) -> None:
+    """Overwrite the missing cells of ``out`` with one draw from ``p(x_m | x_o, theta)``.
+
+    For every row, a component ``k ~ p(k | x_o, theta)``, then the missing cells from
+    their conditional normal distribution in that component (one draw of a proper
+    multiple imputation). ``means`` are relative to ``data.center``; ``covariances``
+    are ``(K, D, D)``; ``out`` holds the rows of ``data`` (observed cells are kept).
+
+    Examples
+    --------
+    >>> X = np.array([[0.0, np.nan], [1.0, 1.0], [np.nan, 2.0]])
+    >>> data = group_by_pattern(X, np.zeros(2))
+    >>> out = X.copy()
+    >>> cov = np.array([[[1.0, 0.9], [0.9, 1.0]]])
+    >>> draw_missing_cells(out, data, np.ones(1), np.zeros((1, 2)), cov, np.random.default_rng(0))
+    >>> bool(np.isfinite(out).all()), out[1].tolist()
+    (True, [1.0, 1.0])
+    """
+    K, D = means.shape
+    for pattern in data.patterns:
+        missing = pattern.missing
+        if missing.size == 0:
+            continue
+        const, whiten, regression, conditional = _pattern_terms(
+            pattern, weights, means, covariances
+        )
+        noise_factor = psd_factor(conditional)
+        means_observed = means[:, pattern.observed]
+        for start, stop in _blocks(pattern, K, D):
+            resp, diff = _block_log_prob(
+                pattern.x_observed[start:stop], means_observed, const, whiten
+            )
+            exp_normalize(resp, floor=None)  # in place: p(k | x_o, theta)
+            n = stop - start
+            u = rng.random(n)
+            labels = np.minimum((np.cumsum(resp, axis=0) < u).sum(axis=0), K - 1)
+            cells = np.arange(n)
+            filled = means[labels][:, missing] + np.einsum(
+                "nij,nj->ni", regression[labels], diff[labels, cells]
+            )
+            filled += np.einsum(
+                "nij,nj->ni", noise_factor[labels], rng.standard_normal((n, missing.size))
+            )
+            out[np.ix_(pattern.rows[start:stop], missing)] = filled + data.center[missing]

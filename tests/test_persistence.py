@@ -477,31 +477,34 @@ def test_killed_writer_process_leaves_old_file_loadable(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def bayes_fit():
+def bayes_fit(tmp_path_factory):
     """A fitted BayesianGaussianMixture whose draws are made up around an EM fit.
 
-    Saving and loading do not care how the draws were obtained, and sampling would take
-    half a minute: the posterior here is the EM solution plus seeded noise, and the
-    rest of the fitted state is built by the estimator's own code (log-likelihood,
-    observed data, diagnostics). tests/bayes/test_estimator.py round-trips a real fit.
+    Saving and loading do not care how the draws were obtained: the posterior here is
+    the EM solution plus seeded noise (with an object-dtype sampler statistic, which
+    netCDF stores specially), its log-likelihood and observed data come from
+    :mod:`bayesgmm.bayes.posterior`, and the estimator is made by ``load`` from a file
+    written by :func:`bayesgmm.bayes.files.write_posterior_file` (so its posterior means
+    and diagnostics are the estimator's own). tests/bayes/test_estimator.py
+    round-trips a real fit.
     """
     import xarray as xr
 
     from bayesgmm import BayesianGaussianMixture, SamplingWarning
+    from bayesgmm.bayes.files import write_posterior_file
+    from bayesgmm.bayes.posterior import draws_from_posterior, log_likelihood_groups
 
     X = pd.DataFrame(make_data(n=90, d=2), columns=["x", "y"])
     chains, draws, K = 2, 40, 3
     bgm = BayesianGaussianMixture(
         K, draws=draws, tune=draws, chains=chains, random_state=0, progressbar=False
     )
-    bgm.em_ = GaussianMixture(K, max_iter=500, tol=1e-6, random_state=0).fit(X.to_numpy())
-    bgm.n_features_in_ = 2
-    bgm.feature_names_in_ = np.asarray(["x", "y"], dtype=object)
+    em = GaussianMixture(K, max_iter=500, tol=1e-6, random_state=0).fit(X.to_numpy())
     rng = np.random.default_rng(0)
     shape = (chains, draws)
-    weights = rng.dirichlet(bgm.em_.weights_ * 300, size=shape)
-    means = bgm.em_.means_ + 0.05 * rng.standard_normal((*shape, K, 2))
-    covariances = bgm.em_.covariances_ * rng.uniform(0.95, 1.05, size=(*shape, K, 1, 1))
+    weights = rng.dirichlet(em.weights_ * 300, size=shape)
+    means = em.means_ + 0.05 * rng.standard_normal((*shape, K, 2))
+    covariances = em.covariances_ * rng.uniform(0.95, 1.05, size=(*shape, K, 1, 1))
     coords = {
         "chain": np.arange(chains),
         "draw": np.arange(draws),
@@ -533,16 +536,19 @@ def bayes_fit():
         },
         coords={"chain": coords["chain"], "draw": coords["draw"]},
     )
-    idata = xr.DataTree.from_dict({"/posterior": posterior, "/sample_stats": sample_stats})
-    bgm._add_log_likelihood(idata, X.to_numpy())
-    bgm._set_posterior_means(bgm.em_._model)
-    bgm.n_relabelled_ = 0
+    draws = draws_from_posterior(posterior, "full")
+    groups = log_likelihood_groups(draws, X.to_numpy(), posterior["feature"].values)
+    groups.update(posterior=posterior, sample_stats=sample_stats)
+    idata = xr.DataTree.from_dict({f"/{name}": ds for name, ds in groups.items()})
+    settings = {**bgm.get_params(), "start": None}
     idata.attrs.update(
-        {"bayesgmm_version": "0.1.0", "n_relabelled": 0, "settings": json.dumps(bgm._settings())}
+        {"bayesgmm_version": "0.1.0", "n_relabelled": 0, "settings": json.dumps(settings)}
     )
+    path = tmp_path_factory.mktemp("bayes") / "made_up.nc"
+    write_posterior_file(path, idata, settings=settings, em=em, feature_names=["x", "y"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SamplingWarning)  # 80 draws
-        bgm._check_diagnostics()
+        bgm = BayesianGaussianMixture.load(path)
     return bgm, X
 
 

@@ -32,6 +32,7 @@ __all__ = [
     "TREEDEPTH_FRACTION_MAX",
     "Diagnostics",
     "diagnose",
+    "varying_vars",
 ]
 
 
@@ -58,6 +59,17 @@ TREEDEPTH_FRACTION_MAX = 0.01
 
 #: the posterior variables checked by default (the model's, in data units)
 DIAGNOSED_VARS = ("weights", "means", "covariances")
+
+
+def varying_vars(n_components: int) -> list[str]:
+    """The summarised parameters that vary (with one component the weight is 1).
+
+    Examples
+    --------
+    >>> varying_vars(1), varying_vars(3)
+    (['means', 'covariances'], ['weights', 'means', 'covariances'])
+    """
+    return [v for v in DIAGNOSED_VARS if not (v == "weights" and n_components == 1)]
 
 
 #: parameters named in a message (the worst ones; the rest are counted)

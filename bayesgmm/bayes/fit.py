@@ -1,4 +1,4 @@
-"""Sampling: starting points from EM, nutpie (cached compilation) or PyMC's NUTS.
+"""Sampling: starting points from EM; nutpie on the compiled kernels or PyMC's NUTS.
 
 After sampling, :func:`diagnose` checks the draws (divergences, r_hat, bulk and tail
 ESS, maximum tree depth, empty components) and words every failed check as a
@@ -13,15 +13,19 @@ import dataclasses
 import os
 import re
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pymc as pm
+import xarray as xr
 from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 
 # PyTensor's BLAS settings before PyMC compiles anything
 import bayesgmm.bayes._backend  # noqa: F401
+from bayesgmm.bayes.build import build_model, check_observed_features
+from bayesgmm.bayes.density import CompiledMixture, NutpieModel, compile_kernels
 from bayesgmm.bayes.diagnostics import (
     DIAGNOSED_VARS,
     EMPTY_COMPONENT_COUNT,
@@ -46,7 +50,9 @@ __all__ = [
     "Diagnostics",
     "diagnose",
     "em_start",
+    "sample_mixture",
     "sample_model",
+    "sample_posterior",
     "sampler_failure",
     "usable_cores",
 ]
@@ -326,3 +332,156 @@ def sampler_failure(err: BaseException, sampler: str, stage: str) -> SamplingErr
             f"fails too, {_DATA_HINT}, and try fewer components or other priors."
         )
     return SamplingError(message)
+
+
+def sample_posterior(
+    X: NDArray[np.float64],
+    n_components: int,
+    covariance_type: str,
+    priors: Any,
+    start: dict[str, NDArray],
+    *,
+    center: NDArray[np.float64],
+    scale: NDArray[np.float64],
+    feature_names: list[str] | None,
+    ordered_means: bool,
+    missing: str,
+    sampler: str,
+    draws: int,
+    tune: int,
+    chains: int,
+    target_accept: float,
+    seed: int,
+    progressbar: bool,
+):
+    """Sample the marginalised mixture's posterior from ``start`` with ``sampler``.
+
+    ``"nutpie"`` runs the compiled, shape-generic kernels
+    (:class:`bayesgmm.bayes.density.CompiledMixture`: nothing is compiled per data
+    shape); ``"pymc"`` runs PyMC's NUTS on the specification itself
+    (:func:`bayesgmm.bayes.build_model`). Returns the sampler's DataTree.
+    """
+    settings = {
+        "draws": draws,
+        "tune": tune,
+        "chains": chains,
+        "target_accept": target_accept,
+        "seed": seed,
+        "progressbar": progressbar,
+    }
+    if sampler == "nutpie":
+        check_observed_features(X)
+        mixture = CompiledMixture(
+            X, n_components, covariance_type, priors, center, scale, ordered_means=ordered_means
+        )
+        names = feature_names or [f"x{j}" for j in range(X.shape[1])]
+        return sample_mixture(mixture, start, names, **settings)
+    model = build_model(
+        X,
+        n_components,
+        covariance_type,
+        priors,
+        feature_names=feature_names,
+        ordered_means=ordered_means,
+        missing=missing,
+    )
+    return sample_model(model, start, cache_key=(), data={}, sampler=sampler, **settings)
+
+
+def sample_mixture(
+    mixture: CompiledMixture,
+    start: dict[str, NDArray[np.float64]],
+    feature_names: Sequence[str],
+    *,
+    draws: int,
+    tune: int,
+    chains: int,
+    target_accept: float,
+    seed: int,
+    progressbar: bool,
+) -> xr.DataTree:
+    """Sample the posterior of ``mixture`` with nutpie, every chain from ``start`` + jitter.
+
+    Parameters
+    ----------
+    mixture : CompiledMixture
+        The model.
+    start : dict of str to ndarray
+        Constrained starting values (:func:`em_start`).
+    feature_names : sequence of str
+        Coordinates of the ``feature`` dimension.
+    draws, tune, chains, target_accept, seed, progressbar
+        As for :class:`~bayesgmm.bayes.estimator.BayesianGaussianMixture`.
+
+    Returns
+    -------
+    xarray.DataTree
+        ``posterior`` (the PyMC model's variables and dimensions) and nutpie's
+        ``sample_stats``.
+
+    Raises
+    ------
+    SamplingError
+        If the sampler fails; the message says what happened and what to try.
+
+    Examples
+    --------
+    >>> from bayesgmm.bayes.build import standardization
+    >>> from bayesgmm.bayes.density import CompiledMixture
+    >>> from bayesgmm.bayes.spec import Priors
+    >>> X = np.random.default_rng(0).normal(size=(50, 1))
+    >>> mixture = CompiledMixture(X, 1, "diag", Priors(), *standardization(X))
+    >>> start = {"weights": np.ones(1), "means_std": np.zeros((1, 1)), "sds_std": np.ones((1, 1))}
+    >>> tree = sample_mixture(
+    ...     mixture,
+    ...     start,
+    ...     ["x"],
+    ...     draws=50,
+    ...     tune=50,
+    ...     chains=1,
+    ...     target_accept=0.9,
+    ...     seed=0,
+    ...     progressbar=False,
+    ... )
+    >>> tree["posterior"]["means"].shape
+    (1, 50, 1, 1)
+    """
+    import nutpie
+
+    try:
+        compile_kernels()
+    except Exception as err:
+        raise sampler_failure(err, "nutpie", "compile") from err
+    try:
+        flat = mixture.unconstrain(start)
+    except (ValueError, FloatingPointError) as err:
+        raise sampler_failure(err, "nutpie", "start") from err
+
+    def initial_point(chain_seed: int) -> NDArray[np.float64]:
+        rng = np.random.default_rng(chain_seed)
+        return flat + rng.uniform(-START_JITTER, START_JITTER, size=flat.size)
+
+    model = NutpieModel(dims={}, mixture=mixture, initial_point_func=initial_point)
+    try:
+        # one chain per core; nothing here uses BLAS, but keep it single-threaded as
+        # for every other sampler path
+        with threadpool_limits(limits=1, user_api="blas"):
+            trace = nutpie.sample(
+                model,
+                draws=draws,
+                tune=tune,
+                chains=chains,
+                cores=min(chains, usable_cores()),
+                seed=seed,
+                target_accept=target_accept,
+                progress_bar=progressbar,
+                save_warmup=False,
+            )
+    except Exception as err:
+        raise sampler_failure(err, "nutpie", "sample") from err
+    thetas = trace["posterior"]["theta"].values
+    posterior = mixture.posterior(thetas, feature_names)
+    posterior.attrs.update(trace["posterior"].attrs)
+    return xr.DataTree.from_dict(
+        {"/posterior": posterior, "/sample_stats": trace["sample_stats"].to_dataset()}
+    )

@@ -47,8 +47,9 @@ from bayesgmm.bayes.control_variates import (
     parameter_layout,
     taylor_expansion,
 )
+from bayesgmm.bayes.diagnostics import varying_vars
 from bayesgmm.bayes.fit import SAMPLERS, Diagnostics, diagnose, em_start, sample_model
-from bayesgmm.bayes.relabel import matching_permutations, relabel_draws
+from bayesgmm.bayes.posterior import draws_from_posterior, relabel_to_em, tidy_posterior
 from bayesgmm.bayes.spec import Priors
 from bayesgmm.covariance import get_covariance_model
 from bayesgmm.em import GaussianMixture
@@ -65,7 +66,6 @@ MIN_ROWS_PER_COMPONENT = 10
 #: Pareto k-hat above which the importance weights are unreliable
 PARETO_K_MAX = 0.7
 #: parameters summarised and checked
-SUMMARY_VARS = ("weights", "means", "covariances")
 _NAN_HINT = (
     "fit_large does not handle missing values; impute or drop those rows, or use "
     "BayesianGaussianMixture(missing='marginalize')."
@@ -193,7 +193,7 @@ class ApproximatePosterior:
         proposal = self.idata["proposal"].to_dataset()
         if var_names is None:
             k = proposal.sizes["component"]
-            var_names = [v for v in SUMMARY_VARS if not (v == "weights" and k == 1)]
+            var_names = varying_vars(k)
         missing = sorted(set(var_names) - set(proposal.data_vars))
         if missing:
             raise ValueError(f"unknown variables {missing}; have {sorted(proposal.data_vars)}.")
@@ -288,40 +288,6 @@ def _check_subsample(subsample: Any, n_samples: int, n_components: int) -> int:
 
 
 # ---------------------------------------------------------------------- posterior handling
-def _posterior_dataset(idata: xr.DataTree) -> xr.Dataset:
-    """The sampler's posterior with labelled dims on ``corr_chol``."""
-    post = idata["posterior"].to_dataset()
-    if "corr_chol" in post:  # sampled with shape=: give it the labelled dims
-        var = post["corr_chol"]
-        inner = ("component", "feature", "feature_bis")[-(var.ndim - 2) :]
-        generic = [d for d in var.dims if d.startswith("corr_chol_dim")]
-        post = post.drop_vars("corr_chol").drop_vars(generic, errors="ignore")
-        post["corr_chol"] = (("chain", "draw", *inner), var.values)
-    return post
-
-
-def _relabel(post: xr.Dataset, em: GaussianMixture, model_type: Any) -> tuple[xr.Dataset, int]:
-    """Permute every draw's components onto the EM labelling (as the estimator does)."""
-    n_chains, n_draws = post.sizes["chain"], post.sizes["draw"]
-    n = n_chains * n_draws
-    K, D = em.means_.shape
-    flat_means = post["means"].values.reshape(n, K, D)
-    precisions = np.linalg.inv(model_type.full_covariances(em.covariances_, K, D))
-    perms = matching_permutations(flat_means, em.means_, precisions)
-    n_permuted = int(np.sum(np.any(perms != np.arange(K), axis=1)))
-    if n_permuted == 0:
-        return post, 0
-    arrays, axes = {}, {}
-    for name, var in post.data_vars.items():
-        if "component" in var.dims:
-            arrays[name] = var.values.reshape(n, *var.shape[2:])
-            axes[name] = var.dims.index("component") - 1
-    post = post.copy()
-    for name, values in relabel_draws(arrays, perms, axes).items():
-        post[name] = (post[name].dims, values.reshape(post[name].shape))
-    return post, n_permuted
-
-
 def _psis(log_ratios: NDArray[np.float64]) -> tuple[NDArray[np.float64], float, float]:
     """PSIS log-weights (normalised), Pareto k-hat and r_eff of ``(chain, draw)`` ratios."""
     import arviz_stats  # noqa: F401  (registers the .azstats accessor)
@@ -603,15 +569,10 @@ def fit_large(
 
     # 5. importance weights on the raw (not yet relabelled) draws
     tic = time.perf_counter()
-    post = _posterior_dataset(idata)
-    n_chains = post.sizes["chain"]
-    n_total = n_chains * post.sizes["draw"]
-    K, D = n_components, n_features
-    w = post["weights"].values.reshape(n_total, K)
-    mu = post["means"].values.reshape(n_total, K, D)
-    cov = model_type.full_covariances(
-        post["covariances"].values.reshape(n_total, *post["covariances"].shape[2:]), K, D
-    )
+    post = tidy_posterior(idata["posterior"].to_dataset())
+    draws = draws_from_posterior(post, model_type.name)
+    n_chains, n_total = draws.n_chains, draws.size
+    w, mu, cov = draws.weights, draws.means, draws.full_covariances()
     full_ll = log_likelihood_sums(array, w, mu, cov, center, scale)
     sub_ll = log_likelihood_sums(sub, w, mu, cov, center, scale)
     thetas = flatten_parameters({name: post[name].values for name in var_names}, var_names, n_total)
@@ -623,7 +584,7 @@ def fit_large(
     log_weights, khat, r_eff = _psis(log_ratios)
     ess_is = float(1.0 / np.sum(np.exp(2.0 * log_weights)))
 
-    post, n_relabelled = _relabel(post, em, model_type)
+    post, n_relabelled = relabel_to_em(post, em)
     picks = _resample(log_weights.ravel(), n_total, rng)
     stacked = post.stack(sample=("chain", "draw"))
     resampled = (
@@ -654,7 +615,7 @@ def fit_large(
     if "sample_stats" in idata.children:
         groups["/sample_stats"] = idata["sample_stats"].to_dataset()
     tree = xr.DataTree.from_dict(groups)
-    summary_vars = [v for v in SUMMARY_VARS if not (v == "weights" and K == 1)]
+    summary_vars = varying_vars(n_components)
     settings = {
         "n_components": n_components,
         "draws": draws,

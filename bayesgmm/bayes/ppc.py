@@ -30,6 +30,7 @@ from numpy.typing import ArrayLike, NDArray
 from bayesgmm._typing import RandomStateLike
 from bayesgmm._validation import check_array, check_random_state
 from bayesgmm.bayes.estimator import BayesianGaussianMixture
+from bayesgmm.bayes.posterior import parameter_draws
 from bayesgmm.bayes.statistics import (
     Statistic,
     binned_kde,
@@ -37,7 +38,6 @@ from bayesgmm.bayes.statistics import (
     default_statistics,
     silverman_bandwidth,
 )
-from bayesgmm.covariance import get_covariance_model
 from bayesgmm.em import GaussianMixture
 
 __all__ = [
@@ -58,17 +58,8 @@ def _mixture_draws(
     model: Any, X: ArrayLike
 ) -> tuple[str, NDArray, NDArray, NDArray, NDArray, NDArray[np.object_] | None]:
     """Validate ``model`` and ``X``; return kind, X, and (S, K), (S, K, D), (S, K, D, D)."""
-    if isinstance(model, BayesianGaussianMixture):
-        model._check_is_fitted()
-        kind = "posterior"
-    elif isinstance(model, GaussianMixture):
-        model._check_is_fitted()
-        kind = "plug-in"
-    else:
-        raise TypeError(
-            "model must be a fitted bayesgmm.BayesianGaussianMixture or "
-            f"bayesgmm.GaussianMixture; got {type(model).__name__}."
-        )
+    draws = parameter_draws(model)  # TypeError for other models, NotFittedError if unfitted
+    kind = "posterior" if isinstance(model, BayesianGaussianMixture) else "plug-in"
     array, names = check_array(X, min_samples=2)
     if array.shape[1] != model.n_features_in_:
         raise ValueError(
@@ -77,15 +68,7 @@ def _mixture_draws(
         )
     if names is None and hasattr(model, "feature_names_in_"):
         names = model.feature_names_in_
-    if kind == "posterior":
-        _, _, weights, means, covs = model._draw_parameters()
-        K, D = means.shape[1:]
-        covs = get_covariance_model(model.covariance_type).full_covariances(covs, K, D)
-    else:
-        weights = model.weights_[None]
-        means = model.means_[None]
-        covs = model._full_covariances()[None]
-    return kind, array, weights, means, covs, names
+    return kind, array, draws.weights, draws.means, draws.full_covariances(), names
 
 
 def _simulate_chunks(

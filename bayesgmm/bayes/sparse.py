@@ -30,6 +30,7 @@ from numpy.typing import ArrayLike, NDArray
 from bayesgmm._typing import RandomStateLike
 from bayesgmm._validation import check_array, check_random_state, progress_stream
 from bayesgmm.bayes.estimator import BayesianGaussianMixture
+from bayesgmm.bayes.posterior import parameter_draws
 from bayesgmm.bayes.spec import Priors
 from bayesgmm.covariance import get_covariance_model
 from bayesgmm.exceptions import ComponentCollapseWarning, ConvergenceWarning, SamplingWarning
@@ -522,16 +523,14 @@ def _sample(
         for category in (ComponentCollapseWarning, ConvergenceWarning, SamplingWarning):
             warnings.simplefilter("ignore", category)
         model.fit(array)
-    n_chains, n_draws = (
-        model.idata_["posterior"].sizes["chain"],
-        model.idata_["posterior"].sizes["draw"],
-    )
+    draws = parameter_draws(model)
+    n_chains, n_draws = draws.n_chains, draws.n_draws
     n_occupied = np.empty((n_chains * n_draws, n_allocations), dtype=np.intp)
     expected = np.empty(n_chains * n_draws)
     # log(0) for weights that underflowed; a zero weight's -inf constant meets BLAS's
     # zero padding in the diag/spherical products (-inf * 0): its rows stay -inf
     with np.errstate(divide="ignore", invalid="ignore"):
-        for s, log_prob in model._per_draw_log_prob(array):
+        for s, log_prob in draws.log_prob(array):
             n_occupied[s] = _count_occupied(log_prob, rng, n_allocations)
             expected[s] = _expected_occupied(log_prob)
     expected = expected.reshape(n_chains, n_draws)

@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from bayesgmm._base import is_bayesian
+from bayesgmm._base import check_is_fitted, is_bayesian
 from bayesgmm._numerics import LOG_2PI
 from bayesgmm._typing import RandomStateLike
 from bayesgmm._validation import check_array, check_random_state
+from bayesgmm.bayes.posterior import parameter_draws
 from bayesgmm.covariance import get_covariance_model
 from bayesgmm.em import GaussianMixture
 
@@ -32,12 +33,9 @@ def check_mixture(model: Any, func: str) -> bool:
     Raises ``TypeError`` naming ``func`` for anything else (see
     :func:`bayesgmm._base.is_bayesian`).
     """
-    if is_bayesian(model):
-        model._check_is_fitted()
-        return True
-    if isinstance(model, GaussianMixture):
-        model._check_is_fitted()
-        return False
+    if is_bayesian(model) or isinstance(model, GaussianMixture):
+        check_is_fitted(model, "means_")
+        return is_bayesian(model)
     raise TypeError(
         f"{func} needs a fitted bayesgmm.GaussianMixture or bayesgmm.BayesianGaussianMixture; "
         f"got {type(model).__name__}."
@@ -55,20 +53,11 @@ def model_parameters(
     ``S`` is 1 for an EM fit; for a posterior, all draws or ``n_draws`` of them
     picked at random without replacement (kept in chain, draw order).
     """
-    if bayes:
-        _, _, weights, means, covs = model._draw_parameters()
-        n_total = len(weights)
-        if n_draws is not None and n_draws < n_total:
-            rng = check_random_state(random_state)
-            picks = np.sort(rng.choice(n_total, size=n_draws, replace=False))
-            weights, means, covs = weights[picks], means[picks], covs[picks]
-    else:
-        weights, means, covs = model.weights_[None], model.means_[None], model.covariances_[None]
-    n_components, n_features = means.shape[1:]
-    full = get_covariance_model(model.covariance_type).full_covariances(
-        covs, n_components, n_features
-    )
-    return np.asarray(weights, dtype=np.float64), np.asarray(means, dtype=np.float64), full
+    draws = parameter_draws(model)
+    if bayes and n_draws is not None and n_draws < draws.size:
+        rng = check_random_state(random_state)
+        draws = draws.take(np.sort(rng.choice(draws.size, size=n_draws, replace=False)))
+    return draws.weights, draws.means, draws.full_covariances()
 
 
 def check_n_draws(n_draws: Any, *, allow_none: bool = False) -> int | None:

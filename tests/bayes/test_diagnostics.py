@@ -191,12 +191,10 @@ def test_non_finite_starting_point_is_explained(monkeypatch, sampler):
 
 
 def test_compilation_failure_is_explained(monkeypatch):
-    from bayesgmm.bayes import density
-
     def broken(*args, **kwargs):
         raise NotImplementedError("No Numba implementation of Op SomeOp")
 
-    monkeypatch.setattr(density, "compile_kernels", broken)
+    monkeypatch.setattr(fit_module, "compile_kernels", broken)
     bgm = BayesianGaussianMixture(2, **SMALL, draws=20, tune=20, chains=2)
     with pytest.raises(
         SamplingError, match="Compiling the model for sampler='nutpie' failed"

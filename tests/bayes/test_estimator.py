@@ -12,6 +12,8 @@ from bayesgmm import (
     load_faithful,
 )
 from bayesgmm.bayes import Priors
+from bayesgmm.bayes.posterior import relabel_to_em, tidy_posterior
+from bayesgmm.covariance import get_covariance_model
 from bayesgmm.testing import make_gmm_data
 
 
@@ -64,18 +66,27 @@ def test_results_have_labelled_dims(faithful_fit):
     assert "bayesgmm_version" in bgm.idata_.attrs
 
 
-def test_log_likelihood_matches_em_density_per_draw(faithful_fit):
+def test_log_likelihood_matches_the_mixture_density_per_draw(faithful_fit):
+    from scipy.special import logsumexp
+    from scipy.stats import multivariate_normal
+
     bgm, X, _ = faithful_fit
     post = bgm.idata_["posterior"]
-    gm = GaussianMixture(2).fit(X)  # only to get a fitted object to overwrite
-    gm.weights_ = post["weights"].values[1, 7]
-    gm.means_ = post["means"].values[1, 7]
-    gm.covariances_ = post["covariances"].values[1, 7]
-    gm.precisions_cholesky_ = np.linalg.cholesky(np.linalg.inv(gm.covariances_))
-    gm._center = X.to_numpy().mean(axis=0)
-    np.testing.assert_allclose(
-        bgm.idata_["log_likelihood"]["obs"].values[1, 7], gm.score_samples(X), rtol=1e-9
+    weights = post["weights"].values[1, 7]
+    means = post["means"].values[1, 7]
+    covariances = post["covariances"].values[1, 7]
+    expected = logsumexp(
+        [
+            np.log(weights[k]) + multivariate_normal(means[k], covariances[k]).logpdf(X)
+            for k in range(2)
+        ],
+        axis=0,
     )
+    stored = bgm.idata_["log_likelihood"]["obs"].values[1, 7]
+    np.testing.assert_allclose(stored, expected, rtol=1e-9)
+    new = bgm.log_likelihood(X.iloc[:10])
+    assert new.dims == ("chain", "draw", "obs_id")
+    np.testing.assert_allclose(new.values[1, 7], expected[:10], rtol=1e-9)
 
 
 def test_predictions(faithful_fit):
@@ -105,12 +116,10 @@ def test_relabelling_restores_permuted_chains(faithful_fit):
             values = var.values.copy()
             values[1] = np.flip(values[1], axis=axis - 1)  # chain 1 with labels swapped
             scrambled[name] = (var.dims, values)
-    tree = bgm.idata_.copy()
-    tree["posterior"] = xr.DataTree(scrambled)
-    n_permuted = bgm._relabel(tree)
+    relabelled, n_permuted = relabel_to_em(scrambled, bgm.em_)
     assert n_permuted == original.sizes["draw"]
     for name in ("weights", "means", "covariances", "corr_chol"):
-        np.testing.assert_array_equal(tree["posterior"][name].values, original[name].values)
+        np.testing.assert_array_equal(relabelled[name].values, original[name].values)
 
 
 def test_save_load_round_trip(faithful_fit, tmp_path):
@@ -287,7 +296,7 @@ def test_relabel_false_keeps_raw_draws(faithful_fit):
     ],
     ids=["full", "tied"],
 )
-def test_keep_groups_labels_corr_chol(shape, dims):
+def test_tidy_posterior_labels_corr_chol(shape, dims):
     generic = ("chain", "draw", *(f"corr_chol_dim_{i}" for i in range(len(shape) - 2)))
     posterior = xr.Dataset(
         {
@@ -295,17 +304,16 @@ def test_keep_groups_labels_corr_chol(shape, dims):
             "means_std": (("chain", "draw"), np.zeros(shape[:2])),
         }
     )
-    tree = xr.DataTree.from_dict({"/posterior": posterior, "/warmup": posterior})
-    kept = BayesianGaussianMixture._keep_groups(tree)
-    assert set(kept.children) == {"posterior"}
-    assert kept["posterior"]["corr_chol"].dims == dims
+    tidy = tidy_posterior(posterior)
+    assert tidy["corr_chol"].dims == dims
+    assert tidy["means_std"].dims == ("chain", "draw")
 
 
 @pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical"])
 def test_posterior_means_read_like_the_em_fit_it_starts_from(covariance_type):
     from numpy.testing import assert_allclose
 
-    from bayesgmm import GaussianMixture, load_faithful
+    from bayesgmm import load_faithful
 
     X = load_faithful()
     gm = GaussianMixture(2, covariance_type=covariance_type, random_state=3).fit(X)
@@ -324,7 +332,7 @@ def test_posterior_means_read_like_the_em_fit_it_starts_from(covariance_type):
         assert getattr(bgm, name).shape == getattr(gm, name).shape, name
     # the same components, in the same order, as the EM fit
     assert_allclose(bgm.means_, gm.means_, rtol=0.03)
-    model = gm._model
+    model = get_covariance_model(covariance_type)
     precisions = model.precisions_from_cholesky(bgm.precisions_cholesky_)
     full = model.full_covariances(bgm.covariances_, 2, 2)
     full_precisions = model.full_covariances(precisions, 2, 2)
@@ -332,7 +340,7 @@ def test_posterior_means_read_like_the_em_fit_it_starts_from(covariance_type):
 
 
 def test_a_start_that_does_not_match_is_explained():
-    from bayesgmm import GaussianMixture, load_faithful
+    from bayesgmm import load_faithful
 
     X = load_faithful()
     gm = GaussianMixture(2, random_state=0).fit(X)

@@ -23,10 +23,9 @@ from bayesgmm import (
 )
 from bayesgmm.bayes import Priors, build_model
 from bayesgmm.bayes.build import missingness_key, standardization
-from bayesgmm.bayes.estimator import _draw_missing
 from bayesgmm.bayes.fit import em_start
 from bayesgmm.covariance import get_covariance_model
-from bayesgmm.missing import group_by_pattern, impute_conditional_means
+from bayesgmm.missing import draw_missing_cells, group_by_pattern, impute_conditional_means
 from bayesgmm.testing import make_gmm_data
 
 #: observed-feature sets of the 3-feature test data: complete, leading prefixes and
@@ -228,7 +227,7 @@ def test_draw_missing_follows_the_conditional_mixture():
     X = np.tile([0.6, np.nan, np.nan], (n, 1))
     data = group_by_pattern(X)
     out = X.copy()
-    _draw_missing(out, data, weights, means, covariances, np.random.default_rng(0))
+    draw_missing_cells(out, data, weights, means, covariances, np.random.default_rng(0))
     assert_array_equal(out[:, 0], X[:, 0])
     # exact moments: component probabilities given x_0, then the law of total variance
     o, m = [0], [1, 2]

@@ -1,0 +1,285 @@
+"""Posterior draws of a mixture's parameters: tidy, relabel and evaluate them.
+
+The one implementation of what every consumer of a posterior needs, PyMC-free:
+
+- :func:`tidy_posterior`: labelled dims for ``corr_chol`` (sampled with ``shape=``);
+- :func:`relabel_to_em`: permute every draw's components onto an EM fit's labels;
+- :class:`ParameterDraws` and :func:`parameter_draws` (single dispatch): the draws of
+  weights, means and covariances of any fitted model, flattened over chains. A
+  :class:`bayesgmm.GaussianMixture` is one plug-in draw; a posterior ``Dataset`` is
+  read with :func:`draws_from_posterior`; :class:`BayesianGaussianMixture
+  <bayesgmm.bayes.BayesianGaussianMixture>` registers itself in its own module;
+- :meth:`ParameterDraws.log_prob`: per-draw weighted log-densities of data (marginal
+  over missing cells), used by memberships, predictive densities, LOO and anomaly
+  scores;
+- :func:`log_likelihood_groups`: ArviZ's ``log_likelihood`` and ``observed_data``.
+
+Used by the estimator, :mod:`~bayesgmm.bayes.large`, plots, PPC and anomaly scores.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import xarray as xr
+from numpy.typing import NDArray
+
+from bayesgmm._base import check_is_fitted
+from bayesgmm._numerics import exp_normalize
+from bayesgmm._passes import prepare_data
+from bayesgmm.bayes.relabel import matching_permutations, relabel_draws
+from bayesgmm.covariance import CovarianceModel, get_covariance_model
+from bayesgmm.em import GaussianMixture
+from bayesgmm.missing import group_by_pattern, marginal_log_prob
+
+__all__ = [
+    "ParameterDraws",
+    "draws_from_posterior",
+    "log_likelihood_groups",
+    "parameter_draws",
+    "relabel_to_em",
+    "tidy_posterior",
+]
+
+
+def tidy_posterior(post: xr.Dataset) -> xr.Dataset:
+    """The sampler's posterior with labelled dims on ``corr_chol``.
+
+    ``corr_chol`` is sampled with ``shape=`` (PyMC names its dims
+    ``corr_chol_dim_*``); it gets ``(chain, draw, [component,] feature,
+    feature_bis)`` (tied covariances have no component axis).
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> post = xr.Dataset(
+    ...     {
+    ...         "corr_chol": (
+    ...             ("chain", "draw", "corr_chol_dim_0", "corr_chol_dim_1", "corr_chol_dim_2"),
+    ...             np.zeros((1, 2, 3, 2, 2)),
+    ...         )
+    ...     }
+    ... )
+    >>> tidy_posterior(post)["corr_chol"].dims
+    ('chain', 'draw', 'component', 'feature', 'feature_bis')
+    """
+    if "corr_chol" not in post:
+        return post
+    var = post["corr_chol"]
+    inner = ("component", "feature", "feature_bis")[-(var.ndim - 2) :]
+    generic = [d for d in var.dims if d.startswith("corr_chol_dim")]
+    post = post.drop_vars("corr_chol").drop_vars(generic, errors="ignore")
+    post["corr_chol"] = (("chain", "draw", *inner), var.values)
+    return post
+
+
+def relabel_to_em(post: xr.Dataset, em: GaussianMixture) -> tuple[xr.Dataset, int]:
+    """Permute every draw's components onto the labels of the EM fit ``em``.
+
+    Each draw's means are matched to the EM means under the EM precisions
+    (:func:`bayesgmm.bayes.relabel.matching_permutations`); every variable with a
+    ``component`` dim is permuted the same way. Returns the relabelled posterior (a
+    copy when anything moved) and the number of draws that were permuted.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> from bayesgmm import GaussianMixture
+    >>> X = np.r_[np.zeros((20, 1)), np.full((20, 1), 10.0)] + np.linspace(0, 1, 40)[:, None]
+    >>> em = GaussianMixture(2, random_state=0).fit(X)
+    >>> swapped = em.means_[::-1][None, None]  # one draw with the labels swapped
+    >>> post = xr.Dataset({"means": (("chain", "draw", "component", "feature"), swapped)})
+    >>> relabelled, n = relabel_to_em(post, em)
+    >>> n, bool(np.allclose(relabelled["means"].values[0, 0], em.means_))
+    (1, True)
+    """
+    n = post.sizes["chain"] * post.sizes["draw"]
+    K, D = em.means_.shape
+    flat_means = post["means"].values.reshape(n, K, D)
+    model = get_covariance_model(em.covariance_type)
+    precisions = np.linalg.inv(model.full_covariances(em.covariances_, K, D))
+    perms = matching_permutations(flat_means, em.means_, precisions)
+    n_permuted = int(np.sum(np.any(perms != np.arange(K), axis=1)))
+    if n_permuted == 0:
+        return post, 0
+    arrays, axes = {}, {}
+    for name, var in post.data_vars.items():
+        if "component" in var.dims:
+            arrays[name] = var.values.reshape(n, *var.shape[2:])
+            axes[name] = var.dims.index("component") - 1
+    post = post.copy()
+    for name, values in relabel_draws(arrays, perms, axes).items():
+        post[name] = (post[name].dims, values.reshape(post[name].shape))
+    return post, n_permuted
+
+
+@dataclass(frozen=True)
+class ParameterDraws:
+    """Draws of a mixture's parameters, flattened over chains (draw ``s = chain * n_draws + draw``).
+
+    Attributes
+    ----------
+    covariance_type : str
+        The covariance model of ``covariances``.
+    weights : ndarray of shape (S, K)
+    means : ndarray of shape (S, K, D)
+    covariances : ndarray of shape (S, ...)
+        The covariance model's own shape per draw (``(K, D, D)`` full, ...).
+    n_chains, n_draws : int
+        ``S = n_chains * n_draws`` (1 and 1 for a plug-in EM fit).
+    """
+
+    covariance_type: str
+    weights: NDArray[np.float64]
+    means: NDArray[np.float64]
+    covariances: NDArray[np.float64]
+    n_chains: int = 1
+    n_draws: int = 1
+
+    @property
+    def size(self) -> int:
+        """Number of draws ``S``."""
+        return len(self.weights)
+
+    @property
+    def model(self) -> CovarianceModel:
+        """The covariance model of :attr:`covariances`."""
+        return get_covariance_model(self.covariance_type)
+
+    def full_covariances(self) -> NDArray[np.float64]:
+        """Covariances as full matrices, shape ``(S, K, D, D)``."""
+        K, D = self.means.shape[1:]
+        return self.model.full_covariances(self.covariances, K, D)
+
+    def take(self, picks: NDArray[np.intp]) -> ParameterDraws:
+        """The draws ``picks`` (as one chain)."""
+        return ParameterDraws(
+            self.covariance_type,
+            self.weights[picks],
+            self.means[picks],
+            self.covariances[picks],
+            1,
+            len(picks),
+        )
+
+    def log_prob(self, X: NDArray[np.float64]) -> Iterator[tuple[int, NDArray[np.float64]]]:
+        """Yield ``(s, (K, n) weighted log-densities log w_k + log N(x_i | mu_k, Sigma_k))``.
+
+        Rows with NaN get the densities of their observed cells (marginal).
+        """
+        model = self.model
+        if np.isnan(X).any():
+            center = np.nanmean(X, axis=0)
+            incomplete = group_by_pattern(X, center)
+            full = self.full_covariances()
+            for s in range(self.size):
+                yield (
+                    s,
+                    marginal_log_prob(incomplete, self.weights[s], self.means[s] - center, full[s]),
+                )
+            return
+        center = X.mean(axis=0)
+        data = prepare_data(model, self.means.shape[1], X, center)
+        for s in range(self.size):
+            prec_chol, _, _ = model.precisions_cholesky(self.covariances[s])
+            state = model.prepare(self.weights[s], self.means[s] - center, prec_chol)
+            yield s, model.weighted_log_prob(data.stored_t, state)
+
+    def log_likelihood(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Pointwise log-likelihood ``(S, n)`` of the rows of ``X`` under every draw."""
+        values = np.empty((self.size, X.shape[0]))
+        for s, log_prob in self.log_prob(X):
+            values[s] = exp_normalize(log_prob, floor=None)
+        return values
+
+
+def draws_from_posterior(post: xr.Dataset, covariance_type: str) -> ParameterDraws:
+    """The draws of a posterior with ``weights``, ``means`` and ``covariances`` variables.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> post = xr.Dataset(
+    ...     {
+    ...         "weights": (("chain", "draw", "component"), np.full((2, 3, 2), 0.5)),
+    ...         "means": (("chain", "draw", "component", "feature"), np.zeros((2, 3, 2, 1))),
+    ...         "covariances": (("chain", "draw", "component"), np.ones((2, 3, 2))),
+    ...     }
+    ... )
+    >>> draws = draws_from_posterior(post, "spherical")
+    >>> draws.size, draws.full_covariances().shape
+    (6, (6, 2, 1, 1))
+    """
+    n_chains, n_draws = post.sizes["chain"], post.sizes["draw"]
+    n = n_chains * n_draws
+
+    def flat(name: str) -> NDArray[np.float64]:
+        values = post[name].values
+        return np.asarray(values.reshape(n, *values.shape[2:]), dtype=np.float64)
+
+    return ParameterDraws(
+        covariance_type, flat("weights"), flat("means"), flat("covariances"), n_chains, n_draws
+    )
+
+
+@functools.singledispatch
+def parameter_draws(model: Any) -> ParameterDraws:
+    """The draws of a fitted model's parameters (one plug-in draw for an EM fit).
+
+    Parameters
+    ----------
+    model : GaussianMixture or BayesianGaussianMixture
+        A fitted model.
+
+    Returns
+    -------
+    ParameterDraws
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bayesgmm import GaussianMixture
+    >>> gm = GaussianMixture(2, random_state=0).fit(np.random.default_rng(0).normal(size=(50, 2)))
+    >>> parameter_draws(gm).size
+    1
+    """
+    raise TypeError(
+        "model must be a fitted bayesgmm.GaussianMixture or "
+        f"bayesgmm.BayesianGaussianMixture; got {type(model).__name__}."
+    )
+
+
+@parameter_draws.register
+def _(model: GaussianMixture) -> ParameterDraws:
+    check_is_fitted(model, "means_")
+    return ParameterDraws(
+        get_covariance_model(model.covariance_type).name,
+        model.weights_[None],
+        model.means_[None],
+        model.covariances_[None],
+    )
+
+
+def log_likelihood_groups(
+    draws: ParameterDraws, X: NDArray[np.float64], features: Any
+) -> dict[str, xr.Dataset]:
+    """ArviZ's ``log_likelihood`` (``obs``: chain, draw, obs_id) and ``observed_data``."""
+    values = draws.log_likelihood(X)
+    coords = {
+        "chain": np.arange(draws.n_chains),
+        "draw": np.arange(draws.n_draws),
+        "obs_id": np.arange(X.shape[0]),
+    }
+    shape = (draws.n_chains, draws.n_draws, -1)
+    log_likelihood = xr.Dataset(
+        {"obs": (("chain", "draw", "obs_id"), values.reshape(shape))}, coords=coords
+    )
+    observed = xr.Dataset(
+        {"obs": (("obs_id", "feature"), X)},
+        coords={"obs_id": coords["obs_id"], "feature": features},
+    )
+    return {"log_likelihood": log_likelihood, "observed_data": observed}
