@@ -28,7 +28,7 @@ from bayesgmm.clustering import (
 from bayesgmm.covariance import COVARIANCE_TYPES, get_covariance_model
 from bayesgmm.datasets import load_faithful, load_galaxies, load_iris
 from bayesgmm.em import GaussianMixture
-from bayesgmm.evidence import EvidenceTable, collect_evidence
+from bayesgmm.evidence import EvidenceTable
 from bayesgmm.exceptions import (
     ComponentCollapseWarning,
     ConvergenceWarning,
@@ -37,6 +37,7 @@ from bayesgmm.exceptions import (
     SamplingError,
     SamplingWarning,
 )
+from bayesgmm.pipeline import collect_evidence
 from bayesgmm.reporting import (
     Report,
     build_report,

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import sys
-import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 import numpy as np
 import pandas as pd
@@ -19,36 +17,6 @@ from bayesgmm.selection import ModelSelection, bic_matrix
 
 class CLIError(Exception):
     """A usage or input error: reported as one line on stderr, exit status 2."""
-
-
-# ---------------------------------------------------------------------- progress
-class Progress:
-    """Step messages on stderr, silenced by ``--quiet``; per-fit detail with ``verbose``."""
-
-    def __init__(self, quiet: bool, verbose: bool = True) -> None:
-        self.quiet = quiet
-        self.verbose = verbose and not quiet
-
-    @property
-    def stream(self) -> TextIO | None:
-        """Where progress goes (looked up on use, so redirection is honoured)."""
-        return None if self.quiet else sys.stderr
-
-    @property
-    def detail(self) -> TextIO | None:
-        """Where per-fit and per-replicate lines go (only when verbose)."""
-        return sys.stderr if self.verbose else None
-
-    def say(self, message: str) -> None:
-        if self.stream is not None:
-            print(message, file=self.stream, flush=True)
-
-    @contextlib.contextmanager
-    def step(self, message: str) -> Iterator[None]:
-        self.say(f"==> {message}")
-        start = time.perf_counter()
-        yield
-        self.say(f"    done in {time.perf_counter() - start:.1f} s")
 
 
 def print_selection(selection: ModelSelection, out: TextIO | None = None) -> None:
@@ -75,30 +43,6 @@ def print_parameters(model: GaussianMixture, columns: Sequence[str]) -> None:
         print("covariances:")
         tied = get_covariance_model(model.covariance_type).name == "tied"
         print(model.covariances_ if tied else model.covariances_[order])
-
-
-def fit_bayes(
-    data: pd.DataFrame,
-    em: GaussianMixture,
-    *,
-    draws: int,
-    tune: int,
-    chains: int,
-    seed: int,
-    progress: Progress,
-) -> Any:
-    """The posterior of the EM fit ``em``, started from it (not refitted: same labels)."""
-    from bayesgmm.bayes.estimator import BayesianGaussianMixture
-
-    return BayesianGaussianMixture.from_em(
-        em,
-        draws=draws,
-        tune=tune,
-        chains=chains,
-        random_state=seed,
-        progressbar=progress.verbose,
-        missing=em.missing,
-    ).fit(data)
 
 
 def prepare_output(out: Path) -> None:

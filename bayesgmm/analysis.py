@@ -94,6 +94,8 @@ True
 
 from __future__ import annotations
 
+import copy
+import functools
 import time
 import warnings
 from collections.abc import Mapping
@@ -119,7 +121,8 @@ from bayesgmm.analysis_spec import (
 from bayesgmm.covariance import get_covariance_model
 from bayesgmm.em import GaussianMixture
 from bayesgmm.exceptions import ComponentCollapseWarning, ConvergenceWarning, SamplingWarning
-from bayesgmm.selection import ModelSelection, candidate_name, select_model
+from bayesgmm.pipeline import Progress, run_pipeline
+from bayesgmm.selection import ModelSelection, candidate_name
 
 __all__ = [
     "COMPARISONS",
@@ -442,24 +445,33 @@ def _replay(caught: list[warnings.WarningMessage], recorded: list[str]) -> None:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
 
-def _fit_bayes(
-    X: pd.DataFrame,
-    model_settings: Mapping[str, Any],
-    settings: Mapping[str, Any],
-    progress: TextIO | None,
-) -> Any:
-    from bayesgmm.bayes.estimator import BayesianGaussianMixture
+def _chosen_model(
+    X: pd.DataFrame, settings: Mapping[str, Any], selection: ModelSelection
+) -> GaussianMixture:
+    """The chosen ``[model]``: the grid's fit of it, continued to its own tolerance.
+
+    The grid already fitted this (K, covariance type); EM goes on from that solution
+    (``warm_start``) until ``[model]``'s ``tol``/``max_iter`` are met. Only when the
+    grid lacks the model, or ``[model]`` asks for something the grid's fit did not do
+    (more restarts, another ``reg_covar`` or ``init_params``), is it fitted on its own.
+    """
+    key = (settings["n_components"], get_covariance_model(settings["covariance_type"]).name)
+    grid_fit = selection.estimators.get(key)
+    if grid_fit is not None:
+        grid = grid_fit.get_params()
+        wanted = GaussianMixture(**settings).get_params()
+        same_model = all(grid[name] == wanted[name] for name in ("reg_covar", "init_params"))
+        if same_model and wanted["n_init"] <= grid["n_init"]:
+            model = copy.deepcopy(grid_fit)
+            model.set_params(**{**settings, "warm_start": True}).fit(X)
+            return model.set_params(warm_start=False)
+    return GaussianMixture(**settings).fit(X)
+
+
+def _priors(settings: Mapping[str, Any]) -> Any:
     from bayesgmm.bayes.spec import Priors
 
-    params = {k: v for k, v in settings.items() if k not in ("run", "priors")}
-    params.setdefault("progressbar", bool(progress))
-    bgm = BayesianGaussianMixture(
-        model_settings["n_components"],
-        covariance_type=get_covariance_model(model_settings["covariance_type"]).name,
-        priors=Priors(**settings.get("priors", {})),
-        **params,
-    )
-    return bgm.fit(X)
+    return Priors(**settings.get("priors", {}))
 
 
 def _write_outputs(result: AnalysisResult, out: Path, title: str) -> Any:
@@ -489,8 +501,11 @@ def run_analysis(
 ) -> AnalysisResult:
     """Run a reference analysis and check it against its published numbers.
 
-    The steps: load the data; fit the EM grid (:func:`bayesgmm.select_model`); fit
-    the chosen model (``[model]``) by EM; fit it by MCMC when ``[bayes]`` asks (in
+    The steps (:func:`bayesgmm.pipeline.run_pipeline`): load the data; fit the EM
+    grid (:func:`bayesgmm.select_model`); take the grid's fit of the chosen model
+    (``[model]``) and continue its EM to ``[model]``'s tolerance (fitted on its own
+    only when the grid lacks it or did less, e.g. fewer restarts); sample its
+    posterior from that fit when ``[bayes]`` asks (in
     quick mode only when ``[bayes.quick]`` says ``run = true``); evaluate every
     ``[[published.checks]]``; with ``out``, write ``checks.csv`` and (when
     :mod:`bayesgmm.reporting` is available) ``report.html`` there.
@@ -579,19 +594,32 @@ def run_analysis(
         run_bayes = spec["bayes"].get("quick", {}).get("run", False)
     else:
         run_bayes = spec["bayes"].get("run", True)
+    grid_options = dict(selection_settings)
+    grid_settings = {
+        name: grid_options.pop(name)
+        for name in ("criterion", "n_init", "random_state")
+        if name in grid_options
+    }
+    bayes_options = {k: v for k, v in bayes_settings.items() if k not in ("run", "priors")}
+    bayes_options.setdefault("progressbar", stream is not None)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        say(f"EM grid: K = {low}..{high} x {covariance_types}")
-        selection = select_model(
-            X, range(low, high + 1), covariance_types, progress=stream, **selection_settings
+        run = run_pipeline(
+            X,
+            range(low, high + 1),
+            covariance_types,
+            **grid_settings,
+            grid_options=grid_options,
+            lrt=False,
+            loo=False,
+            ppc=False,
+            sparse=False,
+            chosen=functools.partial(_chosen_model, X, model_settings),
+            posterior=run_bayes,
+            bayes_options={**bayes_options, "priors": _priors(bayes_settings)},
+            progress=Progress(stream if stream is not None else False, verbose=True),
         )
-        chosen = candidate_name(model_settings["n_components"], model_settings["covariance_type"])
-        say(f"Chosen model: {chosen}")
-        model = GaussianMixture(**model_settings).fit(X)
-        bayes_model = None
-        if run_bayes:
-            say("Bayesian fit of the chosen model (compiles on first use of a shape)")
-            bayes_model = _fit_bayes(X, model_settings, bayes_settings, stream)
+    selection, model, bayes_model = run.selection, run.em, run.posterior
     _replay(caught, recorded)
     evaluator = _Evaluator(X, selection, model, model_settings, bayes_model)
     checks, skipped = _evaluate_checks(spec, evaluator)

@@ -33,8 +33,6 @@ import pandas as pd
 
 from bayesgmm._console import (
     CLIError,
-    Progress,
-    fit_bayes,
     package_version,
     prepare_output,
     print_parameters,
@@ -44,7 +42,6 @@ from bayesgmm._io import write_text_atomic
 from bayesgmm.covariance import COVARIANCE_TYPES, get_covariance_model
 from bayesgmm.demo import DemoResult, run_demo
 from bayesgmm.em import GaussianMixture
-from bayesgmm.evidence import EvidenceTable
 from bayesgmm.exceptions import (
     ComponentCollapseWarning,
     ConvergenceWarning,
@@ -52,7 +49,8 @@ from bayesgmm.exceptions import (
     SamplingError,
     SamplingWarning,
 )
-from bayesgmm.selection import ModelSelection, candidate_name, select_model
+from bayesgmm.pipeline import Progress, run_pipeline
+from bayesgmm.selection import ModelSelection
 
 __all__ = ["CLIError", "DemoResult", "main", "run_demo"]
 
@@ -446,7 +444,7 @@ def _selection_records(selection: ModelSelection) -> list[dict[str, Any]]:
 
 # ---------------------------------------------------------------------- fit
 def _run_fit(args: argparse.Namespace) -> int:
-    progress = Progress(args.quiet)
+    progress = Progress(not args.quiet)
     source = str(args.data)
     frame = read_table(args.data)
     columns = None if args.columns is None else [c.strip() for c in args.columns.split(",")]
@@ -471,23 +469,28 @@ def _run_fit(args: argparse.Namespace) -> int:
         raise CLIError(f"--k asks for K >= {min(args.k)}, but the data have only {n_samples} rows.")
     out = Path(args.out)
     prepare_output(out)
-    n_models = len(args.k) * len(args.covariance)
-    with progress.step(
-        f"EM grid: K = {_k_text(args.k)} x {', '.join(args.covariance)} "
-        f"({n_models} models, {args.n_init} restarts each)"
-    ):
-        selection = select_model(
-            data,
-            args.k,
-            args.covariance,
-            criterion=args.criterion,
-            n_init=args.n_init,
-            random_state=args.seed,
-            progress=progress.stream or False,
-            missing=args.missing,
-        )
-    print_selection(selection)
-    best = selection.best_estimator_
+    result = run_pipeline(
+        data,
+        args.k,
+        args.covariance,
+        criterion=args.criterion,
+        n_init=args.n_init,
+        lrt=False,
+        loo=False,
+        ppc=False,
+        sparse=False,
+        chosen=lambda selection: selection.best_estimator_,  # by --criterion
+        posterior=args.bayes,
+        draws=args.draws,
+        tune=args.tune,
+        chains=args.chains,
+        bayes_options={"progressbar": progress.verbose},
+        random_state=args.seed,
+        missing=args.missing,
+        progress=progress,
+        on_result=lambda step, value: step == "selection" and print_selection(value),
+    )
+    selection, best = result.selection, result.em
     print_parameters(best, data.columns)
     parameters: dict[str, Any] = {
         "bayesgmm_version": package_version(),
@@ -497,37 +500,22 @@ def _run_fit(args: argparse.Namespace) -> int:
         "model": _em_parameters(best, data, str(selection.table.iloc[0].mclust_name)),
         "selection": _selection_records(selection),
     }
-    model: Any = best
+    model: Any = result.model
     written = []
     if args.bayes:
-        name = candidate_name(best.n_components, best.covariance_type)
-        with progress.step(
-            f"Bayesian fit of {name}: {args.chains} chains x {args.draws} draws "
-            f"({args.tune} tuning)"
-        ):
-            model = fit_bayes(
-                data,
-                best,
-                draws=args.draws,
-                tune=args.tune,
-                chains=args.chains,
-                seed=args.seed,
-                progress=progress,
-            )
         parameters["posterior"] = _posterior_parameters(model)
         verdict = "pass" if model.diagnostics_ok_ else "FAIL (see the report)"
-        print(f"\nPosterior of {name}: sampling diagnostics {verdict}")
+        print(f"\nPosterior of {result.chosen['name']}: sampling diagnostics {verdict}")
         model.save(out / "posterior.nc")
         written.append("posterior.nc")
     with progress.step("Report"):
         from bayesgmm.reporting import build_report
 
-        evidence = EvidenceTable.from_results(selection) if args.criterion == "bic" else None
         page = build_report(
             data,
             selection=selection,
             model=model,
-            evidence=evidence,
+            evidence=result.evidence,
             title=f"bayesgmm fit: {Path(source).name}",
         )
         page.save(out / "report.html")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,17 +10,12 @@ from typing import Any
 
 import pandas as pd
 
-from bayesgmm._console import (
-    Progress,
-    fit_bayes,
-    prepare_output,
-    print_parameters,
-    print_selection,
-)
+from bayesgmm._console import prepare_output, print_parameters, print_selection
 from bayesgmm.covariance import COVARIANCE_TYPES
 from bayesgmm.datasets import load_faithful
 from bayesgmm.evidence import EvidenceTable
-from bayesgmm.selection import ModelSelection, select_model
+from bayesgmm.pipeline import Progress, run_pipeline
+from bayesgmm.selection import ModelSelection, candidate_name
 
 __all__ = ["DemoResult", "run_demo"]
 
@@ -139,109 +135,40 @@ def run_demo(
     """
     start = time.perf_counter()
     settings = _DEMO_SETTINGS["quick" if quick else "full"]
-    progress = Progress(quiet, verbose)
+    progress = Progress(not quiet, verbose=verbose)
     if out is not None:
         prepare_output(Path(out))
     data = load_faithful()
     print(f"Old Faithful: {len(data)} eruptions, features {list(data.columns)}")
-    with progress.step(
-        f"EM grid: K = 1..{max_components} x {', '.join(COVARIANCE_TYPES)} ({n_init} restarts each)"
-    ):
-        selection = select_model(
-            data,
-            range(1, max_components + 1),
-            COVARIANCE_TYPES,
-            n_init=n_init,
-            random_state=0,
-            progress=progress.detail or False,
-        )
-    print_selection(selection)
-    best = selection.best_params_
-    gm = selection.best_estimator_
-    print_parameters(gm, data.columns)
-    lrt = None
-    # test one K past the best so that the sequence can stop
-    k_max = min(max_components, best["n_components"] + 2)
-    if k_max >= 2:
-        from bayesgmm.bootstrap import sequential_lrt
-
-        with progress.step(
-            f"Bootstrap LRT, {best['covariance_type']}, K = 1 vs 2 ... up to {k_max} "
-            f"({settings['n_boot']} replicates per test)"
-        ):
-            lrt = sequential_lrt(
-                data,
-                k_max,
-                best["covariance_type"],
-                n_boot=settings["n_boot"],
-                n_init=min(n_init, 5),
-                random_state=0,
-                progress=progress.detail or False,
-                fits=selection,  # the grid's fits on the data are not fitted again
-            )
-        print(f"\nBootstrap LRT ({best['covariance_type']}):")
-        print(lrt.table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
-    comparison = None
-    posterior: dict[str, Any] = {}
-    n_loo = min(settings["n_loo"], len(selection.table))
-    if bayes and n_loo >= 2:
-        from bayesgmm.bayes.compare import compare_loo
-
-        with progress.step(
-            f"Bayesian fits of the best {n_loo} models by BIC ({settings['chains']} chains x "
-            f"{settings['draws']} draws) and PSIS-LOO"
-        ):
-            comparison = compare_loo(
-                data,
-                selection,
-                n_candidates=n_loo,
-                draws=settings["draws"],
-                tune=settings["tune"],
-                chains=settings["chains"],
-                random_state=0,
-                progress=progress.detail or False,
-                progressbar=progress.verbose,
-            )
-        posterior = dict(comparison.models)
-        print()
-        print(comparison)
-    evidence = EvidenceTable.from_results(selection, lrt=lrt, loo=comparison)
-    recommended = evidence.recommendation
-    print(f"\nEvidence: recommended {recommended['name']}")
-    for reason in evidence.reasons:
-        print(f"  - {reason}")
-    model: Any = selection.estimators.get(
-        (recommended["n_components"], recommended["covariance_type"]), gm
+    result = run_pipeline(
+        data,
+        range(1, max_components + 1),
+        COVARIANCE_TYPES,
+        n_init=n_init,
+        lrt="best",
+        n_boot=settings["n_boot"],
+        lrt_n_init=min(n_init, 5),
+        loo=bayes and settings["n_loo"] >= 2,
+        n_candidates=3,
+        ppc=False,
+        sparse=False,
+        posterior=bayes,
+        draws=settings["draws"],
+        tune=settings["tune"],
+        chains=settings["chains"],
+        bayes_options={"progressbar": progress.verbose},
+        random_state=0,
+        progress=progress,
+        on_result=functools.partial(_print_result, columns=list(data.columns)),
     )
-    if bayes:
-        name = recommended["name"]
-        if name not in posterior:
-            with progress.step(
-                f"Bayesian fit of {name} ({settings['chains']} chains x {settings['draws']} "
-                "draws; compiles the model first)"
-            ):
-                posterior[name] = fit_bayes(
-                    data,
-                    selection.estimators[
-                        (recommended["n_components"], recommended["covariance_type"])
-                    ],
-                    draws=settings["draws"],
-                    tune=settings["tune"],
-                    chains=settings["chains"],
-                    seed=0,
-                    progress=progress,
-                )
-        model = posterior[name]
-        verdict = "pass" if model.diagnostics_ok_ else "FAIL (see the report)"
-        print(f"Posterior of {name}: sampling diagnostics {verdict}")
     with progress.step("Report"):
         from bayesgmm.reporting import build_report
 
         page = build_report(
             data,
-            selection=selection,
-            model=model,
-            evidence=evidence,
+            selection=result.selection,
+            model=result.model,
+            evidence=result.evidence,
             title="Old Faithful: bayesgmm demo",
         )
         path = page.save(Path(out) / "report.html") if out is not None else None
@@ -249,4 +176,26 @@ def run_demo(
     if path is not None:
         print(f"\nReport: {path} (open it in a browser)")
     progress.say(f"Demo finished in {elapsed:.0f} s")
-    return DemoResult(selection, evidence, model, page, path, elapsed)
+    assert result.evidence is not None  # a BIC grid
+    return DemoResult(result.selection, result.evidence, result.model, page, path, elapsed)
+
+
+def _print_result(step: str, value: Any, *, columns: list[str]) -> None:
+    """Print each step's result as the pipeline hands it over."""
+    if step == "selection":
+        print_selection(value)
+        print_parameters(value.best_estimator_, columns)
+    elif step == "lrt":
+        print(f"\nBootstrap LRT ({value.tests[0].covariance_type}):")
+        print(value.table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    elif step == "loo":
+        print()
+        print(value)
+    elif step == "evidence":
+        print(f"\nEvidence: recommended {value.recommendation['name']}")
+        for reason in value.reasons:
+            print(f"  - {reason}")
+    elif step == "posterior":
+        verdict = "pass" if value.diagnostics_ok_ else "FAIL (see the report)"
+        name = candidate_name(value.n_components, value.covariance_type)
+        print(f"Posterior of {name}: sampling diagnostics {verdict}")

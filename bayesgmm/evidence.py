@@ -13,7 +13,7 @@
   overfitted mixture (:func:`bayesgmm.bayes.sparse.fit_sparse_mixture`);
 
 and recommends a model, with the reasons. Every source is optional:
-:func:`collect_evidence` runs them all, or build the table from results you already
+:func:`bayesgmm.collect_evidence` runs them all, or build the table from results you already
 have with :meth:`EvidenceTable.from_results`.
 
 The recommendation rule
@@ -42,21 +42,18 @@ visible rather than averaged away.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from numpy.typing import ArrayLike
 
 from bayesgmm._display import format_table
-from bayesgmm._typing import MissingOption, RandomStateLike
-from bayesgmm._validation import check_array, progress_stream
-from bayesgmm.covariance import COVARIANCE_TYPES, get_covariance_model
-from bayesgmm.selection import ModelSelection, candidate_names, select_model
+from bayesgmm.covariance import get_covariance_model
+from bayesgmm.selection import ModelSelection, candidate_names
 
-__all__ = ["EvidenceTable", "collect_evidence"]
+__all__ = ["EvidenceTable"]
 
 #: a posterior predictive check fails below this two-sided p-value
 PPC_ALPHA = 0.01
@@ -482,164 +479,3 @@ def _usable(frame: pd.DataFrame, name: str) -> bool:
         return True
     value = frame.loc[name, "bayes_ok"]
     return bool(value) if not pd.isna(value) else True
-
-
-def collect_evidence(
-    X: ArrayLike,
-    n_components: Iterable[int] = range(1, 10),
-    covariance_types: Iterable[str] | str = COVARIANCE_TYPES,
-    *,
-    n_candidates: int = 3,
-    n_init: int = 10,
-    lrt: bool = True,
-    n_boot: int = 99,
-    loo: bool = True,
-    ppc: bool = True,
-    sparse: bool = True,
-    max_components: int = 10,
-    draws: int = 1000,
-    tune: int = 1000,
-    chains: int = 4,
-    random_state: RandomStateLike = 0,
-    progress: bool | TextIO = True,
-    missing: MissingOption = "error",
-) -> EvidenceTable:
-    """Run every model-choice method on ``X`` and gather them in an EvidenceTable.
-
-    Fits the EM grid, then for the ``n_candidates`` best BIC models: bootstrap LRTs
-    (sequentially from K = 1, per covariance type among the candidates), Bayesian
-    fits compared by PSIS-LOO, posterior predictive checks of each fit, and an
-    overfitted mixture for the posterior over the number of occupied components.
-    The Bayesian steps take seconds per model (the sampler's code is compiled once
-    per machine, whatever K, D, N or covariance type).
-
-    Parameters
-    ----------
-    X : array-like of shape (n_samples, n_features)
-        Data.
-    n_components, covariance_types
-        The EM grid (see :func:`bayesgmm.select_model`).
-    n_candidates : int, default=3
-        Best BIC models examined further.
-    n_init : int, default=10
-        EM restarts per grid model.
-    lrt, loo, ppc, sparse : bool, default=True
-        Which further evidence to compute (PPC needs ``loo``'s Bayesian fits).
-    n_boot : int, default=99
-        Bootstrap replicates per likelihood-ratio test.
-    max_components : int, default=10
-        Components of the overfitted mixture.
-    draws, tune, chains : int, default=1000, 1000, 4
-        Sampler settings of the Bayesian fits.
-    random_state : int, default=0
-        Seed of every step.
-    progress : bool or file-like, default=True
-        Report each step (stderr when ``True``).
-    missing : {"error", "marginalize"}, default="error"
-        What NaN cells mean. ``"marginalize"``: every step fits the observed cells
-        (missing at random): the grid, the bootstrap tests (whose samples copy the
-        data's missingness), the Bayesian fits, their PSIS-LOO (observed-data
-        log-likelihood of each row) and the overfitted mixture. Posterior predictive
-        checks compare complete replicated data sets with the data, so they are
-        skipped when ``X`` has missing cells (the progress says so).
-
-    Returns
-    -------
-    EvidenceTable
-
-    Examples
-    --------
-    >>> from bayesgmm import load_faithful
-    >>> evidence = collect_evidence(load_faithful(), range(1, 5))  # doctest: +SKIP
-    >>> evidence.recommendation  # doctest: +SKIP
-    {'name': 'K=3 tied', 'n_components': 3, 'covariance_type': 'tied'}
-    """
-    array, names = check_array(X, min_samples=2, allow_nan=missing == "marginalize")
-    data = pd.DataFrame(array, columns=names) if names is not None else array
-    incomplete = bool(np.isnan(array).any())
-    stream = progress_stream(progress)
-
-    def say(message: str) -> None:
-        if stream is not None:
-            print(message, file=stream, flush=True)
-
-    say("EM grid:")
-    selection = select_model(
-        data,
-        n_components,
-        covariance_types,
-        n_init=n_init,
-        random_state=random_state,
-        progress=stream,
-        missing=missing,
-    )
-    top = selection.candidates(n_candidates)
-    lrt_results = []
-    if lrt:
-        from bayesgmm.bootstrap import sequential_lrt
-
-        k_max = int(max(selection.table.n_components))
-        for cov in dict.fromkeys(top.covariance_type):
-            say(f"Bootstrap LRT, {cov}:")
-            lrt_results.append(
-                sequential_lrt(
-                    data,
-                    min(k_max, int(top.n_components.max()) + 1),
-                    cov,
-                    n_boot=n_boot,
-                    random_state=random_state,
-                    progress=stream,
-                    missing=missing,
-                    fits=selection,  # the grid's fits on X are not fitted again
-                )
-            )
-    comparison = None
-    checks: dict[str, Any] = {}
-    if loo:
-        from bayesgmm.bayes.compare import compare_loo
-
-        say("Bayesian fits and PSIS-LOO:")
-        comparison = compare_loo(
-            data,
-            selection,
-            n_candidates=n_candidates,
-            draws=draws,
-            tune=tune,
-            chains=chains,
-            random_state=random_state,
-            progress=stream,
-            missing=missing,
-        )
-        if ppc and incomplete:
-            say("Posterior predictive checks skipped: X has missing cells.")
-        elif ppc:
-            from bayesgmm.bayes.ppc import posterior_predictive_check
-
-            for name, model in comparison.models.items():
-                say(f"Posterior predictive check: {name}")
-                checks[name] = posterior_predictive_check(model, data, random_state=random_state)
-    occupied = None
-    if sparse:
-        from bayesgmm.bayes.sparse import fit_sparse_mixture
-
-        best = selection.best_params_
-        say(f"Overfitted mixture, {max_components} components, {best['covariance_type']}:")
-        occupied = fit_sparse_mixture(
-            data,
-            max_components,
-            covariance_type=best["covariance_type"],
-            draws=draws,
-            tune=tune,
-            chains=chains,
-            random_state=random_state,
-            progress=stream or False,
-            missing=missing,
-        )
-    return EvidenceTable.from_results(
-        selection,
-        lrt=lrt_results or None,
-        loo=comparison,
-        ppc=checks or None,
-        sparse=occupied,
-        n_candidates=n_candidates,
-    )

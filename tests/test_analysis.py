@@ -349,3 +349,68 @@ def test_failed_check_is_reported_not_raised(tmp_path):
 
 def test_every_quantity_is_documented():
     assert all(isinstance(text, str) and text for text in QUANTITIES.values())
+
+
+def test_chosen_model_continues_the_grid_fit_and_starts_the_posterior(monkeypatch, tmp_path):
+    """Each grid model is fitted once from scratch; the chosen one is then continued to
+    the spec's tolerance (a warm start) and its posterior starts from it, not refitted."""
+    import warnings
+    from collections import Counter
+
+    from bayesgmm import GaussianMixture, load_galaxies
+    from bayesgmm.covariance import get_covariance_model
+    from bayesgmm.exceptions import SamplingWarning
+
+    data = load_galaxies().to_numpy() / 1000
+    fresh, continued = Counter(), Counter()
+    original = GaussianMixture.fit
+
+    def counting_fit(self, X, y=None, sample_weight=None):
+        array = np.asarray(X, dtype=float)
+        if array.shape == data.shape and np.allclose(array, data):
+            key = (self.n_components, get_covariance_model(self.covariance_type).name)
+            (continued if self.warm_start else fresh)[key] += 1
+        return original(self, X, y, sample_weight)
+
+    monkeypatch.setattr(GaussianMixture, "fit", counting_fit)
+    (tmp_path / "spec.toml").write_text(
+        """
+description = "Galaxy velocities in 1000 km/s"
+[data]
+dataset = "galaxies"
+columns = ["velocity"]
+scale = 0.001
+[selection]
+n_components = [2, 4]
+covariance_types = ["full"]
+n_init = 5
+[model]
+n_components = 3
+covariance_type = "full"
+n_init = 5
+tol = 1e-9
+[bayes]
+draws = 100
+tune = 100
+chains = 1
+[published]
+source = "a test"
+[[published.checks]]
+quantity = "log_likelihood"
+value = -203.18
+comparison = "at_least"
+tolerance = 0.005
+"""
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SamplingWarning)  # 100 draws
+        result = run_analysis(tmp_path, progress=False)
+    assert fresh == {(k, "full"): 1 for k in (2, 3, 4)}
+    assert continued == {(3, "full"): 1}
+    assert result.model.tol == 1e-9
+    assert not result.model.warm_start
+    grid_fit = result.selection.estimators[(3, "full")]
+    assert result.model is not grid_fit
+    assert result.model.lower_bound_ >= grid_fit.lower_bound_ - 1e-12
+    assert_allclose(result.bayes_model.em_.means_, result.model.means_, rtol=0, atol=0)
+    assert result.passed, str(result)

@@ -15,6 +15,7 @@ import pytest
 
 from bayesgmm import GaussianMixture
 from bayesgmm.cli import main, parse_covariance_types, parse_k
+from bayesgmm.covariance import get_covariance_model
 
 
 @pytest.fixture
@@ -308,7 +309,9 @@ def test_demo_fits_each_model_on_the_data_once(monkeypatch, tmp_path):
     def counting_fit(self, X, y=None, sample_weight=None):
         array = np.asarray(X, dtype=float)
         if array.shape == data.shape and np.array_equal(array, data):
-            fitted_on_data[(self.n_components, self._model.name)] += 1
+            fitted_on_data[
+                (self.n_components, get_covariance_model(self.covariance_type).name)
+            ] += 1
         return original(self, X, y, sample_weight)
 
     monkeypatch.setattr(GaussianMixture, "fit", counting_fit)

@@ -10,6 +10,7 @@ import pytest
 
 from bayesgmm import EvidenceTable, collect_evidence, load_faithful, select_model, sequential_lrt
 from bayesgmm.bootstrap import bootstrap_lrt
+from bayesgmm.covariance import get_covariance_model
 
 
 @pytest.fixture(scope="module")
@@ -275,7 +276,9 @@ def test_collect_evidence_fits_each_model_on_the_data_once(monkeypatch):
     def counting_fit(self, X, y=None, sample_weight=None):
         array = np.asarray(X, dtype=float)
         if array.shape == data.shape and np.array_equal(array, data):
-            fitted_on_data[(self.n_components, self._model.name)] += 1
+            fitted_on_data[
+                (self.n_components, get_covariance_model(self.covariance_type).name)
+            ] += 1
         return original(self, X, y, sample_weight)
 
     monkeypatch.setattr(GaussianMixture, "fit", counting_fit)

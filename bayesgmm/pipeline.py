@@ -1,0 +1,517 @@
+"""One analysis pipeline, from the EM grid to the chosen model's posterior.
+
+The steps: EM grid -> bootstrap LRT -> Bayesian fits and PSIS-LOO -> posterior
+predictive checks -> overfitted mixture -> evidence -> the chosen model's posterior.
+Every workflow of the package runs through :func:`run_pipeline`:
+:func:`bayesgmm.collect_evidence`, the demo (:func:`bayesgmm.demo.run_demo`), the
+``bayesgmm fit`` command and the reference analyses
+(:func:`bayesgmm.analysis.run_analysis`). Fitted objects move forward and are never
+fitted again: the grid's EM fits are the bootstrap tests' fits on the data and the
+Bayesian fits' starts; the posterior of the recommended model is one of the LOO fits
+when it was compared, else it starts from the grid's EM fit. One progress reporter
+(:class:`Progress`) shows every step and can be silenced.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, TextIO
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike
+
+from bayesgmm._typing import MissingOption, RandomStateLike
+from bayesgmm._validation import check_array
+from bayesgmm.covariance import COVARIANCE_TYPES, get_covariance_model
+from bayesgmm.em import GaussianMixture
+from bayesgmm.evidence import EvidenceTable
+from bayesgmm.selection import ModelSelection, candidate_name, select_model
+
+__all__ = ["PipelineResult", "Progress", "collect_evidence", "run_pipeline"]
+
+#: what the pipeline hands to ``on_result`` after a step: the step's name and result
+ResultHook = Callable[[str, Any], None]
+
+
+class Progress:
+    """The one progress reporter: a line per step (and its time), detail lines on demand.
+
+    Parameters
+    ----------
+    progress : bool or file-like, default=True
+        Where progress goes: ``True`` standard error (looked up on use, so
+        redirection is honoured), ``False`` nowhere, or a file-like object.
+    verbose : bool, default=True
+        Also pass the stream to the steps for their own detail lines (every EM fit,
+        bootstrap block and sampler progress).
+
+    Examples
+    --------
+    >>> import io
+    >>> out = io.StringIO()
+    >>> with Progress(out).step("EM grid"):
+    ...     pass
+    >>> out.getvalue().splitlines()[0]
+    '==> EM grid'
+    >>> Progress(False).stream is None
+    True
+    """
+
+    def __init__(self, progress: bool | TextIO = True, *, verbose: bool = True) -> None:
+        self.progress = progress
+        self.verbose = verbose and progress is not False
+
+    @property
+    def stream(self) -> TextIO | None:
+        """The stream of step lines (``None`` when silenced)."""
+        if self.progress is False or self.progress is None:
+            return None
+        return sys.stderr if self.progress is True else self.progress
+
+    @property
+    def detail(self) -> TextIO | None:
+        """The stream handed to each step for its own lines (only when verbose)."""
+        return self.stream if self.verbose else None
+
+    def say(self, message: str) -> None:
+        """Print one line of progress."""
+        if self.stream is not None:
+            print(message, file=self.stream, flush=True)
+
+    @contextlib.contextmanager
+    def step(self, message: str) -> Iterator[None]:
+        """Announce a step, run it, report its time."""
+        self.say(f"==> {message}")
+        start = time.perf_counter()
+        yield
+        self.say(f"    done in {time.perf_counter() - start:.1f} s")
+
+
+@dataclass
+class PipelineResult:
+    """Everything :func:`run_pipeline` computed, each fitted object once.
+
+    Attributes
+    ----------
+    selection : ModelSelection
+        The EM grid (its estimators are the fits every later step started from).
+    lrt : list of SequentialLRTResult
+        One sequential bootstrap test per covariance type tested (empty if none).
+    comparison : LOOComparison or None
+        The Bayesian fits of the candidates compared by PSIS-LOO.
+    checks : dict of str to PPCResult
+        Posterior predictive checks of the compared fits, by candidate name.
+    sparse : SparseMixtureResult or None
+        The overfitted mixture's posterior over the number of occupied components.
+    evidence : EvidenceTable or None
+        Every result in one table with a recommendation (``None`` when the grid ranks
+        by a criterion other than BIC and nothing else ran).
+    chosen : dict
+        ``name``, ``n_components``, ``covariance_type`` of the model reported.
+    em : GaussianMixture
+        The chosen model's EM fit (from the grid, unless it was handed in).
+    posterior : BayesianGaussianMixture or None
+        The chosen model's posterior, when asked for or compared by LOO.
+    posteriors : dict of str to BayesianGaussianMixture
+        Every Bayesian fit made, by candidate name.
+    elapsed : dict of str to float
+        Seconds per step.
+    """
+
+    selection: ModelSelection
+    lrt: list[Any] = field(default_factory=list)
+    comparison: Any = None
+    checks: dict[str, Any] = field(default_factory=dict)
+    sparse: Any = None
+    evidence: EvidenceTable | None = None
+    chosen: dict[str, Any] = field(default_factory=dict)
+    em: GaussianMixture | None = None
+    posterior: Any = None
+    posteriors: dict[str, Any] = field(default_factory=dict)
+    elapsed: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def model(self) -> Any:
+        """The chosen model's posterior when there is one, else its EM fit."""
+        return self.posterior if self.posterior is not None else self.em
+
+
+def _lrt_plan(selection: ModelSelection, mode: str, n_candidates: int) -> list[tuple[str, int]]:
+    """``(covariance type, largest K)`` of each sequential test.
+
+    ``"candidates"``: every covariance type among the ``n_candidates`` best models,
+    up to one K past the largest candidate K; ``"best"``: the best model's type, up
+    to two K past its K (so that the sequence can stop). Never past the grid.
+    """
+    k_grid = int(selection.table.n_components.max())
+    if mode == "best":
+        best = selection.best_params_
+        return [(best["covariance_type"], min(k_grid, best["n_components"] + 2))]
+    top = selection.candidates(n_candidates)
+    k_max = min(k_grid, int(top.n_components.max()) + 1)
+    return [(cov, k_max) for cov in dict.fromkeys(top.covariance_type)]
+
+
+def run_pipeline(
+    X: ArrayLike,
+    n_components: Iterable[int] = range(1, 10),
+    covariance_types: Iterable[str] | str = COVARIANCE_TYPES,
+    *,
+    criterion: str = "bic",
+    n_init: int = 10,
+    grid_options: Mapping[str, Any] | None = None,
+    lrt: Literal["candidates", "best", False] = "candidates",
+    n_boot: int = 99,
+    lrt_n_init: int = 5,
+    loo: bool = True,
+    n_candidates: int = 3,
+    ppc: bool = True,
+    sparse: bool = True,
+    max_components: int = 10,
+    posterior: bool = False,
+    chosen: GaussianMixture | Callable[[ModelSelection], GaussianMixture] | None = None,
+    bayes_options: Mapping[str, Any] | None = None,
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    random_state: RandomStateLike = 0,
+    missing: MissingOption = "error",
+    progress: Progress | bool | TextIO = True,
+    on_result: ResultHook | None = None,
+) -> PipelineResult:
+    """Run the steps of a model-choice analysis once each, passing fitted objects forward.
+
+    1. EM grid (:func:`bayesgmm.select_model`).
+    2. Sequential bootstrap likelihood-ratio tests (``lrt``), from the grid's fits.
+    3. Bayesian fits of the ``n_candidates`` best models, started from the grid's EM
+       fits, compared by PSIS-LOO (``loo``; skipped for fewer than 2 candidates).
+    4. Posterior predictive checks of those fits (``ppc``; not with missing cells).
+    5. An overfitted mixture of ``max_components`` (``sparse``).
+    6. The evidence table and its recommendation (BIC grids).
+    7. The chosen model: ``chosen`` if given, else the recommendation (else the
+       grid's best); with ``posterior``, its posterior (a LOO fit when it was
+       compared, else started from its EM fit).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Data (NaN cells with ``missing="marginalize"``).
+    n_components, covariance_types, criterion, n_init
+        The EM grid (see :func:`bayesgmm.select_model`).
+    grid_options : mapping, default=None
+        Other :func:`~bayesgmm.select_model` settings (``max_iter``, ``tol``, ...).
+    lrt : {"candidates", "best", False}, default="candidates"
+        Which sequential tests to run (see Notes).
+    n_boot, lrt_n_init : int, default=99, 5
+        Bootstrap replicates per test and EM restarts per replicate fit.
+    loo, n_candidates, ppc, sparse, max_components
+        Which further evidence to compute, and for how many candidates.
+    posterior : bool, default=False
+        Fit the chosen model's posterior if no step did.
+    chosen : GaussianMixture or callable, default=None
+        A fitted EM model to report instead of the recommendation, or a function of
+        the grid that returns one (e.g. the grid's fit of a given model, refined).
+    bayes_options : mapping, default=None
+        Other :class:`~bayesgmm.BayesianGaussianMixture` settings of every Bayesian fit
+        (``priors``, ``target_accept``, ``progressbar``, ...).
+    draws, tune, chains : int, default=1000, 1000, 4
+        Sampler settings.
+    random_state : int, default=0
+        Seed of every step.
+    missing : {"error", "marginalize"}, default="error"
+        What NaN cells mean (every step fits the observed cells with ``"marginalize"``).
+    progress : Progress, bool or file-like, default=True
+        The progress reporter (or what :class:`Progress` takes).
+    on_result : callable, default=None
+        Called as ``on_result(step, result)`` after each step (``"selection"``,
+        ``"lrt"``, ``"loo"``, ``"ppc"``, ``"sparse"``, ``"evidence"``,
+        ``"posterior"``), e.g. to print results as they come.
+
+    Returns
+    -------
+    PipelineResult
+
+    Notes
+    -----
+    ``lrt="candidates"`` tests every covariance type among the candidates, up to one K
+    past the largest candidate K; ``"best"`` tests the best model's type up to two K
+    past its K.
+
+    Examples
+    --------
+    >>> from bayesgmm import load_faithful
+    >>> result = run_pipeline(
+    ...     load_faithful(),
+    ...     range(1, 4),
+    ...     "tied",
+    ...     n_init=2,
+    ...     lrt="best",
+    ...     n_boot=9,
+    ...     loo=False,
+    ...     ppc=False,
+    ...     sparse=False,
+    ...     progress=False,
+    ... )
+    >>> result.chosen["name"], len(result.lrt), result.posterior is None
+    ('K=3 tied', 1, True)
+    """
+    reporter = progress if isinstance(progress, Progress) else Progress(progress)
+    detail = reporter.detail or False
+    hook = on_result or (lambda step, value: None)
+    array, names = check_array(X, min_samples=2, allow_nan=missing == "marginalize")
+    data = X if isinstance(X, pd.DataFrame) else (
+        pd.DataFrame(array, columns=names) if names is not None else array
+    )  # fmt: skip
+    incomplete = bool(np.isnan(array).any())
+    bayes_settings = {"draws": draws, "tune": tune, "chains": chains, **(bayes_options or {})}
+    timer: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def step(key: str, message: str) -> Iterator[None]:
+        start = time.perf_counter()
+        with reporter.step(message):
+            yield
+        timer[key] = time.perf_counter() - start
+
+    ks = list(n_components)
+    types = [covariance_types] if isinstance(covariance_types, str) else list(covariance_types)
+    grid_text = f"K = {_k_text(ks)} x {', '.join(types)}"
+    with step(
+        "grid", f"EM grid: {grid_text} ({len(ks) * len(types)} models, {n_init} restarts each)"
+    ):
+        selection = select_model(
+            data,
+            ks,
+            types,
+            criterion=criterion,
+            n_init=n_init,
+            random_state=random_state,
+            progress=detail,
+            missing=missing,
+            **(grid_options or {}),
+        )
+    hook("selection", selection)
+    result = PipelineResult(selection, elapsed=timer)
+
+    if lrt:
+        from bayesgmm.bootstrap import sequential_lrt
+
+        for cov, k_max in _lrt_plan(selection, lrt, n_candidates):
+            if k_max < 2:
+                continue
+            with step(
+                f"lrt {cov}",
+                f"Bootstrap LRT, {cov}, K = 1 vs 2 ... up to {k_max} ({n_boot} replicates per "
+                "test)",
+            ):
+                test = sequential_lrt(
+                    data,
+                    k_max,
+                    cov,
+                    n_boot=n_boot,
+                    n_init=lrt_n_init,
+                    random_state=random_state,
+                    progress=detail,
+                    missing=missing,
+                    fits=selection,  # the grid's fits on X are not fitted again
+                )
+            result.lrt.append(test)
+            hook("lrt", test)
+
+    n_loo = min(n_candidates, len(selection.table))
+    if loo and n_loo >= 2:
+        from bayesgmm.bayes.compare import compare_loo
+
+        with step(
+            "loo",
+            f"Bayesian fits of the best {n_loo} models by BIC ({chains} chains x {draws} "
+            "draws) and PSIS-LOO",
+        ):
+            result.comparison = compare_loo(
+                data,
+                selection,
+                n_candidates=n_loo,
+                random_state=random_state,
+                progress=detail,
+                missing=missing,
+                **bayes_settings,
+            )
+        result.posteriors.update(result.comparison.models)
+        hook("loo", result.comparison)
+        if ppc and incomplete:
+            reporter.say("Posterior predictive checks skipped: X has missing cells.")
+        elif ppc:
+            from bayesgmm.bayes.ppc import posterior_predictive_check
+
+            with step("ppc", "Posterior predictive checks"):
+                for name, model in result.comparison.models.items():
+                    result.checks[name] = posterior_predictive_check(
+                        model, data, random_state=random_state
+                    )
+            hook("ppc", result.checks)
+
+    if sparse:
+        from bayesgmm.bayes.sparse import fit_sparse_mixture
+
+        best_type = selection.best_params_["covariance_type"]
+        with step("sparse", f"Overfitted mixture, {max_components} components, {best_type}"):
+            result.sparse = fit_sparse_mixture(
+                data,
+                max_components,
+                covariance_type=best_type,
+                draws=draws,
+                tune=tune,
+                chains=chains,
+                random_state=random_state,
+                progress=detail,
+                missing=missing,
+            )
+        hook("sparse", result.sparse)
+
+    if criterion == "bic" or result.lrt or result.comparison is not None:
+        result.evidence = EvidenceTable.from_results(
+            selection,
+            lrt=result.lrt or None,
+            loo=result.comparison,
+            ppc=result.checks or None,
+            sparse=result.sparse,
+            n_candidates=n_candidates,
+        )
+        hook("evidence", result.evidence)
+
+    if callable(chosen) and not isinstance(chosen, GaussianMixture):
+        chosen = chosen(selection)
+    if chosen is not None:
+        key = (chosen.n_components, get_covariance_model(chosen.covariance_type).name)
+        result.em = chosen
+    else:
+        pick = (
+            result.evidence.recommendation
+            if result.evidence is not None
+            else {**selection.best_params_}
+        )
+        key = (pick["n_components"], pick["covariance_type"])
+        result.em = selection.estimators[key]
+    name = candidate_name(*key)
+    result.chosen = {"name": name, "n_components": key[0], "covariance_type": key[1]}
+    if name in result.posteriors and chosen is None:
+        result.posterior = result.posteriors[name]
+    elif posterior:
+        from bayesgmm.bayes.estimator import BayesianGaussianMixture
+
+        with step(
+            "posterior",
+            f"Bayesian fit of {name} ({bayes_settings['chains']} chains x "
+            f"{bayes_settings['draws']} draws), from its EM fit",
+        ):
+            options = {"random_state": random_state, "missing": missing, **bayes_settings}
+            result.posterior = BayesianGaussianMixture.from_em(result.em, **options).fit(data)
+        result.posteriors[name] = result.posterior
+    if result.posterior is not None:
+        hook("posterior", result.posterior)
+    return result
+
+
+def _k_text(ks: list[int]) -> str:
+    if len(ks) > 2 and ks == list(range(ks[0], ks[-1] + 1)):
+        return f"{ks[0]}..{ks[-1]}"
+    return ", ".join(map(str, ks))
+
+
+def collect_evidence(
+    X: ArrayLike,
+    n_components: Iterable[int] = range(1, 10),
+    covariance_types: Iterable[str] | str = COVARIANCE_TYPES,
+    *,
+    n_candidates: int = 3,
+    n_init: int = 10,
+    lrt: bool = True,
+    n_boot: int = 99,
+    loo: bool = True,
+    ppc: bool = True,
+    sparse: bool = True,
+    max_components: int = 10,
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    random_state: RandomStateLike = 0,
+    progress: bool | TextIO = True,
+    missing: MissingOption = "error",
+) -> EvidenceTable:
+    """Run every model-choice method on ``X`` and gather them in an EvidenceTable.
+
+    Fits the EM grid, then for the ``n_candidates`` best BIC models: bootstrap LRTs
+    (sequentially from K = 1, per covariance type among the candidates), Bayesian
+    fits compared by PSIS-LOO, posterior predictive checks of each fit, and an
+    overfitted mixture for the posterior over the number of occupied components
+    (:func:`run_pipeline`, which keeps every fitted object). The Bayesian steps take
+    seconds per model (the sampler's code is compiled once per machine, whatever K,
+    D, N or covariance type).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Data.
+    n_components, covariance_types
+        The EM grid (see :func:`bayesgmm.select_model`).
+    n_candidates : int, default=3
+        Best BIC models examined further.
+    n_init : int, default=10
+        EM restarts per grid model.
+    lrt, loo, ppc, sparse : bool, default=True
+        Which further evidence to compute (PPC needs ``loo``'s Bayesian fits).
+    n_boot : int, default=99
+        Bootstrap replicates per likelihood-ratio test.
+    max_components : int, default=10
+        Components of the overfitted mixture.
+    draws, tune, chains : int, default=1000, 1000, 4
+        Sampler settings of the Bayesian fits.
+    random_state : int, default=0
+        Seed of every step.
+    progress : bool or file-like, default=True
+        Report each step (stderr when ``True``).
+    missing : {"error", "marginalize"}, default="error"
+        What NaN cells mean. ``"marginalize"``: every step fits the observed cells
+        (missing at random): the grid, the bootstrap tests (whose samples copy the
+        data's missingness), the Bayesian fits, their PSIS-LOO (observed-data
+        log-likelihood of each row) and the overfitted mixture. Posterior predictive
+        checks compare complete replicated data sets with the data, so they are
+        skipped when ``X`` has missing cells (the progress says so).
+
+    Returns
+    -------
+    EvidenceTable
+
+    Examples
+    --------
+    >>> from bayesgmm import load_faithful
+    >>> evidence = collect_evidence(load_faithful(), range(1, 5))  # doctest: +SKIP
+    >>> evidence.recommendation  # doctest: +SKIP
+    {'name': 'K=3 tied', 'n_components': 3, 'covariance_type': 'tied'}
+    """
+    result = run_pipeline(
+        X,
+        n_components,
+        covariance_types,
+        n_init=n_init,
+        lrt="candidates" if lrt else False,
+        n_boot=n_boot,
+        loo=loo,
+        n_candidates=n_candidates,
+        ppc=ppc,
+        sparse=sparse,
+        max_components=max_components,
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        random_state=random_state,
+        missing=missing,
+        progress=progress,
+    )
+    assert result.evidence is not None  # a BIC grid always has one
+    return result.evidence
