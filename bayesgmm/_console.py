@@ -41,8 +41,8 @@ def print_parameters(model: GaussianMixture, columns: Sequence[str]) -> None:
         means = pd.DataFrame(model.means_[order], columns=list(columns))
         print(means.to_string(float_format=lambda v: f"{v:.4f}"))
         print("covariances:")
-        tied = get_covariance_model(model.covariance_type).name == "tied"
-        print(model.covariances_ if tied else model.covariances_[order])
+        covariance_model = get_covariance_model(model.covariance_type)
+        print(covariance_model.take_components(model.covariances_, order))
 
 
 def prepare_output(out: Path) -> None:

@@ -297,11 +297,11 @@ def _sorted_parameters(
     weights: np.ndarray, means: np.ndarray, covariances: np.ndarray, covariance_type: str
 ) -> dict[str, np.ndarray]:
     order = np.argsort(means[:, 0], kind="stable")
-    tied = get_covariance_model(covariance_type).name == "tied"
+    model = get_covariance_model(covariance_type)
     return {
         "weights": np.asarray(weights)[order],
         "means": np.asarray(means)[order],
-        "covariances": np.asarray(covariances) if tied else np.asarray(covariances)[order],
+        "covariances": model.take_components(np.asarray(covariances), order),
     }
 
 
@@ -377,7 +377,7 @@ class _Evaluator:
         if name == "log_likelihood":
             return float(gm.score(self.X) * self.n)
         if name == "n_parameters":
-            return int(gm._n_parameters())
+            return get_covariance_model(gm.covariance_type).n_parameters(*gm.means_.shape)
         if name == "mclust_bic":
             return -float(gm.bic(self.X))
         return float(getattr(gm, name)(self.X))

@@ -326,11 +326,9 @@ def _split_heaviest(
     weights /= weights.sum()
     means = np.vstack([fit0.means_, fit0.means_[j] + delta])
     means[j] -= delta
-    name = fit0._model.name
-    precisions = fit0.precisions_
-    if name != "tied":
-        precisions = np.concatenate([precisions, precisions[j : j + 1]])
-    if name in ("full", "tied"):  # exactly symmetric, as precisions_init requires
+    model = get_covariance_model(fit0.covariance_type)
+    precisions = model.take_components(fit0.precisions_, [*range(len(fit0.weights_)), j])
+    if model.matrices:  # exactly symmetric, as precisions_init requires
         precisions = (precisions + np.swapaxes(precisions, -1, -2)) / 2.0
     return weights, means, precisions
 
@@ -606,7 +604,10 @@ def _given_fits(fits: Any, covariance_type: str) -> dict[int, GaussianMixture]:
     for k, est in dict(fits).items():
         if not isinstance(est, GaussianMixture) or not hasattr(est, "means_"):
             raise TypeError(f"fits[{k!r}] must be a fitted GaussianMixture; got {type(est)}.")
-        if est._model.name == covariance_type and est.n_components == k:
+        if (
+            get_covariance_model(est.covariance_type).name == covariance_type
+            and est.n_components == k
+        ):
             out[int(k)] = est
     return out
 

@@ -42,7 +42,7 @@ from bayesgmm._validation import (
 from bayesgmm.initialization import INIT_METHODS, check_initial_parameters
 from bayesgmm.missing import MISSING_OPTIONS
 
-__all__ = ["GaussianMixture"]
+__all__ = ["PARAMETER_CONSTRAINTS", "GaussianMixture"]
 
 #: the fix suggested when a partial_fit batch contains NaN
 _ONLINE_NAN_HINT = (
@@ -51,6 +51,35 @@ _ONLINE_NAN_HINT = (
 )
 #: the fix suggested when X contains NaN and missing="error"
 _NAN_HINT = "Pass missing='marginalize' to fit with them, or impute or drop those rows."
+
+
+#: what each GaussianMixture parameter may be (checked by fit and partial_fit)
+PARAMETER_CONSTRAINTS: dict[str, Constraint] = {
+    "n_components": integer(1),
+    "covariance_type": anything(),  # checked by get_covariance_model
+    "tol": real(0.0, hint="Use a small positive value such as 1e-3."),
+    "reg_covar": real(0.0, hint="Use a small positive value such as 1e-6."),
+    "max_iter": integer(
+        1,
+        hint="EM needs at least one iteration (scikit-learn's max_iter=0, which returns "
+        "the unfitted initialisation, is not supported).",
+    ),
+    "n_init": integer(1),
+    "init_params": one_of(*INIT_METHODS),
+    "weights_init": anything(),
+    "means_init": anything(),
+    "precisions_init": anything(),
+    "random_state": random_state(),
+    "warm_start": boolean(),
+    "verbose": integer(0),
+    "verbose_interval": integer(1),
+    "missing": one_of(*MISSING_OPTIONS),
+    "learning_decay": real(0.0),
+    "learning_offset": real(0.0),
+    "chunk_size": Constraint(
+        lambda v: v is None or (is_int(v) and v >= 1), "None or an integer >= 1"
+    ),
+}
 
 
 class GaussianMixture(MixtureCriteria, ParamsMixin):
@@ -208,32 +237,7 @@ class GaussianMixture(MixtureCriteria, ParamsMixin):
     1
     """
 
-    _parameter_table: ClassVar[dict[str, Constraint]] = {
-        "n_components": integer(1),
-        "covariance_type": anything(),  # checked by get_covariance_model
-        "tol": real(0.0, hint="Use a small positive value such as 1e-3."),
-        "reg_covar": real(0.0, hint="Use a small positive value such as 1e-6."),
-        "max_iter": integer(
-            1,
-            hint="EM needs at least one iteration (scikit-learn's max_iter=0, which returns "
-            "the unfitted initialisation, is not supported).",
-        ),
-        "n_init": integer(1),
-        "init_params": one_of(*INIT_METHODS),
-        "weights_init": anything(),
-        "means_init": anything(),
-        "precisions_init": anything(),
-        "random_state": random_state(),
-        "warm_start": boolean(),
-        "verbose": integer(0),
-        "verbose_interval": integer(1),
-        "missing": one_of(*MISSING_OPTIONS),
-        "learning_decay": real(0.0),
-        "learning_offset": real(0.0),
-        "chunk_size": Constraint(
-            lambda v: v is None or (is_int(v) and v >= 1), "None or an integer >= 1"
-        ),
-    }
+    _parameter_table: ClassVar[dict[str, Constraint]] = PARAMETER_CONSTRAINTS
 
     def __init__(
         self,

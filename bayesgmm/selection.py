@@ -30,7 +30,7 @@ from bayesgmm._display import format_table
 from bayesgmm._typing import MissingOption, RandomStateLike
 from bayesgmm._validation import check_array, check_parameters, progress_stream
 from bayesgmm.covariance import COVARIANCE_TYPES, get_covariance_model
-from bayesgmm.em import GaussianMixture
+from bayesgmm.em import PARAMETER_CONSTRAINTS, GaussianMixture
 from bayesgmm.exceptions import ComponentCollapseWarning, ConvergenceWarning
 from bayesgmm.missing import MISSING_OPTIONS
 
@@ -115,10 +115,7 @@ def _check_grid(
 
 
 def _mclust_name(covariance_type: str, n_features: int) -> str:
-    """The model name in mclust; one-dimensional models are called E and V there."""
-    if n_features == 1:
-        return "E" if covariance_type == "tied" else "V"
-    return get_covariance_model(covariance_type).mclust_name
+    return get_covariance_model(covariance_type).mclust_label(n_features)
 
 
 #: zoomed criterion plots: the y-range covers ZOOM_FACTOR x the gap to the
@@ -132,7 +129,7 @@ def _distinct_univariate(names: list[str]) -> list[str]:
     """With one feature, full = diag = spherical (mclust's V): keep the first asked."""
     kept, seen = [], set()
     for name in names:
-        kind = "E" if name == "tied" else "V"
+        kind = get_covariance_model(name).mclust_label(1)
         if kind not in seen:
             seen.add(kind)
             kept.append(name)
@@ -178,7 +175,7 @@ def _fit_cell(
         "n_components": k,
         "covariance_type": model.name,
         "mclust_name": _mclust_name(model.name, X.shape[1]),
-        "n_parameters": gm._n_parameters(),
+        "n_parameters": model.n_parameters(k, X.shape[1]),
         "log_likelihood": values["log_likelihood"],
         "bic": values["bic"],
         "aic": values["aic"],
@@ -628,7 +625,7 @@ def select_model(
         "missing": missing,
     }
     probe = GaussianMixture(1, **settings)
-    check_parameters(probe, probe._parameter_table)
+    check_parameters(probe, PARAMETER_CONSTRAINTS)
     stream = progress_stream(progress)
     results = _run_grid(array, cells, settings, n_jobs, stream)
     table = pd.DataFrame([row for row, _ in results])

@@ -491,8 +491,8 @@ def bayes_fit(tmp_path_factory):
     import xarray as xr
 
     from bayesgmm import BayesianGaussianMixture, SamplingWarning
-    from bayesgmm.bayes.files import write_posterior_file
     from bayesgmm.bayes.posterior import draws_from_posterior, log_likelihood_groups
+    from bayesgmm.persistence.posterior_files import write_posterior_file
 
     X = pd.DataFrame(make_data(n=90, d=2), columns=["x", "y"])
     chains, draws, K = 2, 40, 3

@@ -24,8 +24,6 @@ from bayesgmm._base import ParamsMixin, check_is_fitted
 from bayesgmm._typing import MissingOption
 from bayesgmm._validation import check_array, check_random_state, is_int
 from bayesgmm.bayes.build import standardization
-from bayesgmm.bayes.files import FORMAT_VERSION as FORMAT_VERSION
-from bayesgmm.bayes.files import read_posterior_file, write_posterior_file
 from bayesgmm.bayes.fit import ESS_BULK_MIN as ESS_BULK_MIN  # re-exported (reporting)
 from bayesgmm.bayes.fit import RHAT_MAX as RHAT_MAX
 from bayesgmm.bayes.fit import SAMPLERS, em_start, sample_posterior
@@ -43,6 +41,8 @@ from bayesgmm.covariance import get_covariance_model
 from bayesgmm.em import GaussianMixture
 from bayesgmm.exceptions import SamplingWarning
 from bayesgmm.missing import MISSING_OPTIONS
+from bayesgmm.persistence.format import FORMAT_VERSION as FORMAT_VERSION
+from bayesgmm.persistence.posterior_files import read_posterior_file, write_posterior_file
 
 __all__ = ["BayesianGaussianMixture"]
 
@@ -523,13 +523,9 @@ class BayesianGaussianMixture(FittedPosterior, ParamsMixin):
 
 def _sort_components(gm: GaussianMixture, order: NDArray[np.intp]) -> None:
     """Reorder a fitted GaussianMixture's components in place."""
+    model = get_covariance_model(gm.covariance_type)
     gm.weights_ = gm.weights_[order]
     gm.means_ = gm.means_[order]
-    if (
-        gm.covariances_.ndim == 3
-        or gm.covariances_.ndim == 1
-        or (gm.covariances_.ndim == 2 and gm.covariance_type == "diag")
-    ):
-        gm.covariances_ = gm.covariances_[order]
-        gm.precisions_cholesky_ = gm.precisions_cholesky_[order]
-        gm.precisions_ = gm.precisions_[order]
+    gm.covariances_ = model.take_components(gm.covariances_, order)
+    gm.precisions_cholesky_ = model.take_components(gm.precisions_cholesky_, order)
+    gm.precisions_ = model.take_components(gm.precisions_, order)

@@ -2,7 +2,7 @@
 
 The posterior (every group of ``idata_``, bit for bit) is written with h5netcdf, with
 root attributes holding the file format version, the estimator's settings, its EM
-fit (the EM file format's JSON header, :mod:`bayesgmm.persistence`) and a SHA-256
+fit (the EM file format's JSON header, :mod:`bayesgmm.persistence.em_files`) and a SHA-256
 checksum of the data (HDF5 does not checksum: a flipped byte would otherwise load
 silently). Object arrays that netCDF cannot hold (strings, nutpie's ``None``
 divergence messages) are encoded and restored exactly. Writes are atomic.
@@ -21,24 +21,23 @@ import numpy as np
 import xarray as xr
 
 import bayesgmm
+from bayesgmm._io import atomic_write
 from bayesgmm.bayes.spec import Priors
 from bayesgmm.covariance import get_covariance_model
 from bayesgmm.em import GaussianMixture
-from bayesgmm.persistence import (
-    _check_format_version,
-    _em_from_json,
-    _em_to_json,
-    _file_kind,
-    _require_file,
-    _unreadable,
-    _wrong_signature,
-    atomic_write,
+from bayesgmm.persistence.em_files import em_from_json, em_to_json
+from bayesgmm.persistence.format import (
+    FORMAT_VERSION,
+    READABLE_VERSIONS,
+    check_format_version,
+    file_kind,
+    require_file,
+    unreadable,
+    wrong_signature,
 )
 
 __all__ = ["FORMAT_VERSION", "PosteriorFile", "read_posterior_file", "write_posterior_file"]
 
-#: version of the file layout written by :meth:`BayesianGaussianMixture.save`
-FORMAT_VERSION = 1
 #: variable attribute marking object values encoded for netCDF (see _encode_objects)
 _OBJECT_ENCODING = "bayesgmm_object_encoding"
 #: root attributes covered by the checksum
@@ -80,7 +79,7 @@ def write_posterior_file(
     tree = idata.copy()
     tree.attrs["bayesgmm_format_version"] = FORMAT_VERSION
     tree.attrs["settings"] = json.dumps(settings)
-    tree.attrs["em"] = _em_to_json(em)
+    tree.attrs["em"] = em_to_json(em)
     tree.attrs["feature_names"] = json.dumps(feature_names)
     tree.attrs["checksum"] = _tree_checksum(tree)
     _encode_objects(tree)
@@ -97,22 +96,22 @@ def read_posterior_file(path: Path, param_names: Iterable[str]) -> PosteriorFile
     as :meth:`bayesgmm.BayesianGaussianMixture.load` documents.
     """
     param_names = list(param_names)
-    _require_file(path)
-    kind = _file_kind(path)
+    require_file(path)
+    kind = file_kind(path)
     if kind == "npz":
         raise ValueError(
             f"{path} is a GaussianMixture (EM) model file, not a BayesianGaussianMixture "
             "one: load it with GaussianMixture.load."
         )
     if kind is None:
-        raise _unreadable(path, _wrong_signature(path, "a netCDF-4 (HDF5) file"))
+        raise unreadable(path, wrong_signature(path, "a netCDF-4 (HDF5) file"))
     try:
         with xr.open_datatree(path, engine="h5netcdf") as opened:
             tree = opened.load()
     except (PermissionError, IsADirectoryError):
         raise
     except Exception as err:  # h5py's OSError for a truncated file, decoding errors
-        raise _unreadable(path, f"{type(err).__name__}: {err}") from err
+        raise unreadable(path, f"{type(err).__name__}: {err}") from err
     attrs = tree.attrs
     version = attrs.get("bayesgmm_format_version")
     if version is None:
@@ -120,14 +119,14 @@ def read_posterior_file(path: Path, param_names: Iterable[str]) -> PosteriorFile
             f"{path} was not written by BayesianGaussianMixture.save (no "
             "bayesgmm_format_version attribute)."
         )
-    _check_format_version(version, (FORMAT_VERSION,), path, attrs.get("bayesgmm_version"))
+    check_format_version(version, READABLE_VERSIONS, path, attrs.get("bayesgmm_version"))
     checksum = attrs.pop("checksum", None)
     try:
         _decode_objects(tree)
     except ValueError as err:  # json.JSONDecodeError
-        raise _unreadable(path, f"{type(err).__name__}: {err}") from err
+        raise unreadable(path, f"{type(err).__name__}: {err}") from err
     if checksum is not None and checksum != _tree_checksum(tree):
-        raise _unreadable(path, "its data do not match the checksum written with them")
+        raise unreadable(path, "its data do not match the checksum written with them")
     try:
         settings = json.loads(attrs["settings"])
         unknown = sorted(set(settings) - set(param_names))
@@ -137,7 +136,7 @@ def read_posterior_file(path: Path, param_names: Iterable[str]) -> PosteriorFile
         n_relabelled = int(attrs.get("n_relabelled", 0))
         em_text = attrs["em"]
     except (ValueError, KeyError, TypeError) as err:
-        raise _unreadable(path, f"{type(err).__name__}: {err}") from err
+        raise unreadable(path, f"{type(err).__name__}: {err}") from err
     if unknown:
         raise ValueError(
             f"{path} was written by bayesgmm {attrs.get('bayesgmm_version')} with "
@@ -164,8 +163,8 @@ def _load_em(text: str, settings: dict[str, Any], path: Path) -> GaussianMixture
             gm.covariances_ = np.asarray(em["covariances"], dtype=np.float64)
             return gm
     except (ValueError, KeyError, TypeError) as err:
-        raise _unreadable(path, f"its EM fit: {type(err).__name__}: {err}") from err
-    return _em_from_json(text, path)
+        raise unreadable(path, f"its EM fit: {type(err).__name__}: {err}") from err
+    return em_from_json(text, path)
 
 
 def _encode_objects(tree: xr.DataTree) -> None:

@@ -1,19 +1,13 @@
-"""Saving and loading fitted estimators: versioned files, written atomically.
+"""EM model files: a fitted :class:`~bayesgmm.GaussianMixture` as ``.npz`` or JSON.
 
-:class:`~bayesgmm.GaussianMixture` (EM) models are saved as a NumPy ``.npz`` archive
-(a zip file of ``.npy`` arrays, read with ``allow_pickle=False``: loading a file never
-runs code from it) that holds every fitted array bit for bit, the constructor
-parameters and a JSON header with the file format version and the bayesgmm version
-that wrote it. The zip CRC-32 of every member is checked on reading, so a corrupted or
-truncated file gives a clear error rather than wrong numbers.
-:class:`~bayesgmm.BayesianGaussianMixture` posteriors are saved as netCDF by its
-``save`` method, with the same atomic write (:func:`atomic_write`) and the same
-errors.
-
-Writes are atomic: the file is written to a temporary file in the destination's
-directory, flushed to disk (``fsync``) and renamed over the destination
-(:func:`os.replace`), so a reader, or a crash at any moment, sees the old file or the
-new one, whole.
+The ``.npz`` archive (a zip file of ``.npy`` arrays, read with ``allow_pickle=False``:
+loading a file never runs code from it) holds every fitted array bit for bit, the
+constructor parameters and a JSON header with the file format version
+(:data:`bayesgmm.persistence.format.FORMAT_VERSION`) and the bayesgmm version that
+wrote it. The zip CRC-32 of every member is checked on reading, so a corrupted or
+truncated file gives a clear error rather than wrong numbers. The same header, with
+the arrays inline (base64), is the JSON form (:func:`em_to_json`) that posterior
+files embed. Writes are atomic.
 """
 
 from __future__ import annotations
@@ -29,26 +23,29 @@ from typing import Any
 import numpy as np
 
 import bayesgmm
-from bayesgmm._io import atomic_write, write_bytes_atomic
+from bayesgmm._io import write_bytes_atomic
 from bayesgmm.exceptions import NotFittedError
+from bayesgmm.persistence.format import (
+    FORMAT_VERSION,
+    READABLE_VERSIONS,
+    check_format_version,
+    file_kind,
+    require_file,
+    unreadable,
+    wrong_signature,
+)
 
-__all__ = [
-    "FORMAT_VERSION",
-    "atomic_write",
-    "load_gaussian_mixture",
-    "save_gaussian_mixture",
-    "write_bytes_atomic",
-]
+__all__ = ["em_from_json", "em_to_json", "load_gaussian_mixture", "save_gaussian_mixture"]
 
-#: version of the file layout written by :func:`save_gaussian_mixture`; bumped when a
-#: file it writes could not be read correctly by an older bayesgmm
-FORMAT_VERSION = 1
-#: format versions :func:`load_gaussian_mixture` reads
-_READABLE_VERSIONS = (1,)
+
 #: ``format`` entry of the header of an EM model file
 _EM_FORMAT = "bayesgmm.GaussianMixture"
+
+
 #: name of the archive member holding the JSON header
 _HEADER = "bayesgmm_header"
+
+
 #: fitted attributes every EM model file holds (format version 1)
 _REQUIRED_ATTRIBUTES = frozenset(
     {
@@ -65,73 +62,15 @@ _REQUIRED_ATTRIBUTES = frozenset(
         "lower_bounds_",
     }
 )
+
+
 #: bit generators a saved ``random_state`` may name
 _BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
+
+
 _ATTRIBUTE_NAME = re.compile(r"^_?[A-Za-z][A-Za-z0-9_]*$")
-#: first bytes of a zip archive (``.npz``) and of an HDF5 file (netCDF-4)
-_ZIP_MAGIC = b"PK\x03\x04"
-_HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 
 
-# ---------------------------------------------------------------------- atomic writes
-# ---------------------------------------------------------------------- shared checks
-def _require_file(path: Path) -> None:
-    if not path.exists():
-        raise FileNotFoundError(f"cannot load {path}: no such file.")
-
-
-def _file_kind(path: Path) -> str | None:
-    """``"npz"``, ``"netcdf"`` or ``None`` from the first bytes of ``path``."""
-    with open(path, "rb") as handle:
-        head = handle.read(len(_HDF5_MAGIC))
-    if head.startswith(_ZIP_MAGIC):
-        return "npz"
-    if head == _HDF5_MAGIC:
-        return "netcdf"
-    return None
-
-
-def _unreadable(path: Path, detail: str) -> ValueError:
-    return ValueError(
-        f"{path} is not a readable bayesgmm model file (corrupted or truncated?): "
-        f"{detail.rstrip('.')}. Save the model again, or restore the file from a backup."
-    )
-
-
-def _wrong_signature(path: Path, expected: str) -> str:
-    """Why a file that does not start with the signature of ``expected`` is unreadable."""
-    size = path.stat().st_size
-    if size == 0:
-        return "the file is empty"
-    return f"its {size} bytes do not start with the signature of {expected}"
-
-
-def _check_format_version(
-    found: Any, readable: tuple[int, ...], path: Path, written_by: Any = None
-) -> int:
-    """Return the file's format version, or raise a ValueError saying what to do."""
-    import bayesgmm
-
-    if isinstance(found, bool) or not isinstance(found, int | np.integer):
-        raise _unreadable(path, f"its format version {found!r} is not an integer")
-    version = int(found)
-    if version in readable:
-        return version
-    writer = f" (it was written by bayesgmm {written_by})" if written_by else ""
-    current = f"this bayesgmm ({bayesgmm.__version__}) reads format version"
-    current += f" {readable[0]}" if len(readable) == 1 else f"s {', '.join(map(str, readable))}"
-    if version > max(readable):
-        raise ValueError(
-            f"{path} has bayesgmm file format version {version}, newer than {current}"
-            f"{writer}. Upgrade bayesgmm to load it (pip install --upgrade bayesgmm)."
-        )
-    raise ValueError(
-        f"{path} has bayesgmm file format version {version}, older than {current}"
-        f"{writer}. Load it with a bayesgmm release that reads format version {version}."
-    )
-
-
-# ---------------------------------------------------------------------- EM encoding
 def _encode_value(value: Any, what: str, store: Callable[[np.ndarray], Any]) -> dict:
     """A JSON description of ``value``; arrays go through ``store``."""
     if value is None or isinstance(value, bool | int | float | str):
@@ -309,8 +248,8 @@ def _em_from_header(
             name: _decode_value(spec, fetch) for name, spec in header["attributes"].items()
         }
     except (ValueError, KeyError, TypeError, AttributeError, IndexError) as err:
-        raise _unreadable(path, f"{type(err).__name__}: {err}") from err
-    unknown = sorted(set(params) - set(cls._param_names()))
+        raise unreadable(path, f"{type(err).__name__}: {err}") from err
+    unknown = sorted(set(params) - set(cls().get_params()))
     if unknown:
         raise ValueError(
             f"{path} was written by bayesgmm {header.get('bayesgmm_version')} with "
@@ -319,12 +258,12 @@ def _em_from_header(
         )
     missing = sorted(_REQUIRED_ATTRIBUTES - set(attributes))
     if missing:
-        raise _unreadable(path, f"the fitted attributes {missing} are missing")
+        raise unreadable(path, f"the fitted attributes {missing} are missing")
     model = cls()
     model.set_params(**params)
     for name, value in attributes.items():
         if not _ATTRIBUTE_NAME.match(name) or name in params or hasattr(cls, name):
-            raise _unreadable(path, f"it sets an invalid attribute {name!r}")
+            raise unreadable(path, f"it sets an invalid attribute {name!r}")
         setattr(model, name, value)
     _check_shapes(model, path)
     return model
@@ -337,13 +276,13 @@ def _check_shapes(model: Any, path: Path) -> None:
         value = getattr(model, name)
         if not isinstance(value, np.ndarray) or value.shape != shape:
             found = getattr(value, "shape", type(value).__name__)
-            raise _unreadable(path, f"{name} has shape {found}, expected {shape}")
+            raise unreadable(path, f"{name} has shape {found}, expected {shape}")
     names = getattr(model, "feature_names_in_", None)
     if names is not None and names.shape != (D,):
-        raise _unreadable(path, f"feature_names_in_ has shape {names.shape}, expected {(D,)}")
+        raise unreadable(path, f"feature_names_in_ has shape {names.shape}, expected {(D,)}")
 
 
-def _em_to_json(model: Any) -> str:
+def em_to_json(model: Any) -> str:
     """A fitted EM model as one JSON string (arrays bit-exact in base64).
 
     Used for the EM fit embedded in a ``BayesianGaussianMixture`` netCDF file.
@@ -352,20 +291,20 @@ def _em_to_json(model: Any) -> str:
     return json.dumps(_em_header(model, lambda key, array: _inline_array(array)))
 
 
-def _em_from_json(text: str, path: Path) -> Any:
+def em_from_json(text: str, path: Path) -> Any:
+    """The fitted EM model of :func:`em_to_json`'s ``text`` (``path`` names it in errors)."""
     try:
         header = json.loads(text)
         if not isinstance(header, dict) or header.get("format") != _EM_FORMAT:
             raise ValueError("not a bayesgmm GaussianMixture header")
     except ValueError as err:  # json.JSONDecodeError too
-        raise _unreadable(path, f"its EM fit: {err}") from err
-    _check_format_version(
-        header.get("format_version"), _READABLE_VERSIONS, path, header.get("bayesgmm_version")
+        raise unreadable(path, f"its EM fit: {err}") from err
+    check_format_version(
+        header.get("format_version"), READABLE_VERSIONS, path, header.get("bayesgmm_version")
     )
     return _em_from_header(header, _array_from_inline, path, bayesgmm.GaussianMixture)
 
 
-# ---------------------------------------------------------------------- EM files
 def save_gaussian_mixture(model: Any, path: str | os.PathLike) -> Path:
     """Save a fitted :class:`~bayesgmm.GaussianMixture` to an ``.npz`` file, atomically.
 
@@ -478,15 +417,15 @@ def load_gaussian_mixture(path: str | os.PathLike, cls: type | None = None) -> A
     """
     cls = bayesgmm.GaussianMixture if cls is None else cls
     path = Path(path)
-    _require_file(path)
-    kind = _file_kind(path)
+    require_file(path)
+    kind = file_kind(path)
     if kind == "netcdf":
         raise ValueError(
             f"{path} is a netCDF file, as written by BayesianGaussianMixture.save, not a "
             "GaussianMixture (EM) model file: load it with BayesianGaussianMixture.load."
         )
     if kind is None:
-        raise _unreadable(path, _wrong_signature(path, "an .npz (zip) archive"))
+        raise unreadable(path, wrong_signature(path, "an .npz (zip) archive"))
     try:
         # an open file of our own: np.load leaks its handle when the zip is unreadable
         with open(path, "rb") as handle, np.load(handle, allow_pickle=False) as archive:
@@ -499,10 +438,10 @@ def load_gaussian_mixture(path: str | os.PathLike, cls: type | None = None) -> A
     except (PermissionError, IsADirectoryError):
         raise
     except Exception as err:  # zipfile.BadZipFile, EOFError, zlib.error, JSON errors, ...
-        raise _unreadable(path, f"{type(err).__name__}: {err}") from err
+        raise unreadable(path, f"{type(err).__name__}: {err}") from err
     if header.get("format") != _EM_FORMAT:
-        raise _unreadable(path, f"its header names format {header.get('format')!r}")
-    _check_format_version(
-        header.get("format_version"), _READABLE_VERSIONS, path, header.get("bayesgmm_version")
+        raise unreadable(path, f"its header names format {header.get('format')!r}")
+    check_format_version(
+        header.get("format_version"), READABLE_VERSIONS, path, header.get("bayesgmm_version")
     )
     return _em_from_header(header, arrays.__getitem__, path, cls)
