@@ -24,8 +24,8 @@ from bayesgmm import (
     posterior_predictive_check,
     select_model,
 )
+from bayesgmm.bayes.posterior import log_predictive_density, parameter_draws
 from bayesgmm.covariance import get_covariance_model
-from bayesgmm.plots import _common as plots_common
 from bayesgmm.testing import make_gmm_data
 
 
@@ -205,9 +205,9 @@ def test_ellipses_reject_bad_n_std(em_faithful, n_std):
 # ---------------------------------------------------------------------- 2-D density
 def test_log_density_matches_score_samples(em_faithful, faithful):
     points = faithful.to_numpy()[:20]
-    weights, means, covs = plots_common.model_parameters(em_faithful, False)
+    draws = parameter_draws(em_faithful)
     np.testing.assert_allclose(
-        plots_common.log_predictive_density(points, weights, means, covs),
+        log_predictive_density(points, draws.weights, draws.means, draws.full_covariances()),
         em_faithful.score_samples(faithful.iloc[:20]),
         rtol=1e-10,
     )
@@ -215,12 +215,11 @@ def test_log_density_matches_score_samples(em_faithful, faithful):
 
 def test_marginal_density_of_a_pair_is_exact(data_3d):
     gm = GaussianMixture(3, random_state=0).fit(data_3d)
-    weights, means, covs = plots_common.model_parameters(gm, False)
+    draws = parameter_draws(gm)
+    weights, means, covs = draws.weights, draws.means, draws.full_covariances()
     pair = [0, 2]
     points = data_3d[:15, pair]
-    got = plots_common.log_predictive_density(
-        points, weights, means[..., pair], covs[..., pair, :][..., pair]
-    )
+    got = log_predictive_density(points, weights, means[..., pair], covs[..., pair, :][..., pair])
     expected = np.log(
         sum(
             gm.weights_[k]
@@ -453,10 +452,11 @@ def test_bayes_clusters_alpha_is_posterior_mean_membership(bayes_faithful, faith
 
 
 def test_bayes_density_is_the_posterior_predictive(bayes_faithful, faithful):
-    weights, means, covs = plots_common.model_parameters(bayes_faithful, True)
-    assert len(weights) == 400
+    draws = parameter_draws(bayes_faithful)
+    assert draws.size == 400
+    weights, means, covs = draws.weights, draws.means, draws.full_covariances()
     np.testing.assert_allclose(
-        plots_common.log_predictive_density(faithful.to_numpy()[:10], weights, means, covs),
+        log_predictive_density(faithful.to_numpy()[:10], weights, means, covs),
         bayes_faithful.score_samples(faithful.iloc[:10]),
         rtol=1e-9,
     )
@@ -475,7 +475,11 @@ def test_bayes_density_1d_band(bayes_faithful, faithful):
     vertices = bands[0].get_paths()[0].vertices
     n = len(grid)
     lower, upper = vertices[1 : n + 1, 1], vertices[n + 2 : 2 * n + 2, 1][::-1]
-    weights, means, covs = plots_common.model_parameters(bayes_faithful, True, 100, 0)
+    # the plot's 100 draws: picked at random without replacement (random_state=0), sorted
+    draws = parameter_draws(bayes_faithful)
+    picks = np.sort(np.random.default_rng(0).choice(draws.size, size=100, replace=False))
+    draws = draws.take(picks)
+    weights, means, covs = draws.weights, draws.means, draws.full_covariances()
     per_draw = np.array(
         [
             sum(

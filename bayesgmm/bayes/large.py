@@ -49,13 +49,14 @@ from bayesgmm.bayes.control_variates import (
 )
 from bayesgmm.bayes.diagnostics import varying_vars
 from bayesgmm.bayes.fit import SAMPLERS, Diagnostics, diagnose, em_start, sample_model
+from bayesgmm.bayes.importance import psis, resample, weighted_quantiles
 from bayesgmm.bayes.posterior import draws_from_posterior, relabel_to_em, tidy_posterior
 from bayesgmm.bayes.spec import Priors
 from bayesgmm.covariance import get_covariance_model
 from bayesgmm.em import GaussianMixture
 from bayesgmm.exceptions import SamplingWarning
 
-__all__ = ["METHODS", "ApproximatePosterior", "fit_large"]
+__all__ = ["METHODS", "ApproximatePosterior", "default_subsample", "fit_large"]
 
 #: approximate routes offered by :func:`fit_large`
 METHODS = ("subsample-is",)
@@ -213,7 +214,7 @@ class ApproximatePosterior:
                 column = values[:, j]
                 mean = float(weights @ column)
                 sd = float(np.sqrt(max(weights @ (column - mean) ** 2, 0.0)))
-                lb, ub = _weighted_quantiles(column, weights, [low, high])
+                lb, ub = weighted_quantiles(column, weights, [low, high])
                 coords = [str(var[d].values[i]) for d, i in zip(inner, index, strict=True)]
                 labels.append(f"{name}[{', '.join(coords)}]" if coords else name)
                 rows.append(
@@ -248,24 +249,26 @@ def _as_array(value: Any) -> NDArray[np.float64]:
     return np.asarray(value.values, dtype=np.float64)
 
 
-def _weighted_quantiles(
-    values: NDArray[np.float64], weights: NDArray[np.float64], probs: list[float]
-) -> list[float]:
-    """Quantiles of a weighted sample (linear interpolation of the weighted CDF)."""
-    keep = weights > 0
-    values, weights = values[keep], weights[keep]
-    order = np.argsort(values, kind="stable")
-    sorted_values, sorted_weights = values[order], weights[order]
-    cdf = np.cumsum(sorted_weights) - 0.5 * sorted_weights
-    cdf /= sorted_weights.sum()
-    return [float(np.interp(p, cdf, sorted_values)) for p in probs]
-
-
 # ---------------------------------------------------------------------- validation
 def _check_int(name: str, value: Any, low: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
         raise ValueError(f"{name} must be an integer >= {low}; got {value!r}.")
     return int(value)
+
+
+def default_subsample(n_samples: int, n_components: int) -> int:
+    """Rows of the subsample when ``subsample=None``.
+
+    ``DEFAULT_SUBSAMPLE`` rows, at least ``MIN_ROWS_PER_COMPONENT`` per component,
+    at most all of them.
+
+    Examples
+    --------
+    >>> default_subsample(50_000, 3), default_subsample(400, 3), default_subsample(50_000, 200)
+    (1000, 400, 2000)
+    """
+    low = max(2, MIN_ROWS_PER_COMPONENT * n_components)
+    return min(n_samples, max(DEFAULT_SUBSAMPLE, low))
 
 
 def _check_subsample(subsample: Any, n_samples: int, n_components: int) -> int:
@@ -276,7 +279,7 @@ def _check_subsample(subsample: Any, n_samples: int, n_components: int) -> int:
             f"({MIN_ROWS_PER_COMPONENT} per component). Use BayesianGaussianMixture."
         )
     if subsample is None:
-        return min(n_samples, max(DEFAULT_SUBSAMPLE, low))
+        return default_subsample(n_samples, n_components)
     if isinstance(subsample, bool) or not isinstance(subsample, int | np.integer):
         raise ValueError(f"subsample must be an integer or None; got {subsample!r}.")
     if not low <= subsample <= n_samples:
@@ -288,35 +291,6 @@ def _check_subsample(subsample: Any, n_samples: int, n_components: int) -> int:
 
 
 # ---------------------------------------------------------------------- posterior handling
-def _psis(log_ratios: NDArray[np.float64]) -> tuple[NDArray[np.float64], float, float]:
-    """PSIS log-weights (normalised), Pareto k-hat and r_eff of ``(chain, draw)`` ratios."""
-    import arviz_stats  # noqa: F401  (registers the .azstats accessor)
-
-    n = log_ratios.size
-    if np.ptp(log_ratios) < 1e-8:  # constant ratios: the proposal is the target
-        return np.full(log_ratios.shape, -math.log(n)), float("nan"), 1.0
-    ratios = np.exp(log_ratios - log_ratios.max())
-    ess = xr.DataArray(ratios, dims=("chain", "draw")).azstats.ess(method="mean")
-    r_eff = float(np.clip(np.nan_to_num(float(ess) / n, nan=1.0), 0.05, 1.0))
-    # arviz_stats smooths exp(-x): pass the negated ratios, as its LOO does
-    log_weights, khat = xr.DataArray(-log_ratios, dims=("chain", "draw")).azstats.psislw(
-        dim=["chain", "draw"], r_eff=r_eff
-    )
-    return np.asarray(log_weights.transpose("chain", "draw").values), float(khat), r_eff
-
-
-def _resample(
-    log_weights: NDArray[np.float64], n: int, rng: np.random.Generator
-) -> NDArray[np.intp]:
-    """Systematic resampling of ``n`` indices (shuffled) with the given weights."""
-    weights = np.exp(log_weights - special.logsumexp(log_weights))
-    positions = (rng.random() + np.arange(n)) / n
-    picks = np.searchsorted(np.cumsum(weights), positions)
-    picks = np.minimum(picks, weights.size - 1)
-    rng.shuffle(picks)
-    return picks
-
-
 # ---------------------------------------------------------------------- the public function
 def fit_large(
     X: ArrayLike,
@@ -581,11 +555,11 @@ def fit_large(
     log_ratios = (full_ll - factor * sub_ll - quadratic).reshape(n_chains, -1)
     if not np.all(np.isfinite(log_ratios)):
         log_ratios = np.where(np.isfinite(log_ratios), log_ratios, -np.inf)
-    log_weights, khat, r_eff = _psis(log_ratios)
+    log_weights, khat, r_eff = psis(log_ratios)
     ess_is = float(1.0 / np.sum(np.exp(2.0 * log_weights)))
 
     post, n_relabelled = relabel_to_em(post, em)
-    picks = _resample(log_weights.ravel(), n_total, rng)
+    picks = resample(log_weights.ravel(), n_total, rng)
     stacked = post.stack(sample=("chain", "draw"))
     resampled = (
         stacked.isel(sample=picks)

@@ -20,6 +20,7 @@ Used by the estimator, :mod:`~bayesgmm.bayes.large`, plots, PPC and anomaly scor
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -27,9 +28,10 @@ from typing import Any
 import numpy as np
 import xarray as xr
 from numpy.typing import NDArray
+from scipy.special import logsumexp
 
 from bayesgmm._base import check_is_fitted
-from bayesgmm._numerics import exp_normalize
+from bayesgmm._numerics import LOG_2PI, exp_normalize
 from bayesgmm._passes import prepare_data
 from bayesgmm.bayes.relabel import matching_permutations, relabel_draws
 from bayesgmm.covariance import CovarianceModel, get_covariance_model
@@ -39,7 +41,10 @@ from bayesgmm.missing import group_by_pattern, marginal_log_prob
 __all__ = [
     "ParameterDraws",
     "draws_from_posterior",
+    "log_component_density",
+    "log_density_per_draw",
     "log_likelihood_groups",
+    "log_predictive_density",
     "parameter_draws",
     "relabel_to_em",
     "tidy_posterior",
@@ -283,3 +288,84 @@ def log_likelihood_groups(
         coords={"obs_id": coords["obs_id"], "feature": features},
     )
     return {"log_likelihood": log_likelihood, "observed_data": observed}
+
+
+# ---------------------------------------------------------------------- densities of draws
+#: array elements (draws x components x grid points x features) evaluated at once
+CHUNK_ELEMENTS = 4_000_000
+
+
+def log_component_density(
+    points: NDArray[np.float64], means: NDArray[np.float64], covs: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """``log N(point | mean_sk, cov_sk)`` of shape ``(S, K, n_points)`` (full covariances).
+
+    Examples
+    --------
+    >>> from scipy.stats import multivariate_normal
+    >>> points = np.array([[0.0, 1.0], [2.0, -1.0]])
+    >>> got = log_component_density(points, np.zeros((1, 1, 2)), np.eye(2)[None, None])
+    >>> bool(np.allclose(got[0, 0], multivariate_normal(np.zeros(2)).logpdf(points)))
+    True
+    """
+    d = points.shape[1]
+    precisions = np.linalg.inv(covs)
+    _, log_det = np.linalg.slogdet(covs)
+    diff = points[None, None, :, :] - means[:, :, None, :]
+    maha = np.sum((diff @ precisions) * diff, axis=-1)
+    return -0.5 * (maha + log_det[..., None] + d * LOG_2PI)
+
+
+def draw_chunks(n_draws: int, n_components: int, n_points: int, n_features: int):
+    """Slices of draws small enough to evaluate at once."""
+    size = max(1, CHUNK_ELEMENTS // max(1, n_components * n_points * n_features))
+    for start in range(0, n_draws, size):
+        yield slice(start, min(start + size, n_draws))
+
+
+def log_density_per_draw(
+    points: NDArray[np.float64],
+    weights: NDArray[np.float64],
+    means: NDArray[np.float64],
+    covs: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """Log mixture density of every draw at ``points``, shape ``(S, n_points)``.
+
+    ``weights`` ``(S, K)``, ``means`` ``(S, K, D)`` and full ``covs`` ``(S, K, D, D)``
+    (a marginal: the features of ``points`` only), evaluated in chunks of draws.
+    """
+    out = np.empty((len(weights), len(points)))
+    for part in draw_chunks(len(weights), means.shape[1], len(points), points.shape[1]):
+        log_prob = log_component_density(points, means[part], covs[part])
+        with np.errstate(divide="ignore"):  # an empty component: weight 0, log -inf
+            log_prob += np.log(weights[part])[:, :, None]
+        out[part] = logsumexp(log_prob, axis=1)
+    return out
+
+
+def log_predictive_density(
+    points: NDArray[np.float64],
+    weights: NDArray[np.float64],
+    means: NDArray[np.float64],
+    covs: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """``log mean_s p(point | theta_s)`` (the plug-in density when ``S = 1``).
+
+    Arguments as for :func:`log_density_per_draw`.
+
+    Examples
+    --------
+    >>> from bayesgmm import GaussianMixture
+    >>> X = np.random.default_rng(0).normal(size=(100, 2))
+    >>> draws = parameter_draws(GaussianMixture(2, random_state=0).fit(X))
+    >>> density = log_predictive_density(
+    ...     X[:3], draws.weights, draws.means, draws.full_covariances()
+    ... )
+    >>> density.shape
+    (3,)
+    """
+    total = np.full(len(points), -np.inf)
+    for part in draw_chunks(len(weights), means.shape[1], len(points), points.shape[1]):
+        chunk = log_density_per_draw(points, weights[part], means[part], covs[part])
+        total = np.logaddexp(total, logsumexp(chunk, axis=0))
+    return total - math.log(len(weights))

@@ -10,7 +10,6 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from bayesgmm._base import check_is_fitted, is_bayesian
-from bayesgmm._numerics import LOG_2PI
 from bayesgmm._typing import RandomStateLike
 from bayesgmm._validation import check_array, check_random_state
 from bayesgmm.bayes.posterior import parameter_draws
@@ -20,10 +19,6 @@ from bayesgmm.em import GaussianMixture
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.axes import Axes
     from matplotlib.patches import Ellipse
-
-
-#: array elements (draws x components x grid points x features) evaluated at once
-CHUNK_ELEMENTS = 4_000_000
 
 
 # ---------------------------------------------------------------------- helpers
@@ -147,59 +142,6 @@ def new_axes(ax: Axes | None) -> Axes:
 
     _, ax = plt.subplots()
     return ax
-
-
-def log_component_density(
-    points: NDArray[np.float64], means: NDArray[np.float64], covs: NDArray[np.float64]
-) -> NDArray[np.float64]:
-    """``log N(point | mean_sk, cov_sk)`` of shape ``(S, K, n_points)``."""
-    d = points.shape[1]
-    precisions = np.linalg.inv(covs)
-    _, log_det = np.linalg.slogdet(covs)
-    diff = points[None, None, :, :] - means[:, :, None, :]
-    maha = np.sum((diff @ precisions) * diff, axis=-1)
-    return -0.5 * (maha + log_det[..., None] + d * LOG_2PI)
-
-
-def draw_chunks(n_draws: int, n_components: int, n_points: int, n_features: int):
-    """Slices of draws small enough to evaluate at once."""
-    size = max(1, CHUNK_ELEMENTS // max(1, n_components * n_points * n_features))
-    for start in range(0, n_draws, size):
-        yield slice(start, min(start + size, n_draws))
-
-
-def log_density_per_draw(
-    points: NDArray[np.float64],
-    weights: NDArray[np.float64],
-    means: NDArray[np.float64],
-    covs: NDArray[np.float64],
-) -> NDArray[np.float64]:
-    """Log mixture density of every draw at ``points``, shape ``(S, n_points)``."""
-    from scipy.special import logsumexp
-
-    out = np.empty((len(weights), len(points)))
-    for part in draw_chunks(len(weights), means.shape[1], len(points), points.shape[1]):
-        log_prob = log_component_density(points, means[part], covs[part])
-        with np.errstate(divide="ignore"):  # an empty component: weight 0, log -inf
-            log_prob += np.log(weights[part])[:, :, None]
-        out[part] = logsumexp(log_prob, axis=1)
-    return out
-
-
-def log_predictive_density(
-    points: NDArray[np.float64],
-    weights: NDArray[np.float64],
-    means: NDArray[np.float64],
-    covs: NDArray[np.float64],
-) -> NDArray[np.float64]:
-    """``log mean_s p(point | theta_s)`` (the plug-in density when ``S = 1``)."""
-    from scipy.special import logsumexp
-
-    total = np.full(len(points), -np.inf)
-    for part in draw_chunks(len(weights), means.shape[1], len(points), points.shape[1]):
-        chunk = log_density_per_draw(points, weights[part], means[part], covs[part])
-        total = np.logaddexp(total, logsumexp(chunk, axis=0))
-    return total - math.log(len(weights))
 
 
 def ellipse(

@@ -14,6 +14,11 @@ from bayesgmm._typing import RandomStateLike
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.axes import Axes
 
+from bayesgmm.bayes.posterior import (
+    log_component_density,
+    log_density_per_draw,
+    log_predictive_density,
+)
 from bayesgmm.plots._common import (
     check_mixture,
     check_n_draws,
@@ -22,9 +27,6 @@ from bayesgmm.plots._common import (
     feature_index,
     feature_names,
     feature_pair,
-    log_component_density,
-    log_density_per_draw,
-    log_predictive_density,
     model_parameters,
     new_axes,
 )

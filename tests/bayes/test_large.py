@@ -10,7 +10,7 @@ from scipy.special import logsumexp
 from scipy.stats import multivariate_normal
 
 from bayesgmm import BayesianGaussianMixture, SamplingWarning, get_covariance_model
-from bayesgmm.bayes import control_variates, large
+from bayesgmm.bayes import control_variates, importance, large
 from bayesgmm.bayes.large import ApproximatePosterior, fit_large, log_likelihood_sums
 from bayesgmm.testing import make_gmm_data
 
@@ -204,9 +204,9 @@ def test_bad_data():
 
 
 def test_default_subsample_is_capped():
-    assert large._check_subsample(None, 50_000, K) == large.DEFAULT_SUBSAMPLE
-    assert large._check_subsample(None, 400, K) == 400
-    assert large._check_subsample(None, 50_000, 200) == 2000  # 10 rows per component
+    assert large.default_subsample(50_000, K) == large.DEFAULT_SUBSAMPLE
+    assert large.default_subsample(400, K) == 400
+    assert large.default_subsample(50_000, 200) == 2000  # 10 rows per component
 
 
 @pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical"])
@@ -245,7 +245,7 @@ def test_log_likelihood_sums_matches_scipy(covariance_type, monkeypatch):
 
 
 def test_psis_of_constant_ratios_is_uniform():
-    log_weights, khat, r_eff = large._psis(np.zeros((2, 50)))
+    log_weights, khat, r_eff = importance.psis(np.zeros((2, 50)))
     assert np.isnan(khat)
     assert r_eff == 1.0
     np.testing.assert_allclose(np.exp(log_weights), 1 / 100)
@@ -255,11 +255,11 @@ def test_weighted_quantiles_and_resampling():
     values = np.arange(10.0)
     weights = np.zeros(10)
     weights[[2, 7]] = 0.5
-    low, high = large._weighted_quantiles(values, weights, [0.1, 0.9])
+    low, high = importance.weighted_quantiles(values, weights, [0.1, 0.9])
     assert low == 2.0
     assert high == 7.0
     log_weights = np.log(np.where(weights > 0, weights, 1e-300))
-    picks = large._resample(log_weights, 1000, np.random.default_rng(0))
+    picks = importance.resample(log_weights, 1000, np.random.default_rng(0))
     assert set(np.unique(picks)) == {2, 7}
     assert np.sum(picks == 2) == 500
 
