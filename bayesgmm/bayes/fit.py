@@ -222,23 +222,7 @@ def sample_model(
             return flat + rng.uniform(-START_JITTER, START_JITTER, size=flat.size)
 
         compiled = dataclasses.replace(compiled, initial_point_func=initial_point)
-        # one chain per core, BLAS single-threaded inside each: measured 9x faster than
-        # chains=cores=4 with a 2-thread BLAS on 2 cores (oversubscription)
-        try:
-            with threadpool_limits(limits=1, user_api="blas"):
-                return nutpie.sample(
-                    compiled,
-                    draws=draws,
-                    tune=tune,
-                    chains=chains,
-                    cores=min(chains, usable_cores()),
-                    seed=seed,
-                    target_accept=target_accept,
-                    progress_bar=progressbar,
-                    save_warmup=False,
-                )
-        except Exception as err:
-            raise sampler_failure(err, sampler, "sample") from err
+        return _nutpie_sample(compiled, draws, tune, chains, seed, target_accept, progressbar)
     rng = np.random.default_rng(seed)
     initvals = []
     for _ in range(chains):
@@ -446,8 +430,6 @@ def sample_mixture(
     >>> tree["posterior"]["means"].shape
     (1, 50, 1, 1)
     """
-    import nutpie
-
     try:
         compile_kernels()
     except Exception as err:
@@ -462,11 +444,32 @@ def sample_mixture(
         return flat + rng.uniform(-START_JITTER, START_JITTER, size=flat.size)
 
     model = NutpieModel(dims={}, mixture=mixture, initial_point_func=initial_point)
+    trace = _nutpie_sample(model, draws, tune, chains, seed, target_accept, progressbar)
+    thetas = trace["posterior"]["theta"].values
+    posterior = mixture.posterior(thetas, feature_names)
+    posterior.attrs.update(trace["posterior"].attrs)
+    return xr.DataTree.from_dict(
+        {"/posterior": posterior, "/sample_stats": trace["sample_stats"].to_dataset()}
+    )
+
+
+def _nutpie_sample(
+    model: Any,
+    draws: int,
+    tune: int,
+    chains: int,
+    seed: int,
+    target_accept: float,
+    progressbar: bool,
+) -> Any:
+    """Nutpie's NUTS on a compiled model, one chain per core, sampler errors explained."""
+    import nutpie
+
     try:
-        # one chain per core; nothing here uses BLAS, but keep it single-threaded as
-        # for every other sampler path
+        # one chain per core, BLAS single-threaded inside each: measured 9x faster than
+        # chains=cores=4 with a 2-thread BLAS on 2 cores (oversubscription)
         with threadpool_limits(limits=1, user_api="blas"):
-            trace = nutpie.sample(
+            return nutpie.sample(
                 model,
                 draws=draws,
                 tune=tune,
@@ -479,9 +482,3 @@ def sample_mixture(
             )
     except Exception as err:
         raise sampler_failure(err, "nutpie", "sample") from err
-    thetas = trace["posterior"]["theta"].values
-    posterior = mixture.posterior(thetas, feature_names)
-    posterior.attrs.update(trace["posterior"].attrs)
-    return xr.DataTree.from_dict(
-        {"/posterior": posterior, "/sample_stats": trace["sample_stats"].to_dataset()}
-    )
