@@ -39,7 +39,7 @@ from bayesgmm._console import (
     print_selection,
 )
 from bayesgmm._io import write_text_atomic
-from bayesgmm.covariance import COVARIANCE_TYPES, get_covariance_model
+from bayesgmm.covariance import COVARIANCE_TYPES, MCLUST_MODELS, get_covariance_model
 from bayesgmm.demo import DemoResult, run_demo
 from bayesgmm.em import GaussianMixture
 from bayesgmm.exceptions import (
@@ -118,7 +118,8 @@ def parse_covariance_types(text: str) -> list[str]:
     Parameters
     ----------
     text : str
-        The ``--covariance`` value, e.g. ``"full,tied"`` or ``"VVV,EEE"``.
+        The ``--covariance`` value, e.g. ``"full,tied"``, ``"VVV,EEE,VEV"`` or ``"all"``
+        (mclust's 14 models).
 
     Returns
     -------
@@ -132,9 +133,13 @@ def parse_covariance_types(text: str) -> list[str]:
 
     Examples
     --------
-    >>> parse_covariance_types("full, EEE")
-    ['full', 'tied']
+    >>> parse_covariance_types("full, EEE, vev")
+    ['full', 'tied', 'VEV']
+    >>> len(parse_covariance_types("all"))
+    14
     """
+    if text.strip().lower() == "all":
+        return [get_covariance_model(name).name for name in MCLUST_MODELS]
     names = []
     for part in text.split(","):
         name = part.strip()
@@ -142,8 +147,8 @@ def parse_covariance_types(text: str) -> list[str]:
             names.append(get_covariance_model(name).name)
         except (ValueError, KeyError, TypeError):
             raise argparse.ArgumentTypeError(
-                f"unknown covariance type {name!r}; choose from {', '.join(COVARIANCE_TYPES)} "
-                "(or mclust names such as VVV, EEE)."
+                f"unknown covariance type {name!r}; choose from {', '.join(COVARIANCE_TYPES)}, "
+                f"mclust's {', '.join(MCLUST_MODELS)}, or all."
             ) from None
     return list(dict.fromkeys(names))
 
@@ -593,8 +598,8 @@ def _build_parser() -> _Parser:
         "--covariance",
         type=parse_covariance_types,
         default=list(COVARIANCE_TYPES),
-        help="comma-separated covariance types: full, tied, diag, spherical or mclust "
-        "names (default: all four)",
+        help="comma-separated covariance types: full, tied, diag, spherical, mclust's "
+        "names (EII ... VVV), or 'all' for mclust's 14 (default: scikit-learn's four)",
     )
     fit.add_argument(
         "--criterion", choices=["bic", "icl", "aic"], default="bic", help="default: bic"

@@ -27,6 +27,7 @@ from numpy.typing import ArrayLike
 
 from bayesgmm._typing import MissingOption, RandomStateLike
 from bayesgmm._validation import check_array
+from bayesgmm.bayes.spec import BAYESIAN_COVARIANCE_TYPES
 from bayesgmm.covariance import COVARIANCE_TYPES, get_covariance_model
 from bayesgmm.em import GaussianMixture
 from bayesgmm.evidence import EvidenceTable
@@ -358,7 +359,9 @@ def run_pipeline(
     if sparse:
         from bayesgmm.bayes.sparse import fit_sparse_mixture
 
-        best_type = selection.best_params_["covariance_type"]
+        table = selection.table
+        bayesian = table[table.covariance_type.isin(BAYESIAN_COVARIANCE_TYPES)]
+        best_type = bayesian.covariance_type.iloc[0] if len(bayesian) else "full"
         with step("sparse", f"Overfitted mixture, {max_components} components, {best_type}"):
             result.sparse = fit_sparse_mixture(
                 data,
@@ -401,6 +404,8 @@ def run_pipeline(
     result.chosen = {"name": name, "n_components": key[0], "covariance_type": key[1]}
     if name in result.posteriors and chosen is None:
         result.posterior = result.posteriors[name]
+    elif posterior and key[1] not in BAYESIAN_COVARIANCE_TYPES:
+        reporter.say(f"No Bayesian model for {name}: the EM fit is reported.")
     elif posterior:
         from bayesgmm.bayes.estimator import BayesianGaussianMixture
 

@@ -254,24 +254,26 @@ def _em_parameters_section(
     covariances = np.asarray(model.covariances_)
     covariance_model = get_covariance_model(model.covariance_type)
     cov_type = covariance_model.name
+    name = f"{cov_type} ({covariance_model.mclust_name})"
     if len(labels) == 1:  # one feature: every structure is a variance per component
         full = covariance_model.full_covariances(covariances, model.n_components, 1)
-        caption = "Variance (equal for all components)" if cov_type == "tied" else "Variances"
+        shared = covariance_model.mclust_name[0] == "E"
+        caption = "Variance (equal for all components)" if shared else "Variances"
         frame = pd.DataFrame({"variance": full[:, 0, 0]}, index=components)
         parts.append(html_table(frame, caption=caption))
-    elif cov_type == "full":  # one matrix per component
+    elif covariance_model.shared_covariance:
+        frame = pd.DataFrame(covariances, index=pd.Index(labels, name=""), columns=labels)
+        parts.append(html_table(frame, caption=f"Covariance shared by all components ({cov_type})"))
+    elif covariance_model.matrices or covariances.ndim == 3:  # one matrix per component
         for k, matrix in enumerate(covariances):
             frame = pd.DataFrame(matrix, index=pd.Index(labels, name=""), columns=labels)
-            parts.append(html_table(frame, caption=f"Covariance of component {k}"))
-    elif cov_type == "tied":
-        frame = pd.DataFrame(covariances, index=pd.Index(labels, name=""), columns=labels)
-        parts.append(html_table(frame, caption="Covariance shared by all components (tied)"))
-    elif cov_type == "diag":  # variances per component and feature
+            parts.append(html_table(frame, caption=f"Covariance of component {k}, {name}"))
+    elif covariances.ndim == 2:  # variances per component and feature
         frame = pd.DataFrame(covariances, index=components, columns=labels)
-        parts.append(html_table(frame, caption="Variances (diagonal covariances)"))
-    else:  # spherical: one variance per component
+        parts.append(html_table(frame, caption=f"Variances (diagonal covariances), {name}"))
+    else:  # one variance per component
         frame = pd.DataFrame({"variance": covariances}, index=components)
-        parts.append(html_table(frame, caption="Variances (spherical covariances)"))
+        parts.append(html_table(frame, caption=f"Variances (spherical covariances), {name}"))
     return Section("parameters", "Parameters", "\n".join(parts))
 
 

@@ -29,7 +29,7 @@ from numpy.typing import ArrayLike, NDArray
 from bayesgmm._display import format_table
 from bayesgmm._typing import MissingOption, RandomStateLike
 from bayesgmm._validation import check_array, check_parameters, progress_stream
-from bayesgmm.covariance import COVARIANCE_TYPES, get_covariance_model
+from bayesgmm.covariance import COVARIANCE_TYPES, MCLUST_MODELS, get_covariance_model
 from bayesgmm.em import PARAMETER_CONSTRAINTS, GaussianMixture
 from bayesgmm.exceptions import ComponentCollapseWarning, ConvergenceWarning
 from bayesgmm.missing import MISSING_OPTIONS
@@ -105,7 +105,7 @@ def _check_grid(
             f"(for example range(1, 10)); got {bad or ks!r}."
         )
     if isinstance(covariance_types, str):
-        covariance_types = [covariance_types]
+        covariance_types = MCLUST_MODELS if covariance_types == "all" else [covariance_types]
     names = [get_covariance_model(c).name for c in covariance_types]
     if not names:
         raise ValueError(

@@ -25,7 +25,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from bayesgmm._display import format_table
 from bayesgmm._validation import check_array, progress_stream
-from bayesgmm.covariance import get_covariance_model
+from bayesgmm.bayes.spec import BAYESIAN_COVARIANCE_TYPES, check_bayesian_covariance_type
 from bayesgmm.exceptions import SamplingWarning
 from bayesgmm.selection import ModelSelection, candidate_name, select_model
 
@@ -203,14 +203,19 @@ def _as_candidates(
         candidates = select_model(X, random_state=random_state)
     if isinstance(candidates, ModelSelection):
         table = candidates.table
+        bayesian = table["covariance_type"].isin(BAYESIAN_COVARIANCE_TYPES)
         degenerate = table["degenerate"].astype(bool)
-        sound = table[~degenerate].head(n_candidates)
-        # the degenerate fits that ranked among the sound candidates by the criterion
+        sound = table[bayesian & ~degenerate].head(n_candidates)
+        # the fits that ranked among the candidates by the criterion but are not compared
         cutoff = sound[candidates.criterion].max() if len(sound) else np.inf
-        for row in table[degenerate].itertuples():
+        for row in table[~bayesian | degenerate].itertuples():
             if getattr(row, candidates.criterion) <= cutoff:
                 name = candidate_name(row.n_components, row.covariance_type)
-                skipped[name] = f"degenerate EM fit: {row.warnings}"
+                skipped[name] = (
+                    f"degenerate EM fit: {row.warnings}"
+                    if row.degenerate
+                    else f"no Bayesian model for mclust's {row.mclust_name}"
+                )
         out = [
             (
                 int(r.n_components),
@@ -242,7 +247,7 @@ def _as_candidates(
                 "candidates must be integers >= 1, (n_components, covariance_type) pairs, "
                 f"a ModelSelection or a dict of fitted models; got {item!r}."
             )
-        pairs.append((int(k), get_covariance_model(cov).name))
+        pairs.append((int(k), check_bayesian_covariance_type(cov)))
     if len(set(pairs)) < 2:
         raise ValueError(f"compare_loo needs at least two distinct candidates; got {pairs}.")
     return [(k, cov, None) for k, cov in dict.fromkeys(pairs)], skipped

@@ -36,7 +36,7 @@ from bayesgmm.bayes.posterior import (
     relabel_to_em,
     tidy_posterior,
 )
-from bayesgmm.bayes.spec import Priors
+from bayesgmm.bayes.spec import Priors, check_bayesian_covariance_type
 from bayesgmm.covariance import get_covariance_model
 from bayesgmm.em import GaussianMixture
 from bayesgmm.exceptions import SamplingWarning
@@ -254,7 +254,7 @@ class BayesianGaussianMixture(FittedPosterior, ParamsMixin):
             raise TypeError(
                 f"priors must be a bayesgmm.bayes.Priors or None; got {type(self.priors)}."
             )
-        get_covariance_model(self.covariance_type)
+        check_bayesian_covariance_type(self.covariance_type)
         if self.start is not None:
             self._check_start()
 

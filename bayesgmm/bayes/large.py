@@ -51,7 +51,7 @@ from bayesgmm.bayes.diagnostics import varying_vars
 from bayesgmm.bayes.fit import SAMPLERS, Diagnostics, diagnose, em_start, sample_model
 from bayesgmm.bayes.importance import psis, resample, weighted_quantiles
 from bayesgmm.bayes.posterior import draws_from_posterior, relabel_to_em, tidy_posterior
-from bayesgmm.bayes.spec import Priors
+from bayesgmm.bayes.spec import Priors, check_bayesian_covariance_type
 from bayesgmm.covariance import get_covariance_model
 from bayesgmm.em import GaussianMixture
 from bayesgmm.exceptions import SamplingWarning
@@ -435,7 +435,7 @@ def fit_large(
         raise ValueError(f"control_variates must be True or False; got {control_variates!r}.")
     if priors is not None and not isinstance(priors, Priors):
         raise TypeError(f"priors must be a bayesgmm.bayes.Priors or None; got {type(priors)}.")
-    model_type = get_covariance_model(covariance_type)
+    model_type = get_covariance_model(check_bayesian_covariance_type(covariance_type))
     array, names = check_array(X, min_samples=2, nan_hint=_NAN_HINT)
     n_samples, n_features = array.shape
     m = _check_subsample(subsample, n_samples, n_components)

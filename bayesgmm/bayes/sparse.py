@@ -31,7 +31,7 @@ from bayesgmm._typing import RandomStateLike
 from bayesgmm._validation import check_array, check_random_state, progress_stream
 from bayesgmm.bayes.estimator import BayesianGaussianMixture
 from bayesgmm.bayes.posterior import parameter_draws
-from bayesgmm.bayes.spec import Priors
+from bayesgmm.bayes.spec import Priors, check_bayesian_covariance_type
 from bayesgmm.covariance import get_covariance_model
 from bayesgmm.exceptions import ComponentCollapseWarning, ConvergenceWarning, SamplingWarning
 
@@ -691,7 +691,7 @@ def fit_sparse_mixture(
     """
     array, _ = check_array(X, min_samples=2, allow_nan=kwargs.get("missing") == "marginalize")
     _check_inputs(array.shape[0], max_components, concentration, n_allocations, kwargs)
-    model_type = get_covariance_model(covariance_type)
+    model_type = get_covariance_model(check_bayesian_covariance_type(covariance_type))
     stream = progress_stream(progress)
     if priors is not None and not isinstance(priors, Priors):
         raise TypeError(f"priors must be a bayesgmm.bayes.Priors or None; got {type(priors)}.")

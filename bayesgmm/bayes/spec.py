@@ -4,7 +4,36 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-__all__ = ["Priors"]
+from bayesgmm.covariance import COVARIANCE_TYPES, get_covariance_model
+
+__all__ = ["BAYESIAN_COVARIANCE_TYPES", "Priors", "check_bayesian_covariance_type"]
+
+#: the covariance models with a Bayesian model (mclust VVV, EEE, VVI, VII): their
+#: priors (LKJ correlations and half-normal scales, or half-normal variances) are
+#: natural; mclust's ten other constrained decompositions have none here yet
+BAYESIAN_COVARIANCE_TYPES = COVARIANCE_TYPES
+
+
+def check_bayesian_covariance_type(covariance_type: str) -> str:
+    """The canonical name of ``covariance_type`` if it has a Bayesian model, else ValueError.
+
+    Examples
+    --------
+    >>> check_bayesian_covariance_type("VVV")
+    'full'
+    >>> check_bayesian_covariance_type("VEV")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: covariance_type 'VEV' has no Bayesian model: the Bayesian models are full ...
+    """
+    model = get_covariance_model(covariance_type)
+    if model.name not in BAYESIAN_COVARIANCE_TYPES:
+        raise ValueError(
+            f"covariance_type {covariance_type!r} has no Bayesian model: the Bayesian models "
+            "are full (VVV), tied (EEE), diag (VVI) and spherical (VII). Fit "
+            f"{model.mclust_name} by EM (GaussianMixture), or choose one of those."
+        )
+    return model.name
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from bayesgmm._typing import CovarianceType
 from bayesgmm.covariance.base import NK_EPS, CovarianceModel, SufficientStatistics
+from bayesgmm.covariance.constrained import CONSTRAINED_MODELS
 from bayesgmm.covariance.models import (
     DiagCovariance,
     FullCovariance,
@@ -35,6 +36,7 @@ from bayesgmm.covariance.models import (
 
 __all__ = [
     "COVARIANCE_TYPES",
+    "MCLUST_MODELS",
     "MCLUST_NAMES",
     "NK_EPS",
     "CovarianceModel",
@@ -49,8 +51,15 @@ _MODELS: dict[str, CovarianceModel] = {
 
 #: the covariance types, in the order scikit-learn documents them.
 COVARIANCE_TYPES: tuple[CovarianceType, ...] = ("full", "tied", "diag", "spherical")
-#: mclust's model names for the same structures.
+#: mclust's model names for scikit-learn's four structures.
 MCLUST_NAMES: dict[str, str] = {name: model.mclust_name for name, model in _MODELS.items()}
+_MODELS.update(CONSTRAINED_MODELS)
+#: mclust's 14 models (Celeux and Govaert's decompositions), in mclust's order; four of
+#: them are scikit-learn's: VII spherical, VVI diag, EEE tied, VVV full.
+MCLUST_MODELS: tuple[str, ...] = (
+    "EII", "VII", "EEI", "VEI", "EVI", "VVI", "EEE",
+    "VEE", "EVE", "VVE", "EEV", "VEV", "EVV", "VVV",
+)  # fmt: skip
 
 
 def get_covariance_model(covariance_type: str) -> CovarianceModel:
@@ -58,9 +67,10 @@ def get_covariance_model(covariance_type: str) -> CovarianceModel:
 
     Parameters
     ----------
-    covariance_type : {"full", "tied", "diag", "spherical"}
-        Name of the covariance structure. mclust's names (``"VVV"``, ``"EEE"``,
-        ``"VVI"``, ``"VII"``) are accepted as aliases.
+    covariance_type : str
+        ``"full"``, ``"tied"``, ``"diag"``, ``"spherical"`` or one of mclust's 14
+        model names (``MCLUST_MODELS``; ``"VVV"``, ``"EEE"``, ``"VVI"`` and ``"VII"``
+        are aliases of scikit-learn's four), in any case.
 
     Returns
     -------
@@ -77,8 +87,8 @@ def get_covariance_model(covariance_type: str) -> CovarianceModel:
     >>> model = get_covariance_model("diag")
     >>> model.n_parameters(n_components=2, n_features=3)
     13
-    >>> get_covariance_model("EEE").name
-    'tied'
+    >>> get_covariance_model("EEE").name, get_covariance_model("vev").name
+    ('tied', 'VEV')
     """
     if isinstance(covariance_type, str):
         if covariance_type in _MODELS:
@@ -87,6 +97,6 @@ def get_covariance_model(covariance_type: str) -> CovarianceModel:
             if covariance_type.upper() == model.mclust_name:
                 return model
     raise ValueError(
-        f"covariance_type must be one of {list(COVARIANCE_TYPES)} (or mclust's "
-        f"{list(MCLUST_NAMES.values())}); got {covariance_type!r}."
+        f"covariance_type must be one of {list(COVARIANCE_TYPES)} or mclust's models "
+        f"{list(MCLUST_MODELS)}; got {covariance_type!r}."
     )

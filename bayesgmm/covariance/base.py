@@ -77,8 +77,8 @@ class CovarianceModel:
         ... )
         ('EEE', 'V')
         """
-        if n_features == 1:
-            return "E" if self.shared_covariance else "V"
+        if n_features == 1:  # only the volume is left
+            return self.mclust_name[0]
         return self.mclust_name
 
     def take_components(self, array: NDArray[Any], index: Any) -> NDArray[Any]:
