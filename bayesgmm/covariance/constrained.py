@@ -286,8 +286,18 @@ class _CommonOrientation(_EllipsoidalModel):
         raise NotImplementedError
 
     def constrain(self, scatter, nk):
-        # start from the pooled scatter's axes (the EEE orientation)
-        _, orientation = _eigh_descending(scatter.sum(axis=0))
+        # the objective is not convex in the orientation: start from the pooled
+        # scatter's axes (the EEE orientation) and from each component's, keep the best
+        starts = [_eigh_descending(scatter.sum(axis=0))[1]]
+        starts += list(_eigh_descending(scatter)[1])
+        best = None
+        for orientation in starts:
+            objective, covariances = self._descend(scatter, nk, orientation)
+            if best is None or objective < best[0]:
+                best = (objective, covariances)
+        return best[1]
+
+    def _descend(self, scatter, nk, orientation):
         previous = np.inf
         for _ in range(MSTEP_MAX_ITER):
             projected = np.einsum("ia,kij,ja->ka", orientation, scatter, orientation)
@@ -301,7 +311,7 @@ class _CommonOrientation(_EllipsoidalModel):
             orientation = _jacobi_sweeps(scatter, 1.0 / variances, orientation)
         else:
             _warn_unconverged(self.name)
-        return (orientation * variances[:, None, :]) @ orientation.T
+        return objective, (orientation * variances[:, None, :]) @ orientation.T
 
 
 class _VVE(_CommonOrientation):

@@ -1,0 +1,114 @@
+"""R's mclust as an oracle: run it with Rscript on the same data, read its results.
+
+``mclust_fits(X, models, ks)`` runs mclust's hierarchical initialisation (``hc``,
+VVV on its default SVD transformation) once, then ``me()`` for every model and K from
+that partition with tight convergence control, and returns the partitions and
+mclust's log-likelihood, BIC and return code per (model, K). Results are cached per
+data set and request for the test session. ``.ci/run`` installs R and mclust from
+Debian's packages; without them the tests that need the oracle skip, saying why.
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+_SCRIPT = r"""
+suppressPackageStartupMessages(library(mclust))
+args <- commandArgs(trailingOnly = TRUE)
+X <- as.matrix(read.csv(args[1]))
+models <- strsplit(args[2], ",")[[1]]
+ks <- as.integer(strsplit(args[3], ",")[[1]])
+out <- args[4]
+n <- nrow(X); d <- ncol(X)
+tree <- if (d > 1) hc(X, modelName = "VVV") else hc(X, modelName = "V")
+classes <- hclass(tree, ks)
+write.csv(classes, file.path(out, "partitions.csv"), row.names = FALSE)
+control <- emControl(tol = c(1e-12, sqrt(.Machine$double.eps)), itmax = c(100000L, 100000L))
+rows <- list()
+for (k in ks) {
+  z <- unmap(classes[, as.character(k)])
+  if (k == 1) z <- matrix(1, n, 1)
+  for (m in models) {
+    fit <- tryCatch(
+      me(data = X, modelName = m, z = z, control = control, warn = FALSE),
+      error = function(e) NULL
+    )
+    if (is.null(fit) || is.null(fit$loglik) || is.na(fit$loglik)) {
+      rows[[length(rows) + 1]] <- data.frame(
+        model = m, k = k, loglik = NA, bic = NA, code = -99, params = ""
+      )
+    } else {
+      b <- bic(m, fit$loglik, n, d, k)
+      code <- attr(fit, "returnCode")
+      sigma <- fit$parameters$variance$sigma
+      values <- c(fit$parameters$pro, fit$parameters$mean, if (is.null(sigma)) NA else sigma)
+      rows[[length(rows) + 1]] <- data.frame(
+        model = m, k = k, loglik = fit$loglik, bic = b, code = ifelse(is.null(code), 0, code),
+        params = paste(format(values, digits = 17), collapse = ";")
+      )
+    }
+  }
+}
+write.csv(do.call(rbind, rows), file.path(out, "fits.csv"), row.names = FALSE)
+"""
+
+
+def mclust_available() -> str | None:
+    """``None`` when Rscript with mclust runs here, else why not."""
+    if shutil.which("Rscript") is None:
+        return "Rscript is not installed (.ci/run installs r-base-core and r-cran-mclust)"
+    probe = subprocess.run(
+        ["Rscript", "-e", "library(mclust)"], capture_output=True, text=True, check=False
+    )
+    if probe.returncode != 0:
+        return f"R's mclust is not installed: {probe.stderr.strip()[-200:]}"
+    return None
+
+
+@functools.cache
+def _run(data_bytes: bytes, shape: tuple[int, int], models: str, ks: str):
+    X = np.frombuffer(data_bytes).reshape(shape)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder)
+        pd.DataFrame(X).to_csv(path / "X.csv", index=False)
+        (path / "run.R").write_text(_SCRIPT)
+        done = subprocess.run(
+            ["Rscript", str(path / "run.R"), str(path / "X.csv"), models, ks, folder],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=600,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"Rscript failed: {done.stderr[-2000:]}")
+        partitions = pd.read_csv(path / "partitions.csv")
+        fits = pd.read_csv(path / "fits.csv")
+    partitions.columns = [int(c.strip("X")) for c in partitions.columns]
+    return partitions, fits
+
+
+def mclust_parameters(params: str, k: int, d: int):
+    """Weights ``(k,)``, means ``(k, d)`` and covariances ``(k, d, d)`` of a fit's row."""
+    values = np.array([float(v) for v in params.split(";")])
+    weights = values[:k]
+    means = values[k : k + d * k].reshape(k, d)  # R's d x k matrix, column-major
+    sigma = values[k + d * k :].reshape(k, d, d)  # R's d x d x k array, column-major
+    return weights, means, np.swapaxes(sigma, 1, 2)
+
+
+def mclust_fits(X: np.ndarray, models: list[str], ks: list[int]):
+    """mclust's ``hc`` partitions (a column per K) and ``me`` fits.
+
+    The fits table has ``model``, ``k``, ``loglik``, ``bic`` (mclust's sign),
+    ``code`` (``me``'s return code, 0 when it converged) and ``params`` (see
+    :func:`mclust_parameters`).
+    """
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    return _run(X.tobytes(), X.shape, ",".join(models), ",".join(map(str, ks)))
