@@ -287,9 +287,10 @@ class _CommonOrientation(_EllipsoidalModel):
 
     def constrain(self, scatter, nk):
         # the objective is not convex in the orientation: start from the pooled
-        # scatter's axes (the EEE orientation) and from each component's, keep the best
+        # scatter's axes (the EEE orientation) and from the largest component's, keep
+        # the best
         starts = [_eigh_descending(scatter.sum(axis=0))[1]]
-        starts += list(_eigh_descending(scatter)[1])
+        starts.append(_eigh_descending(scatter[int(np.argmax(nk))])[1])
         best = None
         for orientation in starts:
             objective, covariances = self._descend(scatter, nk, orientation)
