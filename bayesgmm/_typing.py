@@ -17,7 +17,7 @@ __all__ = [
 ]
 
 CovarianceType = Literal["full", "tied", "diag", "spherical"]
-InitParams = Literal["kmeans", "k-means++", "random", "random_from_data"]
+InitParams = Literal["kmeans", "k-means++", "random", "random_from_data", "hierarchical"]
 MissingOption = Literal["error", "marginalize"]
 FloatArray = NDArray[np.float64]
 RandomStateLike = int | np.random.Generator | np.random.RandomState | None

@@ -17,6 +17,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from bayesgmm._typing import InitParams
 from bayesgmm.covariance import CovarianceModel
+from bayesgmm.hierarchical import hierarchical_partitions
 
 __all__ = [
     "INIT_METHODS",
@@ -26,7 +27,13 @@ __all__ = [
     "kmeans_plusplus",
 ]
 
-INIT_METHODS: tuple[InitParams, ...] = ("kmeans", "k-means++", "random", "random_from_data")
+INIT_METHODS: tuple[InitParams, ...] = (
+    "kmeans",
+    "k-means++",
+    "random",
+    "random_from_data",
+    "hierarchical",
+)
 
 
 def _squared_distances(
@@ -196,10 +203,13 @@ def initial_responsibilities(
 
     Parameters
     ----------
-    method : {"kmeans", "k-means++", "random", "random_from_data"}
+    method : {"kmeans", "k-means++", "random", "random_from_data", "hierarchical"}
         ``"kmeans"``: hard labels of a k-means run; ``"k-means++"``: one-hot on the
         k-means++ seeds only; ``"random"``: uniform random responsibilities;
-        ``"random_from_data"``: one-hot on randomly chosen rows. As in scikit-learn.
+        ``"random_from_data"``: one-hot on randomly chosen rows (as in scikit-learn);
+        ``"hierarchical"``: mclust's default, the partition of model-based
+        agglomerative clustering (:mod:`bayesgmm.hierarchical`; deterministic, the
+        merge tree cached per data set so that a grid over K builds it once).
     X : ndarray of shape (n_samples, n_features)
         Data (centred or not; k-means is translation invariant).
     n_components : int
@@ -243,6 +253,13 @@ def initial_responsibilities(
                 )
             indices = rng.choice(candidates, size=n_components, replace=False)
         resp[np.arange(n_components), indices] = 1.0
+    elif method == "hierarchical":
+        # deterministic; rows outside the clustered subset (above 2000 rows) get no
+        # responsibility, so the first M-step uses the subset's partition, as mclust does
+        rows = np.arange(n_samples) if sample_weight is None else np.flatnonzero(sample_weight > 0)
+        partitions, clustered = hierarchical_partitions(X[rows], [n_components])
+        labels = partitions[n_components]
+        resp[labels, rows[clustered]] = 1.0
     else:
         raise ValueError(f"init_params must be one of {list(INIT_METHODS)}; got {method!r}.")
     return resp

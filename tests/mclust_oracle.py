@@ -1,11 +1,12 @@
 """R's mclust as an oracle: run it with Rscript on the same data, read its results.
 
-``mclust_fits(X, models, ks)`` runs mclust's hierarchical initialisation (``hc``,
-VVV on its default SVD transformation) once, then ``me()`` for every model and K from
-that partition with tight convergence control, and returns the partitions and
-mclust's log-likelihood, BIC and return code per (model, K). Results are cached per
-data set and request for the test session. ``.ci/run`` installs R and mclust from
-Debian's packages; without them the tests that need the oracle skip, saying why.
+``mclust_fits(X, models, ks)`` runs mclust's default initialisation once (``hc``, VVV
+on the SVD-transformed data, or quantile classes for one feature), then ``me()`` for
+every model and K from that partition with tight convergence control, and returns the
+partitions and mclust's log-likelihood, BIC, return code and parameters per (model,
+K). Results are cached per data set and request for the test session. ``.ci/run``
+installs R and mclust from Debian's packages; without them the tests that need the
+oracle skip, saying why.
 """
 
 from __future__ import annotations
@@ -27,8 +28,14 @@ models <- strsplit(args[2], ",")[[1]]
 ks <- as.integer(strsplit(args[3], ",")[[1]])
 out <- args[4]
 n <- nrow(X); d <- ncol(X)
-tree <- if (d > 1) hc(X, modelName = "VVV") else hc(X, modelName = "V")
-classes <- hclass(tree, ks)
+# Mclust's default start: hc(VVV) on the SVD-transformed data; quantile classes in 1-D
+if (d > 1) {
+  tree <- hc(X, modelName = mclust.options("hcModelName"), use = mclust.options("hcUse"))
+  classes <- hclass(tree, ks)
+} else {
+  classes <- sapply(ks, function(k) mclust:::qclass(X[, 1], k))
+  colnames(classes) <- ks
+}
 write.csv(classes, file.path(out, "partitions.csv"), row.names = FALSE)
 control <- emControl(tol = c(1e-12, sqrt(.Machine$double.eps)), itmax = c(100000L, 100000L))
 rows <- list()

@@ -6,8 +6,10 @@ the EM iterations are compared: log-likelihood and BIC (mclust's sign) must agre
 1e-6 relative wherever both converge. The exception is VVE, whose M-step in mclust
 does not reach the maximum over the common orientation: started at mclust's VVE fits,
 our EM climbs (by up to 7 log-likelihood units on faithful), so the two follow
-different paths; every other model's mclust fit is a fixed point of our EM. Needs ``Rscript`` with mclust (``.ci/run``
-installs them); skips with the reason otherwise.
+different paths; every other model's mclust fit is a fixed point of our EM. Our
+hierarchical initialisation gives mclust's partitions, and ``select_model`` with one
+hierarchical start per model reproduces ``mclustBIC``. Needs ``Rscript`` with mclust
+(``.ci/run`` installs them); skips with the reason otherwise.
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 from mclust_oracle import mclust_available, mclust_fits, mclust_parameters
 
-from bayesgmm import GaussianMixture, load_faithful, load_galaxies, load_iris
+from bayesgmm import GaussianMixture, load_faithful, load_galaxies, load_iris, select_model
 from bayesgmm.covariance import MCLUST_MODELS, get_covariance_model
 from bayesgmm.exceptions import ComponentCollapseWarning, ConvergenceWarning
+from bayesgmm.hierarchical import hierarchical_partitions
 
 pytestmark = [
     pytest.mark.mclust,
@@ -145,3 +149,53 @@ def _model_precisions(model, full_precisions):
     diagonal = np.diagonal(full_precisions, axis1=1, axis2=2)
     K, D = diagonal.shape
     return diagonal[:, 0] if model.covariance_shape(K, D) == (K,) else diagonal
+
+
+@pytest.mark.parametrize("dataset", ["iris", "simulated-3d", "galaxies", "faithful-jittered"])
+def test_hierarchical_partitions_equal_mclusts(dataset):
+    """``init_params="hierarchical"`` clusters as mclust's ``hc`` / ``qclass`` do.
+
+    Faithful is compared with a tiny jitter: its rounded values make exact ties among
+    merge costs, which the two programs break differently (the trees then diverge).
+    """
+    if dataset == "faithful-jittered":
+        X = DATASETS["faithful"]() + np.random.default_rng(0).normal(scale=1e-4, size=(272, 2))
+    else:
+        X = DATASETS[dataset]()
+    ks = list(range(1, 10))
+    theirs, _ = mclust_fits(X, ["EII"], ks)
+    ours, rows = hierarchical_partitions(X, ks)
+    assert len(rows) == len(X)
+    for k in ks:
+        table = pd.crosstab(theirs[k].to_numpy(), ours[k])
+        assert table.shape == (k, k)
+        assert ((table > 0).sum(axis=0) == 1).all(), k  # the same partition, other labels
+
+
+@pytest.mark.parametrize("dataset", ["iris", "simulated-3d"])
+def test_select_model_reproduces_mclustbic(dataset):
+    """One hierarchical start per model, as Mclust: the same BIC for every model and K
+    (those mclust fits without singularity and that are not degenerate; VVE apart, see
+    above) and the same chosen model."""
+    X = DATASETS[dataset]()
+    _, fits = mclust_fits(X, list(MCLUST_MODELS), list(range(1, 10)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        selection = select_model(
+            X, range(1, 10), "all", init_params="hierarchical", n_init=1, reg_covar=0.0,
+            tol=1e-10, max_iter=100_000,
+        )  # fmt: skip
+    table = selection.table.set_index(["mclust_name", "n_components"])
+    compared = 0
+    for row in fits.itertuples():
+        ours = table.loc[(row.model, row.k)]
+        if row.code != 0 or row.model == "VVE" or ours.degenerate:
+            continue
+        assert -ours.bic == pytest.approx(row.bic, rel=1e-5), (row.model, row.k)
+        compared += 1
+    assert compared >= 70
+    best = fits.loc[fits.bic.idxmax()]
+    assert (selection.table.mclust_name.iloc[0], selection.table.n_components.iloc[0]) == (
+        best.model,
+        best.k,
+    )
