@@ -378,7 +378,8 @@ class ModelSelection:
         -------
         pandas.DataFrame
             Columns are a MultiIndex (``"BIC"``/``"ICL"``, mclust model name such as
-            ``"EEE"``), rows are K: the layout of ``summary(mclustBIC(X))``.
+            ``"EEE"``, in mclust's order EII ... VVV), rows are K: the layout of
+            ``mclustBIC(X)``. In one dimension the names are mclust's E and V.
 
         Examples
         --------
@@ -387,11 +388,7 @@ class ModelSelection:
         >>> round(float(m.loc[3, ("BIC", "EEE")]), 1)  # mclust: -2314.316
         -2314.3
         """
-        names = dict(zip(self.table.covariance_type, self.table.mclust_name, strict=True))
-        parts = {}
-        for criterion in ("bic", "icl"):
-            matrix = -bic_matrix(self.table, criterion)
-            parts[criterion.upper()] = matrix.rename(columns=names)
+        parts = {c.upper(): bic_matrix(self.table, c, mclust=True) for c in ("bic", "icl")}
         return pd.concat(parts, axis=1)
 
     def plot(self, criterion: str | None = None, ax: Any = None, *, zoom: bool = False) -> Any:
@@ -702,8 +699,10 @@ def criterion_grid(
     ).table
 
 
-def bic_matrix(table: pd.DataFrame, criterion: str = "bic") -> pd.DataFrame:
-    """Pivot a criterion table to K rows x covariance-type columns.
+def bic_matrix(
+    table: pd.DataFrame, criterion: str = "bic", *, mclust: bool = False
+) -> pd.DataFrame:
+    """Pivot a criterion table to K rows x covariance-model columns.
 
     Parameters
     ----------
@@ -711,6 +710,9 @@ def bic_matrix(table: pd.DataFrame, criterion: str = "bic") -> pd.DataFrame:
         :attr:`ModelSelection.table` (or :func:`criterion_grid`'s output).
     criterion : {"bic", "aic", "icl", "log_likelihood"}, default="bic"
         Column to pivot.
+    mclust : bool, default=False
+        ``mclustBIC``'s layout: columns named and ordered as mclust's models (EII,
+        VII, ..., VVV) and criteria in mclust's sign (higher is better, ``-bic``).
 
     Returns
     -------
@@ -720,14 +722,32 @@ def bic_matrix(table: pd.DataFrame, criterion: str = "bic") -> pd.DataFrame:
     --------
     >>> import pandas as pd
     >>> t = pd.DataFrame(
-    ...     {"n_components": [1, 2], "covariance_type": ["full", "full"], "bic": [3.0, 2.0]}
+    ...     {
+    ...         "n_components": [1, 2, 2],
+    ...         "covariance_type": ["full", "full", "VEV"],
+    ...         "bic": [3.0, 2.0, 1.0],
+    ...     }
     ... )
-    >>> bic_matrix(t).loc[2, "full"]
-    np.float64(2.0)
+    >>> bic_matrix(t).loc[2].tolist()
+    [2.0, 1.0]
+    >>> bic_matrix(t, mclust=True).columns.tolist(), bic_matrix(t, mclust=True).loc[2, "VVV"]
+    (['VEV', 'VVV'], np.float64(-2.0))
     """
     allowed = [*CRITERIA, "log_likelihood"]
     if criterion not in allowed or criterion not in table.columns:
         raise ValueError(f"criterion must be one of {allowed}; got {criterion!r}.")
     matrix = table.pivot(index="n_components", columns="covariance_type", values=criterion)
+    model_names = {c: get_covariance_model(c).mclust_name for c in matrix.columns}
+    if mclust:
+        order = [c for m in MCLUST_MODELS for c in matrix.columns if model_names[c] == m]
+        labels = model_names
+        if "mclust_name" in table:  # one feature: mclust's E and V
+            labels = dict(zip(table.covariance_type, table.mclust_name, strict=True))
+        sign = 1.0 if criterion == "log_likelihood" else -1.0
+        out = sign * matrix[order].astype(np.float64)
+        out.columns = [labels[c] for c in order]
+        out.columns.name = "model"
+        return out
     order = [c for c in COVARIANCE_TYPES if c in matrix.columns]
+    order += [c for m in MCLUST_MODELS for c in matrix.columns if c == m]
     return matrix[order].astype(np.float64)

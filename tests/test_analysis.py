@@ -94,14 +94,15 @@ def test_synthetic_spec_states_the_generator_truth(out_dir):
             assert_allclose(check["value"], result.truth[name])
 
 
-def test_iris_log_likelihood_is_at_least_mclust_vev(out_dir):
-    """VVV nests VEV: the full K=2 maximum is at least mclust's VEV,2 value."""
+def test_iris_reproduces_mclusts_choice_and_likelihood(out_dir):
+    """Mclust's own search (14 models, one hierarchical start) picks VEV,2, -215.7259."""
     result = quick_run(MODELS / "iris" / "spec.toml", out_dir)
     row = result.checks[result.checks.quantity == "log_likelihood"].iloc[0]
-    assert row.model == "K=2 full"
-    assert row.published == -215.7259
-    assert row.ours >= row.published
-    assert result.checks.loc[result.checks.quantity == "selected_model", "origin"].item() == "ours"
+    assert row.model == "K=2 VEV"
+    assert row.ours == pytest.approx(-215.7259, abs=5e-4)
+    selected = result.checks[result.checks.quantity == "selected_model"].iloc[0]
+    assert (selected.ours, selected.origin) == ("K=2 VEV", "published")
+    assert result.bayes_model is None  # VEV has no Bayesian model
 
 
 def test_str_lists_every_check(out_dir):

@@ -32,7 +32,7 @@ def same_partition(a, b):
 
 
 def test_method_names():
-    assert INIT_METHODS == ("kmeans", "k-means++", "random", "random_from_data")
+    assert INIT_METHODS == ("kmeans", "k-means++", "random", "random_from_data", "hierarchical")
 
 
 # ----------------------------------------------------------------------------- k-means
@@ -133,7 +133,7 @@ def test_initial_responsibilities_shapes_and_sums(method):
     assert np.all(resp >= 0)
     assert np.all(resp <= 1)
     column_sums = resp.sum(axis=0)
-    if method in ("kmeans", "random"):
+    if method in ("kmeans", "random", "hierarchical"):
         assert_allclose(column_sums, 1.0, rtol=1e-12)  # every sample is assigned
     else:
         # one-hot on the chosen seeds only (as in scikit-learn): 3 distinct samples
@@ -157,7 +157,9 @@ def test_initial_responsibilities_are_reproducible(method):
     b = initial_responsibilities(method, X, 3, np.random.default_rng(3))
     c = initial_responsibilities(method, X, 3, np.random.default_rng(4))
     assert_array_equal(a, b)
-    if method != "kmeans":  # k-means may well converge to the same partition
+    if method == "hierarchical":  # deterministic: the generator is not used
+        assert_array_equal(a, c)
+    elif method != "kmeans":  # k-means may well converge to the same partition
         assert not np.array_equal(a, c)
 
 

@@ -120,6 +120,7 @@ def test_bic_grid_selects_published_model(path):
         grid["covariance_types"],
         criterion=grid.get("criterion", "bic"),
         n_init=grid["n_init"],
+        init_params=grid.get("init_params", "kmeans"),
         random_state=grid.get("random_state", 0),
     )
     assert result.best_params_ == {

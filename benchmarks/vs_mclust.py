@@ -1,0 +1,99 @@
+"""mclust's default model search against bayesgmm's, side by side, on the same data.
+
+mclust: ``Mclust(X, G = 1:9)`` (its 14 models, one hierarchical start per model,
+EM to its default tolerance), timed inside R (``system.time``, R's start-up
+excluded). bayesgmm: ``select_model(X, range(1, 10), "all", init_params=
+"hierarchical", n_init=1)`` in this process, after one warm-up fit (import and
+first-call costs are reported separately as the first grid's time). Prints per data
+set the two wall times, their ratio and the chosen models. Needs Rscript with mclust
+(``tools/install_mclust.sh``).
+
+Run: ``.venv/bin/python benchmarks/vs_mclust.py [--large]`` (``--large`` adds the
+10-D N=100k problem, several minutes).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from bayesgmm import load_faithful, load_iris, select_model
+
+R_SCRIPT = r"""
+suppressPackageStartupMessages(library(mclust))
+X <- as.matrix(read.csv(commandArgs(trailingOnly = TRUE)[1]))
+t <- system.time(fit <- Mclust(X, G = 1:9, verbose = FALSE))[["elapsed"]]
+cat(t, fit$modelName, fit$G, fit$bic, "\n")
+"""
+
+
+def simulated(n: int, d: int, k: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(scale=4.0, size=(k, d))
+    labels = rng.integers(k, size=n)
+    factors = rng.normal(size=(k, d, d)) / np.sqrt(d)
+    noise = np.einsum("nij,nj->ni", factors[labels], rng.normal(size=(n, d)))
+    return centres[labels] + noise + 0.3 * rng.normal(size=(n, d))
+
+
+def run_mclust(X: np.ndarray) -> tuple[float, str, int, float]:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "X.csv"
+        pd.DataFrame(X).to_csv(path, index=False)
+        script = Path(folder) / "run.R"
+        script.write_text(R_SCRIPT)
+        out = subprocess.run(
+            ["Rscript", str(script), str(path)], capture_output=True, text=True, check=True
+        ).stdout.split()
+    return float(out[0]), out[1], int(out[2]), float(out[3])
+
+
+def run_ours(X: np.ndarray) -> tuple[float, str, int, float]:
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        selection = select_model(X, range(1, 10), "all", init_params="hierarchical", n_init=1)
+    elapsed = time.perf_counter() - start
+    best = selection.table.iloc[0]
+    return elapsed, str(best.mclust_name), int(best.n_components), -float(best.bic)
+
+
+def main() -> None:
+    data = {
+        "faithful (272 x 2)": load_faithful().to_numpy(),
+        "iris (150 x 4)": load_iris().iloc[:, :4].to_numpy(),
+        "simulated 5-D, K=4 (20k x 5)": simulated(20_000, 5, 4, seed=1),
+    }
+    if "--large" in sys.argv:
+        data["simulated 10-D, K=6 (100k x 10)"] = simulated(100_000, 10, 6, seed=2)
+    warm = time.perf_counter()
+    run_ours(load_faithful().to_numpy()[:100])
+    print(f"bayesgmm warm-up grid (first call in this process): {time.perf_counter() - warm:.2f} s")
+    rows = []
+    for name, X in data.items():
+        theirs = run_mclust(X)
+        ours = run_ours(X)
+        rows.append(
+            {
+                "data": name,
+                "mclust s": round(theirs[0], 2),
+                "bayesgmm s": round(ours[0], 2),
+                "ratio (ours/mclust)": round(ours[0] / theirs[0], 2),
+                "mclust choice": f"{theirs[1]},{theirs[2]} (BIC {theirs[3]:.2f})",
+                "bayesgmm choice": f"{ours[1]},{ours[2]} (BIC {ours[3]:.2f})",
+            }
+        )
+        print(rows[-1], flush=True)
+    print()
+    print(pd.DataFrame(rows).to_markdown(index=False))
+
+
+if __name__ == "__main__":
+    main()
