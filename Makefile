@@ -13,6 +13,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	@echo "compiling the Bayesian model's kernels once for this machine (cached; ~25 s)"
 	$(PY) -c "from bayesgmm.bayes.density import compile_kernels; compile_kernels()"
+	$(PY) -c "import bayesgmm; bayesgmm.GaussianMixture(2, covariance_type='EVE').fit(bayesgmm.load_iris().iloc[:, :4])"
 	@touch $(STAMP)
 
 demo: $(STAMP)

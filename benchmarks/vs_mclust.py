@@ -92,7 +92,7 @@ def main() -> None:
         )
         print(rows[-1], flush=True)
     print()
-    print(pd.DataFrame(rows).to_markdown(index=False))
+    print(pd.DataFrame(rows).to_string(index=False))
 
 
 if __name__ == "__main__":

@@ -17,8 +17,9 @@ under its constraint, from the weighted scatter matrices ``W_k`` (Celeux and Gov
 Computing 24:203-210). EII, EEI, EVI, EEV and EVV have closed forms; VEI, VEE and VEV
 alternate between volumes and the shared part, and EVE and VVE also update the common
 orientation, here by cyclic Jacobi rotations, each of which minimises the objective
-exactly in its plane (so every sweep decreases it). Iterations stop when the objective
-changes by less than ``MSTEP_TOL`` relative, after at most ``MSTEP_MAX_ITER`` (then a
+exactly in its plane, so every sweep decreases it (compiled with Numba in
+:mod:`bayesgmm.covariance._orientation`). Iterations stop when the objective changes
+by less than ``MSTEP_TOL`` relative, after at most ``MSTEP_MAX_ITER`` (then a
 :class:`~bayesgmm.exceptions.ConvergenceWarning` names the model). ``reg_covar`` is added
 to the diagonal afterwards, as for every type.
 """
@@ -250,42 +251,14 @@ class _VEE(_EllipsoidalModel):
         return volumes[:, None, None] * common
 
 
-def _jacobi_sweeps(
-    scatter: NDArray[np.float64], inverse_shapes: NDArray[np.float64], orientation: NDArray
-) -> NDArray[np.float64]:
-    """One cyclic sweep of Jacobi rotations of ``orientation`` (columns = axes).
-
-    Minimises ``f(D) = sum_k sum_j (d_j' W_k d_j) * inverse_shapes[k, j]``: rotating
-    axes ``i`` and ``j`` by ``t`` changes ``f`` by ``P cos 2t + Q sin 2t`` (plus a
-    constant), minimised exactly at ``2t = atan2(-Q, -P)``.
-    """
-    d = orientation.shape[0]
-    D = orientation.copy()
-    for i in range(d - 1):
-        for j in range(i + 1, d):
-            di, dj = D[:, i], D[:, j]
-            wi = scatter @ di  # (K, d)
-            wj = scatter @ dj
-            w_ii, w_jj, w_ij = wi @ di, wj @ dj, wi @ dj
-            diff = inverse_shapes[:, i] - inverse_shapes[:, j]
-            p = 0.5 * float(((w_ii - w_jj) * diff).sum())
-            q = float((w_ij * diff).sum())
-            if p * p + q * q <= 0.0:
-                continue
-            angle = 0.5 * np.arctan2(-q, -p)
-            c, s = np.cos(angle), np.sin(angle)
-            D[:, i], D[:, j] = c * di + s * dj, -s * di + c * dj
-    return D
-
-
 class _CommonOrientation(_EllipsoidalModel):
     """Models with one orientation ``D`` shared by all components (EVE, VVE)."""
 
-    def axis_variances(self, projected: NDArray, nk: NDArray) -> NDArray:
-        """Per-component variances along the axes (``lambda_k A_k``) given ``diag(D' W_k D)``."""
-        raise NotImplementedError
+    equal_volume: ClassVar[bool]
 
     def constrain(self, scatter, nk):
+        from bayesgmm.covariance._orientation import descend  # Numba: only when used
+
         # the objective is not convex in the orientation: start from the pooled
         # scatter's axes (the EEE orientation) and from the largest component's, keep
         # the best
@@ -293,46 +266,33 @@ class _CommonOrientation(_EllipsoidalModel):
         starts.append(_eigh_descending(scatter[int(np.argmax(nk))])[1])
         best = None
         for orientation in starts:
-            objective, covariances = self._descend(scatter, nk, orientation)
-            if best is None or objective < best[0]:
-                best = (objective, covariances)
-        return best[1]
-
-    def _descend(self, scatter, nk, orientation):
-        previous = np.inf
-        for _ in range(MSTEP_MAX_ITER):
-            projected = np.einsum("ia,kij,ja->ka", orientation, scatter, orientation)
-            variances = np.maximum(self.axis_variances(projected, nk), _TINY)
-            objective = float(
-                (nk * np.log(variances).sum(axis=1)).sum() + (projected / variances).sum()
+            objective, variances, axes, converged = descend(
+                np.ascontiguousarray(scatter),
+                np.ascontiguousarray(nk, dtype=np.float64),
+                np.ascontiguousarray(orientation),
+                self.equal_volume,
+                MSTEP_MAX_ITER,
+                MSTEP_TOL,
             )
-            if _converged(previous, objective):
-                break
-            previous = objective
-            orientation = _jacobi_sweeps(scatter, 1.0 / variances, orientation)
-        else:
-            _warn_unconverged(self.name)
-        return objective, (orientation * variances[:, None, :]) @ orientation.T
+            if not converged:
+                _warn_unconverged(self.name)
+            if best is None or objective < best[0]:
+                best = (objective, (axes * variances[:, None, :]) @ axes.T)
+        return best[1]
 
 
 class _VVE(_CommonOrientation):
     """Variable volumes and shapes, one shared orientation (mclust ``VVE``)."""
 
     name = mclust_name = "VVE"
-
-    def axis_variances(self, projected, nk):
-        return projected / nk[:, None]
+    equal_volume = False
 
 
 class _EVE(_CommonOrientation):
     """Equal volume, variable shapes, one shared orientation (mclust ``EVE``)."""
 
     name = mclust_name = "EVE"
-
-    def axis_variances(self, projected, nk):
-        roots = _root_det(projected)
-        volume = roots.sum() / nk.sum()
-        return volume * projected / np.maximum(roots, _TINY)[:, None]
+    equal_volume = True
 
 
 # ---------------------------------------------------------------------- counts
