@@ -43,6 +43,7 @@ from bayesgmm.missing import (
     marginal_log_prob,
     mean_impute,
 )
+from bayesgmm.prior import ConjugatePrior, map_estimates, scatter_from_estimates
 
 __all__ = ["EMEngine", "EMRun", "FitInputs", "MixtureParams", "OnlineState"]
 
@@ -149,6 +150,8 @@ class EMEngine:
     init_params: str = "kmeans"
     verbose: int = 0
     verbose_interval: int = 10
+    #: conjugate prior in the data's centred coordinates (MAP EM), or None (ML)
+    prior: ConjugatePrior | None = None
 
     # ------------------------------------------------------------------ data
     def fit_inputs(
@@ -220,12 +223,25 @@ class EMEngine:
     def m_step(
         self, stats: SufficientStatistics, data: Data, repairs: dict[int, int]
     ) -> MixtureParams:
-        """Parameters from sufficient statistics (scikit-learn's estimators)."""
+        """Parameters from sufficient statistics (scikit-learn's estimators).
+
+        With a ``prior`` the posterior mode (conjugate-prior EM, :mod:`bayesgmm.prior`).
+        """
         nk = stats.nk + NK_EPS
         means = stats.moments[:, : data.n_features] / nk[:, None]
-        covariances = self.model.estimate_covariances(
-            stats, nk, means, self.reg_covar, data.data_statistic
-        )
+        if self.prior is None:
+            covariances = self.model.estimate_covariances(
+                stats, nk, means, self.reg_covar, data.data_statistic
+            )
+            return self.repaired_params(nk, means, covariances, data, repairs)
+        name, d = self.model.name, data.n_features
+        estimates = self.model.estimate_covariances(stats, nk, means, 0.0, data.data_statistic)
+        scatter = scatter_from_estimates(name, estimates, nk, d)
+        means, covariances = map_estimates(name, scatter, nk, means, self.prior)
+        if self.model.matrices:
+            covariances = covariances + self.reg_covar * np.eye(d)
+        else:
+            covariances = covariances + self.reg_covar
         return self.repaired_params(nk, means, covariances, data, repairs)
 
     def em_step(

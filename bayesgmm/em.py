@@ -14,6 +14,7 @@ criteria from :class:`bayesgmm._criteria.MixtureCriteria`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar, Self
 
 import numpy as np
@@ -41,6 +42,7 @@ from bayesgmm._validation import (
 )
 from bayesgmm.initialization import INIT_METHODS, check_initial_parameters
 from bayesgmm.missing import MISSING_OPTIONS
+from bayesgmm.prior import default_prior
 
 __all__ = ["PARAMETER_CONSTRAINTS", "GaussianMixture"]
 
@@ -76,6 +78,10 @@ PARAMETER_CONSTRAINTS: dict[str, Constraint] = {
     "missing": one_of(*MISSING_OPTIONS),
     "learning_decay": real(0.0),
     "learning_offset": real(0.0),
+    "prior": Constraint(
+        lambda v: v is None or v == "default" or isinstance(v, Mapping),
+        "None, 'default' or a dict of prior settings (shrinkage, mean, dof, scale)",
+    ),
     "chunk_size": Constraint(
         lambda v: v is None or (is_int(v) and v >= 1), "None or an integer >= 1"
     ),
@@ -151,6 +157,14 @@ class GaussianMixture(MixtureCriteria, ParamsMixin):
     learning_offset : float, default=10.0
         Offset of the step size of :meth:`partial_fit` (``>= 0``): larger damps the
         first updates.
+    prior : None, "default" or dict, default=None
+        Conjugate-prior (MAP) EM as mclust's ``priorControl()``: ``"default"`` is
+        mclust's ``defaultPrior`` for this data, K and covariance type; a dict
+        overrides some of its values (``shrinkage``, ``mean``, ``dof``, ``scale``).
+        Covariances then stay away from singularity; ``bic`` and the other criteria
+        use the log-likelihood at the posterior mode, as mclust's. Full, tied, diag
+        and spherical only; not with missing cells, Dask arrays or
+        :meth:`partial_fit` (see :mod:`bayesgmm.prior`).
 
     Attributes
     ----------
@@ -260,6 +274,7 @@ class GaussianMixture(MixtureCriteria, ParamsMixin):
         chunk_size: int | None = None,
         learning_decay: float = 0.7,
         learning_offset: float = 10.0,
+        prior: str | Mapping[str, Any] | None = None,
     ) -> None:
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -279,6 +294,7 @@ class GaussianMixture(MixtureCriteria, ParamsMixin):
         self.chunk_size = chunk_size
         self.learning_decay = learning_decay
         self.learning_offset = learning_offset
+        self.prior = prior
 
     # ------------------------------------------------------------------ the engine
     def _engine(self) -> EMEngine:
@@ -384,6 +400,8 @@ class GaussianMixture(MixtureCriteria, ParamsMixin):
                 f"learning_decay must be in (0.5, 1] for online EM to converge; got "
                 f"{self.learning_decay}."
             )
+        if self.prior is not None:
+            raise ValueError("prior is not available for partial_fit; use fit.")
         first = getattr(self, "_online", None) is None or not hasattr(self, "means_")
         array, names = check_array(
             X,
@@ -460,6 +478,8 @@ class GaussianMixture(MixtureCriteria, ParamsMixin):
         engine = self._engine()  # validates covariance_type before touching the data
         rng = check_random_state(self.random_state)
         if is_dask_array(X):
+            if self.prior is not None:
+                raise ValueError("prior is not available for Dask arrays; compute X first.")
             inputs = engine.dask_inputs(X, sample_weight, rng)
             self._fit_inputs(engine, inputs, None, rng)
             return self.predict(inputs.data.source) if return_labels else None
@@ -482,6 +502,16 @@ class GaussianMixture(MixtureCriteria, ParamsMixin):
             marginalize=self.missing == "marginalize",
             chunk_size=self.chunk_size,
         )
+        if self.prior is not None:
+            if inputs.incomplete is not None:
+                raise ValueError(
+                    "prior is not available with missing cells yet; impute or drop them, "
+                    "or fit without a prior."
+                )
+            overrides = None if self.prior == "default" else self.prior
+            model_name = engine.model.name
+            prior = default_prior(array, self.n_components, model_name, overrides)
+            engine.prior = prior.centred(inputs.data.center)
         self._fit_inputs(engine, inputs, names, rng)
         if not return_labels:
             return None

@@ -17,7 +17,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TextIO
@@ -33,6 +33,7 @@ from bayesgmm.covariance import COVARIANCE_TYPES, MCLUST_MODELS, get_covariance_
 from bayesgmm.em import PARAMETER_CONSTRAINTS, GaussianMixture
 from bayesgmm.exceptions import ComponentCollapseWarning, ConvergenceWarning
 from bayesgmm.missing import MISSING_OPTIONS
+from bayesgmm.prior import PRIOR_COVARIANCE_TYPES
 
 __all__ = [
     "CRITERIA",
@@ -500,6 +501,7 @@ def select_model(
     n_jobs: int | None = None,
     progress: bool | TextIO = False,
     missing: MissingOption = "error",
+    prior: str | Mapping[str, Any] | None = None,
 ) -> ModelSelection:
     """Fit EM for every (K, covariance type) and rank the models by BIC, ICL or AIC.
 
@@ -536,6 +538,11 @@ def select_model(
         What NaN cells mean (as in :class:`~bayesgmm.GaussianMixture`): with
         ``"marginalize"`` every model is fitted to the observed cells (missing at
         random) and its criteria use the observed-data log-likelihood.
+    prior : None, "default" or dict, default=None
+        Conjugate-prior (MAP) EM in every cell, as ``mclustBIC(X, prior =
+        priorControl())``: each model gets mclust's default prior for its K and
+        covariance type (a dict overrides some values); BIC uses the log-likelihood
+        at the posterior mode. Full, tied, diag and spherical only.
 
     Returns
     -------
@@ -620,7 +627,14 @@ def select_model(
         "init_params": init_params,
         "random_state": random_state,
         "missing": missing,
+        "prior": prior,
     }
+    unsupported = [c for c in names if c not in PRIOR_COVARIANCE_TYPES]
+    if prior is not None and unsupported:
+        raise ValueError(
+            f"prior is available for covariance types {list(PRIOR_COVARIANCE_TYPES)} "
+            f"(mclust VVV, EEE, VVI, VII); the grid also has {unsupported}."
+        )
     probe = GaussianMixture(1, **settings)
     check_parameters(probe, PARAMETER_CONSTRAINTS)
     stream = progress_stream(progress)

@@ -27,6 +27,7 @@ X <- as.matrix(read.csv(args[1]))
 models <- strsplit(args[2], ",")[[1]]
 ks <- as.integer(strsplit(args[3], ",")[[1]])
 out <- args[4]
+use_prior <- length(args) > 4 && args[5] == "prior"
 n <- nrow(X); d <- ncol(X)
 # Mclust's default start: hc(VVV) on the SVD-transformed data; quantile classes in 1-D
 if (d > 1) {
@@ -44,7 +45,10 @@ for (k in ks) {
   if (k == 1) z <- matrix(1, n, 1)
   for (m in models) {
     fit <- tryCatch(
-      me(data = X, modelName = m, z = z, control = control, warn = FALSE),
+      if (use_prior) {
+        me(data = X, modelName = m, z = z, control = control, warn = FALSE,
+           prior = priorControl())
+      } else me(data = X, modelName = m, z = z, control = control, warn = FALSE),
       error = function(e) NULL
     )
     if (is.null(fit) || is.null(fit$loglik) || is.na(fit$loglik)) {
@@ -80,14 +84,15 @@ def mclust_available() -> str | None:
 
 
 @functools.cache
-def _run(data_bytes: bytes, shape: tuple[int, int], models: str, ks: str):
+def _run(data_bytes: bytes, shape: tuple[int, int], models: str, ks: str, prior: bool = False):
     X = np.frombuffer(data_bytes).reshape(shape)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder)
         pd.DataFrame(X).to_csv(path / "X.csv", index=False)
         (path / "run.R").write_text(_SCRIPT)
         done = subprocess.run(
-            ["Rscript", str(path / "run.R"), str(path / "X.csv"), models, ks, folder],
+            ["Rscript", str(path / "run.R"), str(path / "X.csv"), models, ks, folder]
+            + (["prior"] if prior else []),
             capture_output=True,
             text=True,
             check=False,
@@ -110,12 +115,55 @@ def mclust_parameters(params: str, k: int, d: int):
     return weights, means, np.swapaxes(sigma, 1, 2)
 
 
-def mclust_fits(X: np.ndarray, models: list[str], ks: list[int]):
+def mclust_fits(X: np.ndarray, models: list[str], ks: list[int], *, prior: bool = False):
     """mclust's ``hc`` partitions (a column per K) and ``me`` fits.
 
     The fits table has ``model``, ``k``, ``loglik``, ``bic`` (mclust's sign),
     ``code`` (``me``'s return code, 0 when it converged) and ``params`` (see
-    :func:`mclust_parameters`).
+    :func:`mclust_parameters`). With ``prior``, ``me`` runs with ``priorControl()``
+    (conjugate-prior EM; the log-likelihood is at the posterior mode).
     """
     X = np.ascontiguousarray(X, dtype=np.float64)
-    return _run(X.tobytes(), X.shape, ",".join(models), ",".join(map(str, ks)))
+    return _run(X.tobytes(), X.shape, ",".join(models), ",".join(map(str, ks)), prior)
+
+
+_PRIOR_SCRIPT = r"""
+suppressPackageStartupMessages(library(mclust))
+args <- commandArgs(trailingOnly = TRUE)
+X <- as.matrix(read.csv(args[1]))
+models <- strsplit(args[2], ",")[[1]]
+ks <- as.integer(strsplit(args[3], ",")[[1]])
+out <- args[4]
+BIC <- mclustBIC(X, G = ks, modelNames = models, prior = priorControl())
+rows <- list()
+for (m in models) for (k in ks) {
+  value <- BIC[as.character(k), m]
+  rows[[length(rows) + 1]] <- data.frame(model = m, k = k, bic = value)
+}
+write.csv(do.call(rbind, rows), file.path(out, "bic.csv"), row.names = FALSE)
+"""
+
+
+@functools.cache
+def _run_prior(data_bytes: bytes, shape: tuple[int, int], models: str, ks: str):
+    X = np.frombuffer(data_bytes).reshape(shape)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder)
+        pd.DataFrame(X).to_csv(path / "X.csv", index=False)
+        (path / "run.R").write_text(_PRIOR_SCRIPT)
+        done = subprocess.run(
+            ["Rscript", str(path / "run.R"), str(path / "X.csv"), models, ks, folder],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=600,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"Rscript failed: {done.stderr[-2000:]}")
+        return pd.read_csv(path / "bic.csv")
+
+
+def mclust_prior_bic(X: np.ndarray, models: list[str], ks: list[int]) -> pd.DataFrame:
+    """``mclustBIC(X, G, modelNames, prior = priorControl())`` as (model, k, bic) rows."""
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    return _run_prior(X.tobytes(), X.shape, ",".join(models), ",".join(map(str, ks)))

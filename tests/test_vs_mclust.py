@@ -25,6 +25,7 @@ from bayesgmm import GaussianMixture, load_faithful, load_galaxies, load_iris, s
 from bayesgmm.covariance import MCLUST_MODELS, get_covariance_model
 from bayesgmm.exceptions import ComponentCollapseWarning, ConvergenceWarning
 from bayesgmm.hierarchical import hierarchical_partitions
+from bayesgmm.prior import default_prior, map_estimates, scatter_from_estimates
 
 pytestmark = [
     pytest.mark.mclust,
@@ -49,14 +50,21 @@ DATASETS = {
 }
 
 
-def _start(model, X: np.ndarray, labels: np.ndarray, k: int):
-    """Weights, means and precisions of the M-step from a hard partition (as ``me``)."""
+def _start(model, X: np.ndarray, labels: np.ndarray, k: int, prior: bool = False):
+    """Weights, means and precisions of the M-step from a hard partition (as ``me``).
+
+    With ``prior``, the posterior-mode M-step of mclust's default prior.
+    """
     resp = np.zeros((len(X), k))
     resp[np.arange(len(X)), labels - 1] = 1.0
     nk = resp.sum(axis=0)
     means = resp.T @ X / nk[:, None]
     second = np.einsum("nk,ni,nj->kij", resp, X, X)
     covariances = model.covariances_from_second_moments(second, nk, means, 0.0)
+    if prior:
+        scatter = scatter_from_estimates(model.name, covariances, nk, X.shape[1])
+        conjugate = default_prior(X, k, model.name)
+        means, covariances = map_estimates(model.name, scatter, nk, means, conjugate)
     precisions_cholesky, _, _ = model.precisions_cholesky(covariances)
     return nk / len(X), means, model.precisions_from_cholesky(precisions_cholesky)
 
@@ -199,3 +207,38 @@ def test_select_model_reproduces_mclustbic(dataset):
         best.model,
         best.k,
     )
+
+
+@pytest.mark.parametrize("dataset", ["iris", "faithful", "simulated-3d"])
+def test_conjugate_prior_em_equals_mclusts(dataset):
+    """``prior="default"`` is ``me(..., prior = priorControl())``: from the same
+    partition, the log-likelihood at the posterior mode equals mclust's to 1e-6."""
+    X = DATASETS[dataset]()
+    models = ["VII", "VVI", "EEE", "VVV"]
+    partitions, fits = mclust_fits(X, models, list(range(1, 10)), prior=True)
+    compared = 0
+    for row in fits.itertuples():
+        if row.code != 0 or not np.isfinite(row.loglik):
+            continue
+        model = get_covariance_model(row.model)
+        weights, means, precisions = _start(
+            model, X, partitions[row.k].to_numpy(), row.k, prior=True
+        )
+        gm = GaussianMixture(
+            row.k,
+            covariance_type=row.model,
+            weights_init=weights,
+            means_init=means,
+            precisions_init=precisions,
+            reg_covar=0.0,
+            tol=1e-12,
+            max_iter=100_000,
+            prior="default",
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ComponentCollapseWarning)
+            gm.fit(X)
+        assert gm.score(X) * len(X) == pytest.approx(row.loglik, rel=1e-6), (row.model, row.k)
+        assert -gm.bic(X) == pytest.approx(row.bic, rel=1e-6), (row.model, row.k)
+        compared += 1
+    assert compared >= 0.85 * len(fits)
