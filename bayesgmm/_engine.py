@@ -296,6 +296,7 @@ class EMEngine:
         rng: np.random.Generator,
         inits: tuple[Any, Any, Any],
         repairs: dict[int, int],
+        method: str | None = None,
     ) -> MixtureParams:
         """Initial parameters: the given ones, the rest from ``init_params``.
 
@@ -306,7 +307,7 @@ class EMEngine:
         weights, means, precisions = inits
         if weights is None or means is None or precisions is None:
             resp = initial_responsibilities(
-                self.init_params, X, self.n_components, rng, data.sample_weight
+                method or self.init_params, X, self.n_components, rng, data.sample_weight
             )
             params = self.m_step(data.statistics(self.n_components, None, resp), data, repairs)
         else:
@@ -349,8 +350,10 @@ class EMEngine:
                 print(f"Initialization {init}")
             repairs: dict[int, int] = {}
             if warm is None:
+                # the hierarchical start is deterministic: further starts are k-means
+                method = "kmeans" if init > 0 and self.init_params == "hierarchical" else None
                 params = self.initial_params(
-                    inputs.init_array, inputs.init_data, rng, inits, repairs
+                    inputs.init_array, inputs.init_data, rng, inits, repairs, method
                 )
                 lower_bound = -np.inf
             else:

@@ -114,9 +114,12 @@ class GaussianMixture(MixtureCriteria, ParamsMixin):
         Maximum number of EM iterations per initialisation.
     n_init : int, default=1
         Number of initialisations; the best (highest log-likelihood) is kept.
-    init_params : {"kmeans", "k-means++", "random", "random_from_data"}, default="kmeans"
+    init_params : {"kmeans", "k-means++", "random", "random_from_data", "hierarchical"}, \
+default="kmeans"
         How initial responsibilities are drawn (bayesgmm's own k-means; no
-        scikit-learn needed).
+        scikit-learn needed). ``"hierarchical"`` is mclust's default start
+        (:mod:`bayesgmm.hierarchical`, deterministic); with ``n_init > 1`` the
+        further starts are k-means.
     weights_init : array-like of shape (n_components,), default=None
         Initial weights (non-negative, summing to 1).
     means_init : array-like of shape (n_components, n_features), default=None

@@ -492,11 +492,11 @@ def select_model(
     covariance_types: Iterable[str] | str = COVARIANCE_TYPES,
     *,
     criterion: str = "bic",
-    n_init: int = 5,
+    n_init: int = 1,
     max_iter: int = 500,
     tol: float = 1e-6,
     reg_covar: float = 1e-6,
-    init_params: str = "kmeans",
+    init_params: str = "hierarchical",
     random_state: RandomStateLike = 0,
     n_jobs: int | None = None,
     progress: bool | TextIO = False,
@@ -520,10 +520,16 @@ def select_model(
     criterion : {"bic", "icl", "aic"}, default="bic"
         Ranking criterion; all three are reported. ICL (Biernacki et al. 2000)
         penalises overlapping components and prefers well-separated clusters.
-    n_init : int, default=5
-        EM restarts per model; the best log-likelihood is kept. Multimodal
-        likelihoods (galaxies) need 20 or more.
-    max_iter, tol, reg_covar, init_params
+    n_init : int, default=1
+        EM starts per model; the best log-likelihood is kept. The first start is
+        mclust's (``init_params="hierarchical"``: one agglomerative tree, built once
+        for the whole grid), further ones k-means; multimodal likelihoods (galaxies)
+        need 20 or more.
+    init_params : str, default="hierarchical"
+        The first start of every model (:class:`~bayesgmm.GaussianMixture`'s
+        ``init_params``); with the default and ``n_init=1`` the search is
+        ``Mclust(X)``'s.
+    max_iter, tol, reg_covar
         Passed to :class:`~bayesgmm.GaussianMixture`.
     random_state : int, Generator, RandomState or None, default=0
         Seed; each cell gets the same seed, so any cell can be reproduced alone
@@ -665,7 +671,7 @@ def criterion_grid(
     n_components: Iterable[int] = range(1, 10),
     covariance_types: Iterable[str] | str = COVARIANCE_TYPES,
     *,
-    n_init: int = 5,
+    n_init: int = 1,
     max_iter: int = 500,
     tol: float = 1e-6,
     reg_covar: float = 1e-6,
