@@ -453,13 +453,15 @@ def _chosen_model(
     The grid already fitted this (K, covariance type); EM goes on from that solution
     (``warm_start``) until ``[model]``'s ``tol``/``max_iter`` are met. Only when the
     grid lacks the model, or ``[model]`` asks for something the grid's fit did not do
-    (more restarts, another ``reg_covar`` or ``init_params``), is it fitted on its own.
+    (more restarts, another ``reg_covar`` or ``init_params``; a ``[model]`` without
+    ``init_params`` takes the grid's), is it fitted on its own.
     """
     key = (settings["n_components"], get_covariance_model(settings["covariance_type"]).name)
     grid_fit = selection.estimators.get(key)
     if grid_fit is not None:
         grid = grid_fit.get_params()
-        wanted = GaussianMixture(**settings).get_params()
+        # a [model] that does not name its start takes the grid's
+        wanted = GaussianMixture(**{"init_params": grid["init_params"], **settings}).get_params()
         same_model = all(grid[name] == wanted[name] for name in ("reg_covar", "init_params"))
         if same_model and wanted["n_init"] <= grid["n_init"]:
             model = copy.deepcopy(grid_fit)

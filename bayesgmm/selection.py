@@ -533,7 +533,7 @@ def select_model(
         Passed to :class:`~bayesgmm.GaussianMixture`.
     random_state : int, Generator, RandomState or None, default=0
         Seed; each cell gets the same seed, so any cell can be reproduced alone
-        with ``GaussianMixture(k, covariance_type=..., n_init=...,
+        with ``GaussianMixture(k, covariance_type=..., n_init=..., init_params=...,
         random_state=...)``.
     n_jobs : int or None, default=None
         Worker processes (``-1``: one per core). Process start-up costs about a
