@@ -56,7 +56,9 @@ def test_fit_writes_report_parameters_and_selection(csv_file, tmp_path, capsys):
     ]
     parameters = json.loads((out / "parameters.json").read_text())
     data = pd.read_csv(csv_file)[["x", "y"]]
-    direct = GaussianMixture(2, covariance_type="full", n_init=2, random_state=0).fit(data)
+    direct = GaussianMixture(
+        2, covariance_type="full", n_init=2, init_params="hierarchical", random_state=0
+    ).fit(data)
     model = parameters["model"]
     assert (model["n_components"], model["covariance_type"]) == (2, "full")
     np.testing.assert_allclose(model["weights"], direct.weights_)
