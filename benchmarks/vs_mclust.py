@@ -8,8 +8,10 @@ first-call costs are reported separately as the first grid's time). Prints per d
 set the two wall times, their ratio and the chosen models. Needs Rscript with mclust
 (``tools/install_mclust.sh``).
 
-Run: ``.venv/bin/python benchmarks/vs_mclust.py [--large]`` (``--large`` adds the
-10-D N=100k problem, several minutes).
+Run: ``.venv/bin/python benchmarks/vs_mclust.py [--large] [--details]``
+(``--large`` adds the 10-D N=100k problem, several minutes; ``--details`` adds the
+time per model of the 14-model grid on the 5-D N=20k problem and the hierarchical
+initialisation's time against mclust's ``hc`` for N = 1k, 2k, 5k, 20k).
 """
 
 from __future__ import annotations
@@ -25,6 +27,13 @@ import numpy as np
 import pandas as pd
 
 from bayesgmm import load_faithful, load_iris, select_model
+
+HC_SCRIPT = r"""
+suppressPackageStartupMessages(library(mclust))
+X <- as.matrix(read.csv(commandArgs(trailingOnly = TRUE)[1]))
+if (nrow(X) > 2000) X <- X[sample(nrow(X), 2000), ]  # mclustBIC's subset
+cat(system.time(hc(X, modelName = "VVV", use = "SVD"))[["elapsed"]], "\n")
+"""
 
 R_SCRIPT = r"""
 suppressPackageStartupMessages(library(mclust))
@@ -65,6 +74,50 @@ def run_ours(X: np.ndarray) -> tuple[float, str, int, float]:
     return elapsed, str(best.mclust_name), int(best.n_components), -float(best.bic)
 
 
+def run_r(script: str, X: np.ndarray) -> list[str]:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "X.csv"
+        pd.DataFrame(X).to_csv(path, index=False)
+        (Path(folder) / "run.R").write_text(script)
+        return subprocess.run(
+            ["Rscript", str(Path(folder) / "run.R"), str(path)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+
+
+def details() -> None:
+    """Time per model on 5-D N=20k; hierarchical initialisation against mclust's hc."""
+    from bayesgmm.covariance import MCLUST_MODELS
+    from bayesgmm.hierarchical import hierarchical_partitions
+
+    X = simulated(20_000, 5, 4, seed=1)
+    hierarchical_partitions(X, [1])  # the tree, once (cached for every model)
+    rows = []
+    for model in MCLUST_MODELS:
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            select_model(X, range(1, 10), model, init_params="hierarchical", n_init=1)
+        rows.append({"model": model, "seconds (K = 1..9)": round(time.perf_counter() - start, 2)})
+    print("\n14-model grid on 5-D N=20k, time per model:")
+    print(pd.DataFrame(rows).to_string(index=False))
+    rows = []
+    for n in (1000, 2000, 5000, 20000):
+        X = simulated(n, 5, 4, seed=3)
+        from bayesgmm import hierarchical as hc_module
+
+        hc_module._TREES.clear()  # time a cold tree
+        start = time.perf_counter()
+        hierarchical_partitions(X, list(range(1, 10)))
+        ours = time.perf_counter() - start
+        theirs = float(run_r(HC_SCRIPT, X)[0])
+        rows.append({"N": n, "bayesgmm s": round(ours, 2), "mclust hc s": round(theirs, 2)})
+    print("\nHierarchical initialisation (VVV, SVD transformation; subset of 2000 above):")
+    print(pd.DataFrame(rows).to_string(index=False))
+
+
 def main() -> None:
     data = {
         "faithful (272 x 2)": load_faithful().to_numpy(),
@@ -93,6 +146,8 @@ def main() -> None:
         print(rows[-1], flush=True)
     print()
     print(pd.DataFrame(rows).to_string(index=False))
+    if "--details" in sys.argv:
+        details()
 
 
 if __name__ == "__main__":
