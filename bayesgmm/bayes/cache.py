@@ -47,7 +47,8 @@ CACHE_ENV = "BAYESGMM_CACHE_DIR"
 _MANIFEST = "manifest.json"
 _LOCK = "compile.lock"
 #: the package whose Numba functions are cached here
-_PACKAGE = "bayesgmm"
+#: the modules whose compiled functions live in the guarded kernel cache
+_KERNEL_PACKAGE = "bayesgmm.bayes."
 #: unwritable folders already warned about in this process (one warning each)
 _WARNED_UNWRITABLE: set[Path] = set()
 
@@ -129,8 +130,10 @@ class _KernelCacheLocator(caching._SourceFileBackedLocatorMixin, caching._CacheL
 
     @classmethod
     def from_function(cls, py_func, py_file):
+        # only the Bayesian kernels: other bayesgmm functions (e.g. the EM's compiled
+        # orientation step) keep Numba's own cache, outside this guarded folder
         module = getattr(py_func, "__module__", "") or ""
-        if module.split(".")[0] != _PACKAGE:
+        if not module.startswith(_KERNEL_PACKAGE):
             return None
         return super().from_function(py_func, py_file)
 

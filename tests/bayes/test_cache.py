@@ -147,3 +147,20 @@ def test_unwritable_cache_compiles_in_memory_with_a_warning(tmp_path):
     assert len(report["warnings"]) == 1
     assert "cannot write its cache directory" in report["warnings"][0]
     assert report["check"] == pytest.approx(1.0)
+
+
+def test_other_compiled_functions_stay_out_of_the_kernel_cache(warm_cache):
+    """The EM's compiled orientation step (EVE) must not write into the guarded folder,
+    where an entry the manifest does not know would make the next run rebuild it all."""
+    script = (
+        "import bayesgmm, bayesgmm.bayes.cache as c; "
+        "bayesgmm.GaussianMixture(2, covariance_type='EVE').fit(bayesgmm.load_iris().iloc[:, :4]); "
+        "print(c.kernel_cache_dir())"
+    )
+    env = {**os.environ, cache.CACHE_ENV: str(warm_cache)}
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+    folder = Path(done.stdout.strip().splitlines()[-1])
+    assert not [p.name for p in folder.iterdir() if "orientation" in p.name]
+    assert _run(warm_cache)["warnings"] == []  # the kernels still load, nothing rebuilt
