@@ -254,7 +254,8 @@ def _em_parameters_section(
     covariances = np.asarray(model.covariances_)
     covariance_model = get_covariance_model(model.covariance_type)
     cov_type = covariance_model.name
-    name = f"{cov_type} ({covariance_model.mclust_name})"
+    mclust_name = covariance_model.mclust_name
+    name = cov_type if cov_type == mclust_name else f"{cov_type} ({mclust_name})"
     if len(labels) == 1:  # one feature: every structure is a variance per component
         full = covariance_model.full_covariances(covariances, model.n_components, 1)
         shared = covariance_model.mclust_name[0] == "E"

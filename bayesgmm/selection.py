@@ -438,7 +438,7 @@ class ModelSelection:
             matrix = bic_matrix(self.table, name)
             for cov in matrix.columns:
                 mclust = self.table.mclust_name[self.table.covariance_type == cov].iloc[0]
-                label = f"{cov} ({mclust})"
+                label = cov if cov == mclust else f"{cov} ({mclust})"
                 panel.plot(matrix.index, matrix[cov], marker="o", label=label)
             if name in CRITERIA:  # circle each panel's own best model
                 best = self.table.loc[self.table[name].idxmin()]
