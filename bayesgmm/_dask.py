@@ -208,12 +208,10 @@ class DaskData:
         return np.ascontiguousarray(values), weight
 
 
-def prepare_dask_data(
-    model: Any, n_components: int, X: Any, sample_weight: Any
-) -> tuple[DaskData, None]:
+def prepare_dask_data(model: Any, n_components: int, X: Any, sample_weight: Any) -> DaskData:
     """Validate ``X`` and compute, in two passes, what the EM loop needs before starting.
 
-    Returns the data (with its variance scale set) and ``None`` for the feature names.
+    Returns the data, with its variance scale set.
     """
     import dask
     import dask.array as da
@@ -286,7 +284,7 @@ def prepare_dask_data(
         largest=largest,
     )
     describe_scale(data)
-    return data, None
+    return data
 
 
 def map_rows(X: Any, function, n_features: int, n_columns: int | None, dtype) -> Any:

@@ -189,7 +189,7 @@ class EMEngine:
 
     def dask_inputs(self, X: Any, sample_weight: Any, rng: np.random.Generator) -> FitInputs:
         """The inputs of a fit on a Dask array: chunk passes, an in-memory start sample."""
-        data, _ = prepare_dask_data(self.model, self.n_components, X, sample_weight)
+        data = prepare_dask_data(self.model, self.n_components, X, sample_weight)
         n_samples = data.n_samples
         if n_samples > INIT_SAMPLE_ROWS:
             rows = np.sort(rng.choice(n_samples, INIT_SAMPLE_ROWS, replace=False))
@@ -238,10 +238,7 @@ class EMEngine:
         estimates = self.model.estimate_covariances(stats, nk, means, 0.0, data.data_statistic)
         scatter = scatter_from_estimates(name, estimates, nk, d)
         means, covariances = map_estimates(name, scatter, nk, means, self.prior)
-        if self.model.matrices:
-            covariances = covariances + self.reg_covar * np.eye(d)
-        else:
-            covariances = covariances + self.reg_covar
+        covariances = covariances + self.model.regularisation(self.reg_covar, d)
         return self.repaired_params(nk, means, covariances, data, repairs)
 
     def em_step(

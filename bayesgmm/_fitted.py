@@ -21,7 +21,12 @@ from bayesgmm._dask import is_dask_array, map_rows
 from bayesgmm._engine import EMEngine, MixtureParams
 from bayesgmm._numerics import exp_normalize
 from bayesgmm._passes import Data
-from bayesgmm._validation import check_array, check_random_state
+from bayesgmm._validation import (
+    check_array,
+    check_random_state,
+    is_int,
+    like_input,
+)
 from bayesgmm.covariance import CovarianceModel, get_covariance_model
 from bayesgmm.missing import IncompleteData, group_by_pattern, impute_conditional_means
 from bayesgmm.persistence import load_gaussian_mixture, save_gaussian_mixture
@@ -57,16 +62,15 @@ class FittedMixture:
         return EMEngine(self._model, self.n_components)
 
     def _fitted_params(self, center: NDArray[np.float64] | None = None) -> MixtureParams:
-        """The fitted parameters (copies), means relative to ``center``.
+        """The fitted parameters, means relative to ``center``.
 
-        ``center`` defaults to the training data's centre.
+        ``center`` defaults to the training data's centre. The arrays are the fitted
+        attributes themselves (EM builds new arrays at every step; nothing here
+        writes into them), so predictions copy nothing.
         """
         center = self._center if center is None else center
         return MixtureParams(
-            self.weights_.copy(),
-            self.means_ - center,
-            self.covariances_.copy(),
-            self.precisions_cholesky_.copy(),
+            self.weights_, self.means_ - center, self.covariances_, self.precisions_cholesky_
         )
 
     def _check_is_fitted(self) -> None:
@@ -275,11 +279,7 @@ class FittedMixture:
             filled = impute_conditional_means(
                 array, data, self.weights_, means, self._full_covariances()
             )
-        if hasattr(X, "columns") and hasattr(X, "index"):
-            import pandas
-
-            return pandas.DataFrame(filled, index=X.index, columns=X.columns)
-        return filled
+        return like_input(X, filled)
 
     def sample(self, n_samples: int = 1) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
         """Draw samples from the fitted mixture.
@@ -306,11 +306,7 @@ class FittedMixture:
         ((5, 2), (5,))
         """
         self._check_is_fitted()
-        if (
-            isinstance(n_samples, bool)
-            or not isinstance(n_samples, int | np.integer)
-            or (n_samples < 1)
-        ):
+        if not is_int(n_samples) or n_samples < 1:
             raise ValueError(
                 f"n_samples must be an integer >= 1 (the number of samples to draw); "
                 f"got {n_samples!r}."

@@ -441,6 +441,24 @@ def check_sample_weight(sample_weight: Any, n_samples: int) -> NDArray[np.float6
     return weight
 
 
+def like_input(X: Any, values: NDArray[np.float64]) -> Any:
+    """``values`` as a DataFrame with ``X``'s index and columns when ``X`` is one.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> like_input(pd.DataFrame({"a": [1.0]}, index=[7]), np.array([[2.0]])).loc[7, "a"]
+    np.float64(2.0)
+    >>> like_input([[1.0]], np.array([[2.0]]))
+    array([[2.]])
+    """
+    if hasattr(X, "columns") and hasattr(X, "index"):
+        import pandas
+
+        return pandas.DataFrame(values, index=X.index, columns=X.columns)
+    return values
+
+
 def check_random_state(seed: Any) -> np.random.Generator:
     """Turn ``random_state`` into one ``numpy.random.Generator``.
 

@@ -32,7 +32,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
-from bayesgmm._base import ParamsMixin, is_bayesian, not_fitted_error
+from bayesgmm._base import ParamsMixin, check_is_fitted, is_bayesian
 from bayesgmm._validation import Constraint, check_parameters, is_real
 
 __all__ = [
@@ -312,10 +312,7 @@ class MixtureAnomalyDetector(ParamsMixin):
         return self
 
     def _check_is_fitted(self) -> None:
-        if not hasattr(self, "offset_"):
-            raise not_fitted_error(
-                "This MixtureAnomalyDetector instance is not fitted yet. Call 'fit' first."
-            )
+        check_is_fitted(self, "offset_")
 
     def score_samples(self, X: ArrayLike) -> NDArray[np.float64]:
         """Log (posterior predictive) density of every point: higher is more normal.

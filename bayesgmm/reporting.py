@@ -265,11 +265,11 @@ def _em_parameters_section(
     elif covariance_model.shared_covariance:
         frame = pd.DataFrame(covariances, index=pd.Index(labels, name=""), columns=labels)
         parts.append(html_table(frame, caption=f"Covariance shared by all components ({cov_type})"))
-    elif covariance_model.matrices or covariances.ndim == 3:  # one matrix per component
+    elif covariance_model.matrices:  # one matrix per component
         for k, matrix in enumerate(covariances):
             frame = pd.DataFrame(matrix, index=pd.Index(labels, name=""), columns=labels)
             parts.append(html_table(frame, caption=f"Covariance of component {k}, {name}"))
-    elif covariances.ndim == 2:  # variances per component and feature
+    elif covariances.ndim == 2:  # diagonal: variances per component and feature
         frame = pd.DataFrame(covariances, index=components, columns=labels)
         parts.append(html_table(frame, caption=f"Variances (diagonal covariances), {name}"))
     else:  # one variance per component

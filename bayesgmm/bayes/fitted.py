@@ -19,7 +19,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from bayesgmm._base import check_is_fitted
 from bayesgmm._numerics import exp_normalize
-from bayesgmm._validation import check_array, check_random_state, is_int
+from bayesgmm._validation import check_array, check_random_state, is_int, like_input
 from bayesgmm.bayes.diagnostics import DIAGNOSED_VARS, Diagnostics, diagnose, varying_vars
 from bayesgmm.bayes.posterior import ParameterDraws, draws_from_posterior, parameter_draws
 from bayesgmm.covariance import get_covariance_model
@@ -206,7 +206,8 @@ class FittedPosterior:
         -------
         ndarray of shape (n_samples,)
         """
-        per_draw = self.log_likelihood(X).values.reshape(-1, self._validate_X(X).shape[0])
+        per_draw = self.log_likelihood(X).values
+        per_draw = per_draw.reshape(-1, per_draw.shape[-1])  # (draws, rows)
         return exp_normalize(per_draw, floor=None) - np.log(len(per_draw))
 
     def log_likelihood(self, X: ArrayLike) -> xr.DataArray:
@@ -403,11 +404,7 @@ class FittedPosterior:
                     array, incomplete, draws.weights[s], means, full[s]
                 )
             filled = np.where(np.isnan(array), total / draws.size, array)
-        if hasattr(X, "columns") and hasattr(X, "index"):
-            import pandas
-
-            return pandas.DataFrame(filled, index=X.index, columns=X.columns)
-        return filled
+        return like_input(X, filled)
 
     def sample(self, n_samples: int = 1) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
         """Draw from the posterior predictive distribution.

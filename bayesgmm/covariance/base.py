@@ -312,7 +312,7 @@ class CovarianceModel:
         >>> get_covariance_model("diag").regularisation(0.5, 2)
         0.5
         """
-        return reg_covar * np.eye(n_features) if self.dense_per_component else reg_covar
+        return reg_covar * np.eye(n_features) if self.matrices else reg_covar
 
     def smallest_variances(
         self, covariances: NDArray[np.float64], n_components: int, scale: NDArray[np.float64]
