@@ -272,7 +272,17 @@ def _(model: GaussianMixture) -> ParameterDraws:
 def log_likelihood_groups(
     draws: ParameterDraws, X: NDArray[np.float64], features: Any
 ) -> dict[str, xr.Dataset]:
-    """ArviZ's ``log_likelihood`` (``obs``: chain, draw, obs_id) and ``observed_data``."""
+    """ArviZ's ``log_likelihood`` (``obs``: chain, draw, obs_id) and ``observed_data``.
+
+    Examples
+    --------
+    >>> from bayesgmm import GaussianMixture
+    >>> X = np.random.default_rng(0).normal(size=(30, 1))
+    >>> draws = parameter_draws(GaussianMixture(1).fit(X))
+    >>> groups = log_likelihood_groups(draws, X, ["x"])
+    >>> groups["log_likelihood"]["obs"].shape, groups["observed_data"]["obs"].shape
+    ((1, 1, 30), (30, 1))
+    """
     values = draws.log_likelihood(X)
     coords = {
         "chain": np.arange(draws.n_chains),
@@ -333,6 +343,15 @@ def log_density_per_draw(
 
     ``weights`` ``(S, K)``, ``means`` ``(S, K, D)`` and full ``covs`` ``(S, K, D, D)``
     (a marginal: the features of ``points`` only), evaluated in chunks of draws.
+
+    Examples
+    --------
+    >>> points = np.array([[0.0], [1.0]])
+    >>> out = log_density_per_draw(
+    ...     points, np.ones((2, 1)), np.zeros((2, 1, 1)), np.array([1.0, 4.0])[:, None, None, None]
+    ... )
+    >>> np.round(out, 3).tolist()  # N(0, 1) and N(0, 4) at 0 and 1
+    [[-0.919, -1.419], [-1.612, -1.737]]
     """
     out = np.empty((len(weights), len(points)))
     for part in draw_chunks(len(weights), means.shape[1], len(points), points.shape[1]):

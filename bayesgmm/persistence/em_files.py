@@ -286,13 +286,31 @@ def em_to_json(model: Any) -> str:
     """A fitted EM model as one JSON string (arrays bit-exact in base64).
 
     Used for the EM fit embedded in a ``BayesianGaussianMixture`` netCDF file.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from bayesgmm import GaussianMixture, load_faithful
+    >>> gm = GaussianMixture(2, random_state=0).fit(load_faithful())
+    >>> back = em_from_json(em_to_json(gm), Path("in-memory"))
+    >>> bool((back.means_ == gm.means_).all())
+    True
     """
     _check_fitted_em(model)
     return json.dumps(_em_header(model, lambda key, array: _inline_array(array)))
 
 
 def em_from_json(text: str, path: Path) -> Any:
-    """The fitted EM model of :func:`em_to_json`'s ``text`` (``path`` names it in errors)."""
+    """The fitted EM model of :func:`em_to_json`'s ``text`` (``path`` names it in errors).
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> em_from_json("{}", Path("fit.nc"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: fit.nc is not a readable bayesgmm model file ...
+    """
     try:
         header = json.loads(text)
         if not isinstance(header, dict) or header.get("format") != _EM_FORMAT:

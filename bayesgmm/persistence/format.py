@@ -71,7 +71,17 @@ def wrong_signature(path: Path, expected: str) -> str:
 def check_format_version(
     found: Any, readable: tuple[int, ...], path: Path, written_by: Any = None
 ) -> int:
-    """Return the file's format version, or raise a ValueError saying what to do."""
+    """Return the file's format version, or raise a ValueError saying what to do.
+
+    Examples
+    --------
+    >>> check_format_version(1, READABLE_VERSIONS, Path("m.npz"))
+    1
+    >>> check_format_version(9, READABLE_VERSIONS, Path("m.npz"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: m.npz has bayesgmm file format version 9, newer than this bayesgmm ...
+    """
     if isinstance(found, bool) or not isinstance(found, int | np.integer):
         raise unreadable(path, f"its format version {found!r} is not an integer")
     version = int(found)
