@@ -79,7 +79,7 @@ class Data:
             return self.stored_t[:, start:stop]
         block = np.empty((self.model.n_stored_rows(self.n_features), stop - start))
         np.subtract(self.source[start:stop].T, self.center[:, None], out=block[: self.n_features])
-        with np.errstate(over="ignore"):  # huge data: refused by EMEngine.check_scale
+        with np.errstate(over="ignore"):  # huge data: refused by _fit_checks.check_scale
             self.model.complete_stored(block, self.n_features)
         return block
 
@@ -288,7 +288,7 @@ def prepare_data(
     for start in range(0, n_samples, step):
         stop = min(start + step, n_samples)
         np.subtract(X[start:stop].T, center[:, None], out=stored_t[:n_features, start:stop])
-        with np.errstate(over="ignore"):  # huge data: refused by EMEngine.check_scale
+        with np.errstate(over="ignore"):  # huge data: refused by _fit_checks.check_scale
             model.complete_stored(stored_t[:, start:stop], n_features)
     total = float(n_samples if sample_weight is None else sample_weight.sum())
     return Data(
@@ -317,8 +317,8 @@ def should_stream(model: CovarianceModel, X: NDArray[np.float64], chunk_size: in
 def describe_scale(data: Any) -> None:
     """Set ``data``'s data statistic, per-feature variances and variance scale.
 
-    Squares of huge data overflow here (to ``inf``); :meth:`EMEngine.check_scale
-    <bayesgmm._engine.EMEngine.check_scale>` then refuses them with a clear message.
+    Squares of huge data overflow here (to ``inf``); :func:`check_scale
+    <bayesgmm._fit_checks.check_scale>` then refuses them with a clear message.
     """
     with np.errstate(over="ignore", invalid="ignore"):
         data.data_statistic = data.compute_data_statistic()

@@ -24,6 +24,7 @@ from bayesgmm._base import ParamsMixin
 from bayesgmm._criteria import MixtureCriteria
 from bayesgmm._dask import is_dask_array
 from bayesgmm._engine import EMEngine, EMRun, FitInputs, MixtureParams, OnlineState
+from bayesgmm._fit_checks import check_finite, check_scale, warn_degenerate, warn_not_converged
 from bayesgmm._passes import fit_data
 from bayesgmm._typing import CovarianceType, InitParams, MissingOption, RandomStateLike
 from bayesgmm._validation import (
@@ -416,7 +417,7 @@ default="kmeans"
         repairs: dict[int, int] = {}
         if first:
             data = fit_data(self._model, self.n_components, array, weight)
-            engine.check_scale(data, names)
+            check_scale(data, names, engine.reg_covar)
             rng = check_random_state(self.random_state)
             inits = self._initial_values(array.shape[1])
             params = engine.initial_params(array, data, rng, inits, repairs)
@@ -434,7 +435,7 @@ default="kmeans"
         online = None if first else OnlineState.from_dict(self._online)
         params, online, lower_bound = engine.online_step(online, data, params, step, repairs)
         self._online = online.as_dict()  # the form model files store
-        engine.check_finite(params)
+        check_finite(params, self.n_components)
         self._set_params(params, data.center)
         self.lower_bounds_.append(lower_bound)
         self.lower_bound_ = lower_bound
@@ -536,17 +537,17 @@ default="kmeans"
                     f"model has {self.n_features_in_}; refit with warm_start=False."
                 )
             warm = (self._fitted_params(data.center), self.lower_bound_)
-        engine.check_scale(data, names)
+        check_scale(data, names, engine.reg_covar)
         self._set_features(n_features, names)
         run = engine.run(inputs, rng, n_init=self.n_init, inits=inits, warm=warm)
-        engine.warn_not_converged(run)
-        engine.check_finite(run.params)
+        warn_not_converged(run, engine.max_iter, engine.tol)
+        check_finite(run.params, self.n_components)
         self._set_params(run.params, data.center)
         self.converged_ = run.converged
         self.n_iter_ = run.n_iter
         self.lower_bound_ = run.lower_bound
         self.lower_bounds_ = run.lower_bounds
-        engine.warn_degenerate(run, data)
+        warn_degenerate(run, data, engine.model, engine.reg_covar)
         return run
 
     def _set_features(self, n_features: int, names: NDArray[np.object_] | None) -> None:

@@ -20,6 +20,22 @@ def test_em_only_work_does_not_import_pymc():
     assert result.returncode == 0, result.stderr
 
 
+def test_a_first_fit_of_scikit_learns_structures_does_not_wait_for_numba():
+    # Numba's import and the compiled loop's load take ~0.4 s: a first fit in a fresh
+    # process stays in NumPy; model grids load the compiled loop once
+    code = (
+        "import sys, bayesgmm\n"
+        "X = bayesgmm.load_faithful()\n"
+        "for cov in ('full', 'tied', 'diag', 'spherical'):\n"
+        "    bayesgmm.GaussianMixture(3, covariance_type=cov, random_state=0).fit(X)\n"
+        "assert 'numba' not in sys.modules, 'numba imported by a single fit'\n"
+        "bayesgmm.select_model(X, [1, 2, 3])\n"
+        "assert 'bayesgmm._compiled_em' in sys.modules, 'grid without the compiled loop'\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
 def test_every_exported_name_resolves():
     for name in bayesgmm.__all__:
         assert getattr(bayesgmm, name) is not None, name

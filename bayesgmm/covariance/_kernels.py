@@ -311,7 +311,9 @@ def ellipsoidal_mstep(code, scatter, nk, max_iter, tol):  # pragma: no cover
         values = np.empty((K, d))
         vectors = np.empty((K, d, d))
         for k in range(K):
-            values[k], vectors[k] = _eigh_descending(scatter[k])
+            component_values, component_vectors = _eigh_descending(scatter[k])
+            values[k] = component_values
+            vectors[k] = component_vectors
         if code == 10:  # EEV: one volume and shape
             total = values.sum(axis=0)
             log_root = _log_root_det(total)

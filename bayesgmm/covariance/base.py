@@ -63,6 +63,8 @@ class CovarianceModel:
     dense_per_component: ClassVar[bool] = False
     #: covariances (and precisions) are stored as D x D matrices (full and tied)
     matrices: ClassVar[bool] = False
+    #: whether the M-step runs compiled code (Numba) in any case
+    compiled_mstep: ClassVar[bool] = False
 
     # --- naming and component axes -------------------------------------------------
     def mclust_label(self, n_features: int) -> str:
@@ -348,6 +350,23 @@ class CovarianceModel:
         array([[4.]])
         >>> get_covariance_model("tied").full_covariances(np.eye(2), 3, 2).shape
         (3, 2, 2)
+        """
+        raise NotImplementedError
+
+    def covariances_from_full(self, full: NDArray[np.float64]) -> NDArray[np.float64]:
+        """The model's covariances from ``(K, D, D)`` matrices of its structure.
+
+        The inverse of :meth:`full_covariances` (the matrices must have the structure:
+        equal for tied, diagonal for diag and spherical models).
+
+        Examples
+        --------
+        >>> from bayesgmm.covariance import get_covariance_model
+        >>> full = np.array([[[2.0, 0.0], [0.0, 2.0]], [[3.0, 0.0], [0.0, 3.0]]])
+        >>> get_covariance_model("spherical").covariances_from_full(full)
+        array([2., 3.])
+        >>> get_covariance_model("diag").covariances_from_full(full).shape
+        (2, 2)
         """
         raise NotImplementedError
 

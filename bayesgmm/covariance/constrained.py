@@ -62,6 +62,7 @@ class _Constrained:
     """What the ten models share: mclust's name, counts, and the compiled M-step."""
 
     mclust_name: ClassVar[str]
+    compiled_mstep = True
 
     def n_covariance_parameters(self, n_components: int, n_features: int) -> int:
         return _count(self.mclust_name, n_components, n_features)

@@ -119,6 +119,9 @@ class FullCovariance(CovarianceModel):
     def full_covariances(self, covariances, n_components, n_features):
         return np.array(covariances, dtype=np.float64)
 
+    def covariances_from_full(self, full):
+        return np.array(full, dtype=np.float64)
+
     def smallest_variances(self, covariances, n_components, scale):
         root = np.sqrt(scale)
         return np.linalg.eigvalsh(covariances / np.outer(root, root))[:, 0]
@@ -211,6 +214,9 @@ class TiedCovariance(CovarianceModel):
         cov = np.asarray(covariances, dtype=np.float64)
         return np.repeat(cov[..., None, :, :], n_components, axis=-3)
 
+    def covariances_from_full(self, full):
+        return np.array(full[0], dtype=np.float64)
+
     def smallest_variances(self, covariances, n_components, scale):
         root = np.sqrt(scale)
         return np.full(n_components, np.linalg.eigvalsh(covariances / np.outer(root, root))[0])
@@ -289,6 +295,9 @@ class DiagCovariance(CovarianceModel):
         cov = np.asarray(covariances, dtype=np.float64)
         return cov[..., :, None] * np.eye(n_features)
 
+    def covariances_from_full(self, full):
+        return np.diagonal(full, axis1=1, axis2=2).copy()
+
     def smallest_variances(self, covariances, n_components, scale):
         return (covariances / scale).min(axis=1)
 
@@ -350,6 +359,9 @@ class SphericalCovariance(CovarianceModel):
     def full_covariances(self, covariances, n_components, n_features):
         cov = np.asarray(covariances, dtype=np.float64)
         return cov[..., None, None] * np.eye(n_features)
+
+    def covariances_from_full(self, full):
+        return np.diagonal(full, axis1=1, axis2=2).mean(axis=1)
 
     precisions_cholesky_from_precisions = DiagCovariance.precisions_cholesky_from_precisions
     covariances_from_precisions_cholesky = DiagCovariance.covariances_from_precisions_cholesky

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import warnings
 
 import matplotlib
@@ -157,7 +158,9 @@ def test_degenerate_grid_candidates_are_skipped_with_the_reason():
         warnings.simplefilter("ignore", SamplingWarning)
         result = compare_loo(X, selection, draws=100, tune=100, chains=2, progress=stream)
     assert list(result.models) == ["K=2 full", "K=1 full"]
-    assert result.skipped["K=3 full"].startswith("degenerate EM fit: Component 2 holds 4")
+    # which label the small component gets depends on which of the restarts that
+    # reach the same optimum rounds best
+    assert re.match(r"degenerate EM fit: Component \d holds 4", result.skipped["K=3 full"])
     assert "skipped K=3 full: degenerate EM fit" in stream.getvalue()
 
 

@@ -68,7 +68,9 @@ def test_galaxies_chains_agree_on_k_plus(galaxies_fit):
     assert per_chain.shape == (10, 2)
     assert (per_chain[0] - per_chain[1]).abs().max() < 0.1
     assert galaxies_fit.diagnostics["r_hat"] < 1.02
-    assert galaxies_fit.diagnostics["ess_bulk"] > 200
+    # ESS of K+ over 2 x 500 draws: 159, 422, 287, 500 for random_state 0-3 (the EM
+    # start's collapsed components shift with rounding); poor mixing gives < 50
+    assert galaxies_fit.diagnostics["ess_bulk"] > 100
 
 
 def test_galaxies_report_and_plot(galaxies_fit):
