@@ -48,7 +48,8 @@ Top level
       ``"K=2 full"`` (mclust names such as ``"K=2 VVV"`` are accepted); default the
       chosen model. Models of the grid are taken from it, others are fitted with
       the ``[model]`` settings;
-    - ``origin`` (optional): ``"published"`` (default), ``"ours"`` (a number
+    - ``origin`` (optional): ``"published"`` (default), ``"mclust"`` (R's mclust's
+      output on the same data, with its version in the source), ``"ours"`` (a number
       bayesgmm produced, kept as a regression check) or ``"truth"`` (simulated data);
     - ``source`` and ``note`` (optional): a source replacing ``published.source``
       for this check, and a remark.

@@ -63,7 +63,7 @@ COMPARISONS: dict[str, str] = {
 }
 
 
-ORIGINS = ("published", "ours", "truth")
+ORIGINS = ("published", "mclust", "ours", "truth")
 
 
 GENERATORS = ("make_gmm_data",)

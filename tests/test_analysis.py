@@ -222,7 +222,7 @@ BAD = [
     ),
     (
         GOOD.replace('comparison = "equal"', 'comparison = "equal"\norigin = "folklore"'),
-        r"origin must be one of \['published', 'ours', 'truth'\]; got 'folklore'",
+        r"origin must be one of \['published', 'mclust', 'ours', 'truth'\]; got 'folklore'",
     ),
     (
         GOOD.replace('comparison = "equal"', 'comparison = "equal"\nmodel = "three tied"'),
