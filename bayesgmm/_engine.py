@@ -256,7 +256,7 @@ class EMEngine:
             )
             return self.repaired_params(nk, means, covariances, data, repairs)
         name, d = self.model.name, data.n_features
-        estimates = self.model.estimate_covariances(stats, nk, means, 0.0, data.data_statistic)
+        estimates = self.model.unconstrained_estimates(stats, nk, means, data.data_statistic)
         scatter = scatter_from_estimates(name, estimates, nk, d)
         means, covariances = map_estimates(name, scatter, nk, means, self.prior)
         covariances = covariances + self.model.regularisation(self.reg_covar, d)

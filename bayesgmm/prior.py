@@ -10,9 +10,16 @@ BIC uses the log-likelihood at that mode, as mclust does.
 
 :func:`default_prior` is mclust's ``defaultPrior``: shrinkage 0.01, the data mean,
 ``dof = D + 2`` and scale ``var(X) / K^(2/D)`` (full, tied) or the mean variance
-divided by ``K^(2/D)`` (diag, spherical). :func:`map_estimates` is the M-step (checked
-against mclust's ``mstep(..., prior = priorControl())`` to 1e-10). Available for
-scikit-learn's four structures (mclust VVV, EEE, VVI, VII).
+divided by ``K^(2/D)`` (diagonal and spherical models). :func:`map_estimates` is the
+M-step, checked against mclust's ``me(..., prior = priorControl())`` to 1e-6. Available
+for scikit-learn's four structures (mclust VVV, EEE, VVI, VII) and mclust's EII, EEI,
+VEI and EVI.
+
+mclust's M-steps for the four constrained models are reproduced as its EM code
+computes them (``src/mclust.f``, the ``me*p`` routines ``me(..., prior = ...)`` runs),
+including where they depart from the textbook posterior mode: EII adds no prior
+scale; EEI does not shrink the means; EEI and EVI count the prior's degrees of freedom
+once for all components.
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ __all__ = [
 ]
 
 #: the covariance models with a conjugate-prior M-step here
-PRIOR_COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
+PRIOR_COVARIANCE_TYPES = ("full", "tied", "diag", "spherical", "EII", "EEI", "VEI", "EVI")
 
 
 @dataclass(frozen=True)
@@ -65,8 +72,8 @@ def default_prior(
         Data.
     n_components : int
         ``G``.
-    covariance_type : {"full", "tied", "diag", "spherical"}
-        The model (mclust VVV, EEE, VVI, VII).
+    covariance_type : str
+        The model: one of :data:`PRIOR_COVARIANCE_TYPES`.
     overrides : mapping, default=None
         Values replacing the defaults: ``shrinkage``, ``mean``, ``dof``, ``scale``.
 
@@ -83,8 +90,8 @@ def default_prior(
     """
     if covariance_type not in PRIOR_COVARIANCE_TYPES:
         raise ValueError(
-            f"prior is available for covariance_type in {list(PRIOR_COVARIANCE_TYPES)} "
-            f"(mclust VVV, EEE, VVI, VII); got {covariance_type!r}."
+            f"prior is available for covariance_type in {list(PRIOR_COVARIANCE_TYPES)}; "
+            f"got {covariance_type!r}."
         )
     d = X.shape[1]
     factor = (1.0 / n_components) ** (2.0 / d)
@@ -115,12 +122,12 @@ def map_estimates(
 
     Parameters
     ----------
-    covariance_type : {"full", "tied", "diag", "spherical"}
-        The model.
+    covariance_type : str
+        The model: one of :data:`PRIOR_COVARIANCE_TYPES`.
     scatter : ndarray
         The scatter about the component sample means, in the model's shape: ``W_k``
         (K, D, D) for full, the pooled ``sum_k W_k`` (D, D) for tied, the diagonals
-        (K, D) for diag, the traces (K,) for spherical.
+        (K, D) for diag, EII, EEI, VEI and EVI, the traces (K,) for spherical.
     nk : ndarray of shape (n_components,)
         Weighted counts.
     sample_means : ndarray of shape (n_components, n_features)
@@ -146,6 +153,11 @@ def map_estimates(
     means = (nk[:, None] * sample_means + kappa * prior.mean) / (kappa + nk)[:, None]
     deviation = sample_means - prior.mean
     weight = kappa * nk / (kappa + nk)
+    if covariance_type in _CONSTRAINED_ESTIMATES:
+        shrinks = float(kappa > 0)
+        return _CONSTRAINED_ESTIMATES[covariance_type](
+            scatter, nk, sample_means, means, weight[:, None] * deviation**2, shrinks, prior
+        )
     if covariance_type == "full":
         outer = weight[:, None, None] * deviation[:, :, None] * deviation[:, None, :]
         covariances = (prior.scale + scatter + outer) / (dof + nk + d + 2)[:, None, None]
@@ -159,6 +171,43 @@ def map_estimates(
         squares = weight * (deviation**2).sum(axis=1)
         covariances = (prior.scale + scatter + squares) / (dof + (nk + 1) * d + 2)
     return means, covariances
+
+
+# mclust's four constrained diagonal models with a prior; ``squares`` are the mean
+# terms ``kappa n_k / (kappa + n_k) (ybar_k - mu_P)**2`` per component and feature
+def _eii(scatter, nk, sample_means, means, squares, shrinks, prior):
+    # meeiip: no prior scale; K D mean terms whatever the shrinkage
+    K, d = sample_means.shape
+    variance = (scatter + squares).sum() / (prior.dof + (nk.sum() + K) * d + 2)
+    return means, np.full((K, d), variance)
+
+
+def _eei(scatter, nk, sample_means, means, squares, shrinks, prior):
+    # meeeip: the sample means are kept (not shrunk); one mean term in all
+    pooled = prior.scale + (scatter + squares).sum(axis=0)
+    variances = pooled / (prior.dof + nk.sum() + 1 + shrinks)
+    return sample_means.copy(), np.broadcast_to(variances, sample_means.shape).copy()
+
+
+def _vei(scatter, nk, sample_means, means, squares, shrinks, prior):
+    # meveip: each volume divided by dof + D n_k + 2 + 1 (counts in place of n_k)
+    counts = nk + (prior.dof + 2 + shrinks) / sample_means.shape[1]
+    return means, _constrain("VEI", prior.scale + scatter + squares, counts)
+
+
+def _evi(scatter, nk, sample_means, means, squares, shrinks, prior):
+    # meevip: the common volume divided by dof + n + 2
+    counts = nk + (prior.dof + 1 + shrinks) / len(nk)
+    return means, _constrain("EVI", prior.scale + scatter + squares, counts)
+
+
+def _constrain(name: str, scatter: NDArray[np.float64], counts: NDArray[np.float64]):
+    from bayesgmm.covariance import get_covariance_model
+
+    return get_covariance_model(name).constrain(scatter, counts)
+
+
+_CONSTRAINED_ESTIMATES = {"EII": _eii, "EEI": _eei, "VEI": _vei, "EVI": _evi}
 
 
 def scatter_from_estimates(
@@ -175,6 +224,6 @@ def scatter_from_estimates(
         return estimates * nk[:, None, None]
     if covariance_type == "tied":
         return estimates * nk.sum()
-    if covariance_type == "diag":
+    if covariance_type in ("diag", *_CONSTRAINED_ESTIMATES):
         return estimates * nk[:, None]
     return estimates * nk * n_features

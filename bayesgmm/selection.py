@@ -662,7 +662,8 @@ def select_model(
     if prior is not None and unsupported:
         raise ValueError(
             f"prior is available for covariance types {list(PRIOR_COVARIANCE_TYPES)} "
-            f"(mclust VVV, EEE, VVI, VII); the grid also has {unsupported}."
+            f"(mclust has none for VEE, EVE, VVE, EVV); the grid also has {unsupported}. "
+            "Leave them out of covariance_types or fit without a prior."
         )
     probe = GaussianMixture(1, **settings)
     check_parameters(probe, PARAMETER_CONSTRAINTS)

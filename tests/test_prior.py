@@ -106,3 +106,23 @@ def test_prior_settings_survive_save_and_load(tmp_path):
     loaded = GaussianMixture.load(gm.save(tmp_path / "gm.npz"))
     assert loaded.prior == {"shrinkage": 0.05, "dof": 6.0}
     assert_allclose(loaded.score_samples(X), gm.score_samples(X), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("covariance_type", ["EII", "EEI", "VEI", "EVI"])
+def test_mclusts_constrained_diagonal_models_take_the_prior(covariance_type, clumped):
+    # mclust's values are checked in tests/test_vs_mclust.py; here: the MAP fit
+    # converges, keeps every variance away from zero on data that collapse a
+    # maximum-likelihood component, and its likelihood stays below the ML fit's
+    settings = {
+        "covariance_type": covariance_type, "init_params": "hierarchical", "tol": 1e-9,
+        "max_iter": 5000,
+    }  # fmt: skip
+    X = load_faithful().to_numpy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ComponentCollapseWarning)  # few points, by design
+        ml = GaussianMixture(3, **settings).fit(X)
+        gm = GaussianMixture(3, prior="default", **settings).fit(X)
+        fit = GaussianMixture(3, prior="default", **settings).fit(clumped)
+    assert gm.converged_
+    assert gm.score(X) <= ml.score(X) + 1e-9
+    assert fit.covariances_.min() > 1e-3 * clumped.var(axis=0).min()

@@ -62,6 +62,10 @@ def _start(model, X: np.ndarray, labels: np.ndarray, k: int, prior: bool = False
     second = np.einsum("nk,ni,nj->kij", resp, X, X)
     covariances = model.covariances_from_second_moments(second, nk, means, 0.0)
     if prior:
+        if model.compiled_mstep:  # mclust's constrained models: each component's own
+            own = second / nk[:, None, None] - means[:, :, None] * means[:, None, :]
+            diagonal = model.covariance_shape(k, X.shape[1]) == (k, X.shape[1])
+            covariances = np.diagonal(own, axis1=1, axis2=2).copy() if diagonal else own
         scatter = scatter_from_estimates(model.name, covariances, nk, X.shape[1])
         conjugate = default_prior(X, k, model.name)
         means, covariances = map_estimates(model.name, scatter, nk, means, conjugate)
@@ -214,9 +218,9 @@ def test_conjugate_prior_em_equals_mclusts(dataset):
     """``prior="default"`` is ``me(..., prior = priorControl())``: from the same
     partition, the log-likelihood at the posterior mode equals mclust's to 1e-6."""
     X = DATASETS[dataset]()
-    models = ["VII", "VVI", "EEE", "VVV"]
+    models = ["EII", "VII", "EEI", "VEI", "EVI", "VVI", "EEE", "VVV"]
     partitions, fits = mclust_fits(X, models, list(range(1, 10)), prior=True)
-    compared = 0
+    compared: dict[str, int] = dict.fromkeys(models, 0)
     for row in fits.itertuples():
         if row.code != 0 or not np.isfinite(row.loglik):
             continue
@@ -240,5 +244,7 @@ def test_conjugate_prior_em_equals_mclusts(dataset):
             gm.fit(X)
         assert gm.score(X) * len(X) == pytest.approx(row.loglik, rel=1e-6), (row.model, row.k)
         assert -gm.bic(X) == pytest.approx(row.bic, rel=1e-6), (row.model, row.k)
-        compared += 1
-    assert compared >= 0.85 * len(fits)
+        compared[row.model] += 1
+    # mclust's own fit fails (code != 0) for some (model, K): several per model remain
+    assert min(compared.values()) >= 3, compared
+    assert sum(compared.values()) >= 0.75 * len(fits), compared

@@ -206,6 +206,21 @@ class CovarianceModel:
         """Weighted maximum-likelihood covariances plus ``reg_covar`` on the diagonal."""
         raise NotImplementedError
 
+    def unconstrained_estimates(
+        self,
+        stats: SufficientStatistics,
+        nk: NDArray[np.float64],
+        means: NDArray[np.float64],
+        data_statistic: NDArray[np.float64] | None,
+    ) -> NDArray[np.float64]:
+        """Maximum-likelihood covariances before the model's constraint, in its storage.
+
+        Each component's own estimate for the constrained models (what the
+        conjugate-prior M-step of :mod:`bayesgmm.prior` starts from); the model's
+        estimate, without ``reg_covar``, for the others.
+        """
+        return self.estimate_covariances(stats, nk, means, 0.0, data_statistic)
+
     def covariances_from_second_moments(
         self,
         second_moments: NDArray[np.float64],

@@ -97,6 +97,9 @@ class _Constrained:
 class _DiagonalModel(_Constrained, DiagCovariance):
     """A diagonal model: ``W_k`` enters through its diagonal ``w_k`` (K, D)."""
 
+    def unconstrained_estimates(self, stats, nk, means, data_statistic):
+        return DiagCovariance.estimate_covariances(self, stats, nk, means, 0.0, data_statistic)
+
     def estimate_covariances(self, stats, nk, means, reg_covar, data_statistic):
         variances = super().estimate_covariances(stats, nk, means, 0.0, data_statistic)
         return self.constrain(variances * nk[:, None], nk) + reg_covar
@@ -108,6 +111,9 @@ class _DiagonalModel(_Constrained, DiagCovariance):
 
 class _EllipsoidalModel(_Constrained, FullCovariance):
     """A model stored as full matrices: ``W_k`` enters as ``(K, D, D)`` scatter."""
+
+    def unconstrained_estimates(self, stats, nk, means, data_statistic):
+        return FullCovariance.estimate_covariances(self, stats, nk, means, 0.0, data_statistic)
 
     def covariances_from_second_moments(self, second_moments, nk, means, reg_covar):
         covariances = super().covariances_from_second_moments(second_moments, nk, means, 0.0)
