@@ -12,14 +12,15 @@ BIC uses the log-likelihood at that mode, as mclust does.
 ``dof = D + 2`` and scale ``var(X) / K^(2/D)`` (full, tied) or the mean variance
 divided by ``K^(2/D)`` (diagonal and spherical models). :func:`map_estimates` is the
 M-step, checked against mclust's ``me(..., prior = priorControl())`` to 1e-6. Available
-for scikit-learn's four structures (mclust VVV, EEE, VVI, VII) and mclust's EII, EEI,
-VEI and EVI.
+for the ten models mclust has priors for: scikit-learn's four (mclust VVV, EEE, VVI,
+VII) and EII, EEI, VEI, EVI, EEV, VEV (mclust has none for VEE, EVE, VVE, EVV).
 
-mclust's M-steps for the four constrained models are reproduced as its EM code
+mclust's M-steps for the six constrained models are reproduced as its EM code
 computes them (``src/mclust.f``, the ``me*p`` routines ``me(..., prior = ...)`` runs),
 including where they depart from the textbook posterior mode: EII adds no prior
-scale; EEI does not shrink the means; EEI and EVI count the prior's degrees of freedom
-once for all components.
+scale; EEI does not shrink the means; VEV adds the prior scale and the mean term to
+each scatter but counts no prior degrees of freedom; EEI, EVI and EEV count them once
+for all components.
 """
 
 from __future__ import annotations
@@ -40,7 +41,11 @@ __all__ = [
 ]
 
 #: the covariance models with a conjugate-prior M-step here
-PRIOR_COVARIANCE_TYPES = ("full", "tied", "diag", "spherical", "EII", "EEI", "VEI", "EVI")
+PRIOR_COVARIANCE_TYPES = (
+    "full", "tied", "diag", "spherical", "EII", "EEI", "VEI", "EVI", "EEV", "VEV",
+)  # fmt: skip
+#: the models whose prior scale is a matrix (the others take a number)
+_MATRIX_SCALE = ("full", "tied", "EEV", "VEV")
 
 
 @dataclass(frozen=True)
@@ -96,7 +101,7 @@ def default_prior(
     d = X.shape[1]
     factor = (1.0 / n_components) ** (2.0 / d)
     covariance = np.atleast_2d(np.cov(X, rowvar=False))
-    if covariance_type in ("full", "tied"):
+    if covariance_type in _MATRIX_SCALE:
         scale: Any = factor * covariance
     else:
         scale = factor * float(np.trace(covariance)) / d
@@ -126,8 +131,9 @@ def map_estimates(
         The model: one of :data:`PRIOR_COVARIANCE_TYPES`.
     scatter : ndarray
         The scatter about the component sample means, in the model's shape: ``W_k``
-        (K, D, D) for full, the pooled ``sum_k W_k`` (D, D) for tied, the diagonals
-        (K, D) for diag, EII, EEI, VEI and EVI, the traces (K,) for spherical.
+        (K, D, D) for full, EEV and VEV, the pooled ``sum_k W_k`` (D, D) for tied,
+        the diagonals (K, D) for diag, EII, EEI, VEI and EVI, the traces (K,) for
+        spherical.
     nk : ndarray of shape (n_components,)
         Weighted counts.
     sample_means : ndarray of shape (n_components, n_features)
@@ -155,8 +161,12 @@ def map_estimates(
     weight = kappa * nk / (kappa + nk)
     if covariance_type in _CONSTRAINED_ESTIMATES:
         shrinks = float(kappa > 0)
+        if scatter.ndim == 2:  # diagonal models
+            mean_terms = weight[:, None] * deviation**2
+        else:
+            mean_terms = weight[:, None, None] * deviation[:, :, None] * deviation[:, None, :]
         return _CONSTRAINED_ESTIMATES[covariance_type](
-            scatter, nk, sample_means, means, weight[:, None] * deviation**2, shrinks, prior
+            scatter, nk, sample_means, means, mean_terms, shrinks, prior
         )
     if covariance_type == "full":
         outer = weight[:, None, None] * deviation[:, :, None] * deviation[:, None, :]
@@ -173,8 +183,9 @@ def map_estimates(
     return means, covariances
 
 
-# mclust's four constrained diagonal models with a prior; ``squares`` are the mean
-# terms ``kappa n_k / (kappa + n_k) (ybar_k - mu_P)**2`` per component and feature
+# mclust's constrained models with a prior; ``squares`` are the mean terms
+# ``kappa n_k / (kappa + n_k) (ybar_k - mu_P)(ybar_k - mu_P)'`` (their diagonals for
+# the diagonal models)
 def _eii(scatter, nk, sample_means, means, squares, shrinks, prior):
     # meeiip: no prior scale; K D mean terms whatever the shrinkage
     K, d = sample_means.shape
@@ -201,13 +212,26 @@ def _evi(scatter, nk, sample_means, means, squares, shrinks, prior):
     return means, _constrain("EVI", prior.scale + scatter + squares, counts)
 
 
+def _eev(scatter, nk, sample_means, means, squares, shrinks, prior):
+    # meeevp: the common volume divided by dof + D + 1 + 1 + n
+    counts = nk + (prior.dof + sample_means.shape[1] + 1 + shrinks) / len(nk)
+    return means, _constrain("EEV", prior.scale + scatter + squares, counts)
+
+
+def _vev(scatter, nk, sample_means, means, squares, shrinks, prior):
+    # mevevp: the prior's degrees of freedom are not counted
+    return means, _constrain("VEV", prior.scale + scatter + squares, nk)
+
+
 def _constrain(name: str, scatter: NDArray[np.float64], counts: NDArray[np.float64]):
     from bayesgmm.covariance import get_covariance_model
 
     return get_covariance_model(name).constrain(scatter, counts)
 
 
-_CONSTRAINED_ESTIMATES = {"EII": _eii, "EEI": _eei, "VEI": _vei, "EVI": _evi}
+_CONSTRAINED_ESTIMATES = {
+    "EII": _eii, "EEI": _eei, "VEI": _vei, "EVI": _evi, "EEV": _eev, "VEV": _vev,
+}  # fmt: skip
 
 
 def scatter_from_estimates(
@@ -220,10 +244,10 @@ def scatter_from_estimates(
     >>> scatter_from_estimates("spherical", np.array([2.0]), np.array([10.0]), 3)
     array([60.])
     """
-    if covariance_type == "full":
+    if covariance_type in ("full", "EEV", "VEV"):
         return estimates * nk[:, None, None]
     if covariance_type == "tied":
         return estimates * nk.sum()
-    if covariance_type in ("diag", *_CONSTRAINED_ESTIMATES):
+    if covariance_type in ("diag", "EII", "EEI", "VEI", "EVI"):
         return estimates * nk[:, None]
     return estimates * nk * n_features

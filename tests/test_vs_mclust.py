@@ -218,7 +218,7 @@ def test_conjugate_prior_em_equals_mclusts(dataset):
     """``prior="default"`` is ``me(..., prior = priorControl())``: from the same
     partition, the log-likelihood at the posterior mode equals mclust's to 1e-6."""
     X = DATASETS[dataset]()
-    models = ["EII", "VII", "EEI", "VEI", "EVI", "VVI", "EEE", "VVV"]
+    models = ["EII", "VII", "EEI", "VEI", "EVI", "VVI", "EEE", "EEV", "VEV", "VVV"]
     partitions, fits = mclust_fits(X, models, list(range(1, 10)), prior=True)
     compared: dict[str, int] = dict.fromkeys(models, 0)
     for row in fits.itertuples():

@@ -113,7 +113,8 @@ class _EllipsoidalModel(_Constrained, FullCovariance):
     """A model stored as full matrices: ``W_k`` enters as ``(K, D, D)`` scatter."""
 
     def unconstrained_estimates(self, stats, nk, means, data_statistic):
-        return FullCovariance.estimate_covariances(self, stats, nk, means, 0.0, data_statistic)
+        # FullCovariance.estimate_covariances would call this class's constrained override
+        return FullCovariance.covariances_from_second_moments(self, stats.outer, nk, means, 0.0)
 
     def covariances_from_second_moments(self, second_moments, nk, means, reg_covar):
         covariances = super().covariances_from_second_moments(second_moments, nk, means, 0.0)
