@@ -539,7 +539,9 @@ def select_model(
         Numbers of components to try. Values above ``n_samples`` are skipped.
     covariance_types : str or iterable of str, default=all four
         Covariance structures to try (``"full"``, ``"tied"``, ``"diag"``,
-        ``"spherical"``, or mclust names such as ``"EEE"``).
+        ``"spherical"``, or mclust names such as ``"EEE"``); ``"all"`` is mclust's 14
+        models (with a ``prior``: the ten that have one, as mclust, whose table shows
+        the others as missing).
     criterion : {"bic", "icl", "aic"}, default="bic"
         Ranking criterion; all three are reported. ICL (Biernacki et al. 2000)
         penalises overlapping components and prefers well-separated clusters.
@@ -659,7 +661,10 @@ def select_model(
         "prior": prior,
     }
     unsupported = [c for c in names if c not in PRIOR_COVARIANCE_TYPES]
-    if prior is not None and unsupported:
+    if prior is not None and unsupported and covariance_types == "all":
+        # as Mclust(X, prior = priorControl()): the models without a prior drop out
+        cells = [(k, cov) for k, cov in cells if cov in PRIOR_COVARIANCE_TYPES]
+    elif prior is not None and unsupported:
         raise ValueError(
             f"prior is available for covariance types {list(PRIOR_COVARIANCE_TYPES)} "
             f"(mclust has none for VEE, EVE, VVE, EVV); the grid also has {unsupported}. "

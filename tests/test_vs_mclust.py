@@ -248,3 +248,36 @@ def test_conjugate_prior_em_equals_mclusts(dataset):
     # mclust's own fit fails (code != 0) for some (model, K): several per model remain
     assert min(compared.values()) >= 3, compared
     assert sum(compared.values()) >= 0.75 * len(fits), compared
+
+
+@pytest.mark.parametrize("dataset", ["iris", "simulated-3d"])  # faithful: tied hc merges
+def test_select_model_with_prior_reproduces_mclustbic_with_prior(dataset):
+    """``select_model(X, 1..9, "all", prior="default")`` is ``mclustBIC(X, prior =
+    priorControl())``: the ten models with a prior, the same BIC where mclust's fit
+    succeeds, and the same choice."""
+    X = DATASETS[dataset]()
+    models = ["EII", "VII", "EEI", "VEI", "EVI", "VVI", "EEE", "EEV", "VEV", "VVV"]
+    _, fits = mclust_fits(X, models, list(range(1, 10)), prior=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        selection = select_model(
+            X, range(1, 10), "all", prior="default", reg_covar=0.0, tol=1e-10,
+            max_iter=100_000,
+        )  # fmt: skip
+    assert sorted(set(selection.table.mclust_name)) == sorted(models)
+    table = selection.table.set_index(["mclust_name", "n_components"])
+    compared = 0
+    for row in fits.itertuples():
+        if row.code != 0 or not np.isfinite(row.bic):
+            continue
+        assert -table.loc[(row.model, row.k)].bic == pytest.approx(row.bic, rel=1e-5), (
+            row.model,
+            row.k,
+        )
+        compared += 1
+    assert compared >= 0.7 * len(fits)
+    best = fits.loc[fits.bic.idxmax()]
+    assert (selection.table.mclust_name.iloc[0], selection.table.n_components.iloc[0]) == (
+        best.model,
+        best.k,
+    )
