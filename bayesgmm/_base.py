@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 import inspect
 import sys
 from typing import Any, Self
 
-from bayesgmm.exceptions import NotFittedError
+from bayesgmm.exceptions import NotFittedError, scikit_learn_compatible
 
 __all__ = ["ParamsMixin", "check_is_fitted", "is_bayesian", "not_fitted_error"]
 
@@ -154,24 +153,13 @@ def not_fitted_error(message: str) -> NotFittedError:
     >>> isinstance(err, NotFittedError), isinstance(err, ValueError), str(err)
     (True, True, 'not fitted yet')
     """
-    sklearn_error = getattr(sys.modules.get("sklearn.exceptions"), "NotFittedError", None)
-    if not (isinstance(sklearn_error, type) and issubclass(sklearn_error, Exception)):
-        return NotFittedError(message)
-    return _with_sklearn_base(sklearn_error)(message)
+    # pickle (e.g. from a joblib worker) by message, not by the combined class
+    error = scikit_learn_compatible(NotFittedError, __reduce__=_reduce_not_fitted)
+    return error(message)
 
 
-@functools.cache
-def _with_sklearn_base(sklearn_error: type[Exception]) -> type[NotFittedError]:
-    return type(
-        "NotFittedError",
-        (NotFittedError, sklearn_error),
-        {
-            "__module__": NotFittedError.__module__,
-            "__doc__": NotFittedError.__doc__,
-            # pickle (e.g. from a joblib worker) by message, not by this dynamic class
-            "__reduce__": lambda self: (not_fitted_error, self.args),
-        },
-    )
+def _reduce_not_fitted(error: NotFittedError) -> tuple:
+    return (not_fitted_error, error.args)
 
 
 def _same(a: Any, b: Any) -> bool:

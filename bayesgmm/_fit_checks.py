@@ -16,7 +16,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bayesgmm.covariance import CovarianceModel
-from bayesgmm.exceptions import ComponentCollapseWarning, ConvergenceWarning, DataScaleWarning
+from bayesgmm.exceptions import (
+    ComponentCollapseWarning,
+    ConvergenceWarning,
+    DataScaleWarning,
+    scikit_learn_compatible,
+)
 
 __all__ = ["check_finite", "check_scale", "warn_degenerate", "warn_not_converged"]
 
@@ -30,7 +35,7 @@ def warn_not_converged(run: Any, max_iter: int, tol: float) -> None:
         f"{max_iter} iterations (last change of the mean log-likelihood "
         f"{run.last_change:.3g}, tol={tol}). Try different init parameters, "
         "increase max_iter or tol, or check for degenerate data.",
-        ConvergenceWarning,
+        scikit_learn_compatible(ConvergenceWarning),
         stacklevel=5,
     )
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import sys
+from typing import Any
+
 __all__ = [
     "CacheWarning",
     "ComponentCollapseWarning",
@@ -10,7 +14,41 @@ __all__ = [
     "NotFittedError",
     "SamplingError",
     "SamplingWarning",
+    "scikit_learn_compatible",
 ]
+
+
+def scikit_learn_compatible[C: type](category: C, **namespace: Any) -> C:
+    """``category``, or a subclass of it and of scikit-learn's class of the same name.
+
+    scikit-learn is never imported here: only when the running program has already
+    imported ``sklearn.exceptions`` (as anyone does who filters, catches or expects
+    scikit-learn's ``ConvergenceWarning`` or ``NotFittedError``) is the class returned
+    a subclass of both, so that ``warnings.filterwarnings(category=...)``,
+    ``pytest.warns`` and ``except`` clauses written for scikit-learn's estimators see
+    bayesgmm's too. ``namespace`` adds attributes to that subclass.
+
+    Examples
+    --------
+    >>> scikit_learn_compatible(DataScaleWarning) is DataScaleWarning  # no such class there
+    True
+    >>> import sklearn.exceptions
+    >>> category = scikit_learn_compatible(ConvergenceWarning)
+    >>> issubclass(category, sklearn.exceptions.ConvergenceWarning)
+    True
+    >>> issubclass(category, ConvergenceWarning)
+    True
+    """
+    theirs = getattr(sys.modules.get("sklearn.exceptions"), category.__name__, None)
+    if not (isinstance(theirs, type) and issubclass(theirs, BaseException)):
+        return category
+    return _subclass(category, theirs, tuple(sorted(namespace.items())))
+
+
+@functools.cache
+def _subclass(category: type, theirs: type, namespace: tuple) -> Any:
+    attributes = {"__module__": category.__module__, "__doc__": category.__doc__}
+    return type(category.__name__, (category, theirs), {**attributes, **dict(namespace)})
 
 
 class ConvergenceWarning(UserWarning):

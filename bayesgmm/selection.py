@@ -14,27 +14,24 @@ converts.
 
 from __future__ import annotations
 
-import importlib
-import multiprocessing
-import os
-import sys
 import warnings
 from collections.abc import Iterable, Mapping
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 import numpy as np
 import pandas as pd
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
 from bayesgmm._display import format_table
-from bayesgmm._engine import COMPILED_MAX_CELLS
+from bayesgmm._grid import run_grid
 from bayesgmm._typing import MissingOption, RandomStateLike
 from bayesgmm._validation import check_array, check_parameters, progress_stream
 from bayesgmm.covariance import COVARIANCE_TYPES, MCLUST_MODELS, get_covariance_model
 from bayesgmm.em import PARAMETER_CONSTRAINTS, GaussianMixture
-from bayesgmm.exceptions import ComponentCollapseWarning, ConvergenceWarning
+from bayesgmm.exceptions import (
+    ComponentCollapseWarning,
+)
 from bayesgmm.missing import MISSING_OPTIONS
 from bayesgmm.prior import PRIOR_COVARIANCE_TYPES
 
@@ -49,7 +46,6 @@ __all__ = [
 
 #: criteria a grid can be ranked by (all lower-is-better)
 CRITERIA = ("bic", "icl", "aic")
-_FIT_WARNINGS = (ConvergenceWarning, ComponentCollapseWarning)
 
 
 def candidate_name(n_components: int, covariance_type: str) -> str:
@@ -118,10 +114,6 @@ def _check_grid(
     return sorted(dict.fromkeys(int(k) for k in ks)), list(dict.fromkeys(names))
 
 
-def _mclust_name(covariance_type: str, n_features: int) -> str:
-    return get_covariance_model(covariance_type).mclust_label(n_features)
-
-
 #: zoomed criterion plots: the y-range covers ZOOM_FACTOR x the gap to the
 #: ZOOM_MODELS-th best model, at least ZOOM_MIN units
 ZOOM_MODELS = 6
@@ -161,116 +153,6 @@ def _estimable_cells(
             else:
                 cells.append((k, cov))
     return cells, skipped
-
-
-def _fit_cell(
-    X: NDArray[np.float64], k: int, covariance_type: str, settings: dict[str, Any]
-) -> tuple[dict[str, Any], GaussianMixture, list[warnings.WarningMessage]]:
-    """Fit one grid cell; collapse/convergence warnings become a column, others return."""
-    model = get_covariance_model(covariance_type)
-    gm = GaussianMixture(k, covariance_type=model.name, **settings)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        gm.fit(X)
-    messages = [str(w.message) for w in caught if issubclass(w.category, _FIT_WARNINGS)]
-    others = [w for w in caught if not issubclass(w.category, _FIT_WARNINGS)]
-    values = gm.criteria(X)  # one pass over X for the four numbers
-    row = {
-        "n_components": k,
-        "covariance_type": model.name,
-        "mclust_name": _mclust_name(model.name, X.shape[1]),
-        "n_parameters": model.n_parameters(k, X.shape[1]),
-        "log_likelihood": values["log_likelihood"],
-        "bic": values["bic"],
-        "aic": values["aic"],
-        "icl": values["icl"],
-        "converged": bool(gm.converged_),
-        "degenerate": any(issubclass(w.category, ComponentCollapseWarning) for w in caught),
-        "warnings": "; ".join(messages),
-    }
-    return row, gm, others
-
-
-def _fit_cell_quiet_blas(X, k, covariance_type, settings, compiled):
-    # worker processes: one BLAS thread each, or n_jobs workers oversubscribe the cores
-    from threadpoolctl import threadpool_limits
-
-    if compiled:
-        importlib.import_module("bayesgmm._compiled_em")
-
-    with threadpool_limits(limits=1):
-        row, gm, others = _fit_cell(X, k, covariance_type, settings)
-    # WarningMessage objects do not pickle; send back what re-issuing needs
-    return row, gm, [(str(w.message), w.category, w.filename, w.lineno) for w in others]
-
-
-def _n_workers(n_jobs: int | None, n_tasks: int) -> int:
-    if n_jobs is None or n_jobs == 1:
-        return 1
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int | np.integer) or n_jobs == 0:
-        raise ValueError(
-            f"n_jobs must be a nonzero integer (-1 for all cores) or None; got {n_jobs!r}."
-        )
-    cpus = os.cpu_count() or 1
-    workers = cpus + 1 + n_jobs if n_jobs < 0 else n_jobs
-    return max(1, min(workers, n_tasks))
-
-
-def _load_compiled_loop(array: NDArray[np.float64], cells: list[tuple[int, str]]) -> None:
-    """Load the compiled EM loop once for a grid of fits on small data.
-
-    Single fits use it only once Numba is loaded (``EMEngine.compiled``); a grid's
-    fits share the ~0.4 s of loading it.
-    """
-    smallest = min(k for k, _ in cells)
-    if len(cells) > 1 and array.shape[0] * smallest <= COMPILED_MAX_CELLS:
-        importlib.import_module("bayesgmm._compiled_em")
-
-
-def _run_grid(
-    array: NDArray[np.float64],
-    cells: list[tuple[int, str]],
-    settings: dict[str, Any],
-    n_jobs: int | None,
-    stream: TextIO | None,
-) -> list[tuple[dict[str, Any], GaussianMixture]]:
-    def report(i: int, row: dict[str, Any]) -> None:
-        if stream is not None:
-            print(
-                f"  [{i + 1}/{len(cells)}] K={row['n_components']} "
-                f"{row['covariance_type']:<9} log-lik {row['log_likelihood']:10.3f}  "
-                f"BIC {row['bic']:10.3f}",
-                file=stream,
-                flush=True,
-            )
-
-    results: list[tuple[dict[str, Any], GaussianMixture]] = []
-    workers = _n_workers(n_jobs, len(cells))
-    _load_compiled_loop(array, cells)
-    if workers == 1:
-        for i, (k, cov) in enumerate(cells):
-            row, gm, others = _fit_cell(array, k, cov, settings)
-            for w in others:
-                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-            report(i, row)
-            results.append((row, gm))
-        return results
-    # "spawn": forking a process that runs BLAS threads can deadlock
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        # the workers iterate where this process would (compiled loop or NumPy steps),
-        # so that the grid's results do not depend on n_jobs
-        compiled = "numba" in sys.modules
-        futures = [
-            pool.submit(_fit_cell_quiet_blas, array, k, cov, settings, compiled) for k, cov in cells
-        ]
-        for i, future in enumerate(futures):
-            row, gm, others = future.result()
-            for message, category, filename, lineno in others:
-                warnings.warn_explicit(message, category, filename, lineno)
-            report(i, row)
-            results.append((row, gm))
-    return results
 
 
 @dataclass
@@ -673,7 +555,7 @@ def select_model(
     probe = GaussianMixture(1, **settings)
     check_parameters(probe, PARAMETER_CONSTRAINTS)
     stream = progress_stream(progress)
-    results = _run_grid(array, cells, settings, n_jobs, stream)
+    results = run_grid(array, cells, settings, n_jobs, stream)
     table = pd.DataFrame([row for row, _ in results])
     first = table.loc[table[criterion].idxmin()]
     # degenerate fits (a collapsed component, or one with fewer effective samples than

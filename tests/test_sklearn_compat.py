@@ -46,6 +46,7 @@ import numpy as np
 import pytest
 from scipy import sparse
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning as SklearnConvergenceWarning
 from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 from sklearn.utils import get_tags
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -56,6 +57,7 @@ from bayesgmm import (
     ConvergenceWarning,
     GaussianMixture,
     NotFittedError,
+    load_faithful,
 )
 
 #: check name -> why it cannot pass, for estimators with more than one component
@@ -134,6 +136,18 @@ def test_not_fitted_error_is_also_sklearns_once_sklearn_is_loaded():
     assert isinstance(copy, NotFittedError)
     assert isinstance(copy, SklearnNotFittedError)
     assert copy.args == err.args
+
+
+def test_convergence_warning_is_also_sklearns_once_sklearn_is_loaded():
+    X = np.asarray(load_faithful(), dtype=float)
+    # what scikit-learn users write: their filters and pytest.warns see ours
+    with pytest.warns(SklearnConvergenceWarning, match="did not converge") as caught:
+        GaussianMixture(3, max_iter=2, random_state=0).fit(X)
+    assert issubclass(caught[0].category, ConvergenceWarning)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.filterwarnings("ignore", category=SklearnConvergenceWarning)
+        GaussianMixture(3, max_iter=2, random_state=0).fit(X)
 
 
 def test_error_messages_keep_guidance_and_sklearn_phrases():

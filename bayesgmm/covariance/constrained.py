@@ -33,7 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bayesgmm.covariance.models import DiagCovariance, FullCovariance
-from bayesgmm.exceptions import ConvergenceWarning
+from bayesgmm.exceptions import ConvergenceWarning, scikit_learn_compatible
 
 #: the implementations are reached through :func:`bayesgmm.covariance.get_covariance_model`
 __all__: list[str] = []
@@ -49,7 +49,7 @@ def _warn_unconverged(name: str) -> None:
         f"The {name} M-step did not converge in {MSTEP_MAX_ITER} iterations; its "
         "covariances are the last iterate. The model may not suit these data (try "
         "another covariance_type or fewer components).",
-        ConvergenceWarning,
+        scikit_learn_compatible(ConvergenceWarning),
         stacklevel=4,
     )
 
