@@ -384,7 +384,7 @@ class EMEngine:
             )
             last_print = started
             with passes:
-                n_done = 0
+                n_iter = n_done = 0
                 if self.use_compiled(inputs):
                     params, lower_bound, change, converged = self.compiled_steps(
                         data, params, lower_bound, lower_bounds, repairs

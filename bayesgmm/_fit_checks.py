@@ -28,7 +28,7 @@ __all__ = ["check_finite", "check_scale", "warn_degenerate", "warn_not_converged
 
 def warn_not_converged(run: Any, max_iter: int, tol: float) -> None:
     """``ConvergenceWarning`` when the kept run stopped at ``max_iter``."""
-    if run.converged:
+    if run.converged or max_iter == 0:  # max_iter=0 asks for the initialisation
         return
     warnings.warn(
         f"Best performing initialization did not converge after max_iter="

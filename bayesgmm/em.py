@@ -63,9 +63,7 @@ PARAMETER_CONSTRAINTS: dict[str, Constraint] = {
     "tol": real(0.0, hint="Use a small positive value such as 1e-3."),
     "reg_covar": real(0.0, hint="Use a small positive value such as 1e-6."),
     "max_iter": integer(
-        1,
-        hint="EM needs at least one iteration (scikit-learn's max_iter=0, which returns "
-        "the unfitted initialisation, is not supported).",
+        0, hint="0 returns the initialisation unchanged (as scikit-learn's max_iter=0)."
     ),
     "n_init": integer(1),
     "init_params": one_of(*INIT_METHODS),

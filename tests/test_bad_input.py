@@ -180,7 +180,7 @@ BAD_EM_PARAMETERS = [
     ({"tol": -1.0}, r"tol must be a real number >= 0\.0; got -1\.0"),
     ({"tol": np.nan}, r"tol must be a real number >= 0\.0; got nan"),
     ({"reg_covar": -1e-6}, r"reg_covar must be a real number >= 0\.0"),
-    ({"max_iter": 0}, r"max_iter must be an integer >= 1; got 0\. EM needs at least one"),
+    ({"max_iter": -1}, r"max_iter must be an integer >= 0; got -1\. 0 returns the"),
     ({"n_init": 0}, r"n_init must be an integer >= 1; got 0"),
     ({"init_params": "kmean"}, r"init_params must be one of \['kmeans', 'k-means\+\+', "),
     ({"random_state": "seed"}, r"random_state must be None, a non-negative int"),

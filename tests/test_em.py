@@ -776,7 +776,7 @@ def test_lower_bounds_increase(covariance_type):
         ({"tol": -1}, r"tol must be a real number >= 0\.0; got -1\."),
         ({"tol": float("nan")}, r"tol must be a real number >= 0\.0; got nan\."),
         ({"reg_covar": -1e-3}, r"reg_covar must be a real number >= 0\.0; got -0\.001\."),
-        ({"max_iter": -1}, r"max_iter must be an integer >= 1; got -1\."),
+        ({"max_iter": -1}, r"max_iter must be an integer >= 0; got -1\."),
         ({"n_init": 0}, r"n_init must be an integer >= 1; got 0\."),
         ({"init_params": "bogus"}, r"init_params must be one of \[.*'kmeans'.*\]; got 'bogus'"),
         ({"covariance_type": "bogus"}, r"covariance_type must be one of .*; got 'bogus'"),
@@ -1057,3 +1057,28 @@ def test_criteria_in_one_pass_equal_the_separate_methods(covariance_type, weight
     assert values["bic"] == pytest.approx(gm.bic(X, sample_weight=weight), rel=1e-12)
     assert values["aic"] == pytest.approx(gm.aic(X, sample_weight=weight), rel=1e-12)
     assert values["icl"] == pytest.approx(gm.icl(X, sample_weight=weight), rel=1e-12)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_max_iter_zero_returns_the_initialisation_as_scikit_learn(covariance_type):
+    from sklearn.mixture import GaussianMixture as SklearnGaussianMixture
+
+    X = np.asarray(load_faithful(), dtype=float)
+    rng = np.random.default_rng(0)
+    inits = {
+        "weights_init": np.array([0.3, 0.7]),
+        "means_init": X[rng.choice(len(X), 2, replace=False)],
+    }
+    settings = {"n_components": 2, "covariance_type": covariance_type, "max_iter": 0, **inits}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no ConvergenceWarning for max_iter=0
+        ours = GaussianMixture(random_state=0, **settings).fit(X)
+        theirs = SklearnGaussianMixture(random_state=0, **settings).fit(X)
+    assert ours.n_iter_ == theirs.n_iter_ == 0
+    assert not ours.converged_
+    assert ours.lower_bound_ == theirs.lower_bound_ == -np.inf
+    assert_allclose(ours.weights_, inits["weights_init"])
+    assert_allclose(ours.means_, inits["means_init"])
+    assert_allclose(ours.weights_, theirs.weights_)
+    assert_allclose(ours.means_, theirs.means_)
+    assert_array_equal(ours.predict(X), theirs.predict(X))
