@@ -292,7 +292,10 @@ def check_initial_parameters(
     K = n_components
     weights = means = precisions = None
     if weights_init is not None:
-        weights = np.asarray(weights_init, dtype=np.float64)
+        given = np.asarray(weights_init)
+        # scikit-learn's tolerance: float32 weights carry ~1e-7 of rounding each
+        tolerance = 1e-6 if given.dtype == np.float32 else 1e-8
+        weights = given.astype(np.float64)
         if weights.shape != (K,):
             raise ValueError(
                 f"weights_init must have shape ({K},) (n_components,); got {weights.shape}."
@@ -302,7 +305,7 @@ def check_initial_parameters(
                 "weights_init must be in [0, 1]; got min "
                 f"{weights.min():.5g}, max {weights.max():.5g}."
             )
-        if abs(weights.sum() - 1.0) > 1e-8:
+        if abs(weights.sum() - 1.0) > tolerance:
             raise ValueError(
                 f"weights_init must sum to 1; got sum {weights.sum():.10g}. "
                 "Divide by the sum to normalise."

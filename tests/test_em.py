@@ -1082,3 +1082,17 @@ def test_max_iter_zero_returns_the_initialisation_as_scikit_learn(covariance_typ
     assert_allclose(ours.weights_, theirs.weights_)
     assert_allclose(ours.means_, theirs.means_)
     assert_array_equal(ours.predict(X), theirs.predict(X))
+
+
+@pytest.mark.parametrize("total", [0.99999997, 1.00000009])
+def test_float32_weights_init_within_rounding_of_one_are_accepted(total):
+    X = np.asarray(load_faithful(), dtype=float)
+    weights = np.array([0.25, 0.75], dtype=np.float32)
+    weights[1] = np.float32(total) - weights[0]  # a float32 sum a few ulps from 1
+    assert weights.sum(dtype=np.float64) != 1.0
+    gm = GaussianMixture(2, weights_init=weights, random_state=0).fit(X)
+    assert gm.converged_
+    with pytest.raises(ValueError, match="weights_init must sum to 1"):
+        GaussianMixture(2, weights_init=weights.astype(np.float64) * 1.00001).fit(X)
+    with pytest.raises(ValueError, match="weights_init must sum to 1"):
+        GaussianMixture(2, weights_init=np.array([0.25, 0.75 + 3e-8])).fit(X)
