@@ -30,11 +30,12 @@ def warn_not_converged(run: Any, max_iter: int, tol: float) -> None:
     """``ConvergenceWarning`` when the kept run stopped at ``max_iter``."""
     if run.converged or max_iter == 0:  # max_iter=0 asks for the initialisation
         return
+    # scikit-learn's sentence first (users match it), then what happened
     warnings.warn(
-        f"Best performing initialization did not converge after max_iter="
-        f"{max_iter} iterations (last change of the mean log-likelihood "
-        f"{run.last_change:.3g}, tol={tol}). Try different init parameters, "
-        "increase max_iter or tol, or check for degenerate data.",
+        "Best performing initialization did not converge. Try different init "
+        "parameters, or increase max_iter, tol, or check for degenerate data. "
+        f"(EM stopped at max_iter={max_iter} iterations; the last change of the mean "
+        f"log-likelihood was {run.last_change:.3g}, tol={tol}.)",
         scikit_learn_compatible(ConvergenceWarning),
         stacklevel=5,
     )
