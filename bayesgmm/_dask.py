@@ -154,6 +154,9 @@ class DaskData:
     stored_t: None = None
     block: int = 1
 
+    #: the passes compute in float64 (each chunk becomes a float64 Data)
+    dtype = np.dtype(np.float64)
+
     @property
     def n_samples(self) -> int:
         return int(self.source.shape[0])

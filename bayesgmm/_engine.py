@@ -193,6 +193,7 @@ class EMEngine:
         """
         model, K = self.model, self.n_components
         if marginalize and np.isnan(X).any():
+            X = X.astype(np.float64, copy=False)  # incomplete-data passes are float64
             filled = mean_impute(X, sample_weight)
             data = fit_data(model, K, filled, sample_weight)
             incomplete = group_by_pattern(X, data.center, sample_weight)
@@ -230,16 +231,24 @@ class EMEngine:
     ) -> Data | IncompleteData:
         """``X`` prepared for prediction passes around a fitted model's ``center``."""
         if marginalize and np.isnan(X).any():
-            return group_by_pattern(X, center)
+            return group_by_pattern(X.astype(np.float64, copy=False), center)
         if should_stream(self.model, X, chunk_size):
             return stream_data(self.model, self.n_components, X, center, None, chunk_size)
         return prepare_data(self.model, self.n_components, X, center)
 
     # ------------------------------------------------------------------ steps
-    def e_state(self, params: MixtureParams) -> tuple:
-        """The covariance model's prepared parameters for E-steps."""
+    def e_state(self, params: MixtureParams, dtype: Any = np.float64) -> tuple:
+        """The covariance model's prepared parameters for E-steps on data of ``dtype``.
+
+        float32 data (kept so by :func:`bayesgmm._passes.prepare_data`) get a float32
+        state, so that their passes run in float32 (the parameters and the sums of
+        the statistics stay float64).
+        """
         with np.errstate(divide="ignore"):
-            return self.model.prepare(params.weights, params.means, params.precisions_cholesky)
+            state = self.model.prepare(params.weights, params.means, params.precisions_cholesky)
+        if dtype == np.float64:
+            return state
+        return tuple(np.asarray(part, dtype=dtype) for part in state)
 
     def m_step(
         self, stats: SufficientStatistics, data: Data, repairs: dict[int, int]
@@ -266,7 +275,7 @@ class EMEngine:
         self, data: Data, params: MixtureParams, repairs: dict[int, int]
     ) -> tuple[MixtureParams, float]:
         """One EM iteration on complete data: new parameters and the mean log-likelihood."""
-        stats = data.statistics(self.n_components, self.e_state(params))
+        stats = data.statistics(self.n_components, self.e_state(params, data.dtype))
         return self.m_step(stats, data, repairs), stats.log_likelihood / stats.total_weight
 
     def incomplete_em_step(
@@ -515,7 +524,7 @@ class EMEngine:
         then an M-step. Returns the new parameters, the running state and the
         batch's mean log-likelihood under ``params``.
         """
-        stats = data.statistics(self.n_components, self.e_state(params))
+        stats = data.statistics(self.n_components, self.e_state(params, data.dtype))
         total = stats.total_weight
         batch = {
             "nk": stats.nk / total,
@@ -564,7 +573,7 @@ class EMEngine:
                 marginal_log_prob(data, params.weights, params.means, covariances),
             )
             return
-        state = self.e_state(params)
+        state = self.e_state(params, data.dtype)
         with one_thread_blas(data.n_blocks):
             for start, stop, feat in data.blocks():
                 yield start, stop, self.model.weighted_log_prob(feat, state)
@@ -575,7 +584,7 @@ class EMEngine:
         """Most probable component and mixture log-density of every row."""
         n = data.n_samples
         labels = np.empty(n, dtype=np.intp)
-        norm = np.empty(n)
+        norm = np.empty(n, dtype=getattr(data, "dtype", np.float64))  # float32 data: float32
         for start, stop, log_prob in self.log_prob_blocks(params, data):
             labels[start:stop] = log_prob.argmax(axis=0)
             norm[start:stop] = exp_normalize(log_prob)

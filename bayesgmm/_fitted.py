@@ -97,7 +97,9 @@ class FittedMixture:
         if allow_nan is None:
             allow_nan = self.missing == "marginalize"
         hint = "Set missing='marginalize' to evaluate them on their observed features, or "
-        array, names = check_array(X, allow_nan=allow_nan, nan_hint=hint + "impute or drop them.")
+        array, names = check_array(
+            X, allow_nan=allow_nan, nan_hint=hint + "impute or drop them.", keep_float32=True
+        )
         if array.shape[1] != self.n_features_in_:
             raise ValueError(
                 f"X has {array.shape[1]} features, but {type(self).__name__} is expecting "
@@ -231,7 +233,7 @@ class FittedMixture:
             return self._map_dask(X, self.predict_proba, self.n_components, np.float64)
         data = self._predict_data(X)
         n = data.n_samples
-        proba = np.empty((n, self.n_components))
+        proba = np.empty((n, self.n_components), dtype=getattr(data, "dtype", np.float64))
         blocks = self._prediction_engine().log_prob_blocks(self._fitted_params(), data)
         for start, stop, log_prob in blocks:
             exp_normalize(log_prob, floor=None)

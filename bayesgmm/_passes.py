@@ -55,6 +55,11 @@ class Data:
     source: Any = None
 
     @property
+    def dtype(self) -> np.dtype:
+        """float32 when float32 data are stored as such, float64 otherwise."""
+        return self.stored_t.dtype if self.stored_t is not None else np.dtype(np.float64)
+
+    @property
     def n_samples(self) -> int:
         return self.stored_t.shape[1] if self.stored_t is not None else self.source.shape[0]
 
@@ -163,9 +168,9 @@ class Data:
                 resp = model.weighted_log_prob(feat, state)
                 norm = exp_normalize(resp)
                 log_likelihood += float(
-                    norm.sum()
+                    norm.sum(dtype=np.float64)  # float32 passes: the sum in float64
                     if self.sample_weight is None
-                    else self.sample_weight[start:stop] @ norm
+                    else self.sample_weight[start:stop] @ norm.astype(np.float64)
                 )
             if self.sample_weight is not None:
                 resp = resp * self.sample_weight[start:stop]
@@ -281,9 +286,13 @@ def prepare_data(
     center: NDArray[np.float64],
     sample_weight: NDArray[np.float64] | None = None,
 ) -> Data:
-    """Centre and transpose ``X`` block by block into one array (no large temporaries)."""
+    """Centre and transpose ``X`` block by block into one array (no large temporaries).
+
+    float32 data stay float32 (half the memory, and E-steps in float32 arithmetic).
+    """
     n_samples, n_features = X.shape
-    stored_t = np.empty((model.n_stored_rows(n_features), n_samples))
+    dtype = np.float32 if X.dtype == np.float32 else np.float64
+    stored_t = np.empty((model.n_stored_rows(n_features), n_samples), dtype=dtype)
     step = max(1024, _BLOCK_VALUES // n_features)
     for start in range(0, n_samples, step):
         stop = min(start + step, n_samples)

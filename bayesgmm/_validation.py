@@ -171,6 +171,7 @@ def check_array(
     min_samples: int = 1,
     allow_nan: bool = False,
     nan_hint: str | None = None,
+    keep_float32: bool = False,
 ) -> tuple[NDArray[np.float64], NDArray[np.object_] | None]:
     """Convert ``X`` to a finite float64 array of shape ``(n_samples, n_features)``.
 
@@ -178,7 +179,7 @@ def check_array(
     ----------
     X : array-like of shape (n_samples, n_features)
         Data: a NumPy array, nested lists or a pandas DataFrame. float32 input is
-        accepted and converted to float64.
+        converted to float64 unless ``keep_float32``.
     name : str, default="X"
         Name used in error messages.
     min_samples : int, default=1
@@ -190,6 +191,9 @@ def check_array(
     nan_hint : str, default=None
         Sentence appended to the error raised for NaN when ``allow_nan=False`` (the
         fix to suggest); by default "Drop or impute those rows before fitting".
+    keep_float32 : bool, default=False
+        Keep float32 arrays (and DataFrames whose columns are all float32) float32,
+        as scikit-learn's estimators do.
 
     Returns
     -------
@@ -215,6 +219,8 @@ def check_array(
     >>> check_array([[1.0, np.nan], [3.0, 4.0]], allow_nan=True)[0]
     array([[ 1., nan],
            [ 3.,  4.]])
+    >>> check_array(np.ones((2, 2), dtype=np.float32), keep_float32=True)[0].dtype
+    dtype('float32')
     """
     if sparse.issparse(X):
         raise TypeError(
@@ -231,7 +237,8 @@ def check_array(
                 f"{name} must contain only numeric columns; columns {[str(c) for c in bad]} "
                 f"are not numeric ({details}). Encode or drop them."
             )
-        array = X.to_numpy(dtype=np.float64, na_value=np.nan)
+        single = keep_float32 and len(X.columns) and all(dt == np.float32 for dt in X.dtypes)
+        array = X.to_numpy(dtype=np.float32 if single else np.float64, na_value=np.nan)
     else:
         try:
             array = np.asarray(X)
@@ -281,7 +288,8 @@ def check_array(
             f" got {array.shape[0]} (shape {array.shape}): found array with "
             f"{array.shape[0]} sample(s) while a minimum of {min_samples} is required."
         )
-    array = np.ascontiguousarray(array, dtype=np.float64)
+    dtype = np.float32 if keep_float32 and array.dtype == np.float32 else np.float64
+    array = np.ascontiguousarray(array, dtype=dtype)
     if not _all_finite(array):
         _check_non_finite(array, np.isfinite(array), name, allow_nan, nan_hint)
     return array, feature_names

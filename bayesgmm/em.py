@@ -434,7 +434,7 @@ default="kmeans"
         params, online, lower_bound = engine.online_step(online, data, params, step, repairs)
         self._online = online.as_dict()  # the form model files store
         check_finite(params, self.n_components)
-        self._set_params(params, data.center)
+        self._set_params(params, data.center, array.dtype)
         self.lower_bounds_.append(lower_bound)
         self.lower_bound_ = lower_bound
         self.n_iter_ = online.n_batches
@@ -486,7 +486,11 @@ default="kmeans"
             self._fit_inputs(engine, inputs, None, rng)
             return self.predict(inputs.data.source) if return_labels else None
         array, names = check_array(
-            X, min_samples=2, allow_nan=self.missing == "marginalize", nan_hint=_NAN_HINT
+            X,
+            min_samples=2,
+            allow_nan=self.missing == "marginalize",
+            nan_hint=_NAN_HINT,
+            keep_float32=True,
         )
         weight = check_sample_weight(sample_weight, array.shape[0])
         positive = array.shape[0] if weight is None else int(np.count_nonzero(weight))
@@ -540,7 +544,7 @@ default="kmeans"
         run = engine.run(inputs, rng, n_init=self.n_init, inits=inits, warm=warm)
         warn_not_converged(run, engine.max_iter, engine.tol)
         check_finite(run.params, self.n_components)
-        self._set_params(run.params, data.center)
+        self._set_params(run.params, data.center, inputs.init_array.dtype)
         self.converged_ = run.converged
         self.n_iter_ = run.n_iter
         self.lower_bound_ = run.lower_bound
@@ -555,10 +559,15 @@ default="kmeans"
         elif hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
 
-    def _set_params(self, params: MixtureParams, center: NDArray[np.float64]) -> None:
-        self.weights_ = params.weights
-        self.means_ = params.means + center
-        self.covariances_ = params.covariances
-        self.precisions_cholesky_ = params.precisions_cholesky
-        self.precisions_ = self._model.precisions_from_cholesky(params.precisions_cholesky)
+    def _set_params(
+        self, params: MixtureParams, center: NDArray[np.float64], dtype: np.dtype
+    ) -> None:
+        """Store the fitted parameters, float32 for float32 data (as scikit-learn)."""
+        dtype = np.float32 if dtype == np.float32 else np.float64
+        self.weights_ = params.weights.astype(dtype, copy=False)
+        self.means_ = (params.means + center).astype(dtype, copy=False)
+        self.covariances_ = params.covariances.astype(dtype, copy=False)
+        self.precisions_cholesky_ = params.precisions_cholesky.astype(dtype, copy=False)
+        precisions = self._model.precisions_from_cholesky(params.precisions_cholesky)
+        self.precisions_ = precisions.astype(dtype, copy=False)
         self._center = center
