@@ -29,6 +29,7 @@ from bayesgmm._numerics import LOG_PROB_FLOOR, RELATIVE_VARIANCE_FLOOR, exp_norm
 from bayesgmm._passes import (
     Data,
     fit_data,
+    float32_fits,
     one_thread_blas,
     parallel_passes,
     prepare_data,
@@ -192,6 +193,8 @@ class EMEngine:
         initialise on a random subsample of that many rows.
         """
         model, K = self.model, self.n_components
+        if X.dtype == np.float32 and not float32_fits(X):
+            X = X.astype(np.float64)  # values near float32's range: fitted in float64
         if marginalize and np.isnan(X).any():
             X = X.astype(np.float64, copy=False)  # incomplete-data passes are float64
             filled = mean_impute(X, sample_weight)

@@ -279,6 +279,16 @@ def block_rows(model: CovarianceModel, n_components: int, n_features: int) -> in
     return max(256, _BLOCK_VALUES // max(width, 1))
 
 
+#: float32 data with a value beyond this are stored in float64: squares (diag,
+#: spherical features, outer products) stay below float32's 3.4e38
+FLOAT32_LIMIT = 1e15
+
+
+def float32_fits(X: NDArray) -> bool:
+    """Whether ``X`` is float32 with values small enough to be fitted in float32."""
+    return X.dtype == np.float32 and X.size > 0 and float(np.abs(X).max()) < FLOAT32_LIMIT
+
+
 def prepare_data(
     model: CovarianceModel,
     n_components: int,
@@ -288,10 +298,11 @@ def prepare_data(
 ) -> Data:
     """Centre and transpose ``X`` block by block into one array (no large temporaries).
 
-    float32 data stay float32 (half the memory, and E-steps in float32 arithmetic).
+    float32 data stay float32 (half the memory, and E-steps in float32 arithmetic),
+    unless their squares could overflow float32 (``FLOAT32_LIMIT``).
     """
     n_samples, n_features = X.shape
-    dtype = np.float32 if X.dtype == np.float32 else np.float64
+    dtype = np.float32 if float32_fits(X) else np.float64
     stored_t = np.empty((model.n_stored_rows(n_features), n_samples), dtype=dtype)
     step = max(1024, _BLOCK_VALUES // n_features)
     for start in range(0, n_samples, step):

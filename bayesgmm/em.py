@@ -562,7 +562,14 @@ default="kmeans"
     def _set_params(
         self, params: MixtureParams, center: NDArray[np.float64], dtype: np.dtype
     ) -> None:
-        """Store the fitted parameters, float32 for float32 data (as scikit-learn)."""
+        """Store the fitted parameters, float32 for float32 data (as scikit-learn).
+
+        float64 when a parameter would overflow float32 (data near float32's range).
+        """
+        if dtype == np.float32:
+            largest = max(float(np.abs(a).max()) for a in (params.covariances, params.means))
+            largest = max(largest, float(np.abs(params.precisions_cholesky).max()) ** 2)
+            dtype = np.float32 if largest < 1e37 else np.float64
         dtype = np.float32 if dtype == np.float32 else np.float64
         self.weights_ = params.weights.astype(dtype, copy=False)
         self.means_ = (params.means + center).astype(dtype, copy=False)

@@ -1118,3 +1118,14 @@ def test_float32_weights_init_within_rounding_of_one_are_accepted(total):
         GaussianMixture(2, weights_init=weights.astype(np.float64) * 1.00001).fit(X)
     with pytest.raises(ValueError, match="weights_init must sum to 1"):
         GaussianMixture(2, weights_init=np.array([0.25, 0.75 + 3e-8])).fit(X)
+
+
+def test_float32_data_near_float32s_range_are_fitted_in_float64():
+    # squares of 1e20 overflow float32: such data are fitted (and kept) in float64
+    rng = np.random.default_rng(0)
+    X = (np.r_[rng.normal(0, 1, (200, 2)), rng.normal(8, 1, (200, 2))] * 1e20).astype(np.float32)
+    gm = GaussianMixture(2, random_state=0).fit(X)
+    assert gm.converged_
+    assert gm.means_.dtype == np.float64
+    assert np.isfinite(gm.covariances_).all()
+    assert_allclose(np.sort(gm.means_[:, 0]) / 1e20, [0.0, 8.0], atol=0.3)
