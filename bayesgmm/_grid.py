@@ -43,7 +43,7 @@ def fit_cell(
     Examples
     --------
     >>> from bayesgmm import load_faithful
-    >>> row, gm, others = fit_cell(load_faithful().to_numpy(), 2, "full", {})
+    >>> row, gm, others = fit_cell(load_faithful().to_numpy(), 2, "full", {"random_state": 0})
     >>> row["mclust_name"], round(row["log_likelihood"], 2), others
     ('VVV', -1130.26, [])
     """
