@@ -318,7 +318,8 @@ def prepare_data(
         sample_weight=sample_weight,
         total_weight=total,
         n_features=n_features,
-        block=block_rows(model, n_components, n_features),
+        # the same bytes per block: float32 blocks hold twice the rows
+        block=block_rows(model, n_components, n_features) * (2 if dtype == np.float32 else 1),
     )
 
 
