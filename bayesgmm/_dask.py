@@ -122,6 +122,7 @@ def _bad_rows(block: NDArray) -> NDArray[np.bool_]:
 def _chunk_statistics(
     model: Any, n_components: int, state: tuple, block: NDArray, center: NDArray, weight
 ) -> SufficientStatistics:
+    block = np.asarray(block, dtype=np.float64)  # Dask passes compute in float64
     data = prepare_data(model, n_components, block, center, weight)
     # a Dask worker thread is one core's worth: a multi-threaded BLAS would oversubscribe
     with one_thread_blas(data.n_blocks):

@@ -65,6 +65,17 @@ COMPILED_MAX_CELLS = 10_000
 Step = Callable[[Any, "MixtureParams", dict[int, int]], tuple["MixtureParams", float]]
 
 
+def _computable(X: NDArray) -> NDArray:
+    """``X`` in the precision its passes run in: float32 kept where it fits.
+
+    float64 for float32 data with NaN cells (the incomplete-data passes are float64)
+    or with values whose squares could overflow float32.
+    """
+    if X.dtype == np.float32 and not float32_fits(X):
+        return X.astype(np.float64)
+    return X
+
+
 @dataclass
 class MixtureParams:
     """Mixture parameters with means relative to the data's centre."""
@@ -193,10 +204,8 @@ class EMEngine:
         initialise on a random subsample of that many rows.
         """
         model, K = self.model, self.n_components
-        if X.dtype == np.float32 and not float32_fits(X):
-            X = X.astype(np.float64)  # values near float32's range: fitted in float64
+        X = _computable(X)
         if marginalize and np.isnan(X).any():
-            X = X.astype(np.float64, copy=False)  # incomplete-data passes are float64
             filled = mean_impute(X, sample_weight)
             data = fit_data(model, K, filled, sample_weight)
             incomplete = group_by_pattern(X, data.center, sample_weight)
@@ -233,8 +242,9 @@ class EMEngine:
         chunk_size: int | None = None,
     ) -> Data | IncompleteData:
         """``X`` prepared for prediction passes around a fitted model's ``center``."""
+        X = _computable(X)
         if marginalize and np.isnan(X).any():
-            return group_by_pattern(X.astype(np.float64, copy=False), center)
+            return group_by_pattern(X, center)
         if should_stream(self.model, X, chunk_size):
             return stream_data(self.model, self.n_components, X, center, None, chunk_size)
         return prepare_data(self.model, self.n_components, X, center)
@@ -396,13 +406,13 @@ class EMEngine:
             )
             last_print = started
             with passes:
-                n_iter = n_done = 0
                 if self.use_compiled(inputs):
                     params, lower_bound, change, converged = self.compiled_steps(
                         data, params, lower_bound, lower_bounds, repairs
                     )
-                    n_iter = n_done = len(lower_bounds)
-                for n_iter in range(n_done + 1, (self.max_iter + 1) * (not converged)):
+                n_iter = done = len(lower_bounds)
+                last = done if converged else self.max_iter  # NumPy steps continue
+                for n_iter in range(done + 1, last + 1):
                     previous = lower_bound
                     params, lower_bound = step(data, params, repairs)
                     lower_bounds.append(lower_bound)
@@ -587,7 +597,7 @@ class EMEngine:
         """Most probable component and mixture log-density of every row."""
         n = data.n_samples
         labels = np.empty(n, dtype=np.intp)
-        norm = np.empty(n, dtype=getattr(data, "dtype", np.float64))  # float32 data: float32
+        norm = np.empty(n, dtype=data.dtype)  # float32 data: float32
         for start, stop, log_prob in self.log_prob_blocks(params, data):
             labels[start:stop] = log_prob.argmax(axis=0)
             norm[start:stop] = exp_normalize(log_prob)

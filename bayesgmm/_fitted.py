@@ -233,7 +233,7 @@ class FittedMixture:
             return self._map_dask(X, self.predict_proba, self.n_components, np.float64)
         data = self._predict_data(X)
         n = data.n_samples
-        proba = np.empty((n, self.n_components), dtype=getattr(data, "dtype", np.float64))
+        proba = np.empty((n, self.n_components), dtype=data.dtype)
         blocks = self._prediction_engine().log_prob_blocks(self._fitted_params(), data)
         for start, stop, log_prob in blocks:
             exp_normalize(log_prob, floor=None)

@@ -167,13 +167,13 @@ class Data:
             else:
                 resp = model.weighted_log_prob(feat, state)
                 norm = exp_normalize(resp)
-                log_likelihood += float(
-                    norm.sum(dtype=np.float64)  # float32 passes: the sum in float64
+                log_likelihood += float(  # float32 passes too: summed in float64
+                    norm.sum(dtype=np.float64)
                     if self.sample_weight is None
-                    else self.sample_weight[start:stop] @ norm.astype(np.float64)
+                    else self.sample_weight[start:stop] @ norm
                 )
-            if self.sample_weight is not None:
-                resp = resp * self.sample_weight[start:stop]
+            if self.sample_weight is not None:  # in the pass's precision
+                resp = resp * self.sample_weight[start:stop].astype(resp.dtype, copy=False)
             moments += resp @ feat.T  # its last column sums resp: features end in ones
             if outer is not None:
                 outer += model.accumulate_outer(feat[:D], resp)
@@ -285,8 +285,13 @@ FLOAT32_LIMIT = 1e15
 
 
 def float32_fits(X: NDArray) -> bool:
-    """Whether ``X`` is float32 with values small enough to be fitted in float32."""
-    return X.dtype == np.float32 and X.size > 0 and float(np.abs(X).max()) < FLOAT32_LIMIT
+    """Whether ``X`` is float32 with values small enough to be fitted in float32.
+
+    One pass over ``X`` without a temporary; NaN cells make it False.
+    """
+    if X.dtype != np.float32 or X.size == 0:
+        return False
+    return max(-float(X.min()), float(X.max())) < FLOAT32_LIMIT
 
 
 def prepare_data(
@@ -298,11 +303,11 @@ def prepare_data(
 ) -> Data:
     """Centre and transpose ``X`` block by block into one array (no large temporaries).
 
-    float32 data stay float32 (half the memory, and E-steps in float32 arithmetic),
-    unless their squares could overflow float32 (``FLOAT32_LIMIT``).
+    float32 data stay float32 (half the memory, and E-steps in float32 arithmetic);
+    whether they may is decided before (:func:`float32_fits`).
     """
     n_samples, n_features = X.shape
-    dtype = np.float32 if float32_fits(X) else np.float64
+    dtype = np.float32 if X.dtype == np.float32 else np.float64
     stored_t = np.empty((model.n_stored_rows(n_features), n_samples), dtype=dtype)
     step = max(1024, _BLOCK_VALUES // n_features)
     for start in range(0, n_samples, step):
@@ -319,7 +324,7 @@ def prepare_data(
         total_weight=total,
         n_features=n_features,
         # the same bytes per block: float32 blocks hold twice the rows
-        block=block_rows(model, n_components, n_features) * (2 if dtype == np.float32 else 1),
+        block=block_rows(model, n_components, n_features) * 8 // stored_t.itemsize,
     )
 
 

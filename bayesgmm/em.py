@@ -570,7 +570,6 @@ default="kmeans"
             largest = max(float(np.abs(a).max()) for a in (params.covariances, params.means))
             largest = max(largest, float(np.abs(params.precisions_cholesky).max()) ** 2)
             dtype = np.float32 if largest < 1e37 else np.float64
-        dtype = np.float32 if dtype == np.float32 else np.float64
         self.weights_ = params.weights.astype(dtype, copy=False)
         self.means_ = (params.means + center).astype(dtype, copy=False)
         self.covariances_ = params.covariances.astype(dtype, copy=False)

@@ -52,14 +52,6 @@ def svd_transform(X: NDArray[np.float64]) -> NDArray[np.float64]:
     return scaled @ vt[keep].T / np.sqrt(singular[keep])
 
 
-def _quantiles(ordered: NDArray[np.float64], probs: NDArray[np.float64]) -> NDArray[np.float64]:
-    """R's (and NumPy's) default quantiles, type 7, of sorted values (no re-sorting)."""
-    position = probs * (len(ordered) - 1)
-    below = np.floor(position).astype(np.intp)
-    above = np.minimum(below + 1, len(ordered) - 1)
-    return ordered[below] + (position - below) * (ordered[above] - ordered[below])
-
-
 def quantile_classes(x: NDArray[np.float64], k: int) -> NDArray[np.intp]:
     """Mclust's ``qclass``: ``k`` classes of one feature between its quantiles.
 
@@ -69,12 +61,11 @@ def quantile_classes(x: NDArray[np.float64], k: int) -> NDArray[np.intp]:
     [0, 0, 0, 0, 0, 1, 1, 1, 1, 1]
     """
     x = np.asarray(x, dtype=np.float64).ravel()
-    ordered = np.sort(x)
     n_points = k
     q = np.array([np.nan])
     while len(q) < k + 1:
         n_points += 1
-        q = np.unique(_quantiles(ordered, np.linspace(0.0, 1.0, n_points)))
+        q = np.unique(np.quantile(x, np.linspace(0.0, 1.0, n_points)))
     if len(q) > k + 1:  # drop the closest breaks
         drop = np.argsort(np.diff(q), kind="stable")[: len(q) - k - 1]
         q = np.delete(q, drop)

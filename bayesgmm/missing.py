@@ -96,6 +96,9 @@ class IncompleteData:
     sample_weight: NDArray[np.float64] | None
     total_weight: float
 
+    #: the incomplete-data passes compute in float64
+    dtype = np.dtype(np.float64)
+
     @property
     def n_patterns(self) -> int:
         """Number of distinct missingness patterns."""
