@@ -288,6 +288,13 @@ def float32_fits(X: NDArray) -> bool:
     """Whether ``X`` is float32 with values small enough to be fitted in float32.
 
     One pass over ``X`` without a temporary; NaN cells make it False.
+
+    Examples
+    --------
+    >>> float32_fits(np.ones((2, 2), dtype=np.float32))
+    True
+    >>> float32_fits(np.full((2, 2), 1e20, dtype=np.float32)), float32_fits(np.ones((2, 2)))
+    (False, False)
     """
     if X.dtype != np.float32 or X.size == 0:
         return False

@@ -218,6 +218,17 @@ class CovarianceModel:
         Each component's own estimate for the constrained models (what the
         conjugate-prior M-step of :mod:`bayesgmm.prior` starts from); the model's
         estimate, without ``reg_covar``, for the others.
+
+        Examples
+        --------
+        >>> from bayesgmm.covariance import SufficientStatistics, get_covariance_model
+        >>> nk, means = np.array([2.0, 2.0]), np.array([[0.0], [0.0]])
+        >>> outer = np.array([[[2.0]], [[8.0]]])  # sum of x x' per component
+        >>> stats = SufficientStatistics(nk, np.c_[means * nk[:, None], nk], outer, 0.0, 4.0)
+        >>> get_covariance_model("EEV").unconstrained_estimates(stats, nk, means, None).ravel()
+        array([1., 4.])
+        >>> get_covariance_model("EEV").estimate_covariances(stats, nk, means, 0.0, None).ravel()
+        array([2.5, 2.5])
         """
         return self.estimate_covariances(stats, nk, means, 0.0, data_statistic)
 
