@@ -56,7 +56,9 @@ __all__ = [
     "DataScaleWarning",
     "EvidenceTable",
     "GaussianMixture",
+    "KPosterior",
     "LOOComparison",
+    "MFMPriors",
     "MixtureAnomalyDetector",
     "ModelSelection",
     "NotFittedError",
@@ -81,6 +83,7 @@ __all__ = [
     "load_faithful",
     "load_galaxies",
     "load_iris",
+    "posterior_over_k",
     "posterior_predictive_check",
     "report",
     "select_model",
@@ -100,6 +103,9 @@ _LAZY = {
     "fit_large": "bayesgmm.bayes.large",
     "fit_sparse_mixture": "bayesgmm.bayes.sparse",
     "posterior_predictive_check": "bayesgmm.bayes.ppc",
+    "KPosterior": "bayesgmm.mfm",
+    "MFMPriors": "bayesgmm.mfm",
+    "posterior_over_k": "bayesgmm.mfm",
 }
 
 

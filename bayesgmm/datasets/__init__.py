@@ -11,7 +11,7 @@ from importlib import resources
 
 import pandas as pd
 
-__all__ = ["load_faithful", "load_galaxies", "load_iris"]
+__all__ = ["GALAXIES_VARIANTS", "load_faithful", "load_galaxies", "load_iris"]
 
 
 def _read(name: str) -> pd.DataFrame:
@@ -42,15 +42,34 @@ def load_faithful() -> pd.DataFrame:
     return _read("faithful.csv")
 
 
-def load_galaxies() -> pd.DataFrame:
-    """Velocities (km/s) of 82 galaxies in the Corona Borealis region, R's ``MASS::galaxies``.
+#: the galaxy data's versions: R's MASS::galaxies, and Roeder's (1990) values as used by
+#: Richardson & Green (1997), which differ in observation 78 only
+GALAXIES_VARIANTS = ("MASS", "richardson_green")
+
+
+def load_galaxies(variant: str = "MASS") -> pd.DataFrame:
+    """Velocities (km/s) of 82 galaxies in the Corona Borealis region.
+
+    Parameters
+    ----------
+    variant : {"MASS", "richardson_green"}, default="MASS"
+        ``"MASS"``: R's ``MASS::galaxies``, whose observation 78 is 26690 (a typo
+        by MASS's own help page: "this dataset has 78th observation 26690 which
+        should be 26960"). ``"richardson_green"``: the same data with observation 78
+        = 26960, the values of Roeder (1990) analysed by Richardson & Green (1997)
+        and distributed with Green's ``Nmix`` program (``galx``) and R's ``mixAK``
+        (``Galaxy``), in km/s.
 
     Returns
     -------
     pandas.DataFrame
-        One column ``velocity`` (km/s), sorted ascending as in R. Observation 78 is
-        26690 as in MASS (Richardson & Green used 26960); divide by 1000 for the
-        scale used in the mixture literature.
+        One column ``velocity`` (km/s), sorted ascending as in R; divide by 1000
+        for the scale used in the mixture literature.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``variant``.
 
     Notes
     -----
@@ -62,8 +81,15 @@ def load_galaxies() -> pd.DataFrame:
     >>> df = load_galaxies()
     >>> df.shape, int(df["velocity"].min()), int(df["velocity"].max())
     ((82, 1), 9172, 34279)
+    >>> int(load_galaxies("richardson_green")["velocity"].iloc[77])
+    26960
     """
-    return _read("galaxies.csv")
+    if variant not in GALAXIES_VARIANTS:
+        raise ValueError(f"variant must be one of {GALAXIES_VARIANTS}; got {variant!r}.")
+    frame = _read("galaxies.csv")
+    if variant == "richardson_green":
+        frame.loc[77, "velocity"] = 26960  # 26690 in MASS; the row stays in sorted order
+    return frame
 
 
 #: species in R's factor-level order

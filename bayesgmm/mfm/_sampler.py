@@ -1,0 +1,393 @@
+"""The telescoping sampler for mixtures of finite mixtures, compiled with Numba.
+
+One chain of the sampler of Frühwirth-Schnatter, Malsiner-Walli & Grün (2021,
+*Bayesian Analysis* 16, 1279-1307, Algorithm 1) for a Gaussian mixture with an unknown
+number of components ``K``:
+
+- ``K - 1`` (or ``K``) has the prior ``p(K)`` (any pmf on 1..k_max);
+- weights ``eta | K ~ Dirichlet(gamma_K, ..., gamma_K)`` with ``gamma_K`` either fixed
+  (static) or ``alpha / K`` (dynamic), ``alpha`` fixed or with an F(nu_l, nu_r) prior;
+- means ``mu_k ~ N(b0, B0)``; precisions ``Sigma_k^-1 ~ W(c0, C0)`` and, when
+  ``g0 > 0``, ``C0 ~ W(g0, G0)``, in Frühwirth-Schnatter's parametrisation
+  (density proportional to ``|W|^(c - (r + 1) / 2) exp(-tr(C W))``; in one dimension
+  ``Gamma(c0, rate C0)`` and ``C0 ~ Gamma(g0, rate G0)``: Richardson & Green's
+  ``alpha``, ``beta``, ``g``, ``h``).
+
+One sweep: (1) allocations given the K components; the filled ones are moved to
+the front (``K+`` of them); (2) the filled components' precisions and means, then
+``C0`` given the filled components; (3) ``K`` from ``p(K | partition, alpha)``, which
+is proportional to ``p(K) K! / (K - K+)! Gamma(K gamma_K) / Gamma(N + K gamma_K)
+prod_k Gamma(N_k + gamma_K) / Gamma(gamma_K)``, then ``alpha`` by a random-walk
+Metropolis step on ``log alpha``; (4) the ``K - K+`` empty components from their
+prior and the weights from ``Dirichlet(gamma_K + N_k)``. The normalised
+``p(K | partition, alpha)`` of every kept sweep is returned, so that ``p(K | y)`` can
+be estimated by its average (Rao-Blackwellised) rather than by counting draws of K.
+
+The Gaussian algebra (Cholesky factors, whitening, log-densities, scatter matrices)
+is the compiled EM loop's (:mod:`bayesgmm._compiled_em`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+from bayesgmm._compiled_em import (
+    _centre,
+    _cholesky,
+    _full_scatter,
+    _log_density,
+    _lower_inverse,
+)
+
+__all__ = ["partition_log_prob", "run_chain"]
+
+_LOG_2PI = math.log(2.0 * math.pi)
+_jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+
+
+@_jit
+def _spd_inverse(matrix, out, lower, inverse_lower, floor):  # pragma: no cover
+    """``out = matrix^-1`` for a symmetric positive definite ``matrix``; False if not."""
+    if not _cholesky(matrix, floor, lower):
+        return False
+    _lower_inverse(lower, inverse_lower)
+    d = matrix.shape[0]
+    for a in range(d):
+        for b in range(a + 1):
+            total = 0.0
+            for m in range(a, d):
+                total += inverse_lower[m, a] * inverse_lower[m, b]
+            out[a, b] = total
+            out[b, a] = total
+    return True
+
+
+@_jit
+def _wishart(rng, shape, rate, out, work, floor):  # pragma: no cover
+    """A draw of ``W(shape, rate)`` (density ``|W|^(shape - (d+1)/2) exp(-tr(rate W))``).
+
+    This is the standard Wishart with ``2 shape`` degrees of freedom and scale
+    ``(2 rate)^-1``, drawn by Bartlett's decomposition: with ``2 rate = L L'`` and
+    ``A`` lower triangular (``A_jj^2 ~ chi2(2 shape - j)``, ``A_ij ~ N(0, 1)`` below
+    the diagonal), ``W = L^-T A A' L^-1``. Returns False if ``rate`` is not
+    positive definite.
+    """
+    d = rate.shape[0]
+    lower, inverse_lower, bartlett, factor = work[0], work[1], work[2], work[3]
+    for a in range(d):
+        for b in range(d):
+            factor[a, b] = 2.0 * rate[a, b]
+    if not _cholesky(factor, floor, lower):
+        return False
+    _lower_inverse(lower, inverse_lower)
+    bartlett[:] = 0.0
+    for j in range(d):
+        bartlett[j, j] = math.sqrt(2.0 * rng.standard_gamma(shape - 0.5 * j))
+        for i in range(j + 1, d):
+            bartlett[i, j] = rng.standard_normal()
+    # factor = L^-T A (L^-T is upper triangular: (L^-1)[m, a] for m >= a)
+    for a in range(d):
+        for b in range(d):
+            total = 0.0
+            for m in range(max(a, b), d):
+                total += inverse_lower[m, a] * bartlett[m, b]
+            factor[a, b] = total
+    for a in range(d):
+        for b in range(a + 1):
+            total = 0.0
+            for m in range(d):
+                total += factor[a, m] * factor[b, m]
+            out[a, b] = total
+            out[b, a] = total
+    return True
+
+
+@_jit
+def _gaussian(rng, precision, shift, out, work, floor):  # pragma: no cover
+    """``out ~ N(precision^-1 shift, precision^-1)``; False if ``precision`` is not PD."""
+    d = precision.shape[0]
+    lower, inverse_lower = work[0], work[1]
+    if not _cholesky(precision, floor, lower):
+        return False
+    _lower_inverse(lower, inverse_lower)
+    # mean = L^-T L^-1 shift; draw = mean + L^-T z
+    half = np.empty(d)
+    for a in range(d):
+        total = 0.0
+        for m in range(a + 1):
+            total += inverse_lower[a, m] * shift[m]
+        half[a] = total + rng.standard_normal()
+    for a in range(d):
+        total = 0.0
+        for m in range(a, d):
+            total += inverse_lower[m, a] * half[m]
+        out[a] = total
+    return True
+
+
+@_jit
+def partition_log_prob(n_filled, counts, n_samples, n_components, gamma):  # pragma: no cover
+    """``log p(partition | K, gamma_K)``.
+
+    The Dirichlet-multinomial probability of one labelling, times the ``K! / (K - K+)!``
+    labellings of the partition's ``K+`` blocks by ``K`` components.
+    """
+    if n_components < n_filled:
+        return -np.inf
+    value = math.lgamma(n_components + 1.0) - math.lgamma(n_components - n_filled + 1.0)
+    value += math.lgamma(n_components * gamma) - math.lgamma(n_samples + n_components * gamma)
+    for k in range(n_filled):
+        value += math.lgamma(counts[k] + gamma) - math.lgamma(gamma)
+    return value
+
+
+@_jit
+def _gamma_k(n_components, gamma, alpha, dynamic):  # pragma: no cover
+    return alpha / n_components if dynamic else gamma
+
+
+@_jit
+def _log_f_density(alpha, nu_l, nu_r):  # pragma: no cover
+    """Log-density of the F(nu_l, nu_r) distribution at ``alpha`` (up to a constant)."""
+    return (0.5 * nu_l - 1.0) * math.log(alpha) - 0.5 * (nu_l + nu_r) * math.log1p(
+        nu_l * alpha / nu_r
+    )
+
+
+@_jit
+def run_chain(
+    rng,
+    X,
+    Xt,
+    log_prior_k,
+    settings,
+    b0,
+    B0_lower,
+    B0_inv,
+    B0_inv_b0,
+    c0,
+    g0,
+    G0,
+    alloc,
+    state,
+    weights,
+    means,
+    precisions,
+    C0,
+    n_sweeps,
+    thin,
+    out_k,
+    out_filled,
+    out_prob_k,
+    out_share,
+    out_alpha,
+):  # pragma: no cover
+    """Run ``n_sweeps`` sweeps of one chain in place, recording one draw per ``thin``.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+    X, Xt : data ``(N, r)`` and its transpose ``(r, N)``.
+    log_prior_k : ``(k_max,)`` log p(K = k), k = 1..k_max.
+    settings : ``[gamma, dynamic, alpha_fixed, nu_l, nu_r, alpha_step, random_C0]``.
+    b0, B0_lower, B0_inv, B0_inv_b0, c0, g0, G0 : the component priors (``B0_lower``
+        the Cholesky factor of ``B0``; ``g0 = 0``: C0 fixed).
+    alloc, state, weights, means, precisions, C0 : the chain's state, updated in
+        place; ``state = [K, K+, alpha, accepted alpha moves, alpha proposals]``.
+    n_sweeps, thin : sweeps to run; sweeps per recorded draw.
+    out_k, out_filled, out_prob_k, out_share, out_alpha : the records, ``n_sweeps /
+        thin`` rows (none: nothing is recorded, e.g. burn-in). ``K``, ``K+`` and
+        ``alpha`` at the end of each block of ``thin`` sweeps; ``out_prob_k`` the
+        block's average of ``p(K = k | partition, alpha)`` and ``out_share`` the
+        share of the block's sweeps with ``K+ = k`` (no sweep's information is lost
+        to thinning).
+
+    Returns
+    -------
+    int
+        0 on success; 1 if a matrix lost positive definiteness (numerically).
+    """
+    n_samples, d = X.shape
+    k_max = log_prior_k.shape[0]
+    gamma, dynamic, alpha_fixed = settings[0], settings[1] > 0, settings[2] > 0
+    nu_l, nu_r, alpha_step, random_c0 = settings[3], settings[4], settings[5], settings[6] > 0
+    floor = np.full(d, 1e-300)
+    work = np.zeros((4, d, d))
+    lower = np.zeros((d, d))
+    whiten = np.zeros((d, d))
+    covariance = np.zeros((d, d))
+    scratch = np.zeros((d, d))
+    scatter = np.zeros((d, d))
+    shift = np.zeros(d)
+    sums = np.zeros(d)
+    log_prob = np.zeros((k_max, n_samples))
+    row = np.zeros(n_samples)
+    row_work = np.zeros(n_samples)
+    counts = np.zeros(k_max, dtype=np.int64)
+    new_label = np.zeros(k_max, dtype=np.int64)
+    members = np.zeros((d, n_samples))
+    centred = np.zeros((d, n_samples))
+    ones = np.ones(n_samples)
+    prob_k = np.zeros(k_max)
+    n_components = int(state[0])
+    alpha = state[2]
+    record = out_k.shape[0] > 0
+    for sweep in range(n_sweeps):
+        # (1) allocations given the K components
+        for k in range(n_components):
+            if not _spd_inverse(precisions[k], covariance, lower, scratch, floor):
+                return 1
+            if not _cholesky(covariance, floor, lower):
+                return 1
+            _lower_inverse(lower, whiten)
+            const = -0.5 * d * _LOG_2PI
+            for a in range(d):
+                const += math.log(whiten[a, a])
+            const += math.log(weights[k]) if weights[k] > 0 else -np.inf
+            _centre(Xt, means[k], centred)
+            _log_density(centred, whiten, const, row, row_work)
+            log_prob[k, :] = row
+        counts[:] = 0
+        for i in range(n_samples):
+            best = log_prob[0, i]
+            for k in range(1, n_components):
+                best = max(best, log_prob[k, i])
+            total = 0.0
+            for k in range(n_components):
+                total += math.exp(log_prob[k, i] - best)
+            u = rng.random() * total
+            label = n_components - 1
+            acc = 0.0
+            for k in range(n_components):
+                acc += math.exp(log_prob[k, i] - best)
+                if u < acc:
+                    label = k
+                    break
+            alloc[i] = label
+            counts[label] += 1
+        # the filled components first, in their order
+        n_filled = 0
+        for k in range(n_components):
+            if counts[k] > 0:
+                new_label[k] = n_filled
+                if n_filled != k:
+                    means[n_filled] = means[k]
+                    precisions[n_filled] = precisions[k]
+                    counts[n_filled] = counts[k]
+                n_filled += 1
+        counts[n_filled:] = 0
+        for i in range(n_samples):
+            alloc[i] = new_label[alloc[i]]
+        # (2) the filled components' parameters, then C0 given them
+        for k in range(n_filled):
+            m = 0
+            for i in range(n_samples):
+                if alloc[i] == k:
+                    for a in range(d):
+                        members[a, m] = Xt[a, i]
+                    m += 1
+            _centre(members[:, :m], means[k], centred[:, :m])
+            _full_scatter(ones[:m], centred[:, :m], scatter, row_work)
+            for a in range(d):
+                for b in range(d):
+                    scratch[a, b] = C0[a, b] + 0.5 * scatter[a, b]
+            if not _wishart(rng, c0 + 0.5 * m, scratch, precisions[k], work, floor):
+                return 1
+            for a in range(d):
+                total = 0.0
+                for i in range(m):
+                    total += members[a, i]
+                sums[a] = total
+            for a in range(d):
+                total = B0_inv_b0[a]
+                for b in range(d):
+                    total += precisions[k, a, b] * sums[b]
+                shift[a] = total
+                for b in range(d):
+                    scratch[a, b] = B0_inv[a, b] + m * precisions[k, a, b]
+            if not _gaussian(rng, scratch, shift, means[k], work, floor):
+                return 1
+        if random_c0:
+            for a in range(d):
+                for b in range(d):
+                    total = G0[a, b]
+                    for k in range(n_filled):
+                        total += precisions[k, a, b]
+                    scratch[a, b] = total
+            if not _wishart(rng, g0 + n_filled * c0, scratch, C0, work, floor):
+                return 1
+        # (3) K given the partition and alpha, then alpha given the partition and K
+        best = -np.inf
+        for j in range(k_max):
+            kk = j + 1
+            if kk < n_filled:
+                prob_k[j] = -np.inf
+            else:
+                prob_k[j] = log_prior_k[j] + partition_log_prob(
+                    n_filled, counts, n_samples, kk, _gamma_k(kk, gamma, alpha, dynamic)
+                )
+            best = max(best, prob_k[j])
+        total = 0.0
+        for j in range(k_max):
+            prob_k[j] = math.exp(prob_k[j] - best)
+            total += prob_k[j]
+        for j in range(k_max):
+            prob_k[j] /= total
+        u = rng.random()
+        acc = 0.0
+        n_components = k_max
+        for j in range(n_filled - 1, k_max):
+            acc += prob_k[j]
+            if u < acc:
+                n_components = j + 1
+                break
+        if dynamic and not alpha_fixed:
+            proposal = alpha * math.exp(alpha_step * rng.standard_normal())
+            log_ratio = (
+                _log_f_density(proposal, nu_l, nu_r)
+                + math.log(proposal)
+                + partition_log_prob(
+                    n_filled, counts, n_samples, n_components, proposal / n_components
+                )
+                - _log_f_density(alpha, nu_l, nu_r)
+                - math.log(alpha)
+                - partition_log_prob(
+                    n_filled, counts, n_samples, n_components, alpha / n_components
+                )
+            )
+            state[4] += 1
+            if math.log(rng.random()) < log_ratio:
+                alpha = proposal
+                state[3] += 1
+        # (4) the empty components from the prior, then the weights
+        for k in range(n_filled, n_components):
+            if not _wishart(rng, c0, C0, precisions[k], work, floor):
+                return 1
+            for a in range(d):
+                shift[a] = rng.standard_normal()
+            for a in range(d):
+                total = b0[a]
+                for b in range(a + 1):
+                    total += B0_lower[a, b] * shift[b]
+                means[k, a] = total
+        gamma_k = _gamma_k(n_components, gamma, alpha, dynamic)
+        total = 0.0
+        for k in range(n_components):
+            weights[k] = rng.standard_gamma(gamma_k + counts[k])
+            total += weights[k]
+        for k in range(n_components):
+            weights[k] /= total
+        if record:
+            j = sweep // thin
+            out_prob_k[j, :] += prob_k / thin
+            out_share[j, n_filled - 1] += 1.0 / thin
+            out_k[j] = n_components
+            out_filled[j] = n_filled
+            out_alpha[j] = alpha
+    state[0] = n_components
+    state[1] = n_filled
+    state[2] = alpha
+    return 0

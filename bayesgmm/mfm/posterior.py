@@ -1,0 +1,363 @@
+"""``posterior_over_k``: the posterior of the number of components by telescoping sampling."""
+
+from __future__ import annotations
+
+import os
+import time
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from bayesgmm._typing import RandomStateLike
+from bayesgmm._validation import check_array, check_random_state, progress_stream
+from bayesgmm.exceptions import SamplingError, SamplingWarning
+from bayesgmm.initialization import kmeans
+from bayesgmm.mfm.priors import MFMPriors, ResolvedPriors
+from bayesgmm.mfm.result import KPosterior
+
+__all__ = ["posterior_over_k"]
+
+#: sweeps per call into the compiled chain (progress is reported between calls)
+_CHUNK = 5000
+#: random-walk step of the Metropolis move on log(alpha) (the telescope package's s0)
+ALPHA_STEP = 2.5
+#: components the chains start from (the telescope package's Kinit)
+START_K = 10
+
+
+def _check_count(name: str, value: Any, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")
+    return int(value)
+
+
+def _start_size(k_max: int, n_samples: int) -> int:
+    """Components every chain starts from (more than the data need; see _Chain)."""
+    return min(k_max, START_K, n_samples)
+
+
+class _Chain:
+    """The state of one chain, in the arrays the compiled sampler updates in place.
+
+    Every chain starts from ``n_start`` components at the centres of its own k-means
+    run (k-means++ seeds from the chain's stream), with the precisions' prior mean:
+    the sampler empties superfluous components readily, while a new cluster has to
+    be found by an empty component drawn from the prior, which is slow. The chains'
+    different seeds make their starts differ; their agreement is the check.
+    """
+
+    def __init__(
+        self, X: np.ndarray, priors: ResolvedPriors, n_start: int, rng: np.random.Generator
+    ) -> None:
+        n, d = X.shape
+        k_max = priors.k_max
+        self.rng = rng
+        self.alloc = np.zeros(n, dtype=np.int64)
+        self.weights = np.zeros(k_max)
+        self.weights[:n_start] = 1.0 / n_start
+        self.means = np.zeros((k_max, d))
+        _, self.means[:n_start] = kmeans(X, n_start, rng)
+        self.precisions = np.zeros((k_max, d, d))
+        self.precisions[:] = priors.c0 * np.linalg.inv(priors.C0)  # the prior mean
+        self.C0 = priors.C0.copy()
+        alpha = priors.alpha if priors.alpha is not None else 1.0
+        self.state = np.array([n_start, n_start, alpha, 0.0, 0.0])
+
+
+def _run(
+    X: np.ndarray,
+    priors: ResolvedPriors,
+    chain: _Chain,
+    n_sweeps: int,
+    thin: int,
+    records: tuple[np.ndarray, ...],
+) -> None:
+    """``n_sweeps`` sweeps of ``chain``; ``records`` (views) get ``n_sweeps / thin`` rows."""
+    from bayesgmm.mfm._sampler import run_chain
+
+    B0_inv = np.linalg.inv(priors.B0)
+    settings = np.array(
+        [
+            priors.gamma,
+            float(priors.dynamic),
+            float(priors.alpha is not None),
+            priors.alpha_prior[0],
+            priors.alpha_prior[1],
+            ALPHA_STEP,
+            float(priors.g0 > 0),
+        ]
+    )
+    code = run_chain(
+        chain.rng,
+        X,
+        np.ascontiguousarray(X.T),
+        priors.log_prior_k,
+        settings,
+        priors.b0,
+        np.linalg.cholesky(priors.B0),
+        B0_inv,
+        B0_inv @ priors.b0,
+        priors.c0,
+        priors.g0,
+        priors.G0,
+        chain.alloc,
+        chain.state,
+        chain.weights,
+        chain.means,
+        chain.precisions,
+        chain.C0,
+        n_sweeps,
+        thin,
+        *records,
+    )
+    if code != 0:
+        raise SamplingError(
+            "posterior_over_k: a component's precision or mean covariance lost positive "
+            "definiteness in floating point. Rescale X (e.g. to unit ranges) or use "
+            "priors with larger c0."
+        )
+
+
+def _sample_chain(
+    X: np.ndarray,
+    priors: ResolvedPriors,
+    chain: _Chain,
+    index: int,
+    n_tune: int,
+    thin: int,
+    records: tuple[np.ndarray, ...],
+    stream: Any,
+) -> None:
+    """``n_tune`` sweeps, then row ``index`` of ``records``: draws of ``thin`` sweeps each."""
+    start = time.perf_counter()
+    empty = tuple(np.zeros((0, *r.shape[2:]), dtype=r.dtype) for r in records)
+    for first in range(0, n_tune, _CHUNK):
+        _run(X, priors, chain, min(_CHUNK, n_tune - first), 1, empty)
+    draws = records[0].shape[1]
+    per_call = max(_CHUNK // thin, 1)
+    for first in range(0, draws, per_call):
+        last = min(first + per_call, draws)
+        rows = tuple(r[index, first:last] for r in records)
+        _run(X, priors, chain, (last - first) * thin, thin, rows)
+        if stream is not None:
+            print(
+                f"posterior over K: chain {index + 1}, {n_tune + last * thin}/"
+                f"{n_tune + draws * thin} sweeps ({time.perf_counter() - start:.1f} s)",
+                file=stream,
+                flush=True,
+            )
+
+
+def _sample(
+    X: np.ndarray,
+    priors: ResolvedPriors,
+    chains: list[_Chain],
+    n_tune: int,
+    draws: int,
+    thin: int,
+    stream: Any,
+) -> tuple[np.ndarray, ...]:
+    """Every chain's next ``draws`` draws (after ``n_tune`` sweeps), on parallel threads.
+
+    Returns ``(K, K+, p(K = k | partition), share of K+ = k, alpha)``, each with rows
+    ``(n_chains, draws, ...)``.
+    """
+    n_chains, k_max = len(chains), priors.k_max
+    records = (
+        np.zeros((n_chains, draws), dtype=np.int64),
+        np.zeros((n_chains, draws), dtype=np.int64),
+        np.zeros((n_chains, draws, k_max)),
+        np.zeros((n_chains, draws, k_max)),
+        np.zeros((n_chains, draws)),
+    )
+    # the compiled chain releases the GIL: chains run in parallel on threads
+    with ThreadPoolExecutor(max_workers=min(n_chains, os.cpu_count() or 1)) as pool:
+        futures = [
+            pool.submit(_sample_chain, X, priors, chain, c, n_tune, thin, records, stream)
+            for c, chain in enumerate(chains)
+        ]
+        for future in futures:
+            future.result()
+    return records
+
+
+def _merge_pairs(
+    first: tuple[np.ndarray, ...], second: tuple[np.ndarray, ...]
+) -> tuple[np.ndarray, ...]:
+    """Two runs of ``draws`` draws of ``thin`` sweeps -> ``draws`` draws of ``2 thin``.
+
+    Probabilities are averaged over each pair of draws; ``K``, ``K+`` and ``alpha``
+    are the pair's last (the state at the end of the longer block).
+    """
+    merged = []
+    for j, (a, b) in enumerate(zip(first, second, strict=True)):
+        both = np.concatenate([a, b], axis=1)
+        pairs = both.reshape(both.shape[0], -1, 2, *both.shape[2:])
+        merged.append(pairs.mean(axis=2) if j in (2, 3) else pairs[:, :, 1].copy())
+    return tuple(merged)
+
+
+def _unconverged(result: KPosterior) -> list[str]:
+    """The failed checks that more sweeps can mend (r_hat and ESS, not the truncation)."""
+    return [p for p in result.problems if p.startswith(("r_hat", "bulk ESS"))]
+
+
+def posterior_over_k(
+    X: ArrayLike,
+    k_max: int = 30,
+    *,
+    priors: Any = None,
+    draws: int = 2000,
+    tune: int = 2000,
+    chains: int = 4,
+    thin: int = 25,
+    max_doublings: int = 3,
+    random_state: RandomStateLike = None,
+    progress: Any = True,
+) -> KPosterior:
+    r"""The posterior of the number of components ``K`` (and of clusters ``K+``).
+
+    A Gaussian mixture of finite mixtures (full covariances) with a prior on ``K``
+    (:class:`~bayesgmm.mfm.MFMPriors`) is sampled by the telescoping sampler
+    (Frühwirth-Schnatter, Malsiner-Walli & Grün 2021): a Gibbs sampler on the
+    allocations, the component parameters and ``K``, which moves between values of
+    ``K`` through empty components, so no reversible jumps and no per-K fits are
+    needed. ``p(K = k | y)`` is the average over sweeps of ``p(K = k | partition)``
+    (Rao-Blackwellised), ``p(K+ = k | y)`` the share of sweeps with ``k`` filled
+    components.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        The data (no missing values).
+    k_max : int, default=30
+        Largest ``K``; the prior on ``K`` is truncated there (Richardson & Green
+        used 30). A warning says when the posterior reaches it.
+    priors : None, str, mapping or MFMPriors, default=None
+        ``"richardson_green"`` (one feature; the default for one feature),
+        ``"telescope"`` (the default for more), a mapping of field overrides with an
+        optional ``"name"`` (e.g. ``{"name": "richardson_green", "k_prior":
+        ("poisson", 3.0)}``), or an :class:`~bayesgmm.mfm.MFMPriors`.
+    draws : int, default=2000
+        Recorded draws per chain, each summarising ``thin`` sweeps.
+    tune : int, default=2000
+        Sweeps per chain discarded first (burn-in).
+    chains : int, default=4
+        Independent chains, each started from its own k-means fit with
+        ``min(k_max, 10)`` components (their agreement is the convergence check).
+    thin : int, default=25
+        Sweeps per recorded draw. ``K``, ``K+`` are recorded at the end of each block
+        of sweeps, the probabilities averaged over all its sweeps (thinning loses no
+        information from the table, only memory). Sweeps cost microseconds; mixing
+        over ``K`` takes hundreds of them on hard data (e.g. the galaxies).
+    max_doublings : int, default=3
+        While the chains fail their convergence checks (r_hat of ``K`` or ``K+``
+        above 1.01, bulk ESS below 400), run them as long again, up to this many
+        times (so up to ``2**max_doublings`` times the sweeps); the draws are merged
+        in pairs, so memory stays the same. 0 runs exactly ``draws * thin`` sweeps.
+    random_state : None, int or numpy.random.Generator, default=None
+        Seed (each chain gets its own stream from it).
+    progress : bool or file-like, default=True
+        A line per chain to standard error (``True``), a file, or nothing.
+
+    Returns
+    -------
+    KPosterior
+        ``.table`` (``p_components``, ``p_clusters`` and their Monte Carlo errors,
+        indexed by ``k``), ``.plot()``, ``.diagnostics``, ``.problems``,
+        ``.to_datatree()``.
+
+    Raises
+    ------
+    ValueError
+        For bad data, counts or priors (naming the field).
+
+    Warns
+    -----
+    SamplingWarning
+        When the estimate is unreliable: chains that disagree about ``K`` or ``K+``
+        (r_hat above 1.01), too few effective draws (below 400) or posterior mass at
+        ``k_max``; the message names each failed check.
+
+    Notes
+    -----
+    The priors, with ``R`` each feature's range (see :mod:`bayesgmm.mfm.priors`):
+    ``"richardson_green"`` is ``K ~ U{1..k_max}``, ``eta ~ Dir(1)``,
+    ``mu_k ~ N(midrange, R^2)``, ``sigma_k^-2 ~ Gamma(2, beta)``,
+    ``beta ~ Gamma(0.2, 10/R^2)``; ``"telescope"`` is ``K - 1 ~ BNB(1, 4, 3)``,
+    ``eta ~ Dir(alpha/K)``, ``alpha ~ F(6, 3)``, ``mu_k ~ N(midrange, diag(R^2))``,
+    ``Sigma_k^-1 ~ W(c0, C0)``, ``C0 ~ W(g0, G0)`` with ``c0 = 2.5 + (r-1)/2``,
+    ``g0 = 0.5 + (r-1)/2``, ``G0 = 100 g0/c0 diag(1/R^2)``.
+
+    Examples
+    --------
+    >>> from bayesgmm import load_galaxies, posterior_over_k
+    >>> X = load_galaxies(variant="richardson_green") / 1000
+    >>> result = posterior_over_k(X, draws=2000, random_state=0, progress=False)
+    >>> 5 <= result.mode <= 7
+    True
+    """
+    array, _ = check_array(X, min_samples=2)
+    k_max = _check_count("k_max", k_max, 1)
+    draws = _check_count("draws", draws, 1)
+    tune = _check_count("tune", tune, 0)
+    chains = _check_count("chains", chains, 1)
+    thin = _check_count("thin", thin, 1)
+    max_doublings = _check_count("max_doublings", max_doublings, 0)
+    resolved = MFMPriors.from_spec(priors, array.shape[1]).resolve(array, k_max)
+    seeds = np.random.SeedSequence(int(check_random_state(random_state).integers(2**63)))
+    stream = progress_stream(progress)
+    n_start = _start_size(k_max, array.shape[0])
+    chain_states = [
+        _Chain(array, resolved, n_start, np.random.default_rng(seed))
+        for seed in seeds.spawn(chains)
+    ]
+    start = time.perf_counter()
+    records = _sample(array, resolved, chain_states, tune, draws, thin, stream)
+    doublings = 0
+    while True:
+        accepted = sum(chain.state[3] for chain in chain_states)
+        proposed = sum(chain.state[4] for chain in chain_states)
+        result = KPosterior(
+            n_components=records[0],
+            n_clusters=records[1],
+            prob_components=records[2],
+            share_clusters=records[3],
+            alpha=records[4],
+            priors=resolved,
+            n_samples=array.shape[0],
+            settings={
+                "draws": draws,
+                "tune": tune,
+                "chains": chains,
+                "thin": thin,
+                "doublings": doublings,
+                "random_state": random_state,
+                "alpha_acceptance": accepted / proposed if proposed else float("nan"),
+            },
+            elapsed=time.perf_counter() - start,
+        )
+        failed = _unconverged(result)
+        if not failed or doublings >= max_doublings:
+            break
+        if stream is not None:
+            print(
+                f"posterior over K: not converged after {tune + draws * thin} sweeps per "
+                f"chain ({failed[0].split(':')[0]}); doubling the run",
+                file=stream,
+                flush=True,
+            )
+        more = _sample(array, resolved, chain_states, 0, draws, thin, stream)
+        records = _merge_pairs(records, more)
+        thin *= 2
+        doublings += 1
+    if result.problems:
+        warnings.warn(
+            "posterior_over_k: the estimate is unreliable: " + "; ".join(result.problems) + ".",
+            SamplingWarning,
+            stacklevel=2,
+        )
+    return result

@@ -1,0 +1,474 @@
+r"""Priors of a mixture of finite mixtures, stated the published way.
+
+A mixture of finite mixtures (MFM) puts a prior on the number of components ``K`` and,
+given ``K``, the usual finite-mixture priors:
+
+.. math::
+
+    K \sim p(K), \quad \eta \mid K \sim \mathrm{Dir}(\gamma_K, \dots, \gamma_K), \quad
+    \mu_k \sim N(b_0, B_0), \quad \Sigma_k^{-1} \sim W(c_0, C_0), \quad
+    C_0 \sim W(g_0, G_0),
+
+with Wisharts in Frühwirth-Schnatter's parametrisation (density proportional to
+:math:`|W|^{c - (r+1)/2} e^{-\mathrm{tr}(C W)}`; in one dimension the precision is
+:math:`\mathrm{Gamma}(c_0, \text{rate } C_0)` and :math:`C_0 \sim \mathrm{Gamma}(g_0,
+\text{rate } G_0)`). The Dirichlet parameter is *static* (:math:`\gamma_K = \gamma`)
+or *dynamic* (:math:`\gamma_K = \alpha / K`, :math:`\alpha` fixed or
+:math:`\alpha \sim F(\nu_l, \nu_r)`).
+
+Named priors (:meth:`MFMPriors.named`), each overridable field by field:
+
+``"richardson_green"``
+    Richardson & Green (1997, JRSS B 59, 731-792), one feature: ``K`` uniform on
+    1..k_max, :math:`\delta = \gamma = 1`, :math:`\mu_k \sim N(\xi, \kappa^{-1})` with
+    :math:`\xi` the midrange and :math:`\kappa = 1/R^2` (``R`` the data range),
+    :math:`\sigma_k^{-2} \sim \mathrm{Gamma}(\alpha = 2, \beta)`,
+    :math:`\beta \sim \mathrm{Gamma}(g = 0.2, h = 10/R^2)`. In the notation above:
+    ``b0`` = midrange, ``B0`` = R², ``c0`` = 2, ``g0`` = 0.2, ``G0`` = 10/R².
+``"telescope"``
+    The defaults of the telescoping sampler (Frühwirth-Schnatter, Malsiner-Walli &
+    Grün 2021, *Bayesian Analysis* 16, 1279-1307) for any number of features ``r``:
+    :math:`K - 1 \sim \mathrm{BNB}(1, 4, 3)`, dynamic :math:`\gamma_K = \alpha / K`
+    with :math:`\alpha \sim F(6, 3)`, and the component priors of Malsiner-Walli,
+    Frühwirth-Schnatter & Grün (2016, *Statistics and Computing* 26, 303-324):
+    ``b0`` = midrange, ``B0`` = diag(R²), ``c0`` = 2.5 + (r - 1)/2, ``g0`` = 0.5 +
+    (r - 1)/2, ``G0`` = 100 g0 / c0 diag(1/R²) (``R`` the per-feature ranges).
+
+Defaults that depend on the data (``b0``, ``B0``, ``G0``, ``C0``) are left ``None`` in
+:class:`MFMPriors` and filled by :meth:`MFMPriors.resolve`, as scikit-learn keeps a
+user's ``mean_prior`` untouched and stores the resolved ``mean_prior_``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import special
+
+__all__ = ["PRIOR_NAMES", "MFMPriors", "ResolvedPriors", "k_prior_log_pmf"]
+
+#: the named priors of :meth:`MFMPriors.named`
+PRIOR_NAMES = ("richardson_green", "telescope")
+_K_PRIOR_KINDS = ("uniform", "bnb", "poisson", "geometric")
+
+
+def k_prior_log_pmf(k_prior: Any, k_max: int) -> NDArray[np.float64]:
+    """Log-probabilities of ``K = 1..k_max`` under a prior on the number of components.
+
+    Parameters
+    ----------
+    k_prior : str, tuple or array-like
+        ``"uniform"`` (on 1..k_max); ``("bnb", a_lambda, a_pi, b_pi)``: ``K - 1``
+        beta-negative-binomial (Frühwirth-Schnatter et al. 2021); ``("poisson",
+        lam)``: ``K - 1`` Poisson (Nobile 2004; Miller & Harrison 2018);
+        ``("geometric", p)``: ``K - 1`` geometric with success probability ``p``; or
+        the ``k_max`` probabilities of ``K = 1..k_max`` themselves.
+    k_max : int
+        Largest ``K``: the prior is truncated there and renormalised.
+
+    Returns
+    -------
+    ndarray of shape (k_max,)
+
+    Raises
+    ------
+    ValueError
+        For an unknown kind, bad parameters or probabilities.
+
+    Examples
+    --------
+    >>> np.exp(k_prior_log_pmf("uniform", 4)).tolist()
+    [0.25, 0.25, 0.25, 0.25]
+    >>> round(float(np.exp(k_prior_log_pmf(("bnb", 1, 4, 3), 100))[0]), 4)
+    0.5714
+    """
+    j = np.arange(k_max, dtype=float)  # K - 1
+    if isinstance(k_prior, str):
+        k_prior = (k_prior,)
+    if isinstance(k_prior, tuple) and k_prior and isinstance(k_prior[0], str):
+        kind, params = k_prior[0], k_prior[1:]
+        expected = {"uniform": 0, "bnb": 3, "poisson": 1, "geometric": 1}
+        if kind not in expected:
+            raise ValueError(
+                f"k_prior must be one of {_K_PRIOR_KINDS} (with parameters), or the "
+                f"probabilities of K = 1..k_max; got {kind!r}."
+            )
+        if len(params) != expected[kind] or not all(
+            isinstance(p, int | float | np.integer | np.floating)
+            and not isinstance(p, bool)
+            and math.isfinite(p)
+            and p > 0
+            for p in params
+        ):
+            raise ValueError(
+                f"k_prior {kind!r} takes {expected[kind]} positive number(s): "
+                "('bnb', a_lambda, a_pi, b_pi), ('poisson', lam), ('geometric', p); "
+                f"got {k_prior!r}."
+            )
+        if kind == "uniform":
+            log_pmf = np.zeros(k_max)
+        elif kind == "bnb":
+            a_l, a_p, b_p = (float(p) for p in params)
+            log_pmf = (
+                special.gammaln(a_l + j)
+                - special.gammaln(a_l)
+                - special.gammaln(j + 1)
+                + special.betaln(a_l + a_p, j + b_p)
+                - special.betaln(a_p, b_p)
+            )
+        elif kind == "poisson":
+            lam = float(params[0])
+            log_pmf = j * math.log(lam) - lam - special.gammaln(j + 1)
+        else:
+            p = float(params[0])
+            if p >= 1:
+                raise ValueError(f"k_prior ('geometric', p) needs 0 < p < 1; got {p!r}.")
+            log_pmf = math.log(p) + j * math.log1p(-p)
+    else:
+        probs = np.asarray(k_prior, dtype=float)
+        if probs.shape != (k_max,) or not np.all(np.isfinite(probs)) or np.any(probs < 0):
+            raise ValueError(
+                f"k_prior given as probabilities must hold {k_max} (= k_max) non-negative "
+                f"numbers, for K = 1..{k_max}; got shape {probs.shape}."
+            )
+        if probs.sum() <= 0:
+            raise ValueError("k_prior probabilities must not all be zero.")
+        with np.errstate(divide="ignore"):
+            log_pmf = np.log(probs)
+    return log_pmf - special.logsumexp(log_pmf)
+
+
+def _unbounded(k_prior: Any) -> bool:
+    """Whether a ``k_prior`` of :func:`k_prior_log_pmf` has support beyond any k_max."""
+    kind = k_prior if isinstance(k_prior, str) else k_prior[0] if isinstance(k_prior, tuple) else ""
+    return kind in ("bnb", "poisson", "geometric")
+
+
+def _positive(name: str, value: Any, minimum: float = 0.0) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float | np.integer | np.floating)
+        or not math.isfinite(value)
+        or value <= minimum
+    ):
+        raise ValueError(f"{name} must be a number > {minimum:g}; got {value!r}.")
+    return float(value)
+
+
+def _matrix(name: str, value: Any, n_features: int) -> NDArray[np.float64]:
+    """A scalar, a vector (diagonal) or a matrix as a symmetric positive definite matrix."""
+    array = np.asarray(value, dtype=float)
+    if array.ndim == 0:
+        array = np.full(n_features, float(array))
+    if array.ndim == 1:
+        if array.shape != (n_features,):
+            raise ValueError(
+                f"{name} must be a number, {n_features} diagonal values or a "
+                f"{n_features} x {n_features} matrix; got shape {array.shape}."
+            )
+        array = np.diag(array)
+    if array.shape != (n_features, n_features) or not np.all(np.isfinite(array)):
+        raise ValueError(
+            f"{name} must be a finite {n_features} x {n_features} matrix; got shape {array.shape}."
+        )
+    if not np.allclose(array, array.T) or np.linalg.eigvalsh(array).min() <= 0:
+        raise ValueError(f"{name} must be symmetric positive definite.")
+    return array
+
+
+@dataclass(frozen=True)
+class ResolvedPriors:
+    """An :class:`MFMPriors` with every data-dependent default filled in (numbers only).
+
+    Attributes
+    ----------
+    name : str
+    k_max : int
+    log_prior_k : ndarray of shape (k_max,)
+        ``log p(K = k)``, k = 1..k_max.
+    truncated : bool
+        The prior on ``K`` has unbounded support (``"bnb"``, ``"poisson"``,
+        ``"geometric"``) and was cut at ``k_max``.
+    dynamic : bool
+        ``gamma_K = alpha / K`` (else ``gamma``).
+    gamma : float
+    alpha : float or None
+        Fixed ``alpha`` (dynamic), ``None`` when it has the F prior ``alpha_prior``.
+    alpha_prior : tuple of float
+    b0 : ndarray of shape (r,)
+    B0 : ndarray of shape (r, r)
+    c0, g0 : float
+        ``g0 = 0`` means ``C0`` is fixed at :attr:`C0`.
+    G0, C0 : ndarray of shape (r, r)
+        ``C0`` is the fixed value (``g0 = 0``) or the start (its prior mean).
+    """
+
+    name: str
+    k_max: int
+    log_prior_k: NDArray[np.float64]
+    truncated: bool
+    dynamic: bool
+    gamma: float
+    alpha: float | None
+    alpha_prior: tuple[float, float]
+    b0: NDArray[np.float64]
+    B0: NDArray[np.float64]
+    c0: float
+    g0: float
+    G0: NDArray[np.float64]
+    C0: NDArray[np.float64]
+
+    def describe(self) -> str:
+        """The priors in one line of words and symbols.
+
+        Returns
+        -------
+        str
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> resolved = MFMPriors.named("richardson_green").resolve(np.array([[0.0], [2.0]]), 30)
+        >>> resolved.describe()[:46]
+        'richardson_green: K ~ uniform on 1..30; eta | '
+        """
+        k_text = self._k_text()
+        weights = (
+            f"Dir(alpha/K), alpha ~ F{self.alpha_prior}"
+            if self.dynamic and self.alpha is None
+            else f"Dir({self.alpha:g}/K)"
+            if self.dynamic
+            else f"Dir({self.gamma:g})"
+        )
+        r = len(self.b0)
+        one = r == 1
+        mean = f"N({self.b0[0]:.4g}, {self.B0[0, 0]:.4g})" if one else "N(b0, B0)"
+        C0 = f"{self.G0[0, 0]:.4g}" if one else "G0"
+        hyper = f"C0 ~ {'Gamma' if one else 'W'}({self.g0:g}, {C0})" if self.g0 > 0 else "C0 fixed"
+        return (
+            f"{self.name}: K ~ {k_text}; eta | K ~ {weights}; mu_k ~ {mean}; "
+            f"Sigma_k^-1 ~ {'Gamma' if one else 'W'}({self.c0:g}, C0); {hyper}"
+        )
+
+    def _k_text(self) -> str:
+        probs = np.exp(self.log_prior_k)
+        if np.allclose(probs, probs[0]):
+            return f"uniform on 1..{self.k_max}"
+        return f"given prior on 1..{self.k_max} (mode {int(np.argmax(probs)) + 1})"
+
+
+@dataclass(frozen=True)
+class MFMPriors:
+    """Priors of a mixture of finite mixtures (see the module documentation).
+
+    Parameters
+    ----------
+    name : str, default="custom"
+        A label for tables and plots.
+    k_prior : str, tuple or array-like, default="uniform"
+        Prior on ``K`` (see :func:`k_prior_log_pmf`), truncated at ``k_max``.
+    weights : {"static", "dynamic"}, default="static"
+        ``gamma_K = gamma`` or ``gamma_K = alpha / K``.
+    gamma : float, default=1.0
+        Static Dirichlet parameter (Richardson & Green's ``delta``).
+    alpha : float or None, default=None
+        Dynamic: a fixed ``alpha``; ``None`` gives ``alpha ~ F(alpha_prior)``.
+    alpha_prior : tuple of float, default=(6.0, 3.0)
+        Degrees of freedom ``(nu_l, nu_r)`` of the F prior on ``alpha``.
+    b0 : array-like of shape (r,), default=None
+        Mean of the means' prior (the data's midrange).
+    B0 : float, array-like of shape (r,) or (r, r), default=None
+        Covariance of the means' prior (``diag(R^2)``).
+    c0 : float, default=None
+        Shape of the precisions' prior (``2.5 + (r - 1) / 2``).
+    g0 : float, default=None
+        Shape of ``C0``'s prior (``0.5 + (r - 1) / 2``); ``0`` fixes ``C0``.
+    G0 : float, array-like of shape (r,) or (r, r), default=None
+        Rate of ``C0``'s prior (``100 g0 / c0 diag(1 / R^2)``).
+    C0 : float, array-like of shape (r,) or (r, r), default=None
+        ``C0`` when fixed (``g0 = 0``; default ``c0 / 100 diag(R^2)``, so that the
+        precisions' prior mean is ``100 / R^2``).
+
+    Examples
+    --------
+    >>> MFMPriors.named("richardson_green").c0
+    2.0
+    >>> MFMPriors.named("richardson_green", k_prior=("poisson", 3.0)).k_prior
+    ('poisson', 3.0)
+    """
+
+    name: str = "custom"
+    k_prior: Any = "uniform"
+    weights: str = "static"
+    gamma: float = 1.0
+    alpha: float | None = None
+    alpha_prior: tuple[float, float] = (6.0, 3.0)
+    b0: Any = None
+    B0: Any = None
+    c0: float | None = None
+    g0: float | None = None
+    G0: Any = None
+    C0: Any = None
+
+    @classmethod
+    def named(cls, name: str, **overrides: Any) -> MFMPriors:
+        """A named prior, with fields replaced by ``overrides``.
+
+        Parameters
+        ----------
+        name : {"richardson_green", "telescope"}
+        **overrides
+            Any field of :class:`MFMPriors`.
+
+        Returns
+        -------
+        MFMPriors
+
+        Raises
+        ------
+        ValueError
+            For an unknown name or field.
+
+        Examples
+        --------
+        >>> MFMPriors.named("telescope").k_prior
+        ('bnb', 1.0, 4.0, 3.0)
+        """
+        presets = {
+            "richardson_green": cls(
+                name="richardson_green", k_prior="uniform", weights="static", gamma=1.0,
+                c0=2.0, g0=0.2,
+            ),
+            "telescope": cls(
+                name="telescope", k_prior=("bnb", 1.0, 4.0, 3.0), weights="dynamic",
+                alpha=None, alpha_prior=(6.0, 3.0),
+            ),
+        }  # fmt: skip
+        if name not in presets:
+            raise ValueError(f"priors must be one of {PRIOR_NAMES}; got {name!r}.")
+        fields = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(overrides) - fields)
+        if unknown:
+            raise ValueError(f"unknown prior field(s) {unknown}; the fields are {sorted(fields)}.")
+        return dataclasses.replace(presets[name], **overrides)
+
+    @classmethod
+    def from_spec(cls, priors: Any, n_features: int) -> MFMPriors:
+        """``priors`` as given to :func:`bayesgmm.posterior_over_k`, as an MFMPriors.
+
+        Parameters
+        ----------
+        priors : None, str, mapping or MFMPriors
+            ``None``: ``"richardson_green"`` for one feature, ``"telescope"`` for more;
+            a name; a mapping of field overrides, optionally with ``"name"`` (the
+            default's when missing); or the priors themselves.
+        n_features : int
+
+        Returns
+        -------
+        MFMPriors
+
+        Examples
+        --------
+        >>> MFMPriors.from_spec({"c0": 3.0}, 1).name, MFMPriors.from_spec(None, 2).name
+        ('richardson_green', 'telescope')
+        """
+        default = "richardson_green" if n_features == 1 else "telescope"
+        if priors is None:
+            return cls.named(default)
+        if isinstance(priors, MFMPriors):
+            return priors
+        if isinstance(priors, str):
+            return cls.named(priors)
+        if isinstance(priors, Mapping):
+            overrides = dict(priors)
+            return cls.named(overrides.pop("name", default), **overrides)
+        raise TypeError(
+            "priors must be None, a name in "
+            f"{PRIOR_NAMES}, a mapping of field overrides or an MFMPriors; got "
+            f"{type(priors).__name__}."
+        )
+
+    def resolve(self, X: NDArray[np.float64], k_max: int) -> ResolvedPriors:
+        """Fill the data-dependent defaults from ``X`` and check every field.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+        k_max : int
+
+        Returns
+        -------
+        ResolvedPriors
+
+        Raises
+        ------
+        ValueError
+            Naming the field that is out of range.
+
+        Examples
+        --------
+        >>> X = np.array([[1.0], [3.0], [5.0]])
+        >>> resolved = MFMPriors.named("richardson_green").resolve(X, 10)
+        >>> float(resolved.b0[0]), float(resolved.B0[0, 0]), float(resolved.G0[0, 0])
+        (3.0, 16.0, 0.625)
+        """
+        r = X.shape[1]
+        if self.name == "richardson_green" and r != 1:
+            raise ValueError(
+                "priors 'richardson_green' are defined for one feature; got "
+                f"{r} features. Use priors='telescope' (the multivariate default)."
+            )
+        if self.weights not in ("static", "dynamic"):
+            raise ValueError(f"weights must be 'static' or 'dynamic'; got {self.weights!r}.")
+        gamma = _positive("gamma", self.gamma)
+        alpha = None if self.alpha is None else _positive("alpha", self.alpha)
+        if not (isinstance(self.alpha_prior, tuple | list) and len(self.alpha_prior) == 2):
+            raise ValueError(
+                f"alpha_prior must be (nu_l, nu_r), two positive numbers; got {self.alpha_prior!r}."
+            )
+        nu = tuple(_positive("alpha_prior", v) for v in self.alpha_prior)
+        lo, hi = X.min(axis=0), X.max(axis=0)
+        span = hi - lo
+        if np.any(span <= 0):
+            constant = np.flatnonzero(span <= 0).tolist()
+            raise ValueError(
+                f"X has a constant feature (column(s) {constant}): the priors are scaled by "
+                "each feature's range, which must be positive."
+            )
+        half = (r - 1) / 2
+        c0 = _positive("c0", 2.5 + half if self.c0 is None else self.c0, half)
+        g0_value = 0.5 + half if self.g0 is None else self.g0
+        g0 = _positive("g0", g0_value, half) if g0_value != 0 else 0.0
+        b0 = (lo + hi) / 2 if self.b0 is None else np.asarray(self.b0, dtype=float)
+        if b0.shape != (r,) or not np.all(np.isfinite(b0)):
+            raise ValueError(f"b0 must hold {r} finite numbers; got shape {b0.shape}.")
+        B0 = _matrix("B0", span**2 if self.B0 is None else self.B0, r)
+        scale = 100 * (g0 if g0 > 0 else 1.0) / c0
+        G0 = _matrix("G0", scale / span**2 if self.G0 is None else self.G0, r)
+        if g0 > 0:
+            C0 = g0 * np.linalg.inv(G0)  # the prior mean, the chains' start
+        else:
+            C0 = _matrix("C0", c0 / 100 * span**2 if self.C0 is None else self.C0, r)
+        return ResolvedPriors(
+            name=self.name,
+            k_max=k_max,
+            log_prior_k=k_prior_log_pmf(self.k_prior, k_max),
+            truncated=_unbounded(self.k_prior),
+            dynamic=self.weights == "dynamic",
+            gamma=gamma,
+            alpha=alpha,
+            alpha_prior=(nu[0], nu[1]),
+            b0=b0,
+            B0=B0,
+            c0=c0,
+            g0=g0,
+            G0=G0,
+            C0=C0,
+        )
