@@ -617,6 +617,7 @@ def run_analysis(
             loo=False,
             ppc=False,
             sparse=False,
+            k_posterior=False,
             chosen=functools.partial(_chosen_model, X, model_settings),
             posterior=run_bayes,
             bayes_options={**bayes_options, "priors": _priors(bayes_settings)},

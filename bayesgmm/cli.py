@@ -484,6 +484,7 @@ def _run_fit(args: argparse.Namespace) -> int:
         loo=False,
         ppc=False,
         sparse=False,
+        k_posterior=args.k_posterior and {"random_state": args.seed},
         chosen=lambda selection: selection.best_estimator_,  # by --criterion
         posterior=args.bayes,
         draws=args.draws,
@@ -507,6 +508,11 @@ def _run_fit(args: argparse.Namespace) -> int:
     }
     model: Any = result.model
     written = []
+    if result.k_posterior is not None:
+        print()
+        print(result.k_posterior)
+        write_text_atomic(out / "k_posterior.csv", result.k_posterior.table.to_csv())
+        written.append("k_posterior.csv")
     if args.bayes:
         parameters["posterior"] = _posterior_parameters(model)
         verdict = "pass" if model.diagnostics_ok_ else "FAIL (see the report)"
@@ -609,6 +615,12 @@ def _build_parser() -> _Parser:
     )
     fit.add_argument(
         "--bayes", action="store_true", help="also sample the chosen model's posterior"
+    )
+    fit.add_argument(
+        "--k-posterior",
+        action="store_true",
+        help="also sample the posterior over the number of components (telescoping "
+        "sampler; default priors: Richardson & Green's for one column, else telescope's)",
     )
     fit.add_argument("--draws", type=_positive_int, default=1000, help="per chain (default: 1000)")
     fit.add_argument(

@@ -96,12 +96,14 @@ def run_demo(
     2. Sequential bootstrap likelihood-ratio tests for the best covariance type.
     3. Bayesian fits of the best three models by BIC (4 chains x 1000 draws),
        compared by PSIS-LOO (quick mode: only the best model, 2 x 100 draws, no LOO).
-    4. The evidence table (:class:`bayesgmm.EvidenceTable`) and its recommendation.
-    5. The report (:func:`bayesgmm.reporting.build_report`) of the recommended model's
+    4. The posterior over the number of components and clusters
+       (:func:`bayesgmm.posterior_over_k`, telescope priors; not in quick mode).
+    5. The evidence table (:class:`bayesgmm.EvidenceTable`) and its recommendation.
+    6. The report (:func:`bayesgmm.reporting.build_report`) of the recommended model's
        posterior, written to ``out/report.html``.
 
-    The full run takes about half a minute on a 2-core machine once the Bayesian
-    kernels are compiled (``make`` compiles them after installing).
+    The full run takes about half a minute on a 2-core machine once the compiled
+    kernels are cached (``make`` compiles them after installing).
 
     Parameters
     ----------
@@ -152,6 +154,7 @@ def run_demo(
         n_candidates=3,
         ppc=False,
         sparse=False,
+        k_posterior=bayes and not quick,
         posterior=bayes,
         draws=settings["draws"],
         tune=settings["tune"],
@@ -188,7 +191,7 @@ def _print_result(step: str, value: Any, *, columns: list[str]) -> None:
     elif step == "lrt":
         print(f"\nBootstrap LRT ({value.tests[0].covariance_type}):")
         print(value.table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
-    elif step == "loo":
+    elif step in ("loo", "k_posterior"):
         print()
         print(value)
     elif step == "evidence":

@@ -11,6 +11,8 @@
   fail (:func:`bayesgmm.bayes.ppc.posterior_predictive_check`);
 - the posterior probability that exactly K components are occupied, from an
   overfitted mixture (:func:`bayesgmm.bayes.sparse.fit_sparse_mixture`);
+- the posterior of the number of components and of clusters under a prior on K
+  (:func:`bayesgmm.posterior_over_k`): ``p(K = k | y)`` and ``p(K+ = k | y)``;
 
 and recommends a model, with the reasons. Every source is optional:
 :func:`bayesgmm.collect_evidence` runs them all, or build the table from results you already
@@ -34,9 +36,12 @@ The recommendation rule
    of the best ELPD are indistinguishable in predictive accuracy; among them the
    one with the fewest parameters is recommended (ties: lower BIC).
 3. Without LOO, the best BIC among the remaining candidates.
-The bootstrap LRT, ICL and the occupied-components posterior do not vote; they are
-reported as agreeing or disagreeing with the recommendation, so disagreement is
-visible rather than averaged away.
+The bootstrap LRT, ICL, the occupied-components posterior and the posterior over K do
+not vote; they are reported as agreeing or disagreeing with the recommendation (the
+posterior over K agrees when its most probable number of clusters K+ is the
+recommended K), so disagreement is visible rather than averaged away. The posterior
+over K answers for its own model (full covariances, its priors), not per covariance
+type.
 """
 
 from __future__ import annotations
@@ -51,6 +56,7 @@ import pandas as pd
 
 from bayesgmm._display import format_table
 from bayesgmm.covariance import get_covariance_model
+from bayesgmm.mfm.result import KPosterior
 from bayesgmm.selection import ModelSelection, candidate_names
 
 __all__ = ["EvidenceTable"]
@@ -96,13 +102,18 @@ class EvidenceTable:
         (standard errors of the paired difference behind the best ELPD among the
         fits that passed their diagnostics), ``loo_weight``,
         ``n_high_pareto_k``, ``ppc_min_p``, ``ppc_failed`` (statistics with p below
-        ``ppc_alpha``) and ``p_occupied`` (``P(K_+ = K | data)``).
+        ``ppc_alpha``), ``p_occupied`` (``P(K_+ = K | data)`` of the overfitted
+        mixture) and ``p_k``, ``p_k_clusters`` (``p(K = k | y)`` and
+        ``p(K+ = k | y)`` of :func:`bayesgmm.posterior_over_k`, at the row's K).
     recommendation : dict
         ``n_components``, ``covariance_type`` and ``name`` of the recommended model.
     reasons : list of str
         What each source of evidence says, in words.
     ppc_alpha, loo_se : float
         Thresholds of the rule (see the module documentation).
+    k_posterior : KPosterior or None
+        The posterior over the number of components, when given (its whole table;
+        :func:`bayesgmm.build_report` shows it).
 
     Examples
     --------
@@ -117,6 +128,7 @@ class EvidenceTable:
     reasons: list[str] = field(default_factory=list)
     ppc_alpha: float = PPC_ALPHA
     loo_se: float = LOO_SE
+    k_posterior: KPosterior | None = field(default=None, repr=False)
 
     @classmethod
     def from_results(
@@ -127,6 +139,7 @@ class EvidenceTable:
         loo: Any = None,
         ppc: Mapping[str, Any] | None = None,
         sparse: Any = None,
+        k_posterior: Any = None,
         n_candidates: int = 3,
         ppc_alpha: float = PPC_ALPHA,
         loo_se: float = LOO_SE,
@@ -145,6 +158,8 @@ class EvidenceTable:
             Posterior predictive checks keyed by candidate name (``"K=3 tied"``).
         sparse : SparseMixtureResult, default=None
             Posterior over the number of occupied components.
+        k_posterior : KPosterior, default=None
+            Posterior over the number of components (:func:`bayesgmm.posterior_over_k`).
         n_candidates : int, default=3
             Best BIC models shown (models named by ``loo`` or ``ppc`` are added).
         ppc_alpha : float, default=0.01
@@ -170,6 +185,11 @@ class EvidenceTable:
             raise TypeError(
                 "selection must be the ModelSelection returned by bayesgmm.select_model; "
                 f"got {type(selection).__name__}."
+            )
+        if k_posterior is not None and not isinstance(k_posterior, KPosterior):
+            raise TypeError(
+                "k_posterior must be the KPosterior returned by bayesgmm.posterior_over_k; "
+                f"got {type(k_posterior).__name__}."
             )
         if not 0 < ppc_alpha < 1:
             raise ValueError(f"ppc_alpha must be in (0, 1); got {ppc_alpha!r}.")
@@ -268,15 +288,19 @@ class EvidenceTable:
                     f"Overfitted mixture ({sparse.max_components} components): "
                     f"P(K+ = {mode} | data) = {probability.max():.2f} is the largest."
                 )
+        k_usable = None
+        if k_posterior is not None:
+            reason, k_usable = cls._add_k_posterior(frame, k_posterior)
+            reasons.append(reason)
         recommended, why = cls._recommend(frame, ppc_alpha, loo_se)
         reasons.insert(0, why)
-        reasons.extend(cls._agreement(frame, recommended, sound, tables, sparse))
+        reasons.extend(cls._agreement(frame, recommended, sound, tables, sparse, k_usable))
         recommendation = {
             "name": recommended,
             "n_components": int(frame.loc[recommended, "n_components"]),
             "covariance_type": str(frame.loc[recommended, "covariance_type"]),
         }
-        return cls(frame, recommendation, reasons, ppc_alpha, loo_se)
+        return cls(frame, recommendation, reasons, ppc_alpha, loo_se, k_posterior)
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -409,12 +433,33 @@ class EvidenceTable:
         return str(choice), f"Recommended {choice}: the lowest BIC{note}."
 
     @staticmethod
+    def _add_k_posterior(frame: pd.DataFrame, result: Any) -> tuple[str, Any]:
+        """Columns ``p_k``, ``p_k_clusters``; the reason; the result if it may agree."""
+        table = result.table
+        frame["p_k"] = [float(table["p_components"].get(k, 0.0)) for k in frame.n_components]
+        frame["p_k_clusters"] = [float(table["p_clusters"].get(k, 0.0)) for k in frame.n_components]
+        clusters = int(table["p_clusters"].idxmax())
+        summary = (
+            f"Posterior over K ({result.priors.name} priors, full covariances): most "
+            f"probable number of clusters K+ = {clusters} "
+            f"(p = {table['p_clusters'].max():.2f}), of components K = {result.mode} "
+            f"(p = {table['p_components'].max():.2f})"
+        )
+        if result.problems:
+            return (
+                summary + f"; not used: it failed its checks ({'; '.join(result.problems)}).",
+                None,
+            )
+        return summary + ".", result
+
+    @staticmethod
     def _agreement(
         frame: pd.DataFrame,
         recommended: str,
         grid: pd.DataFrame,
         tables: dict[str, pd.DataFrame],
         sparse: Any,
+        k_posterior: Any = None,
     ) -> list[str]:
         k = int(frame.loc[recommended, "n_components"])
         grid = grid if len(grid) else frame
@@ -431,6 +476,8 @@ class EvidenceTable:
         if sparse is not None:
             mode = int(sparse.table["probability"].idxmax())
             (agree if mode == k else disagree).append("occupied-components posterior")
+        if k_posterior is not None:
+            (agree if k_posterior.mode_clusters == k else disagree).append("posterior over K")
         out = []
         if agree:
             out.append(f"Agree with {recommended}: {', '.join(agree)}.")

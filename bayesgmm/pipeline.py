@@ -109,6 +109,9 @@ class PipelineResult:
         Posterior predictive checks of the compared fits, by candidate name.
     sparse : SparseMixtureResult or None
         The overfitted mixture's posterior over the number of occupied components.
+    k_posterior : KPosterior or None
+        The posterior over the number of components and clusters
+        (:func:`bayesgmm.posterior_over_k`).
     evidence : EvidenceTable or None
         Every result in one table with a recommendation (``None`` when the grid ranks
         by a criterion other than BIC and nothing else ran).
@@ -129,6 +132,7 @@ class PipelineResult:
     comparison: Any = None
     checks: dict[str, Any] = field(default_factory=dict)
     sparse: Any = None
+    k_posterior: Any = None
     evidence: EvidenceTable | None = None
     chosen: dict[str, Any] = field(default_factory=dict)
     em: GaussianMixture | None = None
@@ -174,6 +178,7 @@ def run_pipeline(
     ppc: bool = True,
     sparse: bool = True,
     max_components: int = 10,
+    k_posterior: bool | Mapping[str, Any] = True,
     posterior: bool = False,
     chosen: GaussianMixture | Callable[[ModelSelection], GaussianMixture] | None = None,
     bayes_options: Mapping[str, Any] | None = None,
@@ -193,8 +198,10 @@ def run_pipeline(
        fits, compared by PSIS-LOO (``loo``; skipped for fewer than 2 candidates).
     4. Posterior predictive checks of those fits (``ppc``; not with missing cells).
     5. An overfitted mixture of ``max_components`` (``sparse``).
-    6. The evidence table and its recommendation (BIC grids).
-    7. The chosen model: ``chosen`` if given, else the recommendation (else the
+    6. The posterior over the number of components (``k_posterior``; not with
+       missing cells).
+    7. The evidence table and its recommendation (BIC grids).
+    8. The chosen model: ``chosen`` if given, else the recommendation (else the
        grid's best); with ``posterior``, its posterior (a LOO fit when it was
        compared, else started from its EM fit).
 
@@ -212,6 +219,9 @@ def run_pipeline(
         Bootstrap replicates per test and EM restarts per replicate fit.
     loo, n_candidates, ppc, sparse, max_components
         Which further evidence to compute, and for how many candidates.
+    k_posterior : bool or mapping, default=True
+        Sample the posterior over K (:func:`bayesgmm.posterior_over_k`); a mapping
+        is passed to it as settings (``priors``, ``k_max``, ``draws``, ...).
     posterior : bool, default=False
         Fit the chosen model's posterior if no step did.
     chosen : GaussianMixture or callable, default=None
@@ -230,7 +240,7 @@ def run_pipeline(
         The progress reporter (or what :class:`Progress` takes).
     on_result : callable, default=None
         Called as ``on_result(step, result)`` after each step (``"selection"``,
-        ``"lrt"``, ``"loo"``, ``"ppc"``, ``"sparse"``, ``"evidence"``,
+        ``"lrt"``, ``"loo"``, ``"ppc"``, ``"sparse"``, ``"k_posterior"``, ``"evidence"``,
         ``"posterior"``), e.g. to print results as they come.
 
     Returns
@@ -256,6 +266,7 @@ def run_pipeline(
     ...     loo=False,
     ...     ppc=False,
     ...     sparse=False,
+    ...     k_posterior=False,
     ...     progress=False,
     ... )
     >>> result.chosen["name"], len(result.lrt), result.posterior is None
@@ -376,6 +387,18 @@ def run_pipeline(
             )
         hook("sparse", result.sparse)
 
+    if k_posterior and incomplete:
+        reporter.say("Posterior over K skipped: X has missing cells.")
+    elif k_posterior:
+        from bayesgmm.mfm import posterior_over_k
+
+        options = {} if k_posterior is True else dict(k_posterior)
+        with step("k_posterior", "Posterior over the number of components (telescoping sampler)"):
+            result.k_posterior = posterior_over_k(
+                array, **{"random_state": random_state, "progress": detail, **options}
+            )
+        hook("k_posterior", result.k_posterior)
+
     if criterion == "bic" or result.lrt or result.comparison is not None:
         result.evidence = EvidenceTable.from_results(
             selection,
@@ -383,6 +406,7 @@ def run_pipeline(
             loo=result.comparison,
             ppc=result.checks or None,
             sparse=result.sparse,
+            k_posterior=result.k_posterior,
             n_candidates=n_candidates,
         )
         hook("evidence", result.evidence)
@@ -441,6 +465,7 @@ def collect_evidence(
     ppc: bool = True,
     sparse: bool = True,
     max_components: int = 10,
+    k_posterior: bool | Mapping[str, Any] = True,
     draws: int = 1000,
     tune: int = 1000,
     chains: int = 4,
@@ -452,8 +477,9 @@ def collect_evidence(
 
     Fits the EM grid, then for the ``n_candidates`` best BIC models: bootstrap LRTs
     (sequentially from K = 1, per covariance type among the candidates), Bayesian
-    fits compared by PSIS-LOO, posterior predictive checks of each fit, and an
-    overfitted mixture for the posterior over the number of occupied components
+    fits compared by PSIS-LOO, posterior predictive checks of each fit, an
+    overfitted mixture for the posterior over the number of occupied components and
+    the posterior over the number of components under a prior on K
     (:func:`run_pipeline`, which keeps every fitted object). The Bayesian steps take
     seconds per model (the sampler's code is compiled once per machine, whatever K,
     D, N or covariance type).
@@ -474,8 +500,11 @@ def collect_evidence(
         Bootstrap replicates per likelihood-ratio test.
     max_components : int, default=10
         Components of the overfitted mixture.
+    k_posterior : bool or mapping, default=True
+        Sample the posterior over K (:func:`bayesgmm.posterior_over_k`; a mapping
+        holds its settings, e.g. ``{"priors": "telescope", "k_max": 20}``).
     draws, tune, chains : int, default=1000, 1000, 4
-        Sampler settings of the Bayesian fits.
+        Sampler settings of the Bayesian fits (not of the posterior over K).
     random_state : int, default=0
         Seed of every step.
     progress : bool or file-like, default=True
@@ -511,6 +540,7 @@ def collect_evidence(
         ppc=ppc,
         sparse=sparse,
         max_components=max_components,
+        k_posterior=k_posterior,
         draws=draws,
         tune=tune,
         chains=chains,

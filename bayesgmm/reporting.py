@@ -46,6 +46,7 @@ from bayesgmm._validation import check_array
 from bayesgmm.covariance import get_covariance_model
 from bayesgmm.em import GaussianMixture
 from bayesgmm.evidence import EvidenceTable
+from bayesgmm.mfm.result import KPosterior
 from bayesgmm.selection import ModelSelection
 
 __all__ = ["Report", "Section", "build_report", "report"]
@@ -193,6 +194,8 @@ _EVIDENCE_ROWS: dict[str, tuple[str, Formatter]] = {
     "ppc_min_p": ("smallest predictive-check p-value", fixed(3)),
     "ppc_failed": ("failed predictive checks", str),
     "p_occupied": ("P(K occupied components | data)", fixed(2)),
+    "p_k": ("p(K components | data), prior on K", fixed(3)),
+    "p_k_clusters": ("p(K clusters | data), prior on K", fixed(3)),
 }
 
 
@@ -224,11 +227,53 @@ def _evidence_section(evidence: EvidenceTable) -> Section:
             f"Candidates failing a posterior predictive check (p < "
             f"{evidence.ppc_alpha:g}) are set aside; with PSIS-LOO, the simplest model "
             f"within {evidence.loo_se:g} standard errors of the best ELPD is chosen; "
-            "otherwise the lowest BIC. Bootstrap LRT, ICL and the occupied-components "
-            "posterior do not vote: they are reported as agreeing or not."
+            "otherwise the lowest BIC. Bootstrap LRT, ICL, the occupied-components "
+            "posterior and the posterior over K do not vote: they are reported as "
+            "agreeing or not."
         )
     )
     return Section("evidence", "Evidence for the number of components", body)
+
+
+def _k_posterior_section(result: KPosterior) -> Section:
+    table = result.table
+    shown = table[(table["p_components"] >= 5e-4) | (table["p_clusters"] >= 5e-4)]
+    d = result.diagnostics
+    verdict = (
+        "The chains passed their checks"
+        if result.ok
+        else "UNRELIABLE: " + "; ".join(result.problems)
+    )
+    body = (
+        paragraph(
+            f"Priors: {result.priors.describe()}. Most probable number of clusters K+ = "
+            f"{result.mode_clusters} (mean {result.mean_clusters:.2f}); of components "
+            f"K = {result.mode} (mean {result.mean:.2f}).",
+            "callout",
+        )
+        + html_table(
+            shown,
+            caption="Posterior of the number of components K and of clusters K+ "
+            "(with Monte Carlo standard errors)",
+            formats={column: fixed(4) for column in shown.columns},
+        )
+        + paragraph(
+            f"{verdict} (r_hat of K {d['r_hat_components']:.3f}, of K+ "
+            f"{d['r_hat_clusters']:.3f}; bulk ESS of K {d['ess_components']:.0f}, of K+ "
+            f"{d['ess_clusters']:.0f}; {result.n_components.shape[0]} chains, "
+            f"{result.elapsed:.1f} s). Telescoping sampler (Frühwirth-Schnatter, "
+            "Malsiner-Walli & Grün 2021); p(K | y) is Rao-Blackwellised."
+        )
+    )
+    figure = new_figure(7.0, 3.8)
+    result.plot(ax=figure.subplots())
+    body += html_figure(
+        figure,
+        "Posterior over the number of components",
+        "p(K = k | y) and p(K+ = k | y) with two Monte Carlo standard errors; the prior "
+        "on K dashed.",
+    )
+    return Section("k_posterior", "Posterior over the number of components", body, n_figures=1)
 
 
 def _em_parameters_section(
@@ -534,6 +579,7 @@ def build_report(
     selection: ModelSelection | None = None,
     model: Any = None,
     evidence: EvidenceTable | None = None,
+    k_posterior: KPosterior | None = None,
     title: str = "bayesgmm report",
     clustering: bool = True,
 ) -> Report:
@@ -546,6 +592,9 @@ def build_report(
       type, lowest marked), the top models and the criterion curves.
     * **Evidence** (``evidence``): the evidence table, the recommended model and the
       reasons.
+    * **Posterior over the number of components** (``k_posterior``, or the one the
+      evidence table holds): the table of ``p(K | y)`` and ``p(K+ | y)``, the
+      priors, the convergence checks and the bar chart.
     * **Parameters** (a model): EM weights, means and covariances; or, for a
       Bayesian model, the posterior summary (mean, sd, 94% HDI, R-hat, bulk and
       tail ESS) and a **Sampling diagnostics** section (divergences, largest R-hat,
@@ -574,6 +623,9 @@ def build_report(
     evidence : EvidenceTable, default=None
         Result of :func:`bayesgmm.collect_evidence` or
         :meth:`bayesgmm.EvidenceTable.from_results`.
+    k_posterior : KPosterior, default=None
+        Result of :func:`bayesgmm.posterior_over_k` on ``X`` (default: the evidence
+        table's, if it has one).
     title : str, default="bayesgmm report"
         Title of the page.
     clustering : bool, default=True
@@ -626,6 +678,16 @@ def build_report(
         raise TypeError(
             f"evidence must be a bayesgmm.EvidenceTable; got {type(evidence).__name__}."
         )
+    if k_posterior is not None and not isinstance(k_posterior, KPosterior):
+        raise TypeError(
+            "k_posterior must be the KPosterior returned by bayesgmm.posterior_over_k; got "
+            f"{type(k_posterior).__name__}."
+        )
+    if k_posterior is not None and k_posterior.n_samples != len(np.asarray(X)):
+        raise ValueError(
+            f"k_posterior was sampled on {k_posterior.n_samples} observations, but X has "
+            f"{len(np.asarray(X))}. Pass the data it was sampled on."
+        )
     fitted = model if model is not None else getattr(selection, "best_estimator_", None)
     array, names = check_array(X, allow_nan=getattr(fitted, "missing", "error") == "marginalize")
     n_samples, n_features = array.shape
@@ -657,6 +719,10 @@ def build_report(
         sections.append(_selection_section(selection))
     if evidence is not None:
         sections.append(_evidence_section(evidence))
+    if k_posterior is None and evidence is not None:
+        k_posterior = evidence.k_posterior
+    if k_posterior is not None:
+        sections.append(_k_posterior_section(k_posterior))
     if model is not None:
         if bayes:
             sections.extend(_bayes_sections(model))

@@ -129,6 +129,24 @@ def _gaussian(rng, precision, shift, out, work, floor):  # pragma: no cover
 
 
 @_jit
+def _log_blocks(n_filled, counts, gamma):  # pragma: no cover
+    """``sum_k log Gamma(N_k + gamma) - log Gamma(gamma)`` over the filled blocks."""
+    value = 0.0
+    for k in range(n_filled):
+        value += math.lgamma(counts[k] + gamma) - math.lgamma(gamma)
+    return value
+
+
+@_jit
+def _log_labelled(n_filled, n_samples, n_components, gamma):  # pragma: no cover
+    """The rest of :func:`partition_log_prob`: labellings and the Dirichlet's normaliser."""
+    if n_components < n_filled:
+        return -np.inf
+    value = math.lgamma(n_components + 1.0) - math.lgamma(n_components - n_filled + 1.0)
+    return value + math.lgamma(n_components * gamma) - math.lgamma(n_samples + n_components * gamma)
+
+
+@_jit
 def partition_log_prob(n_filled, counts, n_samples, n_components, gamma):  # pragma: no cover
     """``log p(partition | K, gamma_K)``.
 
@@ -137,11 +155,9 @@ def partition_log_prob(n_filled, counts, n_samples, n_components, gamma):  # pra
     """
     if n_components < n_filled:
         return -np.inf
-    value = math.lgamma(n_components + 1.0) - math.lgamma(n_components - n_filled + 1.0)
-    value += math.lgamma(n_components * gamma) - math.lgamma(n_samples + n_components * gamma)
-    for k in range(n_filled):
-        value += math.lgamma(counts[k] + gamma) - math.lgamma(gamma)
-    return value
+    return _log_labelled(n_filled, n_samples, n_components, gamma) + _log_blocks(
+        n_filled, counts, gamma
+    )
 
 
 @_jit
@@ -226,6 +242,7 @@ def run_chain(
     log_prob = np.zeros((k_max, n_samples))
     row = np.zeros(n_samples)
     row_work = np.zeros(n_samples)
+    best_row = np.zeros(n_samples)
     counts = np.zeros(k_max, dtype=np.int64)
     new_label = np.zeros(k_max, dtype=np.int64)
     members = np.zeros((d, n_samples))
@@ -248,21 +265,25 @@ def run_chain(
                 const += math.log(whiten[a, a])
             const += math.log(weights[k]) if weights[k] > 0 else -np.inf
             _centre(Xt, means[k], centred)
-            _log_density(centred, whiten, const, row, row_work)
-            log_prob[k, :] = row
+            _log_density(centred, whiten, const, log_prob[k], row_work)
+        # each observation's probabilities (one exp per pair), then one uniform each
+        best_row[:] = log_prob[0]
+        for k in range(1, n_components):
+            for i in range(n_samples):
+                best_row[i] = max(best_row[i], log_prob[k, i])
+        row[:] = 0.0
+        for k in range(n_components):
+            for i in range(n_samples):
+                value = math.exp(log_prob[k, i] - best_row[i])
+                log_prob[k, i] = value
+                row[i] += value
         counts[:] = 0
         for i in range(n_samples):
-            best = log_prob[0, i]
-            for k in range(1, n_components):
-                best = max(best, log_prob[k, i])
-            total = 0.0
-            for k in range(n_components):
-                total += math.exp(log_prob[k, i] - best)
-            u = rng.random() * total
+            u = rng.random() * row[i]
             label = n_components - 1
             acc = 0.0
             for k in range(n_components):
-                acc += math.exp(log_prob[k, i] - best)
+                acc += log_prob[k, i]
                 if u < acc:
                     label = k
                     break
@@ -321,14 +342,18 @@ def run_chain(
                 return 1
         # (3) K given the partition and alpha, then alpha given the partition and K
         best = -np.inf
+        static_blocks = 0.0 if dynamic else _log_blocks(n_filled, counts, gamma)
         for j in range(k_max):
             kk = j + 1
             if kk < n_filled:
                 prob_k[j] = -np.inf
-            else:
+            elif dynamic:
                 prob_k[j] = log_prior_k[j] + partition_log_prob(
-                    n_filled, counts, n_samples, kk, _gamma_k(kk, gamma, alpha, dynamic)
+                    n_filled, counts, n_samples, kk, alpha / kk
                 )
+            else:
+                prob_k[j] = log_prior_k[j] + _log_labelled(n_filled, n_samples, kk, gamma)
+                prob_k[j] += static_blocks
             best = max(best, prob_k[j])
         total = 0.0
         for j in range(k_max):
