@@ -323,3 +323,16 @@ def test_demo_fits_each_model_on_the_data_once(monkeypatch, tmp_path):
     grid = {(k, cov) for k in (1, 2, 3) for cov in ("full", "tied", "diag", "spherical")}
     assert set(fitted_on_data) == grid
     assert set(fitted_on_data.values()) == {1}
+
+
+def test_fit_k_posterior_writes_its_table(csv_file, tmp_path, capsys):
+    out = tmp_path / "out"
+    args = ["fit", str(csv_file), "--k", "1:3", "--covariance", "full", "--n-init", "2"]
+    assert main([*args, "--k-posterior", "--out", str(out), "--quiet"]) == 0
+    captured = capsys.readouterr()
+    assert "Posterior over K (telescope" in captured.out
+    assert "k_posterior.csv" in captured.out
+    table = pd.read_csv(out / "k_posterior.csv", index_col="k")
+    assert table["p_clusters"].idxmax() == 2  # two well-separated groups
+    assert table["p_components"].sum() == pytest.approx(1.0)
+    assert "Posterior over the number of components" in (out / "report.html").read_text()

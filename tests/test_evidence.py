@@ -159,6 +159,7 @@ def test_collect_evidence_em_only_runs_the_grid_and_the_tests():
         loo=False,
         ppc=False,
         sparse=False,
+        k_posterior=False,
         progress=stream,
     )
     assert evidence.recommendation["name"] == "K=3 tied"
@@ -291,3 +292,76 @@ def test_collect_evidence_fits_each_model_on_the_data_once(monkeypatch):
     assert set(fitted_on_data) == grid
     assert set(fitted_on_data.values()) == {1}  # the LRT and Bayesian fits reuse them
     assert "elpd" in evidence.table.columns
+
+
+@pytest.fixture(scope="module")
+def galaxies_k():
+    from bayesgmm import load_galaxies, posterior_over_k
+
+    X = load_galaxies("richardson_green") / 1000
+    selection = select_model(X, range(1, 6), ["full", "tied"], n_init=2)
+    return selection, posterior_over_k(X, random_state=0, progress=False)
+
+
+def test_posterior_over_k_columns_and_reasons(galaxies_k):
+    selection, k_posterior = galaxies_k
+    evidence = EvidenceTable.from_results(selection, k_posterior=k_posterior)
+    table = k_posterior.table
+    for name, row in evidence.table.iterrows():
+        assert row["p_k"] == table.loc[row.n_components, "p_components"], name
+        assert row["p_k_clusters"] == table.loc[row.n_components, "p_clusters"], name
+    text = " ".join(evidence.reasons)
+    assert f"most probable number of clusters K+ = {k_posterior.mode_clusters}" in text
+    recommended = evidence.recommendation["n_components"]
+    verdict = "Agree" if k_posterior.mode_clusters == recommended else "Disagree"
+    assert any(r.startswith(verdict) and "posterior over K" in r for r in evidence.reasons)
+    assert evidence.k_posterior is k_posterior
+
+
+def test_a_failed_posterior_over_k_is_shown_but_not_used(galaxies_k):
+    from bayesgmm import load_galaxies, posterior_over_k
+    from bayesgmm.exceptions import SamplingWarning
+
+    selection, _ = galaxies_k
+    X = load_galaxies("richardson_green") / 1000
+    with pytest.warns(SamplingWarning):
+        short = posterior_over_k(
+            X, draws=20, tune=0, thin=1, max_doublings=0, random_state=0, progress=False
+        )
+    evidence = EvidenceTable.from_results(selection, k_posterior=short)
+    text = " ".join(evidence.reasons)
+    assert "not used: it failed its checks" in text
+    assert "posterior over K" not in " ".join(evidence.reasons[-2:])
+    assert "p_k" in evidence.table.columns
+
+
+def test_k_posterior_must_be_a_k_posterior(galaxies_k):
+    selection, _ = galaxies_k
+    with pytest.raises(TypeError, match="k_posterior must be the KPosterior"):
+        EvidenceTable.from_results(selection, k_posterior={"mode": 3})
+
+
+def test_pipeline_samples_the_posterior_over_k_unless_cells_are_missing():
+    import io
+
+    from bayesgmm import load_galaxies
+    from bayesgmm.pipeline import run_pipeline
+
+    X = load_galaxies("richardson_green") / 1000
+    steps = []
+    settings = {"lrt": False, "loo": False, "ppc": False, "sparse": False, "n_init": 2}
+    result = run_pipeline(
+        X, range(1, 4), "full", **settings, k_posterior={"k_max": 20},
+        on_result=lambda step, value: steps.append(step), progress=False,
+    )  # fmt: skip
+    assert result.k_posterior.k_max == 20
+    assert steps == ["selection", "k_posterior", "evidence"]
+    assert "p_k" in result.evidence.table.columns
+    incomplete = load_faithful()
+    incomplete.iloc[3, 1] = np.nan
+    stream = io.StringIO()
+    result = run_pipeline(
+        incomplete, range(1, 3), "full", **settings, missing="marginalize", progress=stream
+    )
+    assert result.k_posterior is None
+    assert "Posterior over K skipped: X has missing cells." in stream.getvalue()

@@ -358,3 +358,27 @@ def test_report_renders_in_chromium(em_report, tmp_path):
     assert count((0xF6, 0xF8, 0xFA)) > 2000
     assert count((0x1F, 0x77, 0xB4)) > 200
     assert count((0xFF, 0x7F, 0x0E)) > 200
+
+
+def test_posterior_over_k_section():
+    from bayesgmm import posterior_over_k
+
+    X = load_galaxies("richardson_green") / 1000
+    selection = select_model(X, range(1, 6), ["full", "tied"], n_init=2)
+    result = posterior_over_k(X, random_state=0, progress=False)
+    evidence = EvidenceTable.from_results(selection, k_posterior=result)
+    page = build_report(X, selection=selection, evidence=evidence)
+    ids = [section.id for section in page.sections]
+    assert ids.index("k_posterior") == ids.index("evidence") + 1
+    assert "Posterior over the number of components" in page.html
+    assert "p(K components | data), prior on K" in page.html  # the evidence row
+    assert "richardson_green: K ~ uniform on 1..30" in page.html
+    assert "The chains passed their checks" in page.html
+    check_html(page.html)
+    # given directly, without an evidence table
+    direct = build_report(X, k_posterior=result, clustering=False)
+    assert [section.id for section in direct.sections] == ["data", "k_posterior"]
+    with pytest.raises(TypeError, match="k_posterior must be the KPosterior"):
+        build_report(X, k_posterior=evidence)
+    with pytest.raises(ValueError, match="sampled on 82 observations, but X has 40"):
+        build_report(X.iloc[:40], k_posterior=result)
