@@ -22,6 +22,8 @@ __all__ = ["posterior_over_k"]
 
 #: sweeps per call into the compiled chain (progress is reported between calls)
 _CHUNK = 5000
+#: seconds between a chain's progress lines (and one when it finishes)
+PROGRESS_EVERY = 5.0
 #: random-walk step of the Metropolis move on log(alpha) (the telescope package's s0)
 ALPHA_STEP = 2.5
 #: components the chains start from (the telescope package's Kinit)
@@ -138,14 +140,17 @@ def _sample_chain(
         _run(X, priors, chain, min(_CHUNK, n_tune - first), 1, empty)
     draws = records[0].shape[1]
     per_call = max(_CHUNK // thin, 1)
+    said = start
     for first in range(0, draws, per_call):
         last = min(first + per_call, draws)
         rows = tuple(r[index, first:last] for r in records)
         _run(X, priors, chain, (last - first) * thin, thin, rows)
-        if stream is not None:
+        now = time.perf_counter()
+        if stream is not None and (last == draws or now - said >= PROGRESS_EVERY):
+            said = now
             print(
                 f"posterior over K: chain {index + 1}, {n_tune + last * thin}/"
-                f"{n_tune + draws * thin} sweeps ({time.perf_counter() - start:.1f} s)",
+                f"{n_tune + draws * thin} sweeps ({now - start:.1f} s)",
                 file=stream,
                 flush=True,
             )
