@@ -15,6 +15,8 @@ $(STAMP): pyproject.toml
 	$(PY) -c "from bayesgmm.bayes.density import compile_kernels; compile_kernels()"
 	@echo "compiling the EM loop for small data and mclust's M-steps (cached; ~40 s)"
 	$(PY) -c "import bayesgmm; X = bayesgmm.load_iris().iloc[:, :4]; [bayesgmm.GaussianMixture(2, covariance_type=m).fit(X) for m in ('EVE', 'VEI')]"
+	@echo "compiling the posterior-over-K sampler (cached; ~15 s)"
+	$(PY) -W ignore -c "import bayesgmm; bayesgmm.posterior_over_k(bayesgmm.load_galaxies() / 1000, draws=5, tune=5, max_doublings=0, progress=False)"
 	@touch $(STAMP)
 
 demo: $(STAMP)
