@@ -144,6 +144,17 @@ def k_prior_log_pmf(k_prior: Any, k_max: int) -> NDArray[np.float64]:
     return log_pmf - special.logsumexp(log_pmf)
 
 
+def _k_prior_name(k_prior: Any) -> str:
+    """``"uniform"``, ``"BNB(1, 4, 3)"``, ``"Poisson(3)"``, ``"Geometric(0.3)"`` or ``""``."""
+    spec = (k_prior,) if isinstance(k_prior, str) else k_prior
+    if not (isinstance(spec, tuple) and spec and isinstance(spec[0], str)):
+        return ""
+    names = {"uniform": "uniform", "bnb": "BNB", "poisson": "Poisson", "geometric": "Geometric"}
+    if spec[0] == "uniform":
+        return "uniform"
+    return f"{names[spec[0]]}({', '.join(f'{float(p):g}' for p in spec[1:])})"
+
+
 def _unbounded(k_prior: Any) -> bool:
     """Whether a ``k_prior`` of :func:`k_prior_log_pmf` has support beyond any k_max."""
     kind = k_prior if isinstance(k_prior, str) else k_prior[0] if isinstance(k_prior, tuple) else ""
@@ -192,6 +203,9 @@ class ResolvedPriors:
     k_max : int
     log_prior_k : ndarray of shape (k_max,)
         ``log p(K = k)``, k = 1..k_max.
+    k_prior_name : str
+        The prior on ``K`` in words (``"uniform"``, ``"BNB(1, 4, 3)"``,
+        ``"Poisson(3)"``, ...; empty for given probabilities).
     truncated : bool
         The prior on ``K`` has unbounded support (``"bnb"``, ``"poisson"``,
         ``"geometric"``) and was cut at ``k_max``.
@@ -212,6 +226,7 @@ class ResolvedPriors:
     name: str
     k_max: int
     log_prior_k: NDArray[np.float64]
+    k_prior_name: str
     truncated: bool
     dynamic: bool
     gamma: float
@@ -240,7 +255,7 @@ class ResolvedPriors:
         """
         k_text = self._k_text()
         weights = (
-            f"Dir(alpha/K), alpha ~ F{self.alpha_prior}"
+            f"Dir(alpha/K), alpha ~ F({self.alpha_prior[0]:g}, {self.alpha_prior[1]:g})"
             if self.dynamic and self.alpha is None
             else f"Dir({self.alpha:g}/K)"
             if self.dynamic
@@ -252,15 +267,17 @@ class ResolvedPriors:
         C0 = f"{self.G0[0, 0]:.4g}" if one else "G0"
         hyper = f"C0 ~ {'Gamma' if one else 'W'}({self.g0:g}, {C0})" if self.g0 > 0 else "C0 fixed"
         return (
-            f"{self.name}: K ~ {k_text}; eta | K ~ {weights}; mu_k ~ {mean}; "
+            f"{self.name}: {k_text}; eta | K ~ {weights}; mu_k ~ {mean}; "
             f"Sigma_k^-1 ~ {'Gamma' if one else 'W'}({self.c0:g}, C0); {hyper}"
         )
 
     def _k_text(self) -> str:
-        probs = np.exp(self.log_prior_k)
-        if np.allclose(probs, probs[0]):
-            return f"uniform on 1..{self.k_max}"
-        return f"given prior on 1..{self.k_max} (mode {int(np.argmax(probs)) + 1})"
+        if self.k_prior_name == "uniform":
+            return f"K ~ uniform on 1..{self.k_max}"
+        if self.k_prior_name:
+            return f"K - 1 ~ {self.k_prior_name}, K <= {self.k_max}"
+        mode = int(np.argmax(self.log_prior_k)) + 1
+        return f"K ~ given probabilities on 1..{self.k_max} (mode {mode})"
 
 
 @dataclass(frozen=True)
@@ -460,6 +477,7 @@ class MFMPriors:
             name=self.name,
             k_max=k_max,
             log_prior_k=k_prior_log_pmf(self.k_prior, k_max),
+            k_prior_name=_k_prior_name(self.k_prior),
             truncated=_unbounded(self.k_prior),
             dynamic=self.weights == "dynamic",
             gamma=gamma,
