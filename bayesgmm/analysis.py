@@ -17,7 +17,8 @@ Top level
     ``seed`` and optionally ``separation``; its true parameters become
     :attr:`AnalysisResult.truth`). ``columns``: the features used (required for
     ``dataset`` and ``file``; for ``generator``, names for its two columns).
-    ``scale`` (default 1): the data are multiplied by it.
+    ``scale`` (default 1): the data are multiplied by it. ``variant``: a version of
+    the dataset (``load_galaxies(variant)``: ``"MASS"`` or ``"richardson_green"``).
 ``[selection]``
     The model grid of :func:`bayesgmm.select_model`: ``n_components = [low, high]``
     (inclusive), ``covariance_types`` (both required), ``criterion`` (default
@@ -32,7 +33,14 @@ Top level
     ``chains``, ``random_state``, ``target_accept``, ``sampler``, ``n_init``,
     ``relabel``, ``progressbar``); ``[bayes.priors]`` holds
     :class:`bayesgmm.bayes.Priors` fields.
-``[selection.quick]``, ``[model.quick]``, ``[bayes.quick]``
+``[k_posterior]`` (optional)
+    The posterior over the number of components (:func:`bayesgmm.posterior_over_k`):
+    ``run`` (default true), ``k_max``, ``priors`` (a name or a table with ``name``
+    and :class:`bayesgmm.mfm.MFMPriors` fields), ``draws``, ``tune``, ``chains``,
+    ``thin``, ``max_doublings``, ``random_state``. Its checks: ``p_components`` and
+    ``p_clusters`` (lists of p(K = k | y) and p(K+ = k | y) from k = 1, compared with
+    the same number of ours) and ``k_posterior_mode``.
+``[selection.quick]``, ``[model.quick]``, ``[bayes.quick]``, ``[k_posterior.quick]``
     Settings that replace the ones above when ``quick=True`` (the test suite's
     mode). In quick mode the Bayesian fit runs only if ``[bayes.quick]`` says
     ``run = true``.
@@ -113,6 +121,7 @@ from bayesgmm.analysis_spec import (
     ARRAY_QUANTITIES,
     BAYES_PREFIX,
     COMPARISONS,
+    K_POSTERIOR_QUANTITIES,
     QUANTITIES,
     SpecError,
     load_spec,
@@ -157,13 +166,16 @@ class AnalysisResult:
         The chosen model (``[model]``), fitted by EM.
     bayes_model : BayesianGaussianMixture or None
         Its Bayesian fit, or ``None`` when it did not run.
+    k_posterior : KPosterior or None
+        The posterior over K (``[k_posterior]``), or ``None`` when it did not run.
     checks : pandas.DataFrame
         One row per evaluated check: ``quantity``, ``model``, ``published``, ``ours``,
         ``difference`` (ours - published; the largest absolute difference for
         arrays; NaN for labels), ``comparison``, ``tolerance``, ``passed``,
         ``origin``, ``source``.
     skipped : list of str
-        Checks not evaluated and why (Bayesian quantities when the fit did not run).
+        Checks not evaluated and why (Bayesian or posterior-over-K quantities when
+        their run did not happen).
     truth : dict or None
         True ``weights``, ``means`` and ``covariances`` of generated data.
     report : object or None
@@ -183,6 +195,7 @@ class AnalysisResult:
     model: GaussianMixture
     bayes_model: Any
     checks: pd.DataFrame
+    k_posterior: Any = None
     skipped: list[str] = field(default_factory=list)
     truth: dict[str, np.ndarray] | None = None
     report: Any = None
@@ -280,7 +293,8 @@ def load_data(spec: Mapping[str, Any]) -> tuple[pd.DataFrame, dict[str, np.ndarr
         truth = {"weights": weights, "means": means, "covariances": covariances}
     else:
         if "dataset" in data:
-            frame = getattr(bayesgmm.datasets, f"load_{data['dataset']}")()
+            loader = getattr(bayesgmm.datasets, f"load_{data['dataset']}")
+            frame = loader(data["variant"]) if "variant" in data else loader()
         else:
             frame = pd.read_csv(Path(spec["path"]).parent / data["file"])
         missing = [c for c in data["columns"] if c not in frame.columns]
@@ -344,8 +358,9 @@ def _format(value: Any) -> str:
 class _Evaluator:
     """Compute the quantities of checks, fitting extra EM models at most once."""
 
-    def __init__(self, X, selection, model, model_settings, bayes_model):
+    def __init__(self, X, selection, model, model_settings, bayes_model, k_posterior=None):
         self.X = X
+        self.k_posterior = k_posterior
         self.n = len(X)
         self.selection = selection
         self.model = model
@@ -364,7 +379,11 @@ class _Evaluator:
             self.fitted[label] = grid
         return self.fitted[label]
 
-    def quantity(self, name: str, label: str) -> Any:
+    def quantity(self, name: str, label: str, value: Any = None) -> Any:
+        if name in K_POSTERIOR_QUANTITIES:
+            if name == "k_posterior_mode":
+                return float(self.k_posterior.mode)
+            return self.k_posterior.table[name].to_numpy()[: len(value)]
         if name == "selected_model":
             best = self.selection.best_params_
             return candidate_name(best["n_components"], best["covariance_type"])
@@ -393,6 +412,8 @@ def _evaluate_checks(
         quantity = check["quantity"]
         if quantity == "selected_model":
             label = "grid"
+        elif quantity in K_POSTERIOR_QUANTITIES:
+            label = "posterior over K"
         elif quantity.startswith(BAYES_PREFIX):
             label = evaluator.chosen
         else:
@@ -400,8 +421,11 @@ def _evaluate_checks(
         if quantity.startswith(BAYES_PREFIX) and evaluator.bayes_model is None:
             skipped.append(f"{quantity} [{label}]: the Bayesian fit did not run")
             continue
-        ours = evaluator.quantity(quantity, label)
+        if quantity in K_POSTERIOR_QUANTITIES and evaluator.k_posterior is None:
+            skipped.append(f"{quantity}: the posterior over K did not run")
+            continue
         value = check["value"]
+        ours = evaluator.quantity(quantity, label, value)
         passed, difference = _compare(check["comparison"], ours, value, check["tolerance"])
         rows.append(
             {
@@ -486,7 +510,7 @@ def _write_outputs(result: AnalysisResult, out: Path, title: str) -> Any:
         return None
     from bayesgmm.evidence import EvidenceTable
 
-    evidence = EvidenceTable.from_results(result.selection)
+    evidence = EvidenceTable.from_results(result.selection, k_posterior=result.k_posterior)
     model = result.bayes_model if result.bayes_model is not None else result.model
     report = build_report(
         result.data, selection=result.selection, model=model, evidence=evidence, title=title
@@ -605,6 +629,8 @@ def run_analysis(
     }
     bayes_options = {k: v for k, v in bayes_settings.items() if k not in ("run", "priors")}
     bayes_options.setdefault("progressbar", stream is not None)
+    k_settings = spec_settings(spec.get("k_posterior", {}), quick)
+    run_k = "k_posterior" in spec and k_settings.pop("run", True)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         run = run_pipeline(
@@ -617,7 +643,7 @@ def run_analysis(
             loo=False,
             ppc=False,
             sparse=False,
-            k_posterior=False,
+            k_posterior=k_settings if run_k else False,
             chosen=functools.partial(_chosen_model, X, model_settings),
             posterior=run_bayes,
             bayes_options={**bayes_options, "priors": _priors(bayes_settings)},
@@ -625,7 +651,7 @@ def run_analysis(
         )
     selection, model, bayes_model = run.selection, run.em, run.posterior
     _replay(caught, recorded)
-    evaluator = _Evaluator(X, selection, model, model_settings, bayes_model)
+    evaluator = _Evaluator(X, selection, model, model_settings, bayes_model, run.k_posterior)
     checks, skipped = _evaluate_checks(spec, evaluator)
     result = AnalysisResult(
         spec=spec,
@@ -633,6 +659,7 @@ def run_analysis(
         selection=selection,
         model=model,
         bayes_model=bayes_model,
+        k_posterior=run.k_posterior,
         checks=checks,
         skipped=skipped,
         truth=truth,

@@ -27,6 +27,7 @@ __all__ = [
     "BAYES_PREFIX",
     "COMPARISONS",
     "GENERATORS",
+    "K_POSTERIOR_QUANTITIES",
     "ORIGINS",
     "QUANTITIES",
     "SpecError",
@@ -51,7 +52,22 @@ QUANTITIES: dict[str, str] = {
     "bayes_weights": "posterior mean of the weights (the Bayesian fit of the chosen model)",
     "bayes_means": "posterior mean of the component means",
     "bayes_covariances": "posterior mean of the covariances",
+    "p_components": "p(K = k | y), k = 1, 2, ... (the [k_posterior] run; a list from k = 1)",
+    "p_clusters": "p(K+ = k | y), k = 1, 2, ... (the [k_posterior] run; a list from k = 1)",
+    "k_posterior_mode": "the most probable number of components K (the [k_posterior] run)",
 }
+
+#: what a quantity without a 'model' key refers to (default: the chosen model)
+_REFERS_TO = {
+    "selected_model": "the grid",
+    "p_components": "the [k_posterior] run",
+    "p_clusters": "the [k_posterior] run",
+    "k_posterior_mode": "the [k_posterior] run",
+}
+
+#: the quantities of the posterior over K (posterior_over_k), and the listed ones
+K_POSTERIOR_QUANTITIES = {"p_components", "p_clusters", "k_posterior_mode"}
+_K_POSTERIOR_LISTS = {"p_components", "p_clusters"}
 
 
 #: how a check compares ``ours`` with the published ``value``
@@ -82,11 +98,14 @@ _UNIVARIATE = {"V": "full", "E": "tied"}
 _LABEL = re.compile(r"^\s*K\s*=\s*(\d+)\s+(\S+)\s*$")
 
 
-_TOP_KEYS = {"name", "description", "data", "selection", "model", "bayes", "published"}
+_TOP_KEYS = {
+    "name", "description", "data", "selection", "model", "bayes", "k_posterior", "published",
+}  # fmt: skip
 
 
 _DATA_KEYS = {
     "dataset",
+    "variant",
     "file",
     "generator",
     "columns",
@@ -118,6 +137,11 @@ _BAYES_KEYS = {
     "progressbar",
     "n_init",
 }
+
+
+_K_POSTERIOR_KEYS = {"run", "k_max", "priors", "draws", "tune", "chains", "thin"} | {
+    "max_doublings", "random_state",
+}  # fmt: skip
 
 
 _PRIOR_KEYS = {"weight_concentration", "mean_scale", "sd_scale", "lkj_eta", "sd_dof"}
@@ -231,8 +255,18 @@ def _check_data(data: dict[str, Any], path: Path) -> None:
     if source == "dataset":
         name = data["dataset"]
         if not isinstance(name, str) or not hasattr(bayesgmm.datasets, f"load_{name}"):
-            known = [n.removeprefix("load_") for n in bayesgmm.datasets.__all__]
+            known = [n.removeprefix("load_") for n in bayesgmm.datasets.__all__ if "load_" in n]
             raise SpecError(f"{_where(path, 'data')} dataset must be one of {known}; got {name!r}.")
+        if "variant" in data:
+            loader = getattr(bayesgmm.datasets, f"load_{name}")
+            if "variant" not in inspect.signature(loader).parameters:
+                raise SpecError(f"{_where(path, 'data')} dataset {name!r} has no variants.")
+            try:
+                loader(data["variant"])
+            except ValueError as error:
+                raise SpecError(f"{_where(path, 'data')} {error}") from None
+    elif "variant" in data:
+        raise SpecError(f"{_where(path, 'data')} variant applies to 'dataset' only.")
     elif source == "file":
         file = path.parent / str(data["file"])
         if not file.is_file():
@@ -364,6 +398,37 @@ def _check_bayes(bayes: dict[str, Any], path: Path) -> None:
                 raise SpecError(f"{_where(path, where + '.priors')} {error}") from None
 
 
+def _check_k_posterior(table: dict[str, Any], path: Path) -> None:
+    from bayesgmm.mfm.priors import MFMPriors
+
+    base, quick = _split_quick(table, _K_POSTERIOR_KEYS, path, "k_posterior")
+    for settings, where in ((base, "k_posterior"), (quick, "k_posterior.quick")):
+        if "run" in settings and not isinstance(settings["run"], bool):
+            raise SpecError(
+                f"{_where(path, where)} run must be true or false; got {settings['run']!r}."
+            )
+        for key in ("k_max", "draws", "chains", "thin", "tune", "max_doublings"):
+            minimum = 0 if key in ("tune", "max_doublings") else 1
+            if key in settings and (not _is_int(settings[key]) or settings[key] < minimum):
+                raise SpecError(
+                    f"{_where(path, where)} {key} must be an integer >= {minimum}; got "
+                    f"{settings[key]!r}."
+                )
+        priors = settings.get("priors")
+        if priors is not None:
+            fields = {"name": priors} if isinstance(priors, str) else priors
+            if not isinstance(fields, dict) or not isinstance(fields.get("name"), str):
+                raise SpecError(
+                    f"{_where(path, where)} priors must be a name or a table with 'name' and "
+                    f"fields of bayesgmm.mfm.MFMPriors; got {priors!r}."
+                )
+            fields = dict(fields)
+            try:
+                MFMPriors.named(fields.pop("name"), **fields)
+            except ValueError as error:
+                raise SpecError(f"{_where(path, where + '.priors')} {error}") from None
+
+
 def _check_value(check: dict[str, Any], path: Path, where: str) -> None:
     quantity, value = check["quantity"], check["value"]
     if quantity == "selected_model":
@@ -372,7 +437,7 @@ def _check_value(check: dict[str, Any], path: Path, where: str) -> None:
         except ValueError as error:
             raise SpecError(f"{_where(path, where)} value: {error}") from None
         check["value"] = candidate_name(k, cov)
-    elif quantity.removeprefix(BAYES_PREFIX) in ARRAY_QUANTITIES:
+    elif quantity.removeprefix(BAYES_PREFIX) in ARRAY_QUANTITIES | _K_POSTERIOR_LISTS:
         try:
             array = np.asarray(value, dtype=np.float64)
         except (TypeError, ValueError):
@@ -393,7 +458,9 @@ def _check_value(check: dict[str, Any], path: Path, where: str) -> None:
         )
 
 
-def _check_published(published: dict[str, Any], path: Path) -> None:
+def _check_published(
+    published: dict[str, Any], path: Path, spec_tables: set[str] | frozenset[str] = frozenset()
+) -> None:
     _check_keys(published, {"source", "checks"}, path, "published")
     source = _require(published, "source", path, "published")
     if not isinstance(source, str) or not source.strip():
@@ -431,11 +498,20 @@ def _check_published(published: dict[str, Any], path: Path) -> None:
             raise SpecError(
                 f"{_where(path, where)} origin must be one of {list(ORIGINS)}; got {origin!r}."
             )
+        if quantity in K_POSTERIOR_QUANTITIES and "k_posterior" not in spec_tables:
+            raise SpecError(
+                f"{_where(path, where)} {quantity!r} needs a [k_posterior] table (the "
+                "posterior_over_k settings)."
+            )
         if "model" in check:
-            if quantity == "selected_model" or quantity.startswith(BAYES_PREFIX):
+            if (
+                quantity == "selected_model"
+                or quantity.startswith(BAYES_PREFIX)
+                or quantity in K_POSTERIOR_QUANTITIES
+            ):
                 raise SpecError(
                     f"{_where(path, where)} {quantity!r} refers to "
-                    f"{'the grid' if quantity == 'selected_model' else 'the chosen model'}; "
+                    f"{_REFERS_TO.get(quantity, 'the chosen model')}; "
                     "remove its 'model' key."
                 )
             try:
@@ -505,7 +581,9 @@ def load_spec(path: str | Path) -> dict[str, Any]:
     _check_model(_check_table(spec, "model", path), path)
     if "bayes" in spec:
         _check_bayes(_check_table(spec, "bayes", path), path)
-    _check_published(_check_table(spec, "published", path), path)
+    if "k_posterior" in spec:
+        _check_k_posterior(_check_table(spec, "k_posterior", path), path)
+    _check_published(_check_table(spec, "published", path), path, set(spec))
     spec["path"] = str(path.resolve())
     return spec
 

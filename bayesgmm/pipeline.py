@@ -387,12 +387,13 @@ def run_pipeline(
             )
         hook("sparse", result.sparse)
 
-    if k_posterior and incomplete:
+    run_k = k_posterior is True or isinstance(k_posterior, Mapping)  # {}: the defaults
+    if run_k and incomplete:
         reporter.say("Posterior over K skipped: X has missing cells.")
-    elif k_posterior:
+    elif run_k:
         from bayesgmm.mfm import posterior_over_k
 
-        options = {} if k_posterior is True else dict(k_posterior)
+        options = dict(k_posterior) if isinstance(k_posterior, Mapping) else {}
         with step("k_posterior", "Posterior over the number of components (telescoping sampler)"):
             result.k_posterior = posterior_over_k(
                 array, **{"random_state": random_state, "progress": detail, **options}

@@ -160,8 +160,43 @@ def test_good_spec_loads_with_defaults(tmp_path):
     assert Path(spec["path"]) == (tmp_path / "spec.toml").resolve()
 
 
+K_CHECK = """
+[[published.checks]]
+quantity = "p_components"
+value = [0.0, 0.5]
+comparison = "close"
+tolerance = 0.1
+"""
+
 BAD = [
     (GOOD.replace('description = "a test spec"', ""), r"missing the required key 'description'"),
+    (
+        GOOD.replace('dataset = "faithful"', 'dataset = "faithful"\nvariant = "MASS"'),
+        r"dataset 'faithful' has no variants",
+    ),
+    (
+        GOOD.replace('dataset = "faithful"', 'dataset = "galaxies"\nvariant = "roeder"'),
+        r"variant must be one of \('MASS', 'richardson_green'\); got 'roeder'",
+    ),
+    (GOOD + K_CHECK, r"'p_components' needs a \[k_posterior\] table"),
+    (
+        GOOD.replace("[published]", "[k_posterior]\ndraws = 0\n[published]") + K_CHECK,
+        r"\[k_posterior\] draws must be an integer >= 1; got 0",
+    ),
+    (
+        GOOD.replace("[published]", '[k_posterior]\npriors = "green"\n[published]'),
+        r"\[k_posterior.priors\] priors must be one of",
+    ),
+    (
+        GOOD.replace(
+            "[published]", "[k_posterior.priors]\nname = 'telescope'\nkappa = 1\n[published]"
+        ),
+        r"unknown prior field\(s\) \['kappa'\]",
+    ),
+    (
+        GOOD.replace("[published]", "[k_posterior]\nwalkers = 4\n[published]"),
+        r"\[k_posterior\] .*unknown key\(s\) \['walkers'\]",
+    ),
     (GOOD.replace("[data]", "[dat]"), r"unknown key\(s\) \['dat'\]"),
     (
         GOOD.replace('dataset = "faithful"', 'dataset = "faithful"\ngenerator = "make_gmm_data"'),

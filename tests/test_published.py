@@ -17,6 +17,7 @@ import pytest
 import bayesgmm.datasets
 from bayesgmm import GaussianMixture
 from bayesgmm.analysis import COMPARISONS, QUANTITIES, load_spec
+from bayesgmm.analysis_spec import K_POSTERIOR_QUANTITIES
 from bayesgmm.covariance import get_covariance_model
 from bayesgmm.selection import candidate_name, select_model
 from bayesgmm.testing import make_gmm_data
@@ -49,7 +50,8 @@ def load_data(spec: dict) -> np.ndarray:
         )[0]
     else:
         loader = getattr(bayesgmm.datasets, f"load_{data['dataset']}")
-        X = loader()[data["columns"]].to_numpy(dtype=np.float64)
+        frame = loader(data["variant"]) if "variant" in data else loader()
+        X = frame[data["columns"]].to_numpy(dtype=np.float64)
     return X * data.get("scale", 1.0)
 
 
@@ -71,6 +73,8 @@ def test_spec_is_well_formed(path):
     spec = read_spec(path)
     for key in ("description", "data", "selection", "model", "published"):
         assert key in spec, key
+    assert set(spec) <= {"description", "name", "data", "selection", "model", "bayes",
+                         "k_posterior", "published"}  # fmt: skip
     assert {"n_components", "covariance_type"} <= set(spec["model"])
     assert set(spec["model"]) <= ESTIMATOR_PARAMS | {"quick"}, set(spec["model"])
     published = spec["published"]
@@ -150,3 +154,27 @@ def test_bic_grid_selects_published_model(path):
             check["value"],
         )
         assert abs(ours + row.bic) <= 1e-9
+
+
+@pytest.mark.parametrize("path", SPECS, ids=IDS)
+def test_posterior_over_k_reaches_published_table(path):
+    from bayesgmm import posterior_over_k
+
+    spec = read_spec(path)
+    targets = [c for c in spec["published"]["checks"] if c["quantity"] in K_POSTERIOR_QUANTITIES]
+    if not targets:
+        pytest.skip("no posterior-over-K check in this spec")
+    settings = {k: v for k, v in spec["k_posterior"].items() if k not in ("run", "quick")}
+    result = posterior_over_k(load_data(spec), progress=False, **settings)
+    assert result.ok, result.problems
+    for check in targets:
+        if check["quantity"] == "k_posterior_mode":
+            ours = result.mode
+        else:
+            ours = result.table[check["quantity"]].to_numpy()[: len(check["value"])]
+        accept = ACCEPT[check["comparison"]]
+        assert np.all(accept(np.asarray(ours), np.asarray(check["value"]), check["tolerance"])), (
+            check["quantity"],
+            ours,
+            check["value"],
+        )
