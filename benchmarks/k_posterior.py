@@ -157,6 +157,7 @@ def main() -> None:
                 tune=TUNE,
                 chains=1,
                 max_doublings=0,
+                rounding=None,  # telescope's model: the values exact
                 random_state=0,
                 progress=False,
             )
@@ -173,6 +174,8 @@ def main() -> None:
               f"{full.diagnostics['ess_clusters']:.0f})")  # fmt: skip
         table = full.table
         rows = {"bayesgmm p(K|y)": table["p_components"].to_numpy()[:10]}
+        if np.any(full.settings["rounding"] > 0):
+            rows["bayesgmm, exact"] = one.table["p_components"].to_numpy()[:10]
         if have_r:
             seconds, K, K_plus = run_telescope(X, kind)
             ess_r = ess_per_second(K_plus, seconds)

@@ -8,7 +8,7 @@ of clusters ``K+``.
 
 from __future__ import annotations
 
-from bayesgmm.mfm.posterior import posterior_over_k
+from bayesgmm.mfm.posterior import posterior_over_k, rounding_widths
 from bayesgmm.mfm.priors import PRIOR_NAMES, MFMPriors, ResolvedPriors, k_prior_log_pmf
 from bayesgmm.mfm.result import KPosterior
 
@@ -19,4 +19,5 @@ __all__ = [
     "ResolvedPriors",
     "k_prior_log_pmf",
     "posterior_over_k",
+    "rounding_widths",
 ]

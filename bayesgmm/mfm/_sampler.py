@@ -14,8 +14,10 @@ number of components ``K``:
   ``alpha``, ``beta``, ``g``, ``h``).
 
 One sweep: (1) allocations given the K components; the filled ones are moved to
-the front (``K+`` of them); (2) the filled components' precisions and means, then
-``C0`` given the filled components; (3) ``K`` from ``p(K | partition, alpha)``, which
+the front (``K+`` of them); (2) the filled components' precisions and means, the
+latent values of rounded features (data augmentation: an observation of a rounded
+feature is the interval it was rounded from), then ``C0`` given the filled
+components; (3) ``K`` from ``p(K | partition, alpha)``, which
 is proportional to ``p(K) K! / (K - K+)! Gamma(K gamma_K) / Gamma(N + K gamma_K)
 prod_k Gamma(N_k + gamma_K) / Gamma(gamma_K)``, then ``alpha`` by a random-walk
 Metropolis step on ``log alpha``; (4) the ``K - K+`` empty components from their
@@ -147,6 +149,72 @@ def _log_labelled(n_filled, n_samples, n_components, gamma):  # pragma: no cover
 
 
 @_jit
+def _truncated_standard_normal(rng, a, b):  # pragma: no cover
+    """A draw of N(0, 1) restricted to ``[a, b]`` (``a < b``), by rejection.
+
+    Narrow intervals (rounded values are mostly narrow against a component's spread)
+    use a uniform proposal; wide ones on one side of 0 a truncated exponential
+    proposal with Robert's (1995) rate, accepted with probability
+    ``exp(-(x - rate)^2 / 2)``; wide ones around 0 the normal itself. Every branch
+    accepts more than a third of its proposals.
+    """
+    sign = 1.0
+    if b <= 0.0:
+        a, b, sign = -b, -a, -1.0
+    if a >= 0.0 and (b - a) * (a + b) < 2.0:  # narrow: the density falls by < e^-1
+        while True:
+            x = a + (b - a) * rng.random()
+            if rng.random() <= math.exp(0.5 * (a * a - x * x)):
+                return sign * x
+    if a >= 0.0:
+        rate = 0.5 * (a + math.sqrt(a * a + 4.0))
+        span = 1.0 - math.exp(-rate * (b - a))
+        while True:
+            x = a - math.log(1.0 - rng.random() * span) / rate
+            if rng.random() <= math.exp(-0.5 * (x - rate) ** 2):
+                return sign * x
+    if b - a < 2.5:
+        while True:
+            x = a + (b - a) * rng.random()
+            if rng.random() <= math.exp(-0.5 * x * x):
+                return x
+    while True:
+        x = rng.standard_normal()
+        if a <= x <= b:
+            return x
+
+
+@_jit
+def _update_latent(rng, Xt, Yt, width, alloc, means, precisions):  # pragma: no cover
+    """Each rounded value from its normal full conditional, within its rounding interval.
+
+    Feature ``j`` of observation ``i`` in component ``k`` is normal with precision
+    ``P_jj`` and mean ``mu_j - sum_{l != j} P_jl (x_l - mu_l) / P_jj`` given its other
+    features; it is drawn restricted to ``y_ij +- width_j / 2``.
+    """
+    d, n = Xt.shape
+    n_components = means.shape[0]
+    scales = np.empty((n_components, d))
+    for k in range(n_components):
+        for j in range(d):
+            scales[k, j] = 1.0 / math.sqrt(precisions[k, j, j]) if precisions[k, j, j] > 0 else 0.0
+    for i in range(n):
+        k = alloc[i]
+        for j in range(d):
+            if width[j] <= 0.0:
+                continue
+            shift = 0.0
+            for m in range(d):
+                if m != j:
+                    shift += precisions[k, j, m] * (Xt[m, i] - means[k, m])
+            scale = scales[k, j]
+            centre = means[k, j] - shift * scale * scale
+            low = (Yt[j, i] - 0.5 * width[j] - centre) / scale
+            high = (Yt[j, i] + 0.5 * width[j] - centre) / scale
+            Xt[j, i] = centre + scale * _truncated_standard_normal(rng, low, high)
+
+
+@_jit
 def partition_log_prob(n_filled, counts, n_samples, n_components, gamma):  # pragma: no cover
     """``log p(partition | K, gamma_K)``.
 
@@ -176,8 +244,9 @@ def _log_f_density(alpha, nu_l, nu_r):  # pragma: no cover
 @_jit
 def run_chain(
     rng,
-    X,
     Xt,
+    Yt,
+    width,
     log_prior_k,
     settings,
     b0,
@@ -206,7 +275,10 @@ def run_chain(
     Parameters
     ----------
     rng : numpy.random.Generator
-    X, Xt : data ``(N, r)`` and its transpose ``(r, N)``.
+    Xt : the data ``(r, N)``; for rounded features the latent values, updated in place.
+    Yt : the observed data ``(r, N)``.
+    width : ``(r,)`` rounding width of each feature (0: observed exactly): the value
+        of feature ``j`` is only known to lie within ``Yt[j] +- width[j] / 2``.
     log_prior_k : ``(k_max,)`` log p(K = k), k = 1..k_max.
     settings : ``[gamma, dynamic, alpha_fixed, nu_l, nu_r, alpha_step, random_C0]``.
     b0, B0_lower, B0_inv, B0_inv_b0, c0, g0, G0 : the component priors (``B0_lower``
@@ -226,7 +298,10 @@ def run_chain(
     int
         0 on success; 1 if a matrix lost positive definiteness (numerically).
     """
-    n_samples, d = X.shape
+    d, n_samples = Xt.shape
+    rounded = False
+    for a in range(d):
+        rounded = rounded or width[a] > 0
     k_max = log_prior_k.shape[0]
     gamma, dynamic, alpha_fixed = settings[0], settings[1] > 0, settings[2] > 0
     nu_l, nu_r, alpha_step, random_c0 = settings[3], settings[4], settings[5], settings[6] > 0
@@ -331,6 +406,9 @@ def run_chain(
                     scratch[a, b] = B0_inv[a, b] + m * precisions[k, a, b]
             if not _gaussian(rng, scratch, shift, means[k], work, floor):
                 return 1
+        # (2b) the latent values of rounded features given allocations and parameters
+        if rounded:
+            _update_latent(rng, Xt, Yt, width, alloc, means, precisions)
         if random_c0:
             for a in range(d):
                 for b in range(d):

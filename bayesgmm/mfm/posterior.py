@@ -18,7 +18,7 @@ from bayesgmm.initialization import kmeans
 from bayesgmm.mfm.priors import MFMPriors, ResolvedPriors
 from bayesgmm.mfm.result import KPosterior
 
-__all__ = ["posterior_over_k"]
+__all__ = ["posterior_over_k", "rounding_widths"]
 
 #: sweeps per call into the compiled chain (progress is reported between calls)
 _CHUNK = 5000
@@ -52,11 +52,19 @@ class _Chain:
     """
 
     def __init__(
-        self, X: np.ndarray, priors: ResolvedPriors, n_start: int, rng: np.random.Generator
+        self,
+        X: np.ndarray,
+        width: np.ndarray,
+        priors: ResolvedPriors,
+        n_start: int,
+        rng: np.random.Generator,
     ) -> None:
         n, d = X.shape
         k_max = priors.k_max
         self.rng = rng
+        self.observed = np.ascontiguousarray(X.T)
+        self.latent = self.observed.copy()  # rounded features: updated by the sampler
+        self.width = width
         self.alloc = np.zeros(n, dtype=np.int64)
         self.weights = np.zeros(k_max)
         self.weights[:n_start] = 1.0 / n_start
@@ -70,7 +78,6 @@ class _Chain:
 
 
 def _run(
-    X: np.ndarray,
     priors: ResolvedPriors,
     chain: _Chain,
     n_sweeps: int,
@@ -94,8 +101,9 @@ def _run(
     )
     code = run_chain(
         chain.rng,
-        X,
-        np.ascontiguousarray(X.T),
+        chain.latent,
+        chain.observed,
+        chain.width,
         priors.log_prior_k,
         settings,
         priors.b0,
@@ -124,7 +132,6 @@ def _run(
 
 
 def _sample_chain(
-    X: np.ndarray,
     priors: ResolvedPriors,
     chain: _Chain,
     index: int,
@@ -137,14 +144,14 @@ def _sample_chain(
     start = time.perf_counter()
     empty = tuple(np.zeros((0, *r.shape[2:]), dtype=r.dtype) for r in records)
     for first in range(0, n_tune, _CHUNK):
-        _run(X, priors, chain, min(_CHUNK, n_tune - first), 1, empty)
+        _run(priors, chain, min(_CHUNK, n_tune - first), 1, empty)
     draws = records[0].shape[1]
     per_call = max(_CHUNK // thin, 1)
     said = start
     for first in range(0, draws, per_call):
         last = min(first + per_call, draws)
         rows = tuple(r[index, first:last] for r in records)
-        _run(X, priors, chain, (last - first) * thin, thin, rows)
+        _run(priors, chain, (last - first) * thin, thin, rows)
         now = time.perf_counter()
         if stream is not None and (last == draws or now - said >= PROGRESS_EVERY):
             said = now
@@ -157,7 +164,6 @@ def _sample_chain(
 
 
 def _sample(
-    X: np.ndarray,
     priors: ResolvedPriors,
     chains: list[_Chain],
     n_tune: int,
@@ -181,7 +187,7 @@ def _sample(
     # the compiled chain releases the GIL: chains run in parallel on threads
     with ThreadPoolExecutor(max_workers=min(n_chains, os.cpu_count() or 1)) as pool:
         futures = [
-            pool.submit(_sample_chain, X, priors, chain, c, n_tune, thin, records, stream)
+            pool.submit(_sample_chain, priors, chain, c, n_tune, thin, records, stream)
             for c, chain in enumerate(chains)
         ]
         for future in futures:
@@ -210,6 +216,84 @@ def _unconverged(result: KPosterior) -> list[str]:
     return [p for p in result.problems if p.startswith(("r_hat", "bulk ESS"))]
 
 
+def rounding_widths(X: np.ndarray, rounding: Any) -> np.ndarray:
+    """The rounding width of each feature (0: observed exactly).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    rounding : "auto", None, float or array-like of shape (n_features,)
+        ``"auto"``: a feature whose values repeat is taken as rounded to its
+        resolution, the smallest gap between its distinct values (1 for
+        integer-valued data); a feature without repeats as exact. ``None``: every
+        feature exact. A number or one per feature: the widths themselves.
+
+    Returns
+    -------
+    ndarray of shape (n_features,)
+
+    Raises
+    ------
+    ValueError
+        For a negative, non-finite or wrongly shaped width, or another string.
+
+    Examples
+    --------
+    >>> X = np.array([[1.0, 0.11], [2.0, 0.52], [2.0, 0.30], [4.0, 0.77]])
+    >>> rounding_widths(X, "auto").tolist()
+    [1.0, 0.0]
+    >>> rounding_widths(X, 0.5).tolist()
+    [0.5, 0.5]
+    """
+    n_features = X.shape[1]
+    if rounding is None:
+        return np.zeros(n_features)
+    if isinstance(rounding, str):
+        if rounding != "auto":
+            raise ValueError(
+                f"rounding must be 'auto', None, a width or one width per feature; got "
+                f"{rounding!r}."
+            )
+        widths = np.zeros(n_features)
+        for j in range(n_features):
+            values = np.unique(X[:, j])
+            if len(values) < len(X) and len(values) > 1:
+                widths[j] = float(np.diff(values).min())
+        return widths
+    widths = np.broadcast_to(np.asarray(rounding, dtype=float), (n_features,)).copy()
+    if widths.ndim != 1 or not np.all(np.isfinite(widths)) or np.any(widths < 0):
+        raise ValueError(
+            f"rounding widths must be finite and >= 0, one number or {n_features} (one "
+            f"per feature); got {rounding!r}."
+        )
+    return widths
+
+
+def _improper_reason(X: np.ndarray, width: np.ndarray, priors: ResolvedPriors) -> str | None:
+    """Why the posterior is improper (tied rows, a random C0, no rounding), or None.
+
+    A block of ``t`` identical rows has a likelihood growing like ``|P|^((t - 1)/2)``
+    in its precision ``P``; under ``P ~ W(c0, C0)`` and ``C0 ~ W(g0, G0)`` the
+    marginal likelihood of a partition whose tied blocks hold ``t_j`` rows and whose
+    other points form one block diverges as ``C0 -> 0`` when ``sum_j (t_j - 1) / 2 >=
+    g0 + c0``. Rounded features (latent values) cannot tie.
+    """
+    if priors.g0 <= 0 or np.any(width > 0) or priors.k_max < 2:
+        return None
+    _, counts = np.unique(X, axis=0, return_counts=True)
+    tied = np.sort(counts[counts > 1])[::-1][: priors.k_max - 1]
+    excess = float(((tied - 1) / 2).sum())
+    if excess < priors.g0 + priors.c0:
+        return None
+    return (
+        f"the posterior is improper: X has {len(counts[counts > 1])} values repeated "
+        f"(up to {int(tied.max())} times), and with C0 random (g0 = {priors.g0:g}) a "
+        "component made of identical rows has an unbounded likelihood whose mass does "
+        "not vanish as C0 -> 0; the table shows where the chains happened to stay. Treat "
+        "the data as rounded (rounding='auto') or fix C0 (priors={'g0': 0})"
+    )
+
+
 def posterior_over_k(
     X: ArrayLike,
     k_max: int = 30,
@@ -220,6 +304,7 @@ def posterior_over_k(
     chains: int = 4,
     thin: int = 25,
     max_doublings: int = 3,
+    rounding: Any = "auto",
     random_state: RandomStateLike = None,
     progress: Any = True,
 ) -> KPosterior:
@@ -263,6 +348,14 @@ def posterior_over_k(
         above 1.01, bulk ESS below 400), run them as long again, up to this many
         times (so up to ``2**max_doublings`` times the sweeps); the draws are merged
         in pairs, so memory stays the same. 0 runs exactly ``draws * thin`` sweeps.
+    rounding : "auto", None, float or array-like, default="auto"
+        Rounded data: a value rounded to width ``w`` is known only to lie within
+        ``+- w / 2``, and the sampler draws it there (data augmentation), so the
+        likelihood of tied values stays bounded. ``"auto"``: features whose values
+        repeat are rounded to their resolution (see :func:`rounding_widths`; 1 for
+        Old Faithful's integer waiting times); ``None``: every value exact (with
+        repeated rows and a random ``C0`` the posterior is then improper, which the
+        result reports as a problem). Features without repeats are exact either way.
     random_state : None, int or numpy.random.Generator, default=None
         Seed (each chain gets its own stream from it).
     progress : bool or file-like, default=True
@@ -313,15 +406,26 @@ def posterior_over_k(
     thin = _check_count("thin", thin, 1)
     max_doublings = _check_count("max_doublings", max_doublings, 0)
     resolved = MFMPriors.from_spec(priors, array.shape[1]).resolve(array, k_max)
+    width = rounding_widths(array, rounding)
     seeds = np.random.SeedSequence(int(check_random_state(random_state).integers(2**63)))
     stream = progress_stream(progress)
     n_start = _start_size(k_max, array.shape[0])
     chain_states = [
-        _Chain(array, resolved, n_start, np.random.default_rng(seed))
+        _Chain(array, width, resolved, n_start, np.random.default_rng(seed))
         for seed in seeds.spawn(chains)
     ]
+    improper = _improper_reason(array, width, resolved)
+
+    def sample(n_tune: int, thin: int) -> tuple[np.ndarray, ...]:
+        try:
+            return _sample(resolved, chain_states, n_tune, draws, thin, stream)
+        except SamplingError as error:
+            if improper is None:
+                raise
+            raise SamplingError(f"{error} The likely cause: {improper}.") from None
+
     start = time.perf_counter()
-    records = _sample(array, resolved, chain_states, tune, draws, thin, stream)
+    records = sample(tune, thin)
     doublings = 0
     while True:
         accepted = sum(chain.state[3] for chain in chain_states)
@@ -340,6 +444,8 @@ def posterior_over_k(
                 "chains": chains,
                 "thin": thin,
                 "doublings": doublings,
+                "rounding": width,
+                "improper": improper,
                 "random_state": random_state,
                 "alpha_acceptance": accepted / proposed if proposed else float("nan"),
             },
@@ -355,7 +461,7 @@ def posterior_over_k(
                 file=stream,
                 flush=True,
             )
-        more = _sample(array, resolved, chain_states, 0, draws, thin, stream)
+        more = sample(0, thin)
         records = _merge_pairs(records, more)
         thin *= 2
         doublings += 1

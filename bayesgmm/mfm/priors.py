@@ -453,11 +453,15 @@ class MFMPriors:
         nu = tuple(_positive("alpha_prior", v) for v in self.alpha_prior)
         lo, hi = X.min(axis=0), X.max(axis=0)
         span = hi - lo
-        if np.any(span <= 0):
+        scaled = [f for f in ("B0", "G0") if getattr(self, f) is None]
+        if self.g0 == 0 and self.C0 is None:
+            scaled.append("C0")
+        if np.any(span <= 0) and scaled:
             constant = np.flatnonzero(span <= 0).tolist()
             raise ValueError(
-                f"X has a constant feature (column(s) {constant}): the priors are scaled by "
-                "each feature's range, which must be positive."
+                f"X has a constant feature (column(s) {constant}): the defaults of "
+                f"{', '.join(scaled)} are scaled by each feature's range, which must be "
+                "positive. Give them explicitly."
             )
         half = (r - 1) / 2
         c0 = _positive("c0", 2.5 + half if self.c0 is None else self.c0, half)

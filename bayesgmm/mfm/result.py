@@ -73,7 +73,9 @@ class KPosterior:
     n_samples : int
         Observations the posterior conditions on.
     settings : dict
-        ``draws``, ``tune``, ``chains``, ``thin``, ``random_state`` and
+        ``draws``, ``tune``, ``chains``, ``thin`` (after any doubling), ``doublings``,
+        ``rounding`` (each feature's rounding width, 0 for exact), ``improper`` (why
+        the posterior is improper, or None), ``random_state`` and
         ``alpha_acceptance`` (Metropolis acceptance of the ``alpha`` moves, NaN
         without them).
     elapsed : float
@@ -192,6 +194,8 @@ class KPosterior:
         """
         d = self.diagnostics
         problems = []
+        if self.settings.get("improper"):
+            problems.append(self.settings["improper"])
         for label, key in (("K", "components"), ("K+", "clusters")):
             if d[f"r_hat_{key}"] > RHAT_MAX:
                 problems.append(
@@ -335,9 +339,15 @@ class KPosterior:
     def _summary_line(self) -> str:
         chains, draws = self.n_components.shape
         sweeps = self.settings.get("tune", 0) + draws * self.settings.get("thin", 1)
+        width = np.asarray(self.settings.get("rounding", []), dtype=float)
+        rounded = (
+            f", features rounded to {', '.join(f'{w:g}' for w in width)}"
+            if np.any(width > 0)
+            else ""
+        )
         return (
             f"Posterior over K ({self.priors.describe()}), telescoping sampler, {chains} "
-            f"chains x {sweeps} sweeps, {self.elapsed:.2f} s: mode K = {self.mode} "
+            f"chains x {sweeps} sweeps{rounded}, {self.elapsed:.2f} s: mode K = {self.mode} "
             f"(mean {self.mean:.2f}), mode K+ = {self.mode_clusters} "
             f"(mean {self.mean_clusters:.2f})"
         )

@@ -11,7 +11,7 @@ import pytest
 from mfm_exact import exact_posterior
 
 from bayesgmm import load_faithful, load_galaxies, posterior_over_k
-from bayesgmm.exceptions import SamplingWarning
+from bayesgmm.exceptions import SamplingError, SamplingWarning
 from bayesgmm.mfm import KPosterior, MFMPriors
 
 TINY = np.array([[0.0], [0.4], [2.1], [2.5], [5.0]])
@@ -184,3 +184,64 @@ def test_missing_values_are_refused():
     X[2, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         posterior_over_k(X, progress=False)
+
+
+TIED = np.repeat([[0.0], [5.0], [10.0]], 30, axis=0)  # three values, 30 copies each
+
+
+def test_tied_values_are_treated_as_rounded_by_default():
+    # three groups of integer-valued measurements (many ties), 60 each
+    rng = np.random.default_rng(0)
+    X = np.round(np.concatenate([rng.normal(m, 2.0, 60) for m in (0.0, 20.0, 40.0)]))[:, None]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = posterior_over_k(X, random_state=0, progress=False)
+    assert result.settings["rounding"].tolist() == [1.0]
+    assert result.settings["improper"] is None
+    assert result.ok, result.problems
+    assert result.mode_clusters == 3
+    assert "features rounded to 1" in str(result)
+    # the same values taken as exact: improper, and said so
+    with pytest.warns(SamplingWarning, match="the posterior is improper: X has 25 values"):
+        exact = posterior_over_k(
+            X, rounding=None, draws=20, tune=20, max_doublings=0, random_state=0, progress=False
+        )
+    assert any("improper" in problem for problem in exact.problems)
+
+
+def test_exact_tied_values_make_the_posterior_improper_and_say_so():
+    # three groups of 30 identical values: with C0 random, a component on one group
+    # has a likelihood whose mass does not vanish as its precision grows; the
+    # sampler's precisions run off to infinity, and the error says why
+    X = np.r_[TIED, [[2.5], [7.5]]]
+    with pytest.raises(SamplingError, match="the posterior is improper: X has 3 values"):
+        posterior_over_k(X, rounding=None, random_state=0, progress=False)
+
+
+def test_fixed_c0_keeps_exact_ties_proper():
+    result = posterior_over_k(
+        np.r_[TIED, [[2.5], [7.5]]], priors={"g0": 0.0}, rounding=None, random_state=0,
+        progress=False,
+    )  # fmt: skip
+    assert result.settings["improper"] is None
+    assert result.mode_clusters >= 3
+
+
+@pytest.mark.parametrize(
+    ("rounding", "expected"),
+    [("auto", [1.0, 0.0]), (None, [0.0, 0.0]), (0.25, [0.25, 0.25]), ([1.0, 0.0], [1.0, 0.0])],
+)
+def test_rounding_widths(rounding, expected):
+    from bayesgmm.mfm import rounding_widths
+
+    X = np.array([[1.0, 0.11], [2.0, 0.52], [2.0, 0.30], [4.0, 0.77]])
+    assert rounding_widths(X, rounding).tolist() == expected
+
+
+@pytest.mark.parametrize(
+    ("rounding", "match"),
+    [("exact", "rounding must be 'auto'"), (-1.0, ">= 0"), ([1.0, 2.0, 3.0], "broadcast|one")],
+)
+def test_bad_rounding_is_named(rounding, match):
+    with pytest.raises(ValueError, match=match):
+        posterior_over_k(TINY, rounding=rounding, progress=False)

@@ -5,7 +5,8 @@ allocations, observations); for each, the posterior's randomised probability int
 transform of the true value, ``u = p(K < K_true | y) + V p(K = K_true | y)`` with
 ``V ~ U(0, 1)``, is uniform on (0, 1) exactly when the posterior is right (the
 randomisation makes the discrete K's transform continuous). The same for ``K+`` (the
-number of components the simulated allocations filled). Run with
+number of components the simulated allocations filled), also for data rounded to a
+grid and given to the sampler as rounded (``rounding``). Run with
 ``pytest -m slow tests/mfm/test_sbc_k.py -s`` to see the numbers.
 """
 
@@ -22,12 +23,17 @@ from bayesgmm.exceptions import SamplingWarning
 from bayesgmm.mfm import MFMPriors, ResolvedPriors
 
 N_SIMS, N_OBS = 400, 30
+#: rounding width of the "rounded" case
+WIDTH = 0.25
 
 CASES = {
     # Richardson & Green's priors with the data-dependent fields fixed (the prior must
     # not see the data): uniform K on 1..6, Dir(1), N(0, 1) means, Gamma(2, C0)
     # precisions, C0 ~ Gamma(0.2, 10)
     "rg-1d": (1, {"name": "richardson_green", "b0": [0.0], "B0": 1.0, "G0": 10.0}, 6),
+    # the same, the data rounded to 0.25 (ties) and given as rounded: the latent values
+    # are sampled within their rounding intervals
+    "rg-1d-rounded": (1, {"name": "richardson_green", "b0": [0.0], "B0": 1.0, "G0": 10.0}, 6),
     # telescope: K - 1 ~ BNB(1, 4, 3) truncated at 8, Dir(alpha / K), alpha ~ F(6, 3)
     "telescope-1d": (1, {"name": "telescope", "b0": [0.0], "B0": 1.0, "G0": 20.0}, 8),
     # two features, full covariances with Wishart priors
@@ -79,11 +85,15 @@ def test_posterior_over_k_is_calibrated(case):
     u_components, u_clusters = [], []
     for _ in range(N_SIMS):
         X, K, K_plus = _simulate(priors.resolve(np.eye(d + 1)[:, :d], k_max), rng)
+        rounding = None
+        if case.endswith("rounded"):
+            X, rounding = WIDTH * np.round(X / WIDTH), WIDTH
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SamplingWarning)
             result = posterior_over_k(
                 X, k_max, priors=priors, draws=400, thin=10, tune=500, chains=2,
-                max_doublings=1, random_state=int(rng.integers(2**31)), progress=False,
+                max_doublings=1, rounding=rounding, random_state=int(rng.integers(2**31)),
+                progress=False,
             )  # fmt: skip
         table = result.table
         u_components.append(_pit(table["p_components"].to_numpy(), K, rng))
