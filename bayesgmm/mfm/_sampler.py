@@ -209,9 +209,14 @@ def _update_latent(rng, Xt, Yt, width, alloc, means, precisions):  # pragma: no 
                     shift += precisions[k, j, m] * (Xt[m, i] - means[k, m])
             scale = scales[k, j]
             centre = means[k, j] - shift * scale * scale
-            low = (Yt[j, i] - 0.5 * width[j] - centre) / scale
-            high = (Yt[j, i] + 0.5 * width[j] - centre) / scale
-            Xt[j, i] = centre + scale * _truncated_standard_normal(rng, low, high)
+            lower = Yt[j, i] - 0.5 * width[j]
+            upper = Yt[j, i] + 0.5 * width[j]
+            low = (lower - centre) / scale
+            high = (upper - centre) / scale
+            if math.isfinite(low) and math.isfinite(high):
+                Xt[j, i] = centre + scale * _truncated_standard_normal(rng, low, high)
+            elif math.isfinite(centre):  # a point mass: its nearest point in the interval
+                Xt[j, i] = min(max(centre, lower), upper)
 
 
 @_jit
