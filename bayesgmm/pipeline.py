@@ -35,6 +35,10 @@ from bayesgmm.selection import ModelSelection, candidate_name, select_model
 
 __all__ = ["PipelineResult", "Progress", "collect_evidence", "run_pipeline"]
 
+#: the posterior over K runs by default only below this rows x features x (features + 1)
+#: (Old Faithful: 1,632; about 10 ns each per sweep, so up to about a minute)
+K_POSTERIOR_MAX_WORK = 50_000
+
 #: what the pipeline hands to ``on_result`` after a step: the step's name and result
 ResultHook = Callable[[str, Any], None]
 
@@ -221,7 +225,9 @@ def run_pipeline(
         Which further evidence to compute, and for how many candidates.
     k_posterior : bool or mapping, default=True
         Sample the posterior over K (:func:`bayesgmm.posterior_over_k`); a mapping
-        is passed to it as settings (``priors``, ``k_max``, ``draws``, ...).
+        is passed to it as settings (``priors``, ``k_max``, ``draws``, ...). With
+        ``True`` it is skipped (and said so) when rows x features x (features + 1)
+        exceeds :data:`K_POSTERIOR_MAX_WORK` (it would take minutes or more).
     posterior : bool, default=False
         Fit the chosen model's posterior if no step did.
     chosen : GaussianMixture or callable, default=None
@@ -388,8 +394,17 @@ def run_pipeline(
         hook("sparse", result.sparse)
 
     run_k = k_posterior is True or isinstance(k_posterior, Mapping)  # {}: the defaults
+    n_rows, n_features = array.shape
+    work = n_rows * n_features * (n_features + 1)
     if run_k and incomplete:
         reporter.say("Posterior over K skipped: X has missing cells.")
+    elif k_posterior is True and work > K_POSTERIOR_MAX_WORK:
+        reporter.say(
+            f"Posterior over K skipped: {n_rows} rows x {n_features} features would take "
+            f"minutes or more (about {work * 1e-5:.2g} ms per sweep, 200,000 sweeps and "
+            "more); run bayesgmm.posterior_over_k on X, or a subsample, directly, or pass "
+            "k_posterior={...} settings to run it here."
+        )
     elif run_k:
         from bayesgmm.mfm import posterior_over_k
 

@@ -235,8 +235,13 @@ def _evidence_section(evidence: EvidenceTable) -> Section:
     return Section("evidence", "Evidence for the number of components", body)
 
 
-def _k_posterior_section(result: KPosterior) -> Section:
+def _k_posterior_section(result: KPosterior, labels: list[str]) -> Section:
     table = result.table
+    rounded = [
+        f"{label} to {width:g}"
+        for label, width in zip(labels, result.rounding, strict=False)
+        if width > 0
+    ]
     shown = table[(table["p_components"] >= 5e-4) | (table["p_clusters"] >= 5e-4)]
     d = result.diagnostics
     verdict = (
@@ -248,7 +253,12 @@ def _k_posterior_section(result: KPosterior) -> Section:
         paragraph(
             f"Priors: {result.priors.describe()}. Most probable number of clusters K+ = "
             f"{result.mode_clusters} (mean {result.mean_clusters:.2f}); of components "
-            f"K = {result.mode} (mean {result.mean:.2f}).",
+            f"K = {result.mode} (mean {result.mean:.2f})."
+            + (
+                f" Repeated values taken as rounded (each an interval): {', '.join(rounded)}."
+                if rounded
+                else ""
+            ),
             "callout",
         )
         + html_table(
@@ -722,7 +732,7 @@ def build_report(
     if k_posterior is None and evidence is not None:
         k_posterior = evidence.k_posterior
     if k_posterior is not None:
-        sections.append(_k_posterior_section(k_posterior))
+        sections.append(_k_posterior_section(k_posterior, labels))
     if model is not None:
         if bayes:
             sections.extend(_bayes_sections(model))

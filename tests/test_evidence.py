@@ -365,3 +365,22 @@ def test_pipeline_samples_the_posterior_over_k_unless_cells_are_missing():
     )
     assert result.k_posterior is None
     assert "Posterior over K skipped: X has missing cells." in stream.getvalue()
+
+
+def test_pipeline_skips_the_posterior_over_k_on_large_data_unless_asked(monkeypatch):
+    import io
+
+    import bayesgmm.pipeline
+    from bayesgmm import load_galaxies
+    from bayesgmm.pipeline import run_pipeline
+
+    monkeypatch.setattr(bayesgmm.pipeline, "K_POSTERIOR_MAX_WORK", 100)  # 82 x 1 x 2 = 164
+    X = load_galaxies() / 1000
+    settings = {"lrt": False, "loo": False, "ppc": False, "sparse": False, "n_init": 1}
+    stream = io.StringIO()
+    result = run_pipeline(X, [2, 3], "full", **settings, progress=stream)
+    assert result.k_posterior is None
+    assert "Posterior over K skipped: 82 rows x 1 features" in stream.getvalue()
+    asked = run_pipeline(X, [2, 3], "full", **settings, k_posterior={"k_max": 10},
+                         progress=False)  # fmt: skip
+    assert asked.k_posterior is not None

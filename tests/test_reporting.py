@@ -382,3 +382,12 @@ def test_posterior_over_k_section():
         build_report(X, k_posterior=evidence)
     with pytest.raises(ValueError, match="sampled on 82 observations, but X has 40"):
         build_report(X.iloc[:40], k_posterior=result)
+
+
+def test_posterior_over_k_section_names_the_rounded_features():
+    from bayesgmm import posterior_over_k
+
+    X = load_faithful()[["waiting"]]  # integer minutes: many ties
+    result = posterior_over_k(X, random_state=0, progress=False)
+    page = build_report(X, k_posterior=result, clustering=False)
+    assert "Repeated values taken as rounded (each an interval): waiting to 1." in page.html

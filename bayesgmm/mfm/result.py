@@ -101,6 +101,11 @@ class KPosterior:
     elapsed: float = float("nan")
 
     @property
+    def rounding(self) -> NDArray[np.float64]:
+        """Each feature's rounding width (0: its values were taken as exact)."""
+        return np.asarray(self.settings.get("rounding", []), dtype=float)
+
+    @property
     def k_max(self) -> int:
         """Largest ``K`` of the prior's support."""
         return self.priors.k_max
@@ -339,7 +344,7 @@ class KPosterior:
     def _summary_line(self) -> str:
         chains, draws = self.n_components.shape
         sweeps = self.settings.get("tune", 0) + draws * self.settings.get("thin", 1)
-        width = np.asarray(self.settings.get("rounding", []), dtype=float)
+        width = self.rounding
         rounded = (
             f", features rounded to {', '.join(f'{w:g}' for w in width)}"
             if np.any(width > 0)
