@@ -51,20 +51,37 @@ _jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 
 
 @_jit
-def _spd_inverse(matrix, out, lower, inverse_lower, floor):  # pragma: no cover
-    """``out = matrix^-1`` for a symmetric positive definite ``matrix``; False if not."""
-    if not _cholesky(matrix, floor, lower):
+def _precision_whitening(precision, floor, reversed_, lower, out):  # pragma: no cover
+    """Lower-triangular ``out`` with ``out' out = precision``; False if not PD.
+
+    The Cholesky factor of the precision with its coordinates reversed (``J P J =
+    L L'``, ``J`` the reversal) gives ``out = J L' J``: one factorisation, where
+    going through the covariance would take two and two triangular inverses.
+    ``|out (x - mu)|^2`` is then the Mahalanobis distance :func:`_log_density` needs.
+    """
+    d = precision.shape[0]
+    for a in range(d):
+        for b in range(d):
+            reversed_[a, b] = precision[d - 1 - a, d - 1 - b]
+    if not _cholesky(reversed_, floor, lower):
         return False
-    _lower_inverse(lower, inverse_lower)
-    d = matrix.shape[0]
+    for a in range(d):
+        for b in range(d):
+            out[a, b] = lower[d - 1 - b, d - 1 - a]
+    return True
+
+
+@_jit
+def _gram(factor, out):  # pragma: no cover
+    """``out = factor factor'`` (symmetric)."""
+    d = factor.shape[0]
     for a in range(d):
         for b in range(a + 1):
             total = 0.0
-            for m in range(a, d):
-                total += inverse_lower[m, a] * inverse_lower[m, b]
+            for m in range(d):
+                total += factor[a, m] * factor[b, m]
             out[a, b] = total
             out[b, a] = total
-    return True
 
 
 @_jit
@@ -97,13 +114,7 @@ def _wishart(rng, shape, rate, out, work, floor):  # pragma: no cover
             for m in range(max(a, b), d):
                 total += inverse_lower[m, a] * bartlett[m, b]
             factor[a, b] = total
-    for a in range(d):
-        for b in range(a + 1):
-            total = 0.0
-            for m in range(d):
-                total += factor[a, m] * factor[b, m]
-            out[a, b] = total
-            out[b, a] = total
+    _gram(factor, out)
     return True
 
 
@@ -112,11 +123,11 @@ def _gaussian(rng, precision, shift, out, work, floor):  # pragma: no cover
     """``out ~ N(precision^-1 shift, precision^-1)``; False if ``precision`` is not PD."""
     d = precision.shape[0]
     lower, inverse_lower = work[0], work[1]
+    half = work[2, 0]  # a scratch row
     if not _cholesky(precision, floor, lower):
         return False
     _lower_inverse(lower, inverse_lower)
     # mean = L^-T L^-1 shift; draw = mean + L^-T z
-    half = np.empty(d)
     for a in range(d):
         total = 0.0
         for m in range(a + 1):
@@ -185,7 +196,9 @@ def _truncated_standard_normal(rng, a, b):  # pragma: no cover
 
 
 @_jit
-def _update_latent(rng, Xt, Yt, width, alloc, means, precisions):  # pragma: no cover
+def _update_latent(
+    rng, Xt, Yt, width, alloc, means, precisions, n_filled, scales
+):  # pragma: no cover
     """Each rounded value from its normal full conditional, within its rounding interval.
 
     Feature ``j`` of observation ``i`` in component ``k`` is normal with precision
@@ -193,9 +206,7 @@ def _update_latent(rng, Xt, Yt, width, alloc, means, precisions):  # pragma: no 
     features; it is drawn restricted to ``y_ij +- width_j / 2``.
     """
     d, n = Xt.shape
-    n_components = means.shape[0]
-    scales = np.empty((n_components, d))
-    for k in range(n_components):
+    for k in range(n_filled):  # the allocations point at the filled components
         for j in range(d):
             scales[k, j] = 1.0 / math.sqrt(precisions[k, j, j]) if precisions[k, j, j] > 0 else 0.0
     for i in range(n):
@@ -314,7 +325,7 @@ def run_chain(
     work = np.zeros((4, d, d))
     lower = np.zeros((d, d))
     whiten = np.zeros((d, d))
-    covariance = np.zeros((d, d))
+    scales = np.zeros((k_max, d))
     scratch = np.zeros((d, d))
     scatter = np.zeros((d, d))
     shift = np.zeros(d)
@@ -335,11 +346,8 @@ def run_chain(
     for sweep in range(n_sweeps):
         # (1) allocations given the K components
         for k in range(n_components):
-            if not _spd_inverse(precisions[k], covariance, lower, scratch, floor):
+            if not _precision_whitening(precisions[k], floor, scratch, lower, whiten):
                 return 1
-            if not _cholesky(covariance, floor, lower):
-                return 1
-            _lower_inverse(lower, whiten)
             const = -0.5 * d * _LOG_2PI
             for a in range(d):
                 const += math.log(whiten[a, a])
@@ -413,7 +421,7 @@ def run_chain(
                 return 1
         # (2b) the latent values of rounded features given allocations and parameters
         if rounded:
-            _update_latent(rng, Xt, Yt, width, alloc, means, precisions)
+            _update_latent(rng, Xt, Yt, width, alloc, means, precisions, n_filled, scales)
         if random_c0:
             for a in range(d):
                 for b in range(d):
