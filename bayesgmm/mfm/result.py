@@ -155,6 +155,14 @@ class KPosterior:
         -------
         pandas.DataFrame
             Indexed by ``k``, one column per chain.
+
+        Examples
+        --------
+        >>> from bayesgmm import load_galaxies, posterior_over_k
+        >>> X = load_galaxies("richardson_green") / 1000
+        >>> per_chain = posterior_over_k(X, random_state=0, progress=False).per_chain
+        >>> per_chain.shape, bool((per_chain.loc[6] - per_chain.loc[6].mean()).abs().max() < 0.05)
+        ((30, 4), True)
         """
         values = self.prob_components.mean(axis=1).T
         return pd.DataFrame(
@@ -174,6 +182,14 @@ class KPosterior:
             ``ess_clusters`` (NaN for a series that never changes),
             ``max_mcse`` (largest Monte Carlo error in :attr:`table`),
             ``p_k_max`` (``p(K = k_max | y)``) and ``alpha_acceptance``.
+
+        Examples
+        --------
+        >>> from bayesgmm import load_galaxies, posterior_over_k
+        >>> X = load_galaxies("richardson_green") / 1000
+        >>> d = posterior_over_k(X, random_state=0, progress=False).diagnostics
+        >>> d["r_hat_clusters"] <= 1.01, d["ess_clusters"] >= 400
+        (True, True)
         """
         rhat_k, ess_k = _convergence(self.n_components.astype(float))
         rhat_plus, ess_plus = _convergence(self.n_clusters.astype(float))
@@ -196,6 +212,19 @@ class KPosterior:
         Returns
         -------
         list of str
+
+        Examples
+        --------
+        >>> import warnings
+        >>> from bayesgmm import load_galaxies, posterior_over_k
+        >>> X = load_galaxies("richardson_green") / 1000
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")  # the same problems, as a SamplingWarning
+        ...     short = posterior_over_k(
+        ...         X, draws=20, thin=1, tune=0, max_doublings=0, random_state=0, progress=False
+        ...     )
+        >>> short.ok, short.problems[0][:12]
+        (False, 'r_hat of K =')
         """
         d = self.diagnostics
         problems = []
