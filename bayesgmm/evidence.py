@@ -20,6 +20,9 @@ have with :meth:`EvidenceTable.from_results`.
 
 The recommendation rule
 -----------------------
+(:func:`bayesgmm.recommendation.recommend`; ``rule="loo"`` of
+:meth:`EvidenceTable.from_results` skips step 2, for comparisons.)
+
 0. Only sound evidence counts. EM fits with a degenerate component (a collapsed
    component, or one with fewer effective samples than its parameters) are not
    candidates while a sound fit exists. A Bayesian fit's evidence (its PSIS-LOO
@@ -32,16 +35,29 @@ The recommendation rule
 1. Candidates whose posterior predictive check fails (some statistic with two-sided
    p-value below ``ppc_alpha``, 0.01 by default: about ten statistics are tested, so
    0.05 would flag adequate models too often) are set aside, unless all fail.
-2. With LOO results, the remaining candidates within ``loo_se`` (2) standard errors
+2. The posterior over K chooses K: when it is given, passed its checks (``ok``),
+   its most probable number of clusters K+ is below its own ``k_max`` (not at the
+   edge of its range) and the grid has a sound fit with that K, K = K+. The
+   covariance structure at that K is chosen by PSIS-LOO among the usable Bayesian
+   fits at that K (the simplest within ``loo_se`` standard errors of the best ELPD
+   there), else by the lowest BIC among the grid's sound fits at that K. Otherwise
+   the posterior over K does not vote (the reasons say why) and steps 3-4 apply.
+3. With LOO results, the remaining candidates within ``loo_se`` (2) standard errors
    of the best ELPD are indistinguishable in predictive accuracy; among them the
    one with the fewest parameters is recommended (ties: lower BIC).
-3. Without LOO, the best BIC among the remaining candidates.
-The bootstrap LRT, ICL, the occupied-components posterior and the posterior over K do
-not vote; they are reported as agreeing or disagreeing with the recommendation (the
-posterior over K agrees when its most probable number of clusters K+ is the
-recommended K), so disagreement is visible rather than averaged away. The posterior
-over K answers for its own model (full covariances, its priors), not per covariance
-type.
+4. Without LOO, the best BIC among the remaining candidates.
+5. No answer from the edge of the range: when the source that decided had its best
+   model at the largest K it tried (BIC: the largest K of the grid for that
+   structure; PSIS-LOO: the largest K compared), a larger K was never weighed, and
+   the recommendation reads "at least K" (``recommendation["at_least"]``).
+   :func:`bayesgmm.collect_evidence` extends the range first (doubling K_max, up
+   to a cap, :mod:`bayesgmm.extension`), so this remains only where the cap or the
+   data stop it; the reasons say which.
+The first sentence of the reasons names the source that decided. The bootstrap LRT,
+ICL and the occupied-components posterior never vote, nor does the posterior over K
+when it may not choose; they are reported as agreeing or disagreeing with the
+recommendation (the posterior over K agrees when its K+ is the recommended K), so
+disagreement is visible rather than averaged away.
 """
 
 from __future__ import annotations
@@ -57,6 +73,7 @@ import pandas as pd
 from bayesgmm._display import format_table
 from bayesgmm.covariance import get_covariance_model
 from bayesgmm.mfm.result import KPosterior
+from bayesgmm.recommendation import RULES, k_posterior_vote, recommend
 from bayesgmm.selection import ModelSelection, candidate_names
 
 __all__ = ["EvidenceTable"]
@@ -106,7 +123,11 @@ class EvidenceTable:
         mixture) and ``p_k``, ``p_k_clusters`` (``p(K = k | y)`` and
         ``p(K+ = k | y)`` of :func:`bayesgmm.posterior_over_k`, at the row's K).
     recommendation : dict
-        ``n_components``, ``covariance_type`` and ``name`` of the recommended model.
+        ``n_components``, ``covariance_type`` and ``name`` of the recommended model
+        (``name`` is its row of :attr:`table`), ``source`` (what decided: see the
+        rule), ``at_least`` (True when that source's best had the largest K it
+        tried, so K is a lower bound) and ``label`` (``"at least K=6 (K=6 full)"``
+        then, else the name).
     reasons : list of str
         What each source of evidence says, in words.
     ppc_alpha, loo_se : float
@@ -114,6 +135,8 @@ class EvidenceTable:
     k_posterior : KPosterior or None
         The posterior over the number of components, when given (its whole table;
         :func:`bayesgmm.build_report` shows it).
+    extension : RangeExtension or None
+        How the range of K was extended (:mod:`bayesgmm.extension`), when it was.
 
     Examples
     --------
@@ -129,6 +152,7 @@ class EvidenceTable:
     ppc_alpha: float = PPC_ALPHA
     loo_se: float = LOO_SE
     k_posterior: KPosterior | None = field(default=None, repr=False)
+    extension: Any = field(default=None, repr=False)
 
     @classmethod
     def from_results(
@@ -143,6 +167,8 @@ class EvidenceTable:
         n_candidates: int = 3,
         ppc_alpha: float = PPC_ALPHA,
         loo_se: float = LOO_SE,
+        extension: Any = None,
+        rule: str = "k_posterior",
     ) -> EvidenceTable:
         """Gather results already computed into one table and recommend a model.
 
@@ -166,6 +192,12 @@ class EvidenceTable:
             A check fails when a statistic's two-sided p-value is below this.
         loo_se : float, default=2.0
             ELPD differences within this many standard errors are not decisive.
+        extension : RangeExtension, default=None
+            How the range was extended (:func:`bayesgmm.extension.extend_grid`); its
+            steps and remaining edges join the reasons.
+        rule : {"k_posterior", "loo"}, default="k_posterior"
+            The recommendation rule (:mod:`bayesgmm.recommendation`): ``"loo"``
+            leaves the posterior over K out of the choice (it is still reported).
 
         Returns
         -------
@@ -195,6 +227,8 @@ class EvidenceTable:
             raise ValueError(f"ppc_alpha must be in (0, 1); got {ppc_alpha!r}.")
         if not loo_se > 0:
             raise ValueError(f"loo_se must be positive; got {loo_se!r}.")
+        if rule not in RULES:
+            raise ValueError(f"rule must be one of {list(RULES)}; got {rule!r}.")
         grid = selection.table.copy()
         grid.index = candidate_names(grid)
         if "degenerate" not in grid:
@@ -203,6 +237,10 @@ class EvidenceTable:
         if sound.empty:
             sound = grid
         names = candidate_names(sound.head(n_candidates))
+        k_vote, k_why_not = k_posterior_vote(k_posterior, sound)
+        if k_vote is not None and rule == "k_posterior":  # the grid's best fit at that K
+            at_k = sound[sound.n_components == k_vote]
+            names.extend(name for name in at_k.index[:1] if name not in names)
         loo_table = loo.table if loo is not None else None
         extra = list(loo_table.index) if loo_table is not None else []
         extra += list(ppc or {})
@@ -291,16 +329,35 @@ class EvidenceTable:
         k_usable = None
         if k_posterior is not None:
             reason, k_usable = cls._add_k_posterior(frame, k_posterior)
+            if k_vote is None and k_usable is not None:
+                reason += f" It does not choose K: {k_why_not}."
             reasons.append(reason)
-        recommended, why = cls._recommend(frame, ppc_alpha, loo_se)
+        usable = pd.Series([_usable(frame, name) for name in frame.index], index=frame.index)
+        recommended, why, source = recommend(
+            frame,
+            usable,
+            k_vote=k_vote,
+            ppc_alpha=ppc_alpha,
+            loo_se=loo_se,
+            rule=rule,
+        )
         reasons.insert(0, why)
         reasons.extend(cls._agreement(frame, recommended, sound, tables, sparse, k_usable))
+        if extension is not None:
+            reasons.extend(extension.reasons())
+        k = int(frame.loc[recommended, "n_components"])
+        edge = _decided_at_edge(frame, usable, grid, recommended, source)
+        if edge:
+            reasons.append(f"At least K = {k}: {edge}; a larger K was not weighed.")
         recommendation = {
             "name": recommended,
-            "n_components": int(frame.loc[recommended, "n_components"]),
+            "n_components": k,
             "covariance_type": str(frame.loc[recommended, "covariance_type"]),
+            "source": source,
+            "at_least": bool(edge),
+            "label": f"at least K={k} ({recommended})" if edge else recommended,
         }
-        return cls(frame, recommendation, reasons, ppc_alpha, loo_se, k_posterior)
+        return cls(frame, recommendation, reasons, ppc_alpha, loo_se, k_posterior, extension)
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -393,44 +450,26 @@ class EvidenceTable:
             )
         return reasons
 
-    @staticmethod
-    def _recommend(frame: pd.DataFrame, ppc_alpha: float, loo_se: float) -> tuple[str, str]:
-        pool = frame
-        if "em_degenerate" in frame and not frame["em_degenerate"].all():
-            pool = frame[~frame["em_degenerate"].astype(bool)]
-        note = ""
-        usable = pd.Series([_usable(pool, name) for name in pool.index], index=pool.index)
-        if "ppc_min_p" in pool:
-            checked = pool["ppc_min_p"].notna() & usable
-            failing = checked & (pool["ppc_min_p"] < ppc_alpha)
-            if checked.any() and failing[checked].all():
-                note = " (every checked candidate fails a predictive check)"
-            else:
-                pool = pool[~failing]
-                usable = usable[pool.index]
-        if "elpd" in pool and (pool["elpd"].notna() & usable).any():
-            scored = pool[pool["elpd"].notna() & usable]
-            best = scored["elpd"].idxmax()
-            # standard errors behind the best usable fit (the LOO reference unless a
-            # predictive check set that one aside)
-            behind = scored["loo_se_behind"] - scored.loc[best, "loo_se_behind"]
-            close = scored[behind < loo_se]
-            choice = close.sort_values(["n_parameters", "bic"], kind="stable").index[0]
-            if choice == best:
-                why = f"Recommended {choice}: the best PSIS-LOO ELPD{note}."
-            else:
-                why = (
-                    f"Recommended {choice}: the simplest model within {loo_se:g} se of "
-                    f"the best PSIS-LOO ELPD ({best}){note}."
-                )
-            return str(choice), why
-        choice = pool.sort_values("bic", kind="stable").index[0]
-        if "elpd" in frame:
-            return str(choice), (
-                f"Recommended {choice}: the lowest BIC, because no Bayesian fit passed its "
-                f"diagnostics (see bayes_diagnostics){note}."
-            )
-        return str(choice), f"Recommended {choice}: the lowest BIC{note}."
+    def loo_edge(self) -> dict[str, Any] | None:
+        """The PSIS-LOO best usable fit, when it has the largest K compared.
+
+        Returns
+        -------
+        dict or None
+            ``name``, ``n_components``, ``covariance_type`` of the LOO-best fit that
+            may be used and ``largest_k`` (the largest K compared), or ``None`` when
+            there is no usable LOO result or the best is inside the compared range.
+
+        Examples
+        --------
+        >>> from bayesgmm import load_faithful, select_model
+        >>> EvidenceTable.from_results(select_model(load_faithful(), range(1, 5))).loo_edge()
+        """
+        return _loo_edge(self.table, self._usable_rows())
+
+    def _usable_rows(self) -> pd.Series:
+        frame = self.table
+        return pd.Series([_usable(frame, name) for name in frame.index], index=frame.index)
 
     @staticmethod
     def _add_k_posterior(frame: pd.DataFrame, result: Any) -> tuple[str, Any]:
@@ -485,6 +524,9 @@ class EvidenceTable:
             out.append(f"Disagree: {', '.join(disagree)} (see their rows).")
         return out
 
+    def _label(self) -> str:
+        return str(self.recommendation.get("label", self.recommendation["name"]))
+
     def to_frame(self) -> pd.DataFrame:
         """The evidence as a DataFrame, the recommended row marked.
 
@@ -496,7 +538,7 @@ class EvidenceTable:
         Examples
         --------
         >>> from bayesgmm import load_faithful, select_model
-        >>> evidence = EvidenceTable.from_results(select_model(load_faithful(), [2, 3]))
+        >>> evidence = EvidenceTable.from_results(select_model(load_faithful(), [2, 3, 4]))
         >>> evidence.to_frame()["recommended"].sum()
         np.int64(1)
         """
@@ -505,7 +547,7 @@ class EvidenceTable:
         return out
 
     def __str__(self) -> str:
-        head = f"Evidence for the number of components: recommended {self.recommendation['name']}"
+        head = f"Evidence for the number of components: recommended {self._label()}"
         body = format_table(self.to_frame())
         return head + "\n" + body + "\n" + "\n".join(f"- {r}" for r in self.reasons)
 
@@ -516,7 +558,7 @@ class EvidenceTable:
         reasons = "".join(f"<li>{html.escape(r)}</li>" for r in self.reasons)
         return (
             f"<p><b>Evidence for the number of components</b>: recommended "
-            f"{html.escape(self.recommendation['name'])}</p>" + table + f"<ul>{reasons}</ul>"
+            f"{html.escape(self._label())}</p>" + table + f"<ul>{reasons}</ul>"
         )
 
 
@@ -526,3 +568,42 @@ def _usable(frame: pd.DataFrame, name: str) -> bool:
         return True
     value = frame.loc[name, "bayes_ok"]
     return bool(value) if not pd.isna(value) else True
+
+
+def _loo_edge(frame: pd.DataFrame, usable: pd.Series) -> dict[str, Any] | None:
+    """The LOO-best usable row when it has the largest K compared by LOO, else None."""
+    if "elpd" not in frame:
+        return None
+    compared = frame[frame["elpd"].notna()]
+    ok = [name for name in compared.index if usable.get(name, True)]
+    if not ok:
+        return None
+    best = compared.loc[ok, "elpd"].idxmax()
+    k, largest = int(compared.loc[best, "n_components"]), int(compared.n_components.max())
+    if k < largest:
+        return None
+    return {
+        "name": str(best),
+        "n_components": k,
+        "covariance_type": str(compared.loc[best, "covariance_type"]),
+        "largest_k": largest,
+    }
+
+
+def _decided_at_edge(
+    frame: pd.DataFrame, usable: pd.Series, grid: pd.DataFrame, recommended: str, source: str
+) -> str:
+    """Why the deciding source's answer is a lower bound ("" when it is not)."""
+    if source.startswith("posterior over K"):
+        return ""  # it votes only when its mode is inside its own range
+    if source == "PSIS-LOO":
+        edge = _loo_edge(frame, usable)
+        if edge is None:
+            return ""
+        return f"PSIS-LOO's best, {edge['name']}, has the largest K compared ({edge['largest_k']})"
+    cov = frame.loc[recommended, "covariance_type"]
+    k = int(frame.loc[recommended, "n_components"])
+    tried = grid.n_components[grid.covariance_type == cov]
+    if tried.nunique() < 2 or k < int(tried.max()):
+        return ""
+    return f"{recommended} has the largest K the grid tried for {cov}"

@@ -12,6 +12,7 @@ __all__ = [
     "ConvergenceWarning",
     "DataScaleWarning",
     "NotFittedError",
+    "RangeEdgeWarning",
     "SamplingError",
     "SamplingWarning",
     "scikit_learn_compatible",
@@ -87,6 +88,21 @@ class DataScaleWarning(UserWarning):
     Examples
     --------
     >>> issubclass(DataScaleWarning, UserWarning)
+    True
+    """
+
+
+class RangeEdgeWarning(UserWarning):
+    """The best model by a criterion has the largest number of components tried.
+
+    A larger K might be better still: the message names the criterion, the model,
+    the largest K tried for its covariance structure and how to extend the range
+    (:meth:`bayesgmm.selection.ModelSelection.extend`, or
+    :func:`bayesgmm.collect_evidence`, which extends it by itself).
+
+    Examples
+    --------
+    >>> issubclass(RangeEdgeWarning, UserWarning)
     True
     """
 

@@ -29,8 +29,14 @@ from bayesgmm._typing import MissingOption, RandomStateLike
 from bayesgmm._validation import check_array, check_parameters, progress_stream
 from bayesgmm.covariance import COVARIANCE_TYPES, MCLUST_MODELS, get_covariance_model
 from bayesgmm.em import PARAMETER_CONSTRAINTS, GaussianMixture
-from bayesgmm.exceptions import (
-    ComponentCollapseWarning,
+from bayesgmm.exceptions import ComponentCollapseWarning, RangeEdgeWarning
+from bayesgmm.k_range import (
+    candidate_name,
+    candidate_names,
+    check_grid,
+    check_k_range,
+    distinct_univariate,
+    plan_cells,
 )
 from bayesgmm.missing import MISSING_OPTIONS
 from bayesgmm.prior import PRIOR_COVARIANCE_TYPES
@@ -40,6 +46,7 @@ __all__ = [
     "ModelSelection",
     "bic_matrix",
     "candidate_name",
+    "candidate_names",
     "criterion_grid",
     "select_model",
 ]
@@ -48,111 +55,11 @@ __all__ = [
 CRITERIA = ("bic", "icl", "aic")
 
 
-def candidate_name(n_components: int, covariance_type: str) -> str:
-    """The label of a model in comparison tables: ``"K=3 tied"``.
-
-    Parameters
-    ----------
-    n_components : int
-        Number of components.
-    covariance_type : str
-        Covariance structure (mclust names are accepted).
-
-    Returns
-    -------
-    str
-
-    Examples
-    --------
-    >>> candidate_name(3, "EEE")
-    'K=3 tied'
-    """
-    return f"K={int(n_components)} {get_covariance_model(covariance_type).name}"
-
-
-def candidate_names(table: pd.DataFrame) -> list[str]:
-    """Labels of the rows of a table with ``n_components`` and ``covariance_type``.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        For example :attr:`ModelSelection.table`.
-
-    Returns
-    -------
-    list of str
-
-    Examples
-    --------
-    >>> t = pd.DataFrame({"n_components": [2, 3], "covariance_type": ["full", "tied"]})
-    >>> candidate_names(t)
-    ['K=2 full', 'K=3 tied']
-    """
-    return [
-        candidate_name(k, c)
-        for k, c in zip(table["n_components"], table["covariance_type"], strict=True)
-    ]
-
-
-def _check_grid(
-    n_components: Iterable[int], covariance_types: Iterable[str] | str
-) -> tuple[list[int], list[str]]:
-    ks = list(n_components) if not isinstance(n_components, int | np.integer) else [n_components]
-    bad = [k for k in ks if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1]
-    if not ks or bad:
-        raise ValueError(
-            "n_components must be a non-empty iterable of integers >= 1 "
-            f"(for example range(1, 10)); got {bad or ks!r}."
-        )
-    if isinstance(covariance_types, str):
-        covariance_types = MCLUST_MODELS if covariance_types == "all" else [covariance_types]
-    names = [get_covariance_model(c).name for c in covariance_types]
-    if not names:
-        raise ValueError(
-            f"covariance_types must name at least one of {list(COVARIANCE_TYPES)}; got []."
-        )
-    return sorted(dict.fromkeys(int(k) for k in ks)), list(dict.fromkeys(names))
-
-
 #: zoomed criterion plots: the y-range covers ZOOM_FACTOR x the gap to the
 #: ZOOM_MODELS-th best model, at least ZOOM_MIN units
 ZOOM_MODELS = 6
 ZOOM_FACTOR = 1.5
 ZOOM_MIN = 10.0
-
-
-def _distinct_univariate(names: list[str]) -> list[str]:
-    """With one feature, full = diag = spherical (mclust's V): keep the first asked."""
-    kept, seen = [], set()
-    for name in names:
-        kind = get_covariance_model(name).mclust_label(1)
-        if kind not in seen:
-            seen.add(kind)
-            kept.append(name)
-    return kept
-
-
-def _estimable_cells(
-    ks: list[int], names: list[str], n_samples: int, n_features: int
-) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
-    """Split the grid into models with fewer free parameters than rows, and the rest.
-
-    A model with at least as many free parameters as observations cannot be
-    estimated (every fit interpolates the data and its BIC is meaningless); skipping
-    it up front also keeps wide data (few rows, thousands of features) from
-    allocating ``K x D x D`` covariances for nothing.
-    """
-    cells, skipped = [], []
-    for cov in names:
-        model = get_covariance_model(cov)
-        for k in ks:
-            if k > n_samples:
-                continue
-            if model.n_parameters(k, n_features) >= n_samples:
-                skipped.append((k, cov))
-            else:
-                cells.append((k, cov))
-    return cells, skipped
 
 
 @dataclass
@@ -180,7 +87,7 @@ class ModelSelection:
     Examples
     --------
     >>> from bayesgmm import load_faithful
-    >>> result = select_model(load_faithful(), range(1, 4), ["tied"], n_init=2)
+    >>> result = select_model(load_faithful(), range(1, 5), ["tied"], n_init=2)
     >>> result.best_params_
     {'n_components': 3, 'covariance_type': 'tied'}
     """
@@ -189,6 +96,141 @@ class ModelSelection:
     criterion: str
     estimators: dict[tuple[int, str], GaussianMixture] = field(repr=False)
     n_samples: int = 0
+    #: the covariance structures of the grid and the fit settings (what :meth:`extend` reuses)
+    covariance_types: list[str] = field(default_factory=list)
+    settings: dict[str, Any] = field(default_factory=dict, repr=False)
+    n_jobs: int | None = field(default=None, repr=False)
+
+    def edges(self, criteria: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
+        """The criteria whose best model has the largest K tried for its structure.
+
+        At that edge of the range a larger K might be better still: the grid cannot
+        tell. A structure fitted at a single K makes no choice of K and has no edge;
+        degenerate fits are skipped as in the ranking (so a best model followed by
+        degenerate fits at larger K is not at the edge: the data support no more).
+
+        Parameters
+        ----------
+        criteria : iterable of {"bic", "icl", "aic"}, default=None
+            Criteria to look at (the ranking criterion, BIC and ICL when ``None``).
+
+        Returns
+        -------
+        dict of str to dict
+            For each criterion at the edge: ``name`` (``"K=6 full"``),
+            ``n_components``, ``covariance_type``, ``largest_k`` (the largest K
+            fitted for that structure) and ``extendable`` (whether K + 1 has fewer
+            free parameters than rows, so that a larger range can be fitted).
+
+        Examples
+        --------
+        >>> from bayesgmm import load_faithful
+        >>> import warnings
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")  # the RangeEdgeWarning says the same
+        ...     result = select_model(load_faithful(), [1, 2], "tied", n_init=1)
+        >>> result.edges()["bic"]["name"], result.at_edge_
+        ('K=2 tied', True)
+        """
+        chosen = [self.criterion, *CRITERIA[:2]] if criteria is None else list(criteria)
+        table = self.table
+        sound = table[~table["degenerate"].astype(bool)] if "degenerate" in table else table
+        sound = table if sound.empty else sound
+        n_features = next(iter(self.estimators.values())).n_features_in_ if self.estimators else 1
+        out: dict[str, dict[str, Any]] = {}
+        for name in dict.fromkeys(chosen):
+            if name not in CRITERIA:
+                raise ValueError(f"criteria must be among {list(CRITERIA)}; got {name!r}.")
+            best = sound.loc[sound[name].idxmin()]
+            k, cov = int(best.n_components), str(best.covariance_type)
+            tried = table.n_components[table.covariance_type == cov]
+            if tried.nunique() < 2 or k < int(tried.max()):
+                continue
+            n_next = get_covariance_model(cov).n_parameters(k + 1, n_features)
+            out[name] = {
+                "name": candidate_name(k, cov),
+                "n_components": k,
+                "covariance_type": cov,
+                "largest_k": int(tried.max()),
+                "extendable": k + 1 <= self.n_samples and n_next < self.n_samples,
+            }
+        return out
+
+    @property
+    def at_edge_(self) -> bool:
+        """Whether the best model by the ranking criterion has the largest K tried.
+
+        Returns
+        -------
+        bool
+            See :meth:`edges`.
+        """
+        return bool(self.edges([self.criterion]))
+
+    def extend(
+        self, X: ArrayLike, n_components: Iterable[int], *, progress: bool | TextIO = False
+    ) -> ModelSelection:
+        """The grid with more numbers of components: only the new cells are fitted.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The data this grid was fitted to.
+        n_components : iterable of int
+            Numbers of components to add (those already fitted are not refitted).
+        progress : bool or file-like, default=False
+            Print one line per new fit.
+
+        Returns
+        -------
+        ModelSelection
+            A new result: every row and fitted estimator of this one (the same
+            objects) and the new cells, ranked together. Warns
+            (:class:`~bayesgmm.exceptions.RangeEdgeWarning`) as :func:`select_model`.
+
+        Examples
+        --------
+        >>> from bayesgmm import load_faithful
+        >>> import warnings
+        >>> X = load_faithful()
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")
+        ...     small = select_model(X, [1, 2], "tied", n_init=1)
+        >>> wider = small.extend(X, range(1, 5))
+        >>> (
+        ...     wider.best_params_["n_components"],
+        ...     wider.estimators[(2, "tied")] is small.estimators[(2, "tied")],
+        ... )
+        (3, True)
+        """
+        if not self.settings or not self.covariance_types:
+            raise ValueError(
+                "this ModelSelection does not hold its fit settings (it was not made by "
+                "select_model); run select_model over the whole range instead."
+            )
+        missing = self.settings.get("missing", "error")
+        array, _ = check_array(X, min_samples=2, allow_nan=missing == "marginalize")
+        if array.shape[0] != self.n_samples:
+            raise ValueError(
+                f"X has {array.shape[0]} rows, but this grid was fitted to {self.n_samples}. "
+                "Pass the data the grid was fitted to."
+            )
+        ks = check_k_range(n_components)
+        cells = plan_cells(ks, self.covariance_types, array.shape, allow_empty=True)
+        cells = [cell for cell in cells if cell not in self.estimators]
+        if not cells:
+            return self
+        results = run_grid(array, cells, self.settings, self.n_jobs, progress_stream(progress))
+        rows = self.table.drop(columns="delta").to_dict(orient="records")
+        old = [
+            (row, self.estimators[(row["n_components"], row["covariance_type"])]) for row in rows
+        ]
+        selection = _assemble(
+            old + results, self.criterion, self.n_samples, self.covariance_types,
+            self.settings, self.n_jobs,
+        )  # fmt: skip
+        _warn_edge(selection, stacklevel=2)
+        return selection
 
     @property
     def best_params_(self) -> dict[str, Any]:
@@ -201,7 +243,7 @@ class ModelSelection:
         Examples
         --------
         >>> from bayesgmm import load_faithful
-        >>> select_model(load_faithful(), [1, 2], "full", n_init=1).best_params_
+        >>> select_model(load_faithful(), [1, 2, 3], "full", n_init=1).best_params_
         {'n_components': 2, 'covariance_type': 'full'}
         """
         best = self.table.iloc[0]
@@ -221,7 +263,7 @@ class ModelSelection:
         Examples
         --------
         >>> from bayesgmm import load_faithful
-        >>> select_model(load_faithful(), [1, 2], "full", n_init=1).best_estimator_.n_components
+        >>> select_model(load_faithful(), [1, 2, 3], "full").best_estimator_.n_components
         2
         """
         params = self.best_params_
@@ -246,9 +288,9 @@ class ModelSelection:
         Examples
         --------
         >>> from bayesgmm import load_faithful
-        >>> result = select_model(load_faithful(), range(1, 4), ["tied", "full"], n_init=2)
+        >>> result = select_model(load_faithful(), range(1, 5), ["tied", "full"], n_init=2)
         >>> result.candidates(2, distinct_k=True)["n_components"].tolist()
-        [3, 2]
+        [3, 4]
         """
         if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
             raise ValueError(f"n must be an integer >= 1; got {n!r}.")
@@ -272,8 +314,8 @@ class ModelSelection:
         Examples
         --------
         >>> from bayesgmm import load_faithful
-        >>> select_model(load_faithful(), [1, 2], ["full", "tied"], n_init=1).matrix().shape
-        (2, 2)
+        >>> select_model(load_faithful(), range(1, 5), ["full", "tied"], n_init=1).matrix().shape
+        (4, 2)
         """
         return bic_matrix(self.table, criterion or self.criterion)
 
@@ -323,7 +365,7 @@ class ModelSelection:
         >>> import matplotlib
         >>> matplotlib.use("Agg")
         >>> from bayesgmm import load_faithful
-        >>> result = select_model(load_faithful(), [1, 2], n_init=1)
+        >>> result = select_model(load_faithful(), range(1, 5), n_init=1)
         >>> axes = result.plot(["bic", "icl"])
         >>> len(axes)
         2
@@ -369,12 +411,22 @@ class ModelSelection:
             panel.legend(fontsize="small")
         return axes if len(axes) > 1 else axes[0]
 
+    def _edge_note(self) -> str:
+        edge = self.edges([self.criterion]).get(self.criterion)
+        if edge is None:
+            return ""
+        return (
+            f" (the largest K tried for {edge['covariance_type']}: a larger K may be better; "
+            "see .edges() and .extend())"
+        )
+
     def __str__(self) -> str:
         best = self.best_params_
         head = (
             f"Model selection by {self.criterion.upper()} (lower is better), "
             f"{len(self.table)} models, n = {self.n_samples}: best K = "
             f"{best['n_components']}, covariance_type = {best['covariance_type']!r}"
+            + self._edge_note()
         )
         columns = [c for c in self.table.columns if c not in ("warnings", "mclust_name")]
         return head + "\n" + format_table(self.table[columns], index=False)
@@ -384,7 +436,8 @@ class ModelSelection:
         head = (
             f"<p><b>Model selection by {self.criterion.upper()}</b> (lower is better), "
             f"{len(self.table)} models, n = {self.n_samples}: best K = "
-            f"{best['n_components']}, covariance_type = {best['covariance_type']!r}</p>"
+            f"{best['n_components']}, covariance_type = {best['covariance_type']!r}"
+            f"{self._edge_note()}</p>"
         )
         return head + self.candidates(min(5, len(self.table))).to_html(
             index=False, float_format=lambda v: f"{v:.3f}"
@@ -501,37 +554,10 @@ def select_model(
         nan_hint="Pass missing='marginalize' to fit the observed cells, or impute or drop "
         "those rows.",
     )
-    ks, names = _check_grid(n_components, covariance_types)
+    ks, names = check_grid(n_components, covariance_types)
     n, n_features = array.shape
     if n_features == 1:
-        names = _distinct_univariate(names)
-    if all(k > n for k in ks):
-        raise ValueError(
-            f"every n_components value exceeds the number of samples ({n}); "
-            f"got {ks}. Try values between 1 and {n}."
-        )
-    skipped = [k for k in ks if k > n]
-    if skipped:
-        warnings.warn(
-            f"n_components {skipped} exceed the number of samples ({n}) and were skipped.",
-            UserWarning,
-            stacklevel=2,
-        )
-    cells, not_estimable = _estimable_cells(ks, names, n, n_features)
-    if not_estimable:
-        listed = ", ".join(candidate_name(k, cov) for k, cov in not_estimable[:8])
-        more = f" and {len(not_estimable) - 8} more" if len(not_estimable) > 8 else ""
-        message = (
-            f"{len(not_estimable)} model(s) have at least as many free parameters as there "
-            f"are rows (n = {n}, {n_features} features) and cannot be estimated: {listed}"
-            f"{more}."
-        )
-        if not cells:
-            raise ValueError(
-                message + " No model in the grid can be estimated from these rows: reduce "
-                "the number of features (e.g. principal components) or add rows."
-            )
-        warnings.warn(message + " They were skipped.", UserWarning, stacklevel=2)
+        names = distinct_univariate(names)
     settings = {
         "n_init": n_init,
         "max_iter": max_iter,
@@ -545,17 +571,32 @@ def select_model(
     unsupported = [c for c in names if c not in PRIOR_COVARIANCE_TYPES]
     if prior is not None and unsupported and covariance_types == "all":
         # as Mclust(X, prior = priorControl()): the models without a prior drop out
-        cells = [(k, cov) for k, cov in cells if cov in PRIOR_COVARIANCE_TYPES]
+        names = [c for c in names if c in PRIOR_COVARIANCE_TYPES]
     elif prior is not None and unsupported:
         raise ValueError(
             f"prior is available for covariance types {list(PRIOR_COVARIANCE_TYPES)} "
             f"(mclust has none for VEE, EVE, VVE, EVV); the grid also has {unsupported}. "
             "Leave them out of covariance_types or fit without a prior."
         )
+    cells = plan_cells(ks, names, array.shape, allow_empty=False)
     probe = GaussianMixture(1, **settings)
     check_parameters(probe, PARAMETER_CONSTRAINTS)
     stream = progress_stream(progress)
     results = run_grid(array, cells, settings, n_jobs, stream)
+    selection = _assemble(results, criterion, n, names, settings, n_jobs)
+    _warn_edge(selection, stacklevel=2)
+    return selection
+
+
+def _assemble(
+    results: list[tuple[dict[str, Any], GaussianMixture]],
+    criterion: str,
+    n: int,
+    names: list[str],
+    settings: dict[str, Any],
+    n_jobs: int | None,
+) -> ModelSelection:
+    """Rank the fitted cells (sound fits first) into a :class:`ModelSelection`."""
     table = pd.DataFrame([row for row, _ in results])
     first = table.loc[table[criterion].idxmin()]
     # degenerate fits (a collapsed component, or one with fewer effective samples than
@@ -568,13 +609,48 @@ def select_model(
             "ranked after the sound models; see the table's 'degenerate' and 'warnings' "
             "columns.",
             ComponentCollapseWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
     table.insert(
         table.columns.get_loc("converged"), "delta", table[criterion] - table[criterion].iloc[0]
     )
     estimators = {(row["n_components"], row["covariance_type"]): gm for row, gm in results}
-    return ModelSelection(table=table, criterion=criterion, estimators=estimators, n_samples=n)
+    return ModelSelection(
+        table=table,
+        criterion=criterion,
+        estimators=estimators,
+        n_samples=n,
+        covariance_types=list(names),
+        settings=dict(settings),
+        n_jobs=n_jobs,
+    )
+
+
+def _warn_edge(selection: ModelSelection, stacklevel: int) -> None:
+    """A :class:`RangeEdgeWarning` when the ranking criterion's best is at the edge."""
+    edge = selection.edges([selection.criterion]).get(selection.criterion)
+    if edge is None:
+        return
+    k, cov, name = edge["n_components"], edge["covariance_type"], edge["name"]
+    tried = sorted(set(selection.table.n_components[selection.table.covariance_type == cov]))
+    head = (
+        f"{selection.criterion.upper()} is best at {name}, the largest K tried for {cov} "
+        f"(K = {tried[0]}..{tried[-1]})"
+    )
+    if edge["extendable"]:
+        message = (
+            f"{head}: a larger K may be better still. Extend the range: select_model(X, "
+            f"range(1, {2 * k + 1}), ...), or result.extend(X, range({k + 1}, {2 * k + 1})) "
+            "to fit only the new models; collect_evidence and run_pipeline extend it "
+            "themselves."
+        )
+    else:
+        message = (
+            f"{head}; K={k + 1} {cov} would have as many free parameters as rows "
+            f"(n = {selection.n_samples}), so the data cannot say whether more components "
+            "are better: read the answer as 'at least K'."
+        )
+    warnings.warn(message, RangeEdgeWarning, stacklevel=stacklevel + 1)
 
 
 def criterion_grid(
@@ -612,10 +688,10 @@ def criterion_grid(
     Examples
     --------
     >>> from bayesgmm import load_faithful
-    >>> table = criterion_grid(load_faithful(), range(1, 3), ["tied"], n_init=1)
+    >>> table = criterion_grid(load_faithful(), range(1, 5), ["tied"], n_init=1)
     >>> best = table.iloc[0]
     >>> int(best.n_components), best.covariance_type
-    (2, 'tied')
+    (3, 'tied')
     """
     return select_model(
         X,

@@ -47,6 +47,9 @@ def test_selection_alone_recommends_the_best_bic(faithful):
         "name": "K=3 tied",
         "n_components": 3,
         "covariance_type": "tied",
+        "source": "BIC",
+        "at_least": False,
+        "label": "K=3 tied",
     }
     frame = evidence.table
     assert list(frame.index[:3]) == ["K=3 tied", *frame.index[1:3]]
