@@ -2,7 +2,8 @@
 
 ``bayesgmm fit DATA.csv``
     Choose a mixture for the numeric columns of a CSV file by BIC (or ICL) over a
-    grid of K x covariance types, optionally sample the chosen model's posterior
+    grid of K x covariance types (extended while the best K is the largest tried, up
+    to a cap: ``--k-cap``, ``--no-extend``), optionally sample the chosen model's posterior
     (``--bayes``), and write ``report.html``, ``parameters.json``, ``selection.csv``
     and, with ``--bayes``, ``posterior.nc`` to ``--out``.
 ``bayesgmm run models/NAME``
@@ -46,9 +47,11 @@ from bayesgmm.exceptions import (
     ComponentCollapseWarning,
     ConvergenceWarning,
     DataScaleWarning,
+    RangeEdgeWarning,
     SamplingError,
     SamplingWarning,
 )
+from bayesgmm.k_range import check_extension
 from bayesgmm.pipeline import Progress, run_pipeline
 from bayesgmm.selection import ModelSelection
 
@@ -66,6 +69,7 @@ _OWN_WARNINGS = (
     ConvergenceWarning,
     ComponentCollapseWarning,
     DataScaleWarning,
+    RangeEdgeWarning,
 )
 
 
@@ -472,6 +476,16 @@ def _run_fit(args: argparse.Namespace) -> int:
     )
     if min(args.k) > n_samples:
         raise CLIError(f"--k asks for K >= {min(args.k)}, but the data have only {n_samples} rows.")
+    if args.no_extend and args.k_cap is not None:
+        raise CLIError(
+            f"--k-cap {args.k_cap} contradicts --no-extend: the cap limits the extension of "
+            "the range of K. Drop one of them."
+        )
+    try:
+        check_extension(not args.no_extend, args.k_cap, args.k)
+    except ValueError as error:
+        message = str(error).replace("k_cap", "--k-cap").replace("n_components", "K of --k")
+        raise CLIError(message) from None
     out = Path(args.out)
     prepare_output(out)
     result = run_pipeline(
@@ -485,6 +499,8 @@ def _run_fit(args: argparse.Namespace) -> int:
         ppc=False,
         sparse=False,
         k_posterior=args.k_posterior and {"random_state": args.seed},
+        extend=not args.no_extend,
+        k_cap=args.k_cap,
         chosen=lambda selection: selection.best_estimator_,  # by --criterion
         posterior=args.bayes,
         draws=args.draws,
@@ -497,6 +513,11 @@ def _run_fit(args: argparse.Namespace) -> int:
         on_result=lambda step, value: step == "selection" and print_selection(value),
     )
     selection, best = result.selection, result.em
+    extension = result.extension
+    if extension is not None and (extension.steps or extension.remaining):
+        print("\nRange of K:")
+        for line in extension.reasons():
+            print(f"  - {line}")
     print_parameters(best, data.columns)
     parameters: dict[str, Any] = {
         "bayesgmm_version": package_version(),
@@ -506,6 +527,14 @@ def _run_fit(args: argparse.Namespace) -> int:
         "model": _em_parameters(best, data, str(selection.table.iloc[0].mclust_name)),
         "selection": _selection_records(selection),
     }
+    if extension is not None:
+        parameters["range_extension"] = {
+            "k_cap": extension.k_cap,
+            "automatic_cap": extension.automatic_cap,
+            "steps": extension.steps,
+            "at_least": sorted({edge["n_components"] for edge in extension.remaining.values()}),
+            "reasons": extension.reasons(),
+        }
     model: Any = result.model
     written = []
     if result.k_posterior is not None:
@@ -608,6 +637,18 @@ def _build_parser() -> _Parser:
         "names (EII ... VVV), or 'all' for mclust's 14 (default: scikit-learn's four)",
     )
     fit.add_argument(
+        "--k-cap",
+        type=_positive_int,
+        default=None,
+        help="largest K the range may be extended to when the best K is the largest tried "
+        "(default: automatic, 5 rows per free parameter of the simplest structure)",
+    )
+    fit.add_argument(
+        "--no-extend",
+        action="store_true",
+        help="do not extend the range of K when the best K is the largest tried (warn)",
+    )
+    fit.add_argument(
         "--criterion", choices=["bic", "icl", "aic"], default="bic", help="default: bic"
     )
     fit.add_argument(
@@ -665,6 +706,11 @@ def _build_parser() -> _Parser:
         "--quick", action="store_true", help="tiny settings (one short Bayesian fit, no LOO)"
     )
     demo.add_argument("--em-only", action="store_true", help="skip the Bayesian steps")
+    demo.add_argument(
+        "--no-extend",
+        action="store_true",
+        help="do not extend the range of K when the best K is --max-components",
+    )
     demo.add_argument(
         "--out", default="bayesgmm-demo", help="report directory (default: bayesgmm-demo)"
     )
@@ -732,6 +778,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     verbose=args.verbose,
                     bayes=not args.em_only,
                     quick=args.quick,
+                    extend=not args.no_extend,
                     out=args.out,
                 )
                 return EXIT_OK

@@ -87,18 +87,24 @@ def run_demo(
     verbose: bool = False,
     bayes: bool = True,
     quick: bool = False,
+    extend: bool = True,
     out: str | Path | None = None,
 ) -> DemoResult:
     """The full analysis of Old Faithful, from the EM grid to an HTML report.
 
-    1. EM for K = 1..``max_components`` x the four covariance types; prints the BIC
-       table and the parameters of the best model (BIC picks K=3 tied, mclust EEE).
+    1. EM for K = 1..``max_components`` x the four covariance types, the range
+       doubled while BIC or ICL is best at its largest K (up to the automatic cap,
+       17 here); prints the BIC table and the parameters of the best model (BIC picks
+       K=3 tied, mclust EEE).
     2. Sequential bootstrap likelihood-ratio tests for the best covariance type.
     3. Bayesian fits of the best three models by BIC (4 chains x 1000 draws),
-       compared by PSIS-LOO (quick mode: only the best model, 2 x 100 draws, no LOO).
+       compared by PSIS-LOO, with the next K added while the LOO-best fit has the
+       largest K compared (quick mode: only the best model, 2 x 100 draws, no LOO).
     4. The posterior over the number of components and clusters
        (:func:`bayesgmm.posterior_over_k`, telescope priors; not in quick mode).
-    5. The evidence table (:class:`bayesgmm.EvidenceTable`) and its recommendation.
+    5. The evidence table (:class:`bayesgmm.EvidenceTable`) and its recommendation
+       (the posterior over K chooses K when it passed its checks; "at least K" if
+       the range could not be extended past the answer).
     6. The report (:func:`bayesgmm.reporting.build_report`) of the recommended model's
        posterior, written to ``out/report.html``.
 
@@ -108,7 +114,8 @@ def run_demo(
     Parameters
     ----------
     max_components : int, default=6
-        Largest number of components tried.
+        Largest number of components tried first (the range is extended when a
+        criterion's best model has this K; the progress says so).
     n_init : int, default=10
         EM restarts per model.
     quiet : bool, default=False
@@ -120,6 +127,9 @@ def run_demo(
         Run the Bayesian steps (``False``: EM, bootstrap LRT and the report only).
     quick : bool, default=False
         Tiny settings (9 bootstrap replicates; one Bayesian fit, 2 x 100 draws).
+    extend : bool, default=True
+        Extend the range of K at its edge (``False``: the recommendation reads "at
+        least K" when it rests on the largest K tried).
     out : str or path-like, default=None
         Folder for ``report.html`` (created); ``None`` writes nothing.
 
@@ -132,8 +142,8 @@ def run_demo(
     --------
     >>> result = run_demo(2, n_init=1, quiet=True, bayes=False, quick=True)  # doctest: +ELLIPSIS
     Old Faithful...
-    >>> len(result.table), result.report_path is None
-    (8, True)
+    >>> len(result.table), result.report_path is None  # K = 1..2 extended to 1..4
+    (16, True)
     """
     start = time.perf_counter()
     settings = _DEMO_SETTINGS["quick" if quick else "full"]
@@ -155,6 +165,7 @@ def run_demo(
         ppc=False,
         sparse=False,
         k_posterior=bayes and not quick,
+        extend=extend,
         posterior=bayes,
         draws=settings["draws"],
         tune=settings["tune"],
@@ -195,7 +206,8 @@ def _print_result(step: str, value: Any, *, columns: list[str]) -> None:
         print()
         print(value)
     elif step == "evidence":
-        print(f"\nEvidence: recommended {value.recommendation['name']}")
+        label = value.recommendation.get("label", value.recommendation["name"])
+        print(f"\nEvidence: recommended {label}")
         for reason in value.reasons:
             print(f"  - {reason}")
     elif step == "posterior":

@@ -122,10 +122,15 @@ class RangeExtension:
                 f"Range extended: {step['source']} best at {step['model']}, the largest K "
                 f"tried ({step['from_k']}); K = {span} fitted."
             )
+        grouped: dict[tuple[str, str], list[str]] = {}
         for source, edge in self.remaining.items():
+            grouped.setdefault((edge["name"], edge["why"]), []).append(source)
+        for (name, why), sources in grouped.items():
+            k = self.remaining[sources[0]]["n_components"]
+            verb = "is" if len(sources) == 1 else "are"
             out.append(
-                f"{source} is still best at {edge['name']}, the largest K it tried: "
-                f"{edge['why']}. Read it as 'at least {edge['n_components']}'."
+                f"{' and '.join(sources)} {verb} still best at {name}, the largest K tried: "
+                f"{why}. Read it as 'at least {k}'."
             )
         return out
 

@@ -1,7 +1,9 @@
 """One analysis pipeline, from the EM grid to the chosen model's posterior.
 
-The steps: EM grid -> bootstrap LRT -> Bayesian fits and PSIS-LOO -> posterior
-predictive checks -> overfitted mixture -> evidence -> the chosen model's posterior.
+The steps: EM grid (extended while a criterion's best has the largest K tried) ->
+bootstrap LRT -> Bayesian fits and PSIS-LOO (extended likewise) -> posterior
+predictive checks -> overfitted mixture (off by default) -> posterior over K ->
+evidence -> the chosen model's posterior.
 Every workflow of the package runs through :func:`run_pipeline`:
 :func:`bayesgmm.collect_evidence`, the demo (:func:`bayesgmm.demo.run_demo`), the
 ``bayesgmm fit`` command and the reference analyses
@@ -17,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TextIO
@@ -31,6 +34,10 @@ from bayesgmm.bayes.spec import BAYESIAN_COVARIANCE_TYPES
 from bayesgmm.covariance import COVARIANCE_TYPES, get_covariance_model
 from bayesgmm.em import GaussianMixture
 from bayesgmm.evidence import EvidenceTable
+from bayesgmm.exceptions import RangeEdgeWarning
+from bayesgmm.extension import RangeExtension, extend_grid, extend_loo
+from bayesgmm.k_range import check_extension, check_k_range
+from bayesgmm.recommendation import RULES
 from bayesgmm.selection import ModelSelection, candidate_name, select_model
 
 __all__ = ["PipelineResult", "Progress", "collect_evidence", "run_pipeline"]
@@ -129,6 +136,8 @@ class PipelineResult:
         Every Bayesian fit made, by candidate name.
     elapsed : dict of str to float
         Seconds per step.
+    extension : RangeExtension or None
+        How the range of K was extended, and where it stopped.
     """
 
     selection: ModelSelection
@@ -143,6 +152,7 @@ class PipelineResult:
     posterior: Any = None
     posteriors: dict[str, Any] = field(default_factory=dict)
     elapsed: dict[str, float] = field(default_factory=dict)
+    extension: RangeExtension | None = None
 
     @property
     def model(self) -> Any:
@@ -179,10 +189,13 @@ def run_pipeline(
     lrt_n_init: int = 5,
     loo: bool = True,
     n_candidates: int = 3,
-    ppc: bool = True,
-    sparse: bool = True,
+    ppc: bool | None = None,
+    sparse: bool = False,
     max_components: int = 10,
     k_posterior: bool | Mapping[str, Any] = True,
+    extend: bool = True,
+    k_cap: int | None = None,
+    rule: str = "k_posterior",
     posterior: bool = False,
     chosen: GaussianMixture | Callable[[ModelSelection], GaussianMixture] | None = None,
     bayes_options: Mapping[str, Any] | None = None,
@@ -196,15 +209,22 @@ def run_pipeline(
 ) -> PipelineResult:
     """Run the steps of a model-choice analysis once each, passing fitted objects forward.
 
-    1. EM grid (:func:`bayesgmm.select_model`).
+    1. EM grid (:func:`bayesgmm.select_model`). While the best model by BIC or ICL
+       has the largest K tried for its structure (``extend``), the range is doubled
+       (K_max -> 2 K_max, up to ``k_cap``) and only the new cells are fitted.
     2. Sequential bootstrap likelihood-ratio tests (``lrt``), from the grid's fits.
     3. Bayesian fits of the ``n_candidates`` best models, started from the grid's EM
        fits, compared by PSIS-LOO (``loo``; skipped for fewer than 2 candidates).
+       While the LOO-best usable fit has the largest K compared (``extend``), the
+       next K of its structure joins the comparison (from its EM fit).
     4. Posterior predictive checks of those fits (``ppc``; not with missing cells).
-    5. An overfitted mixture of ``max_components`` (``sparse``).
+    5. An overfitted mixture of ``max_components`` (``sparse``; off by default: it
+       rarely passes its diagnostics on hard data and costs minutes).
     6. The posterior over the number of components (``k_posterior``; not with
-       missing cells).
-    7. The evidence table and its recommendation (BIC grids).
+       missing cells). When its most probable number of clusters is beyond the
+       grid, the grid is extended to it (``extend``, within ``k_cap``).
+    7. The evidence table and its recommendation (BIC grids; ``rule``), "at least
+       K" where the extension stopped at an edge.
     8. The chosen model: ``chosen`` if given, else the recommendation (else the
        grid's best); with ``posterior``, its posterior (a LOO fit when it was
        compared, else started from its EM fit).
@@ -221,13 +241,29 @@ def run_pipeline(
         Which sequential tests to run (see Notes).
     n_boot, lrt_n_init : int, default=99, 5
         Bootstrap replicates per test and EM restarts per replicate fit.
-    loo, n_candidates, ppc, sparse, max_components
-        Which further evidence to compute, and for how many candidates.
+    loo, n_candidates, sparse, max_components
+        Which further evidence to compute, and for how many candidates (``sparse``:
+        the overfitted mixture, :func:`bayesgmm.bayes.sparse.fit_sparse_mixture`).
+    ppc : bool or None, default=None
+        Posterior predictive checks of the LOO fits (``None``: when ``loo``; ``True``
+        with ``loo=False`` is an error, there would be no fits to check).
     k_posterior : bool or mapping, default=True
         Sample the posterior over K (:func:`bayesgmm.posterior_over_k`); a mapping
         is passed to it as settings (``priors``, ``k_max``, ``draws``, ...). With
         ``True`` it is skipped (and said so) when rows x features x (features + 1)
         exceeds :data:`K_POSTERIOR_MAX_WORK` (it would take minutes or more).
+    extend : bool, default=True
+        Extend the range of K while a voting source's best model has the largest K
+        it tried (see the steps); ``False``: warn instead
+        (:class:`~bayesgmm.exceptions.RangeEdgeWarning`), and the recommendation
+        reads "at least K" when it rests on that edge.
+    k_cap : int or None, default=None
+        The largest K the extension may reach; ``None``:
+        :func:`bayesgmm.k_range.automatic_k_cap` (the simplest structure of the grid
+        keeps 5 rows per free parameter; at most half the rows). Must be at least the
+        largest K asked for, and needs ``extend=True``.
+    rule : {"k_posterior", "loo"}, default="k_posterior"
+        The evidence table's recommendation rule (:mod:`bayesgmm.recommendation`).
     posterior : bool, default=False
         Fit the chosen model's posterior if no step did.
     chosen : GaussianMixture or callable, default=None
@@ -270,14 +306,24 @@ def run_pipeline(
     ...     lrt="best",
     ...     n_boot=9,
     ...     loo=False,
-    ...     ppc=False,
-    ...     sparse=False,
     ...     k_posterior=False,
     ...     progress=False,
     ... )
     >>> result.chosen["name"], len(result.lrt), result.posterior is None
     ('K=3 tied', 1, True)
+    >>> result.extension.steps[0]["added"]  # BIC was best at K=3, the largest K tried
+    [4, 5, 6]
     """
+    ks = check_k_range(n_components)
+    check_extension(extend, k_cap, ks)
+    if rule not in RULES:
+        raise ValueError(f"rule must be one of {list(RULES)}; got {rule!r}.")
+    if ppc and not loo:
+        raise ValueError(
+            "ppc=True needs loo=True: the posterior predictive checks are of the Bayesian "
+            "fits that PSIS-LOO compares. Pass loo=True, or leave ppc=None."
+        )
+    ppc = loo if ppc is None else ppc
     reporter = progress if isinstance(progress, Progress) else Progress(progress)
     detail = reporter.detail or False
     hook = on_result or (lambda step, value: None)
@@ -296,12 +342,16 @@ def run_pipeline(
             yield
         timer[key] = time.perf_counter() - start
 
-    ks = list(n_components)
     types = [covariance_types] if isinstance(covariance_types, str) else list(covariance_types)
     grid_text = f"K = {_k_text(ks)} x {', '.join(types)}"
-    with step(
-        "grid", f"EM grid: {grid_text} ({len(ks) * len(types)} models, {n_init} restarts each)"
+    with (
+        step(
+            "grid", f"EM grid: {grid_text} ({len(ks) * len(types)} models, {n_init} restarts each)"
+        ),
+        warnings.catch_warnings(),
     ):
+        if extend:  # the extension below handles the edge and says so
+            warnings.simplefilter("ignore", RangeEdgeWarning)
         selection = select_model(
             data,
             ks,
@@ -313,8 +363,18 @@ def run_pipeline(
             missing=missing,
             **(grid_options or {}),
         )
+    extension = RangeExtension.for_data(extend, k_cap, *array.shape, selection.covariance_types)
+
+    def announce(message: str) -> None:  # the extension's steps, said when they happen
+        reporter.say(f"==> {message}")
+
+    start = time.perf_counter()
+    selection = extend_grid(data, selection, extension, say=announce, progress=detail)
+    if extension.steps:
+        timer["extend"] = time.perf_counter() - start
+        reporter.say(f"    range extended in {timer['extend']:.1f} s")
     hook("selection", selection)
-    result = PipelineResult(selection, elapsed=timer)
+    result = PipelineResult(selection, elapsed=timer, extension=extension)
 
     if lrt:
         from bayesgmm.bootstrap import sequential_lrt
@@ -359,6 +419,19 @@ def run_pipeline(
                 missing=missing,
                 **bayes_settings,
             )
+        if extend:
+            start = time.perf_counter()
+            selection, result.comparison = extend_loo(
+                data,
+                selection,
+                result.comparison,
+                extension,
+                fit_options={"random_state": random_state, "missing": missing, **bayes_settings},
+                say=announce,
+                progress=detail,
+            )
+            timer["extend loo"] = time.perf_counter() - start
+            result.selection = selection
         result.posteriors.update(result.comparison.models)
         hook("loo", result.comparison)
         if ppc and incomplete:
@@ -415,6 +488,15 @@ def run_pipeline(
             )
         hook("k_posterior", result.k_posterior)
 
+    k_result = result.k_posterior
+    target = int(k_result.mode_clusters) if k_result is not None and k_result.ok else 0
+    if extend and int(selection.table.n_components.max()) < target < k_result.k_max:
+        announce(f"The posterior over K's most probable K+ = {target} is beyond the grid")
+        selection = extend_grid(
+            data, selection, extension, criteria=(), target=target, say=announce, progress=detail
+        )
+        result.selection = selection
+
     if criterion == "bic" or result.lrt or result.comparison is not None:
         result.evidence = EvidenceTable.from_results(
             selection,
@@ -424,6 +506,8 @@ def run_pipeline(
             sparse=result.sparse,
             k_posterior=result.k_posterior,
             n_candidates=n_candidates,
+            extension=extension,
+            rule=rule,
         )
         hook("evidence", result.evidence)
 
@@ -478,10 +562,13 @@ def collect_evidence(
     lrt: bool = True,
     n_boot: int = 99,
     loo: bool = True,
-    ppc: bool = True,
-    sparse: bool = True,
+    ppc: bool | None = None,
+    sparse: bool = False,
     max_components: int = 10,
     k_posterior: bool | Mapping[str, Any] = True,
+    extend: bool = True,
+    k_cap: int | None = None,
+    rule: str = "k_posterior",
     draws: int = 1000,
     tune: int = 1000,
     chains: int = 4,
@@ -493,10 +580,13 @@ def collect_evidence(
 
     Fits the EM grid, then for the ``n_candidates`` best BIC models: bootstrap LRTs
     (sequentially from K = 1, per covariance type among the candidates), Bayesian
-    fits compared by PSIS-LOO, posterior predictive checks of each fit, an
-    overfitted mixture for the posterior over the number of occupied components and
-    the posterior over the number of components under a prior on K
-    (:func:`run_pipeline`, which keeps every fitted object). The Bayesian steps take
+    fits compared by PSIS-LOO, posterior predictive checks of each fit, and the
+    posterior over the number of components under a prior on K (:func:`run_pipeline`,
+    which keeps every fitted object). While BIC, ICL or PSIS-LOO is best at the
+    largest K tried, the range is doubled (only new models are fitted) up to a cap;
+    where the cap stops it the recommendation reads "at least K". The overfitted
+    mixture (``sparse``) is no longer run by default: on hard data it seldom passed
+    its diagnostics and cost minutes. The Bayesian steps take
     seconds per model (the sampler's code is compiled once per machine, whatever K,
     D, N or covariance type).
 
@@ -510,8 +600,14 @@ def collect_evidence(
         Best BIC models examined further.
     n_init : int, default=10
         EM restarts per grid model.
-    lrt, loo, ppc, sparse : bool, default=True
-        Which further evidence to compute (PPC needs ``loo``'s Bayesian fits).
+    lrt, loo : bool, default=True
+        Bootstrap likelihood-ratio tests; Bayesian fits compared by PSIS-LOO.
+    ppc : bool or None, default=None
+        Posterior predictive checks of the LOO fits (``None``: when ``loo``;
+        ``True`` with ``loo=False`` is an error).
+    sparse : bool, default=False
+        Also fit an overfitted mixture (:func:`bayesgmm.bayes.sparse.fit_sparse_mixture`);
+        its posterior over occupied components is reported, never votes.
     n_boot : int, default=99
         Bootstrap replicates per likelihood-ratio test.
     max_components : int, default=10
@@ -519,6 +615,13 @@ def collect_evidence(
     k_posterior : bool or mapping, default=True
         Sample the posterior over K (:func:`bayesgmm.posterior_over_k`; a mapping
         holds its settings, e.g. ``{"priors": "telescope", "k_max": 20}``).
+    extend : bool, default=True
+        Extend the range of K while a voting source is best at its largest K.
+    k_cap : int or None, default=None
+        The largest K of the extension (``None``: automatic, see
+        :func:`bayesgmm.k_range.automatic_k_cap`).
+    rule : {"k_posterior", "loo"}, default="k_posterior"
+        The recommendation rule (:mod:`bayesgmm.recommendation`).
     draws, tune, chains : int, default=1000, 1000, 4
         Sampler settings of the Bayesian fits (not of the posterior over K).
     random_state : int, default=0
@@ -541,8 +644,8 @@ def collect_evidence(
     --------
     >>> from bayesgmm import load_faithful
     >>> evidence = collect_evidence(load_faithful(), range(1, 5))  # doctest: +SKIP
-    >>> evidence.recommendation  # doctest: +SKIP
-    {'name': 'K=3 tied', 'n_components': 3, 'covariance_type': 'tied'}
+    >>> evidence.recommendation["label"], evidence.recommendation["source"]  # doctest: +SKIP
+    ('K=3 tied', 'posterior over K, PSIS-LOO')
     """
     result = run_pipeline(
         X,
@@ -557,6 +660,9 @@ def collect_evidence(
         sparse=sparse,
         max_components=max_components,
         k_posterior=k_posterior,
+        extend=extend,
+        k_cap=k_cap,
+        rule=rule,
         draws=draws,
         tune=tune,
         chains=chains,

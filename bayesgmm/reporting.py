@@ -211,8 +211,9 @@ def _evidence_section(evidence: EvidenceTable) -> Section:
     table.index.name = "measure"
     table.columns = [f"{name} (recommended)" if name == recommended else name for name in table]
     chosen = f"{recommended} (recommended)"
+    label = evidence.recommendation.get("label", recommended)
     body = (
-        paragraph(f"Recommended: {recommended}.", "callout")
+        paragraph(f"Recommended: {label}.", "callout")
         + html_table(
             table,
             caption="Evidence per candidate model (the recommended one in bold)",
@@ -222,13 +223,17 @@ def _evidence_section(evidence: EvidenceTable) -> Section:
         + bullet_list(evidence.reasons)
         + paragraph(
             "Rule: only sound evidence counts: degenerate EM fits are not candidates, and "
-            "a Bayesian fit that failed its diagnostics (r_hat, ESS, divergences, Pareto "
-            "k) is shown but neither votes nor serves as the LOO reference. "
+            "a Bayesian fit that failed its diagnostics is shown but neither votes nor "
+            "serves as the LOO reference. "
             f"Candidates failing a posterior predictive check (p < "
-            f"{evidence.ppc_alpha:g}) are set aside; with PSIS-LOO, the simplest model "
-            f"within {evidence.loo_se:g} standard errors of the best ELPD is chosen; "
-            "otherwise the lowest BIC. Bootstrap LRT, ICL, the occupied-components "
-            "posterior and the posterior over K do not vote: they are reported as "
+            f"{evidence.ppc_alpha:g}) are set aside. When the posterior over K passed its "
+            "checks and its most probable number of clusters K+ is inside its range and "
+            "the grid's, it chooses K, and PSIS-LOO (else BIC) the covariance structure "
+            f"at that K; otherwise, with PSIS-LOO, the simplest model within "
+            f"{evidence.loo_se:g} standard errors of the best ELPD; otherwise the lowest "
+            "BIC. The range of K is extended while a source is best at its largest K; "
+            "where it could not be, the answer reads 'at least K'. Bootstrap LRT, ICL "
+            "and the occupied-components posterior do not vote: they are reported as "
             "agreeing or not."
         )
     )

@@ -254,11 +254,12 @@ def test_demo_em_only(tmp_path, capsys):
 
 def test_demo_quick_with_posterior(tmp_path, capsys):
     # K <= 2 picks K=2 full: the shape of test_report's posterior, compiled once per session
+    # (without extending the range, so that K=2 is only a lower bound)
     out = tmp_path / "demo"
-    args = ["demo", "--quick", "--max-components", "2", "--n-init", "2", "--quiet"]
+    args = ["demo", "--quick", "--max-components", "2", "--n-init", "2", "--quiet", "--no-extend"]
     assert main([*args, "--out", str(out)]) == 0
     captured = capsys.readouterr()
-    assert "Evidence: recommended K=2 full" in captured.out
+    assert "Evidence: recommended at least K=2 (K=2 full)" in captured.out
     assert "Posterior of K=2 full: sampling diagnostics" in captured.out
     # 2 x 100 draws cannot reach the ESS target: one warning line, no Python warning
     assert all(line.startswith("bayesgmm: warning: ") for line in captured.err.splitlines())
@@ -320,7 +321,9 @@ def test_demo_fits_each_model_on_the_data_once(monkeypatch, tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SamplingWarning)  # 2 x 100 draws
         run_demo(3, n_init=1, quiet=True, quick=True, out=tmp_path / "demo")
-    grid = {(k, cov) for k in (1, 2, 3) for cov in ("full", "tied", "diag", "spherical")}
+    # BIC is best at K=3 tied, the largest K asked for: the range is doubled to 6 and
+    # only the new models are fitted
+    grid = {(k, cov) for k in range(1, 7) for cov in ("full", "tied", "diag", "spherical")}
     assert set(fitted_on_data) == grid
     assert set(fitted_on_data.values()) == {1}
 
