@@ -75,6 +75,44 @@ def test_fit_writes_report_parameters_and_selection(csv_file, tmp_path, capsys):
     assert "<title>bayesgmm fit: data.csv</title>" in report
 
 
+@pytest.fixture
+def twelve_csv(tmp_path) -> Path:
+    """Twelve well-separated 2-D Gaussians on a circle, 30 rows each."""
+    rng = np.random.default_rng(12)
+    angles = 2 * np.pi * np.arange(12) / 12
+    centres = np.c_[10 * np.cos(angles), 10 * np.sin(angles)]
+    points = np.concatenate([c + 0.6 * rng.standard_normal((30, 2)) for c in centres])
+    path = tmp_path / "twelve.csv"
+    pd.DataFrame(points, columns=["x", "y"]).to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.filterwarnings("ignore::bayesgmm.exceptions.ComponentCollapseWarning")
+def test_fit_extends_the_range_and_says_so(twelve_csv, tmp_path, capsys):
+    out = tmp_path / "out"
+    args = ["fit", str(twelve_csv), "--k", "1:6", "--covariance", "spherical,full"]
+    assert main([*args, "--n-init", "1", "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "==> Range extended: BIC and ICL best at K=6 full, the largest K tried (6); " in (
+        captured.err
+    )
+    assert "Chosen by BIC: K=12, covariance_type='spherical'" in captured.out
+    assert "Range of K:\n  - Range extended: BIC and ICL best at K=6 full" in captured.out
+    extension = json.loads((out / "parameters.json").read_text())["range_extension"]
+    assert [step["added"] for step in extension["steps"]] == [
+        list(range(7, 13)),
+        list(range(13, 19)),
+    ]
+    assert (extension["k_cap"], extension["automatic_cap"], extension["at_least"]) == (18, True, [])
+    # with a cap at 8 the answer is a lower bound, and says so
+    args += ["--n-init", "1", "--k-cap", "8", "--quiet", "--out", str(tmp_path / "capped")]
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    assert "K = 8 is the cap (k_cap). Read it as 'at least 8'." in captured.out
+    extension = json.loads((tmp_path / "capped" / "parameters.json").read_text())
+    assert extension["range_extension"]["at_least"] == [8]
+
+
 def test_fit_selected_columns(csv_file, tmp_path, capsys):
     out = tmp_path / "out"
     args = ["fit", str(csv_file), "--columns", "y", "--k", "2", "--covariance", "VVV"]
@@ -139,6 +177,15 @@ BAD_INPUTS = [
         ["fit", "{csv}", "--columns", "x", "--out", "{csv}"],
         r"--out '.*data.csv' exists and is not a directory\.",
     ),
+    (
+        ["fit", "{csv}", "--columns", "x,y", "--k", "1:3", "--k-cap", "2"],
+        r"--k-cap must be at least the largest K of --k \(3\); got --k-cap=2\. Raise --k-cap",
+    ),
+    (
+        ["fit", "{csv}", "--columns", "x", "--k-cap", "8", "--no-extend"],
+        r"--k-cap 8 contradicts --no-extend: the cap limits the extension of the range of K",
+    ),
+    (["fit", "{csv}", "--k-cap", "0"], r"argument --k-cap: expected an integer >= 1; got 0\."),
     (["fit"], r"the following arguments are required: data \(see 'bayesgmm fit --help'\)"),
     (["frobnicate"], r"argument COMMAND: invalid choice: 'frobnicate'"),
 ]
