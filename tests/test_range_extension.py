@@ -317,3 +317,29 @@ def test_select_model_rejects_a_bad_range():
         select_model(X_SMALL, range(0))
     with pytest.raises(TypeError, match=r"n_components must be an integer or an iterable"):
         select_model(X_SMALL, None)
+
+
+@pytest.mark.slow
+def test_loo_extension_adds_the_next_k_from_its_em_fit():
+    from bayesgmm.bayes.compare import compare_loo
+    from bayesgmm.extension import extend_loo
+
+    X = load_faithful()
+    grid = select_model(X, range(1, 6), ["tied"], n_init=3)
+    options = {"draws": 300, "tune": 300, "chains": 2, "random_state": 0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # 2 x 300 draws
+        comparison = compare_loo(X, [(1, "tied"), (2, "tied")], **options)
+        before = dict(comparison.models)
+        extension = RangeExtension(True, 5, automatic_cap=False)
+        lines: list[str] = []
+        _, wider = extend_loo(X, grid, comparison, extension, fit_options=options, say=lines.append)
+    # K=2 is LOO's best of {1, 2}: K=3 joins; K=3 is best of {1, 2, 3}: K=4 joins
+    assert [step["added"] for step in extension.steps] == [[3], [4]]
+    assert lines[0] == (
+        "PSIS-LOO best at K=2 tied, the largest K compared: adding K=3 tied (Bayesian fit "
+        "from its EM fit)"
+    )
+    assert all(wider.models[name] is model for name, model in before.items())  # not refitted
+    assert wider.models["K=3 tied"].start is grid.estimators[(3, "tied")]
+    assert extension.remaining == {}
