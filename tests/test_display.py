@@ -16,9 +16,9 @@ def test_dir_lists_every_public_name_lazy_ones_included():
 
 def test_results_print_criteria_without_scientific_notation():
     X = load_faithful()
-    selection = select_model(X, range(1, 4), ["tied", "full"], n_init=2)
+    selection = select_model(X, range(1, 5), ["tied", "full"], n_init=2)  # K=3 inside
     text = str(selection)
-    assert text.startswith("Model selection by BIC (lower is better), 6 models, n = 272")
+    assert text.startswith("Model selection by BIC (lower is better), 8 models, n = 272")
     assert re.search(r"\b2314\.3\b", text)  # K=3 tied, one decimal
     assert "e+0" not in text
     evidence = EvidenceTable.from_results(selection)
