@@ -11,13 +11,17 @@ number of components ``K``:
   ``g0 > 0``, ``C0 ~ W(g0, G0)``, in Frühwirth-Schnatter's parametrisation
   (density proportional to ``|W|^(c - (r + 1) / 2) exp(-tr(C W))``; in one dimension
   ``Gamma(c0, rate C0)`` and ``C0 ~ Gamma(g0, rate G0)``: Richardson & Green's
-  ``alpha``, ``beta``, ``g``, ``h``).
+  ``alpha``, ``beta``, ``g``, ``h``); or, for diagonal and spherical covariances,
+  the Gamma analogues per coordinate or for one shared precision
+  (:mod:`bayesgmm.mfm._conditionals`).
 
 One sweep: (1) allocations given the K components; the filled ones are moved to
 the front (``K+`` of them); (2) the filled components' precisions and means, the
 latent values of rounded features (data augmentation: an observation of a rounded
 feature is the interval it was rounded from), then ``C0`` given the filled
-components; (3) ``K`` from ``p(K | partition, alpha)``, which
+components; (2c) split-merge moves on the partition and the filled components'
+parameters, with the weights and ``K`` integrated out (Jain & Neal 2007;
+:mod:`bayesgmm.mfm._split_merge`); (3) ``K`` from ``p(K | partition, alpha)``, which
 is proportional to ``p(K) K! / (K - K+)! Gamma(K gamma_K) / Gamma(N + K gamma_K)
 prod_k Gamma(N_k + gamma_K) / Gamma(gamma_K)``, then ``alpha`` by a random-walk
 Metropolis step on ``log alpha``; (4) the ``K - K+`` empty components from their
@@ -36,12 +40,19 @@ import math
 import numba
 import numpy as np
 
-from bayesgmm._compiled_em import (
-    _centre,
-    _cholesky,
-    _full_scatter,
-    _log_density,
-    _lower_inverse,
+from bayesgmm._compiled_em import _centre, _cholesky, _full_scatter, _log_density
+from bayesgmm.mfm._conditionals import (
+    draw_c0,
+    draw_gaussian,
+    draw_precision,
+    mean_conditional,
+    precision_conditional,
+)
+from bayesgmm.mfm._split_merge import (
+    _log_blocks,
+    _log_labelled,
+    partition_log_prob,
+    split_merge,
 )
 
 __all__ = ["partition_log_prob", "run_chain"]
@@ -69,94 +80,6 @@ def _precision_whitening(precision, floor, reversed_, lower, out):  # pragma: no
         for b in range(d):
             out[a, b] = lower[d - 1 - b, d - 1 - a]
     return True
-
-
-@_jit
-def _gram(factor, out):  # pragma: no cover
-    """``out = factor factor'`` (symmetric)."""
-    d = factor.shape[0]
-    for a in range(d):
-        for b in range(a + 1):
-            total = 0.0
-            for m in range(d):
-                total += factor[a, m] * factor[b, m]
-            out[a, b] = total
-            out[b, a] = total
-
-
-@_jit
-def _wishart(rng, shape, rate, out, work, floor):  # pragma: no cover
-    """A draw of ``W(shape, rate)`` (density ``|W|^(shape - (d+1)/2) exp(-tr(rate W))``).
-
-    This is the standard Wishart with ``2 shape`` degrees of freedom and scale
-    ``(2 rate)^-1``, drawn by Bartlett's decomposition: with ``2 rate = L L'`` and
-    ``A`` lower triangular (``A_jj^2 ~ chi2(2 shape - j)``, ``A_ij ~ N(0, 1)`` below
-    the diagonal), ``W = L^-T A A' L^-1``. Returns False if ``rate`` is not
-    positive definite.
-    """
-    d = rate.shape[0]
-    lower, inverse_lower, bartlett, factor = work[0], work[1], work[2], work[3]
-    for a in range(d):
-        for b in range(d):
-            factor[a, b] = 2.0 * rate[a, b]
-    if not _cholesky(factor, floor, lower):
-        return False
-    _lower_inverse(lower, inverse_lower)
-    bartlett[:] = 0.0
-    for j in range(d):
-        bartlett[j, j] = math.sqrt(2.0 * rng.standard_gamma(shape - 0.5 * j))
-        for i in range(j + 1, d):
-            bartlett[i, j] = rng.standard_normal()
-    # factor = L^-T A (L^-T is upper triangular: (L^-1)[m, a] for m >= a)
-    for a in range(d):
-        for b in range(d):
-            total = 0.0
-            for m in range(max(a, b), d):
-                total += inverse_lower[m, a] * bartlett[m, b]
-            factor[a, b] = total
-    _gram(factor, out)
-    return True
-
-
-@_jit
-def _gaussian(rng, precision, shift, out, work, floor):  # pragma: no cover
-    """``out ~ N(precision^-1 shift, precision^-1)``; False if ``precision`` is not PD."""
-    d = precision.shape[0]
-    lower, inverse_lower = work[0], work[1]
-    half = work[2, 0]  # a scratch row
-    if not _cholesky(precision, floor, lower):
-        return False
-    _lower_inverse(lower, inverse_lower)
-    # mean = L^-T L^-1 shift; draw = mean + L^-T z
-    for a in range(d):
-        total = 0.0
-        for m in range(a + 1):
-            total += inverse_lower[a, m] * shift[m]
-        half[a] = total + rng.standard_normal()
-    for a in range(d):
-        total = 0.0
-        for m in range(a, d):
-            total += inverse_lower[m, a] * half[m]
-        out[a] = total
-    return True
-
-
-@_jit
-def _log_blocks(n_filled, counts, gamma):  # pragma: no cover
-    """``sum_k log Gamma(N_k + gamma) - log Gamma(gamma)`` over the filled blocks."""
-    value = 0.0
-    for k in range(n_filled):
-        value += math.lgamma(counts[k] + gamma) - math.lgamma(gamma)
-    return value
-
-
-@_jit
-def _log_labelled(n_filled, n_samples, n_components, gamma):  # pragma: no cover
-    """The rest of :func:`partition_log_prob`: labellings and the Dirichlet's normaliser."""
-    if n_components < n_filled:
-        return -np.inf
-    value = math.lgamma(n_components + 1.0) - math.lgamma(n_components - n_filled + 1.0)
-    return value + math.lgamma(n_components * gamma) - math.lgamma(n_samples + n_components * gamma)
 
 
 @_jit
@@ -231,20 +154,6 @@ def _update_latent(
 
 
 @_jit
-def partition_log_prob(n_filled, counts, n_samples, n_components, gamma):  # pragma: no cover
-    """``log p(partition | K, gamma_K)``.
-
-    The Dirichlet-multinomial probability of one labelling, times the ``K! / (K - K+)!``
-    labellings of the partition's ``K+`` blocks by ``K`` components.
-    """
-    if n_components < n_filled:
-        return -np.inf
-    return _log_labelled(n_filled, n_samples, n_components, gamma) + _log_blocks(
-        n_filled, counts, gamma
-    )
-
-
-@_jit
 def _gamma_k(n_components, gamma, alpha, dynamic):  # pragma: no cover
     return alpha / n_components if dynamic else gamma
 
@@ -296,11 +205,14 @@ def run_chain(
     width : ``(r,)`` rounding width of each feature (0: observed exactly): the value
         of feature ``j`` is only known to lie within ``Yt[j] +- width[j] / 2``.
     log_prior_k : ``(k_max,)`` log p(K = k), k = 1..k_max.
-    settings : ``[gamma, dynamic, alpha_fixed, nu_l, nu_r, alpha_step, random_C0]``.
+    settings : ``[gamma, dynamic, alpha_fixed, nu_l, nu_r, alpha_step, random_C0,
+        structure, split-merge attempts per sweep, restricted Gibbs scans per launch]``
+        (structure: 0 full, 1 diag, 2 spherical; see :mod:`._conditionals`).
     b0, B0_lower, B0_inv, B0_inv_b0, c0, g0, G0 : the component priors (``B0_lower``
         the Cholesky factor of ``B0``; ``g0 = 0``: C0 fixed).
     alloc, state, weights, means, precisions, C0 : the chain's state, updated in
-        place; ``state = [K, K+, alpha, accepted alpha moves, alpha proposals]``.
+        place; ``state = [K, K+, alpha, accepted alpha moves, alpha proposals, accepted
+        splits, proposed splits, accepted merges, proposed merges]``.
     n_sweeps, thin : sweeps to run; sweeps per recorded draw.
     out_k, out_filled, out_prob_k, out_share, out_alpha : the records, ``n_sweeps /
         thin`` rows (none: nothing is recorded, e.g. burn-in). ``K``, ``K+`` and
@@ -321,6 +233,11 @@ def run_chain(
     k_max = log_prior_k.shape[0]
     gamma, dynamic, alpha_fixed = settings[0], settings[1] > 0, settings[2] > 0
     nu_l, nu_r, alpha_step, random_c0 = settings[3], settings[4], settings[5], settings[6] > 0
+    structure, n_split_merge, n_scans = int(settings[7]), int(settings[8]), int(settings[9])
+    prior = (structure, c0, C0, B0_inv, np.zeros(d))
+    items = np.zeros(n_samples, dtype=np.int64)
+    group = np.zeros(n_samples, dtype=np.int64)
+    original = np.zeros(n_samples, dtype=np.int64)
     floor = np.full(d, 1e-300)
     work = np.zeros((4, d, d))
     lower = np.zeros((d, d))
@@ -400,37 +317,34 @@ def run_chain(
                     m += 1
             _centre(members[:, :m], means[k], centred[:, :m])
             _full_scatter(ones[:m], centred[:, :m], scatter, row_work)
-            for a in range(d):
-                for b in range(d):
-                    scratch[a, b] = C0[a, b] + 0.5 * scatter[a, b]
-            if not _wishart(rng, c0 + 0.5 * m, scratch, precisions[k], work, floor):
+            shape = precision_conditional(structure, c0, C0, scatter, m, scratch)
+            if not draw_precision(rng, structure, shape, scratch, precisions[k], work, floor):
                 return 1
             for a in range(d):
                 total = 0.0
                 for i in range(m):
                     total += members[a, i]
                 sums[a] = total
-            for a in range(d):
-                total = B0_inv_b0[a]
-                for b in range(d):
-                    total += precisions[k, a, b] * sums[b]
-                shift[a] = total
-                for b in range(d):
-                    scratch[a, b] = B0_inv[a, b] + m * precisions[k, a, b]
-            if not _gaussian(rng, scratch, shift, means[k], work, floor):
+            mean_conditional(precisions[k], B0_inv, B0_inv_b0, sums, m, scratch, shift)
+            if not draw_gaussian(rng, scratch, shift, means[k], work, floor):
                 return 1
         # (2b) the latent values of rounded features given allocations and parameters
         if rounded:
             _update_latent(rng, Xt, Yt, width, alloc, means, precisions, n_filled, scales)
-        if random_c0:
-            for a in range(d):
-                for b in range(d):
-                    total = G0[a, b]
-                    for k in range(n_filled):
-                        total += precisions[k, a, b]
-                    scratch[a, b] = total
-            if not _wishart(rng, g0 + n_filled * c0, scratch, C0, work, floor):
+        if random_c0 and not draw_c0(
+            rng, structure, g0, G0, c0, precisions, n_filled, C0, scratch, work, floor
+        ):
+            return 1
+        # (2c) split-merge moves on the partition and the filled components
+        for _ in range(n_split_merge):
+            n_filled, outcome = split_merge(
+                rng, Xt, alloc, n_filled, counts, means, precisions, prior, b0, log_prior_k,
+                gamma, dynamic, alpha, n_scans, items, group, original,
+            )  # fmt: skip
+            if outcome < 0:
                 return 1
+            state[6 + 2 * (outcome // 2)] += 1  # proposals of splits (6), merges (8)
+            state[5 + 2 * (outcome // 2)] += outcome % 2  # accepted (5, 7)
         # (3) K given the partition and alpha, then alpha given the partition and K
         best = -np.inf
         static_blocks = 0.0 if dynamic else _log_blocks(n_filled, counts, gamma)
@@ -480,7 +394,7 @@ def run_chain(
                 state[3] += 1
         # (4) the empty components from the prior, then the weights
         for k in range(n_filled, n_components):
-            if not _wishart(rng, c0, C0, precisions[k], work, floor):
+            if not draw_precision(rng, structure, c0, C0, precisions[k], work, floor):
                 return 1
             for a in range(d):
                 shift[a] = rng.standard_normal()

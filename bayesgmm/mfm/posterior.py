@@ -15,10 +15,10 @@ from bayesgmm._typing import RandomStateLike
 from bayesgmm._validation import check_array, check_random_state, progress_stream
 from bayesgmm.exceptions import SamplingError, SamplingWarning
 from bayesgmm.initialization import kmeans
-from bayesgmm.mfm.priors import MFMPriors, ResolvedPriors
+from bayesgmm.mfm.priors import STRUCTURES, MFMPriors, ResolvedPriors, check_covariance_type
 from bayesgmm.mfm.result import KPosterior
 
-__all__ = ["posterior_over_k", "rounding_widths"]
+__all__ = ["default_length", "posterior_over_k", "rounding_widths"]
 
 #: sweeps per call into the compiled chain (progress is reported between calls)
 _CHUNK = 5000
@@ -28,6 +28,8 @@ PROGRESS_EVERY = 5.0
 ALPHA_STEP = 2.5
 #: components the chains start from (the telescope package's Kinit)
 START_K = 10
+#: restricted Gibbs scans that build a split-merge move's launch state (Jain & Neal's t)
+SPLIT_MERGE_SCANS = 1
 
 
 def _check_count(name: str, value: Any, minimum: int) -> int:
@@ -58,8 +60,10 @@ class _Chain:
         priors: ResolvedPriors,
         n_start: int,
         rng: np.random.Generator,
+        split_merge: int,
     ) -> None:
         n, d = X.shape
+        self.split_merge = split_merge
         k_max = priors.k_max
         self.rng = rng
         self.observed = np.ascontiguousarray(X.T)
@@ -74,7 +78,8 @@ class _Chain:
         self.precisions[:] = priors.c0 * np.linalg.inv(priors.C0)  # the prior mean
         self.C0 = priors.C0.copy()
         alpha = priors.alpha if priors.alpha is not None else 1.0
-        self.state = np.array([n_start, n_start, alpha, 0.0, 0.0])
+        # K, K+, alpha, then accepted / proposed moves of alpha, splits and merges
+        self.state = np.array([n_start, n_start, alpha, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0])
 
 
 def _run(
@@ -97,6 +102,9 @@ def _run(
             priors.alpha_prior[1],
             ALPHA_STEP,
             float(priors.g0 > 0),
+            float(STRUCTURES.index(priors.covariance_type)),
+            float(chain.split_merge),
+            float(SPLIT_MERGE_SCANS),
         ]
     )
     code = run_chain(
@@ -211,6 +219,38 @@ def _merge_pairs(
     return tuple(merged)
 
 
+def default_length(n_samples: int) -> tuple[int, int]:
+    """The default burn-in sweeps and sweeps per draw of :func:`posterior_over_k`.
+
+    A sweep's cost grows with the number of observations ``n``; with the split-merge
+    moves, the chains need fewer sweeps to mix. ``tune = clip(2e6 / n, 500, 2000)``
+    and ``thin = clip(2e4 / n, 1, 10)``: 2000 and 10 up to 1,000 and 2,000 rows,
+    500 and 1 from 100,000 rows (on 2,000 draws per chain). Doubling still extends
+    a run whose chains have not converged.
+
+    Parameters
+    ----------
+    n_samples : int
+
+    Returns
+    -------
+    (int, int)
+        ``(tune, thin)``.
+
+    Examples
+    --------
+    >>> default_length(82), default_length(10_000), default_length(100_000)
+    ((2000, 10), (500, 2), (500, 1))
+    """
+    tune = int(np.clip(round(2e6 / n_samples), 500, 2000))
+    thin = int(np.clip(round(2e4 / n_samples), 1, 10))
+    return tune, thin
+
+
+def _rate(accepted: float, proposed: float) -> float:
+    return float(accepted / proposed) if proposed else float("nan")
+
+
 def _unconverged(result: KPosterior) -> list[str]:
     """The failed checks that more sweeps can mend (r_hat and ESS, not the truncation)."""
     return [p for p in result.problems if p.startswith(("r_hat", "bulk ESS"))]
@@ -300,11 +340,13 @@ def posterior_over_k(
     *,
     priors: Any = None,
     draws: int = 2000,
-    tune: int = 2000,
+    tune: int | None = None,
     chains: int = 4,
-    thin: int = 25,
+    thin: int | None = None,
     max_doublings: int = 3,
     rounding: Any = "auto",
+    covariance_type: str = "full",
+    split_merge: int = 1,
     random_state: RandomStateLike = None,
     progress: Any = True,
 ) -> KPosterior:
@@ -333,16 +375,18 @@ def posterior_over_k(
         ("poisson", 3.0)}``), or an :class:`~bayesgmm.mfm.MFMPriors`.
     draws : int, default=2000
         Recorded draws per chain, each summarising ``thin`` sweeps.
-    tune : int, default=2000
-        Sweeps per chain discarded first (burn-in).
+    tune : int or None, default=None
+        Sweeps per chain discarded first (burn-in). ``None``: 2000, fewer (down to
+        500) above 1,000 observations, as :func:`default_length` says.
     chains : int, default=4
         Independent chains, each started from its own k-means fit with
         ``min(k_max, 10)`` components (their agreement is the convergence check).
-    thin : int, default=25
-        Sweeps per recorded draw. ``K``, ``K+`` are recorded at the end of each block
-        of sweeps, the probabilities averaged over all its sweeps (thinning loses no
-        information from the table, only memory). Sweeps cost microseconds; mixing
-        over ``K`` takes hundreds of them on hard data (e.g. the galaxies).
+    thin : int or None, default=None
+        Sweeps per recorded draw; ``None``: 10, fewer (down to 1) above 2,000
+        observations (:func:`default_length`), where a sweep costs more and the
+        split-merge moves make each sweep mix better. ``K``, ``K+`` are recorded at
+        the end of each block of sweeps, the probabilities averaged over all its
+        sweeps (thinning loses no information from the table, only memory).
     max_doublings : int, default=3
         While the chains fail their convergence checks (r_hat of ``K`` or ``K+``
         above 1.01, bulk ESS below 400), run them as long again, up to this many
@@ -356,6 +400,19 @@ def posterior_over_k(
         Old Faithful's integer waiting times); ``None``: every value exact (with
         repeated rows and a random ``C0`` the posterior is then improper, which the
         result reports as a problem). Features without repeats are exact either way.
+    covariance_type : {"full", "diag", "spherical"}, default="full"
+        The components' covariance structure (mclust's ``"VVV"``, ``"VVI"``,
+        ``"VII"`` are accepted): full precisions with a Wishart prior, or diagonal or
+        spherical ones with the Gamma analogues (see Notes), so that the posterior
+        over ``K`` can be asked under the structure a model grid chose.
+    split_merge : int, default=1
+        Split-merge moves per sweep (Jain & Neal 2007's restricted Gibbs moves for
+        non-conjugate mixtures, with the weights and ``K`` integrated out; see
+        :mod:`bayesgmm.mfm._split_merge`). They change ``K+`` by one cluster at a
+        time, which the Gibbs sweep alone does only by emptying or filling a
+        component point by point: with many adjacent clusters the chains mix only
+        with them. 0 turns them off. Acceptance counts are in ``settings["splits"]``
+        and ``settings["merges"]`` (accepted, proposed).
     random_state : None, int or numpy.random.Generator, default=None
         Seed (each chain gets its own stream from it).
     progress : bool or file-like, default=True
@@ -383,6 +440,12 @@ def posterior_over_k(
     Notes
     -----
     The priors, with ``R`` each feature's range (see :mod:`bayesgmm.mfm.priors`):
+    Diagonal components have ``Sigma_k = diag(1 / p_kj)``, ``p_kj ~ Gamma(c0, C0_j)``,
+    ``C0_j ~ Gamma(g0, G0_j)``, spherical ones ``Sigma_k = I / p_k``, ``p_k ~
+    Gamma(c0, C0)``, ``C0 ~ Gamma(g0, G0)``, both with ``c0 = 2.5``, ``g0 = 0.5`` and
+    ``G0_j = 20 / R_j^2`` (spherical: ``20 / mean_j R_j^2``) by default: the
+    one-feature telescope priors per coordinate, which is also the marginal prior of
+    each variance under the Wishart default. With one feature the three coincide.
     ``"richardson_green"`` is ``K ~ U{1..k_max}``, ``eta ~ Dir(1)``,
     ``mu_k ~ N(midrange, R^2)``, ``sigma_k^-2 ~ Gamma(2, beta)``,
     ``beta ~ Gamma(0.2, 10/R^2)``; ``"telescope"`` is ``K - 1 ~ BNB(1, 4, 3)``,
@@ -401,17 +464,20 @@ def posterior_over_k(
     array, _ = check_array(X, min_samples=2)
     k_max = _check_count("k_max", k_max, 1)
     draws = _check_count("draws", draws, 1)
-    tune = _check_count("tune", tune, 0)
+    auto_tune, auto_thin = default_length(array.shape[0])
+    tune = auto_tune if tune is None else _check_count("tune", tune, 0)
+    thin = auto_thin if thin is None else _check_count("thin", thin, 1)
     chains = _check_count("chains", chains, 1)
-    thin = _check_count("thin", thin, 1)
     max_doublings = _check_count("max_doublings", max_doublings, 0)
-    resolved = MFMPriors.from_spec(priors, array.shape[1]).resolve(array, k_max)
+    split_merge = _check_count("split_merge", split_merge, 0)
+    structure = check_covariance_type(covariance_type)
+    resolved = MFMPriors.from_spec(priors, array.shape[1]).resolve(array, k_max, structure)
     width = rounding_widths(array, rounding)
     seeds = np.random.SeedSequence(int(check_random_state(random_state).integers(2**63)))
     stream = progress_stream(progress)
     n_start = _start_size(k_max, array.shape[0])
     chain_states = [
-        _Chain(array, width, resolved, n_start, np.random.default_rng(seed))
+        _Chain(array, width, resolved, n_start, np.random.default_rng(seed), split_merge)
         for seed in seeds.spawn(chains)
     ]
     improper = _improper_reason(array, width, resolved)
@@ -428,8 +494,7 @@ def posterior_over_k(
     records = sample(tune, thin)
     doublings = 0
     while True:
-        accepted = sum(chain.state[3] for chain in chain_states)
-        proposed = sum(chain.state[4] for chain in chain_states)
+        moves = np.sum([chain.state[3:9] for chain in chain_states], axis=0)
         result = KPosterior(
             n_components=records[0],
             n_clusters=records[1],
@@ -447,7 +512,10 @@ def posterior_over_k(
                 "rounding": width,
                 "improper": improper,
                 "random_state": random_state,
-                "alpha_acceptance": accepted / proposed if proposed else float("nan"),
+                "alpha_acceptance": _rate(moves[0], moves[1]),
+                "split_merge": split_merge,
+                "splits": (int(moves[2]), int(moves[3])),
+                "merges": (int(moves[4]), int(moves[5])),
             },
             elapsed=time.perf_counter() - start,
         )

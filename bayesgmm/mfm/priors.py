@@ -51,10 +51,21 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import special
 
-__all__ = ["PRIOR_NAMES", "MFMPriors", "ResolvedPriors", "k_prior_log_pmf"]
+__all__ = [
+    "PRIOR_NAMES",
+    "STRUCTURES",
+    "MFMPriors",
+    "ResolvedPriors",
+    "check_covariance_type",
+    "k_prior_log_pmf",
+]
 
 #: the named priors of :meth:`MFMPriors.named`
 PRIOR_NAMES = ("richardson_green", "telescope")
+#: the component covariance structures of the posterior over K (codes 0, 1, 2 in the sampler)
+STRUCTURES = ("full", "diag", "spherical")
+#: mclust's names of the same structures (volume, shape and orientation all free)
+MCLUST_STRUCTURES = {"VVV": "full", "VVI": "diag", "VII": "spherical"}
 _K_PRIOR_KINDS = ("uniform", "bnb", "poisson", "geometric")
 
 
@@ -144,6 +155,40 @@ def k_prior_log_pmf(k_prior: Any, k_max: int) -> NDArray[np.float64]:
     return log_pmf - special.logsumexp(log_pmf)
 
 
+def check_covariance_type(covariance_type: Any) -> str:
+    """``"full"``, ``"diag"`` or ``"spherical"`` from a scikit-learn or mclust name.
+
+    Parameters
+    ----------
+    covariance_type : str
+        ``"full"``/``"VVV"``, ``"diag"``/``"VVI"`` or ``"spherical"``/``"VII"``.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ValueError
+        For any other structure (e.g. ``"tied"``: components sharing parameters are
+        not a mixture of finite mixtures' independent components).
+
+    Examples
+    --------
+    >>> check_covariance_type("VVI")
+    'diag'
+    """
+    if isinstance(covariance_type, str):
+        name = MCLUST_STRUCTURES.get(covariance_type, covariance_type)
+        if name in STRUCTURES:
+            return name
+    raise ValueError(
+        f"covariance_type {covariance_type!r} is not available for the posterior over K, "
+        "whose components have independent priors; use 'full' (mclust 'VVV'), 'diag' "
+        "('VVI') or 'spherical' ('VII')."
+    )
+
+
 def _k_prior_name(k_prior: Any) -> str:
     """``"uniform"``, ``"BNB(1, 4, 3)"``, ``"Poisson(3)"``, ``"Geometric(0.3)"`` or ``""``."""
     spec = (k_prior,) if isinstance(k_prior, str) else k_prior
@@ -193,6 +238,23 @@ def _matrix(name: str, value: Any, n_features: int) -> NDArray[np.float64]:
     return array
 
 
+def _structured(name: str, value: Any, n_features: int, structure: str) -> NDArray[np.float64]:
+    """:func:`_matrix`, diagonal for ``diag`` and a multiple of I for ``spherical``."""
+    array = _matrix(name, value, n_features)
+    off_diagonal = array - np.diag(np.diag(array))
+    if structure != "full" and np.any(off_diagonal != 0):
+        raise ValueError(
+            f"{name} must be diagonal for covariance_type {structure!r} (a number or "
+            f"{n_features} values); got off-diagonal entries."
+        )
+    if structure == "spherical" and np.ptp(np.diag(array)) > 0:
+        raise ValueError(
+            f"{name} must be one number for covariance_type 'spherical'; got the "
+            f"diagonal {np.diag(array).tolist()}."
+        )
+    return array
+
+
 @dataclass(frozen=True)
 class ResolvedPriors:
     """An :class:`MFMPriors` with every data-dependent default filled in (numbers only).
@@ -220,7 +282,10 @@ class ResolvedPriors:
     c0, g0 : float
         ``g0 = 0`` means ``C0`` is fixed at :attr:`C0`.
     G0, C0 : ndarray of shape (r, r)
-        ``C0`` is the fixed value (``g0 = 0``) or the start (its prior mean).
+        ``C0`` is the fixed value (``g0 = 0``) or the start (its prior mean); diagonal
+        for ``diag``, a multiple of the identity for ``spherical``.
+    covariance_type : {"full", "diag", "spherical"}
+        The components' covariance structure, which the precisions' prior follows.
     """
 
     name: str
@@ -238,6 +303,7 @@ class ResolvedPriors:
     g0: float
     G0: NDArray[np.float64]
     C0: NDArray[np.float64]
+    covariance_type: str = "full"
 
     def describe(self) -> str:
         """The priors in one line of words and symbols.
@@ -264,12 +330,21 @@ class ResolvedPriors:
         r = len(self.b0)
         one = r == 1
         mean = f"N({self.b0[0]:.4g}, {self.B0[0, 0]:.4g})" if one else "N(b0, B0)"
-        C0 = f"{self.G0[0, 0]:.4g}" if one else "G0"
-        hyper = f"C0 ~ {'Gamma' if one else 'W'}({self.g0:g}, {C0})" if self.g0 > 0 else "C0 fixed"
-        return (
-            f"{self.name}: {k_text}; eta | K ~ {weights}; mu_k ~ {mean}; "
-            f"Sigma_k^-1 ~ {'Gamma' if one else 'W'}({self.c0:g}, C0); {hyper}"
-        )
+        if one:
+            precision = f"Sigma_k^-1 ~ Gamma({self.c0:g}, C0)"
+            hyper = f"C0 ~ Gamma({self.g0:g}, {self.G0[0, 0]:.4g})"
+        elif self.covariance_type == "diag":
+            precision = f"Sigma_k = diag(1/p_kj), p_kj ~ Gamma({self.c0:g}, C0_j)"
+            hyper = f"C0_j ~ Gamma({self.g0:g}, G0_j)"
+        elif self.covariance_type == "spherical":
+            precision = f"Sigma_k = I/p_k, p_k ~ Gamma({self.c0:g}, C0)"
+            hyper = f"C0 ~ Gamma({self.g0:g}, {self.G0[0, 0]:.4g})"
+        else:
+            precision = f"Sigma_k^-1 ~ W({self.c0:g}, C0)"
+            hyper = f"C0 ~ W({self.g0:g}, G0)"
+        if self.g0 <= 0:
+            hyper = "C0 fixed"
+        return f"{self.name}: {k_text}; eta | K ~ {weights}; mu_k ~ {mean}; {precision}; {hyper}"
 
     def _k_text(self) -> str:
         if self.k_prior_name == "uniform":
@@ -412,13 +487,22 @@ class MFMPriors:
             f"{type(priors).__name__}."
         )
 
-    def resolve(self, X: NDArray[np.float64], k_max: int) -> ResolvedPriors:
+    def resolve(
+        self, X: NDArray[np.float64], k_max: int, covariance_type: str = "full"
+    ) -> ResolvedPriors:
         """Fill the data-dependent defaults from ``X`` and check every field.
+
+        For ``diag`` and ``spherical`` components the defaults are the one-feature
+        ones applied per coordinate (``c0 = 2.5``, ``g0 = 0.5``, ``G0_jj = 100 g0 / c0
+        / R_j^2``; for ``spherical`` with the mean of ``R_j^2``): the marginal prior
+        of each variance under the Wishart default is the same inverse Gamma with
+        shape 2.5. With one feature the three structures coincide.
 
         Parameters
         ----------
         X : ndarray of shape (n_samples, n_features)
         k_max : int
+        covariance_type : {"full", "diag", "spherical"}, default="full"
 
         Returns
         -------
@@ -463,7 +547,10 @@ class MFMPriors:
                 f"{', '.join(scaled)} are scaled by each feature's range, which must be "
                 "positive. Give them explicitly."
             )
-        half = (r - 1) / 2
+        structure = check_covariance_type(covariance_type)
+        half = (r - 1) / 2 if structure == "full" else 0.0
+        # the scale of each feature's variance (one shared scale for spherical)
+        span2 = np.full(r, np.mean(span**2)) if structure == "spherical" else span**2
         c0 = _positive("c0", 2.5 + half if self.c0 is None else self.c0, half)
         g0_value = 0.5 + half if self.g0 is None else self.g0
         g0 = _positive("g0", g0_value, half) if g0_value != 0 else 0.0
@@ -472,11 +559,12 @@ class MFMPriors:
             raise ValueError(f"b0 must hold {r} finite numbers; got shape {b0.shape}.")
         B0 = _matrix("B0", span**2 if self.B0 is None else self.B0, r)
         scale = 100 * (g0 if g0 > 0 else 1.0) / c0
-        G0 = _matrix("G0", scale / span**2 if self.G0 is None else self.G0, r)
+        G0 = _structured("G0", scale / span2 if self.G0 is None else self.G0, r, structure)
         if g0 > 0:
             C0 = g0 * np.linalg.inv(G0)  # the prior mean, the chains' start
         else:
-            C0 = _matrix("C0", c0 / 100 * span**2 if self.C0 is None else self.C0, r)
+            C0 = c0 / 100 * span2 if self.C0 is None else self.C0
+            C0 = _structured("C0", C0, r, structure)
         return ResolvedPriors(
             name=self.name,
             k_max=k_max,
@@ -493,4 +581,5 @@ class MFMPriors:
             g0=g0,
             G0=G0,
             C0=C0,
+            covariance_type=structure,
         )

@@ -1,8 +1,9 @@
-"""Exact posteriors over K for tiny one-feature data sets, by enumerating partitions.
+"""Exact posteriors over K for tiny data sets, by enumerating partitions.
 
 For a mixture of finite mixtures with the priors of :mod:`bayesgmm.mfm.priors` (one
-feature), ``p(K | y)`` is proportional to ``p(K) sum_C p(C | K, gamma_K) p(y | C)``
-over the set partitions ``C`` of the observations with at most ``K`` blocks.
+feature, or diagonal or spherical components), ``p(K | y)`` is proportional to
+``p(K) sum_C p(C | K, gamma_K) p(y | C)`` over the set partitions ``C`` of the
+observations with at most ``K`` blocks.
 ``p(y | C)`` integrates each block's mean in closed form, each block's precision and
 the shared hyperparameter ``C0`` by quadrature, and ``alpha`` (dynamic weights with
 an F prior) on a grid. Feasible for up to about six observations (203 partitions).
@@ -45,39 +46,67 @@ def _log_block_given_precision(y: np.ndarray, precision: np.ndarray, b0: float, 
     return -0.5 * (m * math.log(2 * math.pi) + log_det + quad)
 
 
-def exact_posterior(y: np.ndarray, priors: ResolvedPriors) -> tuple[np.ndarray, np.ndarray]:
-    """``(p(K = k | y), p(K+ = k | y))`` for k = 1..k_max (quadrature error below 1e-7)."""
-    y = np.asarray(y, dtype=float).ravel()
-    n = len(y)
-    b0, B0 = float(priors.b0[0]), float(priors.B0[0, 0])
-    c0, g0, G0 = priors.c0, priors.g0, float(priors.G0[0, 0])
-    # C0 on a log grid (its Gamma(g0, G0) prior), or fixed
+def _c0_grid(priors: ResolvedPriors, j: int) -> tuple[np.ndarray, np.ndarray]:
+    """``C0`` (coordinate ``j``'s) on a log grid with its Gamma(g0, G0) weights, or fixed."""
+    g0, G0 = priors.g0, float(priors.G0[j, j])
     if g0 > 0:
         log_c = np.linspace(-60.0, 8.0, 1000) - math.log(G0)
         c_grid = np.exp(log_c)
         log_w_c = stats.gamma.logpdf(c_grid, g0, scale=1 / G0) + log_c  # d log C0
-        log_w_c += np.log(np.gradient(log_c))
-    else:
-        c_grid = np.array([float(priors.C0[0, 0])])
-        log_w_c = np.zeros(1)
-    # tau = v / C0 with v ~ Gamma(c0, 1), v on a log grid
+        return c_grid, log_w_c + np.log(np.gradient(log_c))
+    return np.array([float(priors.C0[j, j])]), np.zeros(1)
+
+
+def _log_marginals(y: np.ndarray, columns: list[int], priors: ResolvedPriors, c_grid):
+    """``log m_S(C0)`` of every subset ``S`` of the rows, on the ``C0`` grid.
+
+    The columns share one precision ``tau = v / C0`` with ``v ~ Gamma(c0, 1)``.
+    """
+    n = len(y)
     log_v = np.linspace(-25.0, 6.0, 500)
     v = np.exp(log_v)
-    log_w_v = stats.gamma.logpdf(v, c0) + log_v + np.log(np.gradient(log_v))
+    log_w_v = stats.gamma.logpdf(v, priors.c0) + log_v + np.log(np.gradient(log_v))
     tau = v[None, :] / c_grid[:, None]
     subsets = {}
     for size in range(1, n + 1):
         for subset in itertools.combinations(range(n), size):
-            inner = _log_block_given_precision(y[list(subset)], tau, b0, B0) + log_w_v
-            subsets[subset] = special.logsumexp(inner, axis=1)  # log m_S(C0)
+            inner = log_w_v.copy()
+            for j in columns:
+                b0, B0 = float(priors.b0[j]), float(priors.B0[j, j])
+                inner = inner + _log_block_given_precision(y[list(subset), j], tau, b0, B0)
+            subsets[subset] = special.logsumexp(inner, axis=1)
+    return subsets
+
+
+def exact_posterior(y: np.ndarray, priors: ResolvedPriors) -> tuple[np.ndarray, np.ndarray]:
+    """``(p(K = k | y), p(K+ = k | y))`` for k = 1..k_max (quadrature error below 1e-7).
+
+    One feature, or several with ``diag`` (independent coordinates, each with its
+    own ``C0_jj``) or ``spherical`` components (one precision per component) and a
+    diagonal ``B0``.
+    """
+    y = np.asarray(y, dtype=float)
+    y = y[:, None] if y.ndim == 1 else y
+    n, r = y.shape
+    if r > 1 and (
+        priors.covariance_type == "full" or np.any(np.diag(np.diag(priors.B0)) != priors.B0)
+    ):
+        raise ValueError("several features need diag or spherical components and a diagonal B0")
+    # groups of columns sharing a precision and a C0
+    groups = [[j] for j in range(r)] if priors.covariance_type == "diag" else [list(range(r))]
+    grids = [_c0_grid(priors, group[0]) for group in groups]
+    marginals = [
+        _log_marginals(y, group, priors, grid[0]) for group, grid in zip(groups, grids, strict=True)
+    ]
     partitions = set_partitions(list(range(n)))
-    log_lik = np.empty(len(partitions))
+    log_lik = np.zeros(len(partitions))
     sizes = []
     for j, partition in enumerate(partitions):
-        total = log_w_c.copy()
-        for block in partition:
-            total += subsets[tuple(sorted(block))]
-        log_lik[j] = special.logsumexp(total)
+        for (_, log_w_c), subsets in zip(grids, marginals, strict=True):
+            total = log_w_c.copy()
+            for block in partition:
+                total += subsets[tuple(sorted(block))]
+            log_lik[j] += special.logsumexp(total)
         sizes.append([len(b) for b in partition])
     k_max = priors.k_max
     if priors.dynamic and priors.alpha is None:

@@ -17,31 +17,88 @@ from bayesgmm.mfm import KPosterior, MFMPriors
 TINY = np.array([[0.0], [0.4], [2.1], [2.5], [5.0]])
 
 
+TINY_2D = np.array([[0.0, 1.0], [0.4, 0.2], [2.1, 2.9], [2.5, 2.2], [5.0, 0.5]])
+
+
 @pytest.mark.parametrize(
-    "priors",
+    ("X", "priors", "covariance_type"),
     [
-        {"name": "richardson_green"},
-        {"name": "telescope"},  # BNB(1, 4, 3) on K - 1, alpha / K with alpha ~ F(6, 3)
-        {"name": "telescope", "alpha": 1.5},  # alpha fixed
-        {"name": "richardson_green", "k_prior": ("poisson", 2.0), "gamma": 0.5},
-        {"name": "richardson_green", "g0": 0.0, "C0": 0.3},  # C0 fixed
+        (TINY, {"name": "richardson_green"}, "full"),
+        # BNB(1, 4, 3) on K - 1, alpha / K with alpha ~ F(6, 3)
+        (TINY, {"name": "telescope"}, "full"),
+        (TINY, {"name": "telescope", "alpha": 1.5}, "full"),  # alpha fixed
+        (TINY, {"name": "richardson_green", "k_prior": ("poisson", 2.0), "gamma": 0.5}, "full"),
+        (TINY, {"name": "richardson_green", "g0": 0.0, "C0": 0.3}, "full"),  # C0 fixed
+        (TINY_2D, {"name": "telescope"}, "diag"),
+        (TINY_2D, {"name": "telescope", "g0": 0.0}, "VVI"),
+        (TINY_2D, {"name": "telescope"}, "spherical"),
+        (TINY_2D, {"name": "telescope", "k_prior": ("poisson", 2.0), "alpha": 1.0}, "VII"),
     ],
-    ids=["rg", "telescope", "alpha-fixed", "poisson-gamma", "C0-fixed"],
-)
-def test_matches_the_exact_posterior_by_enumerating_partitions(priors):
+    ids=[
+        "rg", "telescope", "alpha-fixed", "poisson-gamma", "C0-fixed", "diag", "diag-C0-fixed",
+        "spherical", "spherical-poisson",
+    ],
+)  # fmt: skip
+def test_matches_the_exact_posterior_by_enumerating_partitions(X, priors, covariance_type):
+    # the split-merge moves are on (the default): they must keep the exact posterior
     k_max = 8
-    resolved = MFMPriors.from_spec(priors, 1).resolve(TINY, k_max)
-    p_components, p_clusters = exact_posterior(TINY, resolved)
+    resolved = MFMPriors.from_spec(priors, X.shape[1]).resolve(X, k_max, covariance_type)
+    p_components, p_clusters = exact_posterior(X, resolved)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SamplingWarning)  # mass at k_max=8 (by design)
         result = posterior_over_k(
-            TINY, k_max, priors=priors, draws=4000, thin=10, random_state=3, progress=False
-        )
+            X, k_max, priors=priors, draws=4000, thin=10, random_state=3, progress=False,
+            covariance_type=covariance_type,
+        )  # fmt: skip
     table = result.table
     for column, exact in (("p_components", p_components), ("p_clusters", p_clusters)):
         error = np.abs(table[column].to_numpy() - exact)
         bound = 4 * table[f"{column}_mcse"].to_numpy() + 0.003
         assert np.all(error <= bound), (column, exact.round(4), table[column].round(4))
+    # the moves happen: both kinds are proposed and accepted
+    for kind in ("splits", "merges"):
+        accepted, proposed = result.settings[kind]
+        assert proposed > 10_000
+        assert accepted > 0.02 * proposed, (kind, accepted, proposed)
+
+
+def test_the_three_structures_coincide_in_one_dimension():
+    resolved = [
+        MFMPriors.named(name).resolve(TINY, 8, structure)
+        for name in ("richardson_green", "telescope")
+        for structure in ("full", "diag", "spherical")
+    ]
+    for index, other in enumerate(resolved):
+        first = resolved[index - index % 3]
+        assert (first.c0, first.g0, first.G0.item(), first.B0.item()) == pytest.approx(
+            (other.c0, other.g0, other.G0.item(), other.B0.item())
+        )
+        assert first.describe() == other.describe()
+    tables = []
+    for structure in ("full", "diag", "spherical"):
+        result = posterior_over_k(
+            TINY, 8, priors={"g0": 0.0, "C0": 0.3}, draws=1000, thin=10, random_state=4,
+            progress=False, covariance_type=structure,
+        )  # fmt: skip
+        tables.append(result.table)
+    for table in tables[1:]:
+        bound = 4 * np.hypot(table["p_clusters_mcse"], tables[0]["p_clusters_mcse"]) + 0.005
+        assert np.all(np.abs(table["p_clusters"] - tables[0]["p_clusters"]) <= bound)
+
+
+@pytest.mark.parametrize("covariance_type", ["tied", "EEE", "VVV ", 3])
+def test_other_structures_are_refused_naming_the_available_ones(covariance_type):
+    with pytest.raises(ValueError, match=r"not available for the posterior over K.*'diag'"):
+        posterior_over_k(TINY_2D, covariance_type=covariance_type, progress=False)
+
+
+def test_structured_priors_must_have_the_structure():
+    with pytest.raises(ValueError, match="G0 must be diagonal for covariance_type 'diag'"):
+        posterior_over_k(TINY_2D, priors={"G0": [[1.0, 0.5], [0.5, 1.0]]}, covariance_type="diag",
+                         progress=False)  # fmt: skip
+    with pytest.raises(ValueError, match=r"C0 must be one number .* 'spherical'; got the diag"):
+        posterior_over_k(TINY_2D, priors={"g0": 0.0, "C0": [1.0, 2.0]},
+                         covariance_type="spherical", progress=False)  # fmt: skip
 
 
 def test_galaxies_converge_with_the_defaults_in_seconds():
@@ -171,6 +228,7 @@ def test_outputs_table_plot_html_datatree():
         ({"thin": 1.5}, "thin must be"),
         ({"chains": True}, "chains must be"),
         ({"max_doublings": -1}, "max_doublings must be"),
+        ({"split_merge": -1}, "split_merge must be"),
         ({"priors": "mclust"}, "priors must be one of"),
     ],
 )
