@@ -644,6 +644,7 @@ def run_analysis(
             ppc=False,
             sparse=False,
             k_posterior=k_settings if run_k else False,
+            extend=False,  # the spec's grid, as published
             chosen=functools.partial(_chosen_model, X, model_settings),
             posterior=run_bayes,
             bayes_options={**bayes_options, "priors": _priors(bayes_settings)},
