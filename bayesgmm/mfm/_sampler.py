@@ -40,13 +40,14 @@ import math
 import numba
 import numpy as np
 
-from bayesgmm._compiled_em import _centre, _cholesky, _full_scatter, _log_density
+from bayesgmm._compiled_em import _centre, _cholesky, _log_density
 from bayesgmm.mfm._conditionals import (
     draw_c0,
     draw_gaussian,
     draw_precision,
     mean_conditional,
     precision_conditional,
+    scatter_about,
 )
 from bayesgmm.mfm._split_merge import (
     _log_blocks,
@@ -253,9 +254,10 @@ def run_chain(
     best_row = np.zeros(n_samples)
     counts = np.zeros(k_max, dtype=np.int64)
     new_label = np.zeros(k_max, dtype=np.int64)
-    members = np.zeros((d, n_samples))
     centred = np.zeros((d, n_samples))
-    ones = np.ones(n_samples)
+    stat_sums = np.zeros((k_max, d))
+    stat_squares = np.zeros((k_max, d, d))
+    z = np.zeros(d)
     prob_k = np.zeros(k_max)
     n_components = int(state[0])
     alpha = state[2]
@@ -308,23 +310,28 @@ def run_chain(
         for i in range(n_samples):
             alloc[i] = new_label[alloc[i]]
         # (2) the filled components' parameters, then C0 given them
+        # one pass for the sufficient statistics of y - b0 of every filled component
+        stat_sums[:n_filled] = 0.0
+        stat_squares[:n_filled] = 0.0
+        for i in range(n_samples):
+            k = alloc[i]
+            for a in range(d):
+                z[a] = Xt[a, i] - b0[a]
+            for a in range(d):
+                stat_sums[k, a] += z[a]
+                for b in range(a + 1):
+                    stat_squares[k, a, b] += z[a] * z[b]
         for k in range(n_filled):
-            m = 0
-            for i in range(n_samples):
-                if alloc[i] == k:
-                    for a in range(d):
-                        members[a, m] = Xt[a, i]
-                    m += 1
-            _centre(members[:, :m], means[k], centred[:, :m])
-            _full_scatter(ones[:m], centred[:, :m], scatter, row_work)
+            m = counts[k]
+            for a in range(d):
+                shift[a] = means[k, a] - b0[a]
+                sums[a] = stat_sums[k, a] + m * b0[a]
+                for b in range(a):
+                    stat_squares[k, b, a] = stat_squares[k, a, b]
+            scatter_about(m, stat_sums[k], stat_squares[k], shift, scatter)
             shape = precision_conditional(structure, c0, C0, scatter, m, scratch)
             if not draw_precision(rng, structure, shape, scratch, precisions[k], work, floor):
                 return 1
-            for a in range(d):
-                total = 0.0
-                for i in range(m):
-                    total += members[a, i]
-                sums[a] = total
             mean_conditional(precisions[k], B0_inv, B0_inv_b0, sums, m, scratch, shift)
             if not draw_gaussian(rng, scratch, shift, means[k], work, floor):
                 return 1

@@ -1,0 +1,58 @@
+"""The posterior over K with many adjacent clusters: a ring of 14 Gaussians."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from bayesgmm import posterior_over_k
+
+
+def ring(n_samples: int = 1000, n_clusters: int = 14, seed: int = 0) -> np.ndarray:
+    """Gaussians (sd 0.8) centred on a circle of radius 10: neighbours 5.6 sd apart."""
+    rng = np.random.default_rng(seed)
+    angles = 2 * np.pi * np.arange(n_clusters) / n_clusters
+    centres = 10.0 * np.c_[np.cos(angles), np.sin(angles)]
+    labels = rng.integers(n_clusters, size=n_samples)
+    return centres[labels] + 0.8 * rng.standard_normal((n_samples, 2))
+
+
+def test_chains_reach_fourteen_clusters_from_ten_by_splits():
+    # every chain starts from 10 k-means components: only splits reach 14
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # 2 x 300 draws: ESS may be short
+        result = posterior_over_k(
+            ring(), draws=300, chains=2, max_doublings=0, random_state=1, progress=False
+        )
+    assert result.mode_clusters == 14
+    assert np.all(result.n_clusters[:, -100:] == 14)
+    accepted_splits, proposed_splits = result.settings["splits"]
+    assert accepted_splits >= 2 * 4  # at least the 4 splits from 10 in each chain
+    assert proposed_splits > 0
+
+
+def test_without_split_merge_the_chains_stay_below_fourteen():
+    # the same run with the moves off: the Gibbs sweep alone does not get there
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = posterior_over_k(
+            ring(), draws=300, chains=2, max_doublings=0, random_state=1, progress=False,
+            split_merge=0,
+        )  # fmt: skip
+    assert result.table.loc[14, "p_clusters"] < 0.5
+    assert result.settings["splits"] == (0, 0)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_ring_of_fourteen_converges_with_the_defaults(seed):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no SamplingWarning: every check passes
+        result = posterior_over_k(ring(seed=seed), random_state=seed, progress=False)
+    assert result.ok, result.problems
+    assert result.mode_clusters == 14
+    assert result.table.loc[14, "p_clusters"] > 0.9
+    r_hat = result.diagnostics["r_hat_clusters"]  # NaN: every draw of every chain is 14
+    assert np.isnan(r_hat) or r_hat <= 1.01
