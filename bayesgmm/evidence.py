@@ -346,7 +346,7 @@ class EvidenceTable:
         if extension is not None:
             reasons.extend(extension.reasons())
         k = int(frame.loc[recommended, "n_components"])
-        edge = _decided_at_edge(frame, usable, grid, recommended, source)
+        edge = _decided_at_edge(frame, usable, grid, recommended, source, loo_se)
         if edge:
             reasons.append(f"At least K = {k}: {edge}; a larger K was not weighed.")
         recommendation = {
@@ -451,21 +451,27 @@ class EvidenceTable:
         return reasons
 
     def loo_edge(self) -> dict[str, Any] | None:
-        """The PSIS-LOO best usable fit, when it has the largest K compared.
+        """The PSIS-LOO best usable fit, when it has the largest K compared and leads.
+
+        A best fit at the largest K compared that is within ``loo_se`` standard
+        errors of a usable fit with fewer components is no edge: the rule would not
+        choose it, and its lead is noise (on Old Faithful the ELPD of tied models
+        creeps up by 0.5-1 per K, within 1-2 se, K after K; each further K would be
+        another Bayesian fit).
 
         Returns
         -------
         dict or None
             ``name``, ``n_components``, ``covariance_type`` of the LOO-best fit that
             may be used and ``largest_k`` (the largest K compared), or ``None`` when
-            there is no usable LOO result or the best is inside the compared range.
+            there is no usable LOO result or the best is not a decisive edge.
 
         Examples
         --------
         >>> from bayesgmm import load_faithful, select_model
         >>> EvidenceTable.from_results(select_model(load_faithful(), range(1, 5))).loo_edge()
         """
-        return _loo_edge(self.table, self._usable_rows())
+        return _loo_edge(self.table, self._usable_rows(), self.loo_se)
 
     def _usable_rows(self) -> pd.Series:
         frame = self.table
@@ -570,8 +576,8 @@ def _usable(frame: pd.DataFrame, name: str) -> bool:
     return bool(value) if not pd.isna(value) else True
 
 
-def _loo_edge(frame: pd.DataFrame, usable: pd.Series) -> dict[str, Any] | None:
-    """The LOO-best usable row when it has the largest K compared by LOO, else None."""
+def _loo_edge(frame: pd.DataFrame, usable: pd.Series, loo_se: float) -> dict[str, Any] | None:
+    """The LOO-best usable row when it has the largest K compared and leads, else None."""
     if "elpd" not in frame:
         return None
     compared = frame[frame["elpd"].notna()]
@@ -582,6 +588,11 @@ def _loo_edge(frame: pd.DataFrame, usable: pd.Series) -> dict[str, Any] | None:
     k, largest = int(compared.loc[best, "n_components"]), int(compared.n_components.max())
     if k < largest:
         return None
+    if "loo_se_behind" in compared:
+        behind = compared["loo_se_behind"] - compared.loc[best, "loo_se_behind"]
+        fewer = [n for n in ok if compared.loc[n, "n_components"] < k and behind[n] < loo_se]
+        if fewer:  # a smaller K is as good within the noise: the rule would not pick k
+            return None
     return {
         "name": str(best),
         "n_components": k,
@@ -591,13 +602,18 @@ def _loo_edge(frame: pd.DataFrame, usable: pd.Series) -> dict[str, Any] | None:
 
 
 def _decided_at_edge(
-    frame: pd.DataFrame, usable: pd.Series, grid: pd.DataFrame, recommended: str, source: str
+    frame: pd.DataFrame,
+    usable: pd.Series,
+    grid: pd.DataFrame,
+    recommended: str,
+    source: str,
+    loo_se: float,
 ) -> str:
     """Why the deciding source's answer is a lower bound ("" when it is not)."""
     if source.startswith("posterior over K"):
         return ""  # it votes only when its mode is inside its own range
     if source == "PSIS-LOO":
-        edge = _loo_edge(frame, usable)
+        edge = _loo_edge(frame, usable, loo_se)
         if edge is None:
             return ""
         return f"PSIS-LOO's best, {edge['name']}, has the largest K compared ({edge['largest_k']})"

@@ -118,10 +118,10 @@ class RangeExtension:
         for step in self.steps:
             added = step["added"]
             span = f"{added[0]}..{added[-1]}" if len(added) > 1 else str(added[0])
-            out.append(
-                f"Range extended: {step['source']} best at {step['model']}, the largest K "
-                f"tried ({step['from_k']}); K = {span} fitted."
+            cause = step.get("cause") or (
+                f"{step['source']} best at {step['model']}, the largest K tried ({step['from_k']})"
             )
+            out.append(f"Range extended: {cause}; K = {span} fitted.")
         grouped: dict[tuple[str, str], list[str]] = {}
         for source, edge in self.remaining.items():
             grouped.setdefault((edge["name"], edge["why"]), []).append(source)
@@ -150,6 +150,7 @@ def extend_grid(
     *,
     criteria: Iterable[str] = tuple(GRID_SOURCES),
     target: int | None = None,
+    because: str = "",
     say: Callable[[str], None] = lambda message: None,
     progress: bool | TextIO = False,
 ) -> ModelSelection:
@@ -167,6 +168,8 @@ def extend_grid(
         The criteria whose edge is extended.
     target : int, default=None
         Also extend (doubling, within the cap) until the grid reaches this K.
+    because : str, default=""
+        Why the target is needed (for the progress line and the reasons).
     say : callable, default=no-op
         Receives one progress line per extension.
     progress : bool or file-like, default=False
@@ -212,12 +215,14 @@ def extend_grid(
             _remember(extension, edges, why)
             return selection
         new_top = min(max(2 * k_top, target or 0), extension.k_cap)
-        sources = " and ".join(GRID_SOURCES.get(c, c.upper()) for c in movable) or "a source"
+        sources = " and ".join(GRID_SOURCES.get(c, c.upper()) for c in movable)
         model = next(iter(movable.values()))["name"] if movable else f"K={target}"
-        say(
-            f"Range extended: {sources} best at {model}, the largest K tried ({k_top}); "
-            f"fitting K = {k_top + 1}..{new_top} (cap {extension.k_cap})"
+        cause = (
+            f"{sources} best at {model}, the largest K tried ({k_top})"
+            if movable
+            else (because or f"K = {target} is needed, beyond the largest K tried ({k_top})")
         )
+        say(f"Range extended: {cause}; fitting K = {k_top + 1}..{new_top} (cap {extension.k_cap})")
         before = len(selection.table)
         selection = _quiet_extend(selection, data, range(k_top + 1, new_top + 1), progress)
         added = sorted(set(selection.table.n_components) - set(range(k_top + 1)))
@@ -225,7 +230,13 @@ def extend_grid(
             _remember(extension, edges, "no model with more components can be estimated")
             return selection
         extension.steps.append(
-            {"source": sources, "model": model, "from_k": k_top, "added": [int(k) for k in added]}
+            {
+                "source": sources or "target",
+                "model": model,
+                "from_k": k_top,
+                "added": [int(k) for k in added],
+                "cause": cause,
+            }
         )
 
 
@@ -246,9 +257,11 @@ def extend_loo(
 ) -> tuple[ModelSelection, Any]:
     """Add the next K to the PSIS-LOO comparison while its best fit has the largest K.
 
-    The LOO-best usable fit (as the evidence table sees it) with the largest K
-    compared gets a rival: the next K of its structure, fitted from the grid's EM
-    fit of that cell (the grid is extended first when it has no such cell). Stops
+    The LOO-best usable fit (as the evidence table sees it,
+    :meth:`~bayesgmm.EvidenceTable.loo_edge`: decisively ahead of every fit with
+    fewer components) with the largest K compared gets a rival: the next K of its
+    structure, fitted from the grid's EM fit of that cell (the grid is extended first
+    when it has no such cell). Stops
     when the best is inside the compared range, or at the cap, or when the next
     cell's EM fit is degenerate.
 
@@ -289,7 +302,14 @@ def extend_loo(
         larger = sorted(int(j) for j in table.n_components[table.covariance_type == cov] if j > k)
         if not larger:
             selection = extend_grid(
-                data, selection, extension, criteria=(), target=k + 1, say=say, progress=progress
+                data,
+                selection,
+                extension,
+                criteria=(),
+                target=k + 1,
+                because=f"PSIS-LOO's best, {edge['name']}, needs K = {k + 1} to be weighed",
+                say=say,
+                progress=progress,
             )
             table = selection.table
             larger = sorted(

@@ -491,9 +491,15 @@ def run_pipeline(
     k_result = result.k_posterior
     target = int(k_result.mode_clusters) if k_result is not None and k_result.ok else 0
     if extend and int(selection.table.n_components.max()) < target < k_result.k_max:
-        announce(f"The posterior over K's most probable K+ = {target} is beyond the grid")
         selection = extend_grid(
-            data, selection, extension, criteria=(), target=target, say=announce, progress=detail
+            data,
+            selection,
+            extension,
+            criteria=(),
+            target=target,
+            because=f"the posterior over K's most probable K+ = {target} is beyond the grid",
+            say=announce,
+            progress=detail,
         )
         result.selection = selection
 

@@ -201,7 +201,9 @@ def test_a_failed_fit_neither_votes_nor_serves_as_the_loo_reference(faithful):
     assert table.loc["K=4 tied", "loo_se_behind"] == 0.0  # the reference is the best usable
     assert np.isnan(table.loc["K=5 tied", "loo_se_behind"])
     text = " ".join(evidence.reasons)
-    assert "Not used as evidence (Bayesian fit failed its diagnostics): K=5 tied: 414" in text
+    assert (
+        "Not used as evidence (Bayesian fit failed its sampler diagnostics): K=5 tied: 414" in text
+    )
 
 
 def test_without_a_usable_bayesian_fit_the_table_falls_back_to_bic(faithful):

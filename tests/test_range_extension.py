@@ -343,3 +343,29 @@ def test_loo_extension_adds_the_next_k_from_its_em_fit():
     assert all(wider.models[name] is model for name, model in before.items())  # not refitted
     assert wider.models["K=3 tied"].start is grid.estimators[(3, "tied")]
     assert extension.remaining == {}
+
+
+@pytest.mark.parametrize(("behind", "edge"), [(1.0, None), (3.0, "K=4 tied")])
+def test_a_loo_best_at_the_edge_must_lead_beyond_the_noise(faithful_grid, behind, edge):
+    loo = SimpleNamespace(
+        table=pd.DataFrame(
+            {
+                "elpd": [-1120.0, -1112.0, -1110.0],
+                "se": [10.0, 10.0, 10.0],
+                "z_diff": [5.0, behind, 0.0],
+                "weight": [0.0, 0.3, 0.7],
+                "n_high_pareto_k": [0, 0, 0],
+            },
+            index=["K=2 full", "K=3 tied", "K=4 tied"],
+        ),
+        pareto_k_threshold=0.7,
+    )
+    evidence = EvidenceTable.from_results(faithful_grid, loo=loo)
+    found = evidence.loo_edge()
+    assert (found and found["name"]) == edge
+    if edge:  # LOO decided at its edge: a lower bound
+        assert evidence.recommendation["label"] == "at least K=4 (K=4 tied)"
+        assert "PSIS-LOO's best, K=4 tied, has the largest K compared (4)" in evidence.reasons[-1]
+    else:
+        assert evidence.recommendation["name"] == "K=3 tied"
+        assert not evidence.recommendation["at_least"]
