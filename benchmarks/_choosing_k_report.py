@@ -54,6 +54,8 @@ def _summary(records: list[dict[str, Any]]) -> pd.DataFrame:
             failed += bool(source.get("failed"))
             extra["fallback"] += bool(source.get("fallback_to_bic"))
             extra["at_least"] += source.get("at_least") not in (None, False)
+            if source.get("source"):
+                extra["by " + str(source["source"])] += 1
         if not ks:
             continue
         exact = sum(k == t for k, t in ks)
@@ -74,6 +76,10 @@ def _summary(records: list[dict[str, Any]]) -> pd.DataFrame:
         if key == "recommend":
             row["failed"] = f"{failed} (+{extra['fallback']} BIC fallback)"
             row["at edge"] = f"{edge} ({extra['at_least']} 'at least')"
+            decided = {k[3:]: v for k, v in extra.items() if k.startswith("by ")}
+            row["what"] += (
+                " (decided by: " + ", ".join(f"{k} {v}" for k, v in sorted(decided.items())) + ")"
+            )
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -105,14 +111,14 @@ def _per_data_set(records: list[dict[str, Any]]) -> pd.DataFrame:
     for r in records:
         spec, data = r["spec"], r["data"]
         overlap = (
-            f"{data['average_overlap']:.4f}+-{data['average_overlap_se']:.4f}"
+            f"{data['average_overlap']:.4f} (se {data['average_overlap_se']:.1g})"
             if "average_overlap" in data and spec["truth"] > 1
             else ""
         )
         row = {
             "data set": spec["name"],
             "n x D": f"{data['n']} x {data['d']}",
-            "noise": spec["noise"] if spec["kind"] == "simulated" else "",
+            "noise": f"{spec['noise']:.0%}" if spec["kind"] == "simulated" else "",
             "true K": spec["truth"] if spec["kind"] == "simulated" else f"{spec['truth']} cl.",
             "overlap": overlap,
             "range": f"1..{spec['k_max']}",
@@ -138,6 +144,10 @@ def _times(records: list[dict[str, Any]]) -> pd.DataFrame:
             for k, v in steps.items()
         ]
     )
+
+
+def _minutes(records: list[dict[str, Any]]) -> str:
+    return f"{sum(r.get('seconds', 0.0) for r in records) / 60:.0f}"
 
 
 def _md(frame: pd.DataFrame) -> str:
@@ -171,15 +181,17 @@ def write_report(
         f"commit {meta['label']}, {meta['date']}",
         "",
         f"{meta['machine']}; Python {meta['python']}; {meta['versions']}. "
-        f"{len(records)} data sets; wall time {meta['wall_seconds'] / 60:.0f} min "
-        "(data sets read from the cache count 0); bootstrap LRT with "
+        f"{len(records)} data sets; {_minutes(records)} min in all (the data sets' own "
+        f"times, mclust included; this invocation's wall time {meta['wall_seconds'] / 60:.0f} "
+        "min, cached data sets counting 0); bootstrap LRT with "
         f"{meta['n_boot']} replicates per test; Bayesian fits 4 chains x 1000 draws; "
         "posterior over K with its defaults (run on every data set).",
         "",
         "Cells: the K chosen; `*` at the largest K of the range (after any extension), "
         "`!` the source failed its own checks (LOO: no candidate fit passed; posterior over "
-        "K: convergence problems; recommendation: the recommended fit failed), `b` the "
-        "recommendation fell back to BIC because no Bayesian fit passed, `>=` an 'at "
+        "K: convergence problems; recommendation: the source that decided it failed its "
+        "checks), `b` the recommendation fell back to BIC (neither the posterior over K "
+        "nor a Bayesian fit could vote), `>=` an 'at "
         "least K' answer, `-` no answer. Exact and within-one count every data set (no "
         "answer is wrong). Times: each source's own step (BIC/ICL: the EM grid; "
         "recommendation: the whole pipeline run; mclust: R's `system.time` of `Mclust`).",
