@@ -371,62 +371,8 @@ class EvidenceTable:
 
     @staticmethod
     def _add_loo(frame: pd.DataFrame, loo: Any, loo_se: float) -> list[str]:
-        """LOO columns; differences to the best fit that passed its diagnostics."""
-        loo_table = loo.table
-        frame["elpd"] = loo_table["elpd"].reindex(frame.index)
-        frame["elpd_se"] = loo_table["se"].reindex(frame.index)
-        frame["loo_weight"] = loo_table["weight"].reindex(frame.index)
-        frame["n_high_pareto_k"] = loo_table["n_high_pareto_k"].reindex(frame.index)
-        if "diagnostics_ok" in loo_table:
-            ok = loo_table["diagnostics_ok"].astype(bool)
-            why = loo_table["diagnostics"]
-        else:  # a comparison built elsewhere: Pareto k is all we know
-            ok = loo_table["n_high_pareto_k"] == 0
-            why = pd.Series(
-                [f"{n} Pareto k > threshold" if n else "ok" for n in loo_table.n_high_pareto_k],
-                index=loo_table.index,
-            )
-        frame["bayes_ok"] = ok.reindex(frame.index).astype(object)
-        frame["bayes_diagnostics"] = why.reindex(frame.index)
-        usable = [name for name in loo_table.index if ok[name]]
-        failed = [name for name in loo_table.index if not ok[name]]
-        reasons = []
-        if failed:
-            reasons.append(
-                "Not used as evidence (Bayesian fit failed its diagnostics): "
-                + "; ".join(f"{name}: {why[name]}" for name in failed)
-                + "."
-            )
-        frame["loo_se_behind"] = np.nan
-        if not usable:
-            reasons.append("PSIS-LOO: no fit passed its diagnostics, so LOO does not vote.")
-            return reasons
-        best = max(usable, key=lambda name: loo_table.loc[name, "elpd"])
-        close = []
-        for name in usable:
-            if name == best:
-                behind = 0.0
-            elif hasattr(loo, "difference"):
-                diff, se = loo.difference(name, best)
-                behind = diff / se if se > 0 else 0.0
-            else:  # only the table: standard errors behind its own best
-                behind = float(loo_table.loc[name, "z_diff"] - loo_table.loc[best, "z_diff"])
-            if name != best and behind < loo_se:
-                close.append(name)
-            if name in frame.index:
-                frame.loc[name, "loo_se_behind"] = behind
-        reasons.append(
-            f"PSIS-LOO (fits that passed their diagnostics): best ELPD {best} "
-            f"({loo_table.loc[best, 'elpd']:.1f} +- {loo_table.loc[best, 'se']:.1f}); "
-            + (
-                f"within {loo_se:g} se: {', '.join(close)}."
-                if close
-                else f"every other usable candidate is more than {loo_se:g} se behind."
-                if len(usable) > 1
-                else "the only usable one."
-            )
-        )
-        return reasons
+        """LOO columns and reasons (:func:`_loo_columns`)."""
+        return _loo_columns(frame, loo, loo_se)
 
     @staticmethod
     def _grid_reasons(grid: pd.DataFrame, sound: pd.DataFrame) -> list[str]:
@@ -568,8 +514,114 @@ class EvidenceTable:
         )
 
 
+def _loo_columns(frame: pd.DataFrame, loo: Any, loo_se: float) -> list[str]:
+    """LOO columns; differences to the best fit with passed diagnostics and reliable LOO.
+
+    A fit that failed its sampler diagnostics (``bayes_ok`` False) is a failed fit:
+    none of its Bayesian evidence is used. A fit that passed them but kept
+    observations with Pareto k > 0.7 that were not repaired by exact refits
+    (``loo_state`` "unreliable: ...") is not a failed fit, but its ELPD is left
+    out of the LOO vote (``elpd`` NaN in ``frame``, the PSIS value in ``loo_state``):
+    PSIS is usually optimistic for such points, which favours the more flexible
+    model, and a model with more such points than the refit cap is typically
+    misspecified there.
+    """
+    loo_table = loo.table
+    frame["elpd"] = loo_table["elpd"].reindex(frame.index)
+    frame["elpd_se"] = loo_table["se"].reindex(frame.index)
+    frame["loo_weight"] = loo_table["weight"].reindex(frame.index)
+    frame["n_high_pareto_k"] = loo_table["n_high_pareto_k"].reindex(frame.index)
+    high = loo_table["n_high_pareto_k"]
+    if "diagnostics_ok" in loo_table:
+        ok = loo_table["diagnostics_ok"].astype(bool)
+        why = loo_table["diagnostics"]
+    else:  # a comparison built elsewhere: no sampler diagnostics to go by
+        ok = pd.Series(True, index=loo_table.index)
+        why = pd.Series("not given", index=loo_table.index)
+    if "loo_ok" in loo_table:
+        loo_ok = loo_table["loo_ok"].astype(bool)
+        state = loo_table["loo_state"]
+    else:
+        loo_ok = high == 0
+        state = pd.Series(
+            [f"unreliable: {n} Pareto k > 0.7" if n else "ok" for n in high],
+            index=loo_table.index,
+        )
+    frame["bayes_ok"] = ok.reindex(frame.index).astype(object)
+    frame["bayes_diagnostics"] = why.reindex(frame.index)
+    shown = state.copy()
+    unreliable = [name for name in loo_table.index if ok[name] and not loo_ok[name]]
+    for name in unreliable:
+        shown[name] = f"{state[name]} (PSIS elpd {loo_table.loc[name, 'elpd']:.1f}, not used)"
+        if name in frame.index:
+            frame.loc[name, "elpd"] = np.nan
+    frame["loo_state"] = shown.reindex(frame.index)
+    usable = [name for name in loo_table.index if ok[name] and loo_ok[name]]
+    failed = [name for name in loo_table.index if not ok[name]]
+    repaired = [name for name in usable if str(state[name]).startswith("repaired")]
+    reasons = []
+    if failed:
+        reasons.append(
+            "Not used as evidence (Bayesian fit failed its sampler diagnostics): "
+            + "; ".join(f"{name}: {why[name]}" for name in failed)
+            + "."
+        )
+    if repaired:
+        reasons.append(
+            "PSIS-LOO repaired by exact leave-one-out refits where Pareto k > 0.7: "
+            + "; ".join(f"{name}: {state[name]}" for name in repaired)
+            + "."
+        )
+    if unreliable:
+        reasons.append(
+            "Left out of the LOO vote (sampler diagnostics passed, but LOO unreliable: "
+            "observations with Pareto k > 0.7 not repaired, where PSIS is usually "
+            "optimistic; raise compare_loo's reloo cap to repair them): "
+            + "; ".join(f"{name}: {state[name]}" for name in unreliable)
+            + "."
+        )
+    frame["loo_se_behind"] = np.nan
+    if not usable:
+        reasons.append(
+            "PSIS-LOO: no fit passed its diagnostics with a reliable LOO, so no LOO vote."
+        )
+        return reasons
+    best = max(usable, key=lambda name: loo_table.loc[name, "elpd"])
+    close = []
+    for name in usable:
+        if name == best:
+            behind = 0.0
+        elif hasattr(loo, "difference"):
+            diff, se = loo.difference(name, best)
+            behind = diff / se if se > 0 else 0.0
+        else:  # only the table: standard errors behind its own best
+            behind = float(loo_table.loc[name, "z_diff"] - loo_table.loc[best, "z_diff"])
+        if name != best and behind < loo_se:
+            close.append(name)
+        if name in frame.index:
+            frame.loc[name, "loo_se_behind"] = behind
+    reasons.append(
+        f"PSIS-LOO (fits that passed their diagnostics, LOO reliable): best ELPD {best} "
+        f"({loo_table.loc[best, 'elpd']:.1f} +- {loo_table.loc[best, 'se']:.1f}); "
+        + (
+            f"within {loo_se:g} se: {', '.join(close)}."
+            if close
+            else f"every other usable candidate is more than {loo_se:g} se behind."
+            if len(usable) > 1
+            else "the only usable one."
+        )
+    )
+    return reasons
+
+
 def _usable(frame: pd.DataFrame, name: str) -> bool:
-    """Whether row ``name``'s Bayesian evidence may be used (its fit passed)."""
+    """Whether row ``name``'s Bayesian evidence may be used (its fit passed its sampler checks).
+
+    The sampler diagnostics are the ``bayes_ok`` column. LOO reliability is a
+    separate state (``loo_state``): a fit whose LOO kept unrepaired high Pareto k
+    points is still usable (its predictive checks count), but :func:`_loo_columns` leaves
+    its ELPD out of the LOO vote.
+    """
     if "bayes_ok" not in frame:
         return True
     value = frame.loc[name, "bayes_ok"]

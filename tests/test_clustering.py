@@ -76,6 +76,7 @@ def bayes_faithful(faithful):
         chains=2,
         random_state=0,
         progressbar=False,
+        max_doublings=0,  # exactly 2 x 300 draws
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SamplingWarning)

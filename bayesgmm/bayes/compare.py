@@ -5,7 +5,14 @@ candidate (by default the top BIC models of :func:`bayesgmm.select_model`), comp
 Pareto-smoothed importance-sampling leave-one-out cross-validation with ArviZ
 (``elpd``, its standard error, differences with their standard errors and stacking
 weights) and flags the observations whose Pareto k exceeds 0.7, where the
-importance-sampling estimate is unreliable.
+importance-sampling estimate is unreliable. Those terms are then repaired by exact
+leave-one-out refits (:mod:`bayesgmm.bayes.reloo`, as brms's ``reloo``), up to a cap
+per model; the comparison is computed from the repaired pointwise values.
+
+A fit's sampler diagnostics (r_hat, ESS, divergences) and the reliability of its
+LOO are separate states: ``diagnostics_ok`` says whether the fit failed,
+``loo_state`` whether its LOO is ``"ok"``, ``"repaired (m refits)"`` or
+``"unreliable: m Pareto k > 0.7"`` (more flagged points than the cap allows).
 
 The pointwise log-likelihood is the mixture density ``log sum_k w_k N(x_i | mu_k,
 Sigma_k)``, which does not depend on the component labels: LOO needs no
@@ -25,6 +32,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from bayesgmm._display import format_table
 from bayesgmm._validation import check_array, progress_stream
+from bayesgmm.bayes.reloo import reloo_cap, repair_loo
 from bayesgmm.bayes.spec import BAYESIAN_COVARIANCE_TYPES, check_bayesian_covariance_type
 from bayesgmm.exceptions import SamplingWarning
 from bayesgmm.selection import ModelSelection, candidate_name, select_model
@@ -47,16 +55,22 @@ class LOOComparison:
         (effective number of parameters), ``elpd_diff`` and ``dse`` (``elpd`` minus
         the best's, so <= 0, and its standard error), ``weight`` (stacking), ...),
         ``z_diff`` (``-elpd_diff / dse``: standard errors behind the best),
-        ``n_high_pareto_k``, ``diagnostics_ok`` (the fit passed its convergence
-        checks -- r_hat, bulk and tail ESS, no divergences -- and no observation has
-        Pareto k above the threshold: only then is its LOO evidence) and
+        ``n_high_pareto_k`` (observations whose PSIS Pareto k exceeded the
+        threshold), ``n_refits`` (of them, those repaired by exact refits),
+        ``loo_state`` (``"ok"``, ``"repaired (m refits)"`` or ``"unreliable: m
+        Pareto k > 0.7"``), ``loo_ok`` (no unrepaired high-k point),
+        ``diagnostics_ok`` (the fit passed its sampler checks -- r_hat, bulk and
+        tail ESS, no divergences; a fit failing them is a failed fit) and
         ``diagnostics`` (what failed, or ``"ok"``).
     loo : dict of str to arviz_stats ELPDData
-        Pointwise PSIS-LOO results per model.
+        Pointwise LOO results per model (PSIS, with the repaired terms replaced).
     models : dict of str to BayesianGaussianMixture
         The fitted models.
     high_pareto_k : dict of str to ndarray
-        Row indices of the observations with Pareto k above ``pareto_k_threshold``.
+        Row indices of the observations with PSIS Pareto k above
+        ``pareto_k_threshold``.
+    repaired : dict of str to ndarray
+        Row indices whose LOO term was computed exactly by refitting without them.
     pareto_k_threshold : float
         The flagging threshold.
     skipped : dict of str to str
@@ -76,6 +90,7 @@ class LOOComparison:
     high_pareto_k: dict[str, NDArray[np.intp]] = field(repr=False)
     pareto_k_threshold: float = PARETO_K_THRESHOLD
     skipped: dict[str, str] = field(default_factory=dict)
+    repaired: dict[str, NDArray[np.intp]] = field(default_factory=dict, repr=False)
 
     @property
     def best(self) -> str:
@@ -165,7 +180,7 @@ class LOOComparison:
 
     def __str__(self) -> str:
         shown = ("elpd", "se", "p", "elpd_diff", "dse", "z_diff", "weight")
-        shown += ("n_high_pareto_k", "diagnostics")
+        shown += ("n_high_pareto_k", "loo_state", "diagnostics")
         columns = [c for c in shown if c in self.table]
         text = f"PSIS-LOO comparison (higher ELPD is better; best: {self.best})\n"
         text += format_table(self.table[columns])
@@ -176,11 +191,12 @@ class LOOComparison:
     def _repr_html_(self) -> str:
         flags = {name: len(rows) for name, rows in self.high_pareto_k.items() if len(rows)}
         note = (
-            f"<p>Pareto k &gt; {self.pareto_k_threshold}: {flags}</p>"
+            f"<p>Pareto k &gt; {self.pareto_k_threshold}: {flags} (see loo_state)</p>"
             if flags
             else f"<p>All Pareto k &le; {self.pareto_k_threshold}.</p>"
         )
         columns = ["elpd", "se", "p", "elpd_diff", "dse", "z_diff", "weight", "n_high_pareto_k"]
+        columns += [c for c in ("loo_state",) if c in self.table]
         html = self.table[columns].to_html(float_format=lambda v: f"{v:.2f}")
         return f"<p><b>PSIS-LOO comparison</b> (best: {self.best})</p>" + html + note
 
@@ -275,6 +291,7 @@ def compare_loo(
     random_state: int | None = 0,
     method: str = "stacking",
     pareto_k_threshold: float = PARETO_K_THRESHOLD,
+    reloo: bool | int = True,
     progress: bool | TextIO = False,
     **model_params: Any,
 ) -> LOOComparison:
@@ -303,11 +320,21 @@ def compare_loo(
     method : {"stacking", "BB-pseudo-BMA", "pseudo-BMA"}, default="stacking"
         How :func:`arviz.compare` weights the models.
     pareto_k_threshold : float, default=0.7
-        Observations with a larger Pareto k are flagged (their LOO term is
+        Observations with a larger Pareto k are flagged (their PSIS term is
         unreliable; a model that flags many is misspecified or too flexible).
+    reloo : bool or int, default=True
+        Repair the flagged terms by exact leave-one-out: refit the model without
+        each flagged row (same settings and seed, started from the full fit's EM
+        solution) and use the log of the refit's posterior-mean density of that row
+        (:mod:`bayesgmm.bayes.reloo`). ``True`` refits up to 10 rows per model, an
+        integer up to that many, ``False`` (or 0) none. A model with more flagged
+        rows than the cap is not refitted at all: its ``loo_state`` is
+        ``"unreliable: m Pareto k > 0.7"`` and the warning says which ``reloo`` value
+        repairs it (each refit costs about one Bayesian fit).
     progress : bool or file-like, default=False
-        Print a line per fitted model (to stderr when ``True``); sampler progress
-        bars are shown only with ``progressbar=True`` in ``model_params``.
+        Print a line per fitted model and per refit (to stderr when ``True``);
+        sampler progress bars are shown only with ``progressbar=True`` in
+        ``model_params``.
     **model_params
         Other :class:`~bayesgmm.BayesianGaussianMixture` parameters (``priors``,
         ``target_accept``, ``sampler``, ``n_init``, ``progressbar``).
@@ -319,8 +346,8 @@ def compare_loo(
     Warns
     -----
     SamplingWarning
-        From fits whose diagnostics fail (named parameters), and when a model has
-        observations with Pareto k above the threshold.
+        From fits whose diagnostics fail (named parameters), and when a model keeps
+        observations with Pareto k above the threshold that were not repaired.
 
     Examples
     --------
@@ -338,6 +365,7 @@ def compare_loo(
     data = pd.DataFrame(array, columns=names) if names is not None else array
     if not pareto_k_threshold > 0:  # also rejects NaN
         raise ValueError(f"pareto_k_threshold must be positive; got {pareto_k_threshold!r}.")
+    cap = reloo_cap(reloo)
     stream = progress_stream(progress)
     skipped: dict[str, str] = {}
     if isinstance(candidates, Mapping):
@@ -374,7 +402,17 @@ def compare_loo(
                 **model_params,
             )
             models[name] = _fit_named(name, model, data)
-    loo, high = {}, {}
+            diagnostics = model.diagnostics_
+            if stream is not None and diagnostics.doublings:
+                print(
+                    f"      {name}: chains continued to {diagnostics.n_chains} x "
+                    f"{diagnostics.n_draws} draws ({diagnostics.doublings} doubling"
+                    f"{'s' if diagnostics.doublings != 1 else ''}); diagnostics "
+                    f"{'ok' if diagnostics.ok else '; '.join(diagnostics.problems)}",
+                    file=stream,
+                    flush=True,
+                )
+    loo, high, repaired, states = {}, {}, {}, {}
     for name, model in models.items():
         if model.idata_["log_likelihood"]["obs"].sizes["obs_id"] != array.shape[0]:
             raise ValueError(
@@ -387,12 +425,51 @@ def compare_loo(
             loo[name] = az.loo(model.idata_, pointwise=True)
         k_hat = np.asarray(loo[name].pareto_k).ravel()
         high[name] = np.flatnonzero(k_hat > pareto_k_threshold)
-        if len(high[name]):
+        repaired[name] = np.empty(0, dtype=np.intp)
+        m = len(high[name])
+        rows = f"rows {high[name][:10].tolist()}{' ...' if m > 10 else ''}"
+        if not m:
+            states[name] = "ok"
+        elif m <= cap:
+            if stream is not None:
+                print(
+                    f"  {name}: {m} observation(s) with Pareto k > {pareto_k_threshold} "
+                    f"({rows}): exact LOO by refitting without each",
+                    file=stream,
+                    flush=True,
+                )
+            loo[name], summary = repair_loo(
+                model,
+                data,
+                loo[name],
+                high[name],
+                threshold=pareto_k_threshold,
+                name=name,
+                stream=stream,
+            )
+            repaired[name] = summary.rows
+            states[name] = f"repaired ({m} refit{'s' if m != 1 else ''})"
+            if summary.failed:
+                states[name] += f"; {len(summary.failed)} refit(s) failed diagnostics"
+                warnings.warn(
+                    f"PSIS-LOO of {name}: {len(summary.failed)} of the {m} refits without "
+                    f"one row failed their sampler diagnostics ({summary.failed[0]}); their "
+                    "exact LOO terms are used but carry more Monte Carlo error.",
+                    SamplingWarning,
+                    stacklevel=2,
+                )
+        else:
+            states[name] = f"unreliable: {m} Pareto k > {pareto_k_threshold}"
+            fix = (
+                f"pass reloo={m} to repair them by {m} exact refits"
+                if cap
+                else f"pass reloo=True (or reloo={m}) to repair them by exact refits"
+            )
             warnings.warn(
-                f"PSIS-LOO of {name}: {len(high[name])} observation(s) with Pareto k > "
-                f"{pareto_k_threshold} (rows {high[name][:10].tolist()}"
-                f"{' ...' if len(high[name]) > 10 else ''}); their LOO terms are "
-                "unreliable. Check these points (outliers?) or refit with more draws.",
+                f"PSIS-LOO of {name}: {m} observation(s) with Pareto k > "
+                f"{pareto_k_threshold} ({rows}), more than reloo={cap} refits allow; their "
+                f"LOO terms are unreliable (usually optimistic). Check these points "
+                f"(outliers?) or {fix}.",
                 SamplingWarning,
                 stacklevel=2,
             )
@@ -406,7 +483,10 @@ def compare_loo(
     dse = table["dse"].to_numpy()
     table["z_diff"] = np.divide(behind, dse, out=np.zeros_like(behind), where=dse > 0)
     table["n_high_pareto_k"] = [len(high[name]) for name in table.index]
-    problems = {name: _problems(models[name], len(high[name])) for name in table.index}
+    table["n_refits"] = [len(repaired[name]) for name in table.index]
+    table["loo_state"] = [states[name] for name in table.index]
+    table["loo_ok"] = [len(repaired[name]) == len(high[name]) for name in table.index]
+    problems = {name: _problems(models[name]) for name in table.index}
     table["diagnostics_ok"] = [not problems[name] for name in table.index]
     table["diagnostics"] = ["; ".join(problems[name]) or "ok" for name in table.index]
     table.insert(0, "n_components", [int(models[n].n_components) for n in table.index])
@@ -419,13 +499,11 @@ def compare_loo(
         high_pareto_k=high,
         pareto_k_threshold=pareto_k_threshold,
         skipped=skipped,
+        repaired=repaired,
     )
 
 
-def _problems(model: Any, n_high_pareto_k: int) -> list[str]:
-    """Why a fitted model's LOO cannot be trusted (empty if it can)."""
+def _problems(model: Any) -> list[str]:
+    """Why a fitted model failed its sampler diagnostics (empty if it passed)."""
     diagnostics = getattr(model, "diagnostics_", None)
-    problems = list(diagnostics.problems) if diagnostics is not None else []
-    if n_high_pareto_k:
-        problems.append(f"{n_high_pareto_k} Pareto k > {PARETO_K_THRESHOLD}")
-    return problems
+    return list(diagnostics.problems) if diagnostics is not None else []

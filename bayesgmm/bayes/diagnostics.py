@@ -28,6 +28,8 @@ __all__ = [
     "EMPTY_COMPONENT_COUNT",
     "ESS_BULK_MIN",
     "ESS_MIN_PER_CHAIN",
+    "MODE_SEPARATION",
+    "RHAT_EXTEND_MAX",
     "RHAT_MAX",
     "TREEDEPTH_FRACTION_MAX",
     "Diagnostics",
@@ -55,6 +57,25 @@ EMPTY_COMPONENT_COUNT = 0.5
 
 #: share of the draws allowed to hit NUTS's maximum tree depth
 TREEDEPTH_FRACTION_MAX = 0.01
+
+
+#: chains whose means of one quantity (a relabelled parameter or the log density) are
+#: more than this many pooled within-chain standard deviations apart sit in different
+#: modes: their draws barely overlap, and more draws will not join them
+MODE_SEPARATION = 3.0
+
+
+#: a chain whose value changes in fewer of its steps is stuck, not sitting in a mode
+MOVING_FRACTION_MIN = 0.5
+
+
+#: largest r_hat that more draws may still fix when the chains share one mode (Gelman &
+#: Rubin's original threshold; beyond it the chains are not yet in one distribution)
+RHAT_EXTEND_MAX = 1.1
+
+
+#: sample_stats names of the log density of each draw (nutpie, PyMC)
+_LOGP_STATS = ("logp", "lp")
 
 
 #: the posterior variables checked by default (the model's, in data units)
@@ -117,6 +138,18 @@ class Diagnostics:
     empty_components : tuple of str
         Components expected to hold fewer than ``EMPTY_COMPONENT_COUNT``
         observations.
+    mode_groups : tuple of tuple of int
+        Groups of chains sitting in different modes (empty when the chains share one
+        mode; see :func:`diagnose`), e.g. ``((0, 2), (1, 3))``.
+    mode_parameter : str
+        The quantity that separates the groups most (a parameter label or ``"logp"``).
+    mode_separation : float
+        Its largest gap between the groups' chain means, in pooled within-chain
+        standard deviations (NaN when not computed).
+    doublings : int
+        How many times the chains were continued to twice their length after the
+        first run (``BayesianGaussianMixture(max_doublings=...)``); ``n_draws``
+        counts all draws.
     messages : tuple of str
         One sentence-style message per failed check, naming the parameters or
         components and saying what to try (what ``BayesianGaussianMixture.fit``
@@ -147,6 +180,10 @@ class Diagnostics:
     n_obs: int | None = None
     expected_counts: Mapping[str, float] = dataclasses.field(default_factory=dict)
     empty_components: tuple[str, ...] = ()
+    mode_groups: tuple[tuple[int, ...], ...] = ()
+    mode_parameter: str = ""
+    mode_separation: float = math.nan
+    doublings: int = 0
     messages: tuple[str, ...] = ()
 
     @property
@@ -160,15 +197,22 @@ class Diagnostics:
         return self.divergences / self.n_total if self.n_total else 0.0
 
     @property
+    def multimodal(self) -> bool:
+        """Whether the chains sit in different modes (:attr:`mode_groups`)."""
+        return len(self.mode_groups) > 1
+
+    @property
     def ok(self) -> bool:
         """Whether the convergence checks pass: no divergences, r_hat, bulk and tail ESS.
 
         Tree-depth hits (an efficiency problem) and empty components (a modelling
         problem) are reported in :attr:`messages` but do not fail the fit. With one
-        chain r_hat is undefined, so ``ok`` is False.
+        chain r_hat is undefined, so ``ok`` is False. Chains in different modes
+        (:attr:`multimodal`) fail it too.
         """
         return (
             self.divergences == 0
+            and not self.multimodal
             and self.max_rhat <= self.rhat_max
             and self.min_ess_bulk >= self.ess_min
             and self.min_ess_tail >= self.ess_min
@@ -197,7 +241,35 @@ class Diagnostics:
             out.append(f"bulk ESS {self.min_ess_bulk:.0f}")
         if not self.min_ess_tail >= self.ess_min:
             out.append(f"tail ESS {self.min_ess_tail:.0f}")
+        if self.multimodal:
+            out.append(f"chains in different modes ({_group_text(self.mode_groups)})")
         return out
+
+    @property
+    def extendable(self) -> bool:
+        """Whether more draws of the same chains may make the fit pass.
+
+        True when the fit fails only on ESS (bulk or tail) and r_hat, with r_hat at
+        most ``RHAT_EXTEND_MAX`` (1.1), at least two chains, no divergences and all
+        chains in one mode. Divergences (biased draws), chains in different modes
+        and r_hat beyond 1.1 are not cured by running longer.
+
+        Examples
+        --------
+        >>> Diagnostics(n_chains=4, n_draws=1000, max_rhat=1.03, min_ess_bulk=212.0,
+        ...             min_ess_tail=500.0).extendable  # fmt: skip
+        True
+        >>> Diagnostics(n_chains=4, n_draws=1000, divergences=3, max_rhat=1.0,
+        ...             min_ess_bulk=212.0, min_ess_tail=500.0).extendable  # fmt: skip
+        False
+        """
+        return (
+            not self.ok
+            and self.n_chains >= 2
+            and self.divergences == 0
+            and not self.multimodal
+            and self.max_rhat <= RHAT_EXTEND_MAX
+        )
 
 
 def diagnose(
@@ -228,6 +300,17 @@ def diagnose(
       Dirichlet(a) prior on the weights) is below ``EMPTY_COMPONENT_COUNT`` (0.5).
       A weight threshold such as ``1 / (10 N)`` would never fire with ``a = 1``,
       where an empty component keeps a posterior mean weight near ``1 / N``.
+    - **modes**: for each checked parameter (after relabelling) and for the log
+      density of the draws (``sample_stats`` ``logp`` or ``lp``), the chains are
+      sorted by their mean and split wherever two neighbouring chain means are more
+      than ``MODE_SEPARATION`` (3) pooled within-chain standard deviations apart,
+      while each chain's own split r_hat of that quantity is at most
+      ``RHAT_EXTEND_MAX`` (each chain is stable in its own mode) and each chain
+      moves in at least half of its draws (a stuck chain is not a mode). Draws of chains so
+      far apart barely overlap: the chains sit in different modes, which more draws
+      do not cure (slow mixing within one mode moves chain means by a few Monte
+      Carlo errors, a small fraction of a standard deviation). The quantity with the
+      widest gap names the groups (:attr:`Diagnostics.mode_groups`).
 
     Parameters
     ----------
@@ -328,6 +411,9 @@ def diagnose(
             values["treedepth_hits"] = int(stats[name].sum())
             break
     values.update(_expected_counts(idata, posterior, context))
+    if n_chains >= 2:
+        values.update(_modes(posterior, stats, var_names))
+    values["doublings"] = int(context.get("doublings", 0) or 0)
     result = Diagnostics(**values)
     return dataclasses.replace(result, messages=tuple(_messages(result, context)))
 
@@ -341,7 +427,94 @@ def _settings(idata: xr.DataTree, settings: Mapping[str, Any] | None) -> dict[st
         context.update(json.loads(idata.attrs.get("settings", "{}")))
     if "n_relabelled" in idata.attrs:
         context["n_relabelled"] = int(idata.attrs["n_relabelled"])
+    if "doublings" in idata.attrs:
+        context.setdefault("doublings", int(idata.attrs["doublings"]))
     return context
+
+
+def _group_text(groups: Sequence[Sequence[int]]) -> str:
+    """``"chains 0, 2 and 1, 3"`` for ``((0, 2), (1, 3))``.
+
+    Examples
+    --------
+    >>> _group_text(((0, 2), (1, 3)))
+    'chains 0, 2 and 1, 3'
+    >>> _group_text(((0,), (1, 2), (3,)))
+    'chains 0 and 1, 2 and 3'
+    """
+    return "chains " + " and ".join(", ".join(str(c) for c in group) for group in groups)
+
+
+def _split_rhat(values: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Each chain's own (classic) split r_hat: its two halves as two chains, ``(chains,)``."""
+    half = values.shape[1] // 2
+    if half < 2:
+        return np.ones(values.shape[0])
+    a, b = values[:, :half], values[:, half : 2 * half]
+    within = 0.5 * (a.var(axis=1, ddof=1) + b.var(axis=1, ddof=1))
+    between = half * 0.5 * (a.mean(axis=1) - b.mean(axis=1)) ** 2  # var of 2 means x n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pooled = (half - 1) / half * within + between / half
+        return np.where(within > 0, np.sqrt(pooled / within), 1.0)
+
+
+def _mode_split(values: NDArray[np.float64]) -> tuple[tuple[tuple[int, ...], ...], float]:
+    """Groups of chains in different modes of one quantity ``(chains, draws)``, widest gap.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> values = rng.normal(size=(4, 200)) + np.array([[0.0], [10.0], [0.0], [10.0]])
+    >>> groups, gap = _mode_split(values)
+    >>> groups, bool(gap > 5)
+    (((0, 2), (1, 3)), True)
+    """
+    means = values.mean(axis=1)
+    sd = float(np.sqrt(np.mean(values.var(axis=1, ddof=1))))
+    if not sd > 0 or not np.isfinite(means).all():
+        return ((tuple(range(len(means))),), 0.0)
+    order = np.argsort(means, kind="stable")
+    gaps = np.diff(means[order]) / sd
+    cuts = np.flatnonzero(gaps > MODE_SEPARATION) + 1
+    # a chain that barely moves is stuck (e.g. a step size adapted to nothing), not in a mode
+    moving = (np.diff(values, axis=1) != 0).mean(axis=1) >= MOVING_FRACTION_MIN
+    settled = (_split_rhat(values) <= RHAT_EXTEND_MAX).all() and moving.all()
+    if not cuts.size or not settled:
+        return ((tuple(range(len(means))),), float(gaps.max(initial=0.0)))
+    groups = [tuple(sorted(int(c) for c in part)) for part in np.split(order, cuts)]
+    groups.sort()
+    return tuple(groups), float(gaps.max())
+
+
+def _modes(posterior: Any, stats: Any, var_names: Sequence[str]) -> dict[str, Any]:
+    """``mode_groups``, ``mode_parameter`` and ``mode_separation`` (see :func:`diagnose`)."""
+    quantities: list[tuple[str, NDArray[np.float64]]] = []
+    for name in _LOGP_STATS:
+        if stats is not None and name in stats and set(stats[name].dims) == {"chain", "draw"}:
+            quantities.append((name, stats[name].transpose("chain", "draw").values))
+            break
+    for name in var_names:
+        var = posterior[name]
+        inner = [d for d in var.dims if d not in ("chain", "draw")]
+        var = var.transpose("chain", "draw", *inner)
+        for index in np.ndindex(*var.shape[2:]):
+            if "feature_bis" in inner and "feature" in inner:
+                i, j = index[inner.index("feature")], index[inner.index("feature_bis")]
+                if j > i:  # a symmetric matrix: each entry once
+                    continue
+            parts = [
+                f"{dim}={var[dim].values[i] if dim in var.coords else i}"
+                for dim, i in zip(inner, index, strict=True)
+            ]
+            label = f"{name}[{', '.join(parts)}]" if parts else name
+            quantities.append((label, var.values[(slice(None), slice(None), *index)]))
+    best: dict[str, Any] = {"mode_separation": 0.0}
+    for label, values in quantities:
+        values = np.asarray(values, dtype=np.float64)
+        groups, gap = _mode_split(values)
+        if len(groups) > 1 and gap > best["mode_separation"]:
+            best = {"mode_groups": groups, "mode_parameter": label, "mode_separation": gap}
+    return best
 
 
 def _as_array(tree: Any, name: str) -> xr.DataArray:
@@ -448,7 +621,14 @@ def _messages(d: Diagnostics, context: Mapping[str, Any]) -> list[str]:
     """
     messages = []
     tune = context.get("tune")
-    draws = context.get("draws", d.n_draws)
+    draws = d.n_draws  # per chain, after any doubling
+    run = f"{d.n_chains} chain{'s' if d.n_chains != 1 else ''} x {d.n_draws} draws"
+    if d.doublings:
+        times = {1: "once", 2: "twice"}.get(d.doublings, f"{d.doublings} times")
+        run += (
+            f", the chains continued {times} to double their length "
+            f"(from {d.n_draws // 2**d.doublings} draws; max_doublings)"
+        )
     n_components = context.get("n_components")
     target = context.get("target_accept")
     tune_value = f"tune={_round_up(max(2 * tune, 1000))}" if tune is not None else "more tune"
@@ -481,14 +661,25 @@ def _messages(d: Diagnostics, context: Mapping[str, Any]) -> list[str]:
                 "more than more draws"
             )
         messages.append(
-            f"Effective sample size below {d.ess_min:.0f} (ESS >= max({ESS_BULK_MIN}, "
-            f"{ESS_MIN_PER_CHAIN} per chain) is needed for reliable posterior summaries): "
+            f"Effective sample size below {d.ess_min:.0f} after {run} (ESS >= max("
+            f"{ESS_BULK_MIN}, {ESS_MIN_PER_CHAIN} per chain) is needed for reliable posterior "
+            "summaries): "
             f"{'; '.join(parts)}. {_sentence(advice)}."
         )
     if d.n_chains < 2:
         messages.append(
             "r_hat needs at least 2 chains: with chains=1 convergence cannot be checked "
             "(a chain stuck in one mode looks fine). Use chains >= 2 (4 recommended)."
+        )
+    elif d.multimodal:
+        groups = _group_text(d.mode_groups)
+        messages.append(
+            f"{_sentence(groups)} sit in different modes: {d.mode_parameter} differs between "
+            f"them by {d.mode_separation:.0f} within-chain standard deviations (after {run}"
+            f"; max r_hat {_fmt_rhat(d.max_rhat)}). The posterior is multimodal, and longer "
+            "chains will not join the modes: each chain stays in its own. Compare the modes "
+            f"(e.g. start from another EM solution), or try {fewer} or more informative "
+            "priors; the draws pooled over chains mix the modes in arbitrary proportions."
         )
     elif d.high_rhat:
         named = _named(d.high_rhat, lambda label, value: f"{label} r_hat {_fmt_rhat(value)}")
@@ -517,7 +708,8 @@ def _messages(d: Diagnostics, context: Mapping[str, Any]) -> list[str]:
         chains = "more chains" if d.n_chains >= 4 else "chains=4"
         messages.append(
             f"r_hat > {d.rhat_max} for {len(d.high_rhat)} parameter"
-            f"{'s' if len(d.high_rhat) != 1 else ''} (the chains disagree): {named}. Run "
+            f"{'s' if len(d.high_rhat) != 1 else ''} (the chains disagree, after {run}): "
+            f"{named}. Run "
             f"longer chains ({tune_value}, draws={_round_up(max(2 * draws, 1000))}) and "
             f"{chains}; if r_hat stays high the posterior is probably multimodal: "
             f"{switching}; try {fewer} or more informative priors."

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import sys
 import warnings
 from pathlib import Path
 from typing import Any, Self
@@ -19,11 +20,14 @@ import numpy as np
 import xarray as xr
 from numpy.typing import ArrayLike, NDArray
 
-import bayesgmm
 from bayesgmm._base import ParamsMixin, check_is_fitted
 from bayesgmm._typing import MissingOption
 from bayesgmm._validation import check_array, check_random_state, is_int
+from bayesgmm._version import __version__
 from bayesgmm.bayes.build import standardization
+from bayesgmm.bayes.density import CompiledMixture
+from bayesgmm.bayes.diagnostics import diagnose
+from bayesgmm.bayes.extend import concat_draws, continue_chains
 from bayesgmm.bayes.fit import ESS_BULK_MIN as ESS_BULK_MIN  # re-exported (reporting)
 from bayesgmm.bayes.fit import RHAT_MAX as RHAT_MAX
 from bayesgmm.bayes.fit import SAMPLERS, em_start, sample_posterior
@@ -99,6 +103,16 @@ class BayesianGaussianMixture(FittedPosterior, ParamsMixin):
         ``n_components`` and covariance type must match these settings and it must
         have been fitted on the same features. ``None``: EM is fitted on ``X``
         (``n_init`` restarts). :meth:`from_em` builds the estimator from one.
+    max_doublings : int, default=2
+        Sampling that adapts its length: while the fit fails only on its effective
+        sample size (bulk or tail ESS), or on an r_hat at most 1.1 with every chain in
+        one mode (:attr:`~bayesgmm.bayes.diagnostics.Diagnostics.extendable`), the
+        chains are continued to twice their length, up to this many times (so up to
+        ``draws * 2**max_doublings`` draws per chain). Each chain continues from its
+        last draw after a new adaptation (:mod:`bayesgmm.bayes.extend`); the
+        draws already made are kept. Divergences and chains in different modes are
+        not extended (more draws do not cure them). ``0`` runs exactly ``draws``.
+        ``diagnostics_.n_draws`` and ``diagnostics_.doublings`` say what was run.
 
     Attributes
     ----------
@@ -180,6 +194,7 @@ class BayesianGaussianMixture(FittedPosterior, ParamsMixin):
         n_init: int = 5,
         missing: MissingOption = "error",
         start: GaussianMixture | None = None,
+        max_doublings: int = 2,
     ) -> None:
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -195,6 +210,7 @@ class BayesianGaussianMixture(FittedPosterior, ParamsMixin):
         self.n_init = n_init
         self.missing = missing
         self.start = start
+        self.max_doublings = max_doublings
 
     @classmethod
     def from_em(cls, gm: GaussianMixture, **params: Any) -> BayesianGaussianMixture:
@@ -228,9 +244,9 @@ class BayesianGaussianMixture(FittedPosterior, ParamsMixin):
 
     # ------------------------------------------------------------------ fitting
     def _validate(self) -> None:
-        for name in ("draws", "tune", "chains", "n_components", "n_init"):
+        for name in ("draws", "tune", "chains", "n_components", "n_init", "max_doublings"):
             value = getattr(self, name)
-            low = 0 if name == "tune" else 1
+            low = 0 if name in ("tune", "max_doublings") else 1
             if not is_int(value) or value < low:
                 raise ValueError(f"{name} must be an integer >= {low}; got {value!r}.")
         if self.sampler not in SAMPLERS:
@@ -360,45 +376,53 @@ class BayesianGaussianMixture(FittedPosterior, ParamsMixin):
             scale,
             ordered_means=ordered,
         )
-        idata = sample_posterior(
-            array,
-            self.n_components,
-            model_type.name,
-            priors,
-            start,
-            center=center,
-            scale=scale,
-            feature_names=feature_names,
-            ordered_means=ordered,
-            missing=self.missing,
-            sampler=self.sampler,
-            draws=self.draws,
-            tune=self.tune,
-            chains=self.chains,
-            target_accept=self.target_accept,
-            seed=seed,
-            progressbar=self.progressbar,
-        )
-        self.idata_ = self._tidy(idata, array)
+        sampling = {
+            "X": array,
+            "n_components": self.n_components,
+            "covariance_type": model_type.name,
+            "priors": priors,
+            "center": center,
+            "scale": scale,
+            "feature_names": feature_names,
+            "ordered_means": ordered,
+            "missing": self.missing,
+        }
+        _sample_adaptively(self, sampling, start, seed)
         self._set_posterior_means()
         self._check_diagnostics()
         return self
 
-    def _tidy(self, idata: xr.DataTree, X: NDArray[np.float64]) -> xr.DataTree:
-        """The kept groups, relabelled onto ``em_``, with the pointwise log-likelihood."""
+    def _tidy(
+        self,
+        idata: xr.DataTree,
+        X: NDArray[np.float64],
+        doublings: int = 0,
+        log_likelihood: bool = True,
+    ) -> xr.DataTree:
+        """The kept groups, relabelled onto ``em_``, with the pointwise log-likelihood.
+
+        ``log_likelihood=False`` leaves it out (the draws are only being diagnosed).
+        """
         groups = {name: idata[name].to_dataset() for name in idata.children if name in _KEPT_GROUPS}
         post = tidy_posterior(groups["posterior"])
         self.n_relabelled_ = 0
         if self.relabel is True:
             post, self.n_relabelled_ = relabel_to_em(post, self.em_)
         groups["posterior"] = post
-        draws = draws_from_posterior(post, self.covariance_type)
-        groups.update(log_likelihood_groups(draws, X, post["feature"].values))
+        if log_likelihood:
+            draws = draws_from_posterior(post, self.covariance_type)
+            groups.update(log_likelihood_groups(draws, X, post["feature"].values))
+        else:
+            groups["observed_data"] = xr.Dataset(
+                {"obs": (("obs_id", "feature"), X)},
+                coords={"obs_id": np.arange(X.shape[0]), "feature": post["feature"].values},
+            )
         tree = xr.DataTree.from_dict({f"/{name}": ds for name, ds in groups.items()})
         tree.attrs.update(
             {
-                "bayesgmm_version": bayesgmm.__version__,
+                "bayesgmm_version": __version__,
                 "n_relabelled": int(self.n_relabelled_),
+                "doublings": int(doublings),
                 "settings": json.dumps(self._settings()),
             }
         )
@@ -519,6 +543,90 @@ class BayesianGaussianMixture(FittedPosterior, ParamsMixin):
             warnings.simplefilter("ignore", SamplingWarning)
             est._check_diagnostics()
         return est
+
+
+def _sample_adaptively(
+    estimator: BayesianGaussianMixture,
+    sampling: dict[str, Any],
+    start: dict[str, NDArray],
+    seed: int,
+) -> None:
+    """Set ``estimator.idata_``: sample, then continue the chains while only draws are missing."""
+    array = sampling["X"]
+    settings = {
+        "sampler": estimator.sampler,
+        "tune": estimator.tune,
+        "target_accept": estimator.target_accept,
+    }
+    raw = sample_posterior(
+        array,
+        sampling["n_components"],
+        sampling["covariance_type"],
+        sampling["priors"],
+        start,
+        center=sampling["center"],
+        scale=sampling["scale"],
+        feature_names=sampling["feature_names"],
+        ordered_means=sampling["ordered_means"],
+        missing=sampling["missing"],
+        draws=estimator.draws,
+        chains=estimator.chains,
+        seed=seed,
+        progressbar=estimator.progressbar,
+        **settings,
+    )
+    estimator.idata_ = estimator._tidy(raw, array, log_likelihood=estimator.max_doublings == 0)
+    doublings = 0
+    seeds = np.random.SeedSequence(seed).generate_state(max(estimator.max_doublings, 1))
+    while doublings < estimator.max_doublings:
+        diagnostics = diagnose(estimator.idata_, estimator._random_vars())
+        if not diagnostics.extendable:
+            break
+        n_draws = diagnostics.n_draws
+        if estimator.progressbar:
+            print(
+                f"{estimator.n_components} components ({estimator.covariance_type}): "
+                f"{'; '.join(diagnostics.problems)} after {diagnostics.n_chains} chains x "
+                f"{n_draws} draws; continuing the chains to {2 * n_draws} draws",
+                file=sys.stderr,
+                flush=True,
+            )
+        more = continue_chains(
+            raw,
+            start_names=list(start),
+            draws=n_draws,
+            seed=int(seeds[doublings]),
+            **settings,
+            **_continuation_model(sampling, estimator.sampler),
+        )
+        raw = concat_draws(raw, more)
+        doublings += 1
+        estimator.idata_ = estimator._tidy(raw, array, doublings, log_likelihood=False)
+    if estimator.max_doublings:
+        estimator.idata_ = estimator._tidy(raw, array, doublings)
+
+
+def _continuation_model(sampling: dict[str, Any], sampler: str) -> dict[str, Any]:
+    """What :func:`~bayesgmm.bayes.extend.continue_chains` needs to rebuild the model."""
+    if sampler == "nutpie":
+        names = sampling["feature_names"] or [f"x{j}" for j in range(sampling["X"].shape[1])]
+        mixture = CompiledMixture(
+            sampling["X"],
+            sampling["n_components"],
+            sampling["covariance_type"],
+            sampling["priors"],
+            sampling["center"],
+            sampling["scale"],
+            ordered_means=sampling["ordered_means"],
+        )
+        return {"mixture": mixture, "feature_names": names}
+    args = {key: sampling[key] for key in ("X", "n_components", "covariance_type", "priors")}
+    args.update(
+        feature_names=sampling["feature_names"],
+        ordered_means=sampling["ordered_means"],
+        missing=sampling["missing"],
+    )
+    return {"model_args": args}
 
 
 def _sort_components(gm: GaussianMixture, order: NDArray[np.intp]) -> None:

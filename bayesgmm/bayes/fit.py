@@ -173,11 +173,14 @@ def sample_model(
     sampler: str,
     seed: int,
     progressbar: bool,
+    initvals: list[dict[str, NDArray]] | None = None,
 ):
     """Sample the posterior, every chain from ``start`` plus a small jitter.
 
     With ``sampler="nutpie"`` the compiled model is cached under ``cache_key`` and
-    reused (with the new ``data``) by later fits of the same shape.
+    reused (with the new ``data``) by later fits of the same shape. With
+    ``sampler="pymc"``, ``initvals`` (one dict per chain) replaces the jittered
+    starts (continued chains start exactly where they stopped).
 
     Returns
     -------
@@ -224,13 +227,14 @@ def sample_model(
         compiled = dataclasses.replace(compiled, initial_point_func=initial_point)
         return _nutpie_sample(compiled, draws, tune, chains, seed, target_accept, progressbar)
     rng = np.random.default_rng(seed)
-    initvals = []
-    for _ in range(chains):
-        jittered = dict(start)
-        jittered["means_std"] = start["means_std"] + rng.uniform(
-            -START_JITTER, START_JITTER, size=start["means_std"].shape
-        )
-        initvals.append(jittered)
+    if initvals is None:
+        initvals = []
+        for _ in range(chains):
+            jittered = dict(start)
+            jittered["means_std"] = start["means_std"] + rng.uniform(
+                -START_JITTER, START_JITTER, size=start["means_std"].shape
+            )
+            initvals.append(jittered)
     try:
         with model:
             pm.set_data(data)

@@ -42,7 +42,13 @@ def three_groups():
 
 def bayesian_fit(n_components, X):
     bgm = BayesianGaussianMixture(
-        n_components, draws=300, tune=300, chains=2, random_state=0, progressbar=False
+        n_components,
+        draws=300,
+        tune=300,
+        chains=2,
+        random_state=0,
+        progressbar=False,
+        max_doublings=0,  # exactly 2 x 300 draws
     )
     return fit_quietly(bgm, X)
 
