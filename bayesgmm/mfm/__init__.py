@@ -8,16 +8,28 @@ of clusters ``K+``.
 
 from __future__ import annotations
 
-from bayesgmm.mfm.posterior import posterior_over_k, rounding_widths
-from bayesgmm.mfm.priors import PRIOR_NAMES, MFMPriors, ResolvedPriors, k_prior_log_pmf
+from bayesgmm.mfm.posterior import default_length, posterior_over_k, rounding_widths
+from bayesgmm.mfm.priors import (
+    PRIOR_NAMES,
+    STRUCTURES,
+    MFMPriors,
+    ResolvedPriors,
+    check_covariance_type,
+    k_prior_log_pmf,
+    nearest_structure,
+)
 from bayesgmm.mfm.result import KPosterior
 
 __all__ = [
     "PRIOR_NAMES",
+    "STRUCTURES",
     "KPosterior",
     "MFMPriors",
     "ResolvedPriors",
+    "check_covariance_type",
+    "default_length",
     "k_prior_log_pmf",
+    "nearest_structure",
     "posterior_over_k",
     "rounding_widths",
 ]

@@ -23,8 +23,10 @@ components; (2c) split-merge moves on the partition and the filled components'
 parameters, with the weights and ``K`` integrated out (Jain & Neal 2007;
 :mod:`bayesgmm.mfm._split_merge`); (3) ``K`` from ``p(K | partition, alpha)``, which
 is proportional to ``p(K) K! / (K - K+)! Gamma(K gamma_K) / Gamma(N + K gamma_K)
-prod_k Gamma(N_k + gamma_K) / Gamma(gamma_K)``, then ``alpha`` by a random-walk
-Metropolis step on ``log alpha``; (4) the ``K - K+`` empty components from their
+prod_k Gamma(N_k + gamma_K) / Gamma(gamma_K)``, after ``alpha`` by a random-walk
+Metropolis step on ``log alpha`` targeting ``p(alpha | partition)``, ``K`` summed out
+(a joint draw of ``alpha`` and ``K``: ``K`` and ``alpha`` drawn each given the other
+mix slowly once ``K+`` is settled, as on large data); (4) the ``K - K+`` empty components from their
 prior and the weights from ``Dirichlet(gamma_K + N_k)``. The normalised
 ``p(K | partition, alpha)`` of every kept sweep is returned, so that ``p(K | y)`` can
 be estimated by its average (Rao-Blackwellised) rather than by counting draws of K.
@@ -52,6 +54,7 @@ from bayesgmm.mfm._conditionals import (
 from bayesgmm.mfm._split_merge import (
     _log_blocks,
     _log_labelled,
+    log_partition,
     partition_log_prob,
     split_merge,
 )
@@ -352,7 +355,21 @@ def run_chain(
                 return 1
             state[6 + 2 * (outcome // 2)] += 1  # proposals of splits (6), merges (8)
             state[5 + 2 * (outcome // 2)] += outcome % 2  # accepted (5, 7)
-        # (3) K given the partition and alpha, then alpha given the partition and K
+        # (3) alpha given the partition (K integrated out), then K given both
+        if dynamic and not alpha_fixed:
+            proposal = alpha * math.exp(alpha_step * rng.standard_normal())
+            log_ratio = (
+                _log_f_density(proposal, nu_l, nu_r)
+                + math.log(proposal)
+                + log_partition(n_filled, counts, n_samples, log_prior_k, gamma, True, proposal)
+                - _log_f_density(alpha, nu_l, nu_r)
+                - math.log(alpha)
+                - log_partition(n_filled, counts, n_samples, log_prior_k, gamma, True, alpha)
+            )
+            state[4] += 1
+            if math.log(rng.random()) < log_ratio:
+                alpha = proposal
+                state[3] += 1
         best = -np.inf
         static_blocks = 0.0 if dynamic else _log_blocks(n_filled, counts, gamma)
         for j in range(k_max):
@@ -381,24 +398,6 @@ def run_chain(
             if u < acc:
                 n_components = j + 1
                 break
-        if dynamic and not alpha_fixed:
-            proposal = alpha * math.exp(alpha_step * rng.standard_normal())
-            log_ratio = (
-                _log_f_density(proposal, nu_l, nu_r)
-                + math.log(proposal)
-                + partition_log_prob(
-                    n_filled, counts, n_samples, n_components, proposal / n_components
-                )
-                - _log_f_density(alpha, nu_l, nu_r)
-                - math.log(alpha)
-                - partition_log_prob(
-                    n_filled, counts, n_samples, n_components, alpha / n_components
-                )
-            )
-            state[4] += 1
-            if math.log(rng.random()) < log_ratio:
-                alpha = proposal
-                state[3] += 1
         # (4) the empty components from the prior, then the weights
         for k in range(n_filled, n_components):
             if not draw_precision(rng, structure, c0, C0, precisions[k], work, floor):

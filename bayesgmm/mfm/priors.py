@@ -58,6 +58,7 @@ __all__ = [
     "ResolvedPriors",
     "check_covariance_type",
     "k_prior_log_pmf",
+    "nearest_structure",
 ]
 
 #: the named priors of :meth:`MFMPriors.named`
@@ -187,6 +188,32 @@ def check_covariance_type(covariance_type: Any) -> str:
         "whose components have independent priors; use 'full' (mclust 'VVV'), 'diag' "
         "('VVI') or 'spherical' ('VII')."
     )
+
+
+def nearest_structure(covariance_type: Any) -> str:
+    """The structure of the posterior over K closest to a model grid's ``covariance_type``.
+
+    ``"full"``/``"VVV"``, ``"diag"``/``"VVI"`` and ``"spherical"``/``"VII"`` map to
+    themselves; any other (tied, mclust's constrained ``"EEV"``, ...) to ``"full"``,
+    the most general.
+
+    Parameters
+    ----------
+    covariance_type : str
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> nearest_structure("VII"), nearest_structure("EEV")
+    ('spherical', 'full')
+    """
+    try:
+        return check_covariance_type(covariance_type)
+    except ValueError:
+        return "full"
 
 
 def _k_prior_name(k_prior: Any) -> str:
