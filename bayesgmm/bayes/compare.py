@@ -61,7 +61,8 @@ class LOOComparison:
         Pareto k > 0.7"``), ``loo_ok`` (no unrepaired high-k point),
         ``diagnostics_ok`` (the fit passed its sampler checks -- r_hat, bulk and
         tail ESS, no divergences; a fit failing them is a failed fit) and
-        ``diagnostics`` (what failed, or ``"ok"``).
+        ``diagnostics`` (what failed, or ``"ok"``; followed by the draws run when the
+        chains were continued, e.g. ``"ok (4 x 2000 draws, chains doubled once)"``).
     loo : dict of str to arviz_stats ELPDData
         Pointwise LOO results per model (PSIS, with the repaired terms replaced).
     models : dict of str to BayesianGaussianMixture
@@ -488,7 +489,9 @@ def compare_loo(
     table["loo_ok"] = [len(repaired[name]) == len(high[name]) for name in table.index]
     problems = {name: _problems(models[name]) for name in table.index}
     table["diagnostics_ok"] = [not problems[name] for name in table.index]
-    table["diagnostics"] = ["; ".join(problems[name]) or "ok" for name in table.index]
+    table["diagnostics"] = [
+        ("; ".join(problems[name]) or "ok") + _run_note(models[name]) for name in table.index
+    ]
     table.insert(0, "n_components", [int(models[n].n_components) for n in table.index])
     table.insert(1, "covariance_type", [str(models[n].covariance_type) for n in table.index])
     table.index.name = "model"
@@ -501,6 +504,15 @@ def compare_loo(
         skipped=skipped,
         repaired=repaired,
     )
+
+
+def _run_note(model: Any) -> str:
+    """`` (4 x 2000 draws, chains doubled once)`` when the chains were continued, else ""."""
+    d = getattr(model, "diagnostics_", None)
+    if d is None or not d.doublings:
+        return ""
+    times = {1: "once", 2: "twice"}.get(d.doublings, f"{d.doublings} times")
+    return f" ({d.n_chains} x {d.n_draws} draws, chains doubled {times})"
 
 
 def _problems(model: Any) -> list[str]:

@@ -140,3 +140,13 @@ def test_messages_say_how_many_draws_were_run():
     (message,) = _messages(d, {"draws": 1000, "tune": 1000})
     assert "after 4 chains x 4000 draws, the chains continued twice" in message
     assert "(from 1000 draws; max_doublings)" in message
+
+
+def test_the_comparison_table_says_how_many_draws_were_run(fits):
+    from bayesgmm.bayes.compare import _run_note
+
+    (base, _), (model, _) = fits
+    d = model.diagnostics_
+    times = {1: "once", 2: "twice"}[d.doublings]
+    assert _run_note(model) == f" (2 x {d.n_draws} draws, chains doubled {times})"
+    assert _run_note(base) == ""
