@@ -43,8 +43,8 @@ from bayesgmm.selection import ModelSelection, candidate_name, select_model
 __all__ = ["PipelineResult", "Progress", "collect_evidence", "run_pipeline"]
 
 #: the posterior over K runs by default only below this rows x features x (features + 1)
-#: (Old Faithful: 1,632; about 10 ns each per sweep, so up to about a minute)
-K_POSTERIOR_MAX_WORK = 50_000
+#: (100,000 rows x 5 features: 3,000,000, a few minutes; the default sweeps fall with n)
+K_POSTERIOR_MAX_WORK = 4_000_000
 
 #: what the pipeline hands to ``on_result`` after a step: the step's name and result
 ResultHook = Callable[[str, Any], None]
@@ -249,9 +249,12 @@ def run_pipeline(
         with ``loo=False`` is an error, there would be no fits to check).
     k_posterior : bool or mapping, default=True
         Sample the posterior over K (:func:`bayesgmm.posterior_over_k`); a mapping
-        is passed to it as settings (``priors``, ``k_max``, ``draws``, ...). With
-        ``True`` it is skipped (and said so) when rows x features x (features + 1)
-        exceeds :data:`K_POSTERIOR_MAX_WORK` (it would take minutes or more).
+        is passed to it as settings (``priors``, ``k_max``, ``draws``, ...). Its
+        components take the covariance structure of the grid's best model (full,
+        diag or spherical; mclust's VVV, VVI, VII; full for any other) unless the
+        settings name a ``covariance_type``. With ``True`` it is skipped (and said
+        so) when rows x features x (features + 1) exceeds
+        :data:`K_POSTERIOR_MAX_WORK` (100,000 rows x 5 features run, in minutes).
     extend : bool, default=True
         Extend the range of K while a voting source's best model has the largest K
         it tried (see the steps); ``False``: warn instead
@@ -474,15 +477,27 @@ def run_pipeline(
     elif k_posterior is True and work > K_POSTERIOR_MAX_WORK:
         reporter.say(
             f"Posterior over K skipped: {n_rows} rows x {n_features} features would take "
-            f"minutes or more (about {work * 1e-5:.2g} ms per sweep, 200,000 sweeps and "
-            "more); run bayesgmm.posterior_over_k on X, or a subsample, directly, or pass "
-            "k_posterior={...} settings to run it here."
+            f"many minutes (rows x features x (features + 1) = {work:,} > "
+            f"{K_POSTERIOR_MAX_WORK:,}); run bayesgmm.posterior_over_k on X directly, or "
+            "pass k_posterior={...} settings to run it here."
         )
     elif run_k:
-        from bayesgmm.mfm import posterior_over_k
+        from bayesgmm.mfm import default_length, nearest_structure, posterior_over_k
 
         options = dict(k_posterior) if isinstance(k_posterior, Mapping) else {}
-        with step("k_posterior", "Posterior over the number of components (telescoping sampler)"):
+        # the structure of the grid's best model, unless the settings name one
+        options.setdefault(
+            "covariance_type", nearest_structure(selection.best_params_["covariance_type"])
+        )
+        k_tune, k_thin = default_length(n_rows)
+        sweeps = f"{options.get('tune', k_tune)} + {options.get('draws', 2000)} x " + (
+            f"{options.get('thin', k_thin)} sweeps per chain"
+        )
+        with step(
+            "k_posterior",
+            "Posterior over the number of components (telescoping sampler with split-merge "
+            f"moves, {options['covariance_type']} covariances, {sweeps})",
+        ):
             result.k_posterior = posterior_over_k(
                 array, **{"random_state": random_state, "progress": detail, **options}
             )

@@ -34,6 +34,24 @@ Named priors (:meth:`MFMPriors.named`), each overridable field by field:
     ``b0`` = midrange, ``B0`` = diag(R²), ``c0`` = 2.5 + (r - 1)/2, ``g0`` = 0.5 +
     (r - 1)/2, ``G0`` = 100 g0 / c0 diag(1/R²) (``R`` the per-feature ranges).
 
+Diagonal and spherical components (``covariance_type="diag"`` or ``"spherical"``;
+mclust's ``VVI`` and ``VII``) take the Gamma analogues of the Wishart priors:
+
+.. math::
+
+    \text{diag: } \Sigma_k = \mathrm{diag}(1/p_{k1}, \dots, 1/p_{kr}), \quad
+    p_{kj} \sim \mathrm{Gamma}(c_0, C_{0,jj}), \quad
+    C_{0,jj} \sim \mathrm{Gamma}(g_0, G_{0,jj});
+
+    \text{spherical: } \Sigma_k = I / p_k, \quad p_k \sim \mathrm{Gamma}(c_0, C_0),
+    \quad C_0 \sim \mathrm{Gamma}(g_0, G_0),
+
+with defaults ``c0`` = 2.5, ``g0`` = 0.5 and ``G0`` = 100 g0 / c0 / R² per feature
+(spherical: over the mean of the R²): the one-feature telescope priors per
+coordinate, and the marginal prior of each variance under the Wishart default
+(an inverse Gamma with shape ``c0 - (r - 1)/2`` = 2.5). With one feature the three
+structures are the same model with the same priors (Richardson & Green's too).
+
 Defaults that depend on the data (``b0``, ``B0``, ``G0``, ``C0``) are left ``None`` in
 :class:`MFMPriors` and filled by :meth:`MFMPriors.resolve`, as scikit-learn keeps a
 user's ``mean_prior`` untouched and stores the resolved ``mean_prior_``.
