@@ -59,7 +59,7 @@ def bayes_faithful(faithful):
     from bayesgmm import BayesianGaussianMixture
 
     bgm = BayesianGaussianMixture(
-        2, draws=200, tune=200, chains=2, random_state=0, progressbar=False
+        2, draws=200, tune=200, chains=2, random_state=0, progressbar=False, max_doublings=0
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SamplingWarning)  # short run: ESS warnings
