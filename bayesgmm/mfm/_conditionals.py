@@ -240,14 +240,20 @@ def log_gaussian(precision, shift, value, work, floor):  # pragma: no cover
 
 
 @_jit
-def scatter_about(count, sums, squares, mean, out):  # pragma: no cover
-    """``sum_i (x_i - mean)(x_i - mean)'`` from ``count``, ``sum x_i`` and ``sum x_i x_i'``."""
+def scatter_about(count, sums, centred, mean, out):  # pragma: no cover
+    """``sum_i (x_i - mean)(x_i - mean)'`` from the count, sums and centred scatter.
+
+    With ``xbar`` the sample mean and ``C`` the scatter about it (``centred``):
+    ``C + count (xbar - mean)(xbar - mean)'``. Both terms are non-negative: no
+    cancellation, even for clusters whose spread is many orders of magnitude below
+    their distance from the origin.
+    """
     d = mean.shape[0]
     for a in range(d):
         for b in range(d):
-            out[a, b] = (
-                squares[a, b] - sums[a] * mean[b] - mean[a] * sums[b] + count * mean[a] * mean[b]
-            )
+            out[a, b] = centred[a, b]
+            if count > 0:
+                out[a, b] += count * (sums[a] / count - mean[a]) * (sums[b] / count - mean[b])
 
 
 @_jit

@@ -49,7 +49,6 @@ from bayesgmm.mfm._conditionals import (
     draw_precision,
     mean_conditional,
     precision_conditional,
-    scatter_about,
 )
 from bayesgmm.mfm._split_merge import (
     _log_blocks,
@@ -313,13 +312,14 @@ def run_chain(
         for i in range(n_samples):
             alloc[i] = new_label[alloc[i]]
         # (2) the filled components' parameters, then C0 given them
-        # one pass for the sufficient statistics of y - b0 of every filled component
+        # one pass for the sums and scatter of y - mu_k about each filled component's
+        # current mean mu_k (no cancellation however narrow the component)
         stat_sums[:n_filled] = 0.0
         stat_squares[:n_filled] = 0.0
         for i in range(n_samples):
             k = alloc[i]
             for a in range(d):
-                z[a] = Xt[a, i] - b0[a]
+                z[a] = Xt[a, i] - means[k, a]
             for a in range(d):
                 stat_sums[k, a] += z[a]
                 for b in range(a + 1):
@@ -327,11 +327,10 @@ def run_chain(
         for k in range(n_filled):
             m = counts[k]
             for a in range(d):
-                shift[a] = means[k, a] - b0[a]
-                sums[a] = stat_sums[k, a] + m * b0[a]
-                for b in range(a):
-                    stat_squares[k, b, a] = stat_squares[k, a, b]
-            scatter_about(m, stat_sums[k], stat_squares[k], shift, scatter)
+                sums[a] = stat_sums[k, a] + m * means[k, a]
+                for b in range(a + 1):
+                    scatter[a, b] = stat_squares[k, a, b]
+                    scatter[b, a] = stat_squares[k, a, b]
             shape = precision_conditional(structure, c0, C0, scatter, m, scratch)
             if not draw_precision(rng, structure, shape, scratch, precisions[k], work, floor):
                 return 1

@@ -138,9 +138,10 @@ def log_partition(
 
 @_jit
 def _group_stats(Xt, b0, items, n_items, group, sums, squares, counts):  # pragma: no cover
-    """Counts, sums and outer-product sums of ``y - b0`` of the two groups (``group >= 0``).
+    """Counts, sums of ``y - b0`` and scatter about the mean of the two groups.
 
-    ``group[k] = -1`` puts every item into group 0 (the merged cluster).
+    ``group[k] = -1`` puts every item into group 0 (the merged cluster). Two passes
+    (the sums, then the scatter about their means), for :func:`scatter_about`.
     """
     d = Xt.shape[0]
     sums[:] = 0.0
@@ -149,12 +150,14 @@ def _group_stats(Xt, b0, items, n_items, group, sums, squares, counts):  # pragm
     z = np.empty(d)
     for k in range(n_items):
         g = max(group[k], 0)
-        i = items[k]
-        for a in range(d):
-            z[a] = Xt[a, i] - b0[a]
         counts[g] += 1
         for a in range(d):
-            sums[g, a] += z[a]
+            sums[g, a] += Xt[a, items[k]] - b0[a]
+    for k in range(n_items):
+        g = max(group[k], 0)
+        for a in range(d):
+            z[a] = Xt[a, items[k]] - b0[a] - sums[g, a] / counts[g]
+        for a in range(d):
             for b in range(a + 1):
                 squares[g, a, b] += z[a] * z[b]
     for g in range(2):

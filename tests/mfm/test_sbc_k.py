@@ -42,12 +42,26 @@ CASES = {
         {"name": "telescope", "b0": [0.0, 0.0], "B0": [1.0, 1.0], "G0": [[40.0, 5.0], [5.0, 30.0]]},
         6,
     ),
-}
+    # two features, diagonal and spherical components with their Gamma priors
+    "telescope-2d-diag": (2, {"name": "telescope", "b0": [0.0, 0.0], "B0": [1.0, 1.0],
+                              "G0": [8.0, 6.0]}, 6),
+    "telescope-2d-spherical": (2, {"name": "telescope", "b0": [0.0, 0.0], "B0": [1.0, 1.0],
+                                   "G0": 8.0}, 6),
+}  # fmt: skip
 
 
 def _wishart(rng: np.random.Generator, shape: float, rate: np.ndarray) -> np.ndarray:
     """W(shape, rate) of Frühwirth-Schnatter: df 2 shape, scale (2 rate)^-1."""
     return stats.wishart.rvs(df=2 * shape, scale=np.linalg.inv(2 * rate), random_state=rng)
+
+
+def _precision(rng: np.random.Generator, structure: str, shape: float, rate: np.ndarray):
+    """A Wishart, one Gamma per coordinate (diag) or one shared Gamma (spherical)."""
+    if structure == "full":
+        return np.atleast_2d(_wishart(rng, shape, rate))
+    if structure == "diag":
+        return np.diag(rng.gamma(shape, 1 / np.diag(rate)))
+    return rng.gamma(shape, 1 / rate[0, 0]) * np.eye(len(rate))
 
 
 def _simulate(priors: ResolvedPriors, rng: np.random.Generator):
@@ -59,11 +73,11 @@ def _simulate(priors: ResolvedPriors, rng: np.random.Generator):
     else:
         gamma = priors.gamma
     weights = rng.dirichlet(np.full(K, gamma)) if K > 1 else np.ones(1)
-    C0 = np.atleast_2d(_wishart(rng, priors.g0, priors.G0))
+    C0 = _precision(rng, priors.covariance_type, priors.g0, priors.G0)
     labels = rng.choice(K, size=N_OBS, p=weights / weights.sum())
     X = np.empty((N_OBS, d))
     for k in range(K):
-        precision = np.atleast_2d(_wishart(rng, priors.c0, C0))
+        precision = _precision(rng, priors.covariance_type, priors.c0, C0)
         mean = rng.multivariate_normal(priors.b0, priors.B0)
         rows = labels == k
         cov = np.linalg.inv(precision)
@@ -80,11 +94,13 @@ def _pit(probabilities: np.ndarray, true_value: int, rng: np.random.Generator) -
 @pytest.mark.parametrize("case", list(CASES))
 def test_posterior_over_k_is_calibrated(case):
     d, spec, k_max = CASES[case]
+    structure = case.rsplit("-", 1)[-1] if case.endswith(("diag", "spherical")) else "full"
     rng = np.random.default_rng(20261206)
     priors = MFMPriors.from_spec(spec, d)
     u_components, u_clusters = [], []
     for _ in range(N_SIMS):
-        X, K, K_plus = _simulate(priors.resolve(np.eye(d + 1)[:, :d], k_max), rng)
+        resolved = priors.resolve(np.eye(d + 1)[:, :d], k_max, structure)
+        X, K, K_plus = _simulate(resolved, rng)
         rounding = None
         if case.endswith("rounded"):
             X, rounding = WIDTH * np.round(X / WIDTH), WIDTH
@@ -93,7 +109,7 @@ def test_posterior_over_k_is_calibrated(case):
             result = posterior_over_k(
                 X, k_max, priors=priors, draws=400, thin=10, tune=500, chains=2,
                 max_doublings=1, rounding=rounding, random_state=int(rng.integers(2**31)),
-                progress=False,
+                progress=False, covariance_type=structure,
             )  # fmt: skip
         table = result.table
         u_components.append(_pit(table["p_components"].to_numpy(), K, rng))
