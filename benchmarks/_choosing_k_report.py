@@ -78,7 +78,7 @@ def _summary(records: list[dict[str, Any]]) -> pd.DataFrame:
             row["at edge"] = f"{edge} ({extra['at_least']} 'at least')"
             decided = {k[3:]: v for k, v in extra.items() if k.startswith("by ")}
             row["what"] += (
-                " (decided by: " + ", ".join(f"{k} {v}" for k, v in sorted(decided.items())) + ")"
+                " (decided by: " + "; ".join(f"{k}: {v}" for k, v in sorted(decided.items())) + ")"
             )
         rows.append(row)
     return pd.DataFrame(rows)
@@ -146,6 +146,11 @@ def _times(records: list[dict[str, Any]]) -> pd.DataFrame:
     )
 
 
+def _n_boot(records: list[dict[str, Any]], meta: dict[str, Any]) -> str:
+    values = sorted({r.get("n_boot", meta["n_boot"]) for r in records})
+    return "/".join(map(str, values)) or str(meta["n_boot"])
+
+
 def _minutes(records: list[dict[str, Any]]) -> str:
     return f"{sum(r.get('seconds', 0.0) for r in records) / 60:.0f}"
 
@@ -184,7 +189,7 @@ def write_report(
         f"{len(records)} data sets; {_minutes(records)} min in all (the data sets' own "
         f"times, mclust included; this invocation's wall time {meta['wall_seconds'] / 60:.0f} "
         "min, cached data sets counting 0); bootstrap LRT with "
-        f"{meta['n_boot']} replicates per test; Bayesian fits 4 chains x 1000 draws; "
+        f"{_n_boot(records, meta)} replicates per test; Bayesian fits 4 chains x 1000 draws; "
         "posterior over K with its defaults (run on every data set).",
         "",
         "Cells: the K chosen; `*` at the largest K of the range (after any extension), "
