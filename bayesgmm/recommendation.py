@@ -185,8 +185,9 @@ def recommend(
         return (
             choice,
             (
-                f"Recommended {choice}: the lowest BIC, because no Bayesian fit passed its "
-                f"diagnostics (see bayes_diagnostics){note}."
+                f"Recommended {choice}: the lowest BIC, because no Bayesian fit both "
+                "passed its sampler diagnostics and has a reliable (or repaired) PSIS-LOO "
+                f"(see bayes_diagnostics and loo_state){note}."
             ),
             "BIC",
         )

@@ -214,8 +214,9 @@ def test_without_a_usable_bayesian_fit_the_table_falls_back_to_bic(faithful):
     evidence = EvidenceTable.from_results(selection, loo=loo, ppc=ppc)
     assert evidence.recommendation["name"] == "K=3 tied"
     assert evidence.reasons[0] == (
-        "Recommended K=3 tied: the lowest BIC, because no Bayesian fit passed its "
-        "diagnostics (see bayes_diagnostics)."
+        "Recommended K=3 tied: the lowest BIC, because no Bayesian fit both passed its "
+        "sampler diagnostics and has a reliable (or repaired) PSIS-LOO (see "
+        "bayes_diagnostics and loo_state)."
     )
     assert "PSIS-LOO: no fit passed its diagnostics" in " ".join(evidence.reasons)
 

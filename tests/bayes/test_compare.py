@@ -178,7 +178,7 @@ def test_failed_fits_are_marked_and_their_warnings_name_the_model():
         warnings.simplefilter("ignore", UserWarning)  # degenerate K=4: not the point here
         selection = select_model(X, range(1, 5), ["full"], n_init=2)
     evidence = EvidenceTable.from_results(selection, loo=result)
-    assert "the lowest BIC, because no Bayesian fit passed" in evidence.reasons[0]
+    assert "the lowest BIC, because no Bayesian fit both passed" in evidence.reasons[0]
     assert evidence.table["bayes_ok"].dropna().eq(False).all()
 
 
