@@ -28,8 +28,8 @@ result, so nothing is refitted to read a source)
 - ``LOO``: best PSIS-LOO ELPD among the Bayesian candidates whose fits passed their
   diagnostics (the three best BIC models);
 - ``K+ post``: the mode of ``p(K+ | y)`` from :func:`bayesgmm.posterior_over_k`
-  (always run: the pipeline's size-based skip is overridden), under the BIC-best
-  covariance structure when the function takes one;
+  (always run: where the pipeline would skip it by size, it is asked for, then under
+  the BIC-best covariance structure when the function takes one);
 - ``recommend``: :attr:`EvidenceTable.recommendation` (with ``at_least`` when given);
 - ``BIC-14``: :func:`bayesgmm.select_model` over mclust's 14 models (same K range);
 - ``mclust``: R's ``Mclust(X, G = 1:k_max)`` BIC choice (live, the same data).
@@ -84,6 +84,7 @@ from _choosing_k_report import write_report
 from _mixsim import simulate_mixture
 
 import bayesgmm
+from bayesgmm import pipeline as pipeline_module
 from bayesgmm import select_model
 from bayesgmm.pipeline import run_pipeline
 
@@ -289,9 +290,11 @@ def _sound(table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def _k_posterior_settings() -> dict[str, Any]:
-    """Settings that force the posterior over K to run (the pipeline skips it by size)."""
-    return {}
+def _k_posterior_settings(X: np.ndarray) -> bool | dict[str, Any]:
+    """``True`` (the pipeline's default) where the pipeline runs the posterior over K by
+    default, else ``{}``: settings that make it run (older pipelines skip it by size)."""
+    work = X.shape[0] * X.shape[1] * (X.shape[1] + 1)
+    return True if work <= getattr(pipeline_module, "K_POSTERIOR_MAX_WORK", 0) else {}
 
 
 def run_ours(X: np.ndarray, spec: Spec, n_boot: int, verbose: bool = False) -> dict[str, Any]:
@@ -313,12 +316,14 @@ def run_ours(X: np.ndarray, spec: Spec, n_boot: int, verbose: bool = False) -> d
             "failed": False,
         }
 
-        settings = _k_posterior_settings()
+        settings = _k_posterior_settings(X)
         takes_cov = "covariance_type" in inspect.signature(bayesgmm.posterior_over_k).parameters
 
         def hook(step: str, value: Any) -> None:
-            # the posterior over K under the grid's BIC-best structure, when it takes one
-            if step == "selection" and takes_cov and "covariance_type" not in settings:
+            # when forced: the posterior over K under the grid's BIC-best structure, when
+            # the function takes one (by default the pipeline chooses it itself)
+            forced = isinstance(settings, dict)
+            if step == "selection" and forced and takes_cov and "covariance_type" not in settings:
                 cov = str(_sound(value.table).sort_values("bic").iloc[0].covariance_type)
                 settings["covariance_type"] = "full" if cov == "tied" else cov
 
@@ -342,7 +347,9 @@ def run_ours(X: np.ndarray, spec: Spec, n_boot: int, verbose: bool = False) -> d
         "sources": sources,
         "elapsed": elapsed,
         "pipeline_seconds": total,
-        "k_posterior_settings": {k: str(v) for k, v in settings.items()},
+        "k_posterior_settings": (
+            {k: str(v) for k, v in settings.items()} if isinstance(settings, dict) else "default"
+        ),
         "warnings": dict(kinds),
         "extension": [str(step) for step in getattr(extension, "steps", [])],
         "extension_text": str(extension) if extension is not None else "",
@@ -406,6 +413,7 @@ def read_sources(result: Any, elapsed: dict[str, float], total: float) -> dict[s
             p=float(kp.table["p_clusters"].max()),
             failed=bool(problems),
             problems=problems,
+            model=str(getattr(getattr(kp, "priors", None), "covariance_type", "full")),
             edge=k >= int(getattr(kp, "k_max", 10**6)),
             diagnostics={k: float(v) for k, v in dict(getattr(kp, "diagnostics", {})).items()},
         )
