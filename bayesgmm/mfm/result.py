@@ -34,6 +34,13 @@ def _mcse(values: NDArray[np.float64]) -> float:
         return float(az.mcse(values))
 
 
+def _acceptance(moves: Any) -> float:
+    """Accepted / proposed of ``(accepted, proposed)`` (NaN for none)."""
+    if not moves or not moves[1]:
+        return float("nan")
+    return moves[0] / moves[1]
+
+
 def _convergence(values: NDArray[np.float64]) -> tuple[float, float]:
     """Rank-normalised split r_hat and bulk ESS of ``(chains, draws)`` values."""
     import arviz as az
@@ -75,9 +82,10 @@ class KPosterior:
     settings : dict
         ``draws``, ``tune``, ``chains``, ``thin`` (after any doubling), ``doublings``,
         ``rounding`` (each feature's rounding width, 0 for exact), ``improper`` (why
-        the posterior is improper, or None), ``random_state`` and
+        the posterior is improper, or None), ``random_state``,
         ``alpha_acceptance`` (Metropolis acceptance of the ``alpha`` moves, NaN
-        without them).
+        without them), ``split_merge`` (attempts per sweep) and ``splits``,
+        ``merges`` (accepted, proposed) of the split-merge moves.
     elapsed : float
         Seconds of sampling.
 
@@ -181,7 +189,9 @@ class KPosterior:
             ``r_hat_components``, ``ess_components``, ``r_hat_clusters``,
             ``ess_clusters`` (NaN for a series that never changes),
             ``max_mcse`` (largest Monte Carlo error in :attr:`table`),
-            ``p_k_max`` (``p(K = k_max | y)``) and ``alpha_acceptance``.
+            ``p_k_max`` (``p(K = k_max | y)``), ``alpha_acceptance`` and the
+            acceptance rates of the split and merge moves (``split_acceptance``,
+            ``merge_acceptance``; NaN without proposals).
 
         Examples
         --------
@@ -203,6 +213,8 @@ class KPosterior:
             "max_mcse": float(np.nanmax(mcse)) if np.isfinite(mcse).any() else float("nan"),
             "p_k_max": float(table["p_components"].iloc[-1]),
             "alpha_acceptance": float(self.settings.get("alpha_acceptance", float("nan"))),
+            "split_acceptance": _acceptance(self.settings.get("splits")),
+            "merge_acceptance": _acceptance(self.settings.get("merges")),
         }
 
     @property
@@ -379,8 +391,9 @@ class KPosterior:
             if np.any(width > 0)
             else ""
         )
+        moves = " with split-merge moves" if self.settings.get("split_merge") else ""
         return (
-            f"Posterior over K ({self.priors.describe()}), telescoping sampler, {chains} "
+            f"Posterior over K ({self.priors.describe()}), telescoping sampler{moves}, {chains} "
             f"chains x {sweeps} sweeps{rounded}, {self.elapsed:.2f} s: mode K = {self.mode} "
             f"(mean {self.mean:.2f}), mode K+ = {self.mode_clusters} "
             f"(mean {self.mean_clusters:.2f})"

@@ -30,7 +30,8 @@ def test_chains_reach_fourteen_clusters_from_one_by_splits():
     assert np.all(result.n_clusters[:, -100:] == 14)
     accepted_splits, proposed_splits = result.settings["splits"]
     assert accepted_splits >= 2 * 13
-    assert proposed_splits > 0
+    assert result.diagnostics["split_acceptance"] == accepted_splits / proposed_splits
+    assert "telescoping sampler with split-merge moves" in str(result)
 
 
 def test_without_split_merge_the_chains_stay_below_fourteen():
@@ -44,6 +45,7 @@ def test_without_split_merge_the_chains_stay_below_fourteen():
         )  # fmt: skip
     assert result.table.loc[14, "p_clusters"] < 0.5
     assert result.settings["splits"] == (0, 0)
+    assert np.isnan(result.diagnostics["split_acceptance"])
 
 
 @pytest.mark.slow
