@@ -136,7 +136,7 @@ def _times(records: list[dict[str, Any]]) -> pd.DataFrame:
     steps: dict[str, list[float]] = {}
     for r in records:
         for key, value in r.get("elapsed", {}).items():
-            steps.setdefault(key.split()[0], []).append(value)
+            steps.setdefault("lrt" if key.startswith("lrt") else key, []).append(value)
         steps.setdefault("pipeline total", []).append(r.get("pipeline_seconds", np.nan))
     return pd.DataFrame(
         [
@@ -215,6 +215,8 @@ def write_report(
             f"## Before: the same data sets at commit {before_label} ({len(before)})",
             "",
             _md(_summary(before)),
+            "",
+            "Per data set, before:",
             "",
             _md(_per_data_set(before)),
             "",

@@ -38,10 +38,10 @@ the default pipeline).
 
 Run
 ---
-``nice -n 10 .venv/bin/python benchmarks/choosing_k.py --quick`` (7 data sets, 12-15
-min on 2 cores) or without ``--quick`` (149 data sets: about 30 hours on 2 cores
-by the quick runs' times, most of it 10-D and n = 2000 (a 500 x 10 set took 14
-minutes); run it in parts with ``--only``, it resumes). Results are cached per data
+``nice -n 10 .venv/bin/python benchmarks/choosing_k.py --quick`` (8 data sets, 10-20
+min on 2 cores, most of it the 10-D set) or without ``--quick`` (149 data sets: about 30
+hours on 2 cores by the quick runs' times, most of it 10-D and n = 2000 (a 500 x 10 set
+took 5-14 minutes); run it in parts with ``--only``, it resumes). Results are cached per data
 set as JSON under ``--cache`` in a folder named after the library's git commit, so an
 interrupted run resumes; the markdown summary is written to ``--out``. ``--only REGEX``
 selects data sets, ``--list`` lists them, ``--quiet`` silences the progress (stderr),
@@ -159,15 +159,15 @@ def full_grid() -> list[Spec]:
 
 
 def quick_grid() -> list[Spec]:
-    """A representative subset, 12-15 minutes on 2 cores: K = 1, 2, 4, 10; D = 2, 5; every
-    overlap level; noise; three public data sets. n = 500 only and no 10-D set: on
-    500 x 10 the Bayesian fits and the posterior over K alone take 5-12 minutes, and
-    n = 2000 with K = 1..20 takes mclust alone minutes (both are in the full mode)."""
+    """A representative subset, 10-20 minutes on 2 cores: K = 1, 2, 4, 10; D = 2, 5, 10;
+    every overlap level; noise; three public data sets. n = 500 only: n = 2000 with
+    K = 1..20 takes mclust alone minutes (it is in the full mode)."""
     return [
         simulated(2, 1, 0.0, 500, 0.0),
         simulated(2, 4, 0.01, 500, 0.08),
         simulated(2, 10, 0.001, 500, 0.0),
         simulated(5, 2, 0.03, 500, 0.0),
+        simulated(10, 4, 0.01, 500, 0.0),
         Spec("iris", "public", 3, 9),
         Spec("diabetes", "public", 3, 9),
         Spec("thyroid", "public", 3, 9),
