@@ -187,11 +187,11 @@ def write_report(
         "",
         f"{meta['machine']}; Python {meta['python']}; {meta['versions']}. "
         f"{len(records)} data sets; {_minutes(records)} min in all (the data sets' own "
-        f"times, mclust included; this invocation's wall time {meta['wall_seconds'] / 60:.0f} "
-        "min, cached data sets counting 0); bootstrap LRT with "
+        "times as run, mclust included, a resumed run's too); bootstrap LRT with "
         f"{_n_boot(records, meta)} replicates per test; Bayesian fits 4 chains x 1000 draws; "
         "posterior over K with its defaults (run on every data set).",
         "",
+        *([meta["note"], ""] if meta.get("note") else []),
         "Cells: the K chosen; `*` at the largest K of the range (after any extension), "
         "`!` the source failed its own checks (LOO: no candidate fit passed; posterior over "
         "K: convergence problems; recommendation: the source that decided it failed its "

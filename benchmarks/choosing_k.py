@@ -41,7 +41,7 @@ Run
 ``nice -n 10 .venv/bin/python benchmarks/choosing_k.py --quick`` (8 data sets, 10-20
 min on 2 cores, most of it the 10-D set) or without ``--quick`` (149 data sets: about 30
 hours on 2 cores by the quick runs' times, most of it 10-D and n = 2000 (a 500 x 10 set
-took 5-14 minutes); run it in parts with ``--only``, it resumes). Results are cached per data
+took 11-14 minutes); run it in parts with ``--only``, it resumes). Results are cached per data
 set as JSON under ``--cache`` in a folder named after the library's git commit, so an
 interrupted run resumes; the markdown summary is written to ``--out``. ``--only REGEX``
 selects data sets, ``--list`` lists them, ``--quiet`` silences the progress (stderr),
@@ -487,6 +487,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--before", default=None, help="cache label of an earlier run to summarise beside"
     )
+    parser.add_argument("--note", default="", help="a paragraph for the results file")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "choosing_k.md")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     parser.add_argument("--verbose", action="store_true", help="the pipeline's own progress")
@@ -543,6 +544,7 @@ def main(argv: list[str] | None = None) -> None:
         "machine": f"{os.cpu_count()} cores, {platform.machine()}",
         "wall_seconds": time.perf_counter() - started,
         "only": args.only,
+        "note": args.note,
     }
     before = []
     if args.before:
