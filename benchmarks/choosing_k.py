@@ -536,7 +536,7 @@ def main(argv: list[str] | None = None) -> None:
     meta = {
         "label": label,
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "mode": "--quick" if args.quick else "full",
+        "mode": ("--quick" if args.quick else "full") + (" --only ..." if args.only else ""),
         "n_boot": n_boot,
         "versions": versions,
         "bayesgmm": getattr(bayesgmm, "__version__", "?"),
