@@ -34,6 +34,7 @@ from bayesgmm.exceptions import (
     ConvergenceWarning,
     DataScaleWarning,
     NotFittedError,
+    RangeEdgeWarning,
     SamplingError,
     SamplingWarning,
 )
@@ -64,6 +65,7 @@ __all__ = [
     "NotFittedError",
     "PPCResult",
     "Priors",
+    "RangeEdgeWarning",
     "Report",
     "SamplingError",
     "SamplingWarning",
