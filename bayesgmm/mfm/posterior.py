@@ -38,28 +38,42 @@ def _check_count(name: str, value: Any, minimum: int) -> int:
     return int(value)
 
 
-def _start_size(k_max: int, n_samples: int, split_merge: int) -> int:
-    """Components every chain starts from: one with split-merge moves, else 10 (see _Chain)."""
-    return 1 if split_merge else min(k_max, START_K, n_samples)
+def _start_sizes(k_max: int, n_samples: int, split_merge: int, chains: int) -> list[int]:
+    """Components each chain starts from (see _Chain).
+
+    With split-merge moves, the chains alternate between one component and
+    ``min(k_max, 10, n)`` (over-dispersed starts, from both sides of any plausible
+    K+); without, every chain starts from ``min(k_max, 10, n)``.
+    """
+    many = min(k_max, START_K, n_samples)
+    if not split_merge:
+        return [many] * chains
+    return [1 if c % 2 == 0 else many for c in range(chains)]
 
 
 class _Chain:
     """The state of one chain, in the arrays the compiled sampler updates in place.
 
-    Every chain starts from ``n_start`` components at the centres of its own k-means
+    A chain starts from ``n_start`` components at the centres of its own k-means
     run (k-means++ seeds from the chain's stream), with the precisions' prior mean.
 
-    With split-merge moves, from one component: a split of a cluster that holds two
-    gains so much likelihood that it is accepted, and the chains reach the clusters
-    one split at a time (13 splits on a ring of 14 Gaussians). A merge of a cluster
-    split into two overlapping halves is the hard direction: its acceptance carries
-    the probability of proposing that very split back, which falls exponentially
-    with the cluster's size, so over-split starts stay over-split on large data
-    (10 components on 100,000 rows of 6 clusters, after 1,000 sweeps). Without the
-    moves, from ten components (the telescope package's start): the Gibbs sweep
-    empties superfluous components readily, while a new cluster has to be found by
-    an empty component drawn from the prior, which is slow. The chains' own seeds
-    make their paths differ; their agreement is the check.
+    With split-merge moves, the chains alternate between one component and ten
+    (:func:`_start_sizes`): over-dispersed starts, as Gelman-Rubin diagnostics
+    require. From one component, a split of a cluster that holds two gains so much
+    likelihood that it is accepted, and the chains reach the clusters one split at
+    a time (13 splits on a ring of 14 Gaussians); but a cluster that holds two
+    overlapping clusters may stay unsplit for thousands of sweeps (K+ = 3 for 4
+    clusters in 10-D with full covariances). A merge of a cluster split into two
+    overlapping halves is the hard direction: its acceptance carries the
+    probability of proposing that very split back, which falls exponentially with
+    the cluster's size, so over-split starts stay over-split on large data (10
+    components on 100,000 rows of 6 clusters, after 1,000 sweeps), while the Gibbs
+    sweep empties components that k-means put where there is no cluster. Chains
+    that start from both sides and stay apart show up in r_hat of ``K+``, which
+    identical starts would hide. Without the moves, every chain starts from ten
+    (the telescope package's start): the Gibbs sweep empties superfluous components
+    readily, while a new cluster has to be found by an empty component drawn from
+    the prior, which is slow.
     """
 
     def __init__(
@@ -388,9 +402,14 @@ def posterior_over_k(
         Sweeps per chain discarded first (burn-in). ``None``: 2000, fewer (down to
         500) above 1,000 observations, as :func:`default_length` says.
     chains : int, default=4
-        Independent chains (their agreement is the convergence check), each from one
-        component, or, with ``split_merge=0``, from its own k-means fit with
-        ``min(k_max, 10)`` components.
+        Independent chains (their agreement is the convergence check). With
+        split-merge moves, over-dispersed starts: the first, third, ... chain from one
+        component, the second, fourth, ... from its own k-means fit with
+        ``min(k_max, 10, n_samples)`` components, so that chains which climb to K+
+        by splits and chains which come down to it by emptying and merging must
+        agree (with one chain, from one component). With ``split_merge=0``, every
+        chain from its own k-means fit with ``min(k_max, 10, n_samples)``
+        components.
     thin : int or None, default=None
         Sweeps per recorded draw; ``None``: 10, fewer (down to 1) above 2,000
         observations (:func:`default_length`), where a sweep costs more and the
@@ -485,10 +504,10 @@ def posterior_over_k(
     width = rounding_widths(array, rounding)
     seeds = np.random.SeedSequence(int(check_random_state(random_state).integers(2**63)))
     stream = progress_stream(progress)
-    n_start = _start_size(k_max, array.shape[0], split_merge)
+    starts = _start_sizes(k_max, array.shape[0], split_merge, chains)
     chain_states = [
         _Chain(array, width, resolved, n_start, np.random.default_rng(seed), split_merge)
-        for seed in seeds.spawn(chains)
+        for n_start, seed in zip(starts, seeds.spawn(chains), strict=True)
     ]
     improper = _improper_reason(array, width, resolved)
 

@@ -20,7 +20,8 @@ def ring(n_samples: int = 1000, n_clusters: int = 14, seed: int = 0) -> np.ndarr
 
 
 def test_chains_reach_fourteen_clusters_from_one_by_splits():
-    # every chain starts from one component: 13 splits each reach 14
+    # chain 1 starts from one component (13 splits reach 14), chain 2 from ten k-means
+    # components (at least 4 splits)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # 2 x 300 draws: ESS may be short
         result = posterior_over_k(
@@ -29,7 +30,7 @@ def test_chains_reach_fourteen_clusters_from_one_by_splits():
     assert result.mode_clusters == 14
     assert np.all(result.n_clusters[:, -100:] == 14)
     accepted_splits, proposed_splits = result.settings["splits"]
-    assert accepted_splits >= 2 * 13
+    assert accepted_splits >= 13 + 4
     assert result.diagnostics["split_acceptance"] == accepted_splits / proposed_splits
     assert "telescoping sampler with split-merge moves" in str(result)
 
