@@ -38,17 +38,31 @@ def _check_count(name: str, value: Any, minimum: int) -> int:
     return int(value)
 
 
-def _start_sizes(k_max: int, n_samples: int, split_merge: int, chains: int) -> list[int]:
-    """Components each chain starts from (see _Chain).
+def _start_sizes(
+    k_max: int, n_samples: int, split_merge: int, chains: int, start: Any
+) -> list[int]:
+    """Components each chain starts from (see _Chain), ``start`` validated.
 
-    With split-merge moves, the chains alternate between one component and
+    ``None``: with split-merge moves, the chains alternate between one component and
     ``min(k_max, 10, n)`` (over-dispersed starts, from both sides of any plausible
-    K+); without, every chain starts from ``min(k_max, 10, n)``.
+    K+); without, every chain starts from ``min(k_max, 10, n)``. An integer: every
+    chain from that many; a sequence: chain ``c`` from ``start[c % len(start)]``.
     """
     many = min(k_max, START_K, n_samples)
-    if not split_merge:
-        return [many] * chains
-    return [1 if c % 2 == 0 else many for c in range(chains)]
+    if start is None:
+        return [1 if split_merge and c % 2 == 0 else many for c in range(chains)]
+    values = [start] if isinstance(start, int | np.integer) else start
+    try:
+        sizes = [_check_count("start", v, 1) for v in values]
+    except (TypeError, ValueError):
+        sizes = []
+    largest = min(k_max, n_samples)
+    if not sizes or max(sizes) > largest:
+        raise ValueError(
+            f"start must be None, an integer or a sequence of integers in 1..{largest} "
+            f"(k_max and n_samples bound it); got {start!r}."
+        )
+    return [sizes[c % len(sizes)] for c in range(chains)]
 
 
 class _Chain:
@@ -370,6 +384,7 @@ def posterior_over_k(
     rounding: Any = "auto",
     covariance_type: str = "full",
     split_merge: int = 1,
+    start: int | list[int] | None = None,
     random_state: RandomStateLike = None,
     progress: Any = True,
 ) -> KPosterior:
@@ -442,6 +457,12 @@ def posterior_over_k(
         component point by point: with many adjacent clusters the chains mix only
         with them. 0 turns them off. Acceptance counts are in ``settings["splits"]``
         and ``settings["merges"]`` (accepted, proposed).
+    start : None, int or sequence of int, default=None
+        Components each chain starts from (at the centres of its own k-means fit).
+        ``None``: the over-dispersed starts described under ``chains``; an integer:
+        every chain from that many (``1`` on very large data, where chains from ten
+        components shed the superfluous ones over thousands of sweeps, e.g. 100,000
+        rows of 6 clusters); a sequence: chain ``c`` from ``start[c % len(start)]``.
     random_state : None, int or numpy.random.Generator, default=None
         Seed (each chain gets its own stream from it).
     progress : bool or file-like, default=True
@@ -504,7 +525,7 @@ def posterior_over_k(
     width = rounding_widths(array, rounding)
     seeds = np.random.SeedSequence(int(check_random_state(random_state).integers(2**63)))
     stream = progress_stream(progress)
-    starts = _start_sizes(k_max, array.shape[0], split_merge, chains)
+    starts = _start_sizes(k_max, array.shape[0], split_merge, chains, start)
     chain_states = [
         _Chain(array, width, resolved, n_start, np.random.default_rng(seed), split_merge)
         for n_start, seed in zip(starts, seeds.spawn(chains), strict=True)
@@ -543,6 +564,7 @@ def posterior_over_k(
                 "random_state": random_state,
                 "alpha_acceptance": _rate(moves[0], moves[1]),
                 "split_merge": split_merge,
+                "start": starts,
                 "splits": (int(moves[2]), int(moves[3])),
                 "merges": (int(moves[4]), int(moves[5])),
             },

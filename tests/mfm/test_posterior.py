@@ -230,11 +230,32 @@ def test_outputs_table_plot_html_datatree():
         ({"max_doublings": -1}, "max_doublings must be"),
         ({"split_merge": -1}, "split_merge must be"),
         ({"priors": "mclust"}, "priors must be one of"),
+        ({"start": 0}, "start must be None, an integer or a sequence"),
+        ({"start": [1, 2.5]}, r"start must be .*got \[1, 2.5\]"),
+        ({"start": 6}, r"integers in 1..5 \(k_max and n_samples bound it\); got 6"),
     ],
 )
 def test_bad_arguments_are_named(kwargs, match):
     with pytest.raises(ValueError, match=match):
         posterior_over_k(TINY, **{"progress": False, **kwargs})
+
+
+def test_chains_start_over_dispersed_or_where_asked():
+    X = load_galaxies("richardson_green") / 1000
+    kwargs = {"draws": 5, "tune": 0, "thin": 1, "max_doublings": 0, "progress": False}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # 5 draws: too few
+        default = posterior_over_k(X, random_state=0, **kwargs)
+        one = posterior_over_k(X, random_state=0, start=1, **kwargs)
+        spread = posterior_over_k(X, random_state=0, chains=3, start=[2, 7], **kwargs)
+        gibbs = posterior_over_k(X, random_state=0, chains=2, split_merge=0, **kwargs)
+    assert default.settings["start"] == [1, 10, 1, 10]
+    assert one.settings["start"] == [1, 1, 1, 1]
+    assert spread.settings["start"] == [2, 7, 2]
+    assert gibbs.settings["start"] == [10, 10]
+    # after one sweep a chain from one component has at most two clusters (one split)
+    assert np.all(one.n_clusters[:, 0] <= 2)
+    assert np.all(default.n_clusters[1::2, 0] > 2)
 
 
 def test_missing_values_are_refused():
