@@ -37,8 +37,8 @@ def test_the_settings_name_the_structure_first():
     assert result.k_posterior.priors.covariance_type == "spherical"
 
 
-def test_no_default_skip_up_to_100_000_rows_of_5_features():
-    assert K_POSTERIOR_MAX_WORK >= 100_000 * 5 * 6
+def test_no_default_skip_up_to_10_000_rows_of_5_features():
+    assert K_POSTERIOR_MAX_WORK >= 10_000 * 5 * 6
     assert [nearest_structure(t) for t in ("full", "VVV", "VVI", "tied", "EII")] == [
         "full", "full", "diag", "full", "full",
     ]  # fmt: skip
