@@ -288,6 +288,16 @@ def extend_loo(
     selection, comparison
         The grid (extended if needed) and the comparison with the added fits (the
         earlier fits are the same objects, not refitted).
+
+    Examples
+    --------
+    :func:`bayesgmm.pipeline.run_pipeline` calls it after the LOO step
+    (``extend=True``); by hand, with a grid and its comparison:
+
+    >>> extension = RangeExtension(True, 12, automatic_cap=False)  # doctest: +SKIP
+    >>> selection, comparison = extend_loo(
+    ...     X, selection, comparison, extension, fit_options={"draws": 1000}
+    ... )  # doctest: +SKIP
     """
     from bayesgmm.bayes.compare import compare_loo
     from bayesgmm.bayes.estimator import BayesianGaussianMixture

@@ -155,6 +155,23 @@ def continue_chains(
     xarray.DataTree
         The new draws only (``posterior`` and ``sample_stats``), chains in the order
         of ``raw``; append them with :func:`concat_draws`.
+
+    Examples
+    --------
+    :class:`~bayesgmm.BayesianGaussianMixture` calls it while only ESS fails
+    (``max_doublings``); by hand, on a fit's raw draws:
+
+    >>> more = continue_chains(
+    ...     raw,
+    ...     start_names=names,
+    ...     sampler="nutpie",
+    ...     draws=1000,
+    ...     tune=1000,
+    ...     target_accept=0.8,
+    ...     seed=1,
+    ...     mixture=mixture,
+    ... )  # doctest: +SKIP
+    >>> raw = concat_draws(raw, more)  # doctest: +SKIP
     """
     points = last_points(raw, start_names)
     retune = continuation_tune(tune)

@@ -170,6 +170,18 @@ def repair_loo(
         The repaired LOO (``elpd``, ``se``, ``p`` and pointwise values recomputed).
     summary : RefitSummary
         The rows refitted, failed refits and the time taken.
+
+    Examples
+    --------
+    :func:`bayesgmm.bayes.compare.compare_loo` calls it for every model with Pareto
+    k above the threshold (``reloo=``); by hand:
+
+    >>> import arviz as az
+    >>> loo = az.loo(bgm.idata_, pointwise=True)  # doctest: +SKIP
+    >>> rows = np.flatnonzero(np.asarray(loo.pareto_k) > 0.7)  # doctest: +SKIP
+    >>> repaired, summary = repair_loo(
+    ...     bgm, X, loo, rows, threshold=0.7, name="K=2 full"
+    ... )  # doctest: +SKIP
     """
     from arviz_stats import reloo
 
