@@ -199,17 +199,9 @@ def main() -> None:
           f"{first_call_latency():.2f} s")  # fmt: skip
 
 
-def blobs(n_samples: int, n_features: int = 5, n_clusters: int = 6, seed: int = 0) -> np.ndarray:
-    """Gaussians with diagonal covariances, centres N(0, 4^2), sds U(0.5, 1.5)."""
-    rng = np.random.default_rng(seed)
-    centres = rng.normal(0, 4, (n_clusters, n_features))
-    labels = rng.integers(n_clusters, size=n_samples)
-    scales = rng.uniform(0.5, 1.5, (n_clusters, n_features))
-    return centres[labels] + scales[labels] * rng.standard_normal((n_samples, n_features))
-
-
 def scale() -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "mfm"))
+    from test_jumps import blobs  # the tests' 6 Gaussians in 5-D
     from test_many_clusters import ring  # the test's ring of 14 Gaussians
 
     cases = [("ring of 14, 1,000 x 2", ring()), ("6 blobs, 10,000 x 5", blobs(10_000)),

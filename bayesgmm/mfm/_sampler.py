@@ -15,8 +15,11 @@ number of components ``K``:
   the Gamma analogues per coordinate or for one shared precision
   (:mod:`bayesgmm.mfm._conditionals`).
 
-One sweep: (1) allocations given the K components; the filled ones are moved to
-the front (``K+`` of them); (2) the filled components' precisions and means, the
+One sweep: (1) allocations given the K components, after (1b) split and merge
+jumps on the mixture with the allocations integrated out (moment-matched
+reversible jumps, :mod:`bayesgmm.mfm._jumps`: the allocations are drawn from their
+full conditional right after, so nothing conditions on the old ones); the filled
+ones are moved to the front (``K+`` of them); (2) the filled components' precisions and means, the
 latent values of rounded features (data augmentation: an observation of a rounded
 feature is the interval it was rounded from), then ``C0`` given the filled
 components; (2c) split-merge moves on the partition and the filled components'
@@ -42,7 +45,7 @@ import math
 import numba
 import numpy as np
 
-from bayesgmm._compiled_em import _centre, _cholesky, _log_density
+from bayesgmm._compiled_em import _centre, _log_density
 from bayesgmm.mfm._conditionals import (
     draw_c0,
     draw_gaussian,
@@ -50,39 +53,21 @@ from bayesgmm.mfm._conditionals import (
     mean_conditional,
     precision_conditional,
 )
+from bayesgmm.mfm._jumps import jumps, precision_whitening
+from bayesgmm.mfm._jumps import workspace as jump_workspace
 from bayesgmm.mfm._split_merge import (
     _log_blocks,
     _log_labelled,
     log_partition,
     partition_log_prob,
     split_merge,
+    workspace,
 )
 
 __all__ = ["partition_log_prob", "run_chain"]
 
 _LOG_2PI = math.log(2.0 * math.pi)
 _jit = numba.njit(cache=True, nogil=True, error_model="numpy")
-
-
-@_jit
-def _precision_whitening(precision, floor, reversed_, lower, out):  # pragma: no cover
-    """Lower-triangular ``out`` with ``out' out = precision``; False if not PD.
-
-    The Cholesky factor of the precision with its coordinates reversed (``J P J =
-    L L'``, ``J`` the reversal) gives ``out = J L' J``: one factorisation, where
-    going through the covariance would take two and two triangular inverses.
-    ``|out (x - mu)|^2`` is then the Mahalanobis distance :func:`_log_density` needs.
-    """
-    d = precision.shape[0]
-    for a in range(d):
-        for b in range(d):
-            reversed_[a, b] = precision[d - 1 - a, d - 1 - b]
-    if not _cholesky(reversed_, floor, lower):
-        return False
-    for a in range(d):
-        for b in range(d):
-            out[a, b] = lower[d - 1 - b, d - 1 - a]
-    return True
 
 
 @_jit
@@ -157,6 +142,22 @@ def _update_latent(
 
 
 @_jit
+def _probabilities(log_prob, n_components, best_row, prob, row):  # pragma: no cover
+    """``prob = exp(log_prob - best_row)`` with ``best_row`` the row maxima; ``row`` its sums."""
+    n_samples = log_prob.shape[1]
+    best_row[:] = log_prob[0]
+    for k in range(1, n_components):
+        for i in range(n_samples):
+            best_row[i] = max(best_row[i], log_prob[k, i])
+    row[:] = 0.0
+    for k in range(n_components):
+        for i in range(n_samples):
+            value = math.exp(log_prob[k, i] - best_row[i])
+            prob[k, i] = value
+            row[i] += value
+
+
+@_jit
 def _gamma_k(n_components, gamma, alpha, dynamic):  # pragma: no cover
     return alpha / n_components if dynamic else gamma
 
@@ -197,6 +198,7 @@ def run_chain(
     out_prob_k,
     out_share,
     out_alpha,
+    neighbours,
 ):  # pragma: no cover
     """Run ``n_sweeps`` sweeps of one chain in place, recording one draw per ``thin``.
 
@@ -209,13 +211,15 @@ def run_chain(
         of feature ``j`` is only known to lie within ``Yt[j] +- width[j] / 2``.
     log_prior_k : ``(k_max,)`` log p(K = k), k = 1..k_max.
     settings : ``[gamma, dynamic, alpha_fixed, nu_l, nu_r, alpha_step, random_C0,
-        structure, split-merge attempts per sweep, restricted Gibbs scans per launch]``
+        structure, split-merge attempts per sweep, restricted Gibbs scans per launch,
+        jumps per sweep]``
         (structure: 0 full, 1 diag, 2 spherical; see :mod:`._conditionals`).
     b0, B0_lower, B0_inv, B0_inv_b0, c0, g0, G0 : the component priors (``B0_lower``
         the Cholesky factor of ``B0``; ``g0 = 0``: C0 fixed).
     alloc, state, weights, means, precisions, C0 : the chain's state, updated in
         place; ``state = [K, K+, alpha, accepted alpha moves, alpha proposals, accepted
-        splits, proposed splits, accepted merges, proposed merges]``.
+        splits, proposed splits, accepted merges, proposed merges, the same for the
+        jumps]``.
     n_sweeps, thin : sweeps to run; sweeps per recorded draw.
     out_k, out_filled, out_prob_k, out_share, out_alpha : the records, ``n_sweeps /
         thin`` rows (none: nothing is recorded, e.g. burn-in). ``K``, ``K+`` and
@@ -223,6 +227,8 @@ def run_chain(
         block's average of ``p(K = k | partition, alpha)`` and ``out_share`` the
         share of the block's sweeps with ``K+ = k`` (no sweep's information is lost
         to thinning).
+    neighbours : ``(N, m)`` candidate partners of each observation for the
+        split-merge moves' pairs (``m = 0``: uniform pairs).
 
     Returns
     -------
@@ -237,10 +243,12 @@ def run_chain(
     gamma, dynamic, alpha_fixed = settings[0], settings[1] > 0, settings[2] > 0
     nu_l, nu_r, alpha_step, random_c0 = settings[3], settings[4], settings[5], settings[6] > 0
     structure, n_split_merge, n_scans = int(settings[7]), int(settings[8]), int(settings[9])
+    n_jumps = int(settings[10])
     prior = (structure, c0, C0, B0_inv, np.zeros(d))
-    items = np.zeros(n_samples, dtype=np.int64)
-    group = np.zeros(n_samples, dtype=np.int64)
-    original = np.zeros(n_samples, dtype=np.int64)
+    moves = workspace(n_samples, d)
+    jump_work = jump_workspace(n_samples, d)
+    jump_counts = np.zeros(4)
+    total_row = np.zeros(n_samples)
     floor = np.full(d, 1e-300)
     work = np.zeros((4, d, d))
     lower = np.zeros((d, d))
@@ -251,6 +259,7 @@ def run_chain(
     shift = np.zeros(d)
     sums = np.zeros(d)
     log_prob = np.zeros((k_max, n_samples))
+    prob = np.zeros((k_max, n_samples))
     row = np.zeros(n_samples)
     row_work = np.zeros(n_samples)
     best_row = np.zeros(n_samples)
@@ -267,7 +276,7 @@ def run_chain(
     for sweep in range(n_sweeps):
         # (1) allocations given the K components
         for k in range(n_components):
-            if not _precision_whitening(precisions[k], floor, scratch, lower, whiten):
+            if not precision_whitening(precisions[k], floor, scratch, lower, whiten):
                 return 1
             const = -0.5 * d * _LOG_2PI
             for a in range(d):
@@ -275,24 +284,32 @@ def run_chain(
             const += math.log(weights[k]) if weights[k] > 0 else -np.inf
             _centre(Xt, means[k], centred)
             _log_density(centred, whiten, const, log_prob[k], row_work)
-        # each observation's probabilities (one exp per pair), then one uniform each
-        best_row[:] = log_prob[0]
-        for k in range(1, n_components):
+        # each observation's probabilities (one exp per pair)
+        _probabilities(log_prob, n_components, best_row, prob, row)
+        # (1b) split and merge jumps with the allocations integrated out
+        if n_jumps > 0:
             for i in range(n_samples):
-                best_row[i] = max(best_row[i], log_prob[k, i])
-        row[:] = 0.0
-        for k in range(n_components):
-            for i in range(n_samples):
-                value = math.exp(log_prob[k, i] - best_row[i])
-                log_prob[k, i] = value
-                row[i] += value
+                total_row[i] = best_row[i] + math.log(row[i])
+            jump_counts[:] = 0.0
+            n_components = jumps(
+                rng, Xt, n_components, weights, means, precisions, log_prob, total_row,
+                structure, (c0, C0, B0_inv, B0_inv_b0), log_prior_k, gamma, dynamic, alpha,
+                n_jumps, jump_counts, jump_work,
+            )  # fmt: skip
+            if n_components < 0:
+                return 1
+            for j in range(4):
+                state[9 + j] += jump_counts[j]
+            if jump_counts[0] + jump_counts[2] > 0:  # components changed
+                _probabilities(log_prob, n_components, best_row, prob, row)
+        # then one uniform each
         counts[:] = 0
         for i in range(n_samples):
             u = rng.random() * row[i]
             label = n_components - 1
             acc = 0.0
             for k in range(n_components):
-                acc += log_prob[k, i]
+                acc += prob[k, i]
                 if u < acc:
                     label = k
                     break
@@ -348,7 +365,7 @@ def run_chain(
         for _ in range(n_split_merge):
             n_filled, outcome = split_merge(
                 rng, Xt, alloc, n_filled, counts, means, precisions, prior, b0, log_prior_k,
-                gamma, dynamic, alpha, n_scans, items, group, original,
+                gamma, dynamic, alpha, n_scans, neighbours, moves,
             )  # fmt: skip
             if outcome < 0:
                 return 1

@@ -29,7 +29,13 @@ from ``p(K | C, alpha)`` and the weights and empty components are redrawn (steps
 conditions on it, so the sampler keeps its target (partial collapsing: van Dyk &
 Park 2008, *JASA* 103, 790-796).
 
-One attempt picks two observations ``i != j`` at random; ``S`` holds the other
+One attempt picks two observations ``i != j``: ``i`` uniformly, ``j`` with
+probability one half among ``i``'s nearest observations (in a random block of the
+data, :func:`bayesgmm.mfm.posterior._neighbours`), otherwise uniformly. The choice
+depends on the data alone, not on the state, so every pair's move keeps the target
+and so does the mixture over pairs; with many clusters, uniform pairs almost
+never fall in two adjacent clusters (or in the two halves of an over-split one),
+and neighbour pairs do, in both directions of the move. ``S`` holds the other
 members of their clusters.
 
 - Launch states (independent of the current ``C`` on ``S`` and of ``theta``): for a
@@ -72,7 +78,7 @@ from bayesgmm.mfm._conditionals import (
     scatter_about,
 )
 
-__all__ = ["log_partition", "partition_log_prob", "split_merge"]
+__all__ = ["log_partition", "partition_log_prob", "split_merge", "workspace"]
 
 _jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 
@@ -137,24 +143,24 @@ def log_partition(
 
 
 @_jit
-def _group_stats(Xt, b0, items, n_items, group, sums, squares, counts):  # pragma: no cover
+def _group_stats(Xt, b0, items, n_items, group, merged, stats, z):  # pragma: no cover
     """Counts, sums of ``y - b0`` and scatter about the mean of the two groups.
 
-    ``group[k] = -1`` puts every item into group 0 (the merged cluster). Two passes
-    (the sums, then the scatter about their means), for :func:`scatter_about`.
+    ``merged``: every item in group 0 (the merged cluster), ``group`` unused. Two
+    passes (the sums, then the scatter about their means), for :func:`scatter_about`.
     """
+    counts, sums, squares = stats
     d = Xt.shape[0]
     sums[:] = 0.0
     squares[:] = 0.0
     counts[:] = 0
-    z = np.empty(d)
     for k in range(n_items):
-        g = max(group[k], 0)
+        g = 0 if merged else group[k]
         counts[g] += 1
         for a in range(d):
             sums[g, a] += Xt[a, items[k]] - b0[a]
     for k in range(n_items):
-        g = max(group[k], 0)
+        g = 0 if merged else group[k]
         for a in range(d):
             z[a] = Xt[a, items[k]] - b0[a] - sums[g, a] / counts[g]
         for a in range(d):
@@ -206,23 +212,27 @@ def _log_target(prior, count, sums, squares, mean, precision, mats, floor):  # p
 
 
 @_jit
-def _allocate(rng, data, group, forced, counts, means, precisions, mats, floor):  # pragma: no cover
+def _allocate(
+    rng, data, group, target, forced, counts, means, precisions, work
+):  # pragma: no cover
     """One restricted Gibbs scan of the allocations of ``items[2:]``; its log-probability.
 
-    ``forced``: the scan's probability of ending at the groups ``forced`` (not drawn).
+    ``forced``: the scan's probability of moving ``group`` to ``target`` (nothing is
+    drawn); otherwise ``target`` is not used.
     """
     Xt, b0, items, n_items = data
+    mats, vectors, floor = work[2], work[3], work[4]
     d = Xt.shape[0]
     lowers = mats[8:10]
-    log_det = np.zeros(2)
+    z, small = vectors[0], work[6]
+    lp, log_det = small[:2], small[2:]
     for g in range(2):
         if not _cholesky(precisions[g], floor, lowers[g]):
             return np.nan
+        log_det[g] = 0.0
         for a in range(d):
             log_det[g] += math.log(lowers[g, a, a])
     log_q = 0.0
-    z = np.empty(d)
-    lp = np.empty(2)
     for k in range(2, n_items):
         i = items[k]
         counts[group[k]] -= 1
@@ -240,7 +250,7 @@ def _allocate(rng, data, group, forced, counts, means, precisions, mats, floor):
         p0 = math.exp(lp[0] - top)
         p1 = math.exp(lp[1] - top)
         p0 = p0 / (p0 + p1)
-        chosen = forced[k] if forced[0] >= 0 else 0 if rng.random() < p0 else 1
+        chosen = target[k] if forced else 0 if rng.random() < p0 else 1
         log_q += math.log(p0) if chosen == 0 else math.log1p(-p0)
         group[k] = chosen
         counts[chosen] += 1
@@ -248,13 +258,14 @@ def _allocate(rng, data, group, forced, counts, means, precisions, mats, floor):
 
 
 @_jit
-def _launch_split(rng, data, prior, group, n_scans, split, mats, floor):  # pragma: no cover
+def _launch_split(rng, data, prior, group, n_scans, work):  # pragma: no cover
     """The split launch state: nearest of ``y_i``, ``y_j``, then restricted Gibbs scans."""
     Xt, b0, items, n_items = data
-    (counts, sums, squares), means, precisions = split
+    stats, means, precisions = work[0][0], work[0][1], work[0][2]
+    counts, sums = stats[0], stats[1]
+    mats, z, floor = work[2], work[3][0], work[4]
     d = Xt.shape[0]
     B0_inv = prior[3]
-    no = np.full(1, -1)
     i, j = items[0], items[1]
     group[0], group[1] = 0, 1
     for k in range(2, n_items):
@@ -265,32 +276,33 @@ def _launch_split(rng, data, prior, group, n_scans, split, mats, floor):  # prag
             near_i += B0_inv[a, a] * (x - Xt[a, i]) ** 2
             near_j += B0_inv[a, a] * (x - Xt[a, j]) ** 2
         group[k] = 0 if near_i <= near_j else 1
-    _group_stats(Xt, b0, items, n_items, group, sums, squares, counts)
+    _group_stats(Xt, b0, items, n_items, group, False, stats, z)
     for g in range(2):
         for a in range(d):
             means[g, a] = sums[g, a] / counts[g]
     for scan in range(n_scans + 1):
         for g in range(2):
             if not _update(
-                rng, prior, counts[g], sums[g], squares[g], means[g], precisions[g], mats, floor
+                rng, prior, counts[g], sums[g], stats[2][g], means[g], precisions[g], mats, floor
             ):
                 return False
         if scan == n_scans:
             break
-        log_q = _allocate(rng, data, group, no, counts, means, precisions, mats, floor)
+        log_q = _allocate(rng, data, group, group, False, counts, means, precisions, work)
         if not math.isfinite(log_q):
             return False
-        _group_stats(Xt, b0, items, n_items, group, sums, squares, counts)
+        _group_stats(Xt, b0, items, n_items, group, False, stats, z)
     return True
 
 
 @_jit
-def _launch_merge(rng, data, prior, n_scans, merge, mats, floor):  # pragma: no cover
+def _launch_merge(rng, data, prior, n_scans, work):  # pragma: no cover
     """The merge launch state: ``n_scans + 1`` parameter updates from the sample mean."""
     Xt, b0, items, n_items = data
-    (counts, sums, squares), mean, precision = merge
-    everyone = np.full(n_items, -1)
-    _group_stats(Xt, b0, items, n_items, everyone, sums, squares, counts)
+    stats, mean, precision = work[1][0], work[1][1][0], work[1][2][0]
+    counts, sums, squares = stats
+    mats, z, floor = work[2], work[3][0], work[4]
+    _group_stats(Xt, b0, items, n_items, items, True, stats, z)
     for a in range(Xt.shape[0]):
         mean[a] = sums[0, a] / counts[0]
     for _ in range(n_scans + 1):
@@ -300,10 +312,11 @@ def _launch_merge(rng, data, prior, n_scans, merge, mats, floor):  # pragma: no 
 
 
 @_jit
-def _draw_and_score(rng, prior, stats, g, mean, precision, mats, floor):  # pragma: no cover
+def _draw_and_score(rng, prior, stats, g, mean, precision, work):  # pragma: no cover
     """A parameter update of group ``g``; ``log p(theta, y_g) - log q(theta)``, NaN if it fails."""
     counts, sums, squares = stats
-    start = mean.copy()
+    mats, start, floor = work[2], work[3][2], work[4]
+    start[:] = mean
     if not _update(rng, prior, counts[g], sums[g], squares[g], mean, precision, mats, floor):
         return np.nan
     value = _log_target(prior, counts[g], sums[g], squares[g], mean, precision, mats, floor)
@@ -313,17 +326,67 @@ def _draw_and_score(rng, prior, stats, g, mean, precision, mats, floor):  # prag
 
 
 @_jit
-def _score_reverse(prior, stats, g, start, precision, mean, mats, floor):  # pragma: no cover
+def _score_reverse(prior, stats, g, start, precision, mean, work):  # pragma: no cover
     """``log q(theta) - log p(theta, y_g)`` of the current parameters of group ``g``."""
     counts, sums, squares = stats
+    mats, floor = work[2], work[4]
     value = _log_update(prior, counts[g], sums[g], squares[g], start, precision, mean, mats, floor)
     return value - _log_target(prior, counts[g], sums[g], squares[g], mean, precision, mats, floor)
 
 
 @_jit
+def workspace(n_samples, d):  # pragma: no cover
+    """Scratch for :func:`split_merge`, allocated once per chain.
+
+    ``(split, merge, mats, vectors, floor, labels, small)``: ``split`` and ``merge``
+    are ``((counts, sums, scatters), means, precisions)`` of two groups (the merge
+    uses group 0); ``mats`` ``(10, d, d)`` matrix scratch; ``vectors`` ``(3, d)``;
+    ``labels`` ``(3, n_samples)`` integer scratch (the attempt's observations, their
+    groups, their current groups); ``small`` ``(4,)``.
+    """
+    split = (
+        (np.zeros(2, dtype=np.int64), np.zeros((2, d)), np.zeros((2, d, d))),
+        np.zeros((2, d)),
+        np.zeros((2, d, d)),
+    )
+    merge = (
+        (np.zeros(2, dtype=np.int64), np.zeros((2, d)), np.zeros((2, d, d))),
+        np.zeros((2, d)),
+        np.zeros((2, d, d)),
+    )
+    return (
+        split, merge, np.zeros((10, d, d)), np.zeros((3, d)), np.full(d, 1e-300),
+        np.zeros((3, n_samples), dtype=np.int64), np.zeros(4),
+    )  # fmt: skip
+
+
+@_jit
+def _pair(rng, n, neighbours):  # pragma: no cover
+    """Two distinct observations ``(i, j)``, drawn independently of the sampler's state.
+
+    ``i`` is uniform; ``j`` is, with probability one half, one of ``i``'s listed
+    neighbours (uniformly; a row of ``neighbours`` holds ``i``'s nearest observations
+    in a random block of the data, see :func:`bayesgmm.mfm.posterior`), otherwise
+    uniform over the rest. The choice does not depend on the partition or the
+    parameters, so each pair's move keeps the target and so does their mixture: no
+    correction enters the acceptance ratio.
+    """
+    i = rng.integers(0, n)
+    m = neighbours.shape[1]
+    if m > 0 and rng.random() < 0.5:
+        j = neighbours[i, rng.integers(0, m)]
+        if j != i:
+            return i, j
+    j = rng.integers(0, n - 1)
+    if j >= i:
+        j += 1
+    return i, j
+
+
+@_jit
 def split_merge(
     rng, Xt, alloc, n_filled, counts, means, precisions, prior, b0, log_prior_k, gamma,
-    dynamic, alpha, n_scans, items, group, original,
+    dynamic, alpha, n_scans, neighbours, work,
 ):  # pragma: no cover  # fmt: skip
     """One split-merge attempt (see the module documentation), in place.
 
@@ -335,7 +398,9 @@ def split_merge(
     prior : ``(structure, c0, C0, B0_inv, zeros(d))``.
     b0, log_prior_k, gamma, dynamic, alpha : the rest of the priors.
     n_scans : restricted Gibbs scans of the launch state.
-    items, group, original : integer scratch of length ``N``.
+    neighbours : ``(N, m)`` candidates for the second observation (:func:`_pair`);
+        ``m = 0``: uniform pairs.
+    work : :func:`workspace`.
 
     Returns
     -------
@@ -345,21 +410,12 @@ def split_merge(
     """
     d, n = Xt.shape
     k_max = log_prior_k.shape[0]
-    floor = np.full(d, 1e-300)
-    mats = np.zeros((10, d, d))
-    split_stats = (np.zeros(2, dtype=np.int64), np.zeros((2, d)), np.zeros((2, d, d)))
-    merge_stats = (np.zeros(2, dtype=np.int64), np.zeros((2, d)), np.zeros((2, d, d)))
-    split_means = np.zeros((2, d))
-    split_precisions = np.zeros((2, d, d))
-    merge_mean = np.zeros(d)
-    merge_precision = np.zeros((d, d))
-    split = (split_stats, split_means, split_precisions)
-    merge = (merge_stats, merge_mean, merge_precision)
-    current_means = np.zeros((2, d))
-    i = rng.integers(0, n)
-    j = rng.integers(0, n - 1)
-    if j >= i:
-        j += 1
+    split, merge = work[0], work[1]
+    split_stats, split_means, split_precisions = split
+    merge_stats, merge_mean, merge_precision = merge[0], merge[1][0], merge[2][0]
+    items, group, original = work[5][0], work[5][1], work[5][2]
+    current_means = merge[1]  # row 1 of the merge's means is free: it uses group 0
+    i, j = _pair(rng, n, neighbours)
     a, b = alloc[i], alloc[j]
     items[0], items[1] = i, j
     n_items = 2
@@ -368,30 +424,27 @@ def split_merge(
             items[n_items] = m
             n_items += 1
     data = (Xt, b0, items, n_items)
-    for g in range(2):
-        label = a if g == 0 else b
-        for c in range(d):
-            current_means[g, c] = means[label, c] - b0[c]
     old = log_partition(n_filled, counts, n, log_prior_k, gamma, dynamic, alpha)
     if a == b:  # propose a split
         if n_filled >= k_max:
             return n_filled, 0
-        if not _launch_split(rng, data, prior, group, n_scans, split, mats, floor):
+        for c in range(d):
+            current_means[1, c] = means[a, c] - b0[c]
+        if not _launch_split(rng, data, prior, group, n_scans, work):
             return n_filled, -1
-        no = np.full(1, -1)
         sizes = split_stats[0]
         log_ratio = -_allocate(
-            rng, data, group, no, sizes, split_means, split_precisions, mats, floor
+            rng, data, group, group, False, sizes, split_means, split_precisions, work
         )
-        _group_stats(Xt, b0, items, n_items, group, split_stats[1], split_stats[2], sizes)
+        _group_stats(Xt, b0, items, n_items, group, False, split_stats, work[3][0])
         for g in range(2):
             log_ratio += _draw_and_score(
-                rng, prior, split_stats, g, split_means[g], split_precisions[g], mats, floor
+                rng, prior, split_stats, g, split_means[g], split_precisions[g], work
             )
-        if not _launch_merge(rng, data, prior, n_scans, merge, mats, floor):
+        if not _launch_merge(rng, data, prior, n_scans, work):
             return n_filled, -1
         log_ratio += _score_reverse(
-            prior, merge_stats, 0, merge_mean, precisions[a], current_means[0], mats, floor
+            prior, merge_stats, 0, merge_mean, precisions[a], current_means[1], work
         )
         counts[a] = sizes[1]
         counts[n_filled] = sizes[0]
@@ -411,24 +464,24 @@ def split_merge(
         counts[n_filled] = 0
         return n_filled, 0
     # propose a merge
-    if not _launch_merge(rng, data, prior, n_scans, merge, mats, floor):
+    if not _launch_merge(rng, data, prior, n_scans, work):
         return n_filled, -1
-    log_ratio = _draw_and_score(
-        rng, prior, merge_stats, 0, merge_mean, merge_precision, mats, floor
-    )
+    log_ratio = _draw_and_score(rng, prior, merge_stats, 0, merge_mean, merge_precision, work)
     for k in range(n_items):
         original[k] = 0 if alloc[items[k]] == a else 1
-    if not _launch_split(rng, data, prior, group, n_scans, split, mats, floor):
+    if not _launch_split(rng, data, prior, group, n_scans, work):
         return n_filled, -1
     sizes = split_stats[0]
     log_ratio += _allocate(
-        rng, data, group, original, sizes, split_means, split_precisions, mats, floor
+        rng, data, group, original, True, sizes, split_means, split_precisions, work
     )
-    _group_stats(Xt, b0, items, n_items, original, split_stats[1], split_stats[2], sizes)
+    _group_stats(Xt, b0, items, n_items, original, False, split_stats, work[3][0])
     for g in range(2):
         label = a if g == 0 else b
+        for c in range(d):
+            current_means[1, c] = means[label, c] - b0[c]
         log_ratio += _score_reverse(
-            prior, split_stats, g, split_means[g], precisions[label], current_means[g], mats, floor
+            prior, split_stats, g, split_means[g], precisions[label], current_means[1], work
         )
     # the merged cluster takes the lower label; the last filled one the higher's place
     low, high, last = min(a, b), max(a, b), n_filled - 1

@@ -136,3 +136,32 @@ def exact_posterior(y: np.ndarray, priors: ResolvedPriors) -> tuple[np.ndarray, 
             joint[K - 1, k_plus - 1] = np.logaddexp(joint[K - 1, k_plus - 1], term)
     joint = np.exp(joint - special.logsumexp(joint))
     return joint.sum(axis=1), joint.sum(axis=0)
+
+
+def sample_and_compare(X: np.ndarray, priors: dict, covariance_type: str = "full", **settings):
+    """Run posterior_over_k (k_max 8, 4000 draws of 10 sweeps) and compare with the exact.
+
+    The table must equal the exact ``p(K | y)`` and ``p(K+ | y)`` within 4 Monte Carlo
+    errors + 0.003. Returns the result, for checks of its settings.
+    """
+    import warnings
+
+    from bayesgmm import posterior_over_k
+    from bayesgmm.exceptions import SamplingWarning
+    from bayesgmm.mfm import MFMPriors
+
+    resolved = MFMPriors.from_spec(priors, X.shape[1]).resolve(X, 8, covariance_type)
+    p_components, p_clusters = exact_posterior(X, resolved)
+    settings = {"random_state": 3, **settings}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SamplingWarning)  # mass at k_max=8 (by design)
+        result = posterior_over_k(
+            X, 8, priors=priors, draws=4000, thin=10, progress=False,
+            covariance_type=covariance_type, **settings,
+        )  # fmt: skip
+    table = result.table
+    for column, exact in (("p_components", p_components), ("p_clusters", p_clusters)):
+        error = np.abs(table[column].to_numpy() - exact)
+        bound = 4 * table[f"{column}_mcse"].to_numpy() + 0.003
+        assert np.all(error <= bound), (column, exact.round(4), table[column].round(4))
+    return result

@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from mfm_exact import exact_posterior
+from mfm_exact import sample_and_compare
 
 from bayesgmm import load_faithful, load_galaxies, posterior_over_k
 from bayesgmm.exceptions import SamplingError, SamplingWarning
@@ -40,26 +40,25 @@ TINY_2D = np.array([[0.0, 1.0], [0.4, 0.2], [2.1, 2.9], [2.5, 2.2], [5.0, 0.5]])
     ],
 )  # fmt: skip
 def test_matches_the_exact_posterior_by_enumerating_partitions(X, priors, covariance_type):
-    # the split-merge moves are on (the default): they must keep the exact posterior
-    k_max = 8
-    resolved = MFMPriors.from_spec(priors, X.shape[1]).resolve(X, k_max, covariance_type)
-    p_components, p_clusters = exact_posterior(X, resolved)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", SamplingWarning)  # mass at k_max=8 (by design)
-        result = posterior_over_k(
-            X, k_max, priors=priors, draws=4000, thin=10, random_state=3, progress=False,
-            covariance_type=covariance_type,
-        )  # fmt: skip
-    table = result.table
-    for column, exact in (("p_components", p_components), ("p_clusters", p_clusters)):
-        error = np.abs(table[column].to_numpy() - exact)
-        bound = 4 * table[f"{column}_mcse"].to_numpy() + 0.003
-        assert np.all(error <= bound), (column, exact.round(4), table[column].round(4))
+    # the split-merge moves and the jumps are on (the default): they must keep the
+    # exact posterior
+    result = sample_and_compare(X, priors, covariance_type)
     # the moves happen: both kinds are proposed and accepted
     for kind in ("splits", "merges"):
         accepted, proposed = result.settings[kind]
         assert proposed > 10_000
         assert accepted > 0.02 * proposed, (kind, accepted, proposed)
+
+
+@pytest.mark.parametrize("neighbours", [1, 2])
+def test_neighbour_pairs_keep_the_exact_posterior(monkeypatch, neighbours):
+    # with 5 observations every other one is a neighbour by default, which makes the
+    # neighbour pairs uniform: fewer candidates than that make them uneven, and the
+    # moves must still keep the exact posterior (the choice does not depend on the state)
+    import bayesgmm.mfm.posterior as module
+
+    monkeypatch.setattr(module, "NEIGHBOURS", neighbours)
+    sample_and_compare(TINY, {"name": "telescope"}, random_state=4, split_merge=5, jumps=0)
 
 
 def test_the_three_structures_coincide_in_one_dimension():
