@@ -40,18 +40,26 @@ and ``Sigma_b`` positive definite. A merge whose inverse map falls outside these
 supports is rejected (its reverse split could not be proposed).
 
 One attempt: with probability 1/2 a split of a component chosen uniformly (kept in
-its place, the new one appended as component ``K + 1``), otherwise a merge of an
-ordered pair chosen uniformly (the merged component in the first's place, the last
-component moved into the second's). Choosing the components uniformly is a random
-relabelling before a move on fixed positions (the last component, the last two),
-and the moving of the last is a relabelling after it; the target is invariant
-under relabelling (exchangeable priors), so the acceptance ratio is that of the
-fixed-position moves, with no selection probabilities. The target is ``p(K) p(eta
-| K, gamma_K) prod_k p(mu_k) p(Sigma_k | C0) prod_i sum_k eta_k N(y_i | theta_k)``
-given ``alpha`` and ``C0``, in the coordinates ``(w, mu, Sigma)`` (the precision
-prior's density carries ``|dP/dSigma|``: ``|P|^(d + 1)``, ``prod_j P_jj^2`` or
-``p^2``). The sweep runs the jumps right before it draws the allocations from
-their full conditional, so nothing conditions on the old allocations afterwards.
+its place, the new one appended as component ``K + 1``), otherwise a merge of a pair
+(the merged component in the first's place, the last component moved into the
+second's). The merge's pair is uniform half of the time and otherwise drawn in
+proportion to the closeness ``exp(-D / 2)`` of the two components (``D`` the squared
+distance of their means in their average precision), so that the two halves of an
+over-split cluster are proposed far more often than at random among ``K (K - 1) /
+2`` pairs. On the components as a set (the target is invariant under relabelling:
+exchangeable priors, so a labelled state's density times ``K!`` is the set's), a
+uniform choice gives no selection term in the ratio: the split's ``1 / K`` and the
+merge's ``2 / (K (K + 1))`` cancel against ``(K + 1)!/K!`` and the two orderings of
+the auxiliary variables (their density is symmetric under exchanging the roles of
+``a`` and ``b``); the closeness-weighted choice multiplies the merge's probability
+by ``1/2 + K (K + 1) h_ab / (4 H)`` (``h_ab`` the pair's closeness, ``H`` the sum
+over pairs, both in the state with ``K + 1`` components), which enters the ratio of
+both moves. The target is ``p(K) p(eta | K, gamma_K) prod_k p(mu_k) p(Sigma_k |
+C0) prod_i sum_k eta_k N(y_i | theta_k)`` given ``alpha`` and ``C0``, in the
+coordinates ``(w, mu, Sigma)`` (the precision prior's density carries
+``|dP/dSigma|``: ``|P|^(d + 1)``, ``prod_j P_jj^2`` or ``p^2``). The sweep runs the
+jumps right before it draws the allocations from their full conditional, so nothing
+conditions on the old allocations afterwards.
 """
 
 from __future__ import annotations
@@ -370,6 +378,42 @@ def _log_add(a, b):  # pragma: no cover
 
 
 @_jit
+def _closeness(mean_a, precision_a, mean_b, precision_b):  # pragma: no cover
+    """``exp(-D / 2)``, ``D`` the squared distance of the means in the average precision."""
+    d = mean_a.shape[0]
+    total = 0.0
+    for a in range(d):
+        for b in range(d):
+            total += (
+                (mean_a[a] - mean_b[a]) * 0.5 * (precision_a[a, b] + precision_b[a, b])
+                * (mean_a[b] - mean_b[b])
+            )  # fmt: skip
+    return math.exp(-0.5 * total)
+
+
+@_jit
+def _closeness_total(n_components, means, precisions):  # pragma: no cover
+    """The sum of :func:`_closeness` over the unordered pairs of components."""
+    total = 0.0
+    for a in range(n_components):
+        for b in range(a):
+            total += _closeness(means[a], precisions[a], means[b], precisions[b])
+    return total
+
+
+@_jit
+def _log_pair_choice(n_larger, closeness, total):  # pragma: no cover
+    """``log`` of the merge's chance of picking a pair over a uniform pick's.
+
+    The merge picks its unordered pair uniformly or, with probability one half, in
+    proportion to :func:`_closeness` among the ``n_larger`` components of the state
+    it merges from; ``closeness`` is the pair's, ``total`` the sum over all pairs.
+    """
+    share = closeness / total if total > 0.0 else 0.0
+    return math.log(0.5 + 0.25 * n_larger * (n_larger - 1) * share)
+
+
+@_jit
 def workspace(n_samples, d):  # pragma: no cover
     """Scratch for :func:`jumps`, allocated once per chain.
 
@@ -511,6 +555,17 @@ def jumps(
             log_ratio -= _log_prior(structure, mean_a, precision_a, prior, mats, floor)
             log_ratio -= _log_prior(structure, mean_b, precisions[other], prior, mats, floor)
             log_ratio += log_aux - math.log(w)
+            # the merge back picks the new pair by closeness half of the time
+            total_after = _closeness_total(n_components, means, precisions)
+            for j in range(n_components):
+                if j != target:
+                    total_after -= _closeness(
+                        means[target], precisions[target], means[j], precisions[j]
+                    )
+                    total_after += _closeness(mean_a, precision_a, means[j], precisions[j])
+                    total_after += _closeness(mean_b, precisions[other], means[j], precisions[j])
+            pair = _closeness(mean_a, precision_a, mean_b, precisions[other])
+            log_ratio -= _log_pair_choice(n_components + 1, pair, total_after + pair)
             if math.isfinite(log_ratio) and math.log(rng.random()) < -log_ratio:
                 precisions[target] = precision_a
                 means[target] = mean_a
@@ -523,11 +578,27 @@ def jumps(
                 n_components += 1
                 counts_out[0] += 1
             continue
-        # merge the ordered pair (first, second) into first
+        # merge a pair into the first: uniform, or half of the time by closeness
+        total_before = _closeness_total(n_components, means, precisions)
         first = rng.integers(0, n_components)
         second = rng.integers(0, n_components - 1)
         if second >= first:
             second += 1
+        if rng.random() < 0.5 and total_before > 0.0:
+            pick = rng.random() * total_before
+            running = 0.0
+            for a in range(n_components):
+                for b in range(a):
+                    running += _closeness(means[a], precisions[a], means[b], precisions[b])
+                    if running >= pick:
+                        first, second = a, b
+                        break
+                if running >= pick:
+                    break
+            if rng.random() < 0.5:
+                first, second = second, first
+        pair = _closeness(means[first], precisions[first], means[second], precisions[second])
+        log_pair = _log_pair_choice(n_components, pair, total_before)
         w = weights[first] + weights[second]
         u = weights[first] / w
         s = math.sqrt(u * (1.0 - u))
@@ -617,7 +688,7 @@ def jumps(
         log_ratio += _log_prior(structure, mean_a, precision_m, prior, mats, floor)
         log_ratio -= _log_prior(structure, means[first], precisions[first], prior, mats, floor)
         log_ratio -= _log_prior(structure, means[second], precisions[second], prior, mats, floor)
-        log_ratio += log_aux - math.log(w)
+        log_ratio += log_aux - math.log(w) - log_pair
         if math.isfinite(log_ratio) and math.log(rng.random()) < log_ratio:
             last = n_components - 1
             precisions[first] = precision_m
