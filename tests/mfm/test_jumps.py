@@ -92,3 +92,16 @@ def test_jumps_merge_an_over_split_start_on_large_data():
 def test_bad_jumps_are_named(jumps):
     with pytest.raises(ValueError, match="jumps must be an integer >= 0"):
         posterior_over_k(TINY, jumps=jumps, progress=False)
+
+
+@pytest.mark.slow
+def test_a_hundred_thousand_rows_pass_with_the_defaults():
+    # half of the chains start from ten components: the jumps merge their extra
+    # halves, and every check passes without doubling (3-4 minutes on 2 cores)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no SamplingWarning
+        result = posterior_over_k(blobs(100_000), random_state=0, progress=False)
+    assert result.ok, result.problems
+    assert result.mode_clusters == 6
+    assert result.settings["doublings"] == 0
+    assert result.settings["start"] == [1, 10, 1, 10]
