@@ -44,7 +44,7 @@ __all__ = ["PipelineResult", "Progress", "collect_evidence", "run_pipeline"]
 
 #: the posterior over K runs by default only below this rows x features x (features + 1)
 #: (10,000 rows x 5 features: 300,000, about 30 s). Larger data run when asked
-#: (k_posterior={...}): 100,000 x 5 takes 3-4 minutes, too long for a default step
+#: (k_posterior={...}): 100,000 x 5 takes about 3 minutes, too long for a default step
 K_POSTERIOR_MAX_WORK = 500_000
 
 #: what the pipeline hands to ``on_result`` after a step: the step's name and result
