@@ -85,7 +85,8 @@ class KPosterior:
         the posterior is improper, or None), ``random_state``,
         ``alpha_acceptance`` (Metropolis acceptance of the ``alpha`` moves, NaN
         without them), ``split_merge`` (attempts per sweep) and ``splits``,
-        ``merges`` (accepted, proposed) of the split-merge moves.
+        ``merges`` (accepted, proposed) of the split-merge moves, ``jumps`` (per
+        sweep) and ``split_jumps``, ``merge_jumps`` (accepted, proposed).
     elapsed : float
         Seconds of sampling.
 
@@ -215,6 +216,8 @@ class KPosterior:
             "alpha_acceptance": float(self.settings.get("alpha_acceptance", float("nan"))),
             "split_acceptance": _acceptance(self.settings.get("splits")),
             "merge_acceptance": _acceptance(self.settings.get("merges")),
+            "split_jump_acceptance": _acceptance(self.settings.get("split_jumps")),
+            "merge_jump_acceptance": _acceptance(self.settings.get("merge_jumps")),
         }
 
     @property
@@ -391,7 +394,12 @@ class KPosterior:
             if np.any(width > 0)
             else ""
         )
-        moves = " with split-merge moves" if self.settings.get("split_merge") else ""
+        kinds = [
+            name
+            for name, key in (("split-merge moves", "split_merge"), ("jumps", "jumps"))
+            if self.settings.get(key)
+        ]
+        moves = f" with {' and '.join(kinds)}" if kinds else ""
         return (
             f"Posterior over K ({self.priors.describe()}), telescoping sampler{moves}, {chains} "
             f"chains x {sweeps} sweeps{rounded}, {self.elapsed:.2f} s: mode K = {self.mode} "

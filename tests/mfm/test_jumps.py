@@ -43,6 +43,9 @@ def test_jumps_alone_keep_the_exact_posterior(X, priors, covariance_type):
         assert proposed > 100_000
         assert accepted > 0.01 * proposed, (kind, accepted, proposed)
     assert result.settings["splits"] == (0, 0)
+    accepted, proposed = result.settings["merge_jumps"]
+    assert result.diagnostics["merge_jump_acceptance"] == accepted / proposed
+    assert "telescoping sampler with jumps," in str(result)
 
 
 def test_jumps_agree_with_the_split_merge_moves_for_full_covariances():
