@@ -192,7 +192,8 @@ class KPosterior:
             ``max_mcse`` (largest Monte Carlo error in :attr:`table`),
             ``p_k_max`` (``p(K = k_max | y)``), ``alpha_acceptance`` and the
             acceptance rates of the split and merge moves (``split_acceptance``,
-            ``merge_acceptance``; NaN without proposals).
+            ``merge_acceptance``) and jumps (``split_jump_acceptance``,
+            ``merge_jump_acceptance``; NaN without proposals).
 
         Examples
         --------
