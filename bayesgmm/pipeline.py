@@ -498,7 +498,7 @@ def run_pipeline(
         with step(
             "k_posterior",
             "Posterior over the number of components (telescoping sampler with split-merge "
-            f"moves, {options['covariance_type']} covariances, {sweeps})",
+            f"moves and jumps, {options['covariance_type']} covariances, {sweeps})",
         ):
             result.k_posterior = posterior_over_k(
                 array, **{"random_state": random_state, "progress": detail, **options}

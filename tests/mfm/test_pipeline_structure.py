@@ -25,7 +25,7 @@ def test_the_grid_structure_is_passed_on(grid, expected):
     )
     assert result.selection.best_params_["covariance_type"] in (grid, expected)
     assert result.k_posterior.priors.covariance_type == expected
-    assert f"split-merge moves, {expected} covariances" in stream.getvalue()
+    assert f"split-merge moves and jumps, {expected} covariances" in stream.getvalue()
 
 
 @pytest.mark.filterwarnings("ignore::bayesgmm.exceptions.SamplingWarning")  # short runs
