@@ -26,7 +26,7 @@ import math
 import numba
 import numpy as np
 
-from bayesgmm._compiled_em import _cholesky, _lower_inverse
+from bayesgmm._compiled_em import _centre, _cholesky, _log_density, _lower_inverse
 
 __all__ = ["DIAG", "FULL", "SPHERICAL", "STRUCTURES"]
 
@@ -291,3 +291,44 @@ def draw_c0(
                 total += precisions[k, a, b]
             scratch[a, b] = total
     return draw_precision(rng, structure, g0 + n_filled * c0, scratch, out, work, floor)
+
+
+@_jit
+def precision_whitening(precision, floor, reversed_, lower, out):  # pragma: no cover
+    """Lower-triangular ``out`` with ``out' out = precision``; False if not PD.
+
+    The Cholesky factor of the precision with its coordinates reversed (``J P J =
+    L L'``, ``J`` the reversal) gives ``out = J L' J``: one factorisation, where
+    going through the covariance would take two and two triangular inverses.
+    ``|out (x - mu)|^2`` is then the Mahalanobis distance :func:`_log_density` needs.
+    """
+    d = precision.shape[0]
+    for a in range(d):
+        for b in range(d):
+            reversed_[a, b] = precision[d - 1 - a, d - 1 - b]
+    if not _cholesky(reversed_, floor, lower):
+        return False
+    for a in range(d):
+        for b in range(d):
+            out[a, b] = lower[d - 1 - b, d - 1 - a]
+    return True
+
+
+@_jit
+def component_log_density(
+    Xt, mean, precision, weight, out, centred, row_work, mats, floor
+):  # pragma: no cover
+    """``log weight + log N(y_i | mean, precision^-1)`` for every observation, into ``out``.
+
+    Returns False if the precision is not positive definite.
+    """
+    d = Xt.shape[0]
+    if not precision_whitening(precision, floor, mats[0], mats[1], mats[2]):
+        return False
+    const = -0.5 * d * _LOG_2PI
+    for a in range(d):
+        const += math.log(mats[2, a, a])
+    const += math.log(weight) if weight > 0 else -np.inf
+    _centre(Xt, mean, centred)
+    _log_density(centred, mats[2], const, out, row_work)
+    return True

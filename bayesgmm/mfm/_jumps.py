@@ -69,63 +69,24 @@ import math
 import numba
 import numpy as np
 
-from bayesgmm._compiled_em import _centre, _cholesky, _log_density, _lower_inverse
+from bayesgmm._compiled_em import _cholesky, _lower_inverse
 from bayesgmm.mfm._conditionals import (
     DIAG,
     FULL,
     SPHERICAL,
+    _log_det,
+    component_log_density,
     log_gaussian,
     log_precision,
     precision_conditional,
 )
 
-__all__ = ["component_log_density", "jumps", "precision_whitening"]
+__all__ = ["jumps", "workspace"]
 
 _LOG_2PI = math.log(2.0 * math.pi)
 _LOG_6 = math.log(6.0)
 _LOG_SQRT2 = 0.5 * math.log(2.0)
 _jit = numba.njit(cache=True, nogil=True, error_model="numpy")
-
-
-@_jit
-def precision_whitening(precision, floor, reversed_, lower, out):  # pragma: no cover
-    """Lower-triangular ``out`` with ``out' out = precision``; False if not PD.
-
-    The Cholesky factor of the precision with its coordinates reversed (``J P J =
-    L L'``, ``J`` the reversal) gives ``out = J L' J``: one factorisation, where
-    going through the covariance would take two and two triangular inverses.
-    ``|out (x - mu)|^2`` is then the Mahalanobis distance :func:`_log_density` needs.
-    """
-    d = precision.shape[0]
-    for a in range(d):
-        for b in range(d):
-            reversed_[a, b] = precision[d - 1 - a, d - 1 - b]
-    if not _cholesky(reversed_, floor, lower):
-        return False
-    for a in range(d):
-        for b in range(d):
-            out[a, b] = lower[d - 1 - b, d - 1 - a]
-    return True
-
-
-@_jit
-def component_log_density(
-    Xt, mean, precision, weight, out, centred, row_work, mats, floor
-):  # pragma: no cover
-    """``log weight + log N(y_i | mean, precision^-1)`` for every observation, into ``out``.
-
-    Returns False if the precision is not positive definite.
-    """
-    d = Xt.shape[0]
-    if not precision_whitening(precision, floor, mats[0], mats[1], mats[2]):
-        return False
-    const = -0.5 * d * _LOG_2PI
-    for a in range(d):
-        const += math.log(mats[2, a, a])
-    const += math.log(weight) if weight > 0 else -np.inf
-    _centre(Xt, mean, centred)
-    _log_density(centred, mats[2], const, out, row_work)
-    return True
 
 
 @_jit
@@ -319,10 +280,7 @@ def _log_prior(structure, mean, precision, prior, mats, floor):  # pragma: no co
     value = log_precision(structure, shape, rate, precision, mats, floor)
     value += log_gaussian(B0_inv, B0_inv_b0, mean, mats, floor)
     if structure == FULL:
-        if not _cholesky(precision, floor, mats[0]):
-            return -np.inf
-        for a in range(d):
-            value += 2.0 * (d + 1) * math.log(mats[0, a, a])
+        value += (d + 1) * _log_det(precision, floor, mats[0])
     elif structure == DIAG:
         for a in range(d):
             value += 2.0 * math.log(precision[a, a])
@@ -392,12 +350,15 @@ def _closeness(mean_a, precision_a, mean_b, precision_b):  # pragma: no cover
 
 
 @_jit
-def _closeness_total(n_components, means, precisions):  # pragma: no cover
-    """The sum of :func:`_closeness` over the unordered pairs of components."""
+def _closeness_matrix(n_components, means, precisions, out):  # pragma: no cover
+    """:func:`_closeness` of every pair into ``out`` (symmetric); the sum over pairs."""
     total = 0.0
     for a in range(n_components):
+        out[a, a] = 0.0
         for b in range(a):
-            total += _closeness(means[a], precisions[a], means[b], precisions[b])
+            out[a, b] = _closeness(means[a], precisions[a], means[b], precisions[b])
+            out[b, a] = out[a, b]
+            total += out[a, b]
     return total
 
 
@@ -414,16 +375,16 @@ def _log_pair_choice(n_larger, closeness, total):  # pragma: no cover
 
 
 @_jit
-def workspace(n_samples, d):  # pragma: no cover
+def workspace(n_samples, d, k_max):  # pragma: no cover
     """Scratch for :func:`jumps`, allocated once per chain.
 
     ``(rows (3, N), row work (N,), centred (d, N), mats (13, d, d), vectors (4, d (d
-    + 1) / 2 + d))``.
+    + 1) / 2 + d), closeness (k_max, k_max))``.
     """
     m = d * (d + 1) // 2 + d
     return (
         np.zeros((3, n_samples)), np.zeros(n_samples), np.zeros((d, n_samples)),
-        np.zeros((13, d, d)), np.zeros((4, m)),
+        np.zeros((13, d, d)), np.zeros((4, m)), np.zeros((k_max, k_max)),
     )  # fmt: skip
 
 
@@ -455,19 +416,24 @@ def jumps(
     """
     d, n = Xt.shape
     k_max = log_prior_k.shape[0]
-    rows, row_work, centred, mats, vectors = work
+    rows, row_work, centred, mats, vectors, closeness = work
     floor = np.full(d, 1e-300)
     cov, cov_a, cov_b, within = mats[6], mats[7], mats[8], mats[9]
     lower, lower_w, shape_c = mats[10], mats[11], mats[3]
     m_shape = _n_shape(structure, d)
     r, delta, v = vectors[0, :d], vectors[1, :d], vectors[2, :m_shape]
     mean_a, mean_b = vectors[3, :d], vectors[3, d : 2 * d]
+    changed = True
+    sum_log_w = total_close = 0.0
     for _ in range(attempts):
-        sum_log_w = 0.0
-        for k in range(n_components):
-            if not weights[k] > 0.0:
-                return n_components  # no jumps from a state with an empty weight
-            sum_log_w += math.log(weights[k])
+        if changed:  # the state's sums, again only after an accepted jump
+            sum_log_w = 0.0
+            for k in range(n_components):
+                if not weights[k] > 0.0:
+                    return n_components  # no jumps from a state with an empty weight
+                sum_log_w += math.log(weights[k])
+            total_close = _closeness_matrix(n_components, means, precisions, closeness)
+            changed = False
         split = rng.random() < 0.5
         counts_out[1 if split else 3] += 1
         if (split and n_components >= k_max) or (not split and n_components < 2):
@@ -556,12 +522,10 @@ def jumps(
             log_ratio -= _log_prior(structure, mean_b, precisions[other], prior, mats, floor)
             log_ratio += log_aux - math.log(w)
             # the merge back picks the new pair by closeness half of the time
-            total_after = _closeness_total(n_components, means, precisions)
+            total_after = total_close
             for j in range(n_components):
                 if j != target:
-                    total_after -= _closeness(
-                        means[target], precisions[target], means[j], precisions[j]
-                    )
+                    total_after -= closeness[target, j]
                     total_after += _closeness(mean_a, precision_a, means[j], precisions[j])
                     total_after += _closeness(mean_b, precisions[other], means[j], precisions[j])
             pair = _closeness(mean_a, precision_a, mean_b, precisions[other])
@@ -577,9 +541,10 @@ def jumps(
                 total[:] = rows[2]
                 n_components += 1
                 counts_out[0] += 1
+                changed = True
             continue
         # merge a pair into the first: uniform, or half of the time by closeness
-        total_before = _closeness_total(n_components, means, precisions)
+        total_before = total_close
         first = rng.integers(0, n_components)
         second = rng.integers(0, n_components - 1)
         if second >= first:
@@ -589,7 +554,7 @@ def jumps(
             running = 0.0
             for a in range(n_components):
                 for b in range(a):
-                    running += _closeness(means[a], precisions[a], means[b], precisions[b])
+                    running += closeness[a, b]
                     if running >= pick:
                         first, second = a, b
                         break
@@ -597,7 +562,7 @@ def jumps(
                     break
             if rng.random() < 0.5:
                 first, second = second, first
-        pair = _closeness(means[first], precisions[first], means[second], precisions[second])
+        pair = closeness[first, second]
         log_pair = _log_pair_choice(n_components, pair, total_before)
         w = weights[first] + weights[second]
         u = weights[first] / w
@@ -704,4 +669,5 @@ def jumps(
             weights[last] = 0.0
             n_components -= 1
             counts_out[2] += 1
+            changed = True
     return n_components

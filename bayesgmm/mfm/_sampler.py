@@ -35,7 +35,8 @@ prior and the weights from ``Dirichlet(gamma_K + N_k)``. The normalised
 be estimated by its average (Rao-Blackwellised) rather than by counting draws of K.
 
 The Gaussian algebra (Cholesky factors, whitening, log-densities, scatter matrices)
-is the compiled EM loop's (:mod:`bayesgmm._compiled_em`).
+is the compiled EM loop's (:mod:`bayesgmm._compiled_em`), through the component
+draws and densities of :mod:`bayesgmm.mfm._conditionals`.
 """
 
 from __future__ import annotations
@@ -45,15 +46,15 @@ import math
 import numba
 import numpy as np
 
-from bayesgmm._compiled_em import _centre, _log_density
 from bayesgmm.mfm._conditionals import (
+    component_log_density,
     draw_c0,
     draw_gaussian,
     draw_precision,
     mean_conditional,
     precision_conditional,
 )
-from bayesgmm.mfm._jumps import jumps, precision_whitening
+from bayesgmm.mfm._jumps import jumps
 from bayesgmm.mfm._jumps import workspace as jump_workspace
 from bayesgmm.mfm._split_merge import (
     _log_blocks,
@@ -66,7 +67,6 @@ from bayesgmm.mfm._split_merge import (
 
 __all__ = ["partition_log_prob", "run_chain"]
 
-_LOG_2PI = math.log(2.0 * math.pi)
 _jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 
 
@@ -246,13 +246,11 @@ def run_chain(
     n_jumps = int(settings[10])
     prior = (structure, c0, C0, B0_inv, np.zeros(d))
     moves = workspace(n_samples, d)
-    jump_work = jump_workspace(n_samples, d)
+    jump_work = jump_workspace(n_samples, d, k_max)
     jump_counts = np.zeros(4)
     total_row = np.zeros(n_samples)
     floor = np.full(d, 1e-300)
     work = np.zeros((4, d, d))
-    lower = np.zeros((d, d))
-    whiten = np.zeros((d, d))
     scales = np.zeros((k_max, d))
     scratch = np.zeros((d, d))
     scatter = np.zeros((d, d))
@@ -276,14 +274,11 @@ def run_chain(
     for sweep in range(n_sweeps):
         # (1) allocations given the K components
         for k in range(n_components):
-            if not precision_whitening(precisions[k], floor, scratch, lower, whiten):
+            if not component_log_density(
+                Xt, means[k], precisions[k], weights[k], log_prob[k], centred, row_work, work,
+                floor,
+            ):  # fmt: skip
                 return 1
-            const = -0.5 * d * _LOG_2PI
-            for a in range(d):
-                const += math.log(whiten[a, a])
-            const += math.log(weights[k]) if weights[k] > 0 else -np.inf
-            _centre(Xt, means[k], centred)
-            _log_density(centred, whiten, const, log_prob[k], row_work)
         # each observation's probabilities (one exp per pair)
         _probabilities(log_prob, n_components, best_row, prob, row)
         # (1b) split and merge jumps with the allocations integrated out
