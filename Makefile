@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev]"
 	@echo "compiling the Bayesian model's kernels once for this machine (cached; ~25 s)"
-	$(PY) -c "from bayesgmm.bayes.density import compile_kernels; compile_kernels()"
+	$(PY) -c "from bayesgmm.bayes.compiled_model import compile_kernels; compile_kernels()"
 	@echo "compiling the EM loop for small data and mclust's M-steps (cached; ~40 s)"
 	$(PY) -c "import bayesgmm; X = bayesgmm.load_iris().iloc[:, :4]; [bayesgmm.GaussianMixture(2, covariance_type=m).fit(X) for m in ('EVE', 'VEI')]"
 	@echo "compiling the posterior-over-K sampler (cached; ~15 s)"

@@ -10,25 +10,11 @@ Examples
 
 from __future__ import annotations
 
-from bayesgmm._lazy import lazy_names
+from bayesgmm._lazy import install_moved_modules, lazy_names
 from bayesgmm._version import __version__
-from bayesgmm.anomaly import MixtureAnomalyDetector, anomaly_scores
-from bayesgmm.bootstrap import (
-    BootstrapLRTResult,
-    SequentialLRTResult,
-    bootstrap_lrt,
-    sequential_lrt,
-)
-from bayesgmm.clustering import (
-    ClusteringResult,
-    cluster_uncertainty,
-    coclustering_matrix,
-    summary_partition,
-)
 from bayesgmm.covariance import COVARIANCE_TYPES, get_covariance_model
 from bayesgmm.datasets import load_faithful, load_galaxies, load_iris
-from bayesgmm.em import GaussianMixture
-from bayesgmm.evidence import EvidenceTable
+from bayesgmm.em.estimator import GaussianMixture
 from bayesgmm.exceptions import (
     ComponentCollapseWarning,
     ConvergenceWarning,
@@ -38,13 +24,27 @@ from bayesgmm.exceptions import (
     SamplingError,
     SamplingWarning,
 )
-from bayesgmm.pipeline import collect_evidence
-from bayesgmm.reporting import (
+from bayesgmm.reporting.report import (
     Report,
     build_report,
     report,
 )
-from bayesgmm.selection import ModelSelection, select_model
+from bayesgmm.selection.bootstrap_lrt import (
+    BootstrapLRTResult,
+    SequentialLRTResult,
+    bootstrap_lrt,
+    sequential_lrt,
+)
+from bayesgmm.selection.evidence import EvidenceTable
+from bayesgmm.selection.model_selection import ModelSelection, select_model
+from bayesgmm.selection.pipeline import collect_evidence
+from bayesgmm.uses.anomaly import MixtureAnomalyDetector, anomaly_scores
+from bayesgmm.uses.clustering import (
+    ClusteringResult,
+    cluster_uncertainty,
+    coclustering_matrix,
+    summary_partition,
+)
 
 __all__ = [
     "COVARIANCE_TYPES",
@@ -93,17 +93,48 @@ __all__ = [
     "summary_partition",
 ]
 
+#: old dotted paths of public modules that moved into the subpackages -> where they are
+#: now (``import bayesgmm.pipeline`` keeps working and gives the same module object)
+_MOVED_MODULES = {
+    "bayesgmm.analysis": "bayesgmm.reporting.analysis",
+    "bayesgmm.analysis_spec": "bayesgmm.reporting.analysis_spec",
+    "bayesgmm.anomaly": "bayesgmm.uses.anomaly",
+    "bayesgmm.bayes.compare": "bayesgmm.selection.loo_comparison",
+    "bayesgmm.bayes.density": "bayesgmm.bayes.compiled_model",
+    "bayesgmm.bayes.diagnostics": "bayesgmm.bayes.convergence",
+    "bayesgmm.bayes.fitted": "bayesgmm.bayes.draw_summaries",
+    "bayesgmm.bayes.kernels": "bayesgmm.bayes.logp_kernels",
+    "bayesgmm.bayes.large": "bayesgmm.bayes.approximate",
+    "bayesgmm.bayes.sparse": "bayesgmm.bayes.overfitted",
+    "bayesgmm.bootstrap": "bayesgmm.selection.bootstrap_lrt",
+    "bayesgmm.clustering": "bayesgmm.uses.clustering",
+    "bayesgmm.demo": "bayesgmm.reporting.demo",
+    "bayesgmm.evidence": "bayesgmm.selection.evidence",
+    "bayesgmm.extension": "bayesgmm.selection.range_extension",
+    "bayesgmm.hierarchical": "bayesgmm.em.hierarchical_start",
+    "bayesgmm.initialization": "bayesgmm.em.initialization",
+    "bayesgmm.k_range": "bayesgmm.selection.k_range",
+    "bayesgmm.mfm.posterior": "bayesgmm.mfm.k_posterior",
+    "bayesgmm.missing": "bayesgmm.em.missing",
+    "bayesgmm.partitions": "bayesgmm.uses.partitions",
+    "bayesgmm.pipeline": "bayesgmm.selection.pipeline",
+    "bayesgmm.prior": "bayesgmm.em.map_prior",
+    "bayesgmm.projection": "bayesgmm.uses.projection",
+    "bayesgmm.recommendation": "bayesgmm.selection.recommendation",
+}
+install_moved_modules(_MOVED_MODULES)
+
 #: names loaded on first use: the Bayesian side imports PyMC (seconds)
 _LAZY = {
-    "ApproximatePosterior": "bayesgmm.bayes.large",
+    "ApproximatePosterior": "bayesgmm.bayes.approximate",
     "BayesianGaussianMixture": "bayesgmm.bayes.estimator",
-    "LOOComparison": "bayesgmm.bayes.compare",
+    "LOOComparison": "bayesgmm.selection.loo_comparison",
     "PPCResult": "bayesgmm.bayes.ppc",
     "Priors": "bayesgmm.bayes.spec",
-    "SparseMixtureResult": "bayesgmm.bayes.sparse",
-    "compare_loo": "bayesgmm.bayes.compare",
-    "fit_large": "bayesgmm.bayes.large",
-    "fit_sparse_mixture": "bayesgmm.bayes.sparse",
+    "SparseMixtureResult": "bayesgmm.bayes.overfitted",
+    "compare_loo": "bayesgmm.selection.loo_comparison",
+    "fit_large": "bayesgmm.bayes.approximate",
+    "fit_sparse_mixture": "bayesgmm.bayes.overfitted",
     "posterior_predictive_check": "bayesgmm.bayes.ppc",
     "KPosterior": "bayesgmm.mfm",
     "MFMPriors": "bayesgmm.mfm",

@@ -7,7 +7,7 @@
     (``--bayes``), and write ``report.html``, ``parameters.json``, ``selection.csv``
     and, with ``--bayes``, ``posterior.nc`` to ``--out``.
 ``bayesgmm run models/NAME``
-    Run a reference analysis (:func:`bayesgmm.analysis.run_analysis`) and print its
+    Run a reference analysis (:func:`bayesgmm.reporting.analysis.run_analysis`) and print its
     checks against the published numbers; exit status 1 when one fails.
 ``bayesgmm demo``
     The full analysis on Old Faithful: EM grid, bootstrap likelihood-ratio tests,
@@ -32,17 +32,9 @@ from typing import Any, NoReturn
 import numpy as np
 import pandas as pd
 
-from bayesgmm._console import (
-    CLIError,
-    package_version,
-    prepare_output,
-    print_parameters,
-    print_selection,
-)
-from bayesgmm._io import write_text_atomic
+from bayesgmm.core.atomic_io import write_text_atomic
 from bayesgmm.covariance import COVARIANCE_TYPES, MCLUST_MODELS, get_covariance_model
-from bayesgmm.demo import DemoResult, run_demo
-from bayesgmm.em import GaussianMixture
+from bayesgmm.em.estimator import GaussianMixture
 from bayesgmm.exceptions import (
     ComponentCollapseWarning,
     ConvergenceWarning,
@@ -51,9 +43,17 @@ from bayesgmm.exceptions import (
     SamplingError,
     SamplingWarning,
 )
-from bayesgmm.k_range import check_extension
-from bayesgmm.pipeline import Progress, run_pipeline
-from bayesgmm.selection import ModelSelection
+from bayesgmm.reporting.console import (
+    CLIError,
+    package_version,
+    prepare_output,
+    print_parameters,
+    print_selection,
+)
+from bayesgmm.reporting.demo import DemoResult, run_demo
+from bayesgmm.selection.k_range import check_extension
+from bayesgmm.selection.model_selection import ModelSelection
+from bayesgmm.selection.pipeline import Progress, run_pipeline
 
 __all__ = ["CLIError", "DemoResult", "main", "run_demo"]
 
@@ -229,7 +229,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
     >>> read_table("no-such-file.csv")
     Traceback (most recent call last):
     ...
-    bayesgmm._console.CLIError: cannot read 'no-such-file.csv': no such file.
+    bayesgmm.reporting.console.CLIError: cannot read 'no-such-file.csv': no such file.
     """
     path = Path(path)
     if not path.exists():
@@ -311,7 +311,7 @@ def select_columns(
     >>> select_columns(frame, ["name"])
     Traceback (most recent call last):
     ...
-    bayesgmm._console.CLIError: column 'name' (line 2: 'a') of the data is not numeric; ...
+    bayesgmm.reporting.console.CLIError: column 'name' (line 2: 'a') of the data is not numeric; ...
     """
     dropped: list[str] = []
     if columns is None:
@@ -549,7 +549,7 @@ def _run_fit(args: argparse.Namespace) -> int:
         model.save(out / "posterior.nc")
         written.append("posterior.nc")
     with progress.step("Report"):
-        from bayesgmm.reporting import build_report
+        from bayesgmm.reporting.report import build_report
 
         page = build_report(
             data,
@@ -574,16 +574,12 @@ def _k_text(ks: Sequence[int]) -> str:
 
 # ---------------------------------------------------------------------- run
 def _run_reference(args: argparse.Namespace) -> int:
+    from bayesgmm.reporting.analysis import run_analysis
+    from bayesgmm.reporting.analysis_spec import SpecError
+
     try:
-        from bayesgmm import analysis
-    except ImportError as error:  # pragma: no cover - the module ships with bayesgmm
-        raise CLIError(f"reference analyses are unavailable: {error}.") from None
-    spec_error = getattr(analysis, "SpecError", ValueError)
-    try:
-        result = analysis.run_analysis(
-            args.path, quick=args.quick, out=args.out, progress=not args.quiet
-        )
-    except (spec_error, FileNotFoundError) as error:
+        result = run_analysis(args.path, quick=args.quick, out=args.out, progress=not args.quiet)
+    except (SpecError, FileNotFoundError) as error:
         raise CLIError(str(error).rstrip(".") + ".") from None
     checks = result.checks
     shown = [

@@ -97,7 +97,7 @@ class RangeEdgeWarning(UserWarning):
 
     A larger K might be better still: the message names the criterion, the model,
     the largest K tried for its covariance structure and how to extend the range
-    (:meth:`bayesgmm.selection.ModelSelection.extend`, or
+    (:meth:`bayesgmm.selection.model_selection.ModelSelection.extend`, or
     :func:`bayesgmm.collect_evidence`, which extends it by itself).
 
     Examples

@@ -7,7 +7,7 @@ started from EM, ``random_state=0``:
 
 * ``nuts``: ``BayesianGaussianMixture(3).fit(X)``, as the package does it (EM, NUTS
   on all rows, relabelling, pointwise log-likelihood, diagnostics).
-* ``approx``: ``bayesgmm.bayes.large.fit_large(X, 3, subsample=m)`` (EM, Taylor
+* ``approx``: ``bayesgmm.bayes.approximate.fit_large(X, 3, subsample=m)`` (EM, Taylor
   control variates, NUTS on m rows, PSIS over all rows), with
   ``m = max(30, min(1000, N // 4))`` unless ``--subsample`` is given.
 * ``plain``: the same with ``control_variates=False`` (tempered subsample), to show
@@ -116,7 +116,7 @@ def worker(args) -> dict:
             result["divergences"] = int(est.idata_["sample_stats"]["diverging"].sum())
             result["mean"], result["sd"] = moments(post)
         else:
-            from bayesgmm.bayes.large import fit_large
+            from bayesgmm.bayes.approximate import fit_large
 
             fit = fit_large(
                 X,

@@ -4,7 +4,7 @@ A fair comparison: both start every chain at the same EM solution (plus the same
 small jitter) and are sampled by nutpie with the same settings, one chain per core.
 
 - ours: ``BayesianGaussianMixture`` (the compiled, shape-generic kernels of
-  ``bayesgmm.bayes.density``; the PyMC model of ``build_model`` is its specification);
+  ``bayesgmm.bayes.compiled_model``; the PyMC model of ``build_model`` is its specification);
 - textbook: ``pm.Mixture`` over a list of ``pm.MvNormal.dist`` with one
   ``pm.LKJCholeskyCov`` per component, in data units, compiled by nutpie
   (``compile_pymc_model``; compile time reported separately).
@@ -33,7 +33,7 @@ import pymc as pm
 from bayesgmm import BayesianGaussianMixture, GaussianMixture
 from bayesgmm.bayes import Priors
 from bayesgmm.bayes.build import standardization
-from bayesgmm.bayes.density import CompiledMixture, compile_kernels
+from bayesgmm.bayes.compiled_model import CompiledMixture, compile_kernels
 from bayesgmm.bayes.fit import START_JITTER, _flat_start, em_start
 
 PROBLEMS = {"2d": (1000, 2, 3), "5d": (5000, 5, 4)}

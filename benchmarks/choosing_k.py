@@ -19,7 +19,7 @@ three of its 30 features: Texture_mean, Area_extreme, Smoothness_extreme). Their
 "truth" is the number of classes, which need not be the number of Gaussian
 components.
 
-Sources (one run per data set: :func:`bayesgmm.pipeline.run_pipeline` keeps every
+Sources (one run per data set: :func:`bayesgmm.selection.pipeline.run_pipeline` keeps every
 result, so nothing is refitted to read a source)
 - ``BIC``: the pipeline's EM grid (the four covariance types full, tied, diag,
   spherical; K = 1..k_max), best BIC among non-degenerate fits;
@@ -86,7 +86,7 @@ from _mixsim import simulate_mixture
 import bayesgmm
 from bayesgmm import pipeline as pipeline_module
 from bayesgmm import select_model
-from bayesgmm.pipeline import run_pipeline
+from bayesgmm.selection.pipeline import run_pipeline
 
 HERE = Path(__file__).resolve().parent
 

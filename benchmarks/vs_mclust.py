@@ -98,7 +98,7 @@ def run_r(script: str, X: np.ndarray) -> list[str]:
 def details() -> None:
     """Time per model on 5-D N=20k; hierarchical initialisation against mclust's hc."""
     from bayesgmm.covariance import MCLUST_MODELS
-    from bayesgmm.hierarchical import hierarchical_partitions
+    from bayesgmm.em.hierarchical_start import hierarchical_partitions
 
     X = simulated(20_000, 5, 4, seed=1)
     hierarchical_partitions(X, [1])  # the tree, once (cached for every model)

@@ -1,4 +1,4 @@
-"""bayesgmm.analysis: every reference analysis in models/ passes its checks in quick mode."""
+"""bayesgmm.reporting.analysis: every reference analysis in models/ passes in quick mode."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from bayesgmm.analysis import (
+from bayesgmm.reporting.analysis import (
     QUANTITIES,
     AnalysisResult,
     SpecError,
@@ -22,7 +22,7 @@ from bayesgmm.analysis import (
 MODELS = Path(__file__).resolve().parents[1] / "models"
 SPECS = sorted(MODELS.glob("*/spec.toml"))
 IDS = [path.parent.name for path in SPECS]
-HAVE_REPORT = importlib.util.find_spec("bayesgmm.reporting") is not None
+HAVE_REPORT = importlib.util.find_spec("bayesgmm.reporting.report") is not None
 
 _RESULTS: dict[str, AnalysisResult] = {}
 

@@ -1,4 +1,4 @@
-"""Tests of bayesgmm.anomaly: predictive densities, anomaly scores and the detector."""
+"""Tests of bayesgmm.uses.anomaly: predictive densities, anomaly scores and the detector."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ from sklearn.base import clone
 from sklearn.mixture import GaussianMixture as SklearnGaussianMixture
 
 from bayesgmm import BayesianGaussianMixture, GaussianMixture, NotFittedError, load_faithful
-from bayesgmm.anomaly import (
+from bayesgmm.exceptions import SamplingWarning
+from bayesgmm.testing import make_gmm_data
+from bayesgmm.uses.anomaly import (
     DEFAULT_CONTAMINATION,
     MixtureAnomalyDetector,
     anomaly_scores,
     log_predictive_density,
 )
-from bayesgmm.exceptions import SamplingWarning
-from bayesgmm.testing import make_gmm_data
 
 FAR = np.array([[80.0, 80.0], [-70.0, 60.0], [0.0, -90.0]])
 

@@ -2,7 +2,7 @@
 
 Every entry point that takes data (EM, Bayesian, model selection, bootstrap LRT,
 evidence, anomaly detection, the CLI) validates through
-``bayesgmm._validation.check_array``, so each bad input below must give the same
+``bayesgmm.core.validation.check_array``, so each bad input below must give the same
 exception type and the same words everywhere: what was wrong and how to fix it,
 never a NumPy/PyTensor traceback or a silent NaN. The Bayesian entry points are
 checked too: validation happens before any model is compiled, so these cases are

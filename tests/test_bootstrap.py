@@ -1,4 +1,4 @@
-"""Tests of the parametric bootstrap likelihood-ratio test (bayesgmm.bootstrap)."""
+"""Tests of the parametric bootstrap likelihood-ratio test (bayesgmm.selection.bootstrap_lrt)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ import pytest
 from scipy import stats
 
 from bayesgmm import GaussianMixture, load_faithful
-from bayesgmm.bootstrap import (
+from bayesgmm.exceptions import ConvergenceWarning
+from bayesgmm.selection.bootstrap_lrt import (
     BootstrapLRTResult,
     SequentialLRTResult,
     bootstrap_lrt,
     sequential_lrt,
 )
-from bayesgmm.exceptions import ConvergenceWarning
 from bayesgmm.testing import make_gmm_data
 
 

@@ -246,7 +246,7 @@ def _fake_result(passed: list[bool]) -> SimpleNamespace:
 
 @pytest.mark.parametrize(("passed", "status"), [([True, True], 0), ([True, False], 1)])
 def test_run_prints_the_checks(passed, status, monkeypatch, capsys, tmp_path):
-    import bayesgmm.analysis
+    import bayesgmm.reporting.analysis
 
     calls = []
 
@@ -254,7 +254,7 @@ def test_run_prints_the_checks(passed, status, monkeypatch, capsys, tmp_path):
         calls.append({"path": path, "quick": quick, "out": out, "progress": progress})
         return _fake_result(passed)
 
-    monkeypatch.setattr(bayesgmm.analysis, "run_analysis", fake_run_analysis)
+    monkeypatch.setattr(bayesgmm.reporting.analysis, "run_analysis", fake_run_analysis)
     out = str(tmp_path / "ref")
     assert main(["run", "models/faithful", "--quick", "--out", out, "--quiet"]) == status
     assert calls == [{"path": "models/faithful", "quick": True, "out": out, "progress": False}]
@@ -268,15 +268,17 @@ def test_run_prints_the_checks(passed, status, monkeypatch, capsys, tmp_path):
 
 
 def test_run_defaults_and_spec_errors(monkeypatch, capsys):
-    import bayesgmm.analysis
+    import bayesgmm.reporting.analysis
 
     calls = []
 
     def fake_run_analysis(path, *, quick=False, out=None, progress=True):
         calls.append((quick, out, progress))
-        raise bayesgmm.analysis.SpecError(f"{path}/spec.toml: [data] is missing 'columns'.")
+        raise bayesgmm.reporting.analysis.SpecError(
+            f"{path}/spec.toml: [data] is missing 'columns'."
+        )
 
-    monkeypatch.setattr(bayesgmm.analysis, "run_analysis", fake_run_analysis)
+    monkeypatch.setattr(bayesgmm.reporting.analysis, "run_analysis", fake_run_analysis)
     assert main(["run", "models/broken"]) == 2
     assert calls == [(False, None, True)]
     line = one_error_line(capsys.readouterr().err)

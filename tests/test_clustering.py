@@ -1,4 +1,4 @@
-"""Tests of bayesgmm.clustering: memberships, co-clustering, losses, summary partitions."""
+"""Tests of bayesgmm.uses.clustering: memberships, co-clustering, losses, summary partitions."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from scipy import stats
 from sklearn.metrics import adjusted_rand_score, mutual_info_score, rand_score
 
 from bayesgmm import BayesianGaussianMixture, GaussianMixture, NotFittedError, load_faithful
-from bayesgmm.clustering import (
+from bayesgmm.exceptions import SamplingWarning
+from bayesgmm.testing import make_gmm_data
+from bayesgmm.uses.clustering import (
     ClusteringResult,
     SummaryPartition,
     binder_loss,
@@ -24,8 +26,6 @@ from bayesgmm.clustering import (
     summary_partition,
     variation_of_information,
 )
-from bayesgmm.exceptions import SamplingWarning
-from bayesgmm.testing import make_gmm_data
 
 
 def true_labels(X, weights, means, covariances):

@@ -1,4 +1,4 @@
-"""The compiled EM loop on small data equals the NumPy steps (``bayesgmm._compiled_em``)."""
+"""The compiled EM loop on small data equals the NumPy steps (``bayesgmm.em.compiled_loop``)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from numpy.testing import assert_allclose
 
 from bayesgmm import load_faithful, load_iris
-from bayesgmm._engine import EMEngine
 from bayesgmm.covariance import MCLUST_MODELS, get_covariance_model
+from bayesgmm.em.engine import EMEngine
 
 
 def run_engine(

@@ -11,7 +11,7 @@ from scipy.special import logsumexp
 from scipy.stats import multivariate_normal
 
 from bayesgmm import COVARIANCE_TYPES, GaussianMixture, get_covariance_model
-from bayesgmm._numerics import exp_normalize
+from bayesgmm.core.numerics import exp_normalize
 from bayesgmm.covariance import (
     MCLUST_NAMES,
     CovarianceModel,

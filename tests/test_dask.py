@@ -1,4 +1,4 @@
-"""EM on Dask arrays (``bayesgmm._dask``), on a two-worker ``LocalCluster``."""
+"""EM on Dask arrays (``bayesgmm.em.dask_arrays``), on a two-worker ``LocalCluster``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from bayesgmm import ConvergenceWarning, GaussianMixture
-from bayesgmm._dask import is_dask_array
+from bayesgmm.em.dask_arrays import is_dask_array
 
 da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")

@@ -1,4 +1,4 @@
-"""Tests of bayesgmm.em.GaussianMixture: sklearn parity, weights, recovery, API, errors."""
+"""Tests of bayesgmm.GaussianMixture: sklearn parity, weights, recovery, API, errors."""
 
 from __future__ import annotations
 

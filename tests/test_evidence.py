@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from bayesgmm import EvidenceTable, collect_evidence, load_faithful, select_model, sequential_lrt
-from bayesgmm.bootstrap import bootstrap_lrt
 from bayesgmm.covariance import get_covariance_model
+from bayesgmm.selection.bootstrap_lrt import bootstrap_lrt
 
 
 @pytest.fixture(scope="module")
@@ -351,7 +351,7 @@ def test_pipeline_samples_the_posterior_over_k_unless_cells_are_missing():
     import io
 
     from bayesgmm import load_galaxies
-    from bayesgmm.pipeline import run_pipeline
+    from bayesgmm.selection.pipeline import run_pipeline
 
     X = load_galaxies("richardson_green") / 1000
     steps = []
@@ -376,11 +376,13 @@ def test_pipeline_samples_the_posterior_over_k_unless_cells_are_missing():
 def test_pipeline_skips_the_posterior_over_k_on_large_data_unless_asked(monkeypatch):
     import io
 
-    import bayesgmm.pipeline
+    import bayesgmm.selection.pipeline
     from bayesgmm import load_galaxies
-    from bayesgmm.pipeline import run_pipeline
+    from bayesgmm.selection.pipeline import run_pipeline
 
-    monkeypatch.setattr(bayesgmm.pipeline, "K_POSTERIOR_MAX_WORK", 100)  # 82 x 1 x 2 = 164
+    monkeypatch.setattr(
+        bayesgmm.selection.pipeline, "K_POSTERIOR_MAX_WORK", 100
+    )  # 82 x 1 x 2 = 164
     X = load_galaxies() / 1000
     settings = {"lrt": False, "loo": False, "ppc": False, "sparse": False, "n_init": 1}
     stream = io.StringIO()

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from bayesgmm import GaussianMixture, load_faithful, load_iris
-from bayesgmm.hierarchical import DEFAULT_SUBSET, hierarchical_partitions, quantile_classes
-from bayesgmm.initialization import initial_responsibilities
+from bayesgmm.em.hierarchical_start import DEFAULT_SUBSET, hierarchical_partitions, quantile_classes
+from bayesgmm.em.initialization import initial_responsibilities
 
 
 def _same_partition(a, b) -> bool:

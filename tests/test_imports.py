@@ -30,7 +30,7 @@ def test_a_first_fit_of_scikit_learns_structures_does_not_wait_for_numba():
         "    bayesgmm.GaussianMixture(3, covariance_type=cov, random_state=0).fit(X)\n"
         "assert 'numba' not in sys.modules, 'numba imported by a single fit'\n"
         "bayesgmm.select_model(X, [1, 2, 3])\n"
-        "assert 'bayesgmm._compiled_em' in sys.modules, 'grid without the compiled loop'\n"
+        "assert 'bayesgmm.em.compiled_loop' in sys.modules, 'grid without the compiled loop'\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr

@@ -1,4 +1,4 @@
-"""Tests of bayesgmm.initialization: k-means++, weighted k-means, initial responsibilities."""
+"""Tests of bayesgmm.em.initialization: k-means++, weighted k-means, initial responsibilities."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from bayesgmm.initialization import (
+from bayesgmm.em.initialization import (
     INIT_METHODS,
     initial_responsibilities,
     kmeans,

@@ -1,4 +1,4 @@
-"""Tests of missing data: GaussianMixture(missing="marginalize"), impute, bayesgmm.missing."""
+"""Tests of missing data: GaussianMixture(missing="marginalize"), impute, bayesgmm.em.missing."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from scipy.stats import multivariate_normal
 
 from bayesgmm import ConvergenceWarning, GaussianMixture
 from bayesgmm.covariance import SufficientStatistics, get_covariance_model
-from bayesgmm.missing import (
+from bayesgmm.em.missing import (
     expected_statistics,
     group_by_pattern,
     impute_conditional_means,

@@ -394,7 +394,7 @@ def test_plot_criteria_draws_one_panel_per_criterion(faithful):
 
 
 def test_plot_loo_delegates():
-    from bayesgmm.bayes.compare import LOOComparison
+    from bayesgmm.selection.loo_comparison import LOOComparison
 
     table = pd.DataFrame(
         {"elpd": [-10.0, -14.0], "se": [1.0, 1.5], "elpd_diff": [0.0, -4.0], "dse": [0.0, 1.2]},
@@ -497,7 +497,7 @@ def test_bayes_density_1d_band(bayes_faithful, faithful):
 
 
 def test_bayes_coclustering_heatmap(bayes_faithful, faithful):
-    clustering = pytest.importorskip("bayesgmm.clustering")
+    clustering = pytest.importorskip("bayesgmm.uses.clustering")
     X = faithful.iloc[:40]
     matrix = clustering.coclustering_matrix(bayes_faithful, X)
     labels = bayes_faithful.predict(X)

@@ -10,7 +10,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from bayesgmm import ComponentCollapseWarning, GaussianMixture, load_faithful, select_model
-from bayesgmm.prior import ConjugatePrior, default_prior, map_estimates
+from bayesgmm.em.map_prior import ConjugatePrior, default_prior, map_estimates
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Published numbers are reached: one case per models/*/spec.toml.
 
-An oracle independent of ``bayesgmm.analysis`` (which runs the same specs in
+An oracle independent of ``bayesgmm.reporting.analysis`` (which runs the same specs in
 tests/test_analysis.py): the data, the EM fit and the grid are set up here directly
 from the TOML, and mclust's BIC is read through ``ModelSelection.to_mclust()``.
 """
@@ -16,10 +16,10 @@ import pytest
 
 import bayesgmm.datasets
 from bayesgmm import GaussianMixture
-from bayesgmm.analysis import COMPARISONS, QUANTITIES, load_spec
-from bayesgmm.analysis_spec import K_POSTERIOR_QUANTITIES
 from bayesgmm.covariance import get_covariance_model
-from bayesgmm.selection import candidate_name, select_model
+from bayesgmm.reporting.analysis import COMPARISONS, QUANTITIES, load_spec
+from bayesgmm.reporting.analysis_spec import K_POSTERIOR_QUANTITIES
+from bayesgmm.selection.model_selection import candidate_name, select_model
 from bayesgmm.testing import make_gmm_data
 
 MODELS = Path(__file__).resolve().parents[1] / "models"

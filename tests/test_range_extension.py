@@ -10,13 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import bayesgmm.selection as selection_module
+import bayesgmm.selection.model_selection as selection_module
 from bayesgmm import EvidenceTable, collect_evidence, load_faithful, select_model
 from bayesgmm.covariance import get_covariance_model
 from bayesgmm.exceptions import RangeEdgeWarning
-from bayesgmm.extension import RangeExtension, extend_grid
-from bayesgmm.k_range import ROWS_PER_PARAMETER, automatic_k_cap
-from bayesgmm.pipeline import run_pipeline
+from bayesgmm.selection.k_range import ROWS_PER_PARAMETER, automatic_k_cap
+from bayesgmm.selection.pipeline import run_pipeline
+from bayesgmm.selection.range_extension import RangeExtension, extend_grid
 
 QUICK = {"n_init": 1, "lrt": False, "loo": False, "k_posterior": False}
 TYPES = ["spherical", "full"]
@@ -321,8 +321,8 @@ def test_select_model_rejects_a_bad_range():
 
 @pytest.mark.slow
 def test_loo_extension_adds_the_next_k_from_its_em_fit():
-    from bayesgmm.bayes.compare import compare_loo
-    from bayesgmm.extension import extend_loo
+    from bayesgmm.selection.loo_comparison import compare_loo
+    from bayesgmm.selection.range_extension import extend_loo
 
     X = load_faithful()
     grid = select_model(X, range(1, 6), ["tied"], n_init=3)

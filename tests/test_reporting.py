@@ -15,7 +15,7 @@ import pytest
 
 from bayesgmm import EvidenceTable, GaussianMixture, load_faithful, load_galaxies, select_model
 from bayesgmm.exceptions import SamplingWarning
-from bayesgmm.reporting import Report, Section, build_report, report
+from bayesgmm.reporting.report import Report, Section, build_report, report
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
@@ -218,7 +218,7 @@ def test_diag_and_spherical_covariance_tables(faithful):
 
 
 def test_coclustering_heatmap_skipped_for_many_samples(faithful, monkeypatch):
-    import bayesgmm.reporting as module
+    import bayesgmm.reporting.report as module
 
     monkeypatch.setattr(module, "MAX_COCLUSTERING_SAMPLES", 100)
     gm = GaussianMixture(2, random_state=0).fit(faithful)
@@ -250,7 +250,7 @@ def test_save_writes_the_document(em_report, tmp_path):
 
 
 def test_save_is_atomic(tmp_path, monkeypatch):
-    import bayesgmm._io as io_module
+    import bayesgmm.core.atomic_io as io_module
 
     path = tmp_path / "report.html"
     path.write_text("old report", encoding="utf-8")

@@ -12,7 +12,7 @@ from numpy.testing import assert_allclose
 
 from bayesgmm import GaussianMixture, load_faithful, load_galaxies
 from bayesgmm.exceptions import ComponentCollapseWarning, ConvergenceWarning
-from bayesgmm.selection import CRITERIA, bic_matrix, criterion_grid, select_model
+from bayesgmm.selection.model_selection import CRITERIA, bic_matrix, criterion_grid, select_model
 from bayesgmm.testing import make_gmm_data
 
 matplotlib.use("Agg")

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-import bayesgmm._engine as engine_module
-import bayesgmm._passes as passes_module
+import bayesgmm.em.engine as engine_module
+import bayesgmm.em.passes as passes_module
 from bayesgmm import ConvergenceWarning, GaussianMixture
 
 COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]

@@ -1,4 +1,4 @@
-"""Tests of bayesgmm._validation: arrays, weights, parameter tables, random states."""
+"""Tests of bayesgmm.core.validation: arrays, weights, parameter tables, random states."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_array_equal
 
-from bayesgmm._validation import (
+from bayesgmm.core.validation import (
     boolean,
     check_array,
     check_parameters,

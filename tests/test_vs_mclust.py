@@ -23,9 +23,9 @@ from mclust_oracle import mclust_available, mclust_fits, mclust_parameters
 
 from bayesgmm import GaussianMixture, load_faithful, load_galaxies, load_iris, select_model
 from bayesgmm.covariance import MCLUST_MODELS, get_covariance_model
+from bayesgmm.em.hierarchical_start import hierarchical_partitions
+from bayesgmm.em.map_prior import default_prior, map_estimates, scatter_from_estimates
 from bayesgmm.exceptions import ComponentCollapseWarning, ConvergenceWarning
-from bayesgmm.hierarchical import hierarchical_partitions
-from bayesgmm.prior import default_prior, map_estimates, scatter_from_estimates
 
 pytestmark = [
     pytest.mark.mclust,

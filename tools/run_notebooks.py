@@ -18,7 +18,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from bayesgmm._io import atomic_write
+from bayesgmm.core.atomic_io import atomic_write
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -12,10 +12,10 @@ __all__ = ["ApproximatePosterior", "Priors", "build_model", "fit_large", "relabe
 
 #: public name -> module that defines it
 _LAZY = {
-    "ApproximatePosterior": "bayesgmm.bayes.large",
+    "ApproximatePosterior": "bayesgmm.bayes.approximate",
     "Priors": "bayesgmm.bayes.spec",
     "build_model": "bayesgmm.bayes.build",
-    "fit_large": "bayesgmm.bayes.large",
+    "fit_large": "bayesgmm.bayes.approximate",
     "relabel_draws": "bayesgmm.bayes.relabel",
 }
 

@@ -7,7 +7,7 @@ NumPy's wheels bundle OpenBLAS under prefixed symbol names (``scipy_dgemm_``...)
 which PyTensor's C code cannot link, so the search ends with empty flags anyway
 and PyTensor computes those products through NumPy (its OpenBLAS). The sampler
 bayesgmm uses by default does not run PyTensor at all (compiled kernels,
-:mod:`bayesgmm.bayes.kernels`). So unless the user configured
+:mod:`bayesgmm.bayes.logp_kernels`). So unless the user configured
 ``blas__ldflags`` (``PYTENSOR_FLAGS`` or a ``.pytensorrc``), the flags are set to
 empty up front: the same behaviour, without the search and the warning.
 """

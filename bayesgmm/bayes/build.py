@@ -28,12 +28,12 @@ from numpy.typing import ArrayLike, NDArray
 
 # PyTensor's BLAS settings before PyMC compiles anything
 import bayesgmm.bayes._backend  # noqa: F401
-from bayesgmm._numerics import LOG_2PI
-from bayesgmm._typing import MissingOption
-from bayesgmm._validation import check_array
 from bayesgmm.bayes.spec import Priors
+from bayesgmm.core.numerics import LOG_2PI
+from bayesgmm.core.types import MissingOption
+from bayesgmm.core.validation import check_array
 from bayesgmm.covariance import get_covariance_model
-from bayesgmm.missing import MISSING_OPTIONS, group_by_pattern
+from bayesgmm.em.missing import MISSING_OPTIONS, group_by_pattern
 
 __all__ = ["build_model", "check_observed_features", "missingness_key", "standardization"]
 

@@ -1,6 +1,6 @@
 r"""Where bayesgmm keeps compiled machine code, and how it guards it.
 
-The Bayesian model's log-density (:mod:`bayesgmm.bayes.kernels`) is Numba code that
+The Bayesian model's log-density (:mod:`bayesgmm.bayes.logp_kernels`) is Numba code that
 does not depend on the data's shape, so it is compiled once per machine and kept in
 a per-user cache directory:
 
@@ -36,8 +36,8 @@ from pathlib import Path
 import numba
 from numba.core import caching
 
-from bayesgmm._io import write_text_atomic
 from bayesgmm._version import __version__
+from bayesgmm.core.atomic_io import write_text_atomic
 from bayesgmm.exceptions import CacheWarning
 
 __all__ = ["CACHE_ENV", "cache_dir", "clear_cache", "compile_guarded", "kernel_cache_dir"]
@@ -213,7 +213,7 @@ def compile_guarded[T](build: Callable[[bool], tuple[T, bool]], stem: str) -> T:
 
     Examples
     --------
-    >>> from bayesgmm.bayes.density import compile_kernels
+    >>> from bayesgmm.bayes.compiled_model import compile_kernels
     >>> callbacks = compile_kernels()  # calls compile_guarded for each kernel
     """
     folder = kernel_cache_dir()

@@ -1,6 +1,6 @@
 """Control variates of the large-N posterior: the log-likelihood's Taylor expansion.
 
-:func:`bayesgmm.bayes.large.fit_large` samples NUTS on a subsample, correcting the
+:func:`bayesgmm.bayes.approximate.fit_large` samples NUTS on a subsample, correcting the
 subsample's log-likelihood with a second-order expansion around the EM point whose
 sums over all rows are computed once (:func:`log_likelihood_sums`, in blocks, flat
 memory). This module holds that expansion: the layout of the free parameters, the
@@ -17,8 +17,8 @@ import numpy as np
 from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 
-from bayesgmm._numerics import LOG_2PI
 from bayesgmm.bayes.build import standardization
+from bayesgmm.core.numerics import LOG_2PI
 
 __all__ = [
     "flatten_parameters",

@@ -3,7 +3,7 @@
 The estimator: parameters, their validation and ``fit`` (EM start, sampling, tidying
 and relabelling the draws, pointwise log-likelihood, diagnostics). What a fitted
 posterior answers (memberships, densities, imputations, predictive draws, summary,
-files) is inherited from :class:`bayesgmm.bayes.fitted.FittedPosterior`.
+files) is inherited from :class:`bayesgmm.bayes.draw_summaries.FittedPosterior`.
 """
 
 from __future__ import annotations
@@ -20,20 +20,17 @@ import numpy as np
 import xarray as xr
 from numpy.typing import ArrayLike, NDArray
 
-from bayesgmm._base import ParamsMixin, check_is_fitted
-from bayesgmm._typing import MissingOption
-from bayesgmm._validation import check_array, check_random_state, is_int
 from bayesgmm._version import __version__
 from bayesgmm.bayes.build import standardization
-from bayesgmm.bayes.density import CompiledMixture
-from bayesgmm.bayes.diagnostics import diagnose
+from bayesgmm.bayes.compiled_model import CompiledMixture
+from bayesgmm.bayes.convergence import diagnose
+from bayesgmm.bayes.draw_summaries import DEFAULT_MAX_IMPUTATIONS as DEFAULT_MAX_IMPUTATIONS
+from bayesgmm.bayes.draw_summaries import SUMMARY_VARS as SUMMARY_VARS
+from bayesgmm.bayes.draw_summaries import FittedPosterior
 from bayesgmm.bayes.extend import concat_draws, continue_chains
 from bayesgmm.bayes.fit import ESS_BULK_MIN as ESS_BULK_MIN  # re-exported (reporting)
 from bayesgmm.bayes.fit import RHAT_MAX as RHAT_MAX
 from bayesgmm.bayes.fit import SAMPLERS, em_start, sample_posterior
-from bayesgmm.bayes.fitted import DEFAULT_MAX_IMPUTATIONS as DEFAULT_MAX_IMPUTATIONS
-from bayesgmm.bayes.fitted import SUMMARY_VARS as SUMMARY_VARS
-from bayesgmm.bayes.fitted import FittedPosterior
 from bayesgmm.bayes.posterior import (
     draws_from_posterior,
     log_likelihood_groups,
@@ -41,10 +38,13 @@ from bayesgmm.bayes.posterior import (
     tidy_posterior,
 )
 from bayesgmm.bayes.spec import Priors, check_bayesian_covariance_type
+from bayesgmm.core.estimator_api import ParamsMixin, check_is_fitted
+from bayesgmm.core.types import MissingOption
+from bayesgmm.core.validation import check_array, check_random_state, is_int
 from bayesgmm.covariance import get_covariance_model
-from bayesgmm.em import GaussianMixture
+from bayesgmm.em.estimator import GaussianMixture
+from bayesgmm.em.missing import MISSING_OPTIONS
 from bayesgmm.exceptions import SamplingWarning
-from bayesgmm.missing import MISSING_OPTIONS
 from bayesgmm.persistence.format import FORMAT_VERSION as FORMAT_VERSION
 from bayesgmm.persistence.posterior_files import read_posterior_file, write_posterior_file
 
@@ -78,7 +78,7 @@ class BayesianGaussianMixture(FittedPosterior, ParamsMixin):
         NUTS target acceptance rate.
     sampler : {"nutpie", "pymc"}, default="nutpie"
         nutpie on the compiled, shape-generic kernels (compiled once per machine, see
-        :mod:`bayesgmm.bayes.density`) or PyMC's NUTS on :func:`~bayesgmm.bayes.build_model`.
+        :mod:`bayesgmm.bayes.compiled_model`) or PyMC's NUTS on :func:`~bayesgmm.bayes.build_model`.
     random_state : int or None, default=None
         Seed of the EM fit, the start jitter and the sampler.
     relabel : bool or "ordered", default=True
@@ -106,7 +106,7 @@ class BayesianGaussianMixture(FittedPosterior, ParamsMixin):
     max_doublings : int, default=2
         Sampling that adapts its length: while the fit fails only on its effective
         sample size (bulk or tail ESS), or on an r_hat at most 1.1 with every chain in
-        one mode (:attr:`~bayesgmm.bayes.diagnostics.Diagnostics.extendable`), the
+        one mode (:attr:`~bayesgmm.bayes.convergence.Diagnostics.extendable`), the
         chains are continued to twice their length, up to this many times (so up to
         ``draws * 2**max_doublings`` draws per chain). Each chain continues from its
         last draw after a new adaptation (:mod:`bayesgmm.bayes.extend`); the
@@ -134,11 +134,11 @@ class BayesianGaussianMixture(FittedPosterior, ParamsMixin):
         The EM fit used as start and reference labelling.
     n_relabelled_ : int
         Number of draws whose components were permuted.
-    diagnostics_ : bayesgmm.bayes.diagnostics.Diagnostics
+    diagnostics_ : bayesgmm.bayes.convergence.Diagnostics
         Sampling diagnostics of the fit (divergences, r_hat, bulk and tail ESS, tree
         depth, expected observations per component) and the messages issued as
         :class:`~bayesgmm.exceptions.SamplingWarning` after sampling (see
-        :func:`bayesgmm.bayes.diagnostics.diagnose`).
+        :func:`bayesgmm.bayes.convergence.diagnose`).
     diagnostics_ok_ : bool
         Whether the convergence checks pass (``diagnostics_.ok``).
     n_features_in_ : int
@@ -529,7 +529,9 @@ class BayesianGaussianMixture(FittedPosterior, ParamsMixin):
         >>> loaded.n_relabelled_ == bgm.n_relabelled_  # doctest: +SKIP
         True
         """
-        content = read_posterior_file(Path(path), cls._param_names())
+        content = read_posterior_file(
+            Path(path), cls._param_names(), em_class=GaussianMixture, priors_class=Priors
+        )
         settings = content.settings
         est = cls(**settings)
         est.em_ = content.em

@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 
 from bayesgmm.bayes.build import build_model
-from bayesgmm.bayes.density import CompiledMixture, NutpieModel
+from bayesgmm.bayes.compiled_model import CompiledMixture, NutpieModel
 from bayesgmm.bayes.fit import sample_model, sampler_failure, usable_cores
 
 __all__ = ["concat_draws", "continuation_tune", "continue_chains", "last_points"]

@@ -25,8 +25,8 @@ from threadpoolctl import threadpool_limits
 # PyTensor's BLAS settings before PyMC compiles anything
 import bayesgmm.bayes._backend  # noqa: F401
 from bayesgmm.bayes.build import build_model, check_observed_features
-from bayesgmm.bayes.density import CompiledMixture, NutpieModel, compile_kernels
-from bayesgmm.bayes.diagnostics import (
+from bayesgmm.bayes.compiled_model import CompiledMixture, NutpieModel, compile_kernels
+from bayesgmm.bayes.convergence import (
     DIAGNOSED_VARS,
     EMPTY_COMPONENT_COUNT,
     ESS_BULK_MIN,
@@ -345,7 +345,7 @@ def sample_posterior(
     """Sample the marginalised mixture's posterior from ``start`` with ``sampler``.
 
     ``"nutpie"`` runs the compiled, shape-generic kernels
-    (:class:`bayesgmm.bayes.density.CompiledMixture`: nothing is compiled per data
+    (:class:`bayesgmm.bayes.compiled_model.CompiledMixture`: nothing is compiled per data
     shape); ``"pymc"`` runs PyMC's NUTS on the specification itself
     (:func:`bayesgmm.bayes.build_model`). Returns the sampler's DataTree.
     """
@@ -415,7 +415,7 @@ def sample_mixture(
     Examples
     --------
     >>> from bayesgmm.bayes.build import standardization
-    >>> from bayesgmm.bayes.density import CompiledMixture
+    >>> from bayesgmm.bayes.compiled_model import CompiledMixture
     >>> from bayesgmm.bayes.spec import Priors
     >>> X = np.random.default_rng(0).normal(size=(50, 1))
     >>> mixture = CompiledMixture(X, 1, "diag", Priors(), *standardization(X))

@@ -14,7 +14,7 @@ The one implementation of what every consumer of a posterior needs, PyMC-free:
   scores;
 - :func:`log_likelihood_groups`: ArviZ's ``log_likelihood`` and ``observed_data``.
 
-Used by the estimator, :mod:`~bayesgmm.bayes.large`, plots, PPC and anomaly scores.
+Used by the estimator, :mod:`~bayesgmm.bayes.approximate`, plots, PPC and anomaly scores.
 """
 
 from __future__ import annotations
@@ -30,13 +30,13 @@ import xarray as xr
 from numpy.typing import NDArray
 from scipy.special import logsumexp
 
-from bayesgmm._base import check_is_fitted
-from bayesgmm._numerics import LOG_2PI, exp_normalize
-from bayesgmm._passes import prepare_data
 from bayesgmm.bayes.relabel import matching_permutations, relabel_draws
+from bayesgmm.core.estimator_api import check_is_fitted
+from bayesgmm.core.numerics import LOG_2PI, exp_normalize
 from bayesgmm.covariance import CovarianceModel, get_covariance_model
-from bayesgmm.em import GaussianMixture
-from bayesgmm.missing import group_by_pattern, marginal_log_prob
+from bayesgmm.em.estimator import GaussianMixture
+from bayesgmm.em.missing import group_by_pattern, marginal_log_prob
+from bayesgmm.em.passes import prepare_data
 
 __all__ = [
     "ParameterDraws",

@@ -27,8 +27,6 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from bayesgmm._typing import RandomStateLike
-from bayesgmm._validation import check_array, check_random_state
 from bayesgmm.bayes.estimator import BayesianGaussianMixture
 from bayesgmm.bayes.posterior import parameter_draws
 from bayesgmm.bayes.statistics import (
@@ -38,7 +36,9 @@ from bayesgmm.bayes.statistics import (
     default_statistics,
     silverman_bandwidth,
 )
-from bayesgmm.em import GaussianMixture
+from bayesgmm.core.types import RandomStateLike
+from bayesgmm.core.validation import check_array, check_random_state
+from bayesgmm.em.estimator import GaussianMixture
 
 __all__ = [
     "PPCResult",

@@ -173,7 +173,7 @@ def repair_loo(
 
     Examples
     --------
-    :func:`bayesgmm.bayes.compare.compare_loo` calls it for every model with Pareto
+    :func:`bayesgmm.selection.loo_comparison.compare_loo` calls it for every model with Pareto
     k above the threshold (``reloo=``); by hand:
 
     >>> import arviz as az

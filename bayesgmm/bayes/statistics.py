@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import signal, spatial, stats
 
-from bayesgmm._validation import check_array
+from bayesgmm.core.validation import check_array
 
 __all__ = [
     "QUANTILES",

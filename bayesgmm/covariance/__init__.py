@@ -11,7 +11,7 @@ Each covariance type (``"full"``, ``"tied"``, ``"diag"``, ``"spherical"``) is on
 * its weighted M-step from sufficient statistics, its regularisation and its repair
   when a covariance is not positive definite.
 
-The EM engine (:mod:`bayesgmm._engine`) never branches on the covariance type; it calls these
+The EM engine (:mod:`bayesgmm.em.engine`) never branches on the covariance type; it calls these
 objects. All arrays here are float64 and expressed in *centred* coordinates (the EM
 core subtracts the weighted data mean once before fitting, which keeps second-moment
 formulas accurate for data far from the origin).
@@ -24,7 +24,7 @@ mclust names the same structures ``VVV`` (full), ``EEE`` (tied), ``VVI`` (diag) 
 
 from __future__ import annotations
 
-from bayesgmm._typing import CovarianceType
+from bayesgmm.core.types import CovarianceType
 from bayesgmm.covariance.base import NK_EPS, CovarianceModel, SufficientStatistics
 from bayesgmm.covariance.constrained import CONSTRAINED_MODELS
 from bayesgmm.covariance.models import (

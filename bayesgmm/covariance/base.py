@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from bayesgmm._typing import CovarianceType  # noqa: F401  (documented types)
+from bayesgmm.core.types import CovarianceType  # noqa: F401  (documented types)
 
 __all__ = ["NK_EPS", "CovarianceModel", "SufficientStatistics"]
 
@@ -216,7 +216,7 @@ class CovarianceModel:
         """Maximum-likelihood covariances before the model's constraint, in its storage.
 
         Each component's own estimate for the constrained models (what the
-        conjugate-prior M-step of :mod:`bayesgmm.prior` starts from); the model's
+        conjugate-prior M-step of :mod:`bayesgmm.em.map_prior` starts from); the model's
         estimate, without ``reg_covar``, for the others.
 
         Examples
@@ -245,7 +245,7 @@ class CovarianceModel:
         the data only through the scatter matrices ``S_k = M_k / n_k - mu_k mu_k^T``,
         where ``M_k = sum_i w_i r_ik E[x_i x_i^T]``: full keeps ``S_k``, tied pools
         them (``sum_k n_k S_k / sum_k n_k``), diag keeps their diagonals and spherical
-        the mean of those. The missing-data EM (:mod:`bayesgmm.missing`) supplies
+        the mean of those. The missing-data EM (:mod:`bayesgmm.em.missing`) supplies
         ``M_k`` with the conditional covariance of the missing coordinates added;
         for complete data the result equals :meth:`estimate_covariances`.
 

@@ -18,7 +18,7 @@ Computing 24:203-210). EII, EEI, EVI, EEV and EVV have closed forms; VEI, VEE an
 alternate between volumes and the shared part, and EVE and VVE also update the common
 orientation, here by cyclic Jacobi rotations, each of which minimises the objective
 exactly in its plane, so every sweep decreases it (the iterative loops are compiled
-with Numba in :mod:`bayesgmm.covariance._kernels`). Iterations stop when the objective changes
+with Numba in :mod:`bayesgmm.covariance.mstep_kernels`). Iterations stop when the objective changes
 by less than ``MSTEP_TOL`` relative, after at most ``MSTEP_MAX_ITER`` (then a
 :class:`~bayesgmm.exceptions.ConvergenceWarning` names the model). ``reg_covar`` is added
 to the diagonal afterwards, as for every type.
@@ -73,7 +73,7 @@ class _Constrained:
     @property
     def code(self) -> int:
         """The model's index in the compiled M-steps (mclust's order)."""
-        from bayesgmm.covariance._kernels import MODEL_CODES
+        from bayesgmm.covariance.mstep_kernels import MODEL_CODES
 
         return MODEL_CODES.index(self.mclust_name)
 

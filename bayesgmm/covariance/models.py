@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from bayesgmm._numerics import (
+from bayesgmm.core.numerics import (
     LOG_2PI,
     cholesky_with_jitter,
     default_variance_floor,

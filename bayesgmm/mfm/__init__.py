@@ -8,7 +8,7 @@ of clusters ``K+``.
 
 from __future__ import annotations
 
-from bayesgmm.mfm.posterior import default_length, posterior_over_k, rounding_widths
+from bayesgmm.mfm.k_posterior import default_length, posterior_over_k, rounding_widths
 from bayesgmm.mfm.priors import (
     PRIOR_NAMES,
     STRUCTURES,

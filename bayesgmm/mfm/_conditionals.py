@@ -26,7 +26,7 @@ import math
 import numba
 import numpy as np
 
-from bayesgmm._compiled_em import _centre, _cholesky, _log_density, _lower_inverse
+from bayesgmm.em.compiled_loop import _centre, _cholesky, _log_density, _lower_inverse
 
 __all__ = ["DIAG", "FULL", "SPHERICAL", "STRUCTURES"]
 

@@ -69,7 +69,7 @@ import math
 import numba
 import numpy as np
 
-from bayesgmm._compiled_em import _cholesky, _lower_inverse
+from bayesgmm.em.compiled_loop import _cholesky, _lower_inverse
 from bayesgmm.mfm._conditionals import (
     DIAG,
     FULL,

@@ -35,7 +35,7 @@ prior and the weights from ``Dirichlet(gamma_K + N_k)``. The normalised
 be estimated by its average (Rao-Blackwellised) rather than by counting draws of K.
 
 The Gaussian algebra (Cholesky factors, whitening, log-densities, scatter matrices)
-is the compiled EM loop's (:mod:`bayesgmm._compiled_em`), through the component
+is the compiled EM loop's (:mod:`bayesgmm.em.compiled_loop`), through the component
 draws and densities of :mod:`bayesgmm.mfm._conditionals`.
 """
 

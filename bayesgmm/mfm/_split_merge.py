@@ -31,7 +31,7 @@ Park 2008, *JASA* 103, 790-796).
 
 One attempt picks two observations ``i != j``: ``i`` uniformly, ``j`` with
 probability one half among ``i``'s nearest observations (in a random block of the
-data, :func:`bayesgmm.mfm.posterior._neighbours`), otherwise uniformly. The choice
+data, :func:`bayesgmm.mfm.k_posterior._neighbours`), otherwise uniformly. The choice
 depends on the data alone, not on the state, so every pair's move keeps the target
 and so does the mixture over pairs; with many clusters, uniform pairs almost
 never fall in two adjacent clusters (or in the two halves of an over-split one),
@@ -66,7 +66,7 @@ import math
 import numba
 import numpy as np
 
-from bayesgmm._compiled_em import _cholesky
+from bayesgmm.em.compiled_loop import _cholesky
 from bayesgmm.mfm._conditionals import (
     draw_gaussian,
     draw_precision,
@@ -366,7 +366,7 @@ def _pair(rng, n, neighbours):  # pragma: no cover
 
     ``i`` is uniform; ``j`` is, with probability one half, one of ``i``'s listed
     neighbours (uniformly; a row of ``neighbours`` holds ``i``'s nearest observations
-    in a random block of the data, see :func:`bayesgmm.mfm.posterior`), otherwise
+    in a random block of the data, see :func:`bayesgmm.mfm.k_posterior`), otherwise
     uniform over the rest. The choice does not depend on the partition or the
     parameters, so each pair's move keeps the target and so does their mixture: no
     correction enters the acceptance ratio.

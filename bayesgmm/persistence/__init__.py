@@ -14,7 +14,7 @@ destination (:func:`os.replace`), so a reader, or a crash at any moment, sees th
 file or the new one, whole.
 """
 
-from bayesgmm._io import atomic_write, write_bytes_atomic
+from bayesgmm.core.atomic_io import atomic_write, write_bytes_atomic
 from bayesgmm.persistence.em_files import load_gaussian_mixture, save_gaussian_mixture
 from bayesgmm.persistence.format import FORMAT_VERSION
 

@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-import bayesgmm
-from bayesgmm._io import write_bytes_atomic
+from bayesgmm._version import __version__
+from bayesgmm.core.atomic_io import write_bytes_atomic
 from bayesgmm.exceptions import NotFittedError
 from bayesgmm.persistence.format import (
     FORMAT_VERSION,
@@ -35,11 +35,19 @@ from bayesgmm.persistence.format import (
     wrong_signature,
 )
 
-__all__ = ["em_from_json", "em_to_json", "load_gaussian_mixture", "save_gaussian_mixture"]
+__all__ = [
+    "em_from_json",
+    "em_to_json",
+    "load_gaussian_mixture",
+    "register_em_class",
+    "save_gaussian_mixture",
+]
 
 
 #: ``format`` entry of the header of an EM model file
 _EM_FORMAT = "bayesgmm.GaussianMixture"
+#: format -> the class its files are restored as by default (see register_em_class)
+_DEFAULT_CLASS: dict[str, type] = {}
 
 
 #: name of the archive member holding the JSON header
@@ -190,7 +198,7 @@ def _array_from_inline(spec: dict) -> np.ndarray:
 
 
 def _check_fitted_em(model: Any) -> None:
-    if not isinstance(model, bayesgmm.GaussianMixture):
+    if getattr(type(model), "file_format", None) != _EM_FORMAT:
         raise TypeError(
             f"save_gaussian_mixture saves a bayesgmm.GaussianMixture; got {type(model).__name__}."
         )
@@ -203,8 +211,6 @@ def _check_fitted_em(model: Any) -> None:
 
 def _em_header(model: Any, store: Callable[[str, np.ndarray], Any]) -> dict:
     """Header of a fitted EM model; arrays go through ``store(key, array)``."""
-    import bayesgmm
-
     params = model.get_params()
     parameters = {
         name: _encode_value(
@@ -226,7 +232,7 @@ def _em_header(model: Any, store: Callable[[str, np.ndarray], Any]) -> dict:
     return {
         "format": _EM_FORMAT,
         "format_version": FORMAT_VERSION,
-        "bayesgmm_version": bayesgmm.__version__,
+        "bayesgmm_version": __version__,
         "class": f"{type(model).__module__}.{type(model).__qualname__}",
         "parameters": parameters,
         "attributes": attributes,
@@ -240,8 +246,6 @@ def _em_from_header(
     cls: type,
 ) -> Any:
     """Rebuild the estimator from a header (arrays through ``fetch``)."""
-    import bayesgmm
-
     try:
         params = {name: _decode_value(spec, fetch) for name, spec in header["parameters"].items()}
         attributes = {
@@ -253,7 +257,7 @@ def _em_from_header(
     if unknown:
         raise ValueError(
             f"{path} was written by bayesgmm {header.get('bayesgmm_version')} with "
-            f"{cls.__name__} parameters that this bayesgmm ({bayesgmm.__version__}) does not "
+            f"{cls.__name__} parameters that this bayesgmm ({__version__}) does not "
             f"know: {unknown}. Upgrade bayesgmm to load it (pip install --upgrade bayesgmm)."
         )
     missing = sorted(_REQUIRED_ATTRIBUTES - set(attributes))
@@ -292,7 +296,7 @@ def em_to_json(model: Any) -> str:
     >>> from pathlib import Path
     >>> from bayesgmm import GaussianMixture, load_faithful
     >>> gm = GaussianMixture(2, random_state=0).fit(load_faithful())
-    >>> back = em_from_json(em_to_json(gm), Path("in-memory"))
+    >>> back = em_from_json(em_to_json(gm), Path("in-memory"), GaussianMixture)
     >>> bool((back.means_ == gm.means_).all())
     True
     """
@@ -300,13 +304,16 @@ def em_to_json(model: Any) -> str:
     return json.dumps(_em_header(model, lambda key, array: _inline_array(array)))
 
 
-def em_from_json(text: str, path: Path) -> Any:
-    """The fitted EM model of :func:`em_to_json`'s ``text`` (``path`` names it in errors).
+def em_from_json(text: str, path: Path, cls: type) -> Any:
+    """The fitted EM model of :func:`em_to_json`'s ``text``, as an instance of ``cls``.
+
+    ``path`` names the file in errors.
 
     Examples
     --------
     >>> from pathlib import Path
-    >>> em_from_json("{}", Path("fit.nc"))  # doctest: +ELLIPSIS
+    >>> from bayesgmm import GaussianMixture
+    >>> em_from_json("{}", Path("fit.nc"), GaussianMixture)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     ValueError: fit.nc is not a readable bayesgmm model file ...
@@ -320,7 +327,7 @@ def em_from_json(text: str, path: Path) -> Any:
     check_format_version(
         header.get("format_version"), READABLE_VERSIONS, path, header.get("bayesgmm_version")
     )
-    return _em_from_header(header, _array_from_inline, path, bayesgmm.GaussianMixture)
+    return _em_from_header(header, _array_from_inline, path, cls)
 
 
 def save_gaussian_mixture(model: Any, path: str | os.PathLike) -> Path:
@@ -433,7 +440,7 @@ def load_gaussian_mixture(path: str | os.PathLike, cls: type | None = None) -> A
     >>> np.array_equal(loaded.means_, gm.means_), loaded.covariance_type
     (True, 'diag')
     """
-    cls = bayesgmm.GaussianMixture if cls is None else cls
+    cls = _em_class() if cls is None else cls
     path = Path(path)
     require_file(path)
     kind = file_kind(path)
@@ -463,3 +470,28 @@ def load_gaussian_mixture(path: str | os.PathLike, cls: type | None = None) -> A
         header.get("format_version"), READABLE_VERSIONS, path, header.get("bayesgmm_version")
     )
     return _em_from_header(header, arrays.__getitem__, path, cls)
+
+
+def register_em_class(cls: type) -> type:
+    """Hand this layer the class EM files are restored as by default.
+
+    :mod:`bayesgmm.em` registers :class:`~bayesgmm.GaussianMixture` when it is
+    imported, so that persistence restores it without importing the estimator (the
+    estimator imports persistence, not the other way round). ``cls`` must declare
+    ``file_format = "bayesgmm.GaussianMixture"``.
+
+    Examples
+    --------
+    >>> from bayesgmm import GaussianMixture
+    >>> register_em_class(GaussianMixture) is GaussianMixture
+    True
+    """
+    if getattr(cls, "file_format", None) != _EM_FORMAT:
+        raise TypeError(f"{cls.__name__} does not declare file_format = {_EM_FORMAT!r}.")
+    _DEFAULT_CLASS[_EM_FORMAT] = cls
+    return cls
+
+
+def _em_class() -> type:
+    """The registered default class (registered on ``import bayesgmm``)."""
+    return _DEFAULT_CLASS[_EM_FORMAT]

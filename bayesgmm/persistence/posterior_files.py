@@ -20,11 +20,9 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-import bayesgmm
-from bayesgmm._io import atomic_write
-from bayesgmm.bayes.spec import Priors
+from bayesgmm._version import __version__
+from bayesgmm.core.atomic_io import atomic_write
 from bayesgmm.covariance import get_covariance_model
-from bayesgmm.em import GaussianMixture
 from bayesgmm.persistence.em_files import em_from_json, em_to_json
 from bayesgmm.persistence.format import (
     FORMAT_VERSION,
@@ -59,7 +57,7 @@ class PosteriorFile:
 
     idata: xr.DataTree
     settings: dict[str, Any]
-    em: GaussianMixture
+    em: Any
     feature_names: list[str] | None
     n_relabelled: int
 
@@ -69,7 +67,7 @@ def write_posterior_file(
     idata: xr.DataTree,
     *,
     settings: dict[str, Any],
-    em: GaussianMixture,
+    em: Any,
     feature_names: list[str] | None,
 ) -> Path:
     """Write ``idata`` with the settings, the EM fit and a checksum, atomically.
@@ -88,12 +86,16 @@ def write_posterior_file(
     return path
 
 
-def read_posterior_file(path: Path, param_names: Iterable[str]) -> PosteriorFile:
+def read_posterior_file(
+    path: Path, param_names: Iterable[str], *, em_class: type, priors_class: type
+) -> PosteriorFile:
     """Read and verify a file of :func:`write_posterior_file`.
 
     ``param_names`` are the estimator's settings this bayesgmm knows (a file with
-    others is refused with the fix). Raises ``FileNotFoundError`` or ``ValueError``
-    as :meth:`bayesgmm.BayesianGaussianMixture.load` documents.
+    others is refused with the fix). The embedded EM fit is restored as ``em_class``
+    and the priors setting as ``priors_class`` (this layer imports no estimator).
+    Raises ``FileNotFoundError`` or ``ValueError`` as
+    :meth:`bayesgmm.BayesianGaussianMixture.load` documents.
     """
     param_names = list(param_names)
     require_file(path)
@@ -131,7 +133,7 @@ def read_posterior_file(path: Path, param_names: Iterable[str]) -> PosteriorFile
         settings = json.loads(attrs["settings"])
         unknown = sorted(set(settings) - set(param_names))
         if settings["priors"] is not None:
-            settings["priors"] = Priors(**settings["priors"])
+            settings["priors"] = priors_class(**settings["priors"])
         names = json.loads(attrs["feature_names"])
         n_relabelled = int(attrs.get("n_relabelled", 0))
         em_text = attrs["em"]
@@ -140,10 +142,10 @@ def read_posterior_file(path: Path, param_names: Iterable[str]) -> PosteriorFile
     if unknown:
         raise ValueError(
             f"{path} was written by bayesgmm {attrs.get('bayesgmm_version')} with "
-            f"settings that this bayesgmm ({bayesgmm.__version__}) does not know: "
+            f"settings that this bayesgmm ({__version__}) does not know: "
             f"{unknown}. Upgrade bayesgmm to load it (pip install --upgrade bayesgmm)."
         )
-    em = _load_em(em_text, settings, path)
+    em = _load_em(em_text, settings, path, em_class)
     for key in ("bayesgmm_format_version", "em", "feature_names"):
         attrs.pop(key, None)
     if "n_relabelled" in attrs:
@@ -151,20 +153,20 @@ def read_posterior_file(path: Path, param_names: Iterable[str]) -> PosteriorFile
     return PosteriorFile(tree, settings, em, names, n_relabelled)
 
 
-def _load_em(text: str, settings: dict[str, Any], path: Path) -> GaussianMixture:
+def _load_em(text: str, settings: dict[str, Any], path: Path, em_class: type) -> Any:
     """The EM fit of a saved estimator (only weights, means and covariances in old files)."""
     try:
         em = json.loads(text)
         if "format" not in em:  # files written before the whole EM fit was saved
             model_type = get_covariance_model(settings["covariance_type"])
-            gm = GaussianMixture(settings["n_components"], covariance_type=model_type.name)
+            gm = em_class(settings["n_components"], covariance_type=model_type.name)
             gm.weights_ = np.asarray(em["weights"], dtype=np.float64)
             gm.means_ = np.asarray(em["means"], dtype=np.float64)
             gm.covariances_ = np.asarray(em["covariances"], dtype=np.float64)
             return gm
     except (ValueError, KeyError, TypeError) as err:
         raise unreadable(path, f"its EM fit: {type(err).__name__}: {err}") from err
-    return em_from_json(text, path)
+    return em_from_json(text, path, em_class)
 
 
 def _encode_objects(tree: xr.DataTree) -> None:

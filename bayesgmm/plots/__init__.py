@@ -13,7 +13,7 @@ or a fitted :class:`~bayesgmm.BayesianGaussianMixture` (the posterior):
   density of two features, marginalised exactly when there are more),
   :func:`plot_density_1d` (histogram with the density and its credible band),
   :func:`plot_coclustering` (heatmap of a co-clustering matrix such as
-  :func:`bayesgmm.clustering.coclustering_matrix`);
+  :func:`bayesgmm.uses.clustering.coclustering_matrix`);
 * convergence: :func:`plot_trace` (trace or rank plots through arviz-plots);
 * model choice and checks, thin wrappers of the result objects' own ``plot``
   methods: :func:`plot_criteria`, :func:`plot_loo`, :func:`plot_bootstrap_lrt`,

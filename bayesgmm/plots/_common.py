@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from bayesgmm._base import check_is_fitted, is_bayesian
-from bayesgmm._typing import RandomStateLike
-from bayesgmm._validation import check_array, check_random_state
 from bayesgmm.bayes.posterior import parameter_draws
+from bayesgmm.core.estimator_api import check_is_fitted, is_bayesian
+from bayesgmm.core.types import RandomStateLike
+from bayesgmm.core.validation import check_array, check_random_state
 from bayesgmm.covariance import get_covariance_model
-from bayesgmm.em import GaussianMixture
+from bayesgmm.em.estimator import GaussianMixture
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.axes import Axes
@@ -26,7 +26,7 @@ def check_mixture(model: Any, func: str) -> bool:
     """Whether ``model`` is a fitted Bayesian mixture (``False``: a fitted EM one).
 
     Raises ``TypeError`` naming ``func`` for anything else (see
-    :func:`bayesgmm._base.is_bayesian`).
+    :func:`bayesgmm.core.estimator_api.is_bayesian`).
     """
     if is_bayesian(model) or isinstance(model, GaussianMixture):
         check_is_fitted(model, "means_")

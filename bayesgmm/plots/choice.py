@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from bayesgmm._typing import RandomStateLike
+from bayesgmm.core.types import RandomStateLike
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.axes import Axes
@@ -27,7 +27,7 @@ def plot_criteria(
 ) -> Any:
     """Information criteria against the number of components, one line per covariance type.
 
-    A thin wrapper of :meth:`bayesgmm.selection.ModelSelection.plot`: one panel per
+    A thin wrapper of :meth:`bayesgmm.selection.model_selection.ModelSelection.plot`: one panel per
     criterion, the best model circled.
 
     Parameters
@@ -64,7 +64,7 @@ def plot_criteria(
 def plot_loo(comparison: Any, ax: Axes | None = None) -> Axes:
     """PSIS-LOO ELPD of each model (+- se) and its difference to the best (+- dse).
 
-    A thin wrapper of :meth:`bayesgmm.bayes.compare.LOOComparison.plot`.
+    A thin wrapper of :meth:`bayesgmm.selection.loo_comparison.LOOComparison.plot`.
 
     Parameters
     ----------
@@ -89,7 +89,7 @@ def plot_loo(comparison: Any, ax: Axes | None = None) -> Axes:
 def plot_bootstrap_lrt(result: Any, ax: Axes | None = None) -> Axes:
     """Bootstrap distribution of the likelihood-ratio statistic, observed value marked.
 
-    A thin wrapper of :meth:`bayesgmm.bootstrap.BootstrapLRTResult.plot`.
+    A thin wrapper of :meth:`bayesgmm.selection.bootstrap_lrt.BootstrapLRTResult.plot`.
 
     Parameters
     ----------

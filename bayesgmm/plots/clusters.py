@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from bayesgmm._typing import RandomStateLike
-from bayesgmm.projection import discriminant_directions, informative_pairs
+from bayesgmm.core.types import RandomStateLike
+from bayesgmm.uses.projection import discriminant_directions, informative_pairs
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.axes import Axes
@@ -130,7 +130,7 @@ def most_informative_pairs(model: Any, n_pairs: int = 3) -> list[tuple[int, int]
     Returns
     -------
     list of (int, int)
-        Feature indices, best first (:func:`bayesgmm.projection.informative_pairs`).
+        Feature indices, best first (:func:`bayesgmm.uses.projection.informative_pairs`).
 
     Examples
     --------
@@ -154,7 +154,7 @@ def plot_discriminant(
 ) -> Axes:
     """The data on the two directions that best separate the fitted clusters.
 
-    The directions are MclustDR's (:func:`bayesgmm.projection.discriminant_directions`:
+    The directions are MclustDR's (:func:`bayesgmm.uses.projection.discriminant_directions`:
     they separate the components by their means and by their covariances). Points are
     coloured by their most probable component under the full model (opacity: its
     membership probability) and each component's projected covariance is drawn as 1
@@ -377,7 +377,7 @@ def plot_coclustering(
     ----------
     matrix : array-like of shape (n, n)
         Similarities, e.g. the posterior co-clustering probabilities of
-        :func:`bayesgmm.clustering.coclustering_matrix`.
+        :func:`bayesgmm.uses.clustering.coclustering_matrix`.
     labels : array-like of shape (n,), default=None
         A cluster label per row (e.g. ``model.predict(X)``).
     order : array-like of shape (n,), default=None
@@ -402,7 +402,7 @@ def plot_coclustering(
 
     See Also
     --------
-    bayesgmm.clustering.coclustering_matrix
+    bayesgmm.uses.clustering.coclustering_matrix
 
     Examples
     --------

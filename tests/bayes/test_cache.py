@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from bayesgmm.bayes import cache
-from bayesgmm.bayes.density import compile_kernels
+from bayesgmm.bayes.compiled_model import compile_kernels
 
 # compiles (or loads) the kernels, evaluates one model, reports the warnings seen
 _SCRIPT = """
@@ -27,7 +27,7 @@ warnings.simplefilter("always")
 with warnings.catch_warnings(record=True) as caught:
     from bayesgmm.bayes import kernels
     from bayesgmm.bayes.cache import kernel_cache_dir
-    from bayesgmm.bayes.density import CompiledMixture, compile_kernels
+    from bayesgmm.bayes.compiled_model import CompiledMixture, compile_kernels
     from bayesgmm.bayes.build import standardization
     from bayesgmm.bayes.spec import Priors
     logp_cfunc, _ = compile_kernels()

@@ -1,4 +1,4 @@
-"""PSIS-LOO comparison of Bayesian mixtures (``bayesgmm.bayes.compare``)."""
+"""PSIS-LOO comparison of Bayesian mixtures (``bayesgmm.selection.loo_comparison``)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import pytest
 from numpy.testing import assert_allclose
 
 from bayesgmm import BayesianGaussianMixture, load_faithful
-from bayesgmm.bayes.compare import candidate_name, compare_loo
+from bayesgmm.selection.loo_comparison import candidate_name, compare_loo
 from bayesgmm.exceptions import SamplingWarning
-from bayesgmm.selection import select_model
+from bayesgmm.selection.model_selection import select_model
 
 matplotlib.use("Agg")
 

@@ -9,7 +9,7 @@ from numpy.testing import assert_allclose
 from bayesgmm import BayesianGaussianMixture, load_faithful
 from bayesgmm.bayes import Priors, build_model
 from bayesgmm.bayes.build import standardization
-from bayesgmm.bayes.density import CompiledMixture, spiral_indices
+from bayesgmm.bayes.compiled_model import CompiledMixture, spiral_indices
 from bayesgmm.bayes.fit import em_start
 
 PRIORS = Priors(weight_concentration=1.3, mean_scale=1.7, sd_scale=0.8, lkj_eta=1.6)

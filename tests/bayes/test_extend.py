@@ -9,7 +9,7 @@ import pytest
 import xarray as xr
 
 from bayesgmm import BayesianGaussianMixture
-from bayesgmm.bayes.diagnostics import Diagnostics, diagnose
+from bayesgmm.bayes.convergence import Diagnostics, diagnose
 from bayesgmm.exceptions import SamplingWarning
 
 
@@ -135,7 +135,7 @@ def test_messages_say_how_many_draws_were_run():
         min_ess_tail=500.0,
         low_ess_bulk=(("means[component=0]", 300.0),),
     )
-    from bayesgmm.bayes.diagnostics import _messages
+    from bayesgmm.bayes.convergence import _messages
 
     (message,) = _messages(d, {"draws": 1000, "tune": 1000})
     assert "after 4 chains x 4000 draws, the chains continued twice" in message
@@ -143,7 +143,7 @@ def test_messages_say_how_many_draws_were_run():
 
 
 def test_the_comparison_table_says_how_many_draws_were_run(fits):
-    from bayesgmm.bayes.compare import _run_note
+    from bayesgmm.selection.loo_comparison import _run_note
 
     (base, _), (model, _) = fits
     d = model.diagnostics_

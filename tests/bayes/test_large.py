@@ -11,7 +11,7 @@ from scipy.stats import multivariate_normal
 
 from bayesgmm import BayesianGaussianMixture, SamplingWarning, get_covariance_model
 from bayesgmm.bayes import control_variates, importance, large
-from bayesgmm.bayes.large import ApproximatePosterior, fit_large, log_likelihood_sums
+from bayesgmm.bayes.approximate import ApproximatePosterior, fit_large, log_likelihood_sums
 from bayesgmm.testing import make_gmm_data
 
 N, M, K = 5000, 500, 3

@@ -25,7 +25,7 @@ from bayesgmm.bayes import Priors, build_model
 from bayesgmm.bayes.build import missingness_key, standardization
 from bayesgmm.bayes.fit import em_start
 from bayesgmm.covariance import get_covariance_model
-from bayesgmm.missing import draw_missing_cells, group_by_pattern, impute_conditional_means
+from bayesgmm.em.missing import draw_missing_cells, group_by_pattern, impute_conditional_means
 from bayesgmm.testing import make_gmm_data
 
 #: observed-feature sets of the 3-feature test data: complete, leading prefixes and
@@ -319,7 +319,7 @@ def test_log_likelihood_is_observed_data_density_and_loo_runs(missing_fit):
 def test_another_missingness_layout_compiles_nothing(missing_fit):
     # the NaN layout is data of the compiled kernel, not part of its code
     from bayesgmm.bayes import kernels
-    from bayesgmm.bayes.density import CompiledMixture, compile_kernels
+    from bayesgmm.bayes.compiled_model import CompiledMixture, compile_kernels
 
     _, X = missing_fit
     callbacks = compile_kernels()

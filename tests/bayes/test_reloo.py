@@ -11,7 +11,7 @@ import pytest
 from scipy.special import logsumexp
 
 from bayesgmm import BayesianGaussianMixture, EvidenceTable, select_model
-from bayesgmm.bayes.compare import compare_loo
+from bayesgmm.selection.loo_comparison import compare_loo
 from bayesgmm.bayes.posterior import draws_from_posterior
 from bayesgmm.bayes.reloo import reloo_cap
 from bayesgmm.exceptions import SamplingWarning

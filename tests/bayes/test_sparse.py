@@ -8,7 +8,7 @@ import xarray as xr
 from bayesgmm import SamplingWarning, load_galaxies
 from bayesgmm.bayes import Priors
 from bayesgmm.bayes.estimator import BayesianGaussianMixture
-from bayesgmm.bayes.sparse import (
+from bayesgmm.bayes.overfitted import (
     DEFAULT_CONCENTRATION,
     SparseMixtureResult,
     _count_occupied,

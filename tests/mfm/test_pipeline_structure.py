@@ -8,7 +8,7 @@ import pytest
 
 from bayesgmm import load_faithful
 from bayesgmm.mfm import nearest_structure
-from bayesgmm.pipeline import K_POSTERIOR_MAX_WORK, run_pipeline
+from bayesgmm.selection.pipeline import K_POSTERIOR_MAX_WORK, run_pipeline
 
 SETTINGS = {"lrt": False, "loo": False, "ppc": False, "sparse": False, "n_init": 1}
 K_SETTINGS = {"k_max": 10, "draws": 300, "max_doublings": 0}

@@ -55,7 +55,7 @@ def test_neighbour_pairs_keep_the_exact_posterior(monkeypatch, neighbours):
     # with 5 observations every other one is a neighbour by default, which makes the
     # neighbour pairs uniform: fewer candidates than that make them uneven, and the
     # moves must still keep the exact posterior (the choice does not depend on the state)
-    import bayesgmm.mfm.posterior as module
+    import bayesgmm.mfm.k_posterior as module
 
     monkeypatch.setattr(module, "NEIGHBOURS", neighbours)
     sample_and_compare(TINY, {"name": "telescope"}, random_state=4, split_merge=5, jumps=0)
