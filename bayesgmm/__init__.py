@@ -14,7 +14,7 @@ from bayesgmm._lazy import install_moved_modules, lazy_names
 from bayesgmm._version import __version__
 from bayesgmm.covariance import COVARIANCE_TYPES, get_covariance_model
 from bayesgmm.datasets import load_faithful, load_galaxies, load_iris
-from bayesgmm.em.estimator import GaussianMixture
+from bayesgmm.em.gaussian_mixture import GaussianMixture
 from bayesgmm.exceptions import (
     ComponentCollapseWarning,
     ConvergenceWarning,

@@ -34,7 +34,7 @@ import pandas as pd
 
 from bayesgmm.core.atomic_io import write_text_atomic
 from bayesgmm.covariance import COVARIANCE_TYPES, MCLUST_MODELS, get_covariance_model
-from bayesgmm.em.estimator import GaussianMixture
+from bayesgmm.em.gaussian_mixture import GaussianMixture
 from bayesgmm.exceptions import (
     ComponentCollapseWarning,
     ConvergenceWarning,

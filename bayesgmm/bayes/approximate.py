@@ -53,7 +53,7 @@ from bayesgmm.bayes.spec import Priors, check_bayesian_covariance_type
 from bayesgmm.core.types import RandomStateLike
 from bayesgmm.core.validation import check_array, check_random_state
 from bayesgmm.covariance import get_covariance_model
-from bayesgmm.em.estimator import GaussianMixture
+from bayesgmm.em.gaussian_mixture import GaussianMixture
 from bayesgmm.exceptions import SamplingWarning
 
 __all__ = ["METHODS", "ApproximatePosterior", "default_subsample", "fit_large"]

@@ -10,7 +10,8 @@ a per-user cache directory:
 - inside it, one folder per bayesgmm version, Numba version and installation
   (``<root>/<bayesgmm version>/numba-<numba version>/<digest of the package's
   location>``), and Numba keys every entry by
-  the kernel's source (a hash of the file), the function's bytecode, its signature and
+  the package's kernel sources (one digest of every module that uses Numba:
+  :mod:`bayesgmm.core.numba_cache`), the function's bytecode, its signature and
   the CPU, so an entry is used only by the exact code and machine that wrote it.
 
 Processes that compile at the same time take turns on a lock file (the second one
@@ -38,6 +39,7 @@ from numba.core import caching
 
 from bayesgmm._version import __version__
 from bayesgmm.core.atomic_io import write_text_atomic
+from bayesgmm.core.numba_cache import KernelSourcesStamp
 from bayesgmm.exceptions import CacheWarning
 
 __all__ = ["CACHE_ENV", "cache_dir", "clear_cache", "compile_guarded", "kernel_cache_dir"]
@@ -117,7 +119,9 @@ def clear_cache() -> int:
     return removed
 
 
-class _KernelCacheLocator(caching._SourceFileBackedLocatorMixin, caching._CacheLocator):
+class _KernelCacheLocator(
+    KernelSourcesStamp, caching._SourceFileBackedLocatorMixin, caching._CacheLocator
+):
     """Numba cache locator that puts bayesgmm's functions in :func:`kernel_cache_dir`."""
 
     def __init__(self, py_func, py_file):

@@ -42,7 +42,7 @@ from bayesgmm.core.estimator_api import ParamsMixin, check_is_fitted
 from bayesgmm.core.types import MissingOption
 from bayesgmm.core.validation import check_array, check_random_state, is_int
 from bayesgmm.covariance import get_covariance_model
-from bayesgmm.em.estimator import GaussianMixture
+from bayesgmm.em.gaussian_mixture import GaussianMixture
 from bayesgmm.em.missing import MISSING_OPTIONS
 from bayesgmm.exceptions import SamplingWarning
 from bayesgmm.persistence.format import FORMAT_VERSION as FORMAT_VERSION

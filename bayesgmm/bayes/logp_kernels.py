@@ -36,6 +36,7 @@ import numpy as np
 
 # installs bayesgmm's cache locator before any cached function below is defined
 import bayesgmm.bayes.cache  # noqa: F401
+from bayesgmm.core.numba_kernels import cholesky, lower_inverse
 
 __all__ = [
     "DENSE_TYPES",
@@ -195,28 +196,6 @@ def constrain_draws(thetas, code, K, D, ordered, spiral_rows, spiral_cols, ratio
 
 # ----------------------------------------------------------------------- small algebra
 @_jit
-def _cholesky(A, d, out):
-    """Lower Cholesky factor of the leading ``d x d`` block of ``A`` into ``out``.
-
-    Returns False when the block is not positive definite.
-    """
-    for i in range(d):
-        for j in range(i + 1):
-            acc = A[i, j]
-            for m in range(j):
-                acc -= out[i, m] * out[j, m]
-            if i == j:
-                if not acc > 0.0:
-                    return False
-                out[i, i] = math.sqrt(acc)
-            else:
-                out[i, j] = acc / out[j, j]
-        for j in range(i + 1, d):
-            out[i, j] = 0.0
-    return True
-
-
-@_jit
 def _solve_upper_t(C, d, b):
     """Solve ``C^T x = b`` in place (``C`` lower triangular, leading ``d`` block)."""
     for i in range(d - 1, -1, -1):
@@ -339,20 +318,6 @@ def _normalise_block(lp, K, nb, top, acc, bits):
             acc[i] += lp[k, i]
 
 
-@_jit
-def _invert_lower(C, d, out):
-    """Inverse of the lower-triangular leading ``d x d`` block of ``C`` into ``out``."""
-    for j in range(d):
-        out[j, j] = 1.0 / C[j, j]
-        for i in range(j + 1, d):
-            acc = 0.0
-            for m in range(j, i):
-                acc += C[i, m] * out[m, j]
-            out[i, j] = -acc / C[i, i]
-        for i in range(j):
-            out[i, j] = 0.0
-
-
 @_jit_fast
 def _mixture_pass(zt, row_weight, starts, observed, pattern_const, log_w, mu, F, tied,
                   diagonal, g_logw, g_mu, g_F):  # fmt: skip
@@ -372,6 +337,7 @@ def _mixture_pass(zt, row_weight, starts, observed, pattern_const, log_w, mu, F,
     C = np.zeros((KF, D, D))
     Ci = np.zeros((KF, D, D))
     S = np.empty((D, D))
+    positive = np.zeros(D)  # pivot floor of the observed blocks' factors: above 0 only
     offset = np.empty(K)  # log w_k - log det C_k
     cm = np.empty((K, D))  # C^-1 mu_o
     Zt = np.empty((D, _BLOCK))  # observed cells of a block of rows, transposed
@@ -407,9 +373,9 @@ def _mixture_pass(zt, row_weight, starts, observed, pattern_const, log_w, mu, F,
                             acc += F[f, obs[a], m] * F[f, obs[b], m]
                         S[a, b] = acc
                         S[b, a] = acc
-                if not _cholesky(S, d, C[f]):
+                if not cholesky(S[:d, :d], positive[:d], C[f, :d, :d]):
                     return math.nan
-            _invert_lower(C[f], d, Ci[f])
+            lower_inverse(C[f, :d, :d], Ci[f, :d, :d])
         for k in range(K):
             f = 0 if tied else k
             acc = 0.0

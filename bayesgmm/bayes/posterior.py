@@ -34,7 +34,7 @@ from bayesgmm.bayes.relabel import matching_permutations, relabel_draws
 from bayesgmm.core.estimator_api import check_is_fitted
 from bayesgmm.core.numerics import LOG_2PI, exp_normalize
 from bayesgmm.covariance import CovarianceModel, get_covariance_model
-from bayesgmm.em.estimator import GaussianMixture
+from bayesgmm.em.gaussian_mixture import GaussianMixture
 from bayesgmm.em.missing import group_by_pattern, marginal_log_prob
 from bayesgmm.em.passes import prepare_data
 

@@ -38,7 +38,7 @@ from bayesgmm.bayes.statistics import (
 )
 from bayesgmm.core.types import RandomStateLike
 from bayesgmm.core.validation import check_array, check_random_state
-from bayesgmm.em.estimator import GaussianMixture
+from bayesgmm.em.gaussian_mixture import GaussianMixture
 
 __all__ = [
     "PPCResult",

@@ -17,6 +17,9 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+# installs the cache locator keyed by every kernel source, before any cached function
+import bayesgmm.core.numba_cache  # noqa: F401
+
 __all__ = [
     "MODEL_CODES",
     "N_DIAGONAL_CODES",

@@ -1,6 +1,6 @@
 """Maximum-likelihood and MAP mixtures by EM: :class:`GaussianMixture`.
 
-The estimator (:mod:`~bayesgmm.em.estimator`) validates its input once and hands a
+The estimator (:mod:`~bayesgmm.em.gaussian_mixture`) validates its input once and hands a
 validated array to the engine (:mod:`~bayesgmm.em.engine`), which runs E and M steps
 over the data passes (:mod:`~bayesgmm.em.passes`: in memory, chunked, Dask) or the
 compiled loop for small data (:mod:`~bayesgmm.em.compiled_loop`). Starts come from
@@ -13,6 +13,6 @@ What a fitted model offers (scores, predictions, sampling, saving) is in
 
 from __future__ import annotations
 
-from bayesgmm.em.estimator import PARAMETER_CONSTRAINTS, GaussianMixture
+from bayesgmm.em.gaussian_mixture import PARAMETER_CONSTRAINTS, GaussianMixture
 
 __all__ = ["PARAMETER_CONSTRAINTS", "GaussianMixture"]

@@ -28,6 +28,9 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
+# installs the cache locator keyed by every kernel source, before any cached function
+import bayesgmm.core.numba_cache  # noqa: F401
+from bayesgmm.core.numba_kernels import centre, cholesky, lower_inverse, whitened_log_density
 from bayesgmm.covariance.mstep_kernels import (
     MODEL_CODES,
     N_DIAGONAL_CODES,
@@ -44,73 +47,7 @@ CONVERGED, MAX_ITER, HAND_BACK = 0, 1, 2
 _LOG_2PI = math.log(2.0 * math.pi)
 
 
-@numba.njit(cache=True, error_model="numpy")
-def _cholesky(matrix, floor, out):  # pragma: no cover
-    """Lower Cholesky factor of ``matrix`` into ``out``; False if a pivot is below ``floor``.
-
-    The pivots (squared diagonal of the factor) are the conditional variances that
-    the engine's repair compares with its per-feature floor.
-    """
-    d = matrix.shape[0]
-    out[:] = 0.0
-    for j in range(d):
-        pivot = matrix[j, j]
-        for m in range(j):
-            pivot -= out[j, m] * out[j, m]
-        if not pivot >= floor[j]:  # also catches NaN
-            return False
-        out[j, j] = math.sqrt(pivot)
-        for i in range(j + 1, d):
-            total = matrix[i, j]
-            for m in range(j):
-                total -= out[i, m] * out[j, m]
-            out[i, j] = total / out[j, j]
-    return True
-
-
-@numba.njit(cache=True, error_model="numpy")
-def _lower_inverse(lower, out):  # pragma: no cover
-    """Inverse of a lower-triangular matrix into ``out`` (forward substitution)."""
-    d = lower.shape[0]
-    out[:] = 0.0
-    for j in range(d):
-        out[j, j] = 1.0 / lower[j, j]
-        for i in range(j + 1, d):
-            total = 0.0
-            for m in range(j, i):
-                total -= lower[i, m] * out[m, j]
-            out[i, j] = total / lower[i, i]
-
-
 _FAST = {"reassoc", "contract"}  # vectorised sums; NaN and inf keep their meaning
-
-
-@numba.njit(cache=True, error_model="numpy", fastmath=_FAST)
-def _centre(Xt, mean, out):  # pragma: no cover
-    d, n = Xt.shape
-    for a in range(d):
-        m = mean[a]
-        for i in range(n):
-            out[a, i] = Xt[a, i] - m
-
-
-@numba.njit(cache=True, error_model="numpy", fastmath=_FAST)
-def _log_density(centred, whiten, const, out, work):  # pragma: no cover
-    """``const - |whiten @ centred|^2 / 2`` per sample into ``out``."""
-    d, n = centred.shape
-    out[:] = 0.0
-    for a in range(d):
-        w = whiten[a, a]
-        for i in range(n):
-            work[i] = w * centred[a, i]
-        for b in range(a):
-            w = whiten[a, b]
-            for i in range(n):
-                work[i] += w * centred[b, i]
-        for i in range(n):
-            out[i] += work[i] * work[i]
-    for i in range(n):
-        out[i] = const - 0.5 * out[i]
 
 
 @numba.njit(cache=True, error_model="numpy", fastmath=_FAST)
@@ -195,7 +132,7 @@ def _em_loop(
     diagonal = code < N_DIAGONAL_CODES
     chol = np.empty((K, d, d))
     for k in range(K):
-        if not _cholesky(covariances[k], floor, chol[k]):
+        if not cholesky(covariances[k], floor, chol[k]):
             return weights, means, covariances, np.empty(0), HAND_BACK
     bounds = np.empty(max_iter)
     resp = np.empty((K, n))
@@ -209,12 +146,12 @@ def _em_loop(
     for _ in range(max_iter):
         # E-step through inv(L_k): log N(x | mu_k, Sigma_k) = const_k - |inv(L_k)(x - mu_k)|^2 / 2
         for k in range(K):
-            _lower_inverse(chol[k], whiten[k])
+            lower_inverse(chol[k], whiten[k])
             const[k] = math.log(weights[k]) - 0.5 * d * _LOG_2PI
             for a in range(d):
                 const[k] -= math.log(chol[k, a, a])
-            _centre(Xt, means[k], centred)
-            _log_density(centred, whiten[k], const[k], resp[k], work)
+            centre(Xt, means[k], centred)
+            whitened_log_density(centred, whiten[k], const[k], resp[k], work)
         log_likelihood = _normalise(resp, sample_weight, weighted, log_prob_floor, work)
         bound = log_likelihood / total_weight
         # M-step: weights, means, the scatter of each component, the model's covariances
@@ -226,7 +163,7 @@ def _em_loop(
         if diagonal:
             scatter_diag = np.empty((K, d))
             for k in range(K):
-                _centre(Xt, new_means[k], centred)
+                centre(Xt, new_means[k], centred)
                 _diagonal_scatter(resp[k], centred, scatter_diag[k])
             variances, ok = diagonal_mstep(code, scatter_diag, nk, mstep_max_iter, mstep_tol)
             new_covariances = np.zeros((K, d, d))
@@ -236,7 +173,7 @@ def _em_loop(
         else:
             scatter = np.empty((K, d, d))
             for k in range(K):
-                _centre(Xt, new_means[k], centred)
+                centre(Xt, new_means[k], centred)
                 _full_scatter(resp[k], centred, scatter[k], work)
             new_covariances, ok = ellipsoidal_mstep(code, scatter, nk, mstep_max_iter, mstep_tol)
         if not ok:
@@ -246,7 +183,7 @@ def _em_loop(
         for k in range(K):
             for a in range(d):
                 new_covariances[k, a, a] += reg_covar
-            if not _cholesky(new_covariances[k], floor, new_chol[k]):
+            if not cholesky(new_covariances[k], floor, new_chol[k]):
                 factorised = False
         if not factorised:
             status = HAND_BACK

@@ -26,7 +26,9 @@ import math
 import numba
 import numpy as np
 
-from bayesgmm.em.compiled_loop import _centre, _cholesky, _log_density, _lower_inverse
+# installs the cache locator keyed by every kernel source, before any cached function
+import bayesgmm.core.numba_cache  # noqa: F401
+from bayesgmm.core.numba_kernels import centre, cholesky, lower_inverse, whitened_log_density
 
 __all__ = ["DIAG", "FULL", "SPHERICAL", "STRUCTURES"]
 
@@ -66,9 +68,9 @@ def _wishart(rng, shape, rate, out, work, floor):  # pragma: no cover
     for a in range(d):
         for b in range(d):
             factor[a, b] = 2.0 * rate[a, b]
-    if not _cholesky(factor, floor, lower):
+    if not cholesky(factor, floor, lower):
         return False
-    _lower_inverse(lower, inverse_lower)
+    lower_inverse(lower, inverse_lower)
     bartlett[:] = 0.0
     for j in range(d):
         bartlett[j, j] = math.sqrt(2.0 * rng.standard_gamma(shape - 0.5 * j))
@@ -88,7 +90,7 @@ def _wishart(rng, shape, rate, out, work, floor):  # pragma: no cover
 @_jit
 def _log_det(matrix, floor, lower):  # pragma: no cover
     """``log |matrix|`` by its Cholesky factor (into ``lower``); NaN if not PD."""
-    if not _cholesky(matrix, floor, lower):
+    if not cholesky(matrix, floor, lower):
         return np.nan
     total = 0.0
     for a in range(matrix.shape[0]):
@@ -197,9 +199,9 @@ def draw_gaussian(rng, precision, shift, out, work, floor):  # pragma: no cover
     d = precision.shape[0]
     lower, inverse_lower = work[0], work[1]
     half = work[2, 0]  # a scratch row
-    if not _cholesky(precision, floor, lower):
+    if not cholesky(precision, floor, lower):
         return False
-    _lower_inverse(lower, inverse_lower)
+    lower_inverse(lower, inverse_lower)
     # mean = L^-T L^-1 shift; draw = mean + L^-T z
     for a in range(d):
         total = 0.0
@@ -222,9 +224,9 @@ def log_gaussian(precision, shift, value, work, floor):  # pragma: no cover
     """
     d = precision.shape[0]
     lower, inverse_lower = work[0], work[1]
-    if not _cholesky(precision, floor, lower):
+    if not cholesky(precision, floor, lower):
         return -np.inf
-    _lower_inverse(lower, inverse_lower)
+    lower_inverse(lower, inverse_lower)
     total = -0.5 * d * _LOG_2PI
     quad = 0.0
     for a in range(d):
@@ -306,7 +308,7 @@ def precision_whitening(precision, floor, reversed_, lower, out):  # pragma: no 
     for a in range(d):
         for b in range(d):
             reversed_[a, b] = precision[d - 1 - a, d - 1 - b]
-    if not _cholesky(reversed_, floor, lower):
+    if not cholesky(reversed_, floor, lower):
         return False
     for a in range(d):
         for b in range(d):
@@ -329,6 +331,6 @@ def component_log_density(
     for a in range(d):
         const += math.log(mats[2, a, a])
     const += math.log(weight) if weight > 0 else -np.inf
-    _centre(Xt, mean, centred)
-    _log_density(centred, mats[2], const, out, row_work)
+    centre(Xt, mean, centred)
+    whitened_log_density(centred, mats[2], const, out, row_work)
     return True

@@ -69,7 +69,9 @@ import math
 import numba
 import numpy as np
 
-from bayesgmm.em.compiled_loop import _cholesky, _lower_inverse
+# installs the cache locator keyed by every kernel source, before any cached function
+import bayesgmm.core.numba_cache  # noqa: F401
+from bayesgmm.core.numba_kernels import cholesky, lower_inverse
 from bayesgmm.mfm._conditionals import (
     DIAG,
     FULL,
@@ -186,7 +188,7 @@ def _factor(structure, cov, floor, out):  # pragma: no cover
     d = cov.shape[0]
     out[:] = 0.0
     if structure == FULL:
-        if not _cholesky(cov, floor, out):
+        if not cholesky(cov, floor, out):
             return np.nan
     elif structure == DIAG:
         for a in range(d):
@@ -257,9 +259,9 @@ def _log_auxiliary(
 def _covariance(precision, floor, out, lower, inverse):  # pragma: no cover
     """``out = precision^-1``; False if not PD."""
     d = precision.shape[0]
-    if not _cholesky(precision, floor, lower):
+    if not cholesky(precision, floor, lower):
         return False
-    _lower_inverse(lower, inverse)
+    lower_inverse(lower, inverse)
     for a in range(d):
         for b in range(a + 1):
             total = 0.0
@@ -598,7 +600,7 @@ def jumps(
         if not math.isfinite(log_factor):
             continue
         # r = s L^-1 delta must lie in the unit ball
-        _lower_inverse(lower, mats[0])
+        lower_inverse(lower, mats[0])
         r_norm2 = 0.0
         for a in range(d):
             total_a = 0.0
@@ -613,7 +615,7 @@ def jumps(
             for a in range(d):
                 lower_w[a, a] = math.sqrt(within[0, 0])
         # C = L_W^-1 (Sigma_a - Sigma_b) L_W^-T
-        _lower_inverse(lower_w, mats[1])
+        lower_inverse(lower_w, mats[1])
         for a in range(d):
             for b in range(d):
                 total_ab = 0.0

@@ -46,6 +46,8 @@ import math
 import numba
 import numpy as np
 
+# installs the cache locator keyed by every kernel source, before any cached function
+import bayesgmm.core.numba_cache  # noqa: F401
 from bayesgmm.mfm._conditionals import (
     component_log_density,
     draw_c0,

@@ -66,7 +66,9 @@ import math
 import numba
 import numpy as np
 
-from bayesgmm.em.compiled_loop import _cholesky
+# installs the cache locator keyed by every kernel source, before any cached function
+import bayesgmm.core.numba_cache  # noqa: F401
+from bayesgmm.core.numba_kernels import cholesky
 from bayesgmm.mfm._conditionals import (
     draw_gaussian,
     draw_precision,
@@ -227,7 +229,7 @@ def _allocate(
     z, small = vectors[0], work[6]
     lp, log_det = small[:2], small[2:]
     for g in range(2):
-        if not _cholesky(precisions[g], floor, lowers[g]):
+        if not cholesky(precisions[g], floor, lowers[g]):
             return np.nan
         log_det[g] = 0.0
         for a in range(d):

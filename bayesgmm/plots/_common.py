@@ -14,7 +14,7 @@ from bayesgmm.core.estimator_api import check_is_fitted, is_bayesian
 from bayesgmm.core.types import RandomStateLike
 from bayesgmm.core.validation import check_array, check_random_state
 from bayesgmm.covariance import get_covariance_model
-from bayesgmm.em.estimator import GaussianMixture
+from bayesgmm.em.gaussian_mixture import GaussianMixture
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.axes import Axes

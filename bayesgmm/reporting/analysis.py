@@ -118,7 +118,7 @@ import pandas as pd
 import bayesgmm.datasets
 from bayesgmm.core.validation import progress_stream
 from bayesgmm.covariance import get_covariance_model
-from bayesgmm.em.estimator import GaussianMixture
+from bayesgmm.em.gaussian_mixture import GaussianMixture
 from bayesgmm.exceptions import ComponentCollapseWarning, ConvergenceWarning, SamplingWarning
 from bayesgmm.reporting.analysis_spec import (
     ARRAY_QUANTITIES,

@@ -19,7 +19,7 @@ import numpy as np
 
 import bayesgmm.datasets
 from bayesgmm.covariance import get_covariance_model
-from bayesgmm.em.estimator import GaussianMixture
+from bayesgmm.em.gaussian_mixture import GaussianMixture
 from bayesgmm.selection.model_selection import CRITERIA, candidate_name, select_model
 
 __all__ = [

@@ -12,7 +12,7 @@ import pandas as pd
 
 from bayesgmm._version import __version__
 from bayesgmm.covariance import get_covariance_model
-from bayesgmm.em.estimator import GaussianMixture
+from bayesgmm.em.gaussian_mixture import GaussianMixture
 from bayesgmm.selection.model_selection import ModelSelection, bic_matrix
 
 

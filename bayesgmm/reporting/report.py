@@ -31,7 +31,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from bayesgmm.core.validation import check_array
 from bayesgmm.covariance import get_covariance_model
-from bayesgmm.em.estimator import GaussianMixture
+from bayesgmm.em.gaussian_mixture import GaussianMixture
 from bayesgmm.mfm.result import KPosterior
 from bayesgmm.reporting.html import (
     Formatter,

@@ -38,7 +38,7 @@ from bayesgmm.core.validation import (
     real,
 )
 from bayesgmm.covariance import get_covariance_model
-from bayesgmm.em.estimator import GaussianMixture
+from bayesgmm.em.gaussian_mixture import GaussianMixture
 from bayesgmm.em.missing import MISSING_OPTIONS
 from bayesgmm.exceptions import ComponentCollapseWarning, ConvergenceWarning
 

@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 from bayesgmm import exceptions
 from bayesgmm.covariance import get_covariance_model
 from bayesgmm.em.engine import COMPILED_MAX_CELLS
-from bayesgmm.em.estimator import GaussianMixture
+from bayesgmm.em.gaussian_mixture import GaussianMixture
 from bayesgmm.exceptions import (
     ComponentCollapseWarning,
     ConvergenceWarning,

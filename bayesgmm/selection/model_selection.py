@@ -27,7 +27,7 @@ from bayesgmm.core.display import format_table
 from bayesgmm.core.types import MissingOption, RandomStateLike
 from bayesgmm.core.validation import check_array, check_parameters, progress_stream
 from bayesgmm.covariance import COVARIANCE_TYPES, MCLUST_MODELS, get_covariance_model
-from bayesgmm.em.estimator import PARAMETER_CONSTRAINTS, GaussianMixture
+from bayesgmm.em.gaussian_mixture import PARAMETER_CONSTRAINTS, GaussianMixture
 from bayesgmm.em.map_prior import PRIOR_COVARIANCE_TYPES
 from bayesgmm.em.missing import MISSING_OPTIONS
 from bayesgmm.exceptions import ComponentCollapseWarning, RangeEdgeWarning

@@ -32,7 +32,7 @@ from bayesgmm.bayes.spec import BAYESIAN_COVARIANCE_TYPES
 from bayesgmm.core.types import MissingOption, RandomStateLike
 from bayesgmm.core.validation import check_array
 from bayesgmm.covariance import COVARIANCE_TYPES, get_covariance_model
-from bayesgmm.em.estimator import GaussianMixture
+from bayesgmm.em.gaussian_mixture import GaussianMixture
 from bayesgmm.exceptions import RangeEdgeWarning
 from bayesgmm.selection.evidence import EvidenceTable
 from bayesgmm.selection.k_range import check_extension, check_k_range
