@@ -84,8 +84,8 @@ from _choosing_k_report import write_report
 from _mixsim import simulate_mixture
 
 import bayesgmm
-from bayesgmm import pipeline as pipeline_module
 from bayesgmm import select_model
+from bayesgmm.selection import pipeline as pipeline_module
 from bayesgmm.selection.pipeline import run_pipeline
 
 HERE = Path(__file__).resolve().parent

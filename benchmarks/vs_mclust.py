@@ -114,7 +114,7 @@ def details() -> None:
     rows = []
     for n in (1000, 2000, 5000, 20000):
         X = simulated(n, 5, 4, seed=3)
-        from bayesgmm import hierarchical as hc_module
+        from bayesgmm.em import hierarchical_start as hc_module
 
         hc_module._TREES.clear()  # time a cold tree
         start = time.perf_counter()
