@@ -49,6 +49,7 @@ from bayesgmm.reporting.html import (
 )
 from bayesgmm.selection.evidence import EvidenceTable
 from bayesgmm.selection.model_selection import ModelSelection
+from bayesgmm.selection.pipeline import chosen_estimator
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from bayesgmm.bayes.estimator import BayesianGaussianMixture
@@ -720,13 +721,7 @@ def build_report(
             f"{n_samples}. Pass the data the models were fitted to."
         )
     if model is None and selection is not None:
-        model = selection.best_estimator_
-        if evidence is not None:
-            key = (
-                evidence.recommendation["n_components"],
-                evidence.recommendation["covariance_type"],
-            )
-            model = selection.estimators.get(key, model)
+        model = chosen_estimator(selection, evidence)
     from bayesgmm.plots import check_mixture
 
     bayes = check_mixture(model, "build_report") if model is not None else False
