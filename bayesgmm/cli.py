@@ -27,12 +27,13 @@ import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 import pandas as pd
 
 from bayesgmm.core.atomic_io import write_text_atomic
+from bayesgmm.core.fitted_mixture import FittedMixtureLike
 from bayesgmm.covariance import COVARIANCE_TYPES, MCLUST_MODELS, get_covariance_model
 from bayesgmm.em.gaussian_mixture import GaussianMixture
 from bayesgmm.exceptions import (
@@ -54,6 +55,9 @@ from bayesgmm.reporting.demo import DemoResult, run_demo
 from bayesgmm.selection.k_range import check_extension
 from bayesgmm.selection.model_selection import ModelSelection
 from bayesgmm.selection.pipeline import Progress, run_pipeline
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from bayesgmm.bayes.estimator import BayesianGaussianMixture
 
 __all__ = ["CLIError", "DemoResult", "main", "run_demo"]
 
@@ -417,7 +421,7 @@ def _em_parameters(model: GaussianMixture, data: pd.DataFrame, mclust_name: str)
     }
 
 
-def _posterior_parameters(model: Any) -> dict[str, Any]:
+def _posterior_parameters(model: BayesianGaussianMixture) -> dict[str, Any]:
     summary = model.summary(round_to="none")
     columns = [c for c in summary.columns if c in ("mean", "sd", "r_hat", "ess_bulk", "ess_tail")]
     columns += [c for c in summary.columns if c.startswith("hdi")]
@@ -535,7 +539,7 @@ def _run_fit(args: argparse.Namespace) -> int:
             "at_least": sorted({edge["n_components"] for edge in extension.remaining.values()}),
             "reasons": extension.reasons(),
         }
-    model: Any = result.model
+    model: FittedMixtureLike = result.model
     written = []
     if result.k_posterior is not None:
         print()

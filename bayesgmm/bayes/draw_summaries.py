@@ -11,31 +11,29 @@ the same draws.
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import xarray as xr
 from numpy.typing import ArrayLike, NDArray
 
 from bayesgmm.bayes.convergence import DIAGNOSED_VARS, Diagnostics, diagnose, varying_vars
-from bayesgmm.bayes.posterior import ParameterDraws, draws_from_posterior, parameter_draws
+from bayesgmm.bayes.posterior import ParameterDraws, draws_from_posterior
+from bayesgmm.bayes.posterior_imputation import DEFAULT_MAX_IMPUTATIONS as DEFAULT_MAX_IMPUTATIONS
+from bayesgmm.bayes.posterior_imputation import PosteriorImputation
 from bayesgmm.core.estimator_api import check_is_fitted
 from bayesgmm.core.numerics import exp_normalize
-from bayesgmm.core.validation import check_array, check_random_state, is_int, like_input
+from bayesgmm.core.validation import check_array, check_random_state, is_int
 from bayesgmm.covariance import get_covariance_model
-from bayesgmm.em.missing import draw_missing_cells, group_by_pattern, impute_conditional_means
 from bayesgmm.exceptions import SamplingWarning
 
 __all__ = ["DEFAULT_MAX_IMPUTATIONS", "SUMMARY_VARS", "FittedPosterior"]
 
 #: the sampled parameters summarised and checked after sampling
 SUMMARY_VARS = DIAGNOSED_VARS
-#: imputations made by :meth:`FittedPosterior.impute` by default (at most one per
-#: posterior draw)
-DEFAULT_MAX_IMPUTATIONS = 1000
 
 
-class FittedPosterior:
+class FittedPosterior(PosteriorImputation):
     """Prediction, imputation, predictive draws and summary of a fitted posterior.
 
     A base class: the subclass's ``fit`` sets ``idata_`` (with a ``posterior`` of
@@ -45,6 +43,8 @@ class FittedPosterior:
     ``random_state``.
     """
 
+    #: the draws are posterior draws (:class:`~bayesgmm.core.fitted_mixture.FittedMixtureLike`)
+    is_posterior: ClassVar[bool] = True
     n_components: int
     covariance_type: str
     missing: str
@@ -55,7 +55,29 @@ class FittedPosterior:
     def _check_is_fitted(self) -> None:
         check_is_fitted(self, "idata_")
 
-    def _parameter_draws(self) -> ParameterDraws:
+    def parameter_draws(self) -> ParameterDraws:
+        """The posterior draws of the weights, means and covariances.
+
+        The draws protocol of fitted mixtures
+        (:class:`~bayesgmm.core.fitted_mixture.FittedMixtureLike`; an EM fit has one
+        draw, its estimate).
+
+        Returns
+        -------
+        ParameterDraws
+            ``weights`` ``(S, K)``, ``means`` ``(S, K, D)`` and ``covariances`` (the
+            covariance type's shape; ``full_covariances()`` ``(S, K, D, D)``), ``S =
+            chains * draws`` flattened chain by chain.
+
+        Examples
+        --------
+        >>> from bayesgmm import BayesianGaussianMixture, load_faithful
+        >>> bgm = BayesianGaussianMixture(2, draws=100, tune=100, chains=2, progressbar=False)
+        >>> draws = bgm.fit(load_faithful()).parameter_draws()  # doctest: +SKIP
+        >>> draws.size, draws.full_covariances().shape  # doctest: +SKIP
+        (200, (200, 2, 2, 2))
+        """
+        self._check_is_fitted()
         return draws_from_posterior(self.idata_["posterior"].to_dataset(), self.covariance_type)
 
     def _set_posterior_means(self) -> None:
@@ -148,17 +170,45 @@ class FittedPosterior:
             Dims ``(chain, draw, obs_id, component)``; quantiles over
             ``("chain", "draw")`` give credible intervals for each membership.
         """
+        values = self.membership_draws(X)
+        n_chains = self.idata_["posterior"].sizes["chain"]
+        return xr.DataArray(
+            values.reshape(n_chains, -1, *values.shape[1:]),
+            dims=("chain", "draw", "obs_id", "component"),
+            name="membership",
+        )
+
+    def membership_draws(self, X: ArrayLike) -> NDArray[np.float64]:
+        """Membership probabilities under every posterior draw, flattened over chains.
+
+        The per-draw memberships of the fitted-mixture protocol
+        (:class:`~bayesgmm.core.fitted_mixture.FittedMixtureLike`); their mean over
+        the draws is :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Points.
+
+        Returns
+        -------
+        ndarray of shape (S, n_samples, n_components)
+            Draw ``s = chain * draws + draw``; every row sums to 1.
+
+        Examples
+        --------
+        >>> from bayesgmm import BayesianGaussianMixture, load_faithful
+        >>> bgm = BayesianGaussianMixture(2, draws=100, tune=100, chains=2, progressbar=False)
+        >>> bgm.fit(load_faithful()).membership_draws([[3.0, 70.0]]).shape  # doctest: +SKIP
+        (200, 1, 2)
+        """
         array = self._validate_X(X)
-        draws = self._parameter_draws()
+        draws = self.parameter_draws()
         out = np.empty((draws.size, array.shape[0], self.n_components))
         for s, log_prob in draws.log_prob(array):
             exp_normalize(log_prob, floor=None)  # in place: log-probs -> memberships
             out[s] = log_prob.T
-        return xr.DataArray(
-            out.reshape(draws.n_chains, draws.n_draws, array.shape[0], self.n_components),
-            dims=("chain", "draw", "obs_id", "component"),
-            name="membership",
-        )
+        return out
 
     def predict_proba(self, X: ArrayLike) -> NDArray[np.float64]:
         """Posterior mean membership probabilities.
@@ -173,7 +223,7 @@ class FittedPosterior:
         ndarray of shape (n_samples, n_components)
         """
         array = self._validate_X(X)
-        draws = self._parameter_draws()
+        draws = self.parameter_draws()
         total = np.zeros((self.n_components, array.shape[0]))
         for _, log_prob in draws.log_prob(array):
             exp_normalize(log_prob, floor=None)
@@ -206,8 +256,7 @@ class FittedPosterior:
         -------
         ndarray of shape (n_samples,)
         """
-        per_draw = self.log_likelihood(X).values
-        per_draw = per_draw.reshape(-1, per_draw.shape[-1])  # (draws, rows)
+        per_draw = self.log_density_draws(X)  # (draws, rows)
         return exp_normalize(per_draw, floor=None) - np.log(len(per_draw))
 
     def log_likelihood(self, X: ArrayLike) -> xr.DataArray:
@@ -237,14 +286,41 @@ class FittedPosterior:
         >>> bgm.log_likelihood([[3.0, 70.0]]).sizes  # doctest: +SKIP
         Frozen({'chain': 2, 'draw': 200, 'obs_id': 1})
         """
-        array = self._validate_X(X)
-        draws = self._parameter_draws()
-        values = draws.log_likelihood(array)
+        values = self.log_density_draws(X)
+        n_chains = self.idata_["posterior"].sizes["chain"]
         return xr.DataArray(
-            values.reshape(draws.n_chains, draws.n_draws, -1),
+            values.reshape(n_chains, -1, values.shape[-1]),
             dims=("chain", "draw", "obs_id"),
             name="obs",
         )
+
+    def log_density_draws(self, X: ArrayLike) -> NDArray[np.float64]:
+        """Log-density of every sample under every posterior draw, flattened over chains.
+
+        ``log p(x_i | theta_s)``, the values of :meth:`log_likelihood` as an array:
+        the per-draw log-densities of the fitted-mixture protocol
+        (:class:`~bayesgmm.core.fitted_mixture.FittedMixtureLike`), whose
+        ``log mean_s exp`` is :meth:`score_samples`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Points.
+
+        Returns
+        -------
+        ndarray of shape (S, n_samples)
+            Draw ``s = chain * draws + draw``.
+
+        Examples
+        --------
+        >>> from bayesgmm import BayesianGaussianMixture, load_faithful
+        >>> bgm = BayesianGaussianMixture(2, draws=100, tune=100, chains=2, progressbar=False)
+        >>> bgm.fit(load_faithful()).log_density_draws([[3.0, 70.0]]).shape  # doctest: +SKIP
+        (200, 1)
+        """
+        array = self._validate_X(X)
+        return self.parameter_draws().log_likelihood(array)
 
     def score(self, X: ArrayLike, y: Any = None) -> float:
         """Mean log posterior predictive density per sample.
@@ -261,150 +337,6 @@ class FittedPosterior:
         float
         """
         return float(self.score_samples(X).mean())
-
-    def impute(
-        self,
-        X: ArrayLike,
-        n_imputations: int | None = None,
-        random_state: int | np.random.Generator | None = None,
-    ) -> xr.DataArray:
-        """Multiple imputations of the missing (NaN) cells, one posterior draw each.
-
-        Imputation ``i`` takes posterior draw ``theta_s``, then for every row with
-        observed cells ``x_o`` draws a component ``k ~ p(k | x_o, theta_s)`` and the
-        missing cells from their conditional normal distribution in that component,
-        ``x_m ~ N(mu_km + Sigma_k,mo Sigma_k,oo^{-1} (x_o - mu_ko), Sigma_k,mm -
-        Sigma_k,mo Sigma_k,oo^{-1} Sigma_k,om)``. The imputations are therefore draws
-        from the posterior predictive distribution of the missing cells given the
-        observed ones: they carry both the parameter uncertainty and the residual
-        variation, as proper multiple imputation (Rubin's rules) needs. Observed cells
-        are copied unchanged. Works whatever ``missing`` is set to; infinite values and
-        rows with every cell missing are errors.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data with NaN for missing cells (typically the training data).
-        n_imputations : int, default=None
-            Number of imputations. ``None``: one per posterior draw, at most
-            ``DEFAULT_MAX_IMPUTATIONS`` (1000; evenly spaced draws over all chains
-            beyond that). An explicit number up to the number of draws takes evenly
-            spaced draws; a larger number cycles through the draws (each reuse draws
-            new components and cells).
-        random_state : int, numpy.random.Generator or None, default=None
-            Seed of the component and cell draws.
-
-        Returns
-        -------
-        xarray.DataArray
-            Named ``imputed``, dims ``(imputation, obs_id, feature)``, with
-            coordinates ``chain`` and ``draw`` along ``imputation`` (the posterior draw
-            each imputation used). ``.values`` is an ndarray of shape
-            ``(n_imputations, n_samples, n_features)``; the memory is
-            ``n_imputations * n_samples * n_features`` floats.
-
-        See Also
-        --------
-        impute_mean : the posterior mean of the missing cells.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from bayesgmm import load_faithful
-        >>> X = load_faithful().to_numpy()
-        >>> X[::10, 1] = np.nan
-        >>> from bayesgmm import BayesianGaussianMixture
-        >>> bgm = BayesianGaussianMixture(
-        ...     2, missing="marginalize", draws=200, tune=200, chains=2, progressbar=False
-        ... ).fit(X)  # doctest: +SKIP
-        >>> imputed = bgm.impute(X, n_imputations=20, random_state=0)  # doctest: +SKIP
-        >>> imputed.sizes  # doctest: +SKIP
-        Frozen({'imputation': 20, 'obs_id': 272, 'feature': 2})
-        >>> imputed.std("imputation").values[0] > 0  # doctest: +SKIP
-        array([False,  True])
-        """
-        array = self._validate_X(X, allow_nan=True)
-        rng = check_random_state(random_state)
-        draws = self._parameter_draws()
-        n_total = draws.size
-        if n_imputations is None:
-            picks = _spaced(n_total, min(n_total, DEFAULT_MAX_IMPUTATIONS))
-        else:
-            if not is_int(n_imputations) or n_imputations < 1:
-                raise ValueError(
-                    f"n_imputations must be None or an integer >= 1; got {n_imputations!r}."
-                )
-            n = int(n_imputations)
-            picks = _spaced(n_total, n) if n <= n_total else np.arange(n) % n_total
-        out = np.broadcast_to(array, (len(picks), *array.shape)).copy()
-        if np.isnan(array).any():
-            center = np.nanmean(array, axis=0)
-            incomplete = group_by_pattern(array, center)
-            full = draws.full_covariances()
-            for i, s in enumerate(picks):
-                means = draws.means[s] - center
-                draw_missing_cells(out[i], incomplete, draws.weights[s], means, full[s], rng)
-        return xr.DataArray(
-            out,
-            dims=("imputation", "obs_id", "feature"),
-            coords={
-                "imputation": np.arange(len(picks)),
-                "obs_id": np.arange(array.shape[0]),
-                "feature": self.idata_["posterior"]["feature"].values,
-                "chain": ("imputation", picks // draws.n_draws),
-                "draw": ("imputation", picks % draws.n_draws),
-            },
-            name="imputed",
-        )
-
-    def impute_mean(self, X: ArrayLike) -> NDArray[np.float64] | Any:
-        """Fill the missing (NaN) cells with their posterior mean.
-
-        ``E[x_m | x_o, data] = E_theta[ sum_k p(k | x_o, theta) (mu_km + Sigma_k,mo
-        Sigma_k,oo^{-1} (x_o - mu_ko)) ]``: the conditional expectation of
-        :meth:`GaussianMixture.impute <bayesgmm.GaussianMixture.impute>` averaged over
-        the posterior draws (the mean of infinitely many :meth:`impute` draws). Use
-        :meth:`impute` when the uncertainty of the imputed values matters.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data with NaN for missing cells.
-
-        Returns
-        -------
-        ndarray or pandas.DataFrame of shape (n_samples, n_features)
-            A copy of ``X`` without NaN (a DataFrame, with the same index and columns,
-            when ``X`` is one).
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from bayesgmm import load_faithful
-        >>> X = load_faithful().to_numpy()
-        >>> X[::10, 1] = np.nan
-        >>> from bayesgmm import BayesianGaussianMixture
-        >>> bgm = BayesianGaussianMixture(
-        ...     2, missing="marginalize", draws=200, tune=200, chains=2, progressbar=False
-        ... ).fit(X)  # doctest: +SKIP
-        >>> np.isnan(bgm.impute_mean(X)).any()  # doctest: +SKIP
-        np.False_
-        """
-        array = self._validate_X(X, allow_nan=True)
-        filled = array.copy()
-        if np.isnan(array).any():
-            draws = self._parameter_draws()
-            center = np.nanmean(array, axis=0)
-            incomplete = group_by_pattern(array, center)
-            full = draws.full_covariances()
-            total = np.zeros_like(array)
-            for s in range(draws.size):
-                means = draws.means[s] - center
-                total += impute_conditional_means(
-                    array, incomplete, draws.weights[s], means, full[s]
-                )
-            filled = np.where(np.isnan(array), total / draws.size, array)
-        return like_input(X, filled)
 
     def sample(self, n_samples: int = 1) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
         """Draw from the posterior predictive distribution.
@@ -424,7 +356,7 @@ class FittedPosterior:
         if not is_int(n_samples) or n_samples < 1:
             raise ValueError(f"n_samples must be an integer >= 1; got {n_samples!r}.")
         rng = check_random_state(self.random_state)
-        draws = self._parameter_draws()
+        draws = self.parameter_draws()
         model_type = draws.model
         picks = rng.integers(draws.size, size=n_samples)
         X = np.empty((n_samples, self.n_features_in_))
@@ -457,7 +389,7 @@ class FittedPosterior:
         """
         self._check_is_fitted()
         rng = check_random_state(random_state)
-        draws = self._parameter_draws()
+        draws = self.parameter_draws()
         observed = self.idata_["observed_data"].to_dataset()
         n_obs = observed.sizes["obs_id"]
         model_type = draws.model
@@ -482,12 +414,6 @@ class FittedPosterior:
         )
         self.idata_["posterior_predictive"] = xr.DataTree(ppc)
         return self.idata_
-
-
-@parameter_draws.register
-def _(model: FittedPosterior) -> ParameterDraws:
-    check_is_fitted(model, "idata_")
-    return model._parameter_draws()
 
 
 def round_summary(table: Any) -> Any:
@@ -527,8 +453,3 @@ def round_summary(table: Any) -> Any:
         if column in table:
             table[column] = table[column].astype(np.float64).round(0)
     return table
-
-
-def _spaced(n_total: int, n: int) -> NDArray[np.intp]:
-    """``n <= n_total`` evenly spaced indices in ``range(n_total)`` (all when equal)."""
-    return np.linspace(0, n_total - 1, n).round().astype(np.intp)

@@ -4,11 +4,11 @@ The one implementation of what every consumer of a posterior needs, PyMC-free:
 
 - :func:`tidy_posterior`: labelled dims for ``corr_chol`` (sampled with ``shape=``);
 - :func:`relabel_to_em`: permute every draw's components onto an EM fit's labels;
-- :class:`ParameterDraws` and :func:`parameter_draws` (single dispatch): the draws of
-  weights, means and covariances of any fitted model, flattened over chains. A
-  :class:`bayesgmm.GaussianMixture` is one plug-in draw; a posterior ``Dataset`` is
-  read with :func:`draws_from_posterior`; :class:`BayesianGaussianMixture
-  <bayesgmm.bayes.BayesianGaussianMixture>` registers itself in its own module;
+- :class:`ParameterDraws` (defined in :mod:`bayesgmm.em.parameter_draws`) and
+  :func:`parameter_draws`: the draws of weights, means and covariances of any fitted
+  mixture (its ``parameter_draws()``, :class:`~bayesgmm.core.fitted_mixture.FittedMixtureLike`),
+  flattened over chains. A :class:`bayesgmm.GaussianMixture` is one plug-in draw; a
+  posterior ``Dataset`` is read with :func:`draws_from_posterior`;
 - :meth:`ParameterDraws.log_prob`: per-draw weighted log-densities of data (marginal
   over missing cells), used by memberships, predictive densities, LOO and anomaly
   scores;
@@ -19,10 +19,7 @@ Used by the estimator, :mod:`~bayesgmm.bayes.approximate`, plots, PPC and anomal
 
 from __future__ import annotations
 
-import functools
 import math
-from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -31,12 +28,11 @@ from numpy.typing import NDArray
 from scipy.special import logsumexp
 
 from bayesgmm.bayes.relabel import matching_permutations, relabel_draws
-from bayesgmm.core.estimator_api import check_is_fitted
-from bayesgmm.core.numerics import LOG_2PI, exp_normalize
-from bayesgmm.covariance import CovarianceModel, get_covariance_model
+from bayesgmm.core.fitted_mixture import FittedMixtureLike
+from bayesgmm.core.numerics import LOG_2PI
+from bayesgmm.covariance import get_covariance_model
 from bayesgmm.em.gaussian_mixture import GaussianMixture
-from bayesgmm.em.missing import group_by_pattern, marginal_log_prob
-from bayesgmm.em.passes import prepare_data
+from bayesgmm.em.parameter_draws import ParameterDraws
 
 __all__ = [
     "ParameterDraws",
@@ -122,86 +118,6 @@ def relabel_to_em(post: xr.Dataset, em: GaussianMixture) -> tuple[xr.Dataset, in
     return post, n_permuted
 
 
-@dataclass(frozen=True)
-class ParameterDraws:
-    """Draws of a mixture's parameters, flattened over chains (draw ``s = chain * n_draws + draw``).
-
-    Attributes
-    ----------
-    covariance_type : str
-        The covariance model of ``covariances``.
-    weights : ndarray of shape (S, K)
-    means : ndarray of shape (S, K, D)
-    covariances : ndarray of shape (S, ...)
-        The covariance model's own shape per draw (``(K, D, D)`` full, ...).
-    n_chains, n_draws : int
-        ``S = n_chains * n_draws`` (1 and 1 for a plug-in EM fit).
-    """
-
-    covariance_type: str
-    weights: NDArray[np.float64]
-    means: NDArray[np.float64]
-    covariances: NDArray[np.float64]
-    n_chains: int = 1
-    n_draws: int = 1
-
-    @property
-    def size(self) -> int:
-        """Number of draws ``S``."""
-        return len(self.weights)
-
-    @property
-    def model(self) -> CovarianceModel:
-        """The covariance model of :attr:`covariances`."""
-        return get_covariance_model(self.covariance_type)
-
-    def full_covariances(self) -> NDArray[np.float64]:
-        """Covariances as full matrices, shape ``(S, K, D, D)``."""
-        K, D = self.means.shape[1:]
-        return self.model.full_covariances(self.covariances, K, D)
-
-    def take(self, picks: NDArray[np.intp]) -> ParameterDraws:
-        """The draws ``picks`` (as one chain)."""
-        return ParameterDraws(
-            self.covariance_type,
-            self.weights[picks],
-            self.means[picks],
-            self.covariances[picks],
-            1,
-            len(picks),
-        )
-
-    def log_prob(self, X: NDArray[np.float64]) -> Iterator[tuple[int, NDArray[np.float64]]]:
-        """Yield ``(s, (K, n) weighted log-densities log w_k + log N(x_i | mu_k, Sigma_k))``.
-
-        Rows with NaN get the densities of their observed cells (marginal).
-        """
-        model = self.model
-        if np.isnan(X).any():
-            center = np.nanmean(X, axis=0)
-            incomplete = group_by_pattern(X, center)
-            full = self.full_covariances()
-            for s in range(self.size):
-                yield (
-                    s,
-                    marginal_log_prob(incomplete, self.weights[s], self.means[s] - center, full[s]),
-                )
-            return
-        center = X.mean(axis=0)
-        data = prepare_data(model, self.means.shape[1], X, center)
-        for s in range(self.size):
-            prec_chol, _, _ = model.precisions_cholesky(self.covariances[s])
-            state = model.prepare(self.weights[s], self.means[s] - center, prec_chol)
-            yield s, model.weighted_log_prob(data.stored_t, state)
-
-    def log_likelihood(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Pointwise log-likelihood ``(S, n)`` of the rows of ``X`` under every draw."""
-        values = np.empty((self.size, X.shape[0]))
-        for s, log_prob in self.log_prob(X):
-            values[s] = exp_normalize(log_prob, floor=None)
-        return values
-
-
 def draws_from_posterior(post: xr.Dataset, covariance_type: str) -> ParameterDraws:
     """The draws of a posterior with ``weights``, ``means`` and ``covariances`` variables.
 
@@ -231,9 +147,12 @@ def draws_from_posterior(post: xr.Dataset, covariance_type: str) -> ParameterDra
     )
 
 
-@functools.singledispatch
 def parameter_draws(model: Any) -> ParameterDraws:
     """The draws of a fitted model's parameters (one plug-in draw for an EM fit).
+
+    ``model.parameter_draws()`` for a fitted mixture
+    (:class:`~bayesgmm.core.fitted_mixture.FittedMixtureLike`), with a ``TypeError``
+    naming the model for anything else.
 
     Parameters
     ----------
@@ -252,21 +171,12 @@ def parameter_draws(model: Any) -> ParameterDraws:
     >>> parameter_draws(gm).size
     1
     """
-    raise TypeError(
-        "model must be a fitted bayesgmm.GaussianMixture or "
-        f"bayesgmm.BayesianGaussianMixture; got {type(model).__name__}."
-    )
-
-
-@parameter_draws.register
-def _(model: GaussianMixture) -> ParameterDraws:
-    check_is_fitted(model, "means_")
-    return ParameterDraws(
-        get_covariance_model(model.covariance_type).name,
-        model.weights_[None],
-        model.means_[None],
-        model.covariances_[None],
-    )
+    if not isinstance(model, FittedMixtureLike):
+        raise TypeError(
+            "model must be a fitted bayesgmm.GaussianMixture or "
+            f"bayesgmm.BayesianGaussianMixture; got {type(model).__name__}."
+        )
+    return model.parameter_draws()
 
 
 def log_likelihood_groups(

@@ -27,7 +27,6 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from bayesgmm.bayes.estimator import BayesianGaussianMixture
 from bayesgmm.bayes.posterior import parameter_draws
 from bayesgmm.bayes.statistics import (
     Statistic,
@@ -36,9 +35,9 @@ from bayesgmm.bayes.statistics import (
     default_statistics,
     silverman_bandwidth,
 )
+from bayesgmm.core.fitted_mixture import FittedMixtureLike
 from bayesgmm.core.types import RandomStateLike
 from bayesgmm.core.validation import check_array, check_random_state
-from bayesgmm.em.gaussian_mixture import GaussianMixture
 
 __all__ = [
     "PPCResult",
@@ -55,11 +54,11 @@ _CHUNK_VALUES = 4_000_000
 
 # ---------------------------------------------------------------------- simulation
 def _mixture_draws(
-    model: Any, X: ArrayLike
+    model: FittedMixtureLike, X: ArrayLike
 ) -> tuple[str, NDArray, NDArray, NDArray, NDArray, NDArray[np.object_] | None]:
     """Validate ``model`` and ``X``; return kind, X, and (S, K), (S, K, D), (S, K, D, D)."""
     draws = parameter_draws(model)  # TypeError for other models, NotFittedError if unfitted
-    kind = "posterior" if isinstance(model, BayesianGaussianMixture) else "plug-in"
+    kind = "posterior" if model.is_posterior else "plug-in"
     array, names = check_array(X, min_samples=2)
     if array.shape[1] != model.n_features_in_:
         raise ValueError(
@@ -348,7 +347,7 @@ def _replicate_parameters(
 
 
 def posterior_predictive_check(
-    model: BayesianGaussianMixture | GaussianMixture,
+    model: FittedMixtureLike,
     X: ArrayLike,
     *,
     statistics: Mapping[str, Statistic] | None = None,
@@ -476,7 +475,7 @@ def posterior_predictive_check(
 
 
 def plot_density(
-    model: BayesianGaussianMixture | GaussianMixture,
+    model: FittedMixtureLike,
     X: ArrayLike,
     *,
     n_replicates: int = 50,

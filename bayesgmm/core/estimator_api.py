@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import inspect
-import sys
 from typing import Any, Self
 
 from bayesgmm.exceptions import NotFittedError, scikit_learn_compatible
 
-__all__ = ["ParamsMixin", "check_is_fitted", "is_bayesian", "not_fitted_error"]
+__all__ = ["ParamsMixin", "check_is_fitted", "not_fitted_error"]
 
 
 class ParamsMixin:
@@ -98,23 +97,6 @@ class ParamsMixin:
             # NaN cells are accepted (as missing values) exactly when missing="marginalize"
             input_tags=InputTags(allow_nan=getattr(self, "missing", None) == "marginalize"),
         )
-
-
-def is_bayesian(model: Any) -> bool:
-    """Whether ``model`` is a :class:`bayesgmm.BayesianGaussianMixture` (fitted or not).
-
-    The class is looked up in ``sys.modules``: an instance cannot exist unless its
-    module (which imports PyMC) was imported, so this imports nothing. The one test
-    of "is this model Bayesian?" in the package.
-
-    Examples
-    --------
-    >>> from bayesgmm import GaussianMixture
-    >>> is_bayesian(GaussianMixture(2))
-    False
-    """
-    module = sys.modules.get("bayesgmm.bayes.estimator")
-    return module is not None and isinstance(model, module.BayesianGaussianMixture)
 
 
 def check_is_fitted(model: Any, attribute: str) -> None:

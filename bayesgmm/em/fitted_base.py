@@ -28,6 +28,7 @@ from bayesgmm.covariance import CovarianceModel, get_covariance_model
 from bayesgmm.em.dask_arrays import is_dask_array, map_rows
 from bayesgmm.em.engine import EMEngine, MixtureParams
 from bayesgmm.em.missing import IncompleteData, group_by_pattern, impute_conditional_means
+from bayesgmm.em.parameter_draws import ParameterDraws
 from bayesgmm.em.passes import Data
 from bayesgmm.persistence.em_files import load_gaussian_mixture, save_gaussian_mixture
 
@@ -50,6 +51,8 @@ class FittedMixture:
 
     #: the file format :meth:`save` writes (:mod:`bayesgmm.persistence.em_files`)
     file_format: ClassVar[str] = "bayesgmm.GaussianMixture"
+    #: one plug-in draw, no posterior (:class:`~bayesgmm.core.fitted_mixture.FittedMixtureLike`)
+    is_posterior: ClassVar[bool] = False
     n_components: int
     covariance_type: str
     missing: str
@@ -241,6 +244,87 @@ class FittedMixture:
             exp_normalize(log_prob, floor=None)
             proba[start:stop] = log_prob.T
         return proba
+
+    def parameter_draws(self) -> ParameterDraws:
+        """The fitted parameters as one plug-in draw.
+
+        The draws protocol of fitted mixtures
+        (:class:`~bayesgmm.core.fitted_mixture.FittedMixtureLike`): a posterior has
+        ``S`` draws, an EM fit exactly one, its estimate.
+
+        Returns
+        -------
+        ParameterDraws
+            ``weights`` ``(1, K)``, ``means`` ``(1, K, D)`` and ``covariances`` (the
+            covariance type's shape, ``full_covariances()`` ``(1, K, D, D)``): the
+            fitted ``weights_``, ``means_`` and ``covariances_``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from bayesgmm import GaussianMixture
+        >>> X = np.random.default_rng(0).normal(size=(50, 2))
+        >>> gm = GaussianMixture(2, random_state=0).fit(X)
+        >>> draws = gm.parameter_draws()
+        >>> draws.size, draws.full_covariances().shape, bool((draws.means[0] == gm.means_).all())
+        (1, (1, 2, 2, 2), True)
+        """
+        self._check_is_fitted()
+        return ParameterDraws(
+            self._model.name,
+            self.weights_[None],
+            self.means_[None],
+            self.covariances_[None],
+        )
+
+    def log_density_draws(self, X: ArrayLike) -> NDArray[np.float64]:
+        """Log-density of every sample under every parameter draw: here the one estimate.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Points to evaluate.
+
+        Returns
+        -------
+        ndarray of shape (1, n_samples)
+            :meth:`score_samples` as the one row.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from bayesgmm import GaussianMixture
+        >>> X = np.random.default_rng(0).normal(size=(100, 1))
+        >>> gm = GaussianMixture(random_state=0).fit(X)
+        >>> per_draw = gm.log_density_draws(X)
+        >>> per_draw.shape, bool((per_draw[0] == gm.score_samples(X)).all())
+        ((1, 100), True)
+        """
+        return np.asarray(self.score_samples(X), dtype=np.float64)[None]
+
+    def membership_draws(self, X: ArrayLike) -> NDArray[np.float64]:
+        """Membership probabilities under every parameter draw: here the one estimate.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Points to evaluate.
+
+        Returns
+        -------
+        ndarray of shape (1, n_samples, n_components)
+            :meth:`predict_proba` as the one draw.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from bayesgmm import GaussianMixture
+        >>> X = np.random.default_rng(0).normal(size=(100, 2))
+        >>> gm = GaussianMixture(3, random_state=0).fit(X)
+        >>> gm.membership_draws(X).shape, bool(np.allclose(gm.membership_draws(X).sum(axis=-1), 1))
+        ((1, 100, 3), True)
+        """
+        return np.asarray(self.predict_proba(X), dtype=np.float64)[None]
 
     def impute(self, X: ArrayLike) -> NDArray[np.float64] | pd.DataFrame:
         """Fill missing (NaN) cells with their conditional expectation under the mixture.

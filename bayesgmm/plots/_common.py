@@ -9,12 +9,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from bayesgmm.bayes.posterior import parameter_draws
-from bayesgmm.core.estimator_api import check_is_fitted, is_bayesian
+from bayesgmm.core.fitted_mixture import FittedMixtureLike
 from bayesgmm.core.types import RandomStateLike
 from bayesgmm.core.validation import check_array, check_random_state
 from bayesgmm.covariance import get_covariance_model
-from bayesgmm.em.gaussian_mixture import GaussianMixture
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.axes import Axes
@@ -23,14 +21,16 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
 # ---------------------------------------------------------------------- helpers
 def check_mixture(model: Any, func: str) -> bool:
-    """Whether ``model`` is a fitted Bayesian mixture (``False``: a fitted EM one).
+    """Whether ``model``'s parameter draws are a posterior (``False``: a point estimate).
 
-    Raises ``TypeError`` naming ``func`` for anything else (see
-    :func:`bayesgmm.core.estimator_api.is_bayesian`).
+    ``model`` must be a fitted mixture
+    (:class:`~bayesgmm.core.fitted_mixture.FittedMixtureLike`, such as a
+    :class:`~bayesgmm.GaussianMixture` or a :class:`~bayesgmm.BayesianGaussianMixture`);
+    anything else raises ``TypeError`` naming ``func``.
     """
-    if is_bayesian(model) or isinstance(model, GaussianMixture):
-        check_is_fitted(model, "means_")
-        return is_bayesian(model)
+    if isinstance(model, FittedMixtureLike):
+        model.parameter_draws()  # NotFittedError when not fitted
+        return model.is_posterior
     raise TypeError(
         f"{func} needs a fitted bayesgmm.GaussianMixture or bayesgmm.BayesianGaussianMixture; "
         f"got {type(model).__name__}."
@@ -38,8 +38,7 @@ def check_mixture(model: Any, func: str) -> bool:
 
 
 def model_parameters(
-    model: Any,
-    bayes: bool,
+    model: FittedMixtureLike,
     n_draws: int | None = None,
     random_state: RandomStateLike = 0,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
@@ -48,8 +47,8 @@ def model_parameters(
     ``S`` is 1 for an EM fit; for a posterior, all draws or ``n_draws`` of them
     picked at random without replacement (kept in chain, draw order).
     """
-    draws = parameter_draws(model)
-    if bayes and n_draws is not None and n_draws < draws.size:
+    draws = model.parameter_draws()
+    if n_draws is not None and n_draws < draws.size:
         rng = check_random_state(random_state)
         draws = draws.take(np.sort(rng.choice(draws.size, size=n_draws, replace=False)))
     return draws.weights, draws.means, draws.full_covariances()
@@ -64,7 +63,9 @@ def check_n_draws(n_draws: Any, *, allow_none: bool = False) -> int | None:
     return int(n_draws)
 
 
-def check_X(model: Any, X: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.object_] | None]:
+def check_X(
+    model: FittedMixtureLike, X: ArrayLike
+) -> tuple[NDArray[np.float64], NDArray[np.object_] | None]:
     """``X`` as a float array with the model's number of features, and its column names.
 
     NaN cells are accepted when the model marginalizes them (rows with a missing
@@ -79,7 +80,7 @@ def check_X(model: Any, X: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.o
     return array, names
 
 
-def feature_names(model: Any, names: NDArray[np.object_] | None) -> list[str]:
+def feature_names(model: FittedMixtureLike, names: NDArray[np.object_] | None) -> list[str]:
     """Axis labels: the DataFrame's columns, else the model's, else ``feature j``."""
     if names is None:
         names = getattr(model, "feature_names_in_", None)
@@ -104,7 +105,9 @@ def feature_index(feature: Any, n_features: int, names: list[str] | None) -> int
     return int(feature)
 
 
-def feature_pair(features: Any, model: Any, names: list[str] | None, func: str) -> tuple[int, int]:
+def feature_pair(
+    features: Any, model: FittedMixtureLike, names: list[str] | None, func: str
+) -> tuple[int, int]:
     """Validate a pair of features (indices or names) for a two-dimensional plot."""
     n_features = model.n_features_in_
     if n_features < 2:
@@ -163,7 +166,9 @@ def ellipse(
     )
 
 
-def point_estimate(model: Any):
+def point_estimate(
+    model: FittedMixtureLike,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """Weights, means and full covariances of a fitted mixture.
 
     The EM estimate, or a Bayesian model's posterior means (its ``weights_``,

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from bayesgmm.core.fitted_mixture import FittedMixtureLike
 from bayesgmm.core.types import RandomStateLike
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -157,7 +158,7 @@ def plot_ppc(result: Any, statistics: Sequence[str] | None = None, *, ncols: int
 
 
 def plot_ppc_density(
-    model: Any,
+    model: FittedMixtureLike,
     X: ArrayLike,
     *,
     n_replicates: int = 50,
@@ -210,7 +211,7 @@ def plot_ppc_density(
 
 
 def plot_ppc_dist(
-    model: Any,
+    model: FittedMixtureLike,
     *,
     num_samples: int = 50,
     random_state: RandomStateLike = 0,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from bayesgmm.core.fitted_mixture import FittedMixtureLike
 from bayesgmm.core.types import RandomStateLike
 from bayesgmm.uses.projection import discriminant_directions, informative_pairs
 
@@ -30,7 +31,7 @@ from bayesgmm.plots._common import (
 
 # ---------------------------------------------------------------------- clusters
 def plot_clusters(
-    model: Any,
+    model: FittedMixtureLike,
     X: ArrayLike,
     *,
     features: Sequence[int | str] = (0, 1),
@@ -93,7 +94,7 @@ def plot_clusters(
     from matplotlib.colors import to_rgba
     from matplotlib.lines import Line2D
 
-    bayes = check_mixture(model, "plot_clusters")
+    posterior = check_mixture(model, "plot_clusters")
     array, names = check_X(model, X)
     labels = feature_names(model, names)
     first, second = feature_pair(features, model, labels, "plot_clusters")
@@ -112,12 +113,12 @@ def plot_clusters(
             Line2D([], [], marker="o", linestyle="", color=palette[k], label=f"component {k}")
             for k in range(proba.shape[1])
         ]
-        title = "posterior mean membership" if bayes else "membership"
+        title = "posterior mean membership" if posterior else "membership"
         ax.legend(handles=handles, title=f"{title} (opacity)", fontsize="small")
     return ax
 
 
-def most_informative_pairs(model: Any, n_pairs: int = 3) -> list[tuple[int, int]]:
+def most_informative_pairs(model: FittedMixtureLike, n_pairs: int = 3) -> list[tuple[int, int]]:
     """The pairs of features that best separate a fitted mixture's components.
 
     Parameters
@@ -144,7 +145,7 @@ def most_informative_pairs(model: Any, n_pairs: int = 3) -> list[tuple[int, int]
 
 
 def plot_discriminant(
-    model: Any,
+    model: FittedMixtureLike,
     X: ArrayLike,
     *,
     size: float = 12.0,
@@ -233,7 +234,7 @@ def plot_discriminant(
 
 
 def plot_ellipses(
-    model: Any,
+    model: FittedMixtureLike,
     *,
     features: Sequence[int | str] = (0, 1),
     n_std: float | Sequence[float] = (1.0, 2.0),
@@ -296,21 +297,21 @@ def plot_ellipses(
     6
     >>> plt.close("all")
     """
-    bayes = check_mixture(model, "plot_ellipses")
+    posterior = check_mixture(model, "plot_ellipses")
     labels = feature_names(model, None)
     first, second = feature_pair(features, model, labels, "plot_ellipses")
     sizes = np.atleast_1d(np.asarray(n_std, dtype=np.float64))
     if sizes.ndim != 1 or sizes.size == 0 or not np.all(np.isfinite(sizes) & (sizes > 0)):
         raise ValueError(f"n_std must be positive numbers of standard deviations; got {n_std!r}.")
     n_draws = check_n_draws(n_draws)
-    weights, means, covs = model_parameters(model, bayes, n_draws, random_state)
+    weights, means, covs = model_parameters(model, n_draws, random_state)
     pair = [first, second]
     means = means[..., pair]
     covs = covs[..., pair, :][..., pair]
     n_samples, n_components = weights.shape
     colors = component_colors(n_components)
     ax = new_axes(ax)
-    alpha = 1.0 if not bayes else float(np.clip(3.0 / n_samples, 0.03, 0.5))
+    alpha = 1.0 if not posterior else float(np.clip(3.0 / n_samples, 0.03, 0.5))
     for k in range(n_components):
         for s in range(n_samples):
             for j, size in enumerate(sizes):
@@ -320,8 +321,8 @@ def plot_ellipses(
                     float(size),
                     facecolor="none",
                     edgecolor=colors[k],
-                    linewidth=1.5 if not bayes else 0.8,
-                    linestyle="-" if j == 0 or bayes else "--",
+                    linewidth=1.5 if not posterior else 0.8,
+                    linestyle="-" if j == 0 or posterior else "--",
                     alpha=alpha,
                     label=f"component {k} (weight {weights[:, k].mean():.2f})"
                     if s == 0 and j == 0
@@ -333,7 +334,7 @@ def plot_ellipses(
     ax.autoscale_view()
     ax.set_xlabel(labels[first])
     ax.set_ylabel(labels[second])
-    what = f"{n_samples} posterior draws" if bayes else "EM estimate"
+    what = f"{n_samples} posterior draws" if posterior else "EM estimate"
     ax.set_title(f"{', '.join(f'{s:g}' for s in sizes)} sd ellipses ({what})", fontsize="medium")
     legend = ax.legend(fontsize="small")
     for handle in legend.legend_handles:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike
 
+from bayesgmm.core.fitted_mixture import FittedMixtureLike
 from bayesgmm.core.types import RandomStateLike
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -34,7 +35,7 @@ from bayesgmm.plots._common import (
 
 # ---------------------------------------------------------------------- densities
 def plot_density(
-    model: Any,
+    model: FittedMixtureLike,
     X: ArrayLike | None = None,
     *,
     features: Sequence[int | str] = (0, 1),
@@ -112,7 +113,7 @@ def plot_density(
     5
     >>> plt.close("all")
     """
-    bayes = check_mixture(model, "plot_density")
+    check_mixture(model, "plot_density")  # a fitted mixture, or TypeError
     array, names = (None, None) if X is None else check_X(model, X)
     labels = feature_names(model, names)
     first, second = feature_pair(features, model, labels, "plot_density")
@@ -121,7 +122,7 @@ def plot_density(
     if not (isinstance(decades, int | float) and np.isfinite(decades) and decades > 0):
         raise ValueError(f"decades must be a positive number; got {decades!r}.")
     n_draws = check_n_draws(n_draws, allow_none=True)
-    weights, means, covs = model_parameters(model, bayes, n_draws, random_state)
+    weights, means, covs = model_parameters(model, n_draws, random_state)
     pair = [first, second]
     means = means[..., pair]
     covs = covs[..., pair, :][..., pair]
@@ -164,7 +165,7 @@ def plot_density(
 
 
 def plot_density_1d(
-    model: Any,
+    model: FittedMixtureLike,
     X: ArrayLike,
     *,
     feature: int | str = 0,
@@ -235,7 +236,7 @@ def plot_density_1d(
     4
     >>> plt.close("all")
     """
-    bayes = check_mixture(model, "plot_density_1d")
+    posterior = check_mixture(model, "plot_density_1d")
     values = X
     if np.ndim(X) == 1 and model.n_features_in_ == 1:  # a vector (a Series keeps its name)
         values = X.to_frame() if hasattr(X, "to_frame") else np.asarray(X).reshape(-1, 1)
@@ -247,7 +248,7 @@ def plot_density_1d(
     if isinstance(grid_size, bool) or not isinstance(grid_size, int | np.integer) or grid_size < 2:
         raise ValueError(f"grid_size must be an integer >= 2; got {grid_size!r}.")
     n_draws = check_n_draws(n_draws, allow_none=True)
-    weights, means, covs = model_parameters(model, bayes, n_draws, random_state)
+    weights, means, covs = model_parameters(model, n_draws, random_state)
     means = means[..., [j]]
     covs = covs[..., [j], :][..., [j]]
     x = array[:, j]
@@ -257,7 +258,7 @@ def plot_density_1d(
     ax = new_axes(ax)
     ax.hist(x, bins=bins, density=True, color="0.85", edgecolor="white", label="data")
     ax.plot(grid, per_draw.mean(axis=0), color="black", lw=2, label="mixture density")
-    if bayes:
+    if posterior:
         tail = (1.0 - ci_prob) / 2.0
         lower, upper = np.quantile(per_draw, [tail, 1.0 - tail], axis=0)
         ax.fill_between(

@@ -10,6 +10,7 @@ import numpy as np
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import xarray as xr
 
+from bayesgmm.core.fitted_mixture import FittedMixtureLike
 from bayesgmm.plots._common import (
     check_mixture,
 )
@@ -20,7 +21,7 @@ _TRACE_KINDS = {"trace": "plot_trace_dist", "rank": "plot_rank_dist"}
 
 # ---------------------------------------------------------------------- convergence
 def plot_trace(
-    model: Any,
+    model: FittedMixtureLike | xr.DataTree,
     var_names: str | Sequence[str] = ("weights", "means"),
     *,
     kind: str = "trace",

@@ -110,12 +110,13 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
 import pandas as pd
 
 import bayesgmm.datasets
+from bayesgmm.core.fitted_mixture import FittedMixtureLike
 from bayesgmm.core.validation import progress_stream
 from bayesgmm.covariance import get_covariance_model
 from bayesgmm.em.gaussian_mixture import GaussianMixture
@@ -132,7 +133,10 @@ from bayesgmm.reporting.analysis_spec import (
     spec_settings,
 )
 from bayesgmm.selection.model_selection import ModelSelection, candidate_name
-from bayesgmm.selection.pipeline import Progress, run_pipeline
+from bayesgmm.selection.pipeline import PipelineResult, Progress, run_pipeline
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from bayesgmm.bayes.estimator import BayesianGaussianMixture
 
 __all__ = [
     "COMPARISONS",
@@ -193,7 +197,7 @@ class AnalysisResult:
     data: pd.DataFrame
     selection: ModelSelection
     model: GaussianMixture
-    bayes_model: Any
+    bayes_model: BayesianGaussianMixture | None
     checks: pd.DataFrame
     k_posterior: Any = None
     skipped: list[str] = field(default_factory=list)
@@ -320,7 +324,7 @@ def _sorted_parameters(
     }
 
 
-def _bayes_parameters(bayes_model: Any) -> dict[str, np.ndarray]:
+def _bayes_parameters(bayes_model: BayesianGaussianMixture) -> dict[str, np.ndarray]:
     post = bayes_model.idata_["posterior"]
     mean = {name: post[name].mean(("chain", "draw")).values for name in ARRAY_QUANTITIES}
     return _sorted_parameters(
@@ -358,16 +362,16 @@ def _format(value: Any) -> str:
 class _Evaluator:
     """Compute the quantities of checks, fitting extra EM models at most once."""
 
-    def __init__(self, X, selection, model, model_settings, bayes_model, k_posterior=None):
+    def __init__(self, X, run: PipelineResult, model_settings):
         self.X = X
-        self.k_posterior = k_posterior
+        self.k_posterior = run.k_posterior
         self.n = len(X)
-        self.selection = selection
-        self.model = model
+        self.selection = run.selection
+        self.model = run.em
         self.model_settings = model_settings
-        self.bayes_model = bayes_model
-        self.chosen = candidate_name(model.n_components, model.covariance_type)
-        self.fitted: dict[str, GaussianMixture] = {self.chosen: model}
+        self.bayes_model = run.posterior
+        self.chosen = run.chosen["name"]  # the pipeline's choice, named once
+        self.fitted: dict[str, GaussianMixture] = {self.chosen: run.em}
 
     def estimator(self, label: str) -> GaussianMixture:
         if label not in self.fitted:
@@ -501,7 +505,7 @@ def _priors(settings: Mapping[str, Any]) -> Any:
     return Priors(**settings.get("priors", {}))
 
 
-def _write_outputs(result: AnalysisResult, out: Path, title: str) -> Any:
+def _write_outputs(result: AnalysisResult, model: FittedMixtureLike, out: Path, title: str) -> Any:
     out.mkdir(parents=True, exist_ok=True)
     result.checks.to_csv(out / "checks.csv", index=False)
     try:
@@ -511,7 +515,6 @@ def _write_outputs(result: AnalysisResult, out: Path, title: str) -> Any:
     from bayesgmm.selection.evidence import EvidenceTable
 
     evidence = EvidenceTable.from_results(result.selection, k_posterior=result.k_posterior)
-    model = result.bayes_model if result.bayes_model is not None else result.model
     report = build_report(
         result.data, selection=result.selection, model=model, evidence=evidence, title=title
     )
@@ -650,16 +653,15 @@ def run_analysis(
             bayes_options={**bayes_options, "priors": _priors(bayes_settings)},
             progress=Progress(stream if stream is not None else False, verbose=True),
         )
-    selection, model, bayes_model = run.selection, run.em, run.posterior
     _replay(caught, recorded)
-    evaluator = _Evaluator(X, selection, model, model_settings, bayes_model, run.k_posterior)
+    evaluator = _Evaluator(X, run, model_settings)
     checks, skipped = _evaluate_checks(spec, evaluator)
     result = AnalysisResult(
         spec=spec,
         data=X,
-        selection=selection,
-        model=model,
-        bayes_model=bayes_model,
+        selection=run.selection,
+        model=run.em,
+        bayes_model=run.posterior,
         k_posterior=run.k_posterior,
         checks=checks,
         skipped=skipped,
@@ -669,7 +671,8 @@ def run_analysis(
     )
     if out is not None:
         title = f"{spec['name']}: reference analysis"
-        result.report = _write_outputs(result, Path(out), title)
+        # the model the pipeline chose (its posterior when it ran), as it reports it
+        result.report = _write_outputs(result, run.model, Path(out), title)
     result.elapsed = time.perf_counter() - start
     say(str(result))
     return result

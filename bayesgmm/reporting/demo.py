@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from bayesgmm.core.fitted_mixture import FittedMixtureLike
 from bayesgmm.covariance import COVARIANCE_TYPES
 from bayesgmm.datasets import load_faithful
 from bayesgmm.reporting.console import prepare_output, print_parameters, print_selection
@@ -44,7 +45,7 @@ class DemoResult:
 
     selection: ModelSelection
     evidence: EvidenceTable
-    model: Any
+    model: FittedMixtureLike
     report: Any
     report_path: Path | None
     elapsed: float

@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
+from bayesgmm.core.fitted_mixture import FittedMixtureLike
 from bayesgmm.core.validation import check_array
 from bayesgmm.covariance import get_covariance_model
 from bayesgmm.em.gaussian_mixture import GaussianMixture
@@ -48,6 +49,10 @@ from bayesgmm.reporting.html import (
 )
 from bayesgmm.selection.evidence import EvidenceTable
 from bayesgmm.selection.model_selection import ModelSelection
+from bayesgmm.selection.pipeline import chosen_estimator
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from bayesgmm.bayes.estimator import BayesianGaussianMixture
 
 __all__ = ["Report", "Section", "build_report", "report"]
 
@@ -63,7 +68,9 @@ _N_CANDIDATES = 5
 
 
 # ---------------------------------------------------------------------- models
-def _feature_labels(model: Any, names: NDArray[np.object_] | None, n_features: int) -> list[str]:
+def _feature_labels(
+    model: FittedMixtureLike | None, names: NDArray[np.object_] | None, n_features: int
+) -> list[str]:
     model_names = getattr(model, "feature_names_in_", None)
     if model_names is not None:
         return [str(name) for name in model_names]
@@ -348,7 +355,7 @@ def _symmetric_duplicate(label: str, features: Sequence[str]) -> bool:
     return features.index(parts[-2]) > features.index(parts[-1])
 
 
-def _bayes_sections(model: Any) -> list[Section]:
+def _bayes_sections(model: BayesianGaussianMixture) -> list[Section]:
     from bayesgmm.bayes.estimator import ESS_BULK_MIN, RHAT_MAX
 
     # the thresholds the fit's own diagnosis used (ESS >= max(400, 100 per chain))
@@ -429,7 +436,9 @@ def _bayes_sections(model: Any) -> list[Section]:
     ]
 
 
-def _figures_section(model: Any, X: ArrayLike, labels: list[str], bayes: bool) -> Section:
+def _figures_section(
+    model: FittedMixtureLike, X: ArrayLike, labels: list[str], bayes: bool
+) -> Section:
     from bayesgmm.plots import (
         most_informative_pairs,
         plot_clusters,
@@ -533,7 +542,9 @@ def _label_trace_axes(figure: Any) -> None:
             ax.set_xlabel("value" if left else "draw", fontsize="small")
 
 
-def _clustering_section(model: Any, X: ArrayLike, n_samples: int, bayes: bool) -> Section:
+def _clustering_section(
+    model: FittedMixtureLike, X: ArrayLike, n_samples: int, bayes: bool
+) -> Section:
     from bayesgmm.plots import plot_coclustering
     from bayesgmm.uses.clustering import cluster_uncertainty, coclustering_matrix
 
@@ -560,10 +571,8 @@ def _clustering_section(model: Any, X: ArrayLike, n_samples: int, bayes: bool) -
     ]
     n_figures = 0
     if n_samples <= MAX_COCLUSTERING_SAMPLES:
-        n_draws = None
-        if bayes:
-            posterior = model.idata_["posterior"]
-            n_draws = min(_COCLUSTERING_DRAWS, posterior.sizes["chain"] * posterior.sizes["draw"])
+        # a posterior: at most _COCLUSTERING_DRAWS of its draws (EM: its one estimate)
+        n_draws = min(_COCLUSTERING_DRAWS, model.parameter_draws().size) if bayes else None
         matrix = coclustering_matrix(model, X, n_draws=n_draws)
         figure = new_figure(6.0, 5.0)
         plot_coclustering(matrix, labels=result.labels, ax=figure.subplots())
@@ -592,7 +601,7 @@ def build_report(
     X: ArrayLike,
     *,
     selection: ModelSelection | None = None,
-    model: Any = None,
+    model: FittedMixtureLike | None = None,
     evidence: EvidenceTable | None = None,
     k_posterior: KPosterior | None = None,
     title: str = "bayesgmm report",
@@ -712,13 +721,7 @@ def build_report(
             f"{n_samples}. Pass the data the models were fitted to."
         )
     if model is None and selection is not None:
-        model = selection.best_estimator_
-        if evidence is not None:
-            key = (
-                evidence.recommendation["n_components"],
-                evidence.recommendation["covariance_type"],
-            )
-            model = selection.estimators.get(key, model)
+        model = chosen_estimator(selection, evidence)
     from bayesgmm.plots import check_mixture
 
     bayes = check_mixture(model, "build_report") if model is not None else False

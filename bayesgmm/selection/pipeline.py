@@ -40,7 +40,7 @@ from bayesgmm.selection.model_selection import ModelSelection, candidate_name, s
 from bayesgmm.selection.range_extension import RangeExtension, extend_grid, extend_loo
 from bayesgmm.selection.recommendation import RULES
 
-__all__ = ["PipelineResult", "Progress", "collect_evidence", "run_pipeline"]
+__all__ = ["PipelineResult", "Progress", "chosen_estimator", "collect_evidence", "run_pipeline"]
 
 #: the posterior over K runs by default only below this rows x features x (features + 1)
 #: (10,000 rows x 5 features: 300,000, about 30 s). Larger data run when asked
@@ -159,6 +159,41 @@ class PipelineResult:
     def model(self) -> Any:
         """The chosen model's posterior when there is one, else its EM fit."""
         return self.posterior if self.posterior is not None else self.em
+
+
+def chosen_estimator(
+    selection: ModelSelection, evidence: EvidenceTable | None = None
+) -> GaussianMixture:
+    """The EM fit of the chosen model: the evidence's recommendation, else the grid's best.
+
+    The one rule by which a model is chosen from a grid: :func:`run_pipeline` applies
+    it (unless handed a model) and :func:`bayesgmm.reporting.report.build_report` when
+    it is given no model.
+
+    Parameters
+    ----------
+    selection : ModelSelection
+        The EM grid.
+    evidence : EvidenceTable, default=None
+        Its evidence table; the recommended model is taken when it is in the grid.
+
+    Returns
+    -------
+    GaussianMixture
+        A fitted estimator of ``selection``.
+
+    Examples
+    --------
+    >>> from bayesgmm import load_faithful, select_model
+    >>> selection = select_model(load_faithful(), [1, 2, 3], ["full"], n_init=1)
+    >>> chosen_estimator(selection) is selection.best_estimator_
+    True
+    """
+    if evidence is None:
+        return selection.best_estimator_
+    pick = evidence.recommendation
+    key = (pick["n_components"], pick["covariance_type"])
+    return selection.estimators.get(key, selection.best_estimator_)
 
 
 def _lrt_plan(selection: ModelSelection, mode: str, n_candidates: int) -> list[tuple[str, int]]:
@@ -536,17 +571,8 @@ def run_pipeline(
 
     if callable(chosen) and not isinstance(chosen, GaussianMixture):
         chosen = chosen(selection)
-    if chosen is not None:
-        key = (chosen.n_components, get_covariance_model(chosen.covariance_type).name)
-        result.em = chosen
-    else:
-        pick = (
-            result.evidence.recommendation
-            if result.evidence is not None
-            else {**selection.best_params_}
-        )
-        key = (pick["n_components"], pick["covariance_type"])
-        result.em = selection.estimators[key]
+    result.em = chosen if chosen is not None else chosen_estimator(selection, result.evidence)
+    key = (result.em.n_components, get_covariance_model(result.em.covariance_type).name)
     name = candidate_name(*key)
     result.chosen = {"name": name, "n_components": key[0], "covariance_type": key[1]}
     if name in result.posteriors and chosen is None:

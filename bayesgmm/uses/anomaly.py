@@ -3,9 +3,10 @@
 A point is anomalous when the fitted density puts little mass near it. For an EM
 model the density is the plug-in mixture ``p(x | theta_hat)``; for a Bayesian model
 it is the posterior predictive density ``p(x | data) = E[p(x | theta) | data]``,
-estimated by the mean over posterior draws (``score_samples`` of either model). The
-Bayesian model is recognised by duck typing, so importing this module does not
-import PyMC.
+estimated by the mean over posterior draws (``score_samples`` of either model). Both
+are read through the fitted-mixture protocol
+(:class:`~bayesgmm.core.fitted_mixture.FittedMixtureLike`: ``score_samples`` and the
+per-draw ``log_density_draws``), so importing this module does not import PyMC.
 
 * :func:`log_predictive_density`: ``log p(x)`` per point, with a credible interval of
   ``log p(x | theta)`` over the posterior draws.
@@ -32,7 +33,8 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
-from bayesgmm.core.estimator_api import ParamsMixin, check_is_fitted, is_bayesian
+from bayesgmm.core.estimator_api import ParamsMixin, check_is_fitted
+from bayesgmm.core.fitted_mixture import FittedMixtureLike
 from bayesgmm.core.validation import Constraint, check_parameters, is_real
 
 __all__ = [
@@ -60,7 +62,7 @@ def _is_fitted(model: Any) -> bool:
     return any(name.endswith("_") and not name.startswith("_") for name in vars(model))
 
 
-def anomaly_scores(model: Any, X: ArrayLike) -> NDArray[np.float64]:
+def anomaly_scores(model: FittedMixtureLike, X: ArrayLike) -> NDArray[np.float64]:
     """Anomaly score of every point: its negative log (predictive) density.
 
     EM: ``-log p(x | theta_hat)``. Bayesian: ``-log p(x | data)``, the negative
@@ -101,7 +103,9 @@ def anomaly_scores(model: Any, X: ArrayLike) -> NDArray[np.float64]:
     return -np.asarray(model.score_samples(X), dtype=np.float64)
 
 
-def log_predictive_density(model: Any, X: ArrayLike, *, ci_prob: float = 0.94) -> pd.DataFrame:
+def log_predictive_density(
+    model: FittedMixtureLike, X: ArrayLike, *, ci_prob: float = 0.94
+) -> pd.DataFrame:
     """Log (posterior predictive) density of every point, with its uncertainty.
 
     Bayesian: ``log_density`` is ``log p(x | data) = log mean_s p(x | theta_s)``
@@ -142,13 +146,12 @@ def log_predictive_density(model: Any, X: ArrayLike, *, ci_prob: float = 0.94) -
     _check_density_model(model)
     if not (is_real(ci_prob) and 0 < ci_prob < 1):
         raise ValueError(f"ci_prob must be a number in (0, 1); got {ci_prob!r}.")
-    if is_bayesian(model):
-        per_draw = model.log_likelihood(X).values
-        per_draw = per_draw.reshape(-1, per_draw.shape[-1])
+    if isinstance(model, FittedMixtureLike) and model.is_posterior:
+        per_draw = np.asarray(model.log_density_draws(X), dtype=np.float64)
         log_density = special.logsumexp(per_draw, axis=0) - math.log(len(per_draw))
         alpha = (1 - ci_prob) / 2
         lower, upper = np.quantile(per_draw, [alpha, 1 - alpha], axis=0)
-    else:
+    else:  # a point estimate: no posterior to bound the density with
         log_density = np.asarray(model.score_samples(X), dtype=np.float64)
         lower = upper = np.full_like(log_density, np.nan)
     index = getattr(X, "index", None)

@@ -1,12 +1,13 @@
 """Clustering with uncertainty: memberships, co-clustering and a summary partition.
 
-Works with a fitted :class:`~bayesgmm.GaussianMixture` (plug-in: the point estimate
-stands in for the posterior) and a fitted
-:class:`~bayesgmm.BayesianGaussianMixture` (every posterior draw ``theta_s``). The
-Bayesian class is recognised without importing it (:func:`bayesgmm.core.estimator_api.is_bayesian`),
-so importing this module does not import PyMC; any estimator with ``predict_proba``
-(such as scikit-learn's ``GaussianMixture``) is treated like the EM model. The
-partition losses and the search live in :mod:`bayesgmm.uses.partitions`.
+Works with any fitted mixture of the protocol
+:class:`~bayesgmm.core.fitted_mixture.FittedMixtureLike`: a fitted
+:class:`~bayesgmm.GaussianMixture` (plug-in: the point estimate stands in for the
+posterior) or :class:`~bayesgmm.BayesianGaussianMixture` (every posterior draw
+``theta_s``), read through its ``membership_draws``; importing this module does not
+import PyMC. Any other estimator with ``predict_proba`` (such as scikit-learn's
+``GaussianMixture``) is treated as a plug-in estimate. The partition losses and the
+search live in :mod:`bayesgmm.uses.partitions`.
 
 * :func:`cluster_uncertainty`: per point, the most probable cluster, its posterior
   mean membership probability with an equal-tailed credible interval over the draws,
@@ -35,7 +36,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
-from bayesgmm.core.estimator_api import is_bayesian
+from bayesgmm.core.fitted_mixture import FittedMixtureLike
 from bayesgmm.core.types import RandomStateLike
 from bayesgmm.core.validation import check_random_state
 from bayesgmm.uses.partitions import (
@@ -104,18 +105,6 @@ def _check_int(name: str, value: Any, low: int, *, allow_none: bool = False) -> 
     return int(value)
 
 
-def _check_model(model: Any) -> bool:
-    """True for a Bayesian model, False for EM-like ones (anything with predict_proba)."""
-    if is_bayesian(model):
-        return True
-    if callable(getattr(model, "predict_proba", None)):
-        return False
-    raise TypeError(
-        "model must be a fitted bayesgmm GaussianMixture or BayesianGaussianMixture (or "
-        f"an estimator with predict_proba); got {type(model).__name__}."
-    )
-
-
 def _check_size(n_samples: int, max_samples: Any, what: str) -> None:
     max_samples = _check_int("max_samples", max_samples, 1)
     if n_samples > max_samples:
@@ -129,14 +118,25 @@ def _check_size(n_samples: int, max_samples: Any, what: str) -> None:
 
 # ---------------------------------------------------------------------- memberships
 def _membership_draws(
-    model: Any, X: ArrayLike, n_draws: int | None, rng: np.random.Generator
+    model: FittedMixtureLike, X: ArrayLike, n_draws: int | None, rng: np.random.Generator
 ) -> tuple[NDArray[np.float64] | None, NDArray[np.float64]]:
-    """Per-draw memberships ``(S, n, K)`` (None for EM) and their mean ``(n, K)``."""
+    """Posterior memberships per draw ``(S, n, K)`` (None for a plug-in estimate) and their mean.
+
+    A plug-in estimate (an EM fit, or any other estimator with ``predict_proba``)
+    has no posterior draws: its memberships are ``predict_proba`` and ``n_draws`` is
+    ignored.
+    """
     n_draws = _check_int("n_draws", n_draws, 1, allow_none=True)
-    if not _check_model(model):
+    if not isinstance(model, FittedMixtureLike):
+        if not callable(getattr(model, "predict_proba", None)):
+            raise TypeError(
+                "model must be a fitted bayesgmm GaussianMixture or BayesianGaussianMixture "
+                f"(or an estimator with predict_proba); got {type(model).__name__}."
+            )
         return None, np.asarray(model.predict_proba(X), dtype=np.float64)
-    values = np.asarray(model.memberships(X).values, dtype=np.float64)
-    draws = values.reshape(-1, *values.shape[2:])
+    draws = np.asarray(model.membership_draws(X), dtype=np.float64)
+    if not model.is_posterior:
+        return None, draws.mean(axis=0)
     if n_draws is not None:
         if n_draws > len(draws):
             raise ValueError(
@@ -251,7 +251,7 @@ class ClusteringResult:
 
 
 def cluster_uncertainty(
-    model: Any,
+    model: FittedMixtureLike,
     X: ArrayLike,
     *,
     ci_prob: float = 0.94,
@@ -290,7 +290,7 @@ def cluster_uncertainty(
     ValueError
         For ``ci_prob`` or ``ambiguous_threshold`` outside their range.
     TypeError
-        If ``model`` has neither ``memberships`` nor ``predict_proba``.
+        If ``model`` has neither ``membership_draws`` nor ``predict_proba``.
 
     See Also
     --------
@@ -353,7 +353,7 @@ def cluster_uncertainty(
 
 
 def coclustering_matrix(
-    model: Any,
+    model: FittedMixtureLike,
     X: ArrayLike,
     *,
     n_draws: int | None = None,
@@ -433,7 +433,7 @@ def _sample_allocations(draws: NDArray[np.float64], rng: np.random.Generator) ->
 
 
 def sample_partitions(
-    model: Any,
+    model: FittedMixtureLike,
     X: ArrayLike,
     *,
     n_draws: int | None = None,
@@ -585,7 +585,7 @@ class SummaryPartition:
 
 
 def summary_partition(
-    model: Any,
+    model: FittedMixtureLike,
     X: ArrayLike,
     *,
     loss: Loss = "vi",

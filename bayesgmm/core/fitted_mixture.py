@@ -1,0 +1,134 @@
+"""What every fitted Gaussian mixture answers, EM estimate or posterior.
+
+:class:`FittedMixtureLike` is the protocol that clustering
+(:mod:`bayesgmm.uses.clustering`), anomaly detection (:mod:`bayesgmm.uses.anomaly`),
+the plots and the report use: the parameters as draws (an EM fit is one plug-in
+draw, a posterior has ``S`` of them), log-densities and memberships, both averaged
+and per draw. :class:`bayesgmm.GaussianMixture` and
+:class:`bayesgmm.BayesianGaussianMixture` implement it; the callers never ask which
+of the two they hold, only whether its draws are posterior draws
+(:attr:`FittedMixtureLike.is_posterior`: credible intervals exist only then).
+
+The protocol is structural (:class:`typing.Protocol`): nothing here imports an
+estimator, and ``isinstance(model, FittedMixtureLike)`` checks that the members
+exist (not that the model is fitted: the methods raise ``NotFittedError``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+__all__ = ["FittedMixtureLike", "MixtureDraws"]
+
+
+class MixtureDraws(Protocol):
+    """Draws of a mixture's parameters, flattened over chains.
+
+    :class:`bayesgmm.bayes.posterior.ParameterDraws` is the implementation.
+
+    Attributes
+    ----------
+    covariance_type : str
+        The covariance model of ``covariances``.
+    weights : ndarray of shape (S, K)
+    means : ndarray of shape (S, K, D)
+    covariances : ndarray of shape (S, ...)
+        The covariance model's own shape per draw; :meth:`full_covariances` gives
+        ``(S, K, D, D)``.
+    n_chains, n_draws : int
+        ``S = n_chains * n_draws`` (1 and 1 for a plug-in EM fit).
+    """
+
+    covariance_type: str
+    weights: NDArray[np.float64]
+    means: NDArray[np.float64]
+    covariances: NDArray[np.float64]
+    n_chains: int
+    n_draws: int
+
+    @property
+    def size(self) -> int:
+        """Number of draws ``S``."""
+        ...
+
+    def full_covariances(self) -> NDArray[np.float64]:
+        """Covariances as full matrices, shape ``(S, K, D, D)``."""
+        ...
+
+    def take(self, picks: NDArray[np.intp]) -> MixtureDraws:
+        """The draws ``picks`` (as one chain)."""
+        ...
+
+
+@runtime_checkable
+class FittedMixtureLike(Protocol):
+    """A fitted Gaussian mixture: parameter draws, log-densities and memberships.
+
+    Implemented by :class:`bayesgmm.GaussianMixture` (one plug-in draw,
+    ``is_posterior = False``) and :class:`bayesgmm.BayesianGaussianMixture` (its
+    posterior draws, ``is_posterior = True``). Averages over the draws
+    (:meth:`score_samples`, :meth:`predict_proba`, :meth:`predict`) and the
+    per-draw values (:meth:`log_density_draws`, :meth:`membership_draws`) come
+    from the same draws, so ``score_samples(X) == log mean_s exp(log_density_draws(X))``
+    and ``predict_proba(X) == membership_draws(X).mean(axis=0)`` (exactly so for an
+    EM fit).
+
+    Besides the members below, a fitted model has ``n_features_in_`` and, when it
+    was fitted on a DataFrame, ``feature_names_in_`` (scikit-learn's convention),
+    and its point estimate in ``weights_``, ``means_`` and ``covariances_`` (in the
+    shape of ``covariance_type``; posterior means for a Bayesian fit).
+
+    Attributes
+    ----------
+    is_posterior : bool
+        Whether the draws are posterior draws (credible intervals over them mean
+        something); ``False`` for a point estimate, whose one draw carries no
+        parameter uncertainty.
+    n_components : int
+        ``K``.
+    covariance_type : str
+        The covariance model.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bayesgmm import GaussianMixture
+    >>> gm = GaussianMixture(2, random_state=0).fit(np.random.default_rng(0).normal(size=(50, 2)))
+    >>> isinstance(gm, FittedMixtureLike), gm.is_posterior, gm.parameter_draws().size
+    (True, False, 1)
+    """
+
+    is_posterior: ClassVar[bool]
+    n_components: int
+    covariance_type: str
+
+    def parameter_draws(self) -> MixtureDraws:
+        """Weights ``(S, K)``, means ``(S, K, D)`` and covariances of every draw."""
+        ...
+
+    def score_samples(self, X: ArrayLike) -> NDArray[np.float64]:
+        """``log mean_s p(x | theta_s)`` per sample, shape ``(n_samples,)``."""
+        ...
+
+    def log_density_draws(self, X: ArrayLike) -> NDArray[np.float64]:
+        """``log p(x | theta_s)`` per draw and sample, shape ``(S, n_samples)``."""
+        ...
+
+    def predict_proba(self, X: ArrayLike) -> NDArray[np.float64]:
+        """Memberships averaged over the draws, shape ``(n_samples, K)``."""
+        ...
+
+    def membership_draws(self, X: ArrayLike) -> NDArray[np.float64]:
+        """Memberships per draw, shape ``(S, n_samples, K)``."""
+        ...
+
+    def predict(self, X: ArrayLike) -> NDArray[np.intp]:
+        """Most probable component per sample (of :meth:`predict_proba`)."""
+        ...
+
+    def score(self, X: ArrayLike, y: Any = None) -> float:
+        """Mean of :meth:`score_samples`."""
+        ...
