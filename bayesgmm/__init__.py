@@ -24,7 +24,7 @@ from bayesgmm.exceptions import (
     SamplingError,
     SamplingWarning,
 )
-from bayesgmm.reporting.report import (
+from bayesgmm.reporting.html_report import (
     Report,
     build_report,
     report,

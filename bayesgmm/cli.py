@@ -553,7 +553,7 @@ def _run_fit(args: argparse.Namespace) -> int:
         model.save(out / "posterior.nc")
         written.append("posterior.nc")
     with progress.step("Report"):
-        from bayesgmm.reporting.report import build_report
+        from bayesgmm.reporting.html_report import build_report
 
         page = build_report(
             data,

@@ -22,7 +22,7 @@ from bayesgmm.reporting.analysis import (
 MODELS = Path(__file__).resolve().parents[1] / "models"
 SPECS = sorted(MODELS.glob("*/spec.toml"))
 IDS = [path.parent.name for path in SPECS]
-HAVE_REPORT = importlib.util.find_spec("bayesgmm.reporting.report") is not None
+HAVE_REPORT = importlib.util.find_spec("bayesgmm.reporting.html_report") is not None
 
 _RESULTS: dict[str, AnalysisResult] = {}
 

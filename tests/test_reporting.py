@@ -15,7 +15,7 @@ import pytest
 
 from bayesgmm import EvidenceTable, GaussianMixture, load_faithful, load_galaxies, select_model
 from bayesgmm.exceptions import SamplingWarning
-from bayesgmm.reporting.report import Report, Section, build_report, report
+from bayesgmm.reporting.html_report import Report, Section, build_report, report
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
@@ -218,7 +218,7 @@ def test_diag_and_spherical_covariance_tables(faithful):
 
 
 def test_coclustering_heatmap_skipped_for_many_samples(faithful, monkeypatch):
-    import bayesgmm.reporting.report as module
+    import bayesgmm.reporting.html_report as module
 
     monkeypatch.setattr(module, "MAX_COCLUSTERING_SAMPLES", 100)
     gm = GaussianMixture(2, random_state=0).fit(faithful)

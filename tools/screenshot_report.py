@@ -1,6 +1,6 @@
 """Render an HTML report in headless Chromium and save a screenshot.
 
-Checks that a report from :func:`bayesgmm.reporting.report.build_report` displays in a real
+Checks that a report from :func:`bayesgmm.reporting.html_report.build_report` displays in a real
 browser (tables laid out, embedded PNG figures decoded) without loading anything
 from the network.
 
@@ -84,7 +84,7 @@ def screenshot(
 
 def _demo_report(folder: Path) -> Path:
     from bayesgmm import load_faithful, select_model
-    from bayesgmm.reporting.report import build_report
+    from bayesgmm.reporting.html_report import build_report
 
     X = load_faithful()
     selection = select_model(X, range(1, 5), n_init=3)

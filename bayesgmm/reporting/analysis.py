@@ -183,7 +183,7 @@ class AnalysisResult:
     truth : dict or None
         True ``weights``, ``means`` and ``covariances`` of generated data.
     report : object or None
-        The report of :func:`bayesgmm.reporting.report.build_report` when ``out`` was given
+        The report of :func:`bayesgmm.reporting.html_report.build_report` when ``out`` was given
         and that module is available.
     warnings : list of str
         Sampler, convergence and collapse warnings raised while running.
@@ -509,7 +509,7 @@ def _write_outputs(result: AnalysisResult, model: FittedMixtureLike, out: Path, 
     out.mkdir(parents=True, exist_ok=True)
     result.checks.to_csv(out / "checks.csv", index=False)
     try:
-        from bayesgmm.reporting.report import build_report
+        from bayesgmm.reporting.html_report import build_report
     except ImportError:
         return None
     from bayesgmm.selection.evidence import EvidenceTable
@@ -538,7 +538,7 @@ def run_analysis(
     posterior from that fit when ``[bayes]`` asks (in
     quick mode only when ``[bayes.quick]`` says ``run = true``); evaluate every
     ``[[published.checks]]``; with ``out``, write ``checks.csv`` and (when
-    :mod:`bayesgmm.reporting.report` is available) ``report.html`` there.
+    :mod:`bayesgmm.reporting.html_report` is available) ``report.html`` there.
 
     Parameters
     ----------

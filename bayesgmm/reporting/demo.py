@@ -106,7 +106,7 @@ def run_demo(
     5. The evidence table (:class:`bayesgmm.EvidenceTable`) and its recommendation
        (the posterior over K chooses K when it passed its checks; "at least K" if
        the range could not be extended past the answer).
-    6. The report (:func:`bayesgmm.reporting.report.build_report`) of the recommended model's
+    6. The report (:func:`bayesgmm.reporting.html_report.build_report`) of the recommended model's
        posterior, written to ``out/report.html``.
 
     The full run takes about half a minute on a 2-core machine once the compiled
@@ -177,7 +177,7 @@ def run_demo(
         on_result=functools.partial(_print_result, columns=list(data.columns)),
     )
     with progress.step("Report"):
-        from bayesgmm.reporting.report import build_report
+        from bayesgmm.reporting.html_report import build_report
 
         page = build_report(
             data,

@@ -2,7 +2,7 @@
 
 :class:`Report` (a self-contained page: inline CSS, PNG figures as data URIs, a
 content-security policy that loads nothing) made of :class:`Section` objects, and the
-building blocks the report's sections are written with. :mod:`bayesgmm.reporting.report`
+building blocks the report's sections are written with. :mod:`bayesgmm.reporting.html_report`
 decides what goes into a report; this module only knows HTML.
 """
 

@@ -167,7 +167,7 @@ def chosen_estimator(
     """The EM fit of the chosen model: the evidence's recommendation, else the grid's best.
 
     The one rule by which a model is chosen from a grid: :func:`run_pipeline` applies
-    it (unless handed a model) and :func:`bayesgmm.reporting.report.build_report` when
+    it (unless handed a model) and :func:`bayesgmm.reporting.html_report.build_report` when
     it is given no model.
 
     Parameters
