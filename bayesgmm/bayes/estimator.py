@@ -40,7 +40,12 @@ from bayesgmm.bayes.posterior import (
 from bayesgmm.bayes.spec import Priors, check_bayesian_covariance_type
 from bayesgmm.core.estimator_api import ParamsMixin, check_is_fitted
 from bayesgmm.core.types import MissingOption
-from bayesgmm.core.validation import check_array, check_random_state, is_int
+from bayesgmm.core.validation import (
+    ValidatedData,
+    check_random_state,
+    is_int,
+    validate_data,
+)
 from bayesgmm.covariance import get_covariance_model
 from bayesgmm.em.estimator import GaussianMixture
 from bayesgmm.em.missing import MISSING_OPTIONS
@@ -330,9 +335,10 @@ class BayesianGaussianMixture(FittedPosterior, ParamsMixin):
         (1, 50, 1, 1)
         """
         self._validate()
-        array, names = check_array(
+        data = validate_data(
             X, min_samples=2, allow_nan=self.missing == "marginalize", nan_hint=_NAN_HINT
         )
+        array, names = data.array, data.feature_names
         rng = check_random_state(self.random_state)
         seed = int(rng.integers(2**31 - 1))
         model_type = get_covariance_model(self.covariance_type)
@@ -352,7 +358,7 @@ class BayesianGaussianMixture(FittedPosterior, ParamsMixin):
                 tol=1e-6,
                 random_state=seed,
                 missing=self.missing,
-            ).fit(array)
+            ).fit(data.without_names())
         ordered = self.relabel == "ordered"
         if ordered:
             if array.shape[1] != 1:
@@ -377,7 +383,7 @@ class BayesianGaussianMixture(FittedPosterior, ParamsMixin):
             ordered_means=ordered,
         )
         sampling = {
-            "X": array,
+            "X": ValidatedData(array, names, None, data.has_nan),
             "n_components": self.n_components,
             "covariance_type": model_type.name,
             "priors": priors,
@@ -554,14 +560,14 @@ def _sample_adaptively(
     seed: int,
 ) -> None:
     """Set ``estimator.idata_``: sample, then continue the chains while only draws are missing."""
-    array = sampling["X"]
+    array = sampling["X"].array
     settings = {
         "sampler": estimator.sampler,
         "tune": estimator.tune,
         "target_accept": estimator.target_accept,
     }
     raw = sample_posterior(
-        array,
+        sampling["X"],
         sampling["n_components"],
         sampling["covariance_type"],
         sampling["priors"],
@@ -611,9 +617,9 @@ def _sample_adaptively(
 def _continuation_model(sampling: dict[str, Any], sampler: str) -> dict[str, Any]:
     """What :func:`~bayesgmm.bayes.extend.continue_chains` needs to rebuild the model."""
     if sampler == "nutpie":
-        names = sampling["feature_names"] or [f"x{j}" for j in range(sampling["X"].shape[1])]
+        names = sampling["feature_names"] or [f"x{j}" for j in range(sampling["X"].n_features)]
         mixture = CompiledMixture(
-            sampling["X"],
+            sampling["X"].array,
             sampling["n_components"],
             sampling["covariance_type"],
             sampling["priors"],
@@ -625,6 +631,7 @@ def _continuation_model(sampling: dict[str, Any], sampler: str) -> dict[str, Any
     args = {key: sampling[key] for key in ("X", "n_components", "covariance_type", "priors")}
     args.update(
         feature_names=sampling["feature_names"],
+        standardize=(sampling["center"], sampling["scale"]),  # the fit's: not recomputed
         ordered_means=sampling["ordered_means"],
         missing=sampling["missing"],
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numbers
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -14,11 +14,14 @@ from scipy import sparse
 
 __all__ = [
     "Constraint",
+    "ValidatedData",
     "check_array",
     "check_parameters",
     "check_random_state",
     "check_sample_weight",
+    "check_settings",
     "describe_rows",
+    "validate_data",
 ]
 
 
@@ -50,6 +53,27 @@ def real(low: float, *, hint: str = "") -> Constraint:
     """A finite real number ``>= low``."""
     return Constraint(
         lambda v: is_real(v) and np.isfinite(v) and v >= low, f"a real number >= {low}", hint
+    )
+
+
+def positive_real(*, hint: str = "") -> Constraint:
+    """A finite real number ``> 0``."""
+    return Constraint(
+        lambda v: is_real(v) and bool(np.isfinite(v)) and v > 0, "a finite real number > 0", hint
+    )
+
+
+def open_unit_interval(*, hint: str = "") -> Constraint:
+    """A real number in ``(0, 1)``."""
+    return Constraint(lambda v: is_real(v) and 0 < v < 1, "a real number in (0, 1)", hint)
+
+
+def optional(constraint: Constraint) -> Constraint:
+    """``None`` or what ``constraint`` allows."""
+    return Constraint(
+        lambda v: v is None or constraint.accepts(v),
+        f"None or {constraint.description}",
+        constraint.hint,
     )
 
 
@@ -110,6 +134,93 @@ def progress_stream(progress: Any) -> Any:
     return progress or None
 
 
+def check_value(name: str, value: Any, constraint: Constraint) -> None:
+    """Check one value against ``constraint``; the error names it and the allowed values.
+
+    Raises
+    ------
+    ValueError
+        ``"{name} must be {allowed}; got {value!r}."`` and the constraint's hint.
+
+    Examples
+    --------
+    >>> check_value("n", True, integer(1))
+    Traceback (most recent call last):
+    ...
+    ValueError: n must be an integer >= 1; got True.
+    """
+    if not constraint.accepts(value):
+        hint = f" {constraint.hint}" if constraint.hint else ""
+        raise ValueError(f"{name} must be {constraint.description}; got {value!r}.{hint}")
+
+
+def check_values(values: Mapping[str, Any], table: Mapping[str, Constraint]) -> None:
+    """Check several named values (``values[name]`` against ``table[name]``).
+
+    Examples
+    --------
+    >>> check_values({"a": 1, "b": 0.5}, {"a": integer(1), "b": real(0.0)})
+    """
+    for name, constraint in table.items():
+        check_value(name, values[name], constraint)
+
+
+def check_settings(
+    name: str, settings: Any, table: Mapping[str, Constraint], *, kind: str = "settings"
+) -> dict[str, Any]:
+    """Check a dict-valued parameter: a mapping, known keys, every field in range.
+
+    Parameters
+    ----------
+    name : str
+        The parameter, as the user spells it (``"prior"``, ``"grid_options"``).
+    settings : mapping
+        Its value.
+    table : mapping of str to Constraint
+        The allowed keys and what each field may be.
+    kind : str, default="settings"
+        What the fields are, for the messages.
+
+    Returns
+    -------
+    dict
+        A copy of ``settings``.
+
+    Raises
+    ------
+    TypeError
+        If ``settings`` is not a mapping or a key is not a string.
+    ValueError
+        For an unknown key (the allowed keys listed) or a field out of range (naming
+        the parameter, the field and its allowed values).
+
+    Examples
+    --------
+    >>> check_settings("prior", {"shrinkage": -1.0}, {"shrinkage": real(0.0)})
+    Traceback (most recent call last):
+    ...
+    ValueError: prior['shrinkage'] must be a real number >= 0.0; got -1.0.
+    >>> check_settings("prior", {"shrink": 1.0}, {"shrinkage": real(0.0)})
+    Traceback (most recent call last):
+    ...
+    ValueError: prior has unknown keys ['shrink']; the allowed keys are ['shrinkage'].
+    """
+    if not isinstance(settings, Mapping):
+        raise TypeError(
+            f"{name} must be a dict of {kind} (keys among {list(table)}); got "
+            f"{type(settings).__name__} {settings!r}."
+        )
+    for key in settings:
+        if not isinstance(key, str):
+            raise TypeError(f"{name} keys must be strings among {list(table)}; got {key!r}.")
+    unknown = [key for key in settings if key not in table]
+    if unknown:
+        raise ValueError(f"{name} has unknown keys {unknown}; the allowed keys are {list(table)}.")
+    for key, value in settings.items():
+        check_value(f"{name}[{key!r}]", value, table[key])
+    return dict(settings)
+
+
 def check_parameters(owner: object, table: Mapping[str, Constraint]) -> None:
     """Check every constructor parameter of ``owner`` against ``table``.
 
@@ -135,10 +246,7 @@ def check_parameters(owner: object, table: Mapping[str, Constraint]) -> None:
     ValueError: tol must be a real number >= 0.0; got -1.0.
     """
     for name, constraint in table.items():
-        value = getattr(owner, name)
-        if not constraint.accepts(value):
-            hint = f" {constraint.hint}" if constraint.hint else ""
-            raise ValueError(f"{name} must be {constraint.description}; got {value!r}.{hint}")
+        check_value(name, getattr(owner, name), constraint)
 
 
 def describe_rows(rows: NDArray[np.intp], limit: int = 10) -> str:
@@ -447,6 +555,153 @@ def check_sample_weight(sample_weight: Any, n_samples: int) -> NDArray[np.float6
             "positive weight."
         )
     return weight
+
+
+@dataclass(frozen=True, eq=False)
+class ValidatedData:
+    """Data checked once at a public entry point; inner layers take it as it is.
+
+    :func:`validate_data` makes it from what the user passed (through
+    :func:`check_array`, the one array check) and every public function that takes
+    ``X`` also takes a ``ValidatedData`` without checking it again: the model
+    selection grid, the pipeline's steps and the fits they run pass it inward.
+
+    Attributes
+    ----------
+    array : ndarray of shape (n_samples, n_features)
+        C-contiguous float64 (float32 when the caller kept float32) data; NaN cells
+        only when ``has_nan``.
+    feature_names : ndarray of str or None
+        Column names of a DataFrame input with string column names.
+    sample_weight : ndarray of shape (n_samples,) or None
+        Checked frequency weights.
+    has_nan : bool
+        Whether ``array`` has missing (NaN) cells.
+
+    Examples
+    --------
+    >>> data = validate_data([[1.0, 2.0], [3.0, 4.0]])
+    >>> data.shape, data.has_nan, validate_data(data) is data
+    ((2, 2), False, True)
+    """
+
+    array: NDArray[np.float64]
+    feature_names: NDArray[np.object_] | None = None
+    sample_weight: NDArray[np.float64] | None = None
+    has_nan: bool = False
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(n_samples, n_features)``."""
+        return self.array.shape  # type: ignore[return-value]
+
+    @property
+    def n_samples(self) -> int:
+        """Number of rows."""
+        return int(self.array.shape[0])
+
+    @property
+    def n_features(self) -> int:
+        """Number of features."""
+        return int(self.array.shape[1])
+
+    def __len__(self) -> int:
+        return self.n_samples
+
+    def take(self, rows: Any) -> ValidatedData:
+        """The rows ``rows`` (indices or a boolean mask), still validated."""
+        array = np.ascontiguousarray(self.array[rows])
+        weight = None if self.sample_weight is None else self.sample_weight[rows]
+        has_nan = self.has_nan and not _all_finite(array)
+        return ValidatedData(array, self.feature_names, weight, has_nan)
+
+    def without_names(self) -> ValidatedData:
+        """The same data without feature names (an estimator then stores none)."""
+        return self if self.feature_names is None else replace(self, feature_names=None)
+
+    @classmethod
+    def derived(
+        cls,
+        array: NDArray[np.float64],
+        feature_names: NDArray[np.object_] | None = None,
+    ) -> ValidatedData:
+        """Wrap an array the package made from validated data (a bootstrap sample).
+
+        Not a check: the array is trusted to be 2-D and float, with NaN only for
+        missing cells.
+        """
+        array = np.ascontiguousarray(array, dtype=np.float64)
+        return cls(array, feature_names, None, not _all_finite(array))
+
+
+def validate_data(
+    X: Any,
+    *,
+    name: str = "X",
+    min_samples: int = 1,
+    allow_nan: bool = False,
+    nan_hint: str | None = None,
+    keep_float32: bool = False,
+    sample_weight: Any = None,
+) -> ValidatedData:
+    """Check ``X`` once (:func:`check_array`) and wrap it; a ``ValidatedData`` passes.
+
+    A ``ValidatedData`` is not checked again: only what differs between callers is
+    (enough rows, NaN where this caller cannot take it, float64 unless
+    ``keep_float32``), without a pass over the data.
+
+    Parameters
+    ----------
+    X : array-like or ValidatedData
+        Data.
+    name, min_samples, allow_nan, nan_hint, keep_float32
+        As for :func:`check_array`.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Frequency weights (:func:`check_sample_weight`); ``None`` keeps those of a
+        ``ValidatedData``.
+
+    Returns
+    -------
+    ValidatedData
+
+    Examples
+    --------
+    >>> data = validate_data([[1.0, np.nan], [2.0, 3.0]], allow_nan=True)
+    >>> data.has_nan
+    True
+    >>> validate_data(data)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: X contains NaN in rows [0] (1 row): 1 missing value in all. ...
+    """
+    if isinstance(X, ValidatedData):
+        data = X
+        n_samples = data.n_samples
+        if n_samples < min_samples:
+            raise ValueError(
+                f"{name} must have at least {min_samples} sample{'s' if min_samples > 1 else ''};"
+                f" got {n_samples} (shape {data.shape}): found array with "
+                f"{n_samples} sample(s) while a minimum of {min_samples} is required."
+            )
+        if data.has_nan and not allow_nan:
+            _check_non_finite(data.array, ~np.isnan(data.array), name, False, nan_hint)
+        if data.array.dtype != np.float64 and not keep_float32:
+            data = replace(data, array=data.array.astype(np.float64))
+    else:
+        array, names = check_array(
+            X,
+            name=name,
+            min_samples=min_samples,
+            allow_nan=allow_nan,
+            nan_hint=nan_hint,
+            keep_float32=keep_float32,
+        )
+        has_nan = allow_nan and not _all_finite(array)
+        data = ValidatedData(array, names, None, has_nan)
+    if sample_weight is not None:
+        weight = check_sample_weight(sample_weight, data.n_samples)
+        data = replace(data, sample_weight=weight)
+    return data
 
 
 def like_input(X: Any, values: NDArray[np.float64]) -> Any:

@@ -35,13 +35,14 @@ from bayesgmm.core.validation import (
     one_of,
     random_state,
     real,
+    validate_data,
 )
 from bayesgmm.em.criteria import MixtureCriteria
 from bayesgmm.em.dask_arrays import is_dask_array
 from bayesgmm.em.engine import EMEngine, EMRun, FitInputs, MixtureParams, OnlineState
 from bayesgmm.em.fit_checks import check_finite, check_scale, warn_degenerate, warn_not_converged
 from bayesgmm.em.initialization import INIT_METHODS, check_initial_parameters
-from bayesgmm.em.map_prior import default_prior
+from bayesgmm.em.map_prior import check_prior, default_prior
 from bayesgmm.em.missing import MISSING_OPTIONS
 from bayesgmm.em.passes import fit_data
 from bayesgmm.persistence.em_files import register_em_class
@@ -478,6 +479,7 @@ default="kmeans"
     ) -> NDArray[np.intp] | None:
         """Validate, prepare the data passes once and run EM; labels if asked."""
         check_parameters(self, self._parameter_table)
+        check_prior(self.prior)
         engine = self._engine()  # validates covariance_type before touching the data
         rng = check_random_state(self.random_state)
         if is_dask_array(X):
@@ -486,14 +488,15 @@ default="kmeans"
             inputs = engine.dask_inputs(X, sample_weight, rng)
             self._fit_inputs(engine, inputs, None, rng)
             return self.predict(inputs.data.source) if return_labels else None
-        array, names = check_array(
+        data = validate_data(
             X,
             min_samples=2,
             allow_nan=self.missing == "marginalize",
             nan_hint=_NAN_HINT,
             keep_float32=True,
+            sample_weight=sample_weight,
         )
-        weight = check_sample_weight(sample_weight, array.shape[0])
+        array, names, weight = data.array, data.feature_names, data.sample_weight
         positive = array.shape[0] if weight is None else int(np.count_nonzero(weight))
         if positive < self.n_components:
             raise ValueError(

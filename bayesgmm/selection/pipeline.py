@@ -24,13 +24,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TextIO
 
-import numpy as np
-import pandas as pd
 from numpy.typing import ArrayLike
 
 from bayesgmm.bayes.spec import BAYESIAN_COVARIANCE_TYPES
 from bayesgmm.core.types import MissingOption, RandomStateLike
-from bayesgmm.core.validation import check_array
+from bayesgmm.core.validation import validate_data
 from bayesgmm.covariance import COVARIANCE_TYPES, get_covariance_model
 from bayesgmm.em.estimator import GaussianMixture
 from bayesgmm.exceptions import RangeEdgeWarning
@@ -332,11 +330,10 @@ def run_pipeline(
     reporter = progress if isinstance(progress, Progress) else Progress(progress)
     detail = reporter.detail or False
     hook = on_result or (lambda step, value: None)
-    array, names = check_array(X, min_samples=2, allow_nan=missing == "marginalize")
-    data = X if isinstance(X, pd.DataFrame) else (
-        pd.DataFrame(array, columns=names) if names is not None else array
-    )  # fmt: skip
-    incomplete = bool(np.isnan(array).any())
+    # checked once here; every step takes the validated data as it is
+    data = validate_data(X, min_samples=2, allow_nan=missing == "marginalize")
+    array = data.array
+    incomplete = data.has_nan
     bayes_settings = {"draws": draws, "tune": tune, "chains": chains, **(bayes_options or {})}
     timer: dict[str, float] = {}
 
@@ -501,7 +498,7 @@ def run_pipeline(
             f"moves and jumps, {options['covariance_type']} covariances, {sweeps})",
         ):
             result.k_posterior = posterior_over_k(
-                array, **{"random_state": random_state, "progress": detail, **options}
+                data, **{"random_state": random_state, "progress": detail, **options}
             )
         hook("k_posterior", result.k_posterior)
 

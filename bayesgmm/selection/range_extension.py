@@ -299,8 +299,8 @@ def extend_loo(
     ...     X, selection, comparison, extension, fit_options={"draws": 1000}
     ... )  # doctest: +SKIP
     """
-    from bayesgmm.selection.loo_comparison import compare_loo
     from bayesgmm.bayes.estimator import BayesianGaussianMixture
+    from bayesgmm.selection.loo_comparison import compare_loo
 
     while True:
         edge = EvidenceTable.from_results(selection, loo=comparison).loo_edge()

@@ -12,8 +12,8 @@ import pytest
 from numpy.testing import assert_allclose
 
 from bayesgmm import BayesianGaussianMixture, load_faithful
-from bayesgmm.selection.loo_comparison import candidate_name, compare_loo
 from bayesgmm.exceptions import SamplingWarning
+from bayesgmm.selection.loo_comparison import candidate_name, compare_loo
 from bayesgmm.selection.model_selection import select_model
 
 matplotlib.use("Agg")

@@ -11,10 +11,10 @@ import pytest
 from scipy.special import logsumexp
 
 from bayesgmm import BayesianGaussianMixture, EvidenceTable, select_model
-from bayesgmm.selection.loo_comparison import compare_loo
 from bayesgmm.bayes.posterior import draws_from_posterior
 from bayesgmm.bayes.reloo import reloo_cap
 from bayesgmm.exceptions import SamplingWarning
+from bayesgmm.selection.loo_comparison import compare_loo
 
 
 def with_outlier(n: int, n_features: int, seed: int) -> np.ndarray:
