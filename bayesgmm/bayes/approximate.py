@@ -51,7 +51,7 @@ from bayesgmm.bayes.importance import psis, resample, weighted_quantiles
 from bayesgmm.bayes.posterior import draws_from_posterior, relabel_to_em, tidy_posterior
 from bayesgmm.bayes.spec import Priors, check_bayesian_covariance_type
 from bayesgmm.core.types import RandomStateLike
-from bayesgmm.core.validation import check_array, check_random_state
+from bayesgmm.core.validation import check_random_state, validate_data
 from bayesgmm.covariance import get_covariance_model
 from bayesgmm.em.estimator import GaussianMixture
 from bayesgmm.exceptions import SamplingWarning
@@ -436,7 +436,8 @@ def fit_large(
     if priors is not None and not isinstance(priors, Priors):
         raise TypeError(f"priors must be a bayesgmm.bayes.Priors or None; got {type(priors)}.")
     model_type = get_covariance_model(check_bayesian_covariance_type(covariance_type))
-    array, names = check_array(X, min_samples=2, nan_hint=_NAN_HINT)
+    data = validate_data(X, min_samples=2, nan_hint=_NAN_HINT)
+    array, names = data.array, data.feature_names
     n_samples, n_features = array.shape
     m = _check_subsample(subsample, n_samples, n_components)
     priors = priors or Priors()

@@ -21,7 +21,7 @@ from bayesgmm.bayes.convergence import DIAGNOSED_VARS, Diagnostics, diagnose, va
 from bayesgmm.bayes.posterior import ParameterDraws, draws_from_posterior, parameter_draws
 from bayesgmm.core.estimator_api import check_is_fitted
 from bayesgmm.core.numerics import exp_normalize
-from bayesgmm.core.validation import check_array, check_random_state, is_int, like_input
+from bayesgmm.core.validation import check_random_state, is_int, like_input, validate_data
 from bayesgmm.covariance import get_covariance_model
 from bayesgmm.em.missing import draw_missing_cells, group_by_pattern, impute_conditional_means
 from bayesgmm.exceptions import SamplingWarning
@@ -84,7 +84,7 @@ class FittedPosterior:
         if allow_nan is None:
             allow_nan = self.missing == "marginalize"
         hint = "Set missing='marginalize' to evaluate them on their observed features, or "
-        array, _ = check_array(X, allow_nan=allow_nan, nan_hint=hint + "impute or drop them.")
+        array = validate_data(X, allow_nan=allow_nan, nan_hint=hint + "impute or drop them.").array
         if array.shape[1] != self.n_features_in_:
             raise ValueError(
                 f"X has {array.shape[1]} features, but the model was fitted with "

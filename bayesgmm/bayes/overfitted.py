@@ -31,7 +31,12 @@ from bayesgmm.bayes.estimator import BayesianGaussianMixture
 from bayesgmm.bayes.posterior import parameter_draws
 from bayesgmm.bayes.spec import Priors, check_bayesian_covariance_type
 from bayesgmm.core.types import RandomStateLike
-from bayesgmm.core.validation import check_array, check_random_state, progress_stream
+from bayesgmm.core.validation import (
+    ValidatedData,
+    check_random_state,
+    progress_stream,
+    validate_data,
+)
 from bayesgmm.covariance import get_covariance_model
 from bayesgmm.exceptions import ComponentCollapseWarning, ConvergenceWarning, SamplingWarning
 
@@ -504,7 +509,7 @@ def _pilot_failures(result: SparseMixtureResult) -> list[str]:
 
 
 def _sample(
-    array: NDArray[np.float64],
+    data: ValidatedData,
     max_components: int,
     concentration: float,
     n_allocations: int,
@@ -522,7 +527,7 @@ def _sample(
         # np.errstate: weights of empty components may underflow to 0 (log 0 = -inf)
         for category in (ComponentCollapseWarning, ConvergenceWarning, SamplingWarning):
             warnings.simplefilter("ignore", category)
-        model.fit(array)
+        model.fit(data)
     draws = parameter_draws(model)
     n_chains, n_draws = draws.n_chains, draws.n_draws
     n_occupied = np.empty((n_chains * n_draws, n_allocations), dtype=np.intp)
@@ -530,7 +535,7 @@ def _sample(
     # log(0) for weights that underflowed; a zero weight's -inf constant meets BLAS's
     # zero padding in the diag/spherical products (-inf * 0): its rows stay -inf
     with np.errstate(divide="ignore", invalid="ignore"):
-        for s, log_prob in draws.log_prob(array):
+        for s, log_prob in draws.log_prob(data.array):
             n_occupied[s] = _count_occupied(log_prob, rng, n_allocations)
             expected[s] = _expected_occupied(log_prob)
     expected = expected.reshape(n_chains, n_draws)
@@ -689,7 +694,9 @@ def fit_sparse_mixture(
     >>> result.mode, result.credible_set(0.9)  # doctest: +SKIP
     (4, [3, 4, 5])
     """
-    array, _ = check_array(X, min_samples=2, allow_nan=kwargs.get("missing") == "marginalize")
+    # checked once: the fits below take it as it is
+    data = validate_data(X, min_samples=2, allow_nan=kwargs.get("missing") == "marginalize")
+    array = data.array
     _check_inputs(array.shape[0], max_components, concentration, n_allocations, kwargs)
     model_type = get_covariance_model(check_bayesian_covariance_type(covariance_type))
     stream = progress_stream(progress)
@@ -714,7 +721,7 @@ def fit_sparse_mixture(
     }
     if pilot and min(draws, tune) > PILOT_DRAWS:
         begin = time.perf_counter()
-        trial = _sample(array, max_components, concentration, n_allocations, rng, settings,
+        trial = _sample(data, max_components, concentration, n_allocations, rng, settings,
                         draws=PILOT_DRAWS, tune=PILOT_DRAWS)  # fmt: skip
         _say(stream, f"  pilot run ({chains} x {PILOT_DRAWS} draws): "
              f"{time.perf_counter() - begin:.1f} s")  # fmt: skip
@@ -735,7 +742,7 @@ def fit_sparse_mixture(
         if hasattr(trial.model, "em_"):
             settings.setdefault("start", trial.model.em_)
     begin = time.perf_counter()
-    result = _sample(array, max_components, concentration, n_allocations, rng, settings,
+    result = _sample(data, max_components, concentration, n_allocations, rng, settings,
                      draws=draws, tune=tune)  # fmt: skip
     _say(stream, f"  sampling ({chains} x {draws} draws): {time.perf_counter() - begin:.1f} s")
     problems = result.problems

@@ -37,7 +37,7 @@ from bayesgmm.bayes.statistics import (
     silverman_bandwidth,
 )
 from bayesgmm.core.types import RandomStateLike
-from bayesgmm.core.validation import check_array, check_random_state
+from bayesgmm.core.validation import check_random_state, validate_data
 from bayesgmm.em.estimator import GaussianMixture
 
 __all__ = [
@@ -60,7 +60,8 @@ def _mixture_draws(
     """Validate ``model`` and ``X``; return kind, X, and (S, K), (S, K, D), (S, K, D, D)."""
     draws = parameter_draws(model)  # TypeError for other models, NotFittedError if unfitted
     kind = "posterior" if isinstance(model, BayesianGaussianMixture) else "plug-in"
-    array, names = check_array(X, min_samples=2)
+    data = validate_data(X, min_samples=2)
+    array, names = data.array, data.feature_names
     if array.shape[1] != model.n_features_in_:
         raise ValueError(
             f"X has {array.shape[1]} features, but the model was fitted with "

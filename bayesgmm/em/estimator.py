@@ -26,10 +26,8 @@ from bayesgmm.core.validation import (
     Constraint,
     anything,
     boolean,
-    check_array,
     check_parameters,
     check_random_state,
-    check_sample_weight,
     integer,
     is_int,
     one_of,
@@ -407,12 +405,14 @@ default="kmeans"
         if self.prior is not None:
             raise ValueError("prior is not available for partial_fit; use fit.")
         first = getattr(self, "_online", None) is None or not hasattr(self, "means_")
-        array, names = check_array(
+        batch = validate_data(
             X,
             min_samples=self.n_components if first else 1,
             nan_hint=_ONLINE_NAN_HINT,
+            keep_float32=not first,
+            sample_weight=sample_weight,
         )
-        weight = check_sample_weight(sample_weight, array.shape[0])
+        array, names, weight = batch.array, batch.feature_names, batch.sample_weight
         engine = self._engine()
         repairs: dict[int, int] = {}
         if first:
@@ -426,9 +426,7 @@ default="kmeans"
             self.lower_bounds_ = []
             step = 1.0
         else:
-            array = self._validate_predict_input(X, allow_nan=True)
-            if np.isnan(array).any():
-                check_array(array, nan_hint=_ONLINE_NAN_HINT)  # raises, naming the rows
+            array = self._validate_predict_input(batch)  # the fitted features and names
             data = fit_data(self._model, self.n_components, array, weight, self._center)
             params = self._fitted_params()
             step = (self.learning_offset + self._online["n_batches"]) ** -self.learning_decay

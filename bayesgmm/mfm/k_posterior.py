@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from bayesgmm.core.types import RandomStateLike
-from bayesgmm.core.validation import check_array, check_random_state, progress_stream
+from bayesgmm.core.validation import check_random_state, progress_stream, validate_data
 from bayesgmm.em.initialization import kmeans
 from bayesgmm.exceptions import SamplingError, SamplingWarning
 from bayesgmm.mfm.priors import STRUCTURES, MFMPriors, ResolvedPriors, check_covariance_type
@@ -567,7 +567,7 @@ def posterior_over_k(
     >>> 5 <= result.mode <= 7
     True
     """
-    array, _ = check_array(X, min_samples=2)
+    array = validate_data(X, min_samples=2).array
     k_max = _check_count("k_max", k_max, 1)
     draws = _check_count("draws", draws, 1)
     auto_tune, auto_thin = default_length(array.shape[0])

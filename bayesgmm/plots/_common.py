@@ -12,7 +12,7 @@ from numpy.typing import ArrayLike, NDArray
 from bayesgmm.bayes.posterior import parameter_draws
 from bayesgmm.core.estimator_api import check_is_fitted, is_bayesian
 from bayesgmm.core.types import RandomStateLike
-from bayesgmm.core.validation import check_array, check_random_state
+from bayesgmm.core.validation import check_random_state, validate_data
 from bayesgmm.covariance import get_covariance_model
 from bayesgmm.em.estimator import GaussianMixture
 
@@ -70,7 +70,8 @@ def check_X(model: Any, X: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.o
     NaN cells are accepted when the model marginalizes them (rows with a missing
     drawn feature are left out of scatter plots).
     """
-    array, names = check_array(X, allow_nan=getattr(model, "missing", "error") == "marginalize")
+    data = validate_data(X, allow_nan=getattr(model, "missing", "error") == "marginalize")
+    array, names = data.array, data.feature_names
     if array.shape[1] != model.n_features_in_:
         raise ValueError(
             f"X has {array.shape[1]} features, but the model was fitted with "
