@@ -51,7 +51,7 @@ from bayesgmm.bayes.importance import psis, resample, weighted_quantiles
 from bayesgmm.bayes.posterior import draws_from_posterior, relabel_to_em, tidy_posterior
 from bayesgmm.bayes.spec import Priors, check_bayesian_covariance_type
 from bayesgmm.core.types import RandomStateLike
-from bayesgmm.core.validation import check_random_state, validate_data
+from bayesgmm.core.validation import check_integer, check_random_state, is_int, validate_data
 from bayesgmm.covariance import get_covariance_model
 from bayesgmm.em.estimator import GaussianMixture
 from bayesgmm.exceptions import SamplingWarning
@@ -251,9 +251,7 @@ def _as_array(value: Any) -> NDArray[np.float64]:
 
 # ---------------------------------------------------------------------- validation
 def _check_int(name: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}; got {value!r}.")
-    return int(value)
+    return int(check_integer(name, value, low))
 
 
 def default_subsample(n_samples: int, n_components: int) -> int:
@@ -280,7 +278,7 @@ def _check_subsample(subsample: Any, n_samples: int, n_components: int) -> int:
         )
     if subsample is None:
         return default_subsample(n_samples, n_components)
-    if isinstance(subsample, bool) or not isinstance(subsample, int | np.integer):
+    if not is_int(subsample):
         raise ValueError(f"subsample must be an integer or None; got {subsample!r}.")
     if not low <= subsample <= n_samples:
         raise ValueError(

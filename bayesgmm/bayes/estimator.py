@@ -42,8 +42,9 @@ from bayesgmm.core.estimator_api import ParamsMixin, check_is_fitted
 from bayesgmm.core.types import MissingOption
 from bayesgmm.core.validation import (
     ValidatedData,
+    check_integer,
+    check_number,
     check_random_state,
-    is_int,
     validate_data,
 )
 from bayesgmm.covariance import get_covariance_model
@@ -250,21 +251,15 @@ class BayesianGaussianMixture(FittedPosterior, ParamsMixin):
     # ------------------------------------------------------------------ fitting
     def _validate(self) -> None:
         for name in ("draws", "tune", "chains", "n_components", "n_init", "max_doublings"):
-            value = getattr(self, name)
-            low = 0 if name in ("tune", "max_doublings") else 1
-            if not is_int(value) or value < low:
-                raise ValueError(f"{name} must be an integer >= {low}; got {value!r}.")
+            check_integer(name, getattr(self, name), 0 if name in ("tune", "max_doublings") else 1)
         if self.sampler not in SAMPLERS:
             raise ValueError(f"sampler must be one of {list(SAMPLERS)}; got {self.sampler!r}.")
-        if (
-            isinstance(self.target_accept, bool)
-            or not isinstance(self.target_accept, int | float | np.integer | np.floating)
-            or not 0 < self.target_accept < 1
-        ):
-            raise ValueError(
-                f"target_accept must be a number in (0, 1), typically 0.8-0.99; got "
-                f"{self.target_accept!r}."
-            )
+        check_number(
+            "target_accept",
+            self.target_accept,
+            lambda v: 0 < v < 1,
+            "a number in (0, 1), typically 0.8-0.99",
+        )
         if self.missing not in MISSING_OPTIONS:
             raise ValueError(
                 f"missing must be one of {list(MISSING_OPTIONS)}; got {self.missing!r}."

@@ -33,7 +33,11 @@ from bayesgmm.bayes.spec import Priors, check_bayesian_covariance_type
 from bayesgmm.core.types import RandomStateLike
 from bayesgmm.core.validation import (
     ValidatedData,
+    check_integer,
+    check_number,
     check_random_state,
+    is_int,
+    is_real,
     progress_stream,
     validate_data,
 )
@@ -372,7 +376,7 @@ class SparseMixtureResult:
         >>> result.credible_set(0.7), result.credible_set(0.9)
         ([3, 4], [2, 3, 4, 5])
         """
-        if isinstance(prob, bool) or not isinstance(prob, int | float) or not 0 < prob <= 1:
+        if not (is_real(prob) and 0 < prob <= 1):
             raise ValueError(f"prob must be a number in (0, 1]; got {prob!r}.")
         probability = self.table["probability"]
         order = probability.sort_values(ascending=False, kind="stable")
@@ -436,7 +440,7 @@ class SparseMixtureResult:
 def _check_inputs(
     n_samples: int, max_components: Any, concentration: Any, n_allocations: Any, kwargs: dict
 ) -> None:
-    if isinstance(max_components, bool) or not isinstance(max_components, int | np.integer):
+    if not is_int(max_components):
         raise ValueError(f"max_components must be an integer >= 2; got {max_components!r}.")
     if max_components < 2:
         raise ValueError(
@@ -448,22 +452,15 @@ def _check_inputs(
             f"max_components must not exceed the number of samples; got max_components="
             f"{max_components} for {n_samples} samples. Lower max_components."
         )
-    if (
-        isinstance(concentration, bool)
-        or not isinstance(concentration, int | float | np.floating | np.integer)
-        or not np.isfinite(concentration)
-        or concentration <= 0
-    ):
-        raise ValueError(
-            f"concentration must be a positive number; got {concentration!r}. Small values "
-            f"(such as the default {DEFAULT_CONCENTRATION}) empty the superfluous components."
-        )
-    if (
-        isinstance(n_allocations, bool)
-        or not isinstance(n_allocations, int | np.integer)
-        or n_allocations < 1
-    ):
-        raise ValueError(f"n_allocations must be an integer >= 1; got {n_allocations!r}.")
+    check_number(
+        "concentration",
+        concentration,
+        lambda v: v > 0,
+        "a positive number",
+        f"Small values (such as the default {DEFAULT_CONCENTRATION}) empty the superfluous "
+        "components.",
+    )
+    check_integer("n_allocations", n_allocations, 1)
     fixed = sorted(set(kwargs) & {"n_components", "relabel"})
     if fixed:
         raise ValueError(

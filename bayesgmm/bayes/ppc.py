@@ -37,7 +37,7 @@ from bayesgmm.bayes.statistics import (
     silverman_bandwidth,
 )
 from bayesgmm.core.types import RandomStateLike
-from bayesgmm.core.validation import check_random_state, validate_data
+from bayesgmm.core.validation import check_integer, check_number, check_random_state, validate_data
 from bayesgmm.em.estimator import GaussianMixture
 
 __all__ = [
@@ -325,13 +325,7 @@ class PPCResult:
 
 # ---------------------------------------------------------------------- entry points
 def _check_n_replicates(n_replicates: Any) -> int:
-    if (
-        isinstance(n_replicates, bool)
-        or not isinstance(n_replicates, int | np.integer)
-        or n_replicates < 1
-    ):
-        raise ValueError(f"n_replicates must be an integer >= 1; got {n_replicates!r}.")
-    return int(n_replicates)
+    return int(check_integer("n_replicates", n_replicates, 1))
 
 
 def _replicate_parameters(
@@ -431,8 +425,7 @@ def posterior_predictive_check(
     0
     """
     n_replicates = _check_n_replicates(n_replicates)
-    if isinstance(alpha, bool) or not (isinstance(alpha, int | float) and 0 < alpha < 1):
-        raise ValueError(f"alpha must be a number in (0, 1); got {alpha!r}.")
+    check_number("alpha", alpha, lambda v: 0 < v < 1, "a number in (0, 1)")
     kind, array, weights, means, covs, names = _mixture_draws(model, X)
     functions = _check_statistics(statistics, array, names)
     rng = check_random_state(random_state)

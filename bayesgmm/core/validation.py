@@ -1,10 +1,14 @@
-"""Input validation: one declarative parameter table and clear messages."""
+"""Input validation: data checked once at the public boundary, parameters by table.
+
+Data: :func:`check_array` is the one array check; :func:`validate_data` runs it and
+wraps the result in a :class:`ValidatedData`, which every public entry point also
+accepts without checking it again, so inner layers (grid cells, pipeline steps) trust
+what they are handed. Parameters: the rules of :mod:`bayesgmm.core.parameters`,
+re-exported here.
+"""
 
 from __future__ import annotations
 
-import numbers
-import sys
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -16,6 +20,8 @@ __all__ = [
     "Constraint",
     "ValidatedData",
     "check_array",
+    "check_integer",
+    "check_number",
     "check_parameters",
     "check_random_state",
     "check_sample_weight",
@@ -24,229 +30,28 @@ __all__ = [
     "validate_data",
 ]
 
-
-@dataclass(frozen=True)
-class Constraint:
-    """One allowed-values rule: a predicate and the words that describe it."""
-
-    accepts: Callable[[Any], bool]
-    description: str
-    hint: str = ""
-
-
-def is_int(value: Any) -> bool:
-    """Whether ``value`` is an integer (NumPy integers too; ``bool`` is not)."""
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def is_real(value: Any) -> bool:
-    """Whether ``value`` is a real number (NumPy scalars too; ``bool`` is not)."""
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
-def integer(low: int, *, hint: str = "") -> Constraint:
-    """An integer ``>= low``."""
-    return Constraint(lambda v: is_int(v) and v >= low, f"an integer >= {low}", hint)
-
-
-def real(low: float, *, hint: str = "") -> Constraint:
-    """A finite real number ``>= low``."""
-    return Constraint(
-        lambda v: is_real(v) and np.isfinite(v) and v >= low, f"a real number >= {low}", hint
-    )
-
-
-def positive_real(*, hint: str = "") -> Constraint:
-    """A finite real number ``> 0``."""
-    return Constraint(
-        lambda v: is_real(v) and bool(np.isfinite(v)) and v > 0, "a finite real number > 0", hint
-    )
-
-
-def open_unit_interval(*, hint: str = "") -> Constraint:
-    """A real number in ``(0, 1)``."""
-    return Constraint(lambda v: is_real(v) and 0 < v < 1, "a real number in (0, 1)", hint)
-
-
-def optional(constraint: Constraint) -> Constraint:
-    """``None`` or what ``constraint`` allows."""
-    return Constraint(
-        lambda v: v is None or constraint.accepts(v),
-        f"None or {constraint.description}",
-        constraint.hint,
-    )
-
-
-def one_of(*options: Any) -> Constraint:
-    """One of a fixed set of values."""
-    return Constraint(lambda v: isinstance(v, str) and v in options, f"one of {list(options)}")
-
-
-def boolean() -> Constraint:
-    """``True`` or ``False``."""
-    return Constraint(lambda v: isinstance(v, bool | np.bool_), "True or False")
-
-
-def anything() -> Constraint:
-    """Any value (checked elsewhere)."""
-    return Constraint(lambda v: True, "anything")
-
-
-def random_state() -> Constraint:
-    """``None``, an int, a ``numpy.random.Generator`` or ``RandomState``."""
-    return Constraint(
-        lambda v: (
-            v is None
-            or (is_int(v) and 0 <= v < 2**63)
-            or isinstance(v, np.random.Generator | np.random.RandomState)
-        ),
-        "None, a non-negative int, a numpy.random.Generator or a numpy.random.RandomState",
-    )
-
-
-def progress_option() -> Constraint:
-    """A ``progress`` argument: ``True``, ``False``, ``None`` or a writable file.
-
-    Examples
-    --------
-    >>> import io
-    >>> check = progress_option()
-    >>> check.accepts(True), check.accepts(io.StringIO()), check.accepts("stderr")
-    (True, True, False)
-    """
-    return Constraint(
-        lambda v: v is None or isinstance(v, bool) or callable(getattr(v, "write", None)),
-        "True, False, None or a file-like object with a write method",
-    )
-
-
-def progress_stream(progress: Any) -> Any:
-    """Where progress lines go: stderr for ``True``, the file itself, or ``None`` (quiet).
-
-    Examples
-    --------
-    >>> import sys
-    >>> progress_stream(True) is sys.stderr, progress_stream(False), progress_stream(None)
-    (True, None, None)
-    """
-    if progress is True:
-        return sys.stderr
-    return progress or None
-
-
-def check_value(name: str, value: Any, constraint: Constraint) -> None:
-    """Check one value against ``constraint``; the error names it and the allowed values.
-
-    Raises
-    ------
-    ValueError
-        ``"{name} must be {allowed}; got {value!r}."`` and the constraint's hint.
-
-    Examples
-    --------
-    >>> check_value("n", True, integer(1))
-    Traceback (most recent call last):
-    ...
-    ValueError: n must be an integer >= 1; got True.
-    """
-    if not constraint.accepts(value):
-        hint = f" {constraint.hint}" if constraint.hint else ""
-        raise ValueError(f"{name} must be {constraint.description}; got {value!r}.{hint}")
-
-
-def check_values(values: Mapping[str, Any], table: Mapping[str, Constraint]) -> None:
-    """Check several named values (``values[name]`` against ``table[name]``).
-
-    Examples
-    --------
-    >>> check_values({"a": 1, "b": 0.5}, {"a": integer(1), "b": real(0.0)})
-    """
-    for name, constraint in table.items():
-        check_value(name, values[name], constraint)
-
-
-def check_settings(
-    name: str, settings: Any, table: Mapping[str, Constraint], *, kind: str = "settings"
-) -> dict[str, Any]:
-    """Check a dict-valued parameter: a mapping, known keys, every field in range.
-
-    Parameters
-    ----------
-    name : str
-        The parameter, as the user spells it (``"prior"``, ``"grid_options"``).
-    settings : mapping
-        Its value.
-    table : mapping of str to Constraint
-        The allowed keys and what each field may be.
-    kind : str, default="settings"
-        What the fields are, for the messages.
-
-    Returns
-    -------
-    dict
-        A copy of ``settings``.
-
-    Raises
-    ------
-    TypeError
-        If ``settings`` is not a mapping or a key is not a string.
-    ValueError
-        For an unknown key (the allowed keys listed) or a field out of range (naming
-        the parameter, the field and its allowed values).
-
-    Examples
-    --------
-    >>> check_settings("prior", {"shrinkage": -1.0}, {"shrinkage": real(0.0)})
-    Traceback (most recent call last):
-    ...
-    ValueError: prior['shrinkage'] must be a real number >= 0.0; got -1.0.
-    >>> check_settings("prior", {"shrink": 1.0}, {"shrinkage": real(0.0)})
-    Traceback (most recent call last):
-    ...
-    ValueError: prior has unknown keys ['shrink']; the allowed keys are ['shrinkage'].
-    """
-    if not isinstance(settings, Mapping):
-        raise TypeError(
-            f"{name} must be a dict of {kind} (keys among {list(table)}); got "
-            f"{type(settings).__name__} {settings!r}."
-        )
-    for key in settings:
-        if not isinstance(key, str):
-            raise TypeError(f"{name} keys must be strings among {list(table)}; got {key!r}.")
-    unknown = [key for key in settings if key not in table]
-    if unknown:
-        raise ValueError(f"{name} has unknown keys {unknown}; the allowed keys are {list(table)}.")
-    for key, value in settings.items():
-        check_value(f"{name}[{key!r}]", value, table[key])
-    return dict(settings)
-
-
-def check_parameters(owner: object, table: Mapping[str, Constraint]) -> None:
-    """Check every constructor parameter of ``owner`` against ``table``.
-
-    Parameters
-    ----------
-    owner : object
-        The estimator, whose attributes hold the parameters.
-    table : mapping of str to Constraint
-        Allowed values per parameter name.
-
-    Raises
-    ------
-    ValueError
-        Naming the parameter, the allowed values and the value received.
-
-    Examples
-    --------
-    >>> class Thing:
-    ...     tol = -1.0
-    >>> check_parameters(Thing(), {"tol": real(0.0)})
-    Traceback (most recent call last):
-    ...
-    ValueError: tol must be a real number >= 0.0; got -1.0.
-    """
-    for name, constraint in table.items():
-        check_value(name, getattr(owner, name), constraint)
+from bayesgmm.core.parameters import (  # noqa: F401 - re-exported
+    Constraint,
+    anything,
+    boolean,
+    check_integer,
+    check_number,
+    check_parameters,
+    check_settings,
+    check_value,
+    check_values,
+    integer,
+    is_int,
+    is_real,
+    one_of,
+    open_unit_interval,
+    optional,
+    positive_real,
+    progress_option,
+    progress_stream,
+    random_state,
+    real,
+)
 
 
 def describe_rows(rows: NDArray[np.intp], limit: int = 10) -> str:

@@ -12,7 +12,12 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from bayesgmm.core.types import RandomStateLike
-from bayesgmm.core.validation import check_random_state, progress_stream, validate_data
+from bayesgmm.core.validation import (
+    check_integer,
+    check_random_state,
+    progress_stream,
+    validate_data,
+)
 from bayesgmm.em.initialization import kmeans
 from bayesgmm.exceptions import SamplingError, SamplingWarning
 from bayesgmm.mfm.priors import STRUCTURES, MFMPriors, ResolvedPriors, check_covariance_type
@@ -68,9 +73,7 @@ def _neighbours(X: np.ndarray, scale: np.ndarray, rng: np.random.Generator) -> n
 
 
 def _check_count(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")
-    return int(value)
+    return int(check_integer(name, value, minimum))
 
 
 def _start_sizes(

@@ -12,7 +12,7 @@ from numpy.typing import ArrayLike, NDArray
 from bayesgmm.bayes.posterior import parameter_draws
 from bayesgmm.core.estimator_api import check_is_fitted, is_bayesian
 from bayesgmm.core.types import RandomStateLike
-from bayesgmm.core.validation import check_random_state, validate_data
+from bayesgmm.core.validation import check_integer, check_random_state, is_int, validate_data
 from bayesgmm.covariance import get_covariance_model
 from bayesgmm.em.estimator import GaussianMixture
 
@@ -56,12 +56,7 @@ def model_parameters(
 
 
 def check_n_draws(n_draws: Any, *, allow_none: bool = False) -> int | None:
-    if n_draws is None and allow_none:
-        return None
-    if isinstance(n_draws, bool) or not isinstance(n_draws, int | np.integer) or n_draws < 1:
-        allowed = "an integer >= 1" + (" or None (all draws)" if allow_none else "")
-        raise ValueError(f"n_draws must be {allowed}; got {n_draws!r}.")
-    return int(n_draws)
+    return check_integer("n_draws", n_draws, 1, allow_none=allow_none, none_means="all draws")
 
 
 def check_X(model: Any, X: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.object_] | None]:
@@ -95,7 +90,7 @@ def feature_index(feature: Any, n_features: int, names: list[str] | None) -> int
             known = f"the features are {names}" if names else "the model has no feature names"
             raise ValueError(f"feature {feature!r} not found; {known}. Pass an index instead.")
         return names.index(feature)
-    if isinstance(feature, bool) or not isinstance(feature, int | np.integer):
+    if not is_int(feature):
         raise TypeError(f"a feature must be an index or a name; got {feature!r}.")
     if not 0 <= feature < n_features:
         raise ValueError(

@@ -14,7 +14,6 @@ the simulated ones (McLachlan 1987, *Applied Statistics* 36, 318-324).
 from __future__ import annotations
 
 import math
-import numbers
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -32,6 +31,8 @@ from bayesgmm.core.validation import (
     check_parameters,
     check_random_state,
     integer,
+    is_int,
+    is_real,
     progress_option,
     progress_stream,
     random_state,
@@ -58,7 +59,7 @@ _SPLIT_OFFSET = 0.5
 
 def _open_interval() -> Constraint:
     return Constraint(
-        lambda v: isinstance(v, numbers.Real) and not isinstance(v, bool) and 0.0 < float(v) < 1.0,
+        lambda v: is_real(v) and 0.0 < float(v) < 1.0,
         "a real number strictly between 0 and 1",
         "Use 0.05 for a 5% test.",
     )
@@ -631,9 +632,7 @@ def _check_data(X: ArrayLike | ValidatedData, missing: Any) -> ValidatedData:
 
 def _check_components(k0: Any, k1: Any) -> None:
     check_parameters(SimpleNamespace(k0=k0), {"k0": integer(1)})
-    if k1 is not None and not (
-        isinstance(k1, numbers.Integral) and not isinstance(k1, bool) and k1 > k0
-    ):
+    if k1 is not None and not (is_int(k1) and k1 > k0):
         raise ValueError(f"k1 must be None or an integer > k0 (={k0}); got {k1!r}.")
 
 

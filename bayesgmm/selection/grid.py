@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bayesgmm import exceptions
-from bayesgmm.core.validation import ValidatedData, validate_data
+from bayesgmm.core.validation import ValidatedData, is_int, validate_data
 from bayesgmm.covariance import get_covariance_model
 from bayesgmm.em.engine import COMPILED_MAX_CELLS
 from bayesgmm.em.estimator import GaussianMixture
@@ -102,7 +102,7 @@ def _own_class(category: type[Warning]) -> type[Warning]:
 def _n_workers(n_jobs: int | None, n_tasks: int) -> int:
     if n_jobs is None or n_jobs == 1:
         return 1
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int | np.integer) or n_jobs == 0:
+    if not is_int(n_jobs) or n_jobs == 0:
         raise ValueError(
             f"n_jobs must be a nonzero integer (-1 for all cores) or None; got {n_jobs!r}."
         )

@@ -33,7 +33,7 @@ from numpy.typing import ArrayLike, NDArray
 from bayesgmm.bayes.reloo import reloo_cap, repair_loo
 from bayesgmm.bayes.spec import BAYESIAN_COVARIANCE_TYPES, check_bayesian_covariance_type
 from bayesgmm.core.display import format_table
-from bayesgmm.core.validation import ValidatedData, progress_stream, validate_data
+from bayesgmm.core.validation import ValidatedData, is_int, progress_stream, validate_data
 from bayesgmm.exceptions import SamplingWarning
 from bayesgmm.selection.model_selection import ModelSelection, candidate_name, select_model
 
@@ -259,7 +259,7 @@ def _as_candidates(
             k, cov = item
         else:
             k, cov = item, covariance_type
-        if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
+        if not (is_int(k) and k >= 1):
             raise ValueError(
                 "candidates must be integers >= 1, (n_components, covariance_type) pairs, "
                 f"a ModelSelection or a dict of fitted models; got {item!r}."

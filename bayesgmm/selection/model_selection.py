@@ -25,7 +25,7 @@ from numpy.typing import ArrayLike
 
 from bayesgmm.core.display import format_table
 from bayesgmm.core.types import MissingOption, RandomStateLike
-from bayesgmm.core.validation import check_parameters, progress_stream, validate_data
+from bayesgmm.core.validation import check_integer, check_parameters, progress_stream, validate_data
 from bayesgmm.covariance import COVARIANCE_TYPES, MCLUST_MODELS, get_covariance_model
 from bayesgmm.em.estimator import PARAMETER_CONSTRAINTS, GaussianMixture
 from bayesgmm.em.map_prior import PRIOR_COVARIANCE_TYPES, check_prior
@@ -293,8 +293,7 @@ class ModelSelection:
         >>> result.candidates(2, distinct_k=True)["n_components"].tolist()
         [3, 4]
         """
-        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
-            raise ValueError(f"n must be an integer >= 1; got {n!r}.")
+        check_integer("n", n, 1)
         table = self.table
         if distinct_k:
             table = table.drop_duplicates("n_components", keep="first")
