@@ -41,10 +41,16 @@ from bayesgmm.bayes.spec import Priors, check_bayesian_covariance_type
 from bayesgmm.core.estimator_api import ParamsMixin, check_is_fitted
 from bayesgmm.core.types import MissingOption
 from bayesgmm.core.validation import (
+    Constraint,
     ValidatedData,
+    boolean,
     check_integer,
     check_number,
     check_random_state,
+    integer,
+    one_of,
+    open_unit_interval,
+    random_state,
     validate_data,
 )
 from bayesgmm.covariance import get_covariance_model
@@ -60,6 +66,26 @@ __all__ = ["BayesianGaussianMixture"]
 _NAN_HINT = "Pass missing='marginalize' to fit with them, or impute or drop those rows."
 #: the sampler's groups kept in ``idata_``
 _KEPT_GROUPS = ("posterior", "sample_stats", "observed_data", "constant_data")
+
+
+#: the settings a pipeline passes to every Bayesian fit (``bayes_options``), and what
+#: each may be; the data, K, structure, start and ``missing`` are the pipeline's
+SETTINGS_CONSTRAINTS: dict[str, Constraint] = {
+    "draws": integer(1),
+    "tune": integer(0),
+    "chains": integer(1),
+    "target_accept": open_unit_interval(hint="Typically 0.8-0.99."),
+    "sampler": one_of(*SAMPLERS),
+    "priors": Constraint(lambda v: v is None or isinstance(v, Priors), "None or a Priors"),
+    "relabel": Constraint(
+        lambda v: isinstance(v, bool) or (isinstance(v, str) and v == "ordered"),
+        "True, False or 'ordered'",
+    ),
+    "progressbar": boolean(),
+    "n_init": integer(1),
+    "max_doublings": integer(0),
+    "random_state": random_state(),
+}
 
 
 class BayesianGaussianMixture(FittedPosterior, ParamsMixin):

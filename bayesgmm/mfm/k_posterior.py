@@ -13,9 +13,15 @@ from numpy.typing import ArrayLike
 
 from bayesgmm.core.types import RandomStateLike
 from bayesgmm.core.validation import (
+    Constraint,
+    anything,
     check_integer,
     check_random_state,
+    integer,
+    optional,
+    progress_option,
     progress_stream,
+    random_state,
     validate_data,
 )
 from bayesgmm.em.initialization import kmeans
@@ -415,6 +421,26 @@ def _improper_reason(X: np.ndarray, width: np.ndarray, priors: ResolvedPriors) -
         "not vanish as C0 -> 0; the table shows where the chains happened to stay. Treat "
         "the data as rounded (rounding='auto') or fix C0 (priors={'g0': 0})"
     )
+
+
+#: the settings of :func:`posterior_over_k` (all but ``X``) and what each may be; the
+#: priors, rounding and start are checked by posterior_over_k itself
+SETTINGS_CONSTRAINTS: dict[str, Constraint] = {
+    "k_max": integer(1),
+    "priors": anything(),
+    "draws": integer(1),
+    "tune": optional(integer(0)),
+    "chains": integer(1),
+    "thin": optional(integer(1)),
+    "max_doublings": integer(0),
+    "rounding": anything(),
+    "covariance_type": anything(),
+    "split_merge": integer(0),
+    "jumps": integer(0),
+    "start": anything(),
+    "random_state": random_state(),
+    "progress": progress_option(),
+}
 
 
 def posterior_over_k(

@@ -25,7 +25,14 @@ from numpy.typing import ArrayLike
 
 from bayesgmm.core.display import format_table
 from bayesgmm.core.types import MissingOption, RandomStateLike
-from bayesgmm.core.validation import check_integer, check_parameters, progress_stream, validate_data
+from bayesgmm.core.validation import (
+    Constraint,
+    check_integer,
+    check_parameters,
+    is_int,
+    progress_stream,
+    validate_data,
+)
 from bayesgmm.covariance import COVARIANCE_TYPES, MCLUST_MODELS, get_covariance_model
 from bayesgmm.em.estimator import PARAMETER_CONSTRAINTS, GaussianMixture
 from bayesgmm.em.map_prior import PRIOR_COVARIANCE_TYPES, check_prior
@@ -60,6 +67,21 @@ CRITERIA = ("bic", "icl", "aic")
 ZOOM_MODELS = 6
 ZOOM_FACTOR = 1.5
 ZOOM_MIN = 10.0
+
+
+#: the :func:`select_model` settings a pipeline passes through (``grid_options``) and
+#: what each may be (the grid, criterion, restarts, seed and ``missing`` are its own)
+GRID_OPTIONS: dict[str, Constraint] = {
+    "max_iter": PARAMETER_CONSTRAINTS["max_iter"],
+    "tol": PARAMETER_CONSTRAINTS["tol"],
+    "reg_covar": PARAMETER_CONSTRAINTS["reg_covar"],
+    "init_params": PARAMETER_CONSTRAINTS["init_params"],
+    "n_jobs": Constraint(
+        lambda v: v is None or (is_int(v) and v != 0),
+        "None or a nonzero integer (-1 for all cores)",
+    ),
+    "prior": PARAMETER_CONSTRAINTS["prior"],
+}
 
 
 @dataclass
