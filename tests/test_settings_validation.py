@@ -159,7 +159,7 @@ def test_k_posterior_must_be_a_bool_or_settings(X):
 @pytest.mark.parametrize("field", ["weight_concentration", "mean_scale", "sd_scale", "lkj_eta"])
 @pytest.mark.parametrize("value", [-1.0, 0.0, float("nan"), float("inf"), True, "1"])
 def test_bayesian_priors_fields(field, value):
-    with pytest.raises(ValueError, match=rf"Priors\.{field} must be a positive finite number"):
+    with pytest.raises(ValueError, match=rf"Priors\.{field} must be a positive number"):
         Priors(**{field: value})
 
 

@@ -84,7 +84,7 @@ class Priors:
 
     def __post_init__(self) -> None:
         for name, value in asdict(self).items():
-            check_number(f"Priors.{name}", value, lambda v: v > 0, "a positive finite number")
+            check_number(f"Priors.{name}", value, lambda v: v > 0, "a positive number")
 
     def as_dict(self) -> dict[str, float]:
         """Return the priors as a plain dictionary (for attrs and persistence).

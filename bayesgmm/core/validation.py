@@ -413,6 +413,10 @@ class ValidatedData:
     def __len__(self) -> int:
         return self.n_samples
 
+    def __array__(self, dtype: Any = None, copy: Any = None) -> NDArray[Any]:
+        """The data as an array (``np.asarray(data)``), for code that expects one."""
+        return self.array if dtype is None else self.array.astype(dtype, copy=False)
+
     def take(self, rows: Any) -> ValidatedData:
         """The rows ``rows`` (indices or a boolean mask), still validated."""
         array = np.ascontiguousarray(self.array[rows])
