@@ -51,7 +51,7 @@ from bayesgmm.bayes.importance import psis, resample, weighted_quantiles
 from bayesgmm.bayes.posterior import draws_from_posterior, relabel_to_em, tidy_posterior
 from bayesgmm.bayes.spec import Priors, check_bayesian_covariance_type
 from bayesgmm.core.types import RandomStateLike
-from bayesgmm.core.validation import check_array, check_random_state
+from bayesgmm.core.validation import check_integer, check_random_state, is_int, validate_data
 from bayesgmm.covariance import get_covariance_model
 from bayesgmm.em.gaussian_mixture import GaussianMixture
 from bayesgmm.exceptions import SamplingWarning
@@ -251,9 +251,7 @@ def _as_array(value: Any) -> NDArray[np.float64]:
 
 # ---------------------------------------------------------------------- validation
 def _check_int(name: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}; got {value!r}.")
-    return int(value)
+    return int(check_integer(name, value, low))
 
 
 def default_subsample(n_samples: int, n_components: int) -> int:
@@ -280,7 +278,7 @@ def _check_subsample(subsample: Any, n_samples: int, n_components: int) -> int:
         )
     if subsample is None:
         return default_subsample(n_samples, n_components)
-    if isinstance(subsample, bool) or not isinstance(subsample, int | np.integer):
+    if not is_int(subsample):
         raise ValueError(f"subsample must be an integer or None; got {subsample!r}.")
     if not low <= subsample <= n_samples:
         raise ValueError(
@@ -436,7 +434,8 @@ def fit_large(
     if priors is not None and not isinstance(priors, Priors):
         raise TypeError(f"priors must be a bayesgmm.bayes.Priors or None; got {type(priors)}.")
     model_type = get_covariance_model(check_bayesian_covariance_type(covariance_type))
-    array, names = check_array(X, min_samples=2, nan_hint=_NAN_HINT)
+    data = validate_data(X, min_samples=2, nan_hint=_NAN_HINT)
+    array, names = data.array, data.feature_names
     n_samples, n_features = array.shape
     m = _check_subsample(subsample, n_samples, n_components)
     priors = priors or Priors()

@@ -31,7 +31,7 @@ import bayesgmm.bayes._backend  # noqa: F401
 from bayesgmm.bayes.spec import Priors
 from bayesgmm.core.numerics import LOG_2PI
 from bayesgmm.core.types import MissingOption
-from bayesgmm.core.validation import check_array
+from bayesgmm.core.validation import validate_data
 from bayesgmm.covariance import get_covariance_model
 from bayesgmm.em.missing import MISSING_OPTIONS, group_by_pattern
 
@@ -357,11 +357,10 @@ def build_model(
     """
     if missing not in MISSING_OPTIONS:
         raise ValueError(f"missing must be one of {list(MISSING_OPTIONS)}; got {missing!r}.")
-    array, names = check_array(
-        X, min_samples=2, allow_nan=missing == "marginalize", nan_hint=_NAN_HINT
-    )
-    nan_mask = np.isnan(array)
-    incomplete = bool(nan_mask.any())
+    data = validate_data(X, min_samples=2, allow_nan=missing == "marginalize", nan_hint=_NAN_HINT)
+    array, names = data.array, data.feature_names
+    incomplete = data.has_nan
+    nan_mask = np.isnan(array) if incomplete else None
     check_observed_features(array)
     model_type = get_covariance_model(covariance_type)
     priors = priors or Priors()

@@ -23,7 +23,11 @@ from bayesgmm.bayes.posterior_imputation import DEFAULT_MAX_IMPUTATIONS as DEFAU
 from bayesgmm.bayes.posterior_imputation import PosteriorImputation
 from bayesgmm.core.estimator_api import check_is_fitted
 from bayesgmm.core.numerics import exp_normalize
-from bayesgmm.core.validation import check_array, check_random_state, is_int
+from bayesgmm.core.validation import (
+    check_random_state,
+    is_int,
+    validate_data,
+)
 from bayesgmm.covariance import get_covariance_model
 from bayesgmm.exceptions import SamplingWarning
 
@@ -106,7 +110,7 @@ class FittedPosterior(PosteriorImputation):
         if allow_nan is None:
             allow_nan = self.missing == "marginalize"
         hint = "Set missing='marginalize' to evaluate them on their observed features, or "
-        array, _ = check_array(X, allow_nan=allow_nan, nan_hint=hint + "impute or drop them.")
+        array = validate_data(X, allow_nan=allow_nan, nan_hint=hint + "impute or drop them.").array
         if array.shape[1] != self.n_features_in_:
             raise ValueError(
                 f"X has {array.shape[1]} features, but the model was fitted with "

@@ -40,7 +40,19 @@ from bayesgmm.bayes.posterior import (
 from bayesgmm.bayes.spec import Priors, check_bayesian_covariance_type
 from bayesgmm.core.estimator_api import ParamsMixin, check_is_fitted
 from bayesgmm.core.types import MissingOption
-from bayesgmm.core.validation import check_array, check_random_state, is_int
+from bayesgmm.core.validation import (
+    Constraint,
+    ValidatedData,
+    boolean,
+    check_integer,
+    check_number,
+    check_random_state,
+    integer,
+    one_of,
+    open_unit_interval,
+    random_state,
+    validate_data,
+)
 from bayesgmm.covariance import get_covariance_model
 from bayesgmm.em.gaussian_mixture import GaussianMixture
 from bayesgmm.em.missing import MISSING_OPTIONS
@@ -54,6 +66,26 @@ __all__ = ["BayesianGaussianMixture"]
 _NAN_HINT = "Pass missing='marginalize' to fit with them, or impute or drop those rows."
 #: the sampler's groups kept in ``idata_``
 _KEPT_GROUPS = ("posterior", "sample_stats", "observed_data", "constant_data")
+
+
+#: the settings a pipeline passes to every Bayesian fit (``bayes_options``), and what
+#: each may be; the data, K, structure, start and ``missing`` are the pipeline's
+SETTINGS_CONSTRAINTS: dict[str, Constraint] = {
+    "draws": integer(1),
+    "tune": integer(0),
+    "chains": integer(1),
+    "target_accept": open_unit_interval(hint="Typically 0.8-0.99."),
+    "sampler": one_of(*SAMPLERS),
+    "priors": Constraint(lambda v: v is None or isinstance(v, Priors), "None or a Priors"),
+    "relabel": Constraint(
+        lambda v: isinstance(v, bool) or (isinstance(v, str) and v == "ordered"),
+        "True, False or 'ordered'",
+    ),
+    "progressbar": boolean(),
+    "n_init": integer(1),
+    "max_doublings": integer(0),
+    "random_state": random_state(),
+}
 
 
 class BayesianGaussianMixture(FittedPosterior, ParamsMixin):
@@ -245,21 +277,15 @@ class BayesianGaussianMixture(FittedPosterior, ParamsMixin):
     # ------------------------------------------------------------------ fitting
     def _validate(self) -> None:
         for name in ("draws", "tune", "chains", "n_components", "n_init", "max_doublings"):
-            value = getattr(self, name)
-            low = 0 if name in ("tune", "max_doublings") else 1
-            if not is_int(value) or value < low:
-                raise ValueError(f"{name} must be an integer >= {low}; got {value!r}.")
+            check_integer(name, getattr(self, name), 0 if name in ("tune", "max_doublings") else 1)
         if self.sampler not in SAMPLERS:
             raise ValueError(f"sampler must be one of {list(SAMPLERS)}; got {self.sampler!r}.")
-        if (
-            isinstance(self.target_accept, bool)
-            or not isinstance(self.target_accept, int | float | np.integer | np.floating)
-            or not 0 < self.target_accept < 1
-        ):
-            raise ValueError(
-                f"target_accept must be a number in (0, 1), typically 0.8-0.99; got "
-                f"{self.target_accept!r}."
-            )
+        check_number(
+            "target_accept",
+            self.target_accept,
+            lambda v: 0 < v < 1,
+            "a number in (0, 1), typically 0.8-0.99",
+        )
         if self.missing not in MISSING_OPTIONS:
             raise ValueError(
                 f"missing must be one of {list(MISSING_OPTIONS)}; got {self.missing!r}."
@@ -330,9 +356,10 @@ class BayesianGaussianMixture(FittedPosterior, ParamsMixin):
         (1, 50, 1, 1)
         """
         self._validate()
-        array, names = check_array(
+        data = validate_data(
             X, min_samples=2, allow_nan=self.missing == "marginalize", nan_hint=_NAN_HINT
         )
+        array, names = data.array, data.feature_names
         rng = check_random_state(self.random_state)
         seed = int(rng.integers(2**31 - 1))
         model_type = get_covariance_model(self.covariance_type)
@@ -352,7 +379,7 @@ class BayesianGaussianMixture(FittedPosterior, ParamsMixin):
                 tol=1e-6,
                 random_state=seed,
                 missing=self.missing,
-            ).fit(array)
+            ).fit(data.without_names())
         ordered = self.relabel == "ordered"
         if ordered:
             if array.shape[1] != 1:
@@ -377,7 +404,7 @@ class BayesianGaussianMixture(FittedPosterior, ParamsMixin):
             ordered_means=ordered,
         )
         sampling = {
-            "X": array,
+            "X": ValidatedData(array, names, None, data.has_nan),
             "n_components": self.n_components,
             "covariance_type": model_type.name,
             "priors": priors,
@@ -554,14 +581,14 @@ def _sample_adaptively(
     seed: int,
 ) -> None:
     """Set ``estimator.idata_``: sample, then continue the chains while only draws are missing."""
-    array = sampling["X"]
+    array = sampling["X"].array
     settings = {
         "sampler": estimator.sampler,
         "tune": estimator.tune,
         "target_accept": estimator.target_accept,
     }
     raw = sample_posterior(
-        array,
+        sampling["X"],
         sampling["n_components"],
         sampling["covariance_type"],
         sampling["priors"],
@@ -611,9 +638,9 @@ def _sample_adaptively(
 def _continuation_model(sampling: dict[str, Any], sampler: str) -> dict[str, Any]:
     """What :func:`~bayesgmm.bayes.extend.continue_chains` needs to rebuild the model."""
     if sampler == "nutpie":
-        names = sampling["feature_names"] or [f"x{j}" for j in range(sampling["X"].shape[1])]
+        names = sampling["feature_names"] or [f"x{j}" for j in range(sampling["X"].n_features)]
         mixture = CompiledMixture(
-            sampling["X"],
+            sampling["X"].array,
             sampling["n_components"],
             sampling["covariance_type"],
             sampling["priors"],
@@ -625,6 +652,7 @@ def _continuation_model(sampling: dict[str, Any], sampler: str) -> dict[str, Any
     args = {key: sampling[key] for key in ("X", "n_components", "covariance_type", "priors")}
     args.update(
         feature_names=sampling["feature_names"],
+        standardize=(sampling["center"], sampling["scale"]),  # the fit's: not recomputed
         ordered_means=sampling["ordered_means"],
         missing=sampling["missing"],
     )

@@ -36,6 +36,7 @@ from bayesgmm.bayes.convergence import (
     Diagnostics,
     diagnose,
 )
+from bayesgmm.core.validation import ValidatedData
 from bayesgmm.covariance import get_covariance_model
 from bayesgmm.exceptions import SamplingError
 
@@ -323,7 +324,7 @@ def sampler_failure(err: BaseException, sampler: str, stage: str) -> SamplingErr
 
 
 def sample_posterior(
-    X: NDArray[np.float64],
+    X: ValidatedData,
     n_components: int,
     covariance_type: str,
     priors: Any,
@@ -347,7 +348,9 @@ def sample_posterior(
     ``"nutpie"`` runs the compiled, shape-generic kernels
     (:class:`bayesgmm.bayes.compiled_model.CompiledMixture`: nothing is compiled per data
     shape); ``"pymc"`` runs PyMC's NUTS on the specification itself
-    (:func:`bayesgmm.bayes.build_model`). Returns the sampler's DataTree.
+    (:func:`bayesgmm.bayes.build_model`). Returns the sampler's DataTree. ``X`` was
+    checked by the caller and ``center``, ``scale`` are its standardisation: neither
+    is redone here.
     """
     settings = {
         "draws": draws,
@@ -358,11 +361,17 @@ def sample_posterior(
         "progressbar": progressbar,
     }
     if sampler == "nutpie":
-        check_observed_features(X)
+        check_observed_features(X.array)
         mixture = CompiledMixture(
-            X, n_components, covariance_type, priors, center, scale, ordered_means=ordered_means
+            X.array,
+            n_components,
+            covariance_type,
+            priors,
+            center,
+            scale,
+            ordered_means=ordered_means,
         )
-        names = feature_names or [f"x{j}" for j in range(X.shape[1])]
+        names = feature_names or [f"x{j}" for j in range(X.n_features)]
         return sample_mixture(mixture, start, names, **settings)
     model = build_model(
         X,
@@ -370,6 +379,7 @@ def sample_posterior(
         covariance_type,
         priors,
         feature_names=feature_names,
+        standardize=(center, scale),
         ordered_means=ordered_means,
         missing=missing,
     )

@@ -31,7 +31,16 @@ from bayesgmm.bayes.estimator import BayesianGaussianMixture
 from bayesgmm.bayes.posterior import parameter_draws
 from bayesgmm.bayes.spec import Priors, check_bayesian_covariance_type
 from bayesgmm.core.types import RandomStateLike
-from bayesgmm.core.validation import check_array, check_random_state, progress_stream
+from bayesgmm.core.validation import (
+    ValidatedData,
+    check_integer,
+    check_number,
+    check_random_state,
+    is_int,
+    is_real,
+    progress_stream,
+    validate_data,
+)
 from bayesgmm.covariance import get_covariance_model
 from bayesgmm.exceptions import ComponentCollapseWarning, ConvergenceWarning, SamplingWarning
 
@@ -367,7 +376,7 @@ class SparseMixtureResult:
         >>> result.credible_set(0.7), result.credible_set(0.9)
         ([3, 4], [2, 3, 4, 5])
         """
-        if isinstance(prob, bool) or not isinstance(prob, int | float) or not 0 < prob <= 1:
+        if not (is_real(prob) and 0 < prob <= 1):
             raise ValueError(f"prob must be a number in (0, 1]; got {prob!r}.")
         probability = self.table["probability"]
         order = probability.sort_values(ascending=False, kind="stable")
@@ -431,7 +440,7 @@ class SparseMixtureResult:
 def _check_inputs(
     n_samples: int, max_components: Any, concentration: Any, n_allocations: Any, kwargs: dict
 ) -> None:
-    if isinstance(max_components, bool) or not isinstance(max_components, int | np.integer):
+    if not is_int(max_components):
         raise ValueError(f"max_components must be an integer >= 2; got {max_components!r}.")
     if max_components < 2:
         raise ValueError(
@@ -443,22 +452,15 @@ def _check_inputs(
             f"max_components must not exceed the number of samples; got max_components="
             f"{max_components} for {n_samples} samples. Lower max_components."
         )
-    if (
-        isinstance(concentration, bool)
-        or not isinstance(concentration, int | float | np.floating | np.integer)
-        or not np.isfinite(concentration)
-        or concentration <= 0
-    ):
-        raise ValueError(
-            f"concentration must be a positive number; got {concentration!r}. Small values "
-            f"(such as the default {DEFAULT_CONCENTRATION}) empty the superfluous components."
-        )
-    if (
-        isinstance(n_allocations, bool)
-        or not isinstance(n_allocations, int | np.integer)
-        or n_allocations < 1
-    ):
-        raise ValueError(f"n_allocations must be an integer >= 1; got {n_allocations!r}.")
+    check_number(
+        "concentration",
+        concentration,
+        lambda v: v > 0,
+        "a positive number",
+        f"Small values (such as the default {DEFAULT_CONCENTRATION}) empty the superfluous "
+        "components.",
+    )
+    check_integer("n_allocations", n_allocations, 1)
     fixed = sorted(set(kwargs) & {"n_components", "relabel"})
     if fixed:
         raise ValueError(
@@ -504,7 +506,7 @@ def _pilot_failures(result: SparseMixtureResult) -> list[str]:
 
 
 def _sample(
-    array: NDArray[np.float64],
+    data: ValidatedData,
     max_components: int,
     concentration: float,
     n_allocations: int,
@@ -522,7 +524,7 @@ def _sample(
         # np.errstate: weights of empty components may underflow to 0 (log 0 = -inf)
         for category in (ComponentCollapseWarning, ConvergenceWarning, SamplingWarning):
             warnings.simplefilter("ignore", category)
-        model.fit(array)
+        model.fit(data)
     draws = parameter_draws(model)
     n_chains, n_draws = draws.n_chains, draws.n_draws
     n_occupied = np.empty((n_chains * n_draws, n_allocations), dtype=np.intp)
@@ -530,7 +532,7 @@ def _sample(
     # log(0) for weights that underflowed; a zero weight's -inf constant meets BLAS's
     # zero padding in the diag/spherical products (-inf * 0): its rows stay -inf
     with np.errstate(divide="ignore", invalid="ignore"):
-        for s, log_prob in draws.log_prob(array):
+        for s, log_prob in draws.log_prob(data.array):
             n_occupied[s] = _count_occupied(log_prob, rng, n_allocations)
             expected[s] = _expected_occupied(log_prob)
     expected = expected.reshape(n_chains, n_draws)
@@ -689,7 +691,9 @@ def fit_sparse_mixture(
     >>> result.mode, result.credible_set(0.9)  # doctest: +SKIP
     (4, [3, 4, 5])
     """
-    array, _ = check_array(X, min_samples=2, allow_nan=kwargs.get("missing") == "marginalize")
+    # checked once: the fits below take it as it is
+    data = validate_data(X, min_samples=2, allow_nan=kwargs.get("missing") == "marginalize")
+    array = data.array
     _check_inputs(array.shape[0], max_components, concentration, n_allocations, kwargs)
     model_type = get_covariance_model(check_bayesian_covariance_type(covariance_type))
     stream = progress_stream(progress)
@@ -714,7 +718,7 @@ def fit_sparse_mixture(
     }
     if pilot and min(draws, tune) > PILOT_DRAWS:
         begin = time.perf_counter()
-        trial = _sample(array, max_components, concentration, n_allocations, rng, settings,
+        trial = _sample(data, max_components, concentration, n_allocations, rng, settings,
                         draws=PILOT_DRAWS, tune=PILOT_DRAWS)  # fmt: skip
         _say(stream, f"  pilot run ({chains} x {PILOT_DRAWS} draws): "
              f"{time.perf_counter() - begin:.1f} s")  # fmt: skip
@@ -735,7 +739,7 @@ def fit_sparse_mixture(
         if hasattr(trial.model, "em_"):
             settings.setdefault("start", trial.model.em_)
     begin = time.perf_counter()
-    result = _sample(array, max_components, concentration, n_allocations, rng, settings,
+    result = _sample(data, max_components, concentration, n_allocations, rng, settings,
                      draws=draws, tune=tune)  # fmt: skip
     _say(stream, f"  sampling ({chains} x {draws} draws): {time.perf_counter() - begin:.1f} s")
     problems = result.problems

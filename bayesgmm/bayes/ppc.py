@@ -37,7 +37,12 @@ from bayesgmm.bayes.statistics import (
 )
 from bayesgmm.core.fitted_mixture import FittedMixtureLike
 from bayesgmm.core.types import RandomStateLike
-from bayesgmm.core.validation import check_array, check_random_state
+from bayesgmm.core.validation import (
+    check_integer,
+    check_number,
+    check_random_state,
+    validate_data,
+)
 
 __all__ = [
     "PPCResult",
@@ -59,7 +64,8 @@ def _mixture_draws(
     """Validate ``model`` and ``X``; return kind, X, and (S, K), (S, K, D), (S, K, D, D)."""
     draws = parameter_draws(model)  # TypeError for other models, NotFittedError if unfitted
     kind = "posterior" if model.is_posterior else "plug-in"
-    array, names = check_array(X, min_samples=2)
+    data = validate_data(X, min_samples=2)
+    array, names = data.array, data.feature_names
     if array.shape[1] != model.n_features_in_:
         raise ValueError(
             f"X has {array.shape[1]} features, but the model was fitted with "
@@ -323,13 +329,7 @@ class PPCResult:
 
 # ---------------------------------------------------------------------- entry points
 def _check_n_replicates(n_replicates: Any) -> int:
-    if (
-        isinstance(n_replicates, bool)
-        or not isinstance(n_replicates, int | np.integer)
-        or n_replicates < 1
-    ):
-        raise ValueError(f"n_replicates must be an integer >= 1; got {n_replicates!r}.")
-    return int(n_replicates)
+    return int(check_integer("n_replicates", n_replicates, 1))
 
 
 def _replicate_parameters(
@@ -429,8 +429,7 @@ def posterior_predictive_check(
     0
     """
     n_replicates = _check_n_replicates(n_replicates)
-    if isinstance(alpha, bool) or not (isinstance(alpha, int | float) and 0 < alpha < 1):
-        raise ValueError(f"alpha must be a number in (0, 1); got {alpha!r}.")
+    check_number("alpha", alpha, lambda v: 0 < v < 1, "a number in (0, 1)")
     kind, array, weights, means, covs, names = _mixture_draws(model, X)
     functions = _check_statistics(statistics, array, names)
     rng = check_random_state(random_state)

@@ -35,6 +35,7 @@ import pandas as pd
 import xarray as xr
 
 from bayesgmm.bayes.posterior import draws_from_posterior
+from bayesgmm.core.validation import ValidatedData
 from bayesgmm.exceptions import SamplingWarning
 
 __all__ = ["DEFAULT_RELOO_CAP", "RefitSummary", "reloo_cap", "repair_loo"]
@@ -96,6 +97,8 @@ def _refit_wrapper(model: Any, data: Any, stream: TextIO | None, name: str, summ
         def sel_observations(self, idx):
             keep = np.ones(n_rows, dtype=bool)
             keep[int(idx)] = False
+            if isinstance(data, ValidatedData):
+                return data.take(keep), (int(idx), data.array[[int(idx)]])
             if isinstance(data, pd.DataFrame):
                 return data.iloc[keep], (int(idx), data.iloc[[int(idx)]].to_numpy(float))
             return data[keep], (int(idx), np.asarray(data)[[int(idx)]])

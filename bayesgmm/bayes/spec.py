@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from bayesgmm.core.validation import check_number
 from bayesgmm.covariance import COVARIANCE_TYPES, get_covariance_model
 
 __all__ = ["BAYESIAN_COVARIANCE_TYPES", "Priors", "check_bayesian_covariance_type"]
@@ -83,8 +84,7 @@ class Priors:
 
     def __post_init__(self) -> None:
         for name, value in asdict(self).items():
-            if not (isinstance(value, int | float) and value > 0):
-                raise ValueError(f"Priors.{name} must be a positive number; got {value!r}.")
+            check_number(f"Priors.{name}", value, lambda v: v > 0, "a positive number")
 
     def as_dict(self) -> dict[str, float]:
         """Return the priors as a plain dictionary (for attrs and persistence).

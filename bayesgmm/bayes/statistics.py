@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import signal, spatial, stats
 
-from bayesgmm.core.validation import check_array
+from bayesgmm.core.validation import is_real, validate_data
 
 __all__ = [
     "QUANTILES",
@@ -85,12 +85,7 @@ def silverman_bandwidth(x: ArrayLike, factor: float = 1.0) -> float:
 
 def _is_positive(value: Any) -> bool:
     """True for a positive finite real number (not a bool)."""
-    return (
-        not isinstance(value, bool)
-        and isinstance(value, int | float | np.integer | np.floating)
-        and math.isfinite(value)
-        and value > 0
-    )
+    return is_real(value) and math.isfinite(value) and value > 0
 
 
 def _kde_grid(x: NDArray[np.float64], bandwidth: float) -> tuple[NDArray, NDArray]:
@@ -242,7 +237,8 @@ def default_statistics(
     >>> list(default_statistics(np.hstack([X, X**2]), feature_names=["a", "b"]))[:3]
     ['modes[a]', 'q05[a]', 'q50[a]']
     """
-    array, names = check_array(X, min_samples=2)
+    data = validate_data(X, min_samples=2)
+    array, names = data.array, data.feature_names
     if not _is_positive(bandwidth_factor):
         raise ValueError(
             f"bandwidth_factor must be a positive finite number; got {bandwidth_factor!r}."

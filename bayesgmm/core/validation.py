@@ -1,11 +1,15 @@
-"""Input validation: one declarative parameter table and clear messages."""
+"""Input validation: data checked once at the public boundary, parameters by table.
+
+Data: :func:`check_array` is the one array check; :func:`validate_data` runs it and
+wraps the result in a :class:`ValidatedData`, which every public entry point also
+accepts without checking it again, so inner layers (grid cells, pipeline steps) trust
+what they are handed. Parameters: the rules of :mod:`bayesgmm.core.parameters`,
+re-exported here.
+"""
 
 from __future__ import annotations
 
-import numbers
-import sys
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -14,131 +18,40 @@ from scipy import sparse
 
 __all__ = [
     "Constraint",
+    "ValidatedData",
     "check_array",
+    "check_integer",
+    "check_number",
     "check_parameters",
     "check_random_state",
     "check_sample_weight",
+    "check_settings",
     "describe_rows",
+    "validate_data",
 ]
 
-
-@dataclass(frozen=True)
-class Constraint:
-    """One allowed-values rule: a predicate and the words that describe it."""
-
-    accepts: Callable[[Any], bool]
-    description: str
-    hint: str = ""
-
-
-def is_int(value: Any) -> bool:
-    """Whether ``value`` is an integer (NumPy integers too; ``bool`` is not)."""
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def is_real(value: Any) -> bool:
-    """Whether ``value`` is a real number (NumPy scalars too; ``bool`` is not)."""
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
-def integer(low: int, *, hint: str = "") -> Constraint:
-    """An integer ``>= low``."""
-    return Constraint(lambda v: is_int(v) and v >= low, f"an integer >= {low}", hint)
-
-
-def real(low: float, *, hint: str = "") -> Constraint:
-    """A finite real number ``>= low``."""
-    return Constraint(
-        lambda v: is_real(v) and np.isfinite(v) and v >= low, f"a real number >= {low}", hint
-    )
-
-
-def one_of(*options: Any) -> Constraint:
-    """One of a fixed set of values."""
-    return Constraint(lambda v: isinstance(v, str) and v in options, f"one of {list(options)}")
-
-
-def boolean() -> Constraint:
-    """``True`` or ``False``."""
-    return Constraint(lambda v: isinstance(v, bool | np.bool_), "True or False")
-
-
-def anything() -> Constraint:
-    """Any value (checked elsewhere)."""
-    return Constraint(lambda v: True, "anything")
-
-
-def random_state() -> Constraint:
-    """``None``, an int, a ``numpy.random.Generator`` or ``RandomState``."""
-    return Constraint(
-        lambda v: (
-            v is None
-            or (is_int(v) and 0 <= v < 2**63)
-            or isinstance(v, np.random.Generator | np.random.RandomState)
-        ),
-        "None, a non-negative int, a numpy.random.Generator or a numpy.random.RandomState",
-    )
-
-
-def progress_option() -> Constraint:
-    """A ``progress`` argument: ``True``, ``False``, ``None`` or a writable file.
-
-    Examples
-    --------
-    >>> import io
-    >>> check = progress_option()
-    >>> check.accepts(True), check.accepts(io.StringIO()), check.accepts("stderr")
-    (True, True, False)
-    """
-    return Constraint(
-        lambda v: v is None or isinstance(v, bool) or callable(getattr(v, "write", None)),
-        "True, False, None or a file-like object with a write method",
-    )
-
-
-def progress_stream(progress: Any) -> Any:
-    """Where progress lines go: stderr for ``True``, the file itself, or ``None`` (quiet).
-
-    Examples
-    --------
-    >>> import sys
-    >>> progress_stream(True) is sys.stderr, progress_stream(False), progress_stream(None)
-    (True, None, None)
-    """
-    if progress is True:
-        return sys.stderr
-    return progress or None
-
-
-def check_parameters(owner: object, table: Mapping[str, Constraint]) -> None:
-    """Check every constructor parameter of ``owner`` against ``table``.
-
-    Parameters
-    ----------
-    owner : object
-        The estimator, whose attributes hold the parameters.
-    table : mapping of str to Constraint
-        Allowed values per parameter name.
-
-    Raises
-    ------
-    ValueError
-        Naming the parameter, the allowed values and the value received.
-
-    Examples
-    --------
-    >>> class Thing:
-    ...     tol = -1.0
-    >>> check_parameters(Thing(), {"tol": real(0.0)})
-    Traceback (most recent call last):
-    ...
-    ValueError: tol must be a real number >= 0.0; got -1.0.
-    """
-    for name, constraint in table.items():
-        value = getattr(owner, name)
-        if not constraint.accepts(value):
-            hint = f" {constraint.hint}" if constraint.hint else ""
-            raise ValueError(f"{name} must be {constraint.description}; got {value!r}.{hint}")
+from bayesgmm.core.parameters import (  # noqa: F401 - re-exported
+    Constraint,
+    anything,
+    boolean,
+    check_integer,
+    check_number,
+    check_parameters,
+    check_settings,
+    check_value,
+    check_values,
+    integer,
+    is_int,
+    is_real,
+    one_of,
+    open_unit_interval,
+    optional,
+    positive_real,
+    progress_option,
+    progress_stream,
+    random_state,
+    real,
+)
 
 
 def describe_rows(rows: NDArray[np.intp], limit: int = 10) -> str:
@@ -447,6 +360,157 @@ def check_sample_weight(sample_weight: Any, n_samples: int) -> NDArray[np.float6
             "positive weight."
         )
     return weight
+
+
+@dataclass(frozen=True, eq=False)
+class ValidatedData:
+    """Data checked once at a public entry point; inner layers take it as it is.
+
+    :func:`validate_data` makes it from what the user passed (through
+    :func:`check_array`, the one array check) and every public function that takes
+    ``X`` also takes a ``ValidatedData`` without checking it again: the model
+    selection grid, the pipeline's steps and the fits they run pass it inward.
+
+    Attributes
+    ----------
+    array : ndarray of shape (n_samples, n_features)
+        C-contiguous float64 (float32 when the caller kept float32) data; NaN cells
+        only when ``has_nan``.
+    feature_names : ndarray of str or None
+        Column names of a DataFrame input with string column names.
+    sample_weight : ndarray of shape (n_samples,) or None
+        Checked frequency weights.
+    has_nan : bool
+        Whether ``array`` has missing (NaN) cells.
+
+    Examples
+    --------
+    >>> data = validate_data([[1.0, 2.0], [3.0, 4.0]])
+    >>> data.shape, data.has_nan, validate_data(data) is data
+    ((2, 2), False, True)
+    """
+
+    array: NDArray[np.float64]
+    feature_names: NDArray[np.object_] | None = None
+    sample_weight: NDArray[np.float64] | None = None
+    has_nan: bool = False
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(n_samples, n_features)``."""
+        return self.array.shape  # type: ignore[return-value]
+
+    @property
+    def n_samples(self) -> int:
+        """Number of rows."""
+        return int(self.array.shape[0])
+
+    @property
+    def n_features(self) -> int:
+        """Number of features."""
+        return int(self.array.shape[1])
+
+    def __len__(self) -> int:
+        return self.n_samples
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> NDArray[Any]:
+        """The data as an array (``np.asarray(data)``), for code that expects one."""
+        return self.array if dtype is None else self.array.astype(dtype, copy=False)
+
+    def take(self, rows: Any) -> ValidatedData:
+        """The rows ``rows`` (indices or a boolean mask), still validated."""
+        array = np.ascontiguousarray(self.array[rows])
+        weight = None if self.sample_weight is None else self.sample_weight[rows]
+        has_nan = self.has_nan and not _all_finite(array)
+        return ValidatedData(array, self.feature_names, weight, has_nan)
+
+    def without_names(self) -> ValidatedData:
+        """The same data without feature names (an estimator then stores none)."""
+        return self if self.feature_names is None else replace(self, feature_names=None)
+
+    @classmethod
+    def derived(
+        cls,
+        array: NDArray[np.float64],
+        feature_names: NDArray[np.object_] | None = None,
+    ) -> ValidatedData:
+        """Wrap an array the package made from validated data (a bootstrap sample).
+
+        Not a check: the array is trusted to be 2-D and float, with NaN only for
+        missing cells.
+        """
+        array = np.ascontiguousarray(array, dtype=np.float64)
+        return cls(array, feature_names, None, not _all_finite(array))
+
+
+def validate_data(
+    X: Any,
+    *,
+    name: str = "X",
+    min_samples: int = 1,
+    allow_nan: bool = False,
+    nan_hint: str | None = None,
+    keep_float32: bool = False,
+    sample_weight: Any = None,
+) -> ValidatedData:
+    """Check ``X`` once (:func:`check_array`) and wrap it; a ``ValidatedData`` passes.
+
+    A ``ValidatedData`` is not checked again: only what differs between callers is
+    (enough rows, NaN where this caller cannot take it, float64 unless
+    ``keep_float32``), without a pass over the data.
+
+    Parameters
+    ----------
+    X : array-like or ValidatedData
+        Data.
+    name, min_samples, allow_nan, nan_hint, keep_float32
+        As for :func:`check_array`.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Frequency weights (:func:`check_sample_weight`); ``None`` keeps those of a
+        ``ValidatedData``.
+
+    Returns
+    -------
+    ValidatedData
+
+    Examples
+    --------
+    >>> data = validate_data([[1.0, np.nan], [2.0, 3.0]], allow_nan=True)
+    >>> data.has_nan
+    True
+    >>> validate_data(data)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: X contains NaN in rows [0] (1 row): 1 missing value in all. ...
+    """
+    if isinstance(X, ValidatedData):
+        data = X
+        n_samples = data.n_samples
+        if n_samples < min_samples:
+            raise ValueError(
+                f"{name} must have at least {min_samples} sample{'s' if min_samples > 1 else ''};"
+                f" got {n_samples} (shape {data.shape}): found array with "
+                f"{n_samples} sample(s) while a minimum of {min_samples} is required."
+            )
+        if data.has_nan and not allow_nan:
+            _check_non_finite(data.array, ~np.isnan(data.array), name, False, nan_hint)
+        if data.array.dtype != np.float64 and not keep_float32:
+            data = replace(data, array=data.array.astype(np.float64))
+    else:
+        array, names = check_array(
+            X,
+            name=name,
+            min_samples=min_samples,
+            allow_nan=allow_nan,
+            nan_hint=nan_hint,
+            keep_float32=keep_float32,
+        )
+        has_nan = allow_nan and not _all_finite(array)
+        data = ValidatedData(array, names, None, has_nan)
+    if sample_weight is not None:
+        weight = check_sample_weight(sample_weight, data.n_samples)
+        data = replace(data, sample_weight=weight)
+    return data
 
 
 def like_input(X: Any, values: NDArray[np.float64]) -> Any:

@@ -12,11 +12,18 @@ from typing import Any
 
 from numpy.typing import ArrayLike
 
-from bayesgmm.core.validation import check_sample_weight
+from bayesgmm.core.validation import ValidatedData, check_sample_weight
 from bayesgmm.em.dask_arrays import is_dask_array, sum_log_likelihood
 from bayesgmm.em.fitted_base import FittedMixture
 
 __all__ = ["MixtureCriteria"]
+
+
+def _weight_of(X: Any, sample_weight: Any) -> Any:
+    """``sample_weight``, else the weights a :class:`ValidatedData` carries."""
+    if sample_weight is None and isinstance(X, ValidatedData):
+        return X.sample_weight
+    return sample_weight
 
 
 class MixtureCriteria(FittedMixture):
@@ -31,7 +38,7 @@ class MixtureCriteria(FittedMixture):
             self._check_is_fitted()
             return sum_log_likelihood(self.score_samples, self.n_features_in_, X, sample_weight)
         norm = self.score_samples(X)
-        weight = check_sample_weight(sample_weight, len(norm))
+        weight = check_sample_weight(_weight_of(X, sample_weight), len(norm))
         if weight is None:
             return float(norm.sum()), float(len(norm))
         return float(weight @ norm), float(weight.sum())
@@ -127,7 +134,7 @@ class MixtureCriteria(FittedMixture):
     def _likelihood_terms(self, X: ArrayLike, sample_weight: Any) -> tuple[float, float, float]:
         """``(log-likelihood, total weight, MAP entropy sum_i -log max_k tau_ik)``, one pass."""
         data = self._predict_data(X)
-        weight = check_sample_weight(sample_weight, data.n_samples)
+        weight = check_sample_weight(_weight_of(X, sample_weight), data.n_samples)
         return self._prediction_engine().likelihood_terms(self._fitted_params(), data, weight)
 
     def criteria(self, X: ArrayLike, sample_weight: ArrayLike | None = None) -> dict[str, float]:

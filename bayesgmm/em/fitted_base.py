@@ -19,10 +19,10 @@ from numpy.typing import ArrayLike, NDArray
 from bayesgmm.core.estimator_api import check_is_fitted
 from bayesgmm.core.numerics import exp_normalize
 from bayesgmm.core.validation import (
-    check_array,
     check_random_state,
     is_int,
     like_input,
+    validate_data,
 )
 from bayesgmm.covariance import CovarianceModel, get_covariance_model
 from bayesgmm.em.dask_arrays import is_dask_array, map_rows
@@ -102,9 +102,10 @@ class FittedMixture:
         if allow_nan is None:
             allow_nan = self.missing == "marginalize"
         hint = "Set missing='marginalize' to evaluate them on their observed features, or "
-        array, names = check_array(
+        data = validate_data(
             X, allow_nan=allow_nan, nan_hint=hint + "impute or drop them.", keep_float32=True
         )
+        array, names = data.array, data.feature_names
         if array.shape[1] != self.n_features_in_:
             raise ValueError(
                 f"X has {array.shape[1]} features, but {type(self).__name__} is expecting "

@@ -26,22 +26,21 @@ from bayesgmm.core.validation import (
     Constraint,
     anything,
     boolean,
-    check_array,
     check_parameters,
     check_random_state,
-    check_sample_weight,
     integer,
     is_int,
     one_of,
     random_state,
     real,
+    validate_data,
 )
 from bayesgmm.em.criteria import MixtureCriteria
 from bayesgmm.em.dask_arrays import is_dask_array
 from bayesgmm.em.engine import EMEngine, EMRun, FitInputs, MixtureParams, OnlineState
 from bayesgmm.em.fit_checks import check_finite, check_scale, warn_degenerate, warn_not_converged
 from bayesgmm.em.initialization import INIT_METHODS, check_initial_parameters
-from bayesgmm.em.map_prior import default_prior
+from bayesgmm.em.map_prior import check_prior, default_prior
 from bayesgmm.em.missing import MISSING_OPTIONS
 from bayesgmm.em.passes import fit_data
 from bayesgmm.persistence.em_files import register_em_class
@@ -406,12 +405,14 @@ default="kmeans"
         if self.prior is not None:
             raise ValueError("prior is not available for partial_fit; use fit.")
         first = getattr(self, "_online", None) is None or not hasattr(self, "means_")
-        array, names = check_array(
+        batch = validate_data(
             X,
             min_samples=self.n_components if first else 1,
             nan_hint=_ONLINE_NAN_HINT,
+            keep_float32=not first,
+            sample_weight=sample_weight,
         )
-        weight = check_sample_weight(sample_weight, array.shape[0])
+        array, names, weight = batch.array, batch.feature_names, batch.sample_weight
         engine = self._engine()
         repairs: dict[int, int] = {}
         if first:
@@ -425,9 +426,7 @@ default="kmeans"
             self.lower_bounds_ = []
             step = 1.0
         else:
-            array = self._validate_predict_input(X, allow_nan=True)
-            if np.isnan(array).any():
-                check_array(array, nan_hint=_ONLINE_NAN_HINT)  # raises, naming the rows
+            array = self._validate_predict_input(batch)  # the fitted features and names
             data = fit_data(self._model, self.n_components, array, weight, self._center)
             params = self._fitted_params()
             step = (self.learning_offset + self._online["n_batches"]) ** -self.learning_decay
@@ -478,6 +477,7 @@ default="kmeans"
     ) -> NDArray[np.intp] | None:
         """Validate, prepare the data passes once and run EM; labels if asked."""
         check_parameters(self, self._parameter_table)
+        check_prior(self.prior)
         engine = self._engine()  # validates covariance_type before touching the data
         rng = check_random_state(self.random_state)
         if is_dask_array(X):
@@ -486,14 +486,15 @@ default="kmeans"
             inputs = engine.dask_inputs(X, sample_weight, rng)
             self._fit_inputs(engine, inputs, None, rng)
             return self.predict(inputs.data.source) if return_labels else None
-        array, names = check_array(
+        data = validate_data(
             X,
             min_samples=2,
             allow_nan=self.missing == "marginalize",
             nan_hint=_NAN_HINT,
             keep_float32=True,
+            sample_weight=sample_weight,
         )
-        weight = check_sample_weight(sample_weight, array.shape[0])
+        array, names, weight = data.array, data.feature_names, data.sample_weight
         positive = array.shape[0] if weight is None else int(np.count_nonzero(weight))
         if positive < self.n_components:
             raise ValueError(

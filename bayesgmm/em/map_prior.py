@@ -32,9 +32,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from bayesgmm.core.validation import Constraint, check_settings, positive_real, real
+
 __all__ = [
     "PRIOR_COVARIANCE_TYPES",
+    "PRIOR_FIELDS",
     "ConjugatePrior",
+    "check_prior",
     "default_prior",
     "map_estimates",
     "scatter_from_estimates",
@@ -46,6 +50,78 @@ PRIOR_COVARIANCE_TYPES = (
 )  # fmt: skip
 #: the models whose prior scale is a matrix (the others take a number)
 _MATRIX_SCALE = ("full", "tied", "EEV", "VEV")
+
+
+def _numbers(value: Any) -> NDArray[np.float64] | None:
+    """``value`` as a float array if it is numbers (not bool, not text), else ``None``."""
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError):
+        return None
+    if array.dtype.kind not in "iuf" or array.size == 0:
+        return None
+    return array.astype(np.float64)
+
+
+def _finite_mean(value: Any) -> bool:
+    array = _numbers(value)
+    return array is not None and array.ndim <= 1 and bool(np.isfinite(array).all())
+
+
+def _positive_scale(value: Any) -> bool:
+    array = _numbers(value)
+    if array is None or not np.isfinite(array).all():
+        return False
+    if array.ndim == 0:
+        return bool(array > 0)
+    if array.ndim != 2 or array.shape[0] != array.shape[1]:
+        return False
+    if not np.allclose(array, array.T):
+        return False
+    return bool(np.linalg.eigvalsh(array).min() > 0)
+
+
+#: what each field of a ``prior`` dict may be (GaussianMixture, select_model)
+PRIOR_FIELDS: dict[str, Constraint] = {
+    "shrinkage": real(0.0, hint="It is the number of prior observations of each mean."),
+    "mean": Constraint(
+        _finite_mean, "a finite number or a 1-D array of finite numbers, one per feature"
+    ),
+    "dof": positive_real(hint="mclust's default is n_features + 2."),
+    "scale": Constraint(
+        _positive_scale,
+        "a finite number > 0 or a symmetric positive-definite (n_features, n_features) matrix",
+    ),
+}
+
+
+def check_prior(prior: Any) -> None:
+    """Check a ``prior`` parameter: ``None``, ``"default"`` or a dict of :data:`PRIOR_FIELDS`.
+
+    Raises
+    ------
+    TypeError
+        If ``prior`` is neither ``None``, ``"default"`` nor a dict.
+    ValueError
+        For another string, an unknown key (the allowed ones listed) or a field out of
+        range (naming ``prior``, the field and the allowed values).
+
+    Examples
+    --------
+    >>> check_prior({"shrinkage": -1.0})
+    Traceback (most recent call last):
+    ...
+    ValueError: prior['shrinkage'] must be a real number >= 0.0; got -1.0. It is the \
+number of prior observations of each mean.
+    """
+    if prior is None or (isinstance(prior, str) and prior == "default"):
+        return
+    if isinstance(prior, str):
+        raise ValueError(
+            f"prior must be None, 'default' or a dict with keys among {list(PRIOR_FIELDS)}; "
+            f"got {prior!r}."
+        )
+    check_settings("prior", prior, PRIOR_FIELDS, kind="prior settings")
 
 
 @dataclass(frozen=True)
@@ -112,7 +188,23 @@ def default_prior(
             f"prior overrides must be among {sorted(values)}; got unknown keys {unknown}."
         )
     values.update(overrides or {})
-    values["mean"] = np.asarray(values["mean"], dtype=np.float64).reshape(d)
+    mean = np.asarray(values["mean"], dtype=np.float64)
+    if mean.size not in (1, d) or mean.ndim > 1:
+        raise ValueError(
+            f"prior['mean'] must have one value per feature ({d}); got shape {mean.shape}."
+        )
+    values["mean"] = np.broadcast_to(mean.reshape(-1), (d,)).copy()
+    scale = np.asarray(values["scale"], dtype=np.float64)
+    if scale.ndim == 2 and (scale.shape != (d, d) or covariance_type not in _MATRIX_SCALE):
+        allowed = (
+            f"a number > 0 or a ({d}, {d}) matrix"
+            if covariance_type in _MATRIX_SCALE
+            else "a number > 0"
+        )
+        raise ValueError(
+            f"prior['scale'] must be {allowed} for covariance_type {covariance_type!r}; "
+            f"got shape {scale.shape}."
+        )
     return ConjugatePrior(**values)
 
 

@@ -12,7 +12,18 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from bayesgmm.core.types import RandomStateLike
-from bayesgmm.core.validation import check_array, check_random_state, progress_stream
+from bayesgmm.core.validation import (
+    Constraint,
+    anything,
+    check_integer,
+    check_random_state,
+    integer,
+    optional,
+    progress_option,
+    progress_stream,
+    random_state,
+    validate_data,
+)
 from bayesgmm.em.initialization import kmeans
 from bayesgmm.exceptions import SamplingError, SamplingWarning
 from bayesgmm.mfm.priors import STRUCTURES, MFMPriors, ResolvedPriors, check_covariance_type
@@ -68,9 +79,7 @@ def _neighbours(X: np.ndarray, scale: np.ndarray, rng: np.random.Generator) -> n
 
 
 def _check_count(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")
-    return int(value)
+    return int(check_integer(name, value, minimum))
 
 
 def _start_sizes(
@@ -414,6 +423,26 @@ def _improper_reason(X: np.ndarray, width: np.ndarray, priors: ResolvedPriors) -
     )
 
 
+#: the settings of :func:`posterior_over_k` (all but ``X``) and what each may be; the
+#: priors, rounding and start are checked by posterior_over_k itself
+SETTINGS_CONSTRAINTS: dict[str, Constraint] = {
+    "k_max": integer(1),
+    "priors": anything(),
+    "draws": integer(1),
+    "tune": optional(integer(0)),
+    "chains": integer(1),
+    "thin": optional(integer(1)),
+    "max_doublings": integer(0),
+    "rounding": anything(),
+    "covariance_type": anything(),
+    "split_merge": integer(0),
+    "jumps": integer(0),
+    "start": anything(),
+    "random_state": random_state(),
+    "progress": progress_option(),
+}
+
+
 def posterior_over_k(
     X: ArrayLike,
     k_max: int = 30,
@@ -567,7 +596,7 @@ def posterior_over_k(
     >>> 5 <= result.mode <= 7
     True
     """
-    array, _ = check_array(X, min_samples=2)
+    array = validate_data(X, min_samples=2).array
     k_max = _check_count("k_max", k_max, 1)
     draws = _check_count("draws", draws, 1)
     auto_tune, auto_thin = default_length(array.shape[0])

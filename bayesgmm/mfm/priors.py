@@ -69,6 +69,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import special
 
+from bayesgmm.core.validation import check_number, is_real
+
 __all__ = [
     "PRIOR_NAMES",
     "STRUCTURES",
@@ -130,11 +132,7 @@ def k_prior_log_pmf(k_prior: Any, k_max: int) -> NDArray[np.float64]:
                 f"probabilities of K = 1..k_max; got {kind!r}."
             )
         if len(params) != expected[kind] or not all(
-            isinstance(p, int | float | np.integer | np.floating)
-            and not isinstance(p, bool)
-            and math.isfinite(p)
-            and p > 0
-            for p in params
+            is_real(p) and math.isfinite(p) and p > 0 for p in params
         ):
             raise ValueError(
                 f"k_prior {kind!r} takes {expected[kind]} positive number(s): "
@@ -252,14 +250,7 @@ def _unbounded(k_prior: Any) -> bool:
 
 
 def _positive(name: str, value: Any, minimum: float = 0.0) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float | np.integer | np.floating)
-        or not math.isfinite(value)
-        or value <= minimum
-    ):
-        raise ValueError(f"{name} must be a number > {minimum:g}; got {value!r}.")
-    return float(value)
+    return check_number(name, value, lambda v: v > minimum, f"a number > {minimum:g}")
 
 
 def _matrix(name: str, value: Any, n_features: int) -> NDArray[np.float64]:

@@ -11,9 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from bayesgmm._version import __version__
+from bayesgmm.core.validation import is_int
 
 __all__ = [
     "FORMAT_VERSION",
@@ -82,7 +81,7 @@ def check_format_version(
     ...
     ValueError: m.npz has bayesgmm file format version 9, newer than this bayesgmm ...
     """
-    if isinstance(found, bool) or not isinstance(found, int | np.integer):
+    if not is_int(found):
         raise unreadable(path, f"its format version {found!r} is not an integer")
     version = int(found)
     if version in readable:

@@ -11,7 +11,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from bayesgmm.core.fitted_mixture import FittedMixtureLike
 from bayesgmm.core.types import RandomStateLike
-from bayesgmm.core.validation import check_array, check_random_state
+from bayesgmm.core.validation import check_integer, check_random_state, is_int, validate_data
 from bayesgmm.covariance import get_covariance_model
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -55,12 +55,7 @@ def model_parameters(
 
 
 def check_n_draws(n_draws: Any, *, allow_none: bool = False) -> int | None:
-    if n_draws is None and allow_none:
-        return None
-    if isinstance(n_draws, bool) or not isinstance(n_draws, int | np.integer) or n_draws < 1:
-        allowed = "an integer >= 1" + (" or None (all draws)" if allow_none else "")
-        raise ValueError(f"n_draws must be {allowed}; got {n_draws!r}.")
-    return int(n_draws)
+    return check_integer("n_draws", n_draws, 1, allow_none=allow_none, none_means="all draws")
 
 
 def check_X(
@@ -71,7 +66,8 @@ def check_X(
     NaN cells are accepted when the model marginalizes them (rows with a missing
     drawn feature are left out of scatter plots).
     """
-    array, names = check_array(X, allow_nan=getattr(model, "missing", "error") == "marginalize")
+    data = validate_data(X, allow_nan=getattr(model, "missing", "error") == "marginalize")
+    array, names = data.array, data.feature_names
     if array.shape[1] != model.n_features_in_:
         raise ValueError(
             f"X has {array.shape[1]} features, but the model was fitted with "
@@ -95,7 +91,7 @@ def feature_index(feature: Any, n_features: int, names: list[str] | None) -> int
             known = f"the features are {names}" if names else "the model has no feature names"
             raise ValueError(f"feature {feature!r} not found; {known}. Pass an index instead.")
         return names.index(feature)
-    if isinstance(feature, bool) or not isinstance(feature, int | np.integer):
+    if not is_int(feature):
         raise TypeError(f"a feature must be an index or a name; got {feature!r}.")
     if not 0 <= feature < n_features:
         raise ValueError(

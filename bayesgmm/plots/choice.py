@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+from bayesgmm.core.validation import check_integer
 from bayesgmm.plots._common import (
     check_mixture,
 )
@@ -266,12 +267,7 @@ def plot_ppc_dist(
             "plot_ppc_dist needs a fitted BayesianGaussianMixture; for a GaussianMixture "
             "use plot_ppc_density (plug-in replicates)."
         )
-    if (
-        isinstance(num_samples, bool)
-        or not isinstance(num_samples, int | np.integer)
-        or num_samples < 1
-    ):
-        raise ValueError(f"num_samples must be an integer >= 1; got {num_samples!r}.")
+    check_integer("num_samples", num_samples, 1)
     if "posterior_predictive" not in model.idata_.children:
         model.sample_posterior_predictive(random_state=random_state)
     if model.n_features_in_ > 1:

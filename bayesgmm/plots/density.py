@@ -20,6 +20,7 @@ from bayesgmm.bayes.posterior import (
     log_density_per_draw,
     log_predictive_density,
 )
+from bayesgmm.core.validation import check_integer, is_int
 from bayesgmm.plots._common import (
     check_mixture,
     check_n_draws,
@@ -117,8 +118,7 @@ def plot_density(
     array, names = (None, None) if X is None else check_X(model, X)
     labels = feature_names(model, names)
     first, second = feature_pair(features, model, labels, "plot_density")
-    if isinstance(grid_size, bool) or not isinstance(grid_size, int | np.integer) or grid_size < 2:
-        raise ValueError(f"grid_size must be an integer >= 2; got {grid_size!r}.")
+    check_integer("grid_size", grid_size, 2)
     if not (isinstance(decades, int | float) and np.isfinite(decades) and decades > 0):
         raise ValueError(f"decades must be a positive number; got {decades!r}.")
     n_draws = check_n_draws(n_draws, allow_none=True)
@@ -140,7 +140,7 @@ def plot_density(
     points = np.column_stack([grid_x.ravel(), grid_y.ravel()])
     log_density = log_predictive_density(points, weights, means, covs).reshape(grid_x.shape)
     peak = float(log_density.max())
-    if isinstance(levels, int | np.integer) and not isinstance(levels, bool):
+    if is_int(levels):
         if levels < 1:
             raise ValueError(f"levels must be a positive integer or an array; got {levels!r}.")
         values = np.linspace(peak - decades * math.log(10.0), peak, int(levels) + 1)[:-1]
@@ -245,8 +245,7 @@ def plot_density_1d(
     j = feature_index(feature, model.n_features_in_, labels)
     if not (isinstance(ci_prob, int | float) and 0 < ci_prob < 1):
         raise ValueError(f"ci_prob must be in (0, 1); got {ci_prob!r}.")
-    if isinstance(grid_size, bool) or not isinstance(grid_size, int | np.integer) or grid_size < 2:
-        raise ValueError(f"grid_size must be an integer >= 2; got {grid_size!r}.")
+    check_integer("grid_size", grid_size, 2)
     n_draws = check_n_draws(n_draws, allow_none=True)
     weights, means, covs = model_parameters(model, n_draws, random_state)
     means = means[..., [j]]

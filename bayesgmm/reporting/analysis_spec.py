@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 import bayesgmm.datasets
+from bayesgmm.core.validation import is_int, is_real
 from bayesgmm.covariance import get_covariance_model
 from bayesgmm.em.gaussian_mixture import GaussianMixture
 from bayesgmm.selection.model_selection import CRITERIA, candidate_name, select_model
@@ -189,12 +190,8 @@ def _check_table(spec: Mapping[str, Any], key: str, path: Path) -> dict[str, Any
     return value
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+_is_int = is_int
+_is_number = is_real
 
 
 def _covariance_name(value: Any, path: Path, where: str) -> str:

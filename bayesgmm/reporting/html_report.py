@@ -30,7 +30,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from bayesgmm.core.fitted_mixture import FittedMixtureLike
-from bayesgmm.core.validation import check_array
+from bayesgmm.core.validation import validate_data
 from bayesgmm.covariance import get_covariance_model
 from bayesgmm.em.gaussian_mixture import GaussianMixture
 from bayesgmm.mfm.result import KPosterior
@@ -713,7 +713,8 @@ def build_report(
             f"{len(np.asarray(X))}. Pass the data it was sampled on."
         )
     fitted = model if model is not None else getattr(selection, "best_estimator_", None)
-    array, names = check_array(X, allow_nan=getattr(fitted, "missing", "error") == "marginalize")
+    data = validate_data(X, allow_nan=getattr(fitted, "missing", "error") == "marginalize")
+    array, names = data.array, data.feature_names
     n_samples, n_features = array.shape
     if selection is not None and selection.n_samples and selection.n_samples != n_samples:
         raise ValueError(

@@ -14,7 +14,6 @@ the simulated ones (McLachlan 1987, *Applied Statistics* 36, 318-324).
 from __future__ import annotations
 
 import math
-import numbers
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -28,14 +27,17 @@ from numpy.typing import ArrayLike, NDArray
 from bayesgmm.core.types import MissingOption, RandomStateLike
 from bayesgmm.core.validation import (
     Constraint,
-    check_array,
+    ValidatedData,
     check_parameters,
     check_random_state,
     integer,
+    is_int,
+    is_real,
     progress_option,
     progress_stream,
     random_state,
     real,
+    validate_data,
 )
 from bayesgmm.covariance import get_covariance_model
 from bayesgmm.em.gaussian_mixture import GaussianMixture
@@ -57,7 +59,7 @@ _SPLIT_OFFSET = 0.5
 
 def _open_interval() -> Constraint:
     return Constraint(
-        lambda v: isinstance(v, numbers.Real) and not isinstance(v, bool) and 0.0 < float(v) < 1.0,
+        lambda v: is_real(v) and 0.0 < float(v) < 1.0,
         "a real number strictly between 0 and 1",
         "Use 0.05 for a 5% test.",
     )
@@ -289,7 +291,7 @@ class _Fit:
     warnings: list[warnings.WarningMessage]
 
 
-def _fit(estimator: GaussianMixture, X: NDArray[np.float64]) -> _Fit:
+def _fit(estimator: GaussianMixture, X: ValidatedData) -> _Fit:
     """Fit ``estimator`` recording EM warnings; other warnings pass through."""
     with warnings.catch_warnings(record=True) as caught:
         for category in _FIT_WARNINGS:
@@ -299,11 +301,11 @@ def _fit(estimator: GaussianMixture, X: NDArray[np.float64]) -> _Fit:
     for w in caught:
         if not issubclass(w.category, _FIT_WARNINGS):
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    return _Fit(estimator, float(estimator.score(X) * X.shape[0]), ours)
+    return _Fit(estimator, float(estimator.score(X) * X.n_samples), ours)
 
 
 def _split_heaviest(
-    fit0: GaussianMixture, X: NDArray[np.float64]
+    fit0: GaussianMixture, X: ValidatedData
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """Initial ``k0 + 1`` parameters: the heaviest component of ``fit0`` split in two.
 
@@ -313,9 +315,9 @@ def _split_heaviest(
     """
     j = int(np.argmax(fit0.weights_))
     resp = fit0.predict_proba(X)[:, j]
-    if np.isnan(X).any():  # missing cells: their conditional means under fit0
-        X = np.asarray(fit0.impute(X))
-    centred = X - fit0.means_[j]
+    # missing cells: their conditional means under fit0
+    array = np.asarray(fit0.impute(X)) if X.has_nan else X.array
+    centred = array - fit0.means_[j]
     scatter = (centred.T * resp) @ centred / max(float(resp.sum()), 1e-300)
     eigvals, eigvecs = np.linalg.eigh(scatter)
     delta = _SPLIT_OFFSET * math.sqrt(max(float(eigvals[-1]), 0.0)) * eigvecs[:, -1]
@@ -344,7 +346,7 @@ def _best(candidates: list[_Fit]) -> _Fit:
 
 
 def _fit_restarts(
-    X: NDArray[np.float64],
+    X: ValidatedData,
     k: int,
     n_init: int,
     settings: dict[str, Any],
@@ -356,7 +358,7 @@ def _fit_restarts(
     ]
 
 
-def _fit_split(fit: _Fit, X: NDArray[np.float64], settings: dict[str, Any]) -> _Fit:
+def _fit_split(fit: _Fit, X: ValidatedData, settings: dict[str, Any]) -> _Fit:
     """EM with one more component, started from ``fit`` with its heaviest one split."""
     weights, means, precisions = _split_heaviest(fit.estimator, X)
     estimator = GaussianMixture(
@@ -370,7 +372,7 @@ def _fit_split(fit: _Fit, X: NDArray[np.float64], settings: dict[str, Any]) -> _
 
 
 def _fit_pair(
-    X: NDArray[np.float64],
+    X: ValidatedData,
     k0: int,
     k1: int,
     n_init: int,
@@ -523,7 +525,8 @@ def bootstrap_lrt(
     _check_components(k0, k1)
     check_parameters(values, _PARAMETERS)
     model = get_covariance_model(covariance_type)
-    array = _check_data(X, missing)
+    data = _check_data(X, missing)
+    array = data.array
     k1 = k0 + 1 if k1 is None else k1
     if k1 > array.shape[0]:
         raise ValueError(
@@ -537,21 +540,21 @@ def bootstrap_lrt(
         "reg_covar": reg_covar,
         "missing": missing,
     }
-    masks = np.isnan(array)
-    incomplete = bool(masks.any())
+    incomplete = data.has_nan
+    masks = np.isnan(array) if incomplete else None
     data_rng, *replicate_rngs = check_random_state(random_state).spawn(n_boot + 1)
 
     given = _given_fits(fits, model.name)
     if k0 in given and k1 in given:  # the grid's fits: not fitted again
-        fit0 = _Fit(given[k0], float(given[k0].score(array) * array.shape[0]), [])
-        fit1 = _Fit(given[k1], float(given[k1].score(array) * array.shape[0]), [])
+        fit0 = _Fit(given[k0], float(given[k0].score(data) * data.n_samples), [])
+        fit1 = _Fit(given[k1], float(given[k1].score(data) * data.n_samples), [])
         if fit1.log_likelihood < fit0.log_likelihood:
             path = fit0
             for _ in range(k0, k1):
-                path = _fit_split(path, array, settings)
+                path = _fit_split(path, data, settings)
             fit1 = _best([fit1, path])
     else:
-        fit0, fit1 = _fit_pair(array, k0, k1, n_init, settings, data_rng)
+        fit0, fit1 = _fit_pair(data, k0, k1, n_init, settings, data_rng)
     for w in fit0.warnings + fit1.warnings:  # the user's own fits: show them
         warnings.warn(w.message, stacklevel=2)
     statistic = _statistic(fit0, fit1)
@@ -568,7 +571,9 @@ def bootstrap_lrt(
         sample = model.sample(rng, null.means_, null.covariances_, counts)
         if incomplete:  # the data's missingness masks, on rows in random order
             sample[masks[rng.permutation(n_samples)]] = np.nan
-        boot0, boot1 = _fit_pair(sample, k0, k1, n_init, settings, rng)
+        # made here from the null fit: trusted, not checked again
+        replicate = ValidatedData.derived(sample)
+        boot0, boot1 = _fit_pair(replicate, k0, k1, n_init, settings, rng)
         boot[b] = _statistic(boot0, boot1)
         n_warnings += len(boot0.warnings) + len(boot1.warnings)
         if stream is not None and ((b + 1) % every == 0 or b + 1 == n_boot):
@@ -612,24 +617,22 @@ def _given_fits(fits: Any, covariance_type: str) -> dict[int, GaussianMixture]:
     return out
 
 
-def _check_data(X: ArrayLike, missing: Any) -> NDArray[np.float64]:
+def _check_data(X: ArrayLike | ValidatedData, missing: Any) -> ValidatedData:
+    """``X`` validated once (a :class:`ValidatedData` is taken as it is)."""
     if missing not in MISSING_OPTIONS:
         raise ValueError(f"missing must be one of {list(MISSING_OPTIONS)}; got {missing!r}.")
-    array, _ = check_array(
+    return validate_data(
         X,
         min_samples=2,
         allow_nan=missing == "marginalize",
         nan_hint="Pass missing='marginalize' to test on the observed cells, or impute or "
         "drop those rows.",
-    )
-    return array
+    ).without_names()  # the tests' fits are on the array
 
 
 def _check_components(k0: Any, k1: Any) -> None:
     check_parameters(SimpleNamespace(k0=k0), {"k0": integer(1)})
-    if k1 is not None and not (
-        isinstance(k1, numbers.Integral) and not isinstance(k1, bool) and k1 > k0
-    ):
+    if k1 is not None and not (is_int(k1) and k1 > k0):
         raise ValueError(f"k1 must be None or an integer > k0 (={k0}); got {k1!r}.")
 
 
@@ -740,10 +743,10 @@ def sequential_lrt(
         _PARAMETERS,
     )
     model = get_covariance_model(covariance_type)
-    array = _check_data(X, missing)
-    if max_components > array.shape[0]:
+    data = _check_data(X, missing)
+    if max_components > data.n_samples:
         raise ValueError(
-            f"max_components must be <= n_samples (={array.shape[0]}); got "
+            f"max_components must be <= n_samples (={data.n_samples}); got "
             f"{max_components}. Lower max_components or pass more data."
         )
     stream = progress_stream(progress)
@@ -752,7 +755,7 @@ def sequential_lrt(
     selected_k = max_components
     for k0, rng in zip(range(1, max_components), test_rngs, strict=True):
         test = bootstrap_lrt(
-            array,
+            data,
             k0,
             k0 + 1,
             model.name,

@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bayesgmm import exceptions
+from bayesgmm.core.validation import ValidatedData, is_int, validate_data
 from bayesgmm.covariance import get_covariance_model
 from bayesgmm.em.engine import COMPILED_MAX_CELLS
 from bayesgmm.em.gaussian_mixture import GaussianMixture
@@ -36,9 +37,15 @@ _FIT_WARNINGS = (ConvergenceWarning, ComponentCollapseWarning)
 
 
 def fit_cell(
-    X: NDArray[np.float64], k: int, covariance_type: str, settings: dict[str, Any]
+    X: ValidatedData | NDArray[np.float64],
+    k: int,
+    covariance_type: str,
+    settings: dict[str, Any],
 ) -> tuple[dict[str, Any], GaussianMixture, list[warnings.WarningMessage]]:
     """Fit one grid cell; collapse/convergence warnings become a column, others return.
+
+    ``X`` is checked unless it is a :class:`~bayesgmm.core.validation.ValidatedData`
+    (what :func:`run_grid` passes): the fit and its criteria take it as it is.
 
     Examples
     --------
@@ -48,18 +55,19 @@ def fit_cell(
     ('VVV', -1130.26, [])
     """
     model = get_covariance_model(covariance_type)
+    data = validate_data(X, min_samples=2, allow_nan=settings.get("missing") == "marginalize")
     gm = GaussianMixture(k, covariance_type=model.name, **settings)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        gm.fit(X)
+        gm.fit(data)
     messages = [str(w.message) for w in caught if issubclass(w.category, _FIT_WARNINGS)]
     others = [w for w in caught if not issubclass(w.category, _FIT_WARNINGS)]
-    values = gm.criteria(X)  # one pass over X for the four numbers
+    values = gm.criteria(data)  # one pass over X for the four numbers
     row = {
         "n_components": k,
         "covariance_type": model.name,
-        "mclust_name": model.mclust_label(X.shape[1]),
-        "n_parameters": model.n_parameters(k, X.shape[1]),
+        "mclust_name": model.mclust_label(data.n_features),
+        "n_parameters": model.n_parameters(k, data.n_features),
         "log_likelihood": values["log_likelihood"],
         "bic": values["bic"],
         "aic": values["aic"],
@@ -94,7 +102,7 @@ def _own_class(category: type[Warning]) -> type[Warning]:
 def _n_workers(n_jobs: int | None, n_tasks: int) -> int:
     if n_jobs is None or n_jobs == 1:
         return 1
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int | np.integer) or n_jobs == 0:
+    if not is_int(n_jobs) or n_jobs == 0:
         raise ValueError(
             f"n_jobs must be a nonzero integer (-1 for all cores) or None; got {n_jobs!r}."
         )
@@ -103,19 +111,19 @@ def _n_workers(n_jobs: int | None, n_tasks: int) -> int:
     return max(1, min(workers, n_tasks))
 
 
-def _load_compiled_loop(array: NDArray[np.float64], cells: list[tuple[int, str]]) -> None:
+def _load_compiled_loop(data: ValidatedData, cells: list[tuple[int, str]]) -> None:
     """Load the compiled EM loop once for a grid of fits on small data.
 
     Single fits use it only once Numba is loaded (``EMEngine.compiled``); a grid's
     fits share the ~0.4 s of loading it.
     """
     smallest = min(k for k, _ in cells)
-    if len(cells) > 1 and array.shape[0] * smallest <= COMPILED_MAX_CELLS:
+    if len(cells) > 1 and data.n_samples * smallest <= COMPILED_MAX_CELLS:
         importlib.import_module("bayesgmm.em.compiled_loop")
 
 
 def run_grid(
-    array: NDArray[np.float64],
+    data: ValidatedData,
     cells: list[tuple[int, str]],
     settings: dict[str, Any],
     n_jobs: int | None,
@@ -124,7 +132,8 @@ def run_grid(
     """Fit every ``(K, covariance type)`` cell: its table row and its fitted estimator.
 
     In this process, or with ``n_jobs`` in spawned worker processes (one BLAS thread
-    each) with the same results; ``stream`` gets a progress line per cell.
+    each) with the same results; ``stream`` gets a progress line per cell. ``data``
+    was checked by the caller; no cell checks it again.
     """
 
     def report(i: int, row: dict[str, Any]) -> None:
@@ -139,10 +148,10 @@ def run_grid(
 
     results: list[tuple[dict[str, Any], GaussianMixture]] = []
     workers = _n_workers(n_jobs, len(cells))
-    _load_compiled_loop(array, cells)
+    _load_compiled_loop(data, cells)
     if workers == 1:
         for i, (k, cov) in enumerate(cells):
-            row, gm, others = fit_cell(array, k, cov, settings)
+            row, gm, others = fit_cell(data, k, cov, settings)
             for w in others:
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
             report(i, row)
@@ -155,7 +164,7 @@ def run_grid(
         # so that the grid's results do not depend on n_jobs
         compiled = "numba" in sys.modules
         futures = [
-            pool.submit(_fit_cell_quiet_blas, array, k, cov, settings, compiled) for k, cov in cells
+            pool.submit(_fit_cell_quiet_blas, data, k, cov, settings, compiled) for k, cov in cells
         ]
         for i, future in enumerate(futures):
             row, gm, others = future.result()

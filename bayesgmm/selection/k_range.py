@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bayesgmm.core.validation import Constraint, check_value, is_int
 from bayesgmm.covariance import COVARIANCE_TYPES, MCLUST_MODELS, get_covariance_model
 
 __all__ = [
@@ -124,7 +125,7 @@ def check_k_range(n_components: Iterable[int] | int, name: str = "n_components")
     ...
     ValueError: n_components must be a non-empty iterable of integers >= 1 ...; got [0].
     """
-    if isinstance(n_components, int | np.integer) and not isinstance(n_components, bool):
+    if is_int(n_components):
         ks: list[Any] = [n_components]
     elif isinstance(n_components, str | bytes | Mapping) or not isinstance(n_components, Iterable):
         raise TypeError(
@@ -133,7 +134,7 @@ def check_k_range(n_components: Iterable[int] | int, name: str = "n_components")
         )
     else:
         ks = list(n_components)
-    bad = [k for k in ks if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1]
+    bad = [k for k in ks if not (is_int(k) and k >= 1)]
     if not ks or bad:
         raise ValueError(
             f"{name} must be a non-empty iterable of integers >= 1 "
@@ -300,8 +301,8 @@ def check_extension(extend: Any, k_cap: Any, ks: list[int]) -> None:
         raise TypeError(f"extend must be True or False; got {extend!r}.")
     if k_cap is None:
         return
-    if isinstance(k_cap, bool) or not isinstance(k_cap, int | np.integer) or k_cap < 1:
-        raise ValueError(f"k_cap must be None (automatic) or an integer >= 1; got {k_cap!r}.")
+    rule = Constraint(lambda v: is_int(v) and v >= 1, "None (automatic) or an integer >= 1")
+    check_value("k_cap", k_cap, rule)
     if not extend:
         raise ValueError(
             f"k_cap={k_cap} contradicts extend=False: k_cap limits the automatic extension "

@@ -33,7 +33,7 @@ from numpy.typing import ArrayLike, NDArray
 from bayesgmm.bayes.reloo import reloo_cap, repair_loo
 from bayesgmm.bayes.spec import BAYESIAN_COVARIANCE_TYPES, check_bayesian_covariance_type
 from bayesgmm.core.display import format_table
-from bayesgmm.core.validation import check_array, progress_stream
+from bayesgmm.core.validation import ValidatedData, is_int, progress_stream, validate_data
 from bayesgmm.exceptions import SamplingWarning
 from bayesgmm.selection.model_selection import ModelSelection, candidate_name, select_model
 
@@ -203,7 +203,7 @@ class LOOComparison:
 
 
 def _as_candidates(
-    X: NDArray[np.float64],
+    X: ValidatedData,
     candidates: Any,
     covariance_type: str,
     n_candidates: int,
@@ -259,7 +259,7 @@ def _as_candidates(
             k, cov = item
         else:
             k, cov = item, covariance_type
-        if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
+        if not (is_int(k) and k >= 1):
             raise ValueError(
                 "candidates must be integers >= 1, (n_components, covariance_type) pairs, "
                 f"a ModelSelection or a dict of fitted models; got {item!r}."
@@ -362,8 +362,8 @@ def compare_loo(
     from bayesgmm.bayes.estimator import BayesianGaussianMixture
 
     incomplete_ok = model_params.get("missing") == "marginalize"
-    array, names = check_array(X, min_samples=2, allow_nan=incomplete_ok)
-    data = pd.DataFrame(array, columns=names) if names is not None else array
+    data = validate_data(X, min_samples=2, allow_nan=incomplete_ok)  # the fits trust it
+    array = data.array
     if not pareto_k_threshold > 0:  # also rejects NaN
         raise ValueError(f"pareto_k_threshold must be positive; got {pareto_k_threshold!r}.")
     cap = reloo_cap(reloo)
@@ -382,7 +382,7 @@ def compare_loo(
     else:
         model_params.setdefault("progressbar", False)
         cells, skipped = _as_candidates(
-            array, candidates, covariance_type, n_candidates, random_state
+            data, candidates, covariance_type, n_candidates, random_state
         )
         for name, why in skipped.items():
             if stream is not None:

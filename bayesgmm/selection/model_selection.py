@@ -25,10 +25,17 @@ from numpy.typing import ArrayLike
 
 from bayesgmm.core.display import format_table
 from bayesgmm.core.types import MissingOption, RandomStateLike
-from bayesgmm.core.validation import check_array, check_parameters, progress_stream
+from bayesgmm.core.validation import (
+    Constraint,
+    check_integer,
+    check_parameters,
+    is_int,
+    progress_stream,
+    validate_data,
+)
 from bayesgmm.covariance import COVARIANCE_TYPES, MCLUST_MODELS, get_covariance_model
 from bayesgmm.em.gaussian_mixture import PARAMETER_CONSTRAINTS, GaussianMixture
-from bayesgmm.em.map_prior import PRIOR_COVARIANCE_TYPES
+from bayesgmm.em.map_prior import PRIOR_COVARIANCE_TYPES, check_prior
 from bayesgmm.em.missing import MISSING_OPTIONS
 from bayesgmm.exceptions import ComponentCollapseWarning, RangeEdgeWarning
 from bayesgmm.selection.grid import run_grid
@@ -60,6 +67,21 @@ CRITERIA = ("bic", "icl", "aic")
 ZOOM_MODELS = 6
 ZOOM_FACTOR = 1.5
 ZOOM_MIN = 10.0
+
+
+#: the :func:`select_model` settings a pipeline passes through (``grid_options``) and
+#: what each may be (the grid, criterion, restarts, seed and ``missing`` are its own)
+GRID_OPTIONS: dict[str, Constraint] = {
+    "max_iter": PARAMETER_CONSTRAINTS["max_iter"],
+    "tol": PARAMETER_CONSTRAINTS["tol"],
+    "reg_covar": PARAMETER_CONSTRAINTS["reg_covar"],
+    "init_params": PARAMETER_CONSTRAINTS["init_params"],
+    "n_jobs": Constraint(
+        lambda v: v is None or (is_int(v) and v != 0),
+        "None or a nonzero integer (-1 for all cores)",
+    ),
+    "prior": PARAMETER_CONSTRAINTS["prior"],
+}
 
 
 @dataclass
@@ -209,18 +231,19 @@ class ModelSelection:
                 "select_model); run select_model over the whole range instead."
             )
         missing = self.settings.get("missing", "error")
-        array, _ = check_array(X, min_samples=2, allow_nan=missing == "marginalize")
-        if array.shape[0] != self.n_samples:
+        data = validate_data(X, min_samples=2, allow_nan=missing == "marginalize")
+        if data.n_samples != self.n_samples:
             raise ValueError(
-                f"X has {array.shape[0]} rows, but this grid was fitted to {self.n_samples}. "
+                f"X has {data.n_samples} rows, but this grid was fitted to {self.n_samples}. "
                 "Pass the data the grid was fitted to."
             )
         ks = check_k_range(n_components)
-        cells = plan_cells(ks, self.covariance_types, array.shape, allow_empty=True)
+        cells = plan_cells(ks, self.covariance_types, data.shape, allow_empty=True)
         cells = [cell for cell in cells if cell not in self.estimators]
         if not cells:
             return self
-        results = run_grid(array, cells, self.settings, self.n_jobs, progress_stream(progress))
+        stream = progress_stream(progress)
+        results = run_grid(data.without_names(), cells, self.settings, self.n_jobs, stream)
         rows = self.table.drop(columns="delta").to_dict(orient="records")
         old = [
             (row, self.estimators[(row["n_components"], row["covariance_type"])]) for row in rows
@@ -292,8 +315,7 @@ class ModelSelection:
         >>> result.candidates(2, distinct_k=True)["n_components"].tolist()
         [3, 4]
         """
-        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
-            raise ValueError(f"n must be an integer >= 1; got {n!r}.")
+        check_integer("n", n, 1)
         table = self.table
         if distinct_k:
             table = table.drop_duplicates("n_components", keep="first")
@@ -547,15 +569,16 @@ def select_model(
         raise ValueError(f"criterion must be one of {list(CRITERIA)}; got {criterion!r}.")
     if missing not in MISSING_OPTIONS:
         raise ValueError(f"missing must be one of {list(MISSING_OPTIONS)}; got {missing!r}.")
-    array, _ = check_array(
+    check_prior(prior)
+    data = validate_data(
         X,
         min_samples=2,
         allow_nan=missing == "marginalize",
         nan_hint="Pass missing='marginalize' to fit the observed cells, or impute or drop "
         "those rows.",
-    )
+    ).without_names()  # the grid's estimators are fitted to the array
     ks, names = check_grid(n_components, covariance_types)
-    n, n_features = array.shape
+    n, n_features = data.shape
     if n_features == 1:
         names = distinct_univariate(names)
     settings = {
@@ -578,11 +601,11 @@ def select_model(
             f"(mclust has none for VEE, EVE, VVE, EVV); the grid also has {unsupported}. "
             "Leave them out of covariance_types or fit without a prior."
         )
-    cells = plan_cells(ks, names, array.shape, allow_empty=False)
+    cells = plan_cells(ks, names, data.shape, allow_empty=False)
     probe = GaussianMixture(1, **settings)
     check_parameters(probe, PARAMETER_CONSTRAINTS)
     stream = progress_stream(progress)
-    results = run_grid(array, cells, settings, n_jobs, stream)
+    results = run_grid(data, cells, settings, n_jobs, stream)
     selection = _assemble(results, criterion, n, names, settings, n_jobs)
     _warn_edge(selection, stacklevel=2)
     return selection

@@ -25,18 +25,23 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TextIO
 
 import numpy as np
-import pandas as pd
 from numpy.typing import ArrayLike
 
 from bayesgmm.bayes.spec import BAYESIAN_COVARIANCE_TYPES
 from bayesgmm.core.types import MissingOption, RandomStateLike
-from bayesgmm.core.validation import check_array
+from bayesgmm.core.validation import check_settings, validate_data
 from bayesgmm.covariance import COVARIANCE_TYPES, get_covariance_model
 from bayesgmm.em.gaussian_mixture import GaussianMixture
+from bayesgmm.em.map_prior import check_prior
 from bayesgmm.exceptions import RangeEdgeWarning
 from bayesgmm.selection.evidence import EvidenceTable
 from bayesgmm.selection.k_range import check_extension, check_k_range
-from bayesgmm.selection.model_selection import ModelSelection, candidate_name, select_model
+from bayesgmm.selection.model_selection import (
+    GRID_OPTIONS,
+    ModelSelection,
+    candidate_name,
+    select_model,
+)
 from bayesgmm.selection.range_extension import RangeExtension, extend_grid, extend_loo
 from bayesgmm.selection.recommendation import RULES
 
@@ -364,14 +369,14 @@ def run_pipeline(
             "fits that PSIS-LOO compares. Pass loo=True, or leave ppc=None."
         )
     ppc = loo if ppc is None else ppc
+    _check_options(grid_options, bayes_options, k_posterior)
     reporter = progress if isinstance(progress, Progress) else Progress(progress)
     detail = reporter.detail or False
     hook = on_result or (lambda step, value: None)
-    array, names = check_array(X, min_samples=2, allow_nan=missing == "marginalize")
-    data = X if isinstance(X, pd.DataFrame) else (
-        pd.DataFrame(array, columns=names) if names is not None else array
-    )  # fmt: skip
-    incomplete = bool(np.isnan(array).any())
+    # checked once here; every step takes the validated data as it is
+    data = validate_data(X, min_samples=2, allow_nan=missing == "marginalize")
+    array = data.array
+    incomplete = data.has_nan
     bayes_settings = {"draws": draws, "tune": tune, "chains": chains, **(bayes_options or {})}
     timer: dict[str, float] = {}
 
@@ -536,7 +541,7 @@ def run_pipeline(
             f"moves and jumps, {options['covariance_type']} covariances, {sweeps})",
         ):
             result.k_posterior = posterior_over_k(
-                array, **{"random_state": random_state, "progress": detail, **options}
+                data, **{"random_state": random_state, "progress": detail, **options}
             )
         hook("k_posterior", result.k_posterior)
 
@@ -593,6 +598,29 @@ def run_pipeline(
     if result.posterior is not None:
         hook("posterior", result.posterior)
     return result
+
+
+def _check_options(grid_options: Any, bayes_options: Any, k_posterior: Any) -> None:
+    """Every field of the dict-valued parameters, before any step runs."""
+    from bayesgmm.bayes.estimator import SETTINGS_CONSTRAINTS as BAYES_SETTINGS
+    from bayesgmm.mfm.k_posterior import SETTINGS_CONSTRAINTS as K_SETTINGS
+
+    if grid_options is not None:
+        options = check_settings(
+            "grid_options", grid_options, GRID_OPTIONS, kind="select_model settings"
+        )
+        check_prior(options.get("prior"))
+    if bayes_options is not None:
+        check_settings(
+            "bayes_options", bayes_options, BAYES_SETTINGS, kind="BayesianGaussianMixture settings"
+        )
+    if isinstance(k_posterior, Mapping):
+        check_settings("k_posterior", k_posterior, K_SETTINGS, kind="posterior_over_k settings")
+    elif not (k_posterior is None or isinstance(k_posterior, bool | np.bool_)):
+        raise TypeError(
+            "k_posterior must be True, False or a dict of posterior_over_k settings (keys "
+            f"among {list(K_SETTINGS)}); got {type(k_posterior).__name__} {k_posterior!r}."
+        )
 
 
 def _k_text(ks: list[int]) -> str:

@@ -38,7 +38,7 @@ from scipy import special
 
 from bayesgmm.core.fitted_mixture import FittedMixtureLike
 from bayesgmm.core.types import RandomStateLike
-from bayesgmm.core.validation import check_random_state
+from bayesgmm.core.validation import check_integer, check_random_state, is_real
 from bayesgmm.uses.partitions import (
     LOSSES,
     TOLERANCE,
@@ -81,11 +81,7 @@ MAX_CANDIDATES = 250
 
 # ---------------------------------------------------------------------- validation
 def _is_number(value: Any) -> bool:
-    return (
-        not isinstance(value, bool)
-        and isinstance(value, int | float | np.integer | np.floating)
-        and math.isfinite(value)
-    )
+    return is_real(value) and math.isfinite(value)
 
 
 def _check_open_unit(name: str, value: Any, *, closed_right: bool = False) -> float:
@@ -97,12 +93,7 @@ def _check_open_unit(name: str, value: Any, *, closed_right: bool = False) -> fl
 
 
 def _check_int(name: str, value: Any, low: int, *, allow_none: bool = False) -> int | None:
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-        extra = " or None" if allow_none else ""
-        raise ValueError(f"{name} must be an integer >= {low}{extra}; got {value!r}.")
-    return int(value)
+    return check_integer(name, value, low, allow_none=allow_none)
 
 
 def _check_size(n_samples: int, max_samples: Any, what: str) -> None:
