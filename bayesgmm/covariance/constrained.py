@@ -61,6 +61,7 @@ def _contiguous(values: NDArray) -> NDArray[np.float64]:
 class _Constrained:
     """What the ten models share: mclust's name, counts, and the compiled M-step."""
 
+    name: ClassVar[str]
     mclust_name: ClassVar[str]
     compiled_mstep = True
 
@@ -83,7 +84,7 @@ class _Constrained:
         ``scatter`` is ``(K, D)`` (the diagonals) for the diagonal models and
         ``(K, D, D)`` for the ellipsoidal ones; the result has the same shape.
         """
-        from bayesgmm.covariance import _kernels  # Numba: only when used
+        from bayesgmm.covariance import mstep_kernels as _kernels  # Numba: only when used
 
         step = _kernels.diagonal_mstep if scatter.ndim == 2 else _kernels.ellipsoidal_mstep
         covariances, converged = step(
