@@ -651,6 +651,7 @@ def run_analysis(
             progress=Progress(stream if stream is not None else False, verbose=True),
         )
     selection, model, bayes_model = run.selection, run.em, run.posterior
+    assert model is not None  # the pipeline always ends with its chosen EM fit
     _replay(caught, recorded)
     evaluator = _Evaluator(X, selection, model, model_settings, bayes_model, run.k_posterior)
     checks, skipped = _evaluate_checks(spec, evaluator)
