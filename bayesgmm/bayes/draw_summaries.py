@@ -21,6 +21,7 @@ from bayesgmm.bayes.convergence import DIAGNOSED_VARS, Diagnostics, diagnose, va
 from bayesgmm.bayes.posterior import ParameterDraws, draws_from_posterior, parameter_draws
 from bayesgmm.core.estimator_api import check_is_fitted
 from bayesgmm.core.numerics import exp_normalize
+from bayesgmm.core.types import MissingOption
 from bayesgmm.core.validation import check_array, check_random_state, is_int, like_input
 from bayesgmm.covariance import get_covariance_model
 from bayesgmm.em.missing import draw_missing_cells, group_by_pattern, impute_conditional_means
@@ -47,9 +48,12 @@ class FittedPosterior:
 
     n_components: int
     covariance_type: str
-    missing: str
+    missing: MissingOption
     priors: Any
     random_state: Any
+    # set by the subclass's fit
+    idata_: xr.DataTree
+    n_features_in_: int
 
     # ------------------------------------------------------------------ state
     def _check_is_fitted(self) -> None:

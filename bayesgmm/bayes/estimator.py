@@ -555,7 +555,7 @@ def _sample_adaptively(
 ) -> None:
     """Set ``estimator.idata_``: sample, then continue the chains while only draws are missing."""
     array = sampling["X"]
-    settings = {
+    settings: dict[str, Any] = {
         "sampler": estimator.sampler,
         "tune": estimator.tune,
         "target_accept": estimator.target_accept,

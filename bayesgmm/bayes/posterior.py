@@ -76,7 +76,7 @@ def tidy_posterior(post: xr.Dataset) -> xr.Dataset:
         return post
     var = post["corr_chol"]
     inner = ("component", "feature", "feature_bis")[-(var.ndim - 2) :]
-    generic = [d for d in var.dims if d.startswith("corr_chol_dim")]
+    generic = [d for d in var.dims if str(d).startswith("corr_chol_dim")]
     post = post.drop_vars("corr_chol").drop_vars(generic, errors="ignore")
     post["corr_chol"] = (("chain", "draw", *inner), var.values)
     return post
@@ -189,6 +189,7 @@ class ParameterDraws:
             return
         center = X.mean(axis=0)
         data = prepare_data(model, self.means.shape[1], X, center)
+        assert data.stored_t is not None  # prepare_data stores the rows
         for s in range(self.size):
             prec_chol, _, _ = model.precisions_cholesky(self.covariances[s])
             state = model.prepare(self.weights[s], self.means[s] - center, prec_chol)

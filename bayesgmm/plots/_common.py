@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -55,6 +55,10 @@ def model_parameters(
     return draws.weights, draws.means, draws.full_covariances()
 
 
+@overload
+def check_n_draws(n_draws: Any, *, allow_none: Literal[False] = ...) -> int: ...
+@overload
+def check_n_draws(n_draws: Any, *, allow_none: bool) -> int | None: ...
 def check_n_draws(n_draws: Any, *, allow_none: bool = False) -> int | None:
     if n_draws is None and allow_none:
         return None
@@ -163,7 +167,9 @@ def ellipse(
     )
 
 
-def point_estimate(model: Any):
+def point_estimate(
+    model: Any,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """Weights, means and full covariances of a fitted mixture.
 
     The EM estimate, or a Bayesian model's posterior means (its ``weights_``,

@@ -358,7 +358,7 @@ def _format(value: Any) -> str:
 class _Evaluator:
     """Compute the quantities of checks, fitting extra EM models at most once."""
 
-    def __init__(self, X, selection, model, model_settings, bayes_model, k_posterior=None):
+    def __init__(self, X, selection, model, model_settings, bayes_model, k_posterior=None) -> None:
         self.X = X
         self.k_posterior = k_posterior
         self.n = len(X)
