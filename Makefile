@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench venv clean notebooks
+.PHONY: demo test lint typecheck bench venv clean notebooks
 
 venv: $(STAMP)
 
@@ -31,8 +31,12 @@ notebooks: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
+# static types of bayesgmm/ (settings in pyproject.toml's [tool.mypy])
+typecheck: $(STAMP)
+	$(PY) -m mypy
+
 bench: $(STAMP)
 	$(PY) benchmarks/em_speed.py
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache
+	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache

@@ -492,6 +492,11 @@ def _run_fit(args: argparse.Namespace) -> int:
         raise CLIError(message) from None
     out = Path(args.out)
     prepare_output(out)
+
+    def on_result(step: str, value: Any) -> None:
+        if step == "selection":
+            print_selection(value)
+
     result = run_pipeline(
         data,
         args.k,
@@ -514,9 +519,10 @@ def _run_fit(args: argparse.Namespace) -> int:
         random_state=args.seed,
         missing=args.missing,
         progress=progress,
-        on_result=lambda step, value: step == "selection" and print_selection(value),
+        on_result=on_result,
     )
     selection, best = result.selection, result.em
+    assert best is not None  # the pipeline always ends with its chosen EM fit
     extension = result.extension
     if extension is not None and (extension.steps or extension.remaining):
         print("\nRange of K:")

@@ -43,7 +43,8 @@ def scikit_learn_compatible[C: type](category: C, **namespace: Any) -> C:
     theirs = getattr(sys.modules.get("sklearn.exceptions"), category.__name__, None)
     if not (isinstance(theirs, type) and issubclass(theirs, BaseException)):
         return category
-    return _subclass(category, theirs, tuple(sorted(namespace.items())))
+    base: type = theirs  # as a plain type: hashable for the cache
+    return _subclass(category, base, tuple(sorted(namespace.items())))
 
 
 @functools.cache

@@ -154,7 +154,7 @@ class ApproximatePosterior:
         -------
         ndarray of shape (n_draws,)
         """
-        log_weights = self.idata["importance_weights"]["log_weights"].values.ravel()
+        log_weights = self.idata["importance_weights"].to_dataset()["log_weights"].values.ravel()
         return np.exp(log_weights - special.logsumexp(log_weights))
 
     @property
@@ -197,7 +197,8 @@ class ApproximatePosterior:
             var_names = varying_vars(k)
         missing = sorted(set(var_names) - set(proposal.data_vars))
         if missing:
-            raise ValueError(f"unknown variables {missing}; have {sorted(proposal.data_vars)}.")
+            have = sorted(str(name) for name in proposal.data_vars)
+            raise ValueError(f"unknown variables {missing}; have {have}.")
         weights = self.weights
         fraction = self.ess_is / self.n_draws
         tree = xr.DataTree.from_dict({"/posterior": proposal[var_names]})
@@ -213,7 +214,7 @@ class ApproximatePosterior:
             for j, index in enumerate(np.ndindex(*var.shape[2:])):
                 column = values[:, j]
                 mean = float(weights @ column)
-                sd = float(np.sqrt(max(weights @ (column - mean) ** 2, 0.0)))
+                sd = float(np.sqrt(max(float(weights @ (column - mean) ** 2), 0.0)))
                 lb, ub = weighted_quantiles(column, weights, [low, high])
                 coords = [str(var[d].values[i]) for d, i in zip(inner, index, strict=True)]
                 labels.append(f"{name}[{', '.join(coords)}]" if coords else name)
@@ -543,9 +544,10 @@ def fit_large(
     # 5. importance weights on the raw (not yet relabelled) draws
     tic = time.perf_counter()
     post = tidy_posterior(idata["posterior"].to_dataset())
-    draws = draws_from_posterior(post, model_type.name)
-    n_chains, n_total = draws.n_chains, draws.size
-    w, mu, cov = draws.weights, draws.means, draws.full_covariances()
+    posterior_draws = draws_from_posterior(post, model_type.name)
+    n_chains, n_total = posterior_draws.n_chains, posterior_draws.size
+    w, mu = posterior_draws.weights, posterior_draws.means
+    cov = posterior_draws.full_covariances()
     full_ll = log_likelihood_sums(array, w, mu, cov, center, scale)
     sub_ll = log_likelihood_sums(sub, w, mu, cov, center, scale)
     thetas = flatten_parameters({name: post[name].values for name in var_names}, var_names, n_total)

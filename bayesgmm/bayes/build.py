@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -459,6 +459,7 @@ def build_model(
         else:
             mean_scale = float(np.exp(np.mean(np.log(scale))))
             pm.Deterministic("covariances", pt.square(sds * mean_scale), dims="component")
+        logp: Callable[..., Any]  # CustomDist's logp(value, *parameters)
         if incomplete:
             grouped = group_by_pattern(array)
             logp = _MarginalMixtureLogp(

@@ -200,8 +200,8 @@ class CompiledMixture:
             order = np.concatenate([p.rows for p in patterns])
             sizes = [p.rows.size for p in patterns]
             self.observed = np.zeros((len(patterns), self.n_features))
-            for i, p in enumerate(patterns):
-                self.observed[i, p.observed] = 1
+            for i, pattern in enumerate(patterns):
+                self.observed[i, pattern.observed] = 1
         else:
             order = np.arange(n_samples)
             sizes = [n_samples]

@@ -83,6 +83,7 @@ def gradient_function(model: Any, names: list[str], shapes: list[tuple[int, ...]
     import pymc as pm
     import pytensor
     import pytensor.tensor as pt
+    from pytensor.graph.basic import Variable
     from pytensor.graph.replace import graph_replace
 
     theta = pt.vector("theta", dtype="float64")
@@ -96,7 +97,9 @@ def gradient_function(model: Any, names: list[str], shapes: list[tuple[int, ...]
         replace[model[name]] = theta[offset : offset + size].reshape(shape)
         offset += size
     total = pt.sum(graph_replace(pm.logp(model["obs"], model["X"]), replace, strict=False))
-    compiled = pytensor.function([x, theta, center, scale], [total, pt.grad(total, theta)])
+    gradient = pt.grad(total, theta)
+    assert isinstance(gradient, Variable)  # one variable differentiated: one gradient
+    compiled = pytensor.function([x, theta, center, scale], [total, gradient])
     _GRADIENTS[key] = compiled
     return compiled
 

@@ -373,7 +373,7 @@ def diagnose(
             name
             for name in DIAGNOSED_VARS
             if name in posterior and not (name == "weights" and n_components < 2)
-        ] or list(posterior.data_vars)
+        ] or [str(name) for name in posterior.data_vars]
     var_names = list(var_names)
     if ess_min is None:
         ess_min = float(max(ESS_BULK_MIN, ESS_MIN_PER_CHAIN * n_chains))
@@ -571,8 +571,12 @@ def _expected_counts(
     idata: xr.DataTree, posterior: Any, context: Mapping[str, Any]
 ) -> dict[str, Any]:
     """``n_obs``, ``E[n_k | X]`` per component and the empty components (see diagnose)."""
-    observed = idata["observed_data"].to_dataset() if "observed_data" in idata.children else {}
-    n_obs = int(observed.sizes["obs_id"]) if "obs_id" in getattr(observed, "sizes", {}) else None
+    observed = idata["observed_data"].to_dataset() if "observed_data" in idata.children else None
+    n_obs = (
+        int(observed.sizes["obs_id"])
+        if observed is not None and "obs_id" in observed.sizes
+        else None
+    )
     weights = posterior.get("weights")
     if n_obs is None or weights is None or "component" not in weights.dims:
         return {"n_obs": n_obs}

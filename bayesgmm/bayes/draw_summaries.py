@@ -23,6 +23,7 @@ from bayesgmm.bayes.posterior_imputation import DEFAULT_MAX_IMPUTATIONS as DEFAU
 from bayesgmm.bayes.posterior_imputation import PosteriorImputation
 from bayesgmm.core.estimator_api import check_is_fitted
 from bayesgmm.core.numerics import exp_normalize
+from bayesgmm.core.types import MissingOption
 from bayesgmm.core.validation import (
     check_random_state,
     is_int,
@@ -51,9 +52,12 @@ class FittedPosterior(PosteriorImputation):
     is_posterior: ClassVar[bool] = True
     n_components: int
     covariance_type: str
-    missing: str
+    missing: MissingOption
     priors: Any
     random_state: Any
+    # set by the subclass's fit
+    idata_: xr.DataTree
+    n_features_in_: int
 
     # ------------------------------------------------------------------ state
     def _check_is_fitted(self) -> None:

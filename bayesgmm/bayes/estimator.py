@@ -582,7 +582,7 @@ def _sample_adaptively(
 ) -> None:
     """Set ``estimator.idata_``: sample, then continue the chains while only draws are missing."""
     array = sampling["X"].array
-    settings = {
+    settings: dict[str, Any] = {
         "sampler": estimator.sampler,
         "tune": estimator.tune,
         "target_accept": estimator.target_accept,

@@ -227,11 +227,13 @@ def _continue_nutpie(
                     options: dict[str, Any] = {}
                     if c < len(steps) and steps[c] is not None:
                         options["initial_step"] = steps[c]
-                    model = NutpieModel(
-                        dims={},
-                        mixture=mixture,
-                        initial_point_func=lambda _seed, flat=flats[c]: flat.copy(),
-                    )
+
+                    def initial_point(
+                        _seed: int, flat: NDArray[np.float64] = flats[c]
+                    ) -> NDArray[np.float64]:
+                        return flat.copy()
+
+                    model = NutpieModel(dims={}, mixture=mixture, initial_point_func=initial_point)
                     running.append(
                         (
                             c,

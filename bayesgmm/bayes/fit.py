@@ -13,13 +13,13 @@ import dataclasses
 import os
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pymc as pm
 import xarray as xr
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 from threadpoolctl import threadpool_limits
 
 # PyTensor's BLAS settings before PyMC compiles anything
@@ -36,6 +36,7 @@ from bayesgmm.bayes.convergence import (
     Diagnostics,
     diagnose,
 )
+from bayesgmm.core.types import MissingOption
 from bayesgmm.core.validation import ValidatedData
 from bayesgmm.covariance import get_covariance_model
 from bayesgmm.exceptions import SamplingError
@@ -166,7 +167,7 @@ def sample_model(
     start: dict[str, NDArray],
     *,
     cache_key: tuple,
-    data: dict[str, NDArray],
+    data: Mapping[str, ArrayLike],
     draws: int,
     tune: int,
     chains: int,
@@ -334,7 +335,7 @@ def sample_posterior(
     scale: NDArray[np.float64],
     feature_names: list[str] | None,
     ordered_means: bool,
-    missing: str,
+    missing: MissingOption,
     sampler: str,
     draws: int,
     tune: int,
@@ -352,7 +353,7 @@ def sample_posterior(
     checked by the caller and ``center``, ``scale`` are its standardisation: neither
     is redone here.
     """
-    settings = {
+    settings: dict[str, Any] = {
         "draws": draws,
         "tune": tune,
         "chains": chains,

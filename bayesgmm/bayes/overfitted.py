@@ -525,14 +525,14 @@ def _sample(
         for category in (ComponentCollapseWarning, ConvergenceWarning, SamplingWarning):
             warnings.simplefilter("ignore", category)
         model.fit(data)
-    draws = parameter_draws(model)
-    n_chains, n_draws = draws.n_chains, draws.n_draws
+    posterior_draws = parameter_draws(model)
+    n_chains, n_draws = posterior_draws.n_chains, posterior_draws.n_draws
     n_occupied = np.empty((n_chains * n_draws, n_allocations), dtype=np.intp)
-    expected = np.empty(n_chains * n_draws)
+    expected: NDArray[np.float64] = np.empty(n_chains * n_draws)
     # log(0) for weights that underflowed; a zero weight's -inf constant meets BLAS's
     # zero padding in the diag/spherical products (-inf * 0): its rows stay -inf
     with np.errstate(divide="ignore", invalid="ignore"):
-        for s, log_prob in draws.log_prob(data.array):
+        for s, log_prob in posterior_draws.log_prob(data.array):
             n_occupied[s] = _count_occupied(log_prob, rng, n_allocations)
             expected[s] = _expected_occupied(log_prob)
     expected = expected.reshape(n_chains, n_draws)

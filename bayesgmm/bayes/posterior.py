@@ -72,7 +72,7 @@ def tidy_posterior(post: xr.Dataset) -> xr.Dataset:
         return post
     var = post["corr_chol"]
     inner = ("component", "feature", "feature_bis")[-(var.ndim - 2) :]
-    generic = [d for d in var.dims if d.startswith("corr_chol_dim")]
+    generic = [d for d in var.dims if str(d).startswith("corr_chol_dim")]
     post = post.drop_vars("corr_chol").drop_vars(generic, errors="ignore")
     post["corr_chol"] = (("chain", "draw", *inner), var.values)
     return post

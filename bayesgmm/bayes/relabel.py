@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment
@@ -52,9 +54,9 @@ def matching_permutations(
     return perms
 
 
-def relabel_draws(
-    arrays: dict[str, NDArray], perms: NDArray[np.intp], component_axis: dict[str, int]
-) -> dict[str, NDArray]:
+def relabel_draws[Name: Hashable](
+    arrays: dict[Name, NDArray], perms: NDArray[np.intp], component_axis: dict[Name, int]
+) -> dict[Name, NDArray]:
     """Apply per-draw permutations to arrays with a component axis.
 
     Parameters
@@ -77,7 +79,7 @@ def relabel_draws(
     >>> relabel_draws({"w": w}, np.array([[0, 1], [1, 0]]), {"w": 1})["w"].tolist()
     [[0.3, 0.7], [0.4, 0.6]]
     """
-    out = {}
+    out: dict[Name, NDArray] = {}
     n_draws = perms.shape[0]
     for name, array in arrays.items():
         axis = component_axis[name]

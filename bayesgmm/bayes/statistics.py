@@ -258,17 +258,35 @@ def default_statistics(
     if n_features == 1:
         out["modes"] = lambda X: float(count_modes(X[:, 0], bandwidths[0]))
         for q in QUANTILES:
-            out[f"q{q:02d}"] = lambda X, q=q: float(np.percentile(X[:, 0], q))
+
+            def quantile(X: NDArray[np.float64], q: int = q) -> float:
+                return float(np.percentile(X[:, 0], q))
+
+            out[f"q{q:02d}"] = quantile
         out["skewness"] = lambda X: float(stats.skew(X[:, 0]))
         out["kurtosis"] = lambda X: float(stats.kurtosis(X[:, 0]))
         out["max_gap"] = lambda X: _largest_gap(X[:, 0])
         return out
 
+    # a def per statistic binds the loop's j and q by default arguments (a lambda with
+    # defaults would not match the Statistic signature for a type checker)
     for j, name in enumerate(feature_names):
-        out[f"modes[{name}]"] = lambda X, j=j: float(count_modes(X[:, j], bandwidths[j]))
+
+        def modes(X: NDArray[np.float64], j: int = j) -> float:
+            return float(count_modes(X[:, j], bandwidths[j]))
+
+        out[f"modes[{name}]"] = modes
         for q in (5, 50, 95):
-            out[f"q{q:02d}[{name}]"] = lambda X, j=j, q=q: float(np.percentile(X[:, j], q))
-        out[f"skewness[{name}]"] = lambda X, j=j: float(stats.skew(X[:, j]))
+
+            def column_quantile(X: NDArray[np.float64], j: int = j, q: int = q) -> float:
+                return float(np.percentile(X[:, j], q))
+
+            out[f"q{q:02d}[{name}]"] = column_quantile
+
+        def skewness(X: NDArray[np.float64], j: int = j) -> float:
+            return float(stats.skew(X[:, j]))
+
+        out[f"skewness[{name}]"] = skewness
     center = array.mean(axis=0)
     scale = array.std(axis=0)
     scale[scale == 0] = 1.0

@@ -322,6 +322,7 @@ class EMEngine:
         repairs: dict[int, int],
     ) -> MixtureParams:
         """Parameters from M-step estimates, repairing covariances that are singular."""
+        assert data.variance_scale is not None  # set when the data were prepared
         precisions_cholesky, covariances, repaired = self.model.precisions_cholesky(
             covariances, RELATIVE_VARIANCE_FLOOR * data.variance_scale
         )
@@ -407,6 +408,7 @@ class EMEngine:
             last_print = started
             with passes:
                 if self.use_compiled(inputs):
+                    assert isinstance(data, Data)  # the compiled loop takes stored data only
                     params, lower_bound, change, converged = self.compiled_steps(
                         data, params, lower_bound, lower_bounds, repairs
                     )
@@ -468,6 +470,9 @@ class EMEngine:
 
         model = self.model
         K, D = params.means.shape
+        # use_compiled: stored data, prepared with their variance scale
+        assert data.stored_t is not None
+        assert data.variance_scale is not None
         floor = RELATIVE_VARIANCE_FLOOR * data.variance_scale
         run = compiled_iterations(
             model.mclust_name,
@@ -539,7 +544,7 @@ class EMEngine:
         """
         stats = data.statistics(self.n_components, self.e_state(params, data.dtype))
         total = stats.total_weight
-        batch = {
+        batch: dict[str, Any] = {  # OnlineState's fields
             "nk": stats.nk / total,
             "moments": stats.moments / total,
             "outer": None if stats.outer is None else stats.outer / total,

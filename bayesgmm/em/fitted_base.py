@@ -33,6 +33,7 @@ from bayesgmm.em.passes import Data
 from bayesgmm.persistence.em_files import load_gaussian_mixture, save_gaussian_mixture
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
     import pandas as pd
@@ -58,6 +59,15 @@ class FittedMixture:
     missing: str
     chunk_size: int | None
     random_state: Any
+    # set by the subclass's fit (float32 for float32 data, hence Any)
+    weights_: NDArray[Any]
+    means_: NDArray[Any]
+    covariances_: NDArray[Any]
+    precisions_cholesky_: NDArray[Any]
+    n_features_in_: int
+    _center: NDArray[np.float64]
+    # the subclass's (:class:`bayesgmm.em.criteria.MixtureCriteria`)
+    _total_log_likelihood: Callable[[ArrayLike, ArrayLike | None], tuple[float, float]]
 
     @property
     def _model(self) -> CovarianceModel:

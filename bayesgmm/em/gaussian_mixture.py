@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar, Self
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from bayesgmm.core.estimator_api import ParamsMixin
 from bayesgmm.core.types import CovarianceType, InitParams, MissingOption, RandomStateLike
@@ -36,7 +36,7 @@ from bayesgmm.core.validation import (
     validate_data,
 )
 from bayesgmm.em.criteria import MixtureCriteria
-from bayesgmm.em.dask_arrays import is_dask_array
+from bayesgmm.em.dask_arrays import DaskData, is_dask_array
 from bayesgmm.em.engine import EMEngine, EMRun, FitInputs, MixtureParams, OnlineState
 from bayesgmm.em.fit_checks import check_finite, check_scale, warn_degenerate, warn_not_converged
 from bayesgmm.em.initialization import INIT_METHODS, check_initial_parameters
@@ -254,12 +254,14 @@ default="kmeans"
     """
 
     _parameter_table: ClassVar[dict[str, Constraint]] = PARAMETER_CONSTRAINTS
+    #: online EM's running statistics (:meth:`partial_fit`), as model files store them
+    _online: dict[str, Any] | None
 
     def __init__(
         self,
         n_components: int = 1,
         *,
-        covariance_type: CovarianceType = "full",
+        covariance_type: CovarianceType | str = "full",  # or one of mclust's names
         tol: float = 1e-3,
         reg_covar: float = 1e-6,
         max_iter: int = 100,
@@ -429,8 +431,9 @@ default="kmeans"
             array = self._validate_predict_input(batch)  # the fitted features and names
             data = fit_data(self._model, self.n_components, array, weight, self._center)
             params = self._fitted_params()
+            assert self._online is not None  # a later batch: the first one set it
             step = (self.learning_offset + self._online["n_batches"]) ** -self.learning_decay
-        online = None if first else OnlineState.from_dict(self._online)
+        online = None if self._online is None else OnlineState.from_dict(self._online)
         params, online, lower_bound = engine.online_step(online, data, params, step, repairs)
         self._online = online.as_dict()  # the form model files store
         check_finite(params, self.n_components)
@@ -470,7 +473,9 @@ default="kmeans"
         >>> len(set(labels[:5])), len(set(labels[5:])), labels[0] != labels[-1]
         (1, 1, np.True_)
         """
-        return self._fit(X, sample_weight, return_labels=True)
+        labels = self._fit(X, sample_weight, return_labels=True)
+        assert labels is not None  # asked for
+        return labels
 
     def _fit(
         self, X: ArrayLike, sample_weight: ArrayLike | None, return_labels: bool
@@ -517,13 +522,16 @@ default="kmeans"
                     "or fit without a prior."
                 )
             overrides = None if self.prior == "default" else self.prior
+            assert not isinstance(overrides, str)  # check_parameters: only "default"
             model_name = engine.model.name
             prior = default_prior(array, self.n_components, model_name, overrides)
             engine.prior = prior.centred(inputs.data.center)
         self._fit_inputs(engine, inputs, names, rng)
         if not return_labels:
             return None
-        labels, _ = engine.labels_and_log_density(self._fitted_params(), inputs.prediction_data)
+        prediction_data = inputs.prediction_data
+        assert not isinstance(prediction_data, DaskData)  # Dask arrays returned above
+        labels, _ = engine.labels_and_log_density(self._fitted_params(), prediction_data)
         return labels
 
     def _fit_inputs(
@@ -562,7 +570,7 @@ default="kmeans"
             del self.feature_names_in_
 
     def _set_params(
-        self, params: MixtureParams, center: NDArray[np.float64], dtype: np.dtype
+        self, params: MixtureParams, center: NDArray[np.float64], dtype: DTypeLike
     ) -> None:
         """Store the fitted parameters, float32 for float32 data (as scikit-learn).
 

@@ -317,8 +317,11 @@ def _vev(scatter, nk, sample_means, means, squares, shrinks, prior):
 
 def _constrain(name: str, scatter: NDArray[np.float64], counts: NDArray[np.float64]):
     from bayesgmm.covariance import get_covariance_model
+    from bayesgmm.covariance.constrained import _Constrained
 
-    return get_covariance_model(name).constrain(scatter, counts)
+    model = get_covariance_model(name)
+    assert isinstance(model, _Constrained)  # one of mclust's ten constrained models
+    return model.constrain(scatter, counts)
 
 
 _CONSTRAINED_ESTIMATES = {

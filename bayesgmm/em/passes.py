@@ -20,13 +20,16 @@ import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from bayesgmm.core.numerics import exp_normalize
 from bayesgmm.covariance import CovarianceModel, SufficientStatistics
+
+if TYPE_CHECKING:
+    from bayesgmm.em.dask_arrays import DaskData
 
 #: without ``chunk_size``, the data are streamed from X (not copied) when the centred
 #: copy would take more than this many bytes
@@ -153,6 +156,7 @@ class Data:
             total.nk += other.nk
             total.moments += other.moments
             if total.outer is not None:
+                assert other.outer is not None  # every part has the same statistics
                 total.outer += other.outer
             total.log_likelihood += other.log_likelihood
         return total
@@ -179,7 +183,9 @@ class Data:
                 resp = resp * self.sample_weight[start:stop].astype(resp.dtype, copy=False)
             moments += resp @ feat.T  # its last column sums resp: features end in ones
             if outer is not None:
-                outer += model.accumulate_outer(feat[:D], resp)
+                block_outer = model.accumulate_outer(feat[:D], resp)
+                assert block_outer is not None  # dense_per_component models return it
+                outer += block_outer
         nk = moments[:, -1].copy()
         return SufficientStatistics(nk, moments, outer, log_likelihood, self.total_weight)
 
@@ -225,7 +231,7 @@ def blas_controller():
 _MIN_BLOCKS_FOR_THREADS = 4
 
 
-def parallel_passes(data: Data):
+def parallel_passes(data: Data | DaskData):
     """Context for EM passes: split blocks among threads, BLAS single-threaded.
 
     NumPy's element-wise kernels (``exp``, the normalisation) run on one core; with

@@ -195,6 +195,7 @@ def _run(
             float(chain.jumps),
         ]
     )
+    out_k, out_filled, out_prob_k, out_share, out_alpha = records
     code = run_chain(
         chain.rng,
         chain.latent,
@@ -217,7 +218,11 @@ def _run(
         chain.C0,
         n_sweeps,
         thin,
-        *records,
+        out_k,
+        out_filled,
+        out_prob_k,
+        out_share,
+        out_alpha,
         chain.neighbours,
     )
     if code != 0:
@@ -641,7 +646,7 @@ def posterior_over_k(
                 raise
             raise SamplingError(f"{error} The likely cause: {improper}.") from None
 
-    start = time.perf_counter()
+    started = time.perf_counter()
     records = sample(tune, thin)
     doublings = 0
     while True:
@@ -672,7 +677,7 @@ def posterior_over_k(
                 "split_jumps": (int(moves[6]), int(moves[7])),
                 "merge_jumps": (int(moves[8]), int(moves[9])),
             },
-            elapsed=time.perf_counter() - start,
+            elapsed=time.perf_counter() - started,
         )
         failed = _unconverged(result)
         if not failed or doublings >= max_doublings:

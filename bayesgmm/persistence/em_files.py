@@ -18,7 +18,7 @@ import os
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -79,7 +79,13 @@ _BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
 _ATTRIBUTE_NAME = re.compile(r"^_?[A-Za-z][A-Za-z0-9_]*$")
 
 
-def _encode_value(value: Any, what: str, store: Callable[[np.ndarray], Any]) -> dict:
+class _ArrayStore(Protocol):
+    """Keeps an array (``suffix`` extends its key) and returns what the header records."""
+
+    def __call__(self, array: np.ndarray, suffix: str = "", /) -> Any: ...
+
+
+def _encode_value(value: Any, what: str, store: _ArrayStore) -> dict:
     """A JSON description of ``value``; arrays go through ``store``."""
     if value is None or isinstance(value, bool | int | float | str):
         return {"type": "json", "value": value}

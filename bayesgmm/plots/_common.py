@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -54,6 +54,10 @@ def model_parameters(
     return draws.weights, draws.means, draws.full_covariances()
 
 
+@overload
+def check_n_draws(n_draws: Any, *, allow_none: Literal[False] = ...) -> int: ...
+@overload
+def check_n_draws(n_draws: Any, *, allow_none: bool) -> int | None: ...
 def check_n_draws(n_draws: Any, *, allow_none: bool = False) -> int | None:
     return check_integer("n_draws", n_draws, 1, allow_none=allow_none, none_means="all draws")
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -218,7 +218,8 @@ def plot_discriminant(
         for s in n_std:
             ax.add_patch(ellipse(mean, cov, s, fill=False, color=palette[k], linewidth=1.2))
         ax.plot(*mean, marker="x", color=palette[k], markersize=8)
-    for j, set_label in enumerate((ax.set_xlabel, ax.set_ylabel)):
+    set_labels: tuple[Callable[[str], Any], ...] = (ax.set_xlabel, ax.set_ylabel)
+    for j, set_label in enumerate(set_labels):
         loadings = basis[:, j]
         top = np.argsort(-np.abs(loadings))[:2]
         terms = " ".join(f"{loadings[i]:+.2f} {labels[i]}" for i in top)

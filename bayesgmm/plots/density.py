@@ -255,7 +255,8 @@ def plot_density_1d(
     grid = np.linspace(x.min() - 0.1 * spread, x.max() + 0.1 * spread, grid_size)
     per_draw = np.exp(log_density_per_draw(grid[:, None], weights, means, covs))
     ax = new_axes(ax)
-    ax.hist(x, bins=bins, density=True, color="0.85", edgecolor="white", label="data")
+    # matplotlib's stubs allow only sequences of edges; it hands bins to numpy.histogram
+    ax.hist(x, bins=bins, density=True, color="0.85", edgecolor="white", label="data")  # type: ignore[arg-type]
     ax.plot(grid, per_draw.mean(axis=0), color="black", lw=2, label="mixture density")
     if posterior:
         tail = (1.0 - ci_prob) / 2.0

@@ -362,7 +362,7 @@ def _format(value: Any) -> str:
 class _Evaluator:
     """Compute the quantities of checks, fitting extra EM models at most once."""
 
-    def __init__(self, X, run: PipelineResult, model_settings):
+    def __init__(self, X, run: PipelineResult, model_settings) -> None:
         self.X = X
         self.k_posterior = run.k_posterior
         self.n = len(X)

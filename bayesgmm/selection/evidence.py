@@ -454,7 +454,8 @@ class EvidenceTable:
     ) -> list[str]:
         k = int(frame.loc[recommended, "n_components"])
         grid = grid if len(grid) else frame
-        agree, disagree = [], []
+        agree: list[str] = []
+        disagree: list[str] = []
         (agree if grid.bic.idxmin() == recommended else disagree).append("BIC")
         (agree if grid.icl.idxmin() == recommended else disagree).append("ICL")
         cov = frame.loc[recommended, "covariance_type"]

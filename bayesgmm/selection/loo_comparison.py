@@ -180,7 +180,7 @@ class LOOComparison:
         return ax
 
     def __str__(self) -> str:
-        shown = ("elpd", "se", "p", "elpd_diff", "dse", "z_diff", "weight")
+        shown: tuple[str, ...] = ("elpd", "se", "p", "elpd_diff", "dse", "z_diff", "weight")
         shown += ("n_high_pareto_k", "loo_state", "diagnostics")
         columns = [c for c in shown if c in self.table]
         text = f"PSIS-LOO comparison (higher ELPD is better; best: {self.best})\n"

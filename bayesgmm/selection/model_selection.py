@@ -361,7 +361,9 @@ class ModelSelection:
         parts = {c.upper(): bic_matrix(self.table, c, mclust=True) for c in ("bic", "icl")}
         return pd.concat(parts, axis=1)
 
-    def plot(self, criterion: str | None = None, ax: Any = None, *, zoom: bool = False) -> Any:
+    def plot(
+        self, criterion: str | list[str] | None = None, ax: Any = None, *, zoom: bool = False
+    ) -> Any:
         """Plot the criterion against K, one line per covariance type.
 
         Parameters
@@ -581,7 +583,7 @@ def select_model(
     n, n_features = data.shape
     if n_features == 1:
         names = distinct_univariate(names)
-    settings = {
+    settings: dict[str, Any] = {  # GaussianMixture's, for every cell
         "n_init": n_init,
         "max_iter": max_iter,
         "tol": tol,

@@ -28,7 +28,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from bayesgmm.bayes.spec import BAYESIAN_COVARIANCE_TYPES
-from bayesgmm.core.types import MissingOption, RandomStateLike
+from bayesgmm.core.types import MissingOption
 from bayesgmm.core.validation import check_settings, validate_data
 from bayesgmm.covariance import COVARIANCE_TYPES, get_covariance_model
 from bayesgmm.em.gaussian_mixture import GaussianMixture
@@ -243,7 +243,7 @@ def run_pipeline(
     draws: int = 1000,
     tune: int = 1000,
     chains: int = 4,
-    random_state: RandomStateLike = 0,
+    random_state: int | None = 0,
     missing: MissingOption = "error",
     progress: Progress | bool | TextIO = True,
     on_result: ResultHook | None = None,
@@ -408,7 +408,10 @@ def run_pipeline(
             missing=missing,
             **(grid_options or {}),
         )
-    extension = RangeExtension.for_data(extend, k_cap, *array.shape, selection.covariance_types)
+    n_samples, n_features = array.shape
+    extension = RangeExtension.for_data(
+        extend, k_cap, n_samples, n_features, selection.covariance_types
+    )
 
     def announce(message: str) -> None:  # the extension's steps, said when they happen
         reporter.say(f"==> {message}")
@@ -649,7 +652,7 @@ def collect_evidence(
     draws: int = 1000,
     tune: int = 1000,
     chains: int = 4,
-    random_state: RandomStateLike = 0,
+    random_state: int | None = 0,
     progress: bool | TextIO = True,
     missing: MissingOption = "error",
 ) -> EvidenceTable:

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 import pandas as pd
@@ -92,6 +92,10 @@ def _check_open_unit(name: str, value: Any, *, closed_right: bool = False) -> fl
     return float(value)
 
 
+@overload
+def _check_int(name: str, value: Any, low: int, *, allow_none: Literal[False] = ...) -> int: ...
+@overload
+def _check_int(name: str, value: Any, low: int, *, allow_none: bool) -> int | None: ...
 def _check_int(name: str, value: Any, low: int, *, allow_none: bool = False) -> int | None:
     return check_integer(name, value, low, allow_none=allow_none)
 

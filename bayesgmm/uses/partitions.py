@@ -52,7 +52,7 @@ TOLERANCE = 1e-10
 Loss = Literal["vi", "binder"]
 
 
-def check_loss(loss: Any) -> str:
+def check_loss(loss: Any) -> Loss:
     """``loss`` if it is one of :data:`LOSSES`, else a ``ValueError`` listing them.
 
     Examples
@@ -142,7 +142,7 @@ def _cross_sums(a: NDArray[np.intp], b: NDArray[np.intp], term) -> NDArray[np.fl
             part = a[start : start + chunk]
             onehot_a = np.zeros((len(part) * la, n))
             onehot_a[np.arange(len(part))[:, None] * la + part, np.arange(n)[None, :]] = 1.0
-            counts = onehot_a @ onehot_b
+            counts: NDArray = onehot_a @ onehot_b
             out[start : start + chunk] = (
                 term(counts).reshape(len(part), la, n_b, lb).sum(axis=(1, 3))
             )
@@ -314,6 +314,7 @@ def expected_loss(
             )
         matrix = _check_coclustering(coclustering, n_samples)
         return float(binder_from_coclustering(candidate[None], matrix)[0])
+    assert partitions is not None  # exactly one of the two is given
     sampled = _check_partitions(partitions, n_samples)
     return float(pairwise_loss(candidate[None], sampled, loss)[0].mean())
 
