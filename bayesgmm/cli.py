@@ -33,7 +33,6 @@ import numpy as np
 import pandas as pd
 
 from bayesgmm.core.atomic_io import write_text_atomic
-from bayesgmm.core.fitted_mixture import FittedMixtureLike
 from bayesgmm.covariance import COVARIANCE_TYPES, MCLUST_MODELS, get_covariance_model
 from bayesgmm.em.gaussian_mixture import GaussianMixture
 from bayesgmm.exceptions import (
@@ -545,7 +544,6 @@ def _run_fit(args: argparse.Namespace) -> int:
             "at_least": sorted({edge["n_components"] for edge in extension.remaining.values()}),
             "reasons": extension.reasons(),
         }
-    model: FittedMixtureLike = result.model
     written = []
     if result.k_posterior is not None:
         print()
@@ -553,10 +551,11 @@ def _run_fit(args: argparse.Namespace) -> int:
         write_text_atomic(out / "k_posterior.csv", result.k_posterior.table.to_csv())
         written.append("k_posterior.csv")
     if args.bayes:
-        parameters["posterior"] = _posterior_parameters(model)
-        verdict = "pass" if model.diagnostics_ok_ else "FAIL (see the report)"
+        posterior: BayesianGaussianMixture = result.posterior  # the model, posterior=True
+        parameters["posterior"] = _posterior_parameters(posterior)
+        verdict = "pass" if posterior.diagnostics_ok_ else "FAIL (see the report)"
         print(f"\nPosterior of {result.chosen['name']}: sampling diagnostics {verdict}")
-        model.save(out / "posterior.nc")
+        posterior.save(out / "posterior.nc")
         written.append("posterior.nc")
     with progress.step("Report"):
         from bayesgmm.reporting.html_report import build_report
@@ -564,7 +563,7 @@ def _run_fit(args: argparse.Namespace) -> int:
         page = build_report(
             data,
             selection=selection,
-            model=model,
+            model=result.model,
             evidence=result.evidence,
             title=f"bayesgmm fit: {Path(source).name}",
         )

@@ -390,7 +390,9 @@ def build_model(
         scale_t = pm.Data("data_scale", scale, dims="feature")
         # missing cells stored as 0: a NaN observed array would trigger PyMC's imputation
         x_data = pm.Data(
-            "X", np.where(nan_mask, 0.0, array) if incomplete else array, dims=("obs_id", "feature")
+            "X",
+            np.where(nan_mask, 0.0, array) if nan_mask is not None else array,
+            dims=("obs_id", "feature"),
         )
         weights = pm.Dirichlet(
             "weights", a=np.full(K, priors.weight_concentration), dims="component"

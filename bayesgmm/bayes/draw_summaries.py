@@ -23,7 +23,7 @@ from bayesgmm.bayes.posterior_imputation import DEFAULT_MAX_IMPUTATIONS as DEFAU
 from bayesgmm.bayes.posterior_imputation import PosteriorImputation
 from bayesgmm.core.estimator_api import check_is_fitted
 from bayesgmm.core.numerics import exp_normalize
-from bayesgmm.core.types import MissingOption
+from bayesgmm.core.types import MissingOption, RandomStateLike
 from bayesgmm.core.validation import (
     check_random_state,
     is_int,
@@ -378,7 +378,7 @@ class FittedPosterior(PosteriorImputation):
             y[i] = k
         return X, y
 
-    def sample_posterior_predictive(self, random_state: int | None = None) -> xr.DataTree:
+    def sample_posterior_predictive(self, random_state: RandomStateLike = None) -> xr.DataTree:
         """Add a ``posterior_predictive`` group: one replicate data set per draw.
 
         Each replicate has as many points as the training data, drawn from the
@@ -386,7 +386,7 @@ class FittedPosterior(PosteriorImputation):
 
         Parameters
         ----------
-        random_state : int or None, default=None
+        random_state : None, int or numpy.random.Generator, default=None
             Seed of the replicates.
 
         Returns

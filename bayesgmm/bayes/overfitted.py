@@ -28,7 +28,6 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from bayesgmm.bayes.estimator import BayesianGaussianMixture
-from bayesgmm.bayes.posterior import parameter_draws
 from bayesgmm.bayes.spec import Priors, check_bayesian_covariance_type
 from bayesgmm.core.types import RandomStateLike
 from bayesgmm.core.validation import (
@@ -525,7 +524,7 @@ def _sample(
         for category in (ComponentCollapseWarning, ConvergenceWarning, SamplingWarning):
             warnings.simplefilter("ignore", category)
         model.fit(data)
-    posterior_draws = parameter_draws(model)
+    posterior_draws = model.parameter_draws()
     n_chains, n_draws = posterior_draws.n_chains, posterior_draws.n_draws
     n_occupied = np.empty((n_chains * n_draws, n_allocations), dtype=np.intp)
     expected: NDArray[np.float64] = np.empty(n_chains * n_draws)

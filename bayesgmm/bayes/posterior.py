@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 from scipy.special import logsumexp
 
 from bayesgmm.bayes.relabel import matching_permutations, relabel_draws
-from bayesgmm.core.fitted_mixture import FittedMixtureLike
+from bayesgmm.core.fitted_mixture import FittedMixtureLike, MixtureDraws
 from bayesgmm.core.numerics import LOG_2PI
 from bayesgmm.covariance import get_covariance_model
 from bayesgmm.em.gaussian_mixture import GaussianMixture
@@ -147,7 +147,7 @@ def draws_from_posterior(post: xr.Dataset, covariance_type: str) -> ParameterDra
     )
 
 
-def parameter_draws(model: Any) -> ParameterDraws:
+def parameter_draws(model: Any) -> MixtureDraws:
     """The draws of a fitted model's parameters (one plug-in draw for an EM fit).
 
     ``model.parameter_draws()`` for a fitted mixture
@@ -161,7 +161,8 @@ def parameter_draws(model: Any) -> ParameterDraws:
 
     Returns
     -------
-    ParameterDraws
+    MixtureDraws
+        A :class:`ParameterDraws` for the package's estimators.
 
     Examples
     --------

@@ -16,7 +16,7 @@ exist (not that the model is fitted: the methods raise ``NotFittedError``).
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -42,12 +42,36 @@ class MixtureDraws(Protocol):
         ``S = n_chains * n_draws`` (1 and 1 for a plug-in EM fit).
     """
 
-    covariance_type: str
-    weights: NDArray[np.float64]
-    means: NDArray[np.float64]
-    covariances: NDArray[np.float64]
-    n_chains: int
-    n_draws: int
+    # read-only properties, so that a frozen dataclass implements them
+    @property
+    def covariance_type(self) -> str:
+        """The covariance model of :attr:`covariances`."""
+        ...
+
+    @property
+    def weights(self) -> NDArray[np.float64]:
+        """Weights, shape ``(S, K)``."""
+        ...
+
+    @property
+    def means(self) -> NDArray[np.float64]:
+        """Means, shape ``(S, K, D)``."""
+        ...
+
+    @property
+    def covariances(self) -> NDArray[np.float64]:
+        """Covariances in the covariance model's own shape per draw, ``(S, ...)``."""
+        ...
+
+    @property
+    def n_chains(self) -> int:
+        """Number of chains (1 for a plug-in EM fit)."""
+        ...
+
+    @property
+    def n_draws(self) -> int:
+        """Draws per chain (1 for a plug-in EM fit)."""
+        ...
 
     @property
     def size(self) -> int:
@@ -79,7 +103,9 @@ class FittedMixtureLike(Protocol):
     Besides the members below, a fitted model has ``n_features_in_`` and, when it
     was fitted on a DataFrame, ``feature_names_in_`` (scikit-learn's convention),
     and its point estimate in ``weights_``, ``means_`` and ``covariances_`` (in the
-    shape of ``covariance_type``; posterior means for a Bayesian fit).
+    shape of ``covariance_type``; posterior means for a Bayesian fit). All but
+    ``feature_names_in_`` are declared for type checkers only: an unfitted model
+    lacks them, and ``isinstance`` does not ask for them.
 
     Attributes
     ----------
@@ -104,6 +130,15 @@ class FittedMixtureLike(Protocol):
     is_posterior: ClassVar[bool]
     n_components: int
     covariance_type: str
+
+    if TYPE_CHECKING:
+        # Set by ``fit``: declared for static checking only, so that
+        # ``isinstance(model, FittedMixtureLike)`` still holds for an unfitted model
+        # (a runtime-checkable protocol checks that its data members exist).
+        n_features_in_: int
+        weights_: NDArray[np.float64]
+        means_: NDArray[np.float64]
+        covariances_: NDArray[np.float64]
 
     def parameter_draws(self) -> MixtureDraws:
         """Weights ``(S, K)``, means ``(S, K, D)`` and covariances of every draw."""

@@ -74,7 +74,7 @@ class _StampedInTreeLocator(KernelSourcesStamp, caching.InTreeCacheLocator):
     """Numba's ``__pycache__`` locator for bayesgmm functions, with the package stamp."""
 
     @classmethod
-    def from_function(cls, py_func, py_file):  # type: ignore[no-untyped-def]
+    def from_function(cls, py_func, py_file):
         module = getattr(py_func, "__module__", "") or ""
         if not module.startswith("bayesgmm."):
             return None

@@ -13,7 +13,7 @@ import numbers
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -159,6 +159,14 @@ def check_value(name: str, value: Any, constraint: Constraint) -> None:
         raise ValueError(f"{name} must be {constraint.description}; got {value!r}.{hint}")
 
 
+@overload
+def check_integer(
+    name: str, value: Any, low: int, *, allow_none: Literal[False] = ..., none_means: str = ...
+) -> int: ...
+@overload
+def check_integer(
+    name: str, value: Any, low: int, *, allow_none: bool, none_means: str = ...
+) -> int | None: ...
 def check_integer(
     name: str, value: Any, low: int, *, allow_none: bool = False, none_means: str = ""
 ) -> int | None:

@@ -398,7 +398,7 @@ class ValidatedData:
     @property
     def shape(self) -> tuple[int, int]:
         """``(n_samples, n_features)``."""
-        return self.array.shape  # type: ignore[return-value]
+        return self.array.shape
 
     @property
     def n_samples(self) -> int:

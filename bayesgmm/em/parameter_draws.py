@@ -89,11 +89,12 @@ class ParameterDraws:
                 )
             return
         center = X.mean(axis=0)
-        data = prepare_data(model, self.means.shape[1], X, center)
+        stored_t = prepare_data(model, self.means.shape[1], X, center).stored_t
+        assert stored_t is not None  # prepare_data stores the data (it does not stream them)
         for s in range(self.size):
             prec_chol, _, _ = model.precisions_cholesky(self.covariances[s])
             state = model.prepare(self.weights[s], self.means[s] - center, prec_chol)
-            yield s, model.weighted_log_prob(data.stored_t, state)
+            yield s, model.weighted_log_prob(stored_t, state)
 
     def log_likelihood(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
         """Pointwise log-likelihood ``(S, n)`` of the rows of ``X`` under every draw."""

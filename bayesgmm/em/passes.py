@@ -20,16 +20,13 @@ import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
 from bayesgmm.core.numerics import exp_normalize
 from bayesgmm.covariance import CovarianceModel, SufficientStatistics
-
-if TYPE_CHECKING:
-    from bayesgmm.em.dask_arrays import DaskData
 
 #: without ``chunk_size``, the data are streamed from X (not copied) when the centred
 #: copy would take more than this many bytes
@@ -231,7 +228,22 @@ def blas_controller():
 _MIN_BLOCKS_FOR_THREADS = 4
 
 
-def parallel_passes(data: Data | DaskData):
+class BlockPasses(Protocol):
+    """What :func:`parallel_passes` needs of the data: its number of blocks per pass.
+
+    :class:`Data` and :class:`bayesgmm.em.dask_arrays.DaskData` provide it;
+    :func:`parallel_passes` sets ``n_parts``, the number of threads sharing a pass.
+    """
+
+    n_parts: int
+
+    @property
+    def n_blocks(self) -> int:
+        """Number of blocks a pass goes through."""
+        ...
+
+
+def parallel_passes(data: BlockPasses):
     """Context for EM passes: split blocks among threads, BLAS single-threaded.
 
     NumPy's element-wise kernels (``exp``, the normalisation) run on one core; with

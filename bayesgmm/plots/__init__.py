@@ -24,6 +24,7 @@ or a fitted :class:`~bayesgmm.BayesianGaussianMixture` (the posterior):
 from __future__ import annotations
 
 from bayesgmm.plots._common import check_mixture as check_mixture
+from bayesgmm.plots._common import posterior_model as posterior_model
 from bayesgmm.plots.choice import (
     plot_bootstrap_lrt,
     plot_criteria,

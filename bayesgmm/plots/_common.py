@@ -18,6 +18,8 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.axes import Axes
     from matplotlib.patches import Ellipse
 
+    from bayesgmm.bayes.estimator import BayesianGaussianMixture
+
 
 # ---------------------------------------------------------------------- helpers
 def check_mixture(model: Any, func: str) -> bool:
@@ -35,6 +37,22 @@ def check_mixture(model: Any, func: str) -> bool:
         f"{func} needs a fitted bayesgmm.GaussianMixture or bayesgmm.BayesianGaussianMixture; "
         f"got {type(model).__name__}."
     )
+
+
+def posterior_model(model: FittedMixtureLike, func: str) -> BayesianGaussianMixture:
+    """``model`` as the :class:`~bayesgmm.BayesianGaussianMixture` its posterior draws show.
+
+    For a model for which :func:`check_mixture` returned ``True`` (its class, defined
+    in :mod:`bayesgmm.bayes.estimator`, is then imported already); any other
+    posterior raises ``TypeError`` naming ``func``.
+    """
+    from bayesgmm.bayes.estimator import BayesianGaussianMixture
+
+    if not isinstance(model, BayesianGaussianMixture):
+        raise TypeError(
+            f"{func} needs a fitted bayesgmm.BayesianGaussianMixture; got {type(model).__name__}."
+        )
+    return model
 
 
 def model_parameters(

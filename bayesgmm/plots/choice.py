@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 from bayesgmm.core.validation import check_integer
 from bayesgmm.plots._common import (
     check_mixture,
+    posterior_model,
 )
 
 
@@ -267,11 +268,12 @@ def plot_ppc_dist(
             "plot_ppc_dist needs a fitted BayesianGaussianMixture; for a GaussianMixture "
             "use plot_ppc_density (plug-in replicates)."
         )
+    posterior = posterior_model(model, "plot_ppc_dist")
     check_integer("num_samples", num_samples, 1)
-    if "posterior_predictive" not in model.idata_.children:
-        model.sample_posterior_predictive(random_state=random_state)
-    if model.n_features_in_ > 1:
+    if "posterior_predictive" not in posterior.idata_.children:
+        posterior.sample_posterior_predictive(random_state=random_state)
+    if posterior.n_features_in_ > 1:
         kwargs.setdefault("cols", ["feature"])
-    n_available = model.idata_["posterior_predictive"].sizes
+    n_available = posterior.idata_["posterior_predictive"].sizes
     num_samples = min(num_samples, n_available["chain"] * n_available["draw"])
-    return az.plot_ppc_dist(model.idata_, num_samples=num_samples, **kwargs)
+    return az.plot_ppc_dist(posterior.idata_, num_samples=num_samples, **kwargs)

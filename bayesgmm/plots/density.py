@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, SupportsInt, cast
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -141,9 +141,10 @@ def plot_density(
     log_density = log_predictive_density(points, weights, means, covs).reshape(grid_x.shape)
     peak = float(log_density.max())
     if is_int(levels):
-        if levels < 1:
+        n_levels = int(cast(SupportsInt, levels))  # a Python or NumPy integer (is_int)
+        if n_levels < 1:
             raise ValueError(f"levels must be a positive integer or an array; got {levels!r}.")
-        values = np.linspace(peak - decades * math.log(10.0), peak, int(levels) + 1)[:-1]
+        values = np.linspace(peak - decades * math.log(10.0), peak, n_levels + 1)[:-1]
     else:
         values = np.sort(np.atleast_1d(np.asarray(levels, dtype=np.float64)))
         if values.ndim != 1 or values.size == 0 or not np.all(np.isfinite(values)):

@@ -13,6 +13,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 from bayesgmm.core.fitted_mixture import FittedMixtureLike
 from bayesgmm.plots._common import (
     check_mixture,
+    posterior_model,
 )
 
 #: the arviz-plots function behind each ``kind`` of :func:`plot_trace`
@@ -93,7 +94,7 @@ def plot_trace(
                 "plot_trace needs posterior draws: a fitted BayesianGaussianMixture or a "
                 "DataTree with a posterior group; got a GaussianMixture (EM has no draws)."
             )
-        tree = model.idata_
+        tree = posterior_model(model, "plot_trace").idata_
     if "posterior" not in tree.children:
         raise TypeError(
             f"plot_trace needs a DataTree with a posterior group; got groups {list(tree.children)}."

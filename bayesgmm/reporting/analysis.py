@@ -325,7 +325,7 @@ def _sorted_parameters(
 
 
 def _bayes_parameters(bayes_model: BayesianGaussianMixture) -> dict[str, np.ndarray]:
-    post = bayes_model.idata_["posterior"]
+    post = bayes_model.idata_["posterior"].dataset
     mean = {name: post[name].mean(("chain", "draw")).values for name in ARRAY_QUANTITIES}
     return _sorted_parameters(
         mean["weights"], mean["means"], mean["covariances"], bayes_model.covariance_type
@@ -367,11 +367,13 @@ class _Evaluator:
         self.k_posterior = run.k_posterior
         self.n = len(X)
         self.selection = run.selection
-        self.model = run.em
+        em = run.em
+        assert em is not None  # the pipeline always ends with its chosen EM fit
+        self.model = em
         self.model_settings = model_settings
         self.bayes_model = run.posterior
         self.chosen = run.chosen["name"]  # the pipeline's choice, named once
-        self.fitted: dict[str, GaussianMixture] = {self.chosen: run.em}
+        self.fitted: dict[str, GaussianMixture] = {self.chosen: em}
 
     def estimator(self, label: str) -> GaussianMixture:
         if label not in self.fitted:
@@ -660,7 +662,7 @@ def run_analysis(
         spec=spec,
         data=X,
         selection=run.selection,
-        model=run.em,
+        model=evaluator.model,
         bayes_model=run.posterior,
         k_posterior=run.k_posterior,
         checks=checks,

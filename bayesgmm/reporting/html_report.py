@@ -365,7 +365,9 @@ def _bayes_sections(model: BayesianGaussianMixture) -> list[Section]:
     summary = model.summary(round_to="none")
     posterior = model.idata_["posterior"]
     features = (
-        [str(f) for f in posterior["feature"].values] if "feature" in posterior.coords else []
+        [str(f) for f in posterior.coords["feature"].values]
+        if "feature" in posterior.coords
+        else []
     )
     keep = [not _symmetric_duplicate(str(label), features) for label in summary.index]
     summary = summary[keep]
@@ -723,7 +725,7 @@ def build_report(
         )
     if model is None and selection is not None:
         model = chosen_estimator(selection, evidence)
-    from bayesgmm.plots import check_mixture
+    from bayesgmm.plots import check_mixture, posterior_model
 
     bayes = check_mixture(model, "build_report") if model is not None else False
     if model is not None and model.n_features_in_ != n_features:
@@ -744,9 +746,14 @@ def build_report(
         sections.append(_k_posterior_section(k_posterior, labels))
     if model is not None:
         if bayes:
-            sections.extend(_bayes_sections(model))
-        else:
+            sections.extend(_bayes_sections(posterior_model(model, "build_report")))
+        elif isinstance(model, GaussianMixture):
             sections.append(_em_parameters_section(model, X, labels, n_samples))
+        else:
+            raise TypeError(
+                "model must be a fitted bayesgmm.GaussianMixture or "
+                f"bayesgmm.BayesianGaussianMixture; got {type(model).__name__}."
+            )
         sections.append(_figures_section(model, X, labels, bayes))
         if clustering:
             sections.append(_clustering_section(model, X, n_samples, bayes))

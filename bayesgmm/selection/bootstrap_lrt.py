@@ -540,8 +540,7 @@ def bootstrap_lrt(
         "reg_covar": reg_covar,
         "missing": missing,
     }
-    incomplete = data.has_nan
-    masks = np.isnan(array) if incomplete else None
+    masks = np.isnan(array) if data.has_nan else None
     data_rng, *replicate_rngs = check_random_state(random_state).spawn(n_boot + 1)
 
     given = _given_fits(fits, model.name)
@@ -569,7 +568,7 @@ def bootstrap_lrt(
     for b, rng in enumerate(replicate_rngs):
         counts = rng.multinomial(n_samples, weights)
         sample = model.sample(rng, null.means_, null.covariances_, counts)
-        if incomplete:  # the data's missingness masks, on rows in random order
+        if masks is not None:  # the data's missingness masks, on rows in random order
             sample[masks[rng.permutation(n_samples)]] = np.nan
         # made here from the null fit: trusted, not checked again
         replicate = ValidatedData.derived(sample)
