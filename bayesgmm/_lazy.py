@@ -75,7 +75,7 @@ class MovedModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     >>> old_json_name is json
     True
     >>> sys.meta_path.remove(hook)
-    ... del sys.modules["old_json_name"]
+    >>> del sys.modules["old_json_name"]
     """
 
     def __init__(self, moved: Mapping[str, str]) -> None:

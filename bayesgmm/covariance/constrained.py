@@ -36,7 +36,7 @@ from bayesgmm.covariance.models import DiagCovariance, FullCovariance
 from bayesgmm.exceptions import ConvergenceWarning, scikit_learn_compatible
 
 #: the implementations are reached through :func:`bayesgmm.covariance.get_covariance_model`
-__all__: list[str] = []
+__all__ = ["ConstrainedModel"]
 
 #: relative change of the M-step objective that ends an iterative M-step
 MSTEP_TOL = 1e-12
@@ -58,7 +58,7 @@ def _contiguous(values: NDArray) -> NDArray[np.float64]:
     return np.ascontiguousarray(values, dtype=np.float64)
 
 
-class _Constrained:
+class ConstrainedModel:
     """What the ten models share: mclust's name, counts, and the compiled M-step."""
 
     name: ClassVar[str]
@@ -66,9 +66,11 @@ class _Constrained:
     compiled_mstep = True
 
     def n_covariance_parameters(self, n_components: int, n_features: int) -> int:
+        """Free covariance parameters of ``n_components`` components (mclust's count)."""
         return _count(self.mclust_name, n_components, n_features)
 
     def n_component_parameters(self, n_features: int) -> int:
+        """Parameters one more component adds: its mean, weight and own covariance terms."""
         return n_features + 1 + _owned(self.mclust_name, n_features)
 
     @property
@@ -95,7 +97,7 @@ class _Constrained:
         return covariances
 
 
-class _DiagonalModel(_Constrained, DiagCovariance):
+class _DiagonalModel(ConstrainedModel, DiagCovariance):
     """A diagonal model: ``W_k`` enters through its diagonal ``w_k`` (K, D)."""
 
     def unconstrained_estimates(self, stats, nk, means, data_statistic):
@@ -110,7 +112,7 @@ class _DiagonalModel(_Constrained, DiagCovariance):
         return self.constrain(variances * nk[:, None], nk) + reg_covar
 
 
-class _EllipsoidalModel(_Constrained, FullCovariance):
+class _EllipsoidalModel(ConstrainedModel, FullCovariance):
     """A model stored as full matrices: ``W_k`` enters as ``(K, D, D)`` scatter."""
 
     def unconstrained_estimates(self, stats, nk, means, data_statistic):

@@ -33,6 +33,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bayesgmm.core.validation import Constraint, check_settings, positive_real, real
+from bayesgmm.covariance import get_covariance_model
+from bayesgmm.covariance.constrained import ConstrainedModel
 
 __all__ = [
     "PRIOR_COVARIANCE_TYPES",
@@ -316,11 +318,9 @@ def _vev(scatter, nk, sample_means, means, squares, shrinks, prior):
 
 
 def _constrain(name: str, scatter: NDArray[np.float64], counts: NDArray[np.float64]):
-    from bayesgmm.covariance import get_covariance_model
-    from bayesgmm.covariance.constrained import _Constrained
 
     model = get_covariance_model(name)
-    assert isinstance(model, _Constrained)  # one of mclust's ten constrained models
+    assert isinstance(model, ConstrainedModel)  # one of mclust's ten constrained models
     return model.constrain(scatter, counts)
 
 
