@@ -36,6 +36,9 @@ def run(path: Path) -> float:
     client.execute()
     for cell in notebook.cells:  # stable files: no execution timestamps
         cell.get("metadata", {}).pop("execution", None)
+        for output in cell.get("outputs", []):  # warnings name files relative to the checkout
+            if output.get("output_type") == "stream":
+                output["text"] = output["text"].replace(f"{ROOT}{os.sep}", "")
     with atomic_write(path) as temp:  # bayesgmm's one atomic write (keeps permissions)
         nbformat.write(notebook, str(temp))
     return time.perf_counter() - start
