@@ -130,3 +130,14 @@ def test_the_restructured_packages_keep_their_public_names():
         bayesgmm.build_report,
         bayesgmm.report,
     )
+
+
+def test_pickles_that_name_an_old_module_path_still_load():
+    # objects pickled before the restructure name their classes by the old paths
+    import pickle
+
+    from bayesgmm.uses.clustering import ClusteringResult
+
+    old = b"cbayesgmm.clustering\nClusteringResult\n."  # protocol 0: a global reference
+    assert pickle.loads(old) is ClusteringResult
+    assert pickle.loads(b"cbayesgmm.em\nGaussianMixture\n.") is bayesgmm.GaussianMixture
