@@ -100,6 +100,16 @@ class MovedModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
 
 def install_moved_modules(moved: Mapping[str, str]) -> None:
-    """Put one :class:`MovedModules` hook for ``moved`` first on ``sys.meta_path``."""
+    """Put one :class:`MovedModules` hook for ``moved`` first on ``sys.meta_path``.
+
+    A second call (a reloaded package) leaves the hook that is there.
+
+    Examples
+    --------
+    >>> import bayesgmm  # installs bayesgmm's hook
+    >>> install_moved_modules({})
+    >>> sum(isinstance(finder, MovedModules) for finder in sys.meta_path)
+    1
+    """
     if not any(isinstance(finder, MovedModules) for finder in sys.meta_path):
         sys.meta_path.insert(0, MovedModules(moved))

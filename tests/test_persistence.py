@@ -746,3 +746,15 @@ def test_real_bayes_fit_round_trip(tmp_path):
     np.testing.assert_array_equal(loaded.predict_proba(X), bgm.predict_proba(X))
     clone = pickle.loads(pickle.dumps(bgm))
     np.testing.assert_array_equal(clone.predict_proba(X), bgm.predict_proba(X))
+
+
+def test_persistence_is_handed_only_classes_that_declare_the_em_file_format():
+    from bayesgmm.persistence.em_files import register_em_class
+
+    class NotAMixture:
+        pass
+
+    with pytest.raises(TypeError, match="file_format"):
+        register_em_class(NotAMixture)
+    with pytest.raises(TypeError, match=r"saves a bayesgmm\.GaussianMixture"):
+        save_gaussian_mixture(NotAMixture(), "never-written.npz")

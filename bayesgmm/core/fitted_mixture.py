@@ -27,7 +27,7 @@ __all__ = ["FittedMixtureLike", "MixtureDraws"]
 class MixtureDraws(Protocol):
     """Draws of a mixture's parameters, flattened over chains.
 
-    :class:`bayesgmm.bayes.posterior.ParameterDraws` is the implementation.
+    :class:`bayesgmm.em.parameter_draws.ParameterDraws` is the implementation.
 
     Attributes
     ----------

@@ -30,6 +30,15 @@ def cholesky(matrix, floor, out):  # pragma: no cover
     per row; zeros ask for positive definiteness only). The pivots (squared diagonal
     of the factor) are the conditional variances that the EM engine's repair compares
     with its per-feature floor.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> A, out = np.array([[4.0, 2.0], [2.0, 3.0]]), np.empty((2, 2))
+    >>> bool(cholesky(A, np.zeros(2), out)), out.tolist()
+    (True, [[2.0, 0.0], [1.0, 1.4142135623730951]])
+    >>> bool(cholesky(A, np.array([0.0, 2.5]), out))  # second pivot 2 < 2.5
+    False
     """
     d = matrix.shape[0]
     out[:] = 0.0
@@ -50,7 +59,16 @@ def cholesky(matrix, floor, out):  # pragma: no cover
 
 @numba.njit(cache=True, error_model="numpy")
 def lower_inverse(lower, out):  # pragma: no cover
-    """Inverse of a lower-triangular matrix into ``out`` (forward substitution)."""
+    """Inverse of a lower-triangular matrix into ``out`` (forward substitution).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> L, out = np.array([[2.0, 0.0], [1.0, 4.0]]), np.empty((2, 2))
+    >>> lower_inverse(L, out)
+    >>> bool(np.allclose(out @ L, np.eye(2)))
+    True
+    """
     d = lower.shape[0]
     out[:] = 0.0
     for j in range(d):
@@ -64,7 +82,16 @@ def lower_inverse(lower, out):  # pragma: no cover
 
 @numba.njit(cache=True, error_model="numpy", fastmath=_FAST)
 def centre(Xt, mean, out):  # pragma: no cover
-    """``Xt - mean`` (features in rows, samples in columns) into ``out``."""
+    """``Xt - mean`` (features in rows, samples in columns) into ``out``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> out = np.empty((2, 3))
+    >>> centre(np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 6.0]]), np.array([2.0, 2.0]), out)
+    >>> out.tolist()
+    [[-1.0, 0.0, 1.0], [-2.0, -2.0, 4.0]]
+    """
     d, n = Xt.shape
     for a in range(d):
         m = mean[a]
@@ -74,7 +101,20 @@ def centre(Xt, mean, out):  # pragma: no cover
 
 @numba.njit(cache=True, error_model="numpy", fastmath=_FAST)
 def whitened_log_density(centred, whiten, const, out, work):  # pragma: no cover
-    """``const - |whiten @ centred|^2 / 2`` per sample into ``out``."""
+    """``const - |whiten @ centred|^2 / 2`` per sample into ``out``.
+
+    ``whiten`` is lower triangular (the inverse Cholesky factor of a covariance), so
+    with ``const = -log|L| - d/2 log(2 pi)`` this is the Gaussian log-density; ``work``
+    is scratch of one row.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> out, work = np.empty(2), np.empty(2)
+    >>> whitened_log_density(np.array([[0.0, 2.0]]), np.array([[0.5]]), 1.0, out, work)
+    >>> out.tolist()
+    [1.0, 0.5]
+    """
     d, n = centred.shape
     out[:] = 0.0
     for a in range(d):

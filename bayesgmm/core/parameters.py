@@ -24,7 +24,6 @@ __all__ = [
     "check_parameters",
     "check_settings",
     "check_value",
-    "check_values",
     "is_int",
     "is_real",
 ]
@@ -227,17 +226,6 @@ def check_number(
     )
     check_value(name, value, rule)
     return float(value)
-
-
-def check_values(values: Mapping[str, Any], table: Mapping[str, Constraint]) -> None:
-    """Check several named values (``values[name]`` against ``table[name]``).
-
-    Examples
-    --------
-    >>> check_values({"a": 1, "b": 0.5}, {"a": integer(1), "b": real(0.0)})
-    """
-    for name, constraint in table.items():
-        check_value(name, values[name], constraint)
 
 
 def check_settings(

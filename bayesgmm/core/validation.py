@@ -39,7 +39,6 @@ from bayesgmm.core.parameters import (  # noqa: F401 - re-exported
     check_parameters,
     check_settings,
     check_value,
-    check_values,
     integer,
     is_int,
     is_real,

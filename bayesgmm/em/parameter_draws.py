@@ -37,6 +37,15 @@ class ParameterDraws:
         The covariance model's own shape per draw (``(K, D, D)`` full, ...).
     n_chains, n_draws : int
         ``S = n_chains * n_draws`` (1 and 1 for a plug-in EM fit).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bayesgmm import GaussianMixture, load_faithful
+    >>> X = load_faithful().to_numpy()
+    >>> draws = GaussianMixture(2, random_state=0).fit(X).parameter_draws()
+    >>> draws.size, draws.full_covariances().shape, draws.log_likelihood(X).shape
+    (1, (1, 2, 2, 2), (1, 272))
     """
 
     covariance_type: str
