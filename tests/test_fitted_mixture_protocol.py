@@ -104,3 +104,12 @@ def test_bayes_per_draw_values_match_the_xarray_views(bayes_fit, faithful):
     np.testing.assert_array_equal(
         bayes_fit.membership_draws(X), bayes_fit.memberships(X).values.reshape(200, 10, 2)
     )
+
+
+@pytest.mark.parametrize("which", ["em", "bayes"])
+def test_membership_draws_of_picked_draws_are_those_draws(which, em_fit, bayes_fit, faithful):
+    model = em_fit if which == "em" else bayes_fit
+    X = faithful.iloc[:10]
+    every = model.membership_draws(X)
+    picks = np.array([0]) if which == "em" else np.array([3, 17, 150])
+    np.testing.assert_array_equal(model.membership_draws(X, picks), every[picks])

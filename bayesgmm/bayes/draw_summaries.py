@@ -186,7 +186,9 @@ class FittedPosterior(PosteriorImputation):
             name="membership",
         )
 
-    def membership_draws(self, X: ArrayLike) -> NDArray[np.float64]:
+    def membership_draws(
+        self, X: ArrayLike, picks: NDArray[np.intp] | None = None
+    ) -> NDArray[np.float64]:
         """Membership probabilities under every posterior draw, flattened over chains.
 
         The per-draw memberships of the fitted-mixture protocol
@@ -197,11 +199,15 @@ class FittedPosterior(PosteriorImputation):
         ----------
         X : array-like of shape (n_samples, n_features)
             Points.
+        picks : ndarray of int, default=None
+            Only these draws (flat indices ``s``), in this order; the memberships of
+            the others are not computed. ``None``: every draw.
 
         Returns
         -------
         ndarray of shape (S, n_samples, n_components)
-            Draw ``s = chain * draws + draw``; every row sums to 1.
+            Draw ``s = chain * draws + draw`` (``len(picks)`` draws when given); every
+            row sums to 1.
 
         Examples
         --------
@@ -212,6 +218,8 @@ class FittedPosterior(PosteriorImputation):
         """
         array = self._validate_X(X)
         draws = self.parameter_draws()
+        if picks is not None:
+            draws = draws.take(picks)
         out = np.empty((draws.size, array.shape[0], self.n_components))
         for s, log_prob in draws.log_prob(array):
             exp_normalize(log_prob, floor=None)  # in place: log-probs -> memberships

@@ -156,8 +156,10 @@ class FittedMixtureLike(Protocol):
         """Memberships averaged over the draws, shape ``(n_samples, K)``."""
         ...
 
-    def membership_draws(self, X: ArrayLike) -> NDArray[np.float64]:
-        """Memberships per draw, shape ``(S, n_samples, K)``."""
+    def membership_draws(
+        self, X: ArrayLike, picks: NDArray[np.intp] | None = None
+    ) -> NDArray[np.float64]:
+        """Memberships per draw, shape ``(S, n_samples, K)`` (only the draws ``picks``)."""
         ...
 
     def predict(self, X: ArrayLike) -> NDArray[np.intp]:

@@ -313,13 +313,17 @@ class FittedMixture:
         """
         return np.asarray(self.score_samples(X), dtype=np.float64)[None]
 
-    def membership_draws(self, X: ArrayLike) -> NDArray[np.float64]:
+    def membership_draws(
+        self, X: ArrayLike, picks: NDArray[np.intp] | None = None
+    ) -> NDArray[np.float64]:
         """Membership probabilities under every parameter draw: here the one estimate.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
             Points to evaluate.
+        picks : ndarray of int, default=None
+            Only these draws (of the one: ``[0]``); ``None``: all.
 
         Returns
         -------
@@ -335,7 +339,8 @@ class FittedMixture:
         >>> gm.membership_draws(X).shape, bool(np.allclose(gm.membership_draws(X).sum(axis=-1), 1))
         ((1, 100, 3), True)
         """
-        return np.asarray(self.predict_proba(X), dtype=np.float64)[None]
+        draws = np.asarray(self.predict_proba(X), dtype=np.float64)[None]
+        return draws if picks is None else draws[picks]
 
     def impute(self, X: ArrayLike) -> NDArray[np.float64] | pd.DataFrame:
         """Fill missing (NaN) cells with their conditional expectation under the mixture.

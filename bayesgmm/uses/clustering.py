@@ -129,17 +129,19 @@ def _membership_draws(
                 f"(or an estimator with predict_proba); got {type(model).__name__}."
             )
         return None, np.asarray(model.predict_proba(X), dtype=np.float64)
-    draws = np.asarray(model.membership_draws(X), dtype=np.float64)
     if not model.is_posterior:
-        return None, draws.mean(axis=0)
+        return None, np.asarray(model.membership_draws(X), dtype=np.float64).mean(axis=0)
+    picks = None  # memberships only of the draws kept
     if n_draws is not None:
-        if n_draws > len(draws):
+        size = model.parameter_draws().size
+        if n_draws > size:
             raise ValueError(
-                f"n_draws must not exceed the number of posterior draws ({len(draws)}); got "
+                f"n_draws must not exceed the number of posterior draws ({size}); got "
                 f"{n_draws}. Use n_draws=None for all of them."
             )
-        if n_draws < len(draws):
-            draws = draws[np.sort(rng.choice(len(draws), size=n_draws, replace=False))]
+        if n_draws < size:
+            picks = np.sort(rng.choice(size, size=n_draws, replace=False))
+    draws = np.asarray(model.membership_draws(X, picks), dtype=np.float64)
     return draws, draws.mean(axis=0)
 
 
