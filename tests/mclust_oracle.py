@@ -28,27 +28,40 @@ models <- strsplit(args[2], ",")[[1]]
 ks <- as.integer(strsplit(args[3], ",")[[1]])
 out <- args[4]
 use_prior <- length(args) > 4 && args[5] == "prior"
+# a noise start mask (one 0/1 per row) as Mclust's initialization$noise
+noise <- if (length(args) > 5 && args[6] != "") as.logical(read.csv(args[6])[, 1]) else NULL
 n <- nrow(X); d <- ncol(X)
+kept <- if (is.null(noise)) rep(TRUE, n) else !noise
+Vinv <- if (is.null(noise)) NULL else hypvol(X, reciprocal = TRUE)
 # Mclust's default start: hc(VVV) on the SVD-transformed data; quantile classes in 1-D
+# (on the rows that do not start as noise)
 if (d > 1) {
-  tree <- hc(X, modelName = mclust.options("hcModelName"), use = mclust.options("hcUse"))
+  tree <- hc(X[kept, , drop = FALSE], modelName = mclust.options("hcModelName"),
+             use = mclust.options("hcUse"))
   classes <- hclass(tree, ks)
 } else {
-  classes <- sapply(ks, function(k) mclust:::qclass(X[, 1], k))
+  classes <- sapply(ks, function(k) mclust:::qclass(X[kept, 1], k))
   colnames(classes) <- ks
 }
 write.csv(classes, file.path(out, "partitions.csv"), row.names = FALSE)
+if (!is.null(noise)) write.csv(data.frame(Vinv = Vinv), file.path(out, "vinv.csv"),
+                               row.names = FALSE)
 control <- emControl(tol = c(1e-12, sqrt(.Machine$double.eps)), itmax = c(100000L, 100000L))
 rows <- list()
 for (k in ks) {
-  z <- unmap(classes[, as.character(k)])
-  if (k == 1) z <- matrix(1, n, 1)
+  zk <- unmap(classes[, as.character(k)])
+  if (k == 1) zk <- matrix(1, sum(kept), 1)
+  if (is.null(noise)) z <- zk else {
+    z <- matrix(0, n, k + 1)
+    z[kept, 1:k] <- zk
+    z[noise, k + 1] <- 1
+  }
   for (m in models) {
     fit <- tryCatch(
       if (use_prior) {
         me(data = X, modelName = m, z = z, control = control, warn = FALSE,
-           prior = priorControl())
-      } else me(data = X, modelName = m, z = z, control = control, warn = FALSE),
+           prior = priorControl(), Vinv = Vinv)
+      } else me(data = X, modelName = m, z = z, control = control, warn = FALSE, Vinv = Vinv),
       error = function(e) NULL
     )
     if (is.null(fit) || is.null(fit$loglik) || is.na(fit$loglik)) {
@@ -56,7 +69,7 @@ for (k in ks) {
         model = m, k = k, loglik = NA, bic = NA, code = -99, params = ""
       )
     } else {
-      b <- bic(m, fit$loglik, n, d, k)
+      b <- bic(m, fit$loglik, n, d, k, noise = !is.null(noise))
       code <- attr(fit, "returnCode")
       sigma <- fit$parameters$variance$sigma
       values <- c(fit$parameters$pro, fit$parameters$mean, if (is.null(sigma)) NA else sigma)
@@ -84,15 +97,36 @@ def mclust_available() -> str | None:
 
 
 @functools.cache
-def _run(data_bytes: bytes, shape: tuple[int, int], models: str, ks: str, prior: bool = False):
+def _run(
+    data_bytes: bytes,
+    shape: tuple[int, int],
+    models: str,
+    ks: str,
+    prior: bool = False,
+    noise: bytes | None = None,
+):
     X = np.frombuffer(data_bytes).reshape(shape)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder)
         pd.DataFrame(X).to_csv(path / "X.csv", index=False)
         (path / "run.R").write_text(_SCRIPT)
+        noise_file = ""
+        if noise is not None:
+            noise_file = str(path / "noise.csv")
+            pd.DataFrame({"noise": np.frombuffer(noise, dtype=bool).astype(int)}).to_csv(
+                noise_file, index=False
+            )
         done = subprocess.run(
-            ["Rscript", str(path / "run.R"), str(path / "X.csv"), models, ks, folder]
-            + (["prior"] if prior else []),
+            [
+                "Rscript",
+                str(path / "run.R"),
+                str(path / "X.csv"),
+                models,
+                ks,
+                folder,
+                "prior" if prior else "ml",
+                noise_file,
+            ],
             capture_output=True,
             text=True,
             check=False,
@@ -102,6 +136,8 @@ def _run(data_bytes: bytes, shape: tuple[int, int], models: str, ks: str, prior:
             raise RuntimeError(f"Rscript failed: {done.stderr[-2000:]}")
         partitions = pd.read_csv(path / "partitions.csv")
         fits = pd.read_csv(path / "fits.csv")
+        if noise is not None:
+            fits.attrs["hypervolume"] = 1.0 / float(pd.read_csv(path / "vinv.csv").Vinv[0])
     partitions.columns = [int(c.strip("X")) for c in partitions.columns]
     return partitions, fits
 
@@ -115,13 +151,26 @@ def mclust_parameters(params: str, k: int, d: int):
     return weights, means, np.swapaxes(sigma, 1, 2)
 
 
-def mclust_fits(X: np.ndarray, models: list[str], ks: list[int], *, prior: bool = False):
+def mclust_fits(
+    X: np.ndarray,
+    models: list[str],
+    ks: list[int],
+    *,
+    prior: bool = False,
+    noise: np.ndarray | None = None,
+):
     """mclust's ``hc`` partitions (a column per K) and ``me`` fits.
 
     The fits table has ``model``, ``k``, ``loglik``, ``bic`` (mclust's sign),
     ``code`` (``me``'s return code, 0 when it converged) and ``params`` (see
     :func:`mclust_parameters`). With ``prior``, ``me`` runs with ``priorControl()``
-    (conjugate-prior EM; the log-likelihood is at the posterior mode).
+    (conjugate-prior EM; the log-likelihood is at the posterior mode). With a
+    boolean ``noise`` mask, as ``Mclust(X, initialization = list(noise = noise))``:
+    ``hc`` on the other rows, ``me`` with a noise component of ``Vinv = hypvol(X,
+    reciprocal = TRUE)`` (``fits.attrs["hypervolume"]`` is ``1 / Vinv``), and the
+    partitions are of the rows that do not start as noise; ``params`` then holds
+    ``K + 1`` proportions, the noise's last.
     """
     X = np.ascontiguousarray(X, dtype=np.float64)
-    return _run(X.tobytes(), X.shape, ",".join(models), ",".join(map(str, ks)), prior)
+    mask = None if noise is None else np.ascontiguousarray(noise, dtype=bool).tobytes()
+    return _run(X.tobytes(), X.shape, ",".join(models), ",".join(map(str, ks)), prior, mask)

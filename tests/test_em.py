@@ -469,7 +469,7 @@ def test_get_params_and_set_params():
         "n_components", "covariance_type", "tol", "reg_covar", "max_iter", "n_init",
         "init_params", "weights_init", "means_init", "precisions_init", "random_state",
         "warm_start", "verbose", "verbose_interval", "missing", "chunk_size",
-        "learning_decay", "learning_offset", "prior",
+        "learning_decay", "learning_offset", "prior", "noise", "hypervolume",
     }  # fmt: skip
     assert gm.set_params(n_components=5, max_iter=7) is gm
     assert gm.n_components == 5

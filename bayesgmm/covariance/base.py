@@ -39,6 +39,13 @@ class SufficientStatistics:
         Sum over samples of ``weight * log p(x)``.
     total_weight : float
         Sum of the sample weights.
+    noise_nk : float
+        Sum of the (sample-weighted) responsibilities of a uniform noise component
+        (0 without one); ``nk`` then sums the Gaussian components' only.
+    data_statistic : ndarray or None
+        With a noise component, the covariance model's data statistic of the
+        Gaussian share of the data (rows weighted by ``1 - noise responsibility``),
+        which replaces the data's own; None otherwise.
     """
 
     nk: NDArray[np.float64]
@@ -46,6 +53,8 @@ class SufficientStatistics:
     outer: NDArray[np.float64] | None
     log_likelihood: float
     total_weight: float
+    noise_nk: float = 0.0
+    data_statistic: NDArray[np.float64] | None = None
 
 
 class CovarianceModel:

@@ -31,7 +31,9 @@ class MixtureCriteria(FittedMixture):
 
     def _n_parameters(self) -> int:
         """Number of free parameters of the fitted model."""
-        return self._model.n_parameters(self.n_components, self.means_.shape[1])
+        n_gaussian = self._model.n_parameters(self.n_components, self.means_.shape[1])
+        # a noise component adds its proportion and its hypervolume, as mclust counts
+        return n_gaussian + 2 * self._has_noise
 
     def _total_log_likelihood(self, X: ArrayLike, sample_weight) -> tuple[float, float]:
         if is_dask_array(X):

@@ -78,12 +78,17 @@ def _computable(X: NDArray) -> NDArray:
 
 @dataclass
 class MixtureParams:
-    """Mixture parameters with means relative to the data's centre."""
+    """Mixture parameters with means relative to the data's centre.
+
+    With a uniform noise component ``noise_weight`` is its proportion and the
+    Gaussian ``weights`` sum to ``1 - noise_weight``.
+    """
 
     weights: NDArray[np.float64]
     means: NDArray[np.float64]
     covariances: NDArray[np.float64]
     precisions_cholesky: NDArray[np.float64]
+    noise_weight: float = 0.0
 
 
 @dataclass
@@ -110,6 +115,8 @@ class FitInputs:
     init_data: Data
     #: the rows with missing cells grouped by pattern (``data`` is then mean-imputed)
     incomplete: IncompleteData | None = None
+    #: the rows of ``init_array`` that start as noise (a fit with a noise component)
+    noise_start: NDArray[np.bool_] | None = None
 
     @property
     def prediction_data(self) -> Data | DaskData | IncompleteData:
@@ -152,6 +159,11 @@ class EMEngine:
         As in :class:`bayesgmm.GaussianMixture`.
     prior : ConjugatePrior or None
         MAP EM under this prior (centred coordinates); None for maximum likelihood.
+    log_noise_density : float or None
+        A uniform noise component of density ``exp(log_noise_density)`` (``-log V``,
+        :mod:`bayesgmm.em.noise`) besides the Gaussians; None for none. Its
+        proportion is ``MixtureParams.noise_weight``; E-steps give it a last row of
+        responsibilities, which M-steps leave out of the Gaussians' statistics.
     compiled : bool or None
         Whether small stored data iterate in the compiled loop of
         :mod:`bayesgmm.em.compiled_loop` (same results to rounding; False keeps to the
@@ -185,6 +197,7 @@ class EMEngine:
     #: iterate small stored data in the compiled loop: True, False (NumPy steps only)
     #: or None (when Numba is loaded already or the model's M-step needs it)
     compiled: bool | None = None
+    log_noise_density: float | None = None
 
     # ------------------------------------------------------------------ data
     def fit_inputs(
@@ -195,13 +208,15 @@ class EMEngine:
         *,
         marginalize: bool = False,
         chunk_size: int | None = None,
+        noise_start: NDArray[np.bool_] | None = None,
     ) -> FitInputs:
         """Choose the data passes of a fit once: stored, streamed or incomplete rows.
 
         With ``marginalize`` and NaN in ``X``, EM initialises on (and takes the centre
         and scale of) the mean-imputed data and iterates on the rows grouped by
         missingness pattern. Streamed fits on more than ``INIT_SAMPLE_ROWS`` rows
-        initialise on a random subsample of that many rows.
+        initialise on a random subsample of that many rows. ``noise_start`` marks
+        the rows that start as noise (complete data only).
         """
         model, K = self.model, self.n_components
         X = _computable(X)
@@ -215,11 +230,13 @@ class EMEngine:
             chunk_size=chunk_size,
         )  # fmt: skip
         if data.source is None or X.shape[0] <= INIT_SAMPLE_ROWS:
-            return FitInputs(data, X, data)
+            return FitInputs(data, X, data, noise_start=noise_start)
         # initialise on a subsample: k-means on all rows would need O(N x K) memory
         rows = np.sort(rng.choice(X.shape[0], INIT_SAMPLE_ROWS, replace=False))
         weight = None if sample_weight is None else sample_weight[rows]
-        return FitInputs(data, X[rows], fit_data(model, K, X[rows], weight, data.center))
+        init_data = fit_data(model, K, X[rows], weight, data.center)
+        start = None if noise_start is None else noise_start[rows]
+        return FitInputs(data, X[rows], init_data, noise_start=start)
 
     def dask_inputs(self, X: Any, sample_weight: Any, rng: np.random.Generator) -> FitInputs:
         """The inputs of a fit on a Dask array: chunk passes, an in-memory start sample."""
@@ -263,6 +280,13 @@ class EMEngine:
             return state
         return tuple(np.asarray(part, dtype=dtype) for part in state)
 
+    def noise_term(self, params: MixtureParams) -> float | None:
+        """The noise component's weighted log-density ``log(pi_0 / V)``, None without one."""
+        if self.log_noise_density is None:
+            return None
+        with np.errstate(divide="ignore"):  # a noise proportion of 0: -inf
+            return float(np.log(params.noise_weight)) + self.log_noise_density
+
     def m_step(
         self, stats: SufficientStatistics, data: Data, repairs: dict[int, int]
     ) -> MixtureParams:
@@ -272,23 +296,30 @@ class EMEngine:
         """
         nk = stats.nk + NK_EPS
         means = stats.moments[:, : data.n_features] / nk[:, None]
+        # with a noise component, the statistic of the Gaussian share of the rows
+        statistic = data.data_statistic if stats.data_statistic is None else stats.data_statistic
         if self.prior is None:
             covariances = self.model.estimate_covariances(
-                stats, nk, means, self.reg_covar, data.data_statistic
+                stats, nk, means, self.reg_covar, statistic
             )
-            return self.repaired_params(nk, means, covariances, data, repairs)
+            return self.repaired_params(nk, means, covariances, data, repairs, stats.noise_nk)
         name, d = self.model.name, data.n_features
-        estimates = self.model.unconstrained_estimates(stats, nk, means, data.data_statistic)
+        estimates = self.model.unconstrained_estimates(stats, nk, means, statistic)
         scatter = scatter_from_estimates(name, estimates, nk, d)
         means, covariances = map_estimates(name, scatter, nk, means, self.prior)
         covariances = covariances + self.model.regularisation(self.reg_covar, d)
-        return self.repaired_params(nk, means, covariances, data, repairs)
+        return self.repaired_params(nk, means, covariances, data, repairs, stats.noise_nk)
 
     def em_step(
         self, data: Data, params: MixtureParams, repairs: dict[int, int]
     ) -> tuple[MixtureParams, float]:
         """One EM iteration on complete data: new parameters and the mean log-likelihood."""
-        stats = data.statistics(self.n_components, self.e_state(params, data.dtype))
+        state = self.e_state(params, data.dtype)
+        noise = self.noise_term(params)
+        if noise is None:  # Dask data too (no noise component there)
+            stats = data.statistics(self.n_components, state)
+        else:
+            stats = data.statistics(self.n_components, state, noise_term=noise)
         return self.m_step(stats, data, repairs), stats.log_likelihood / stats.total_weight
 
     def incomplete_em_step(
@@ -320,15 +351,22 @@ class EMEngine:
         covariances: NDArray[np.float64],
         data: Data,
         repairs: dict[int, int],
+        noise_nk: float = 0.0,
     ) -> MixtureParams:
-        """Parameters from M-step estimates, repairing covariances that are singular."""
+        """Parameters from M-step estimates, repairing covariances that are singular.
+
+        ``noise_nk`` is the noise component's responsibility sum (0 without one).
+        """
         assert data.variance_scale is not None  # set when the data were prepared
         precisions_cholesky, covariances, repaired = self.model.precisions_cholesky(
             covariances, RELATIVE_VARIANCE_FLOOR * data.variance_scale
         )
         for k in repaired:
             repairs[k] = repairs.get(k, 0) + 1
-        return MixtureParams(nk / nk.sum(), means, covariances, precisions_cholesky)
+        total = nk.sum() + noise_nk
+        return MixtureParams(
+            nk / total, means, covariances, precisions_cholesky, float(noise_nk / total)
+        )
 
     def initial_params(
         self,
@@ -338,23 +376,39 @@ class EMEngine:
         inits: tuple[Any, Any, Any],
         repairs: dict[int, int],
         method: str | None = None,
+        noise_start: NDArray[np.bool_] | None = None,
     ) -> MixtureParams:
         """Initial parameters: the given ones, the rest from ``init_params``.
 
         ``inits`` are the user's ``(weights, means, precisions)`` or ``None`` each;
         the missing ones come from an M-step on ``init_params`` responsibilities.
+        With a noise component, the rows of ``noise_start`` start as noise (as
+        mclust's ``initialization$noise``): ``init_params`` runs on the others, and
+        the noise proportion starts at their share of the weight.
         """
         model = self.model
         weights, means, precisions = inits
-        if weights is None or means is None or precisions is None:
-            resp = initial_responsibilities(
-                method or self.init_params, X, self.n_components, rng, data.sample_weight
-            )
-            params = self.m_step(data.statistics(self.n_components, None, resp), data, repairs)
+        K = self.n_components
+        method = method or self.init_params
+        if noise_start is None:
+            noise_weight = 0.0
         else:
-            params = MixtureParams(weights, means, np.empty(0), np.empty(0))
+            share = noise_start if data.sample_weight is None else noise_start * data.sample_weight
+            noise_weight = float(share.sum() / data.total_weight)
+        if weights is None or means is None or precisions is None:
+            if noise_start is None:
+                resp = initial_responsibilities(method, X, K, rng, data.sample_weight)
+            else:
+                kept = ~noise_start
+                resp = np.zeros((K + 1, len(X)))
+                kept_weight = None if data.sample_weight is None else data.sample_weight[kept]
+                resp[:K, kept] = initial_responsibilities(method, X[kept], K, rng, kept_weight)
+                resp[K, noise_start] = 1.0
+            params = self.m_step(data.statistics(K, None, resp), data, repairs)
+        else:
+            params = MixtureParams(weights, means, np.empty(0), np.empty(0), noise_weight)
         if weights is not None:
-            params.weights = weights.copy()
+            params.weights = weights * (1.0 - noise_weight)
         if means is not None:
             params.means = means - data.center
         if precisions is not None:
@@ -394,8 +448,9 @@ class EMEngine:
                 # the hierarchical start is deterministic: further starts are k-means
                 method = "kmeans" if init > 0 and self.init_params == "hierarchical" else None
                 params = self.initial_params(
-                    inputs.init_array, inputs.init_data, rng, inits, repairs, method
-                )
+                    inputs.init_array, inputs.init_data, rng, inits, repairs, method,
+                    inputs.noise_start,
+                )  # fmt: skip
                 lower_bound = -np.inf
             else:
                 params, lower_bound = warm
@@ -446,6 +501,7 @@ class EMEngine:
             wanted
             and inputs.incomplete is None
             and self.prior is None
+            and self.log_noise_density is None
             and self.verbose == 0
             and isinstance(data, Data)
             and data.stored_t is not None
@@ -581,6 +637,7 @@ class EMEngine:
         """Yield ``(start, stop, (K, rows) weighted log-probabilities)`` block by block.
 
         Rows with missing cells: one block of the marginal densities per pattern.
+        With a noise component a last row ``log(pi_0 / V)`` (``K + 1`` rows).
         """
         if isinstance(data, IncompleteData):
             K, D = params.means.shape
@@ -592,9 +649,15 @@ class EMEngine:
             )
             return
         state = self.e_state(params, data.dtype)
+        noise = self.noise_term(params)
         with one_thread_blas(data.n_blocks):
             for start, stop, feat in data.blocks():
-                yield start, stop, self.model.weighted_log_prob(feat, state)
+                log_prob = self.model.weighted_log_prob(feat, state)
+                if noise is not None:  # the noise component's row, last
+                    log_prob = np.vstack(
+                        [log_prob, np.full((1, stop - start), noise, log_prob.dtype)]
+                    )
+                yield start, stop, log_prob
 
     def labels_and_log_density(
         self, params: MixtureParams, data: Data | IncompleteData

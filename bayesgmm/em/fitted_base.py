@@ -9,6 +9,8 @@ incomplete or Dask data.
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import os
 import warnings
 from typing import TYPE_CHECKING, Any, ClassVar, Self
@@ -28,6 +30,7 @@ from bayesgmm.covariance import CovarianceModel, get_covariance_model
 from bayesgmm.em.dask_arrays import is_dask_array, map_rows
 from bayesgmm.em.engine import EMEngine, MixtureParams
 from bayesgmm.em.missing import IncompleteData, group_by_pattern, impute_conditional_means
+from bayesgmm.em.noise import NoiseRegion
 from bayesgmm.em.parameter_draws import ParameterDraws
 from bayesgmm.em.passes import Data
 from bayesgmm.persistence.em_files import load_gaussian_mixture, save_gaussian_mixture
@@ -66,6 +69,10 @@ class FittedMixture:
     precisions_cholesky_: NDArray[Any]
     n_features_in_: int
     _center: NDArray[np.float64]
+    # with a noise component (``noise``)
+    hypervolume_: float
+    noise_proportion_: float
+    _noise_region: dict[str, NDArray[np.float64]]
     # the subclass's (:class:`bayesgmm.em.criteria.MixtureCriteria`)
     _total_log_likelihood: Callable[[ArrayLike, ArrayLike | None], tuple[float, float]]
 
@@ -73,8 +80,19 @@ class FittedMixture:
     def _model(self) -> CovarianceModel:
         return get_covariance_model(self.covariance_type)
 
+    @property
+    def _has_noise(self) -> bool:
+        return hasattr(self, "hypervolume_")
+
     def _prediction_engine(self) -> EMEngine:
-        return EMEngine(self._model, self.n_components)
+        noise = -math.log(self.hypervolume_) if self._has_noise else None
+        return EMEngine(self._model, self.n_components, log_noise_density=noise)
+
+    def _noise_labels(self, labels: NDArray[np.intp]) -> NDArray[np.intp]:
+        """Labels with the noise component's (``n_components``) as ``-1``, in place."""
+        if self._has_noise:
+            labels[labels == self.n_components] = -1
+        return labels
 
     def _fitted_params(self, center: NDArray[np.float64] | None = None) -> MixtureParams:
         """The fitted parameters, means relative to ``center``.
@@ -85,7 +103,11 @@ class FittedMixture:
         """
         center = self._center if center is None else center
         return MixtureParams(
-            self.weights_, self.means_ - center, self.covariances_, self.precisions_cholesky_
+            self.weights_,
+            self.means_ - center,
+            self.covariances_,
+            self.precisions_cholesky_,
+            float(getattr(self, "noise_proportion_", 0.0)),
         )
 
     def _check_is_fitted(self) -> None:
@@ -208,6 +230,7 @@ class FittedMixture:
         Returns
         -------
         labels : ndarray of shape (n_samples,)
+            With a noise component, ``-1`` where the noise is the most probable.
 
         Examples
         --------
@@ -221,7 +244,7 @@ class FittedMixture:
         if is_dask_array(X):
             return self._map_dask(X, self.predict, None, np.intp)
         labels, _ = self._labels_and_log_density(X)
-        return labels
+        return self._noise_labels(labels)
 
     def predict_proba(self, X: ArrayLike) -> NDArray[np.float64]:
         """Posterior probability of each component for every sample.
@@ -234,7 +257,8 @@ class FittedMixture:
         Returns
         -------
         ndarray of shape (n_samples, n_components)
-            Rows sum to 1.
+            Rows sum to 1. With a noise component a last column for it (shape
+            ``(n_samples, n_components + 1)``).
 
         Examples
         --------
@@ -246,10 +270,12 @@ class FittedMixture:
         True
         """
         if is_dask_array(X):
-            return self._map_dask(X, self.predict_proba, self.n_components, np.float64)
+            return self._map_dask(
+                X, self.predict_proba, self.n_components + self._has_noise, np.float64
+            )
         data = self._predict_data(X)
         n = data.n_samples
-        proba = np.empty((n, self.n_components), dtype=data.dtype)
+        proba = np.empty((n, self.n_components + self._has_noise), dtype=data.dtype)
         blocks = self._prediction_engine().log_prob_blocks(self._fitted_params(), data)
         for start, stop, log_prob in blocks:
             exp_normalize(log_prob, floor=None)
@@ -398,7 +424,9 @@ class FittedMixture:
         X : ndarray of shape (n_samples, n_features)
             Samples, grouped by component.
         y : ndarray of shape (n_samples,)
-            Component of each sample.
+            Component of each sample; with a noise component ``-1`` for points
+            drawn uniformly from its region (the box whose volume is
+            ``hypervolume_``; a given ``hypervolume`` rescales it about its centre).
 
         Examples
         --------
@@ -416,10 +444,23 @@ class FittedMixture:
                 f"got {n_samples!r}."
             )
         rng = check_random_state(self.random_state)
-        counts = rng.multinomial(n_samples, self.weights_ / self.weights_.sum())
-        X = self._model.sample(rng, self.means_, self.covariances_, counts)
-        y = np.repeat(np.arange(self.n_components), counts)
-        return X, y
+        if not self._has_noise:
+            counts = rng.multinomial(n_samples, self.weights_ / self.weights_.sum())
+            X = self._model.sample(rng, self.means_, self.covariances_, counts)
+            return X, np.repeat(np.arange(self.n_components), counts)
+        proportions = np.append(self.weights_, self.noise_proportion_)
+        counts = rng.multinomial(n_samples, proportions / proportions.sum())
+        X = self._model.sample(rng, self.means_, self.covariances_, counts[:-1])
+        region = NoiseRegion(**self._noise_region)
+        stretch = (self.hypervolume_ / region.volume) ** (1 / self.n_features_in_)
+        middle = (region.lower + region.upper) / 2
+        region = dataclasses.replace(
+            region,
+            lower=middle + stretch * (region.lower - middle),
+            upper=middle + stretch * (region.upper - middle),
+        )
+        X = np.concatenate([X, region.sample(rng, int(counts[-1]))])
+        return X, np.repeat(np.r_[np.arange(self.n_components), -1], counts)
 
     def _map_dask(self, X: Any, method, n_columns: int | None, dtype) -> Any:
         """``method`` applied lazily to every row chunk of a Dask array."""

@@ -14,6 +14,7 @@ criteria from :class:`bayesgmm.em.criteria.MixtureCriteria`.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any, ClassVar, Self
 
@@ -31,27 +32,25 @@ from bayesgmm.core.validation import (
     integer,
     is_int,
     one_of,
+    optional,
+    positive_real,
     random_state,
     real,
     validate_data,
 )
 from bayesgmm.em.criteria import MixtureCriteria
 from bayesgmm.em.dask_arrays import DaskData, is_dask_array
-from bayesgmm.em.engine import EMEngine, EMRun, FitInputs, MixtureParams, OnlineState
+from bayesgmm.em.engine import EMEngine, EMRun, FitInputs, MixtureParams
 from bayesgmm.em.fit_checks import check_finite, check_scale, warn_degenerate, warn_not_converged
 from bayesgmm.em.initialization import INIT_METHODS, check_initial_parameters
 from bayesgmm.em.map_prior import check_prior, default_prior
 from bayesgmm.em.missing import MISSING_OPTIONS
-from bayesgmm.em.passes import fit_data
+from bayesgmm.em.noise import NoiseSetting, noise_setting
+from bayesgmm.em.online import OnlineFitting
 from bayesgmm.persistence.em_files import register_em_class
 
 __all__ = ["PARAMETER_CONSTRAINTS", "GaussianMixture"]
 
-#: the fix suggested when a partial_fit batch contains NaN
-_ONLINE_NAN_HINT = (
-    "partial_fit does not handle missing values (even with missing='marginalize'): "
-    "impute the batch, drop those rows, or use fit."
-)
 #: the fix suggested when X contains NaN and missing="error"
 _NAN_HINT = "Pass missing='marginalize' to fit with them, or impute or drop those rows."
 
@@ -84,10 +83,17 @@ PARAMETER_CONSTRAINTS: dict[str, Constraint] = {
     "chunk_size": Constraint(
         lambda v: v is None or (is_int(v) and v >= 1), "None or an integer >= 1"
     ),
+    "noise": Constraint(
+        lambda v: isinstance(v, bool | np.bool_) or np.ndim(v) == 1,
+        "True, False or a boolean mask of the rows that start as noise",
+    ),
+    "hypervolume": optional(
+        positive_real(hint="It is the volume V of the region the uniform noise fills.")
+    ),
 }
 
 
-class GaussianMixture(MixtureCriteria, ParamsMixin):
+class GaussianMixture(MixtureCriteria, OnlineFitting, ParamsMixin):
     """Gaussian mixture model fitted by maximum likelihood (EM).
 
     A drop-in replacement for ``sklearn.mixture.GaussianMixture``: same parameters,
@@ -167,11 +173,27 @@ default="kmeans"
         use the log-likelihood at the posterior mode, as mclust's. Full, tied, diag
         and spherical only; not with missing cells, Dask arrays or
         :meth:`partial_fit` (see :mod:`bayesgmm.em.map_prior`).
+    noise : bool or array-like of bool, default=False
+        Add a uniform noise component for background points and outliers (Banfield
+        & Raftery 1993; Fraley & Raftery 1998; mclust's ``initialization$noise``):
+        the density becomes ``sum_k pi_k N(x | mu_k, Sigma_k) + pi_0 / V``.
+        ``True`` starts the noise from Byers & Raftery's (1998) nearest-neighbour
+        clutter removal (:func:`bayesgmm.em.noise.nearest_neighbour_clean`); a
+        boolean mask of shape ``(n_samples,)`` marks the rows that start as noise.
+        ``init_params`` then starts the Gaussians on the other rows. Then
+        :meth:`predict` labels noise ``-1``, :meth:`predict_proba` has a last
+        column for it, :meth:`score_samples` includes it and the criteria count two
+        more parameters, its proportion and ``V``, as mclust's. Not with missing cells, Dask arrays
+        or :meth:`partial_fit`.
+    hypervolume : float or None, default=None
+        ``V`` of the noise component; None: mclust's ``hypvol`` of the training data
+        (:func:`bayesgmm.em.noise.hypervolume`). Only with ``noise``.
 
     Attributes
     ----------
     weights_ : ndarray of shape (n_components,)
-        Mixture weights.
+        Mixture weights (with ``noise``, of the Gaussian components: they sum to
+        ``1 - noise_proportion_``).
     means_ : ndarray of shape (n_components, n_features)
         Component means.
     covariances_ : ndarray
@@ -191,6 +213,10 @@ default="kmeans"
         evaluated in its last E-step (scikit-learn's convention).
     lower_bounds_ : list of float
         ``lower_bound_`` after every iteration of the best initialisation.
+    noise_proportion_ : float
+        With ``noise``: the noise component's proportion ``pi_0``.
+    hypervolume_ : float
+        With ``noise``: the ``V`` of its density ``1 / V``.
     n_features_in_ : int
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of str
@@ -279,6 +305,8 @@ default="kmeans"
         learning_decay: float = 0.7,
         learning_offset: float = 10.0,
         prior: str | Mapping[str, Any] | None = None,
+        noise: bool | ArrayLike = False,
+        hypervolume: float | None = None,
     ) -> None:
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -299,6 +327,8 @@ default="kmeans"
         self.learning_decay = learning_decay
         self.learning_offset = learning_offset
         self.prior = prior
+        self.noise = noise
+        self.hypervolume = hypervolume
 
     # ------------------------------------------------------------------ the engine
     def _engine(self) -> EMEngine:
@@ -359,91 +389,6 @@ default="kmeans"
         self._fit(X, sample_weight, return_labels=False)
         return self
 
-    def partial_fit(
-        self, X: ArrayLike, y: Any = None, sample_weight: ArrayLike | None = None
-    ) -> Self:
-        """Update the mixture with one batch of a stream (stepwise online EM).
-
-        For data that never fit in memory at once. The first call initialises the
-        parameters on its batch (``init_params`` or the explicit inits) and fixes the
-        data centre; every call then runs one E-step on its batch and moves running
-        averages of the sufficient statistics towards the batch's,
-        ``s <- (1 - r) s + r s_batch`` with step ``r = (learning_offset + t) **
-        -learning_decay`` at the ``t``-th batch (Cappé and Moulines, 2009), followed by
-        the usual M-step. With ``0.5 < learning_decay <= 1`` the estimates converge to
-        a maximum of the likelihood of the stream's distribution; batches of a few
-        hundred rows or more, in random order, work best.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            One batch (at least ``n_components`` rows for the first).
-        y : Ignored
-            Present for scikit-learn API compatibility.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Frequency weights of the batch's rows.
-
-        Returns
-        -------
-        self : GaussianMixture
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> rng = np.random.default_rng(0)
-        >>> gm = GaussianMixture(2, random_state=0)
-        >>> for _ in range(50):
-        ...     batch = np.r_[rng.normal(-3, 1, (100, 1)), rng.normal(3, 1, (100, 1))]
-        ...     _ = gm.partial_fit(batch)
-        >>> np.sort(gm.means_.ravel()).round(1)
-        array([-3.,  3.])
-        """
-        check_parameters(self, self._parameter_table)
-        if not 0.5 < self.learning_decay <= 1.0:
-            raise ValueError(
-                f"learning_decay must be in (0.5, 1] for online EM to converge; got "
-                f"{self.learning_decay}."
-            )
-        if self.prior is not None:
-            raise ValueError("prior is not available for partial_fit; use fit.")
-        first = getattr(self, "_online", None) is None or not hasattr(self, "means_")
-        batch = validate_data(
-            X,
-            min_samples=self.n_components if first else 1,
-            nan_hint=_ONLINE_NAN_HINT,
-            keep_float32=not first,
-            sample_weight=sample_weight,
-        )
-        array, names, weight = batch.array, batch.feature_names, batch.sample_weight
-        engine = self._engine()
-        repairs: dict[int, int] = {}
-        if first:
-            data = fit_data(self._model, self.n_components, array, weight)
-            check_scale(data, names, engine.reg_covar)
-            rng = check_random_state(self.random_state)
-            inits = self._initial_values(array.shape[1])
-            params = engine.initial_params(array, data, rng, inits, repairs)
-            self._online = None
-            self._set_features(array.shape[1], names)
-            self.lower_bounds_ = []
-            step = 1.0
-        else:
-            array = self._validate_predict_input(batch)  # the fitted features and names
-            data = fit_data(self._model, self.n_components, array, weight, self._center)
-            params = self._fitted_params()
-            assert self._online is not None  # a later batch: the first one set it
-            step = (self.learning_offset + self._online["n_batches"]) ** -self.learning_decay
-        online = None if self._online is None else OnlineState.from_dict(self._online)
-        params, online, lower_bound = engine.online_step(online, data, params, step, repairs)
-        self._online = online.as_dict()  # the form model files store
-        check_finite(params, self.n_components)
-        self._set_params(params, data.center, array.dtype)
-        self.lower_bounds_.append(lower_bound)
-        self.lower_bound_ = lower_bound
-        self.n_iter_ = online.n_batches
-        self.converged_ = False
-        return self
-
     def fit_predict(
         self, X: ArrayLike, y: Any = None, sample_weight: ArrayLike | None = None
     ) -> NDArray[np.intp]:
@@ -488,6 +433,8 @@ default="kmeans"
         if is_dask_array(X):
             if self.prior is not None:
                 raise ValueError("prior is not available for Dask arrays; compute X first.")
+            if self.noise is not False:
+                raise ValueError("noise is not available for Dask arrays; compute X first.")
             inputs = engine.dask_inputs(X, sample_weight, rng)
             self._fit_inputs(engine, inputs, None, rng)
             return self.predict(inputs.data.source) if return_labels else None
@@ -508,12 +455,22 @@ default="kmeans"
                 + ("" if weight is None else " (rows with positive sample_weight)")
                 + ". Lower n_components or pass more data."
             )
+        noise = None
+        if self.noise is not False:
+            if np.isnan(array).any():
+                raise ValueError(
+                    "noise is not available with missing cells (missing='marginalize' "
+                    "and NaN in X) yet; impute or drop those rows, or fit without noise."
+                )
+            noise = noise_setting(self.noise, self.hypervolume, array)
+            engine.log_noise_density = noise.log_density
         inputs = engine.fit_inputs(
             array,
             weight,
             rng,
             marginalize=self.missing == "marginalize",
             chunk_size=self.chunk_size,
+            noise_start=None if noise is None else noise.start,
         )
         if self.prior is not None:
             if inputs.incomplete is not None:
@@ -526,13 +483,23 @@ default="kmeans"
             model_name = engine.model.name
             prior = default_prior(array, self.n_components, model_name, overrides)
             engine.prior = prior.centred(inputs.data.center)
+        self._set_noise(noise)
         self._fit_inputs(engine, inputs, names, rng)
         if not return_labels:
             return None
         prediction_data = inputs.prediction_data
         assert not isinstance(prediction_data, DaskData)  # Dask arrays returned above
         labels, _ = engine.labels_and_log_density(self._fitted_params(), prediction_data)
-        return labels
+        return self._noise_labels(labels)
+
+    def _set_noise(self, noise: NoiseSetting | None) -> None:
+        """Store the noise component's ``hypervolume_`` and region (or forget them)."""
+        for name in ("hypervolume_", "noise_proportion_", "_noise_region"):
+            if noise is None and hasattr(self, name):
+                delattr(self, name)
+        if noise is not None:
+            self.hypervolume_ = noise.hypervolume
+            self._noise_region = dataclasses.asdict(noise.region)
 
     def _fit_inputs(
         self, engine: EMEngine, inputs: FitInputs, names: Any, rng: np.random.Generator
@@ -587,6 +554,8 @@ default="kmeans"
         precisions = self._model.precisions_from_cholesky(params.precisions_cholesky)
         self.precisions_ = precisions.astype(dtype, copy=False)
         self._center = center
+        if hasattr(self, "hypervolume_"):
+            self.noise_proportion_ = params.noise_weight
 
 
 # the class EM model files are restored as by default

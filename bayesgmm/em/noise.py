@@ -32,10 +32,12 @@ from scipy.special import gammaln
 __all__ = [
     "NNCLEAN_K",
     "NoiseRegion",
+    "NoiseSetting",
     "check_noise_start",
     "hypervolume",
     "nearest_neighbour_clean",
     "noise_region",
+    "noise_setting",
 ]
 
 #: neighbours of :func:`nearest_neighbour_clean` by default. Byers & Raftery (1998)
@@ -282,3 +284,79 @@ def check_noise_start(noise: object, n_samples: int) -> NDArray[np.bool_] | None
             "nearest-neighbour start)."
         )
     return mask
+
+
+@dataclass(frozen=True)
+class NoiseSetting:
+    """What a fit with a noise component starts from: its region, ``V`` and start mask."""
+
+    region: NoiseRegion
+    hypervolume: float
+    start: NDArray[np.bool_]
+
+    @property
+    def log_density(self) -> float:
+        """``-log V``: the log-density of the uniform noise."""
+        return -math.log(self.hypervolume)
+
+
+def noise_setting(
+    noise: object, hypervolume: float | None, X: NDArray[np.float64]
+) -> NoiseSetting | None:
+    """The noise component of a fit on ``X``, None when ``noise`` is False.
+
+    Parameters
+    ----------
+    noise : bool or array-like of bool
+        The estimator's ``noise``: False, True (start from
+        :func:`nearest_neighbour_clean`) or a start mask (:func:`check_noise_start`).
+    hypervolume : float or None
+        A fixed ``V`` (validated positive and finite), or None for :func:`hypervolume`.
+    X : ndarray of shape (n_samples, n_features)
+        The training data (finite).
+
+    Returns
+    -------
+    NoiseSetting or None
+
+    Raises
+    ------
+    ValueError
+        ``hypervolume`` without ``noise``; data whose region has no volume.
+
+    Examples
+    --------
+    >>> X = np.random.default_rng(0).uniform(size=(100, 2))
+    >>> setting = noise_setting(True, None, X)
+    >>> round(setting.hypervolume, 2), setting.start.shape
+    (0.93, (100,))
+    """
+    if noise is False or noise is np.False_:
+        if hypervolume is not None:
+            raise ValueError(
+                "hypervolume is set but noise=False: the hypervolume is the noise "
+                "component's; pass noise=True (or a start mask) or leave hypervolume=None."
+            )
+        return None
+    region = noise_region(X)
+    if hypervolume is None:
+        if not np.isfinite(region.log_volume) or region.volume == 0:
+            flat = np.flatnonzero(region.upper - region.lower <= 0)
+            raise ValueError(
+                f"noise: the data's region has no volume (no spread along axes "
+                f"{flat.tolist()}), so the uniform noise density 1 / V is undefined; "
+                "pass hypervolume= explicitly or drop constant features."
+            )
+        hypervolume = region.volume
+    start = check_noise_start(noise, X.shape[0])
+    if start is None:
+        start = nearest_neighbour_clean(X, min(NNCLEAN_K, X.shape[0] - 1))
+        if not start.any():  # no clutter found: the farthest-from-their-neighbours 1 %
+            distance = cKDTree(X).query(X, k=min(NNCLEAN_K, X.shape[0] - 1) + 1)[0][:, -1]
+            start[np.argsort(distance)[-max(1, X.shape[0] // 100) :]] = True
+        if start.all():
+            raise ValueError(
+                "noise=True: the nearest-neighbour start marks every row as noise; pass "
+                "a start mask (noise=array of bool) instead."
+            )
+    return NoiseSetting(region, float(hypervolume), start)

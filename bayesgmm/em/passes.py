@@ -130,21 +130,24 @@ class Data:
         n_components: int,
         state: tuple | None,
         resp: NDArray[np.float64] | None = None,
+        noise_term: float | None = None,
     ) -> SufficientStatistics:
         """One pass over the data: E-step and M-step sufficient statistics.
 
         ``state`` is the covariance model's prepared parameters (E-step), or ``None``
         with given responsibilities ``resp`` of shape ``(n_components, n_samples)``
-        (initialisation). With ``n_parts > 1`` the blocks are shared among threads
+        (initialisation). A uniform noise component: ``noise_term`` is its weighted
+        log-density ``log(pi_0 / V)`` in E-steps; given responsibilities then have a
+        last row for it. With ``n_parts > 1`` the blocks are shared among threads
         (NumPy releases the GIL in its kernels); each thread has its own accumulators,
         summed in a fixed order, so results do not depend on scheduling.
         """
         n_parts = self.n_parts
         if n_parts == 1:
-            return self._accumulate(n_components, state, resp, 0, 1)
+            return self._accumulate(n_components, state, resp, noise_term, 0, 1)
         parts = list(
             executor().map(
-                lambda part: self._accumulate(n_components, state, resp, part, n_parts),
+                lambda part: self._accumulate(n_components, state, resp, noise_term, part, n_parts),
                 range(n_parts),
             )
         )
@@ -156,35 +159,56 @@ class Data:
                 assert other.outer is not None  # every part has the same statistics
                 total.outer += other.outer
             total.log_likelihood += other.log_likelihood
+            total.noise_nk += other.noise_nk
+            if total.data_statistic is not None:
+                assert other.data_statistic is not None  # every part has the same statistics
+                total.data_statistic += other.data_statistic
         return total
 
     def _accumulate(
-        self, n_components: int, state, resp_given, part: int, n_parts: int
+        self, n_components: int, state, resp_given, noise_term, part: int, n_parts: int
     ) -> SufficientStatistics:
         model, D = self.model, self.n_features
         moments = np.zeros((n_components, model.n_stat_features(D)))
         outer = np.zeros((n_components, D, D)) if model.dense_per_component else None
-        log_likelihood = 0.0
+        noisy = noise_term is not None or (
+            resp_given is not None and len(resp_given) > n_components
+        )
+        # a noise component: the data statistic of the Gaussian share of the rows
+        gaussian_statistic = (
+            None if not noisy or self.data_statistic is None else np.zeros_like(self.data_statistic)
+        )
+        log_likelihood = noise_nk = 0.0
         for start, stop, feat in self.blocks(part, n_parts):
+            weight = None if self.sample_weight is None else self.sample_weight[start:stop]
             if state is None:
                 resp = resp_given[:, start:stop]
             else:
                 resp = model.weighted_log_prob(feat, state)
+                if noise_term is not None:
+                    resp = np.vstack([resp, np.full((1, resp.shape[1]), noise_term, resp.dtype)])
                 norm = exp_normalize(resp)
                 log_likelihood += float(  # float32 passes too: summed in float64
-                    norm.sum(dtype=np.float64)
-                    if self.sample_weight is None
-                    else self.sample_weight[start:stop] @ norm
+                    norm.sum(dtype=np.float64) if weight is None else weight @ norm
                 )
-            if self.sample_weight is not None:  # in the pass's precision
-                resp = resp * self.sample_weight[start:stop].astype(resp.dtype, copy=False)
+            if weight is not None:  # in the pass's precision
+                resp = resp * weight.astype(resp.dtype, copy=False)
+            if noisy:
+                noise = resp[n_components]
+                resp = resp[:n_components]
+                noise_nk += float(noise.sum(dtype=np.float64))
+                if gaussian_statistic is not None:
+                    share = resp.sum(axis=0)  # the row's weight times 1 - its noise share
+                    gaussian_statistic += model.data_statistic(feat[:D], share)
             moments += resp @ feat.T  # its last column sums resp: features end in ones
             if outer is not None:
                 block_outer = model.accumulate_outer(feat[:D], resp)
                 assert block_outer is not None  # dense_per_component models return it
                 outer += block_outer
         nk = moments[:, -1].copy()
-        return SufficientStatistics(nk, moments, outer, log_likelihood, self.total_weight)
+        return SufficientStatistics(
+            nk, moments, outer, log_likelihood, self.total_weight, noise_nk, gaussian_statistic
+        )
 
 
 def n_threads() -> int:
