@@ -12,9 +12,9 @@ import warnings
 
 import numpy as np
 import pytest
-from mclust_oracle import mclust_available, mclust_fits
+from mclust_oracle import compare_bic, mclust_available, mclust_fits, mclust_noise_choice
 
-from bayesgmm import GaussianMixture
+from bayesgmm import GaussianMixture, select_model
 from bayesgmm.covariance import MCLUST_MODELS, get_covariance_model
 from bayesgmm.em.noise import hypervolume, nearest_neighbour_clean, noise_region
 
@@ -276,3 +276,39 @@ def test_contradictory_and_unsupported_settings(data2d):
     flat = np.c_[X[:, 0], np.zeros(len(X))]
     with pytest.raises(ValueError, match="no volume"):
         GaussianMixture(2, noise=True).fit(flat)
+
+
+@pytest.mark.mclust
+@pytest.mark.skipif(mclust_available() is not None, reason=str(mclust_available()))
+@pytest.mark.parametrize("n_features", [2, 3])
+def test_select_model_with_noise_reproduces_mclust(n_features):
+    """``select_model(X, ks, "all", noise=mask)`` is ``Mclust(X, initialization = list(noise
+    = mask))``: the same BIC per model and K (tight convergence in both) and the same
+    choice as ``Mclust`` with its defaults; the noise-only row 0 is mclust's."""
+    X, _ = chevron_with_clutter(n_features)
+    mask = nearest_neighbour_clean(X)
+    _, fits = mclust_fits(X, list(MCLUST_MODELS), list(range(1, 6)), noise=mask)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        selection = select_model(
+            X, range(1, 6), "all", noise=mask, reg_covar=0.0, tol=1e-10, max_iter=100_000
+        )
+    assert compare_bic(selection.table, fits, rel=1e-6) >= 50
+    model, k, bic = mclust_noise_choice(X, mask, "0:9")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        default = select_model(X, range(1, 10), "all", noise=mask)
+    assert (default.table.mclust_name.iloc[0], default.best_params_["n_components"]) == (model, k)
+    assert -default.table.bic.iloc[0] == pytest.approx(bic, rel=1e-5)
+    n = len(X)
+    assert -default.to_mclust().loc[0, ("BIC", "EII")] == pytest.approx(
+        2 * n * math.log(hypervolume(X)) + math.log(n)
+    )
+
+
+def test_select_model_warns_when_noise_alone_wins():
+    X = np.random.default_rng(0).uniform(size=(300, 2))
+    with pytest.warns(UserWarning, match="Uniform noise alone"):
+        selection = select_model(X, range(1, 3), "full", noise=True)
+    assert selection.noise_only["n_parameters"] == 1
+    assert selection.noise_only["bic"] < selection.table.bic.iloc[0]

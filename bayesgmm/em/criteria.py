@@ -156,7 +156,7 @@ class MixtureCriteria(FittedMixture):
         -------
         dict
             ``log_likelihood``, ``bic``, ``aic``, ``icl`` (lower is better for the
-            three criteria).
+            three criteria) and ``n_parameters``, the free parameters they count.
 
         Examples
         --------
@@ -175,6 +175,7 @@ class MixtureCriteria(FittedMixture):
                 "bic": self.bic(X, sample_weight),
                 "aic": self.aic(X, sample_weight),
                 "icl": self.icl(X, sample_weight),
+                "n_parameters": self._n_parameters(),
             }
         log_lik, n, entropy = self._likelihood_terms(X, sample_weight)
         p = self._n_parameters()
@@ -184,4 +185,5 @@ class MixtureCriteria(FittedMixture):
             "bic": bic,
             "aic": -2.0 * log_lik + 2.0 * p,
             "icl": bic + 2.0 * entropy,
+            "n_parameters": p,
         }

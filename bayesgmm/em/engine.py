@@ -13,7 +13,6 @@ the checks of a finished fit are in :mod:`bayesgmm.em.fit_checks`.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import sys
 import time
@@ -48,7 +47,7 @@ from bayesgmm.em.passes import (
     stream_data,
 )
 
-__all__ = ["EMEngine", "EMRun", "FitInputs", "MixtureParams", "OnlineState"]
+__all__ = ["EMEngine", "EMRun", "FitInputs", "MixtureParams"]
 
 #: streamed and Dask fits initialise on a random subsample of at most this many rows
 INIT_SAMPLE_ROWS = 100_000
@@ -122,27 +121,6 @@ class FitInputs:
     def prediction_data(self) -> Data | DaskData | IncompleteData:
         """The data to label after the fit (the incomplete rows if any)."""
         return self.data if self.incomplete is None else self.incomplete
-
-
-@dataclass
-class OnlineState:
-    """Stepwise online EM: running averages of the statistics per unit of weight."""
-
-    nk: NDArray[np.float64]
-    moments: NDArray[np.float64]
-    outer: NDArray[np.float64] | None = None
-    data_statistic: NDArray[np.float64] | None = None
-    n_batches: int = 0
-    weight_seen: float = 0.0
-
-    def as_dict(self) -> dict[str, Any]:
-        """The state as a plain dict (``None`` entries left out), as files store it."""
-        return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
-
-    @classmethod
-    def from_dict(cls, state: dict[str, Any]) -> OnlineState:
-        """The state :meth:`as_dict` gave."""
-        return cls(**state)
 
 
 @dataclass
@@ -581,54 +559,6 @@ class EMEngine:
                 f"Initialization {message}. time lapse {elapsed:.5f}s\t lower bound "
                 f"{lower_bound:.5f}."
             )
-
-    # ------------------------------------------------------------------ online EM
-    def online_step(
-        self,
-        online: OnlineState | None,
-        data: Data,
-        params: MixtureParams,
-        step_size: float,
-        repairs: dict[int, int],
-    ) -> tuple[MixtureParams, OnlineState, float]:
-        """One step of stepwise online EM (Cappé and Moulines, 2009) on a batch.
-
-        The running averages move towards the batch's statistics,
-        ``s <- (1 - r) s + r s_batch`` (``r = step_size``; the first batch sets them),
-        then an M-step. Returns the new parameters, the running state and the
-        batch's mean log-likelihood under ``params``.
-        """
-        stats = data.statistics(self.n_components, self.e_state(params, data.dtype))
-        total = stats.total_weight
-        batch: dict[str, Any] = {  # OnlineState's fields
-            "nk": stats.nk / total,
-            "moments": stats.moments / total,
-            "outer": None if stats.outer is None else stats.outer / total,
-            "data_statistic": (
-                None if data.data_statistic is None else data.data_statistic / data.total_weight
-            ),
-        }
-        if online is None:
-            online = OnlineState(**batch)
-        else:
-            for key, value in batch.items():
-                if value is not None:
-                    setattr(online, key, (1 - step_size) * getattr(online, key) + step_size * value)
-        online.n_batches += 1
-        online.weight_seen += data.total_weight
-        seen = online.weight_seen
-        running = SufficientStatistics(
-            online.nk * seen,
-            online.moments * seen,
-            None if online.outer is None else online.outer * seen,
-            0.0,
-            seen,
-        )
-        data.data_statistic = (
-            None if online.data_statistic is None else online.data_statistic * seen
-        )
-        params = self.m_step(running, data, repairs)
-        return params, online, stats.log_likelihood / total
 
     # ------------------------------------------------------------------ prediction passes
     def log_prob_blocks(

@@ -9,7 +9,6 @@ incomplete or Dask data.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import os
 import warnings
@@ -451,14 +450,7 @@ class FittedMixture:
         proportions = np.append(self.weights_, self.noise_proportion_)
         counts = rng.multinomial(n_samples, proportions / proportions.sum())
         X = self._model.sample(rng, self.means_, self.covariances_, counts[:-1])
-        region = NoiseRegion(**self._noise_region)
-        stretch = (self.hypervolume_ / region.volume) ** (1 / self.n_features_in_)
-        middle = (region.lower + region.upper) / 2
-        region = dataclasses.replace(
-            region,
-            lower=middle + stretch * (region.lower - middle),
-            upper=middle + stretch * (region.upper - middle),
-        )
+        region = NoiseRegion(**self._noise_region).scaled_to(self.hypervolume_)
         X = np.concatenate([X, region.sample(rng, int(counts[-1]))])
         return X, np.repeat(np.r_[np.arange(self.n_components), -1], counts)
 

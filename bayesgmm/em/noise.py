@@ -80,6 +80,26 @@ class NoiseRegion:
         """The box's volume."""
         return math.exp(self.log_volume)
 
+    def scaled_to(self, volume: float) -> NoiseRegion:
+        """The box scaled about its middle to ``volume`` (itself when it has it).
+
+        Examples
+        --------
+        >>> box = NoiseRegion(np.zeros(2), np.eye(2), np.zeros(2), np.ones(2))
+        >>> box.scaled_to(4.0).upper.tolist()
+        [1.5, 1.5]
+        """
+        if volume == self.volume:
+            return self
+        stretch = (volume / self.volume) ** (1 / len(self.lower))
+        middle = (self.lower + self.upper) / 2
+        return NoiseRegion(
+            self.center,
+            self.rotation,
+            middle + stretch * (self.lower - middle),
+            middle + stretch * (self.upper - middle),
+        )
+
     def sample(self, rng: np.random.Generator, n_samples: int) -> NDArray[np.float64]:
         """``n_samples`` points uniform in the box.
 
@@ -329,7 +349,7 @@ def noise_setting(
     >>> X = np.random.default_rng(0).uniform(size=(100, 2))
     >>> setting = noise_setting(True, None, X)
     >>> round(setting.hypervolume, 2), setting.start.shape
-    (0.93, (100,))
+    (0.98, (100,))
     """
     if noise is False or noise is np.False_:
         if hypervolume is not None:

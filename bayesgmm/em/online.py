@@ -1,12 +1,14 @@
 """Stepwise online EM: :class:`OnlineFitting`, ``partial_fit`` of the EM estimator.
 
 A mixin: the estimator supplies its engine, initial values and the storing of fitted
-parameters; :meth:`bayesgmm.em.engine.EMEngine.online_step` does the step.
+parameters; :func:`online_step` does the step with the engine's E- and M-steps.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
 import numpy as np
@@ -18,18 +20,86 @@ from bayesgmm.core.validation import (
     check_random_state,
     validate_data,
 )
-from bayesgmm.em.engine import EMEngine, MixtureParams, OnlineState
+from bayesgmm.covariance import SufficientStatistics
+from bayesgmm.em.engine import EMEngine, MixtureParams
 from bayesgmm.em.fit_checks import check_finite, check_scale
 from bayesgmm.em.fitted_base import FittedMixture
-from bayesgmm.em.passes import fit_data
+from bayesgmm.em.passes import Data, fit_data
 
-__all__ = ["OnlineFitting"]
+__all__ = ["OnlineFitting", "OnlineState", "online_step"]
 
 #: the fix suggested when a partial_fit batch contains NaN
 _ONLINE_NAN_HINT = (
     "partial_fit does not handle missing values (even with missing='marginalize'): "
     "impute the batch, drop those rows, or use fit."
 )
+
+
+@dataclass
+class OnlineState:
+    """Stepwise online EM: running averages of the statistics per unit of weight."""
+
+    nk: NDArray[np.float64]
+    moments: NDArray[np.float64]
+    outer: NDArray[np.float64] | None = None
+    data_statistic: NDArray[np.float64] | None = None
+    n_batches: int = 0
+    weight_seen: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        """The state as a plain dict (``None`` entries left out), as files store it."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+
+    @classmethod
+    def from_dict(cls, state: dict[str, Any]) -> OnlineState:
+        """The state :meth:`as_dict` gave."""
+        return cls(**state)
+
+
+def online_step(
+    engine: EMEngine,
+    online: OnlineState | None,
+    data: Data,
+    params: MixtureParams,
+    step_size: float,
+    repairs: dict[int, int],
+) -> tuple[MixtureParams, OnlineState, float]:
+    """One step of stepwise online EM (Cappé and Moulines, 2009) on a batch.
+
+    The running averages move towards the batch's statistics,
+    ``s <- (1 - r) s + r s_batch`` (``r = step_size``; the first batch sets them),
+    then an M-step. Returns the new parameters, the running state and the
+    batch's mean log-likelihood under ``params``.
+    """
+    stats = data.statistics(engine.n_components, engine.e_state(params, data.dtype))
+    total = stats.total_weight
+    batch: dict[str, Any] = {  # OnlineState's fields
+        "nk": stats.nk / total,
+        "moments": stats.moments / total,
+        "outer": None if stats.outer is None else stats.outer / total,
+        "data_statistic": (
+            None if data.data_statistic is None else data.data_statistic / data.total_weight
+        ),
+    }
+    if online is None:
+        online = OnlineState(**batch)
+    else:
+        for key, value in batch.items():
+            if value is not None:
+                setattr(online, key, (1 - step_size) * getattr(online, key) + step_size * value)
+    online.n_batches += 1
+    online.weight_seen += data.total_weight
+    seen = online.weight_seen
+    running = SufficientStatistics(
+        online.nk * seen,
+        online.moments * seen,
+        None if online.outer is None else online.outer * seen,
+        0.0,
+        seen,
+    )
+    data.data_statistic = None if online.data_statistic is None else online.data_statistic * seen
+    params = engine.m_step(running, data, repairs)
+    return params, online, stats.log_likelihood / total
 
 
 class OnlineFitting(FittedMixture):
@@ -82,6 +152,7 @@ class OnlineFitting(FittedMixture):
         Examples
         --------
         >>> import numpy as np
+        >>> from bayesgmm import GaussianMixture
         >>> rng = np.random.default_rng(0)
         >>> gm = GaussianMixture(2, random_state=0)
         >>> for _ in range(50):
@@ -131,7 +202,7 @@ class OnlineFitting(FittedMixture):
             assert self._online is not None  # a later batch: the first one set it
             step = (self.learning_offset + self._online["n_batches"]) ** -self.learning_decay
         online = None if self._online is None else OnlineState.from_dict(self._online)
-        params, online, lower_bound = engine.online_step(online, data, params, step, repairs)
+        params, online, lower_bound = online_step(engine, online, data, params, step, repairs)
         self._online = online.as_dict()  # the form model files store
         check_finite(params, self.n_components)
         self._set_params(params, data.center, array.dtype)

@@ -199,7 +199,9 @@ class Data:
                 noise_nk += float(noise.sum(dtype=np.float64))
                 if gaussian_statistic is not None:
                     share = resp.sum(axis=0)  # the row's weight times 1 - its noise share
-                    gaussian_statistic += model.data_statistic(feat[:D], share)
+                    statistic = model.data_statistic(feat[:D], share)
+                    assert statistic is not None  # the model has one: data_statistic is set
+                    gaussian_statistic += statistic
             moments += resp @ feat.T  # its last column sums resp: features end in ones
             if outer is not None:
                 block_outer = model.accumulate_outer(feat[:D], resp)

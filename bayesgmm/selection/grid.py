@@ -67,7 +67,7 @@ def fit_cell(
         "n_components": k,
         "covariance_type": model.name,
         "mclust_name": model.mclust_label(data.n_features),
-        "n_parameters": model.n_parameters(k, data.n_features),
+        "n_parameters": int(values["n_parameters"]),
         "log_likelihood": values["log_likelihood"],
         "bic": values["bic"],
         "aic": values["aic"],

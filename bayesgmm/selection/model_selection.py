@@ -33,11 +33,12 @@ from bayesgmm.core.validation import (
     progress_stream,
     validate_data,
 )
-from bayesgmm.covariance import COVARIANCE_TYPES, MCLUST_MODELS, get_covariance_model
+from bayesgmm.covariance import COVARIANCE_TYPES, get_covariance_model
 from bayesgmm.em.gaussian_mixture import PARAMETER_CONSTRAINTS, GaussianMixture
 from bayesgmm.em.map_prior import PRIOR_COVARIANCE_TYPES, check_prior
 from bayesgmm.em.missing import MISSING_OPTIONS
 from bayesgmm.exceptions import ComponentCollapseWarning, RangeEdgeWarning
+from bayesgmm.selection.criterion_matrix import CRITERIA, bic_matrix
 from bayesgmm.selection.grid import run_grid
 from bayesgmm.selection.k_range import (
     candidate_name,
@@ -47,6 +48,7 @@ from bayesgmm.selection.k_range import (
     distinct_univariate,
     plan_cells,
 )
+from bayesgmm.selection.noise_grid import grid_noise, warn_noise_only
 
 __all__ = [
     "CRITERIA",
@@ -57,10 +59,6 @@ __all__ = [
     "criterion_grid",
     "select_model",
 ]
-
-#: criteria a grid can be ranked by (all lower-is-better)
-CRITERIA = ("bic", "icl", "aic")
-
 
 #: zoomed criterion plots: the y-range covers ZOOM_FACTOR x the gap to the
 #: ZOOM_MODELS-th best model, at least ZOOM_MIN units
@@ -105,6 +103,11 @@ class ModelSelection:
         covariance_type)``.
     n_samples : int
         Number of observations fitted.
+    noise_only : dict or None
+        With ``noise``: the model of uniform noise alone (K = 0, mclust's row "0"):
+        ``log_likelihood`` ``-n log V``, ``n_parameters`` 1 (``V``, as mclust
+        counts it), ``bic``, ``aic`` and ``icl``. :func:`select_model` warns when it
+        beats every mixture. None without noise.
 
     Examples
     --------
@@ -122,6 +125,7 @@ class ModelSelection:
     covariance_types: list[str] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict, repr=False)
     n_jobs: int | None = field(default=None, repr=False)
+    noise_only: dict[str, float] | None = None
 
     def edges(self, criteria: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
         """The criteria whose best model has the largest K tried for its structure.
@@ -250,7 +254,7 @@ class ModelSelection:
         ]
         selection = _assemble(
             old + results, self.criterion, self.n_samples, self.covariance_types,
-            self.settings, self.n_jobs,
+            self.settings, self.n_jobs, self.noise_only,
         )  # fmt: skip
         _warn_edge(selection, stacklevel=2)
         return selection
@@ -359,6 +363,10 @@ class ModelSelection:
         -2314.3
         """
         parts = {c.upper(): bic_matrix(self.table, c, mclust=True) for c in ("bic", "icl")}
+        if self.noise_only is not None:  # mclust's row 0: noise alone, in every column
+            for name, part in parts.items():
+                part.loc[0] = -self.noise_only[name.lower()]
+                parts[name] = part.sort_index()
         return pd.concat(parts, axis=1)
 
     def plot(
@@ -484,6 +492,8 @@ def select_model(
     progress: bool | TextIO = False,
     missing: MissingOption = "error",
     prior: str | Mapping[str, Any] | None = None,
+    noise: bool | ArrayLike = False,
+    hypervolume: float | None = None,
 ) -> ModelSelection:
     """Fit EM for every (K, covariance type) and rank the models by BIC, ICL or AIC.
 
@@ -533,6 +543,15 @@ def select_model(
         priorControl())``: each model gets mclust's default prior for its K and
         covariance type (a dict overrides some values); BIC uses the log-likelihood
         at the posterior mode. Full, tied, diag and spherical only.
+    noise : bool or array-like of bool, default=False
+        A uniform noise component in every model, as ``Mclust(X, initialization =
+        list(noise = mask))``: ``True`` starts the noise from the nearest-neighbour
+        clutter removal (:func:`bayesgmm.em.noise.nearest_neighbour_clean`, run once
+        for the grid), or a boolean mask marks the rows that start as noise. The
+        hierarchical start clusters the other rows. The noise-only model (K = 0) is
+        reported as ``noise_only`` (see :class:`ModelSelection`).
+    hypervolume : float or None, default=None
+        ``V`` of the noise density ``1 / V``; None: mclust's ``hypvol`` of ``X``.
 
     Returns
     -------
@@ -603,13 +622,16 @@ def select_model(
             f"(mclust has none for VEE, EVE, VVE, EVV); the grid also has {unsupported}. "
             "Leave them out of covariance_types or fit without a prior."
         )
+    noise_only = grid_noise(noise, hypervolume, data, settings)
     cells = plan_cells(ks, names, data.shape, allow_empty=False)
     probe = GaussianMixture(1, **settings)
     check_parameters(probe, PARAMETER_CONSTRAINTS)
     stream = progress_stream(progress)
     results = run_grid(data, cells, settings, n_jobs, stream)
-    selection = _assemble(results, criterion, n, names, settings, n_jobs)
+    selection = _assemble(results, criterion, n, names, settings, n_jobs, noise_only)
     _warn_edge(selection, stacklevel=2)
+    if noise_only is not None:
+        warn_noise_only(noise_only, selection.table, criterion, stacklevel=2)
     return selection
 
 
@@ -620,6 +642,7 @@ def _assemble(
     names: list[str],
     settings: dict[str, Any],
     n_jobs: int | None,
+    noise_only: dict[str, float] | None = None,
 ) -> ModelSelection:
     """Rank the fitted cells (sound fits first) into a :class:`ModelSelection`."""
     table = pd.DataFrame([row for row, _ in results])
@@ -648,6 +671,7 @@ def _assemble(
         covariance_types=list(names),
         settings=dict(settings),
         n_jobs=n_jobs,
+        noise_only=noise_only,
     )
 
 
@@ -729,57 +753,3 @@ def criterion_grid(
         random_state=random_state,
         progress=progress,
     ).table
-
-
-def bic_matrix(
-    table: pd.DataFrame, criterion: str = "bic", *, mclust: bool = False
-) -> pd.DataFrame:
-    """Pivot a criterion table to K rows x covariance-model columns.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        :attr:`ModelSelection.table` (or :func:`criterion_grid`'s output).
-    criterion : {"bic", "aic", "icl", "log_likelihood"}, default="bic"
-        Column to pivot.
-    mclust : bool, default=False
-        ``mclustBIC``'s layout: columns named and ordered as mclust's models (EII,
-        VII, ..., VVV) and criteria in mclust's sign (higher is better, ``-bic``).
-
-    Returns
-    -------
-    pandas.DataFrame
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> t = pd.DataFrame(
-    ...     {
-    ...         "n_components": [1, 2, 2],
-    ...         "covariance_type": ["full", "full", "VEV"],
-    ...         "bic": [3.0, 2.0, 1.0],
-    ...     }
-    ... )
-    >>> bic_matrix(t).loc[2].tolist()
-    [2.0, 1.0]
-    >>> bic_matrix(t, mclust=True).columns.tolist(), bic_matrix(t, mclust=True).loc[2, "VVV"]
-    (['VEV', 'VVV'], np.float64(-2.0))
-    """
-    allowed = [*CRITERIA, "log_likelihood"]
-    if criterion not in allowed or criterion not in table.columns:
-        raise ValueError(f"criterion must be one of {allowed}; got {criterion!r}.")
-    matrix = table.pivot(index="n_components", columns="covariance_type", values=criterion)
-    model_names = {c: get_covariance_model(c).mclust_name for c in matrix.columns}
-    if mclust:
-        order = [c for m in MCLUST_MODELS for c in matrix.columns if model_names[c] == m]
-        labels = model_names
-        if "mclust_name" in table:  # one feature: mclust's E and V
-            labels = dict(zip(table.covariance_type, table.mclust_name, strict=True))
-        sign = 1.0 if criterion == "log_likelihood" else -1.0
-        out = sign * matrix[order].astype(np.float64)
-        out.columns = [labels[c] for c in order]
-        out.columns.name = "model"
-        return out
-    order = [c for c in COVARIANCE_TYPES if c in matrix.columns]
-    order += [c for m in MCLUST_MODELS for c in matrix.columns if c == m]
-    return matrix[order].astype(np.float64)
