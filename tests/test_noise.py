@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 from mclust_oracle import compare_bic, mclust_available, mclust_fits, mclust_noise_choice
 
-from bayesgmm import GaussianMixture, select_model
+from bayesgmm import GaussianMixture, bootstrap_lrt, select_model, sequential_lrt
 from bayesgmm.covariance import MCLUST_MODELS, get_covariance_model
 from bayesgmm.em.noise import hypervolume, nearest_neighbour_clean, noise_region
+from bayesgmm.selection.pipeline import run_pipeline
 
 
 def chevron_with_clutter(n_features: int, seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
@@ -312,3 +313,52 @@ def test_select_model_warns_when_noise_alone_wins():
         selection = select_model(X, range(1, 3), "full", noise=True)
     assert selection.noise_only["n_parameters"] == 1
     assert selection.noise_only["bic"] < selection.table.bic.iloc[0]
+
+
+# ------------------------------------------------------------------ the rest of the library
+def test_bootstrap_lrt_with_noise_refits_with_noise(data2d):
+    X, _ = data2d
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        selection = select_model(X, range(1, 4), "full", noise=True)
+        test = sequential_lrt(X, 3, "full", n_boot=9, n_init=1, noise=True, fits=selection)
+        plain = sequential_lrt(X, 3, "full", n_boot=9, n_init=1)
+    # the data's statistic comes from the grid's noise fits
+    k1, k2 = selection.estimators[(1, "full")], selection.estimators[(2, "full")]
+    expected = 2 * (k2.score(X) - k1.score(X)) * len(X)
+    assert test.tests[0].statistic == pytest.approx(expected)
+    assert test.tests[0].statistic != pytest.approx(plain.tests[0].statistic)
+    with pytest.raises(ValueError, match="hypervolume is set but noise=False"):
+        bootstrap_lrt(X, 1, hypervolume=3.0)
+
+
+def test_pipeline_auto_noise_keeps_the_better_grid(data2d):
+    X, _ = data2d
+    settings = {"n_init": 1, "lrt": False, "loo": False, "k_posterior": False, "progress": False}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        auto = run_pipeline(X, range(1, 5), "full", noise="auto", **settings)
+        plain = run_pipeline(X, range(1, 5), "full", **settings)
+    assert auto.selection.noise_only is not None  # clutter: noise wins
+    assert auto.selection.table.bic.iloc[0] < plain.selection.table.bic.iloc[0]
+    assert auto.evidence.reasons[0].startswith("noise='auto': a uniform noise component improves")
+    assert hasattr(auto.em, "noise_proportion_")
+    clean = np.random.default_rng(0).normal(size=(300, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        kept = run_pipeline(clean, range(1, 3), "full", noise="auto", **settings)
+    assert kept.selection.noise_only is None  # Gaussian data: no noise component
+    assert "no noise component" in kept.evidence.reasons[0]
+
+
+def test_pipeline_posterior_over_k_runs_on_the_rows_not_labelled_noise(data2d):
+    X, _ = data2d
+    settings = {"n_init": 1, "lrt": False, "loo": False, "progress": False}
+    k_settings = {"draws": 200, "tune": 200, "chains": 2, "k_max": 8}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = run_pipeline(
+            X, range(1, 5), "full", noise=True, k_posterior=k_settings, **settings
+        )
+    kept = result.selection.best_estimator_.predict(X) != -1
+    assert result.k_posterior.n_samples == kept.sum() < len(X)

@@ -410,13 +410,17 @@ class FittedMixture:
             )
         return like_input(X, filled)
 
-    def sample(self, n_samples: int = 1) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
+    def sample(
+        self, n_samples: int = 1, *, random_state: Any = None
+    ) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
         """Draw samples from the fitted mixture.
 
         Parameters
         ----------
         n_samples : int, default=1
             Number of samples.
+        random_state : int, Generator or None, default=None
+            Seed of this draw; None: the estimator's ``random_state``.
 
         Returns
         -------
@@ -442,7 +446,7 @@ class FittedMixture:
                 f"n_samples must be an integer >= 1 (the number of samples to draw); "
                 f"got {n_samples!r}."
             )
-        rng = check_random_state(self.random_state)
+        rng = check_random_state(self.random_state if random_state is None else random_state)
         if not self._has_noise:
             counts = rng.multinomial(n_samples, self.weights_ / self.weights_.sum())
             X = self._model.sample(rng, self.means_, self.covariances_, counts)

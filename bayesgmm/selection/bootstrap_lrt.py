@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -42,10 +42,12 @@ from bayesgmm.core.validation import (
 from bayesgmm.covariance import get_covariance_model
 from bayesgmm.em.gaussian_mixture import GaussianMixture
 from bayesgmm.em.missing import MISSING_OPTIONS
+from bayesgmm.em.noise import noise_setting
 from bayesgmm.exceptions import ComponentCollapseWarning, ConvergenceWarning
+from bayesgmm.selection.lrt_results import BootstrapLRTResult, SequentialLRTResult
 
 if TYPE_CHECKING:
-    from matplotlib.axes import Axes
+    pass
 
 __all__ = ["BootstrapLRTResult", "SequentialLRTResult", "bootstrap_lrt", "sequential_lrt"]
 
@@ -77,211 +79,6 @@ _PARAMETERS: dict[str, Constraint] = {
 
 
 #: columns of BootstrapLRTResult.table
-_TABLE_COLUMNS = ("k0", "k1", "covariance_type", "statistic", "p_value", "n_boot", "n_warnings")
-
-
-@dataclass(frozen=True, eq=False, repr=False)
-class BootstrapLRTResult:
-    """Outcome of :func:`bootstrap_lrt`: one test of ``k0`` against ``k1`` components.
-
-    Attributes
-    ----------
-    k0 : int
-        Number of components under the null hypothesis.
-    k1 : int
-        Number of components under the alternative.
-    covariance_type : str
-        Covariance structure of both models (canonical name, e.g. ``"full"``).
-    statistic : float
-        Observed likelihood-ratio statistic ``2 * (loglik1 - loglik0)`` (clipped at 0).
-    bootstrap_statistics : ndarray of shape (n_boot,)
-        The statistic on each parametric bootstrap sample (read-only).
-    p_value : float
-        ``(1 + #{bootstrap_statistics >= statistic}) / (n_boot + 1)``.
-    n_boot : int
-        Number of bootstrap replicates.
-    log_likelihoods : tuple of (float, float)
-        Total log-likelihoods of the ``k0`` and ``k1`` fits on the data.
-    n_warnings : int
-        ``ConvergenceWarning`` and ``ComponentCollapseWarning`` raised by the retained
-        fits on the bootstrap samples (counted, not shown).
-
-    Examples
-    --------
-    >>> from bayesgmm import load_faithful
-    >>> result = bootstrap_lrt(load_faithful(), 1, covariance_type="tied", n_boot=9, n_init=1)
-    >>> result.k0, result.k1, result.bootstrap_statistics.shape
-    (1, 2, (9,))
-    """
-
-    k0: int
-    k1: int
-    covariance_type: str
-    statistic: float
-    bootstrap_statistics: NDArray[np.float64] = field(repr=False)
-    p_value: float
-    n_boot: int
-    log_likelihoods: tuple[float, float]
-    n_warnings: int
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the result as plain Python values (JSON-serialisable).
-
-        Returns
-        -------
-        dict
-            Keys ``k0``, ``k1``, ``covariance_type``, ``statistic``, ``p_value``,
-            ``n_boot``, ``log_likelihoods`` (list of two floats), ``n_warnings`` and
-            ``bootstrap_statistics`` (list of floats).
-
-        Examples
-        --------
-        >>> from bayesgmm import load_faithful
-        >>> result = bootstrap_lrt(load_faithful(), 1, covariance_type="tied", n_boot=9, n_init=1)
-        >>> summary = result.to_dict()
-        >>> summary["p_value"], len(summary["bootstrap_statistics"])
-        (0.1, 9)
-        """
-        return {
-            "k0": self.k0,
-            "k1": self.k1,
-            "covariance_type": self.covariance_type,
-            "statistic": self.statistic,
-            "p_value": self.p_value,
-            "n_boot": self.n_boot,
-            "log_likelihoods": list(self.log_likelihoods),
-            "n_warnings": self.n_warnings,
-            "bootstrap_statistics": self.bootstrap_statistics.tolist(),
-        }
-
-    @property
-    def table(self) -> pd.DataFrame:
-        """The test as a one-row table (``k0``, ``k1``, ``statistic``, ``p_value``, ...).
-
-        Returns
-        -------
-        pandas.DataFrame
-
-        Examples
-        --------
-        >>> from bayesgmm import load_faithful
-        >>> result = bootstrap_lrt(load_faithful(), 1, covariance_type="tied", n_boot=9, n_init=1)
-        >>> list(result.table.columns)
-        ['k0', 'k1', 'covariance_type', 'statistic', 'p_value', 'n_boot', 'n_warnings']
-        """
-        row = {key: value for key, value in self.to_dict().items() if key in _TABLE_COLUMNS}
-        return pd.DataFrame([row], columns=list(_TABLE_COLUMNS))
-
-    def __repr__(self) -> str:
-        ll0, ll1 = self.log_likelihoods
-        return (
-            f"BootstrapLRTResult({self.covariance_type}, {self.k0} vs {self.k1} components)\n"
-            f"  LRTS = {self.statistic:.4f}, bootstrap p-value = {self.p_value:.4g} "
-            f"({self.n_boot} replicates)\n"
-            f"  log-likelihood: K={self.k0} {ll0:.4f}, K={self.k1} {ll1:.4f}\n"
-            f"  EM warnings during bootstrap refits: {self.n_warnings}"
-        )
-
-    def plot(self, ax: Axes | None = None) -> Axes:
-        """Histogram of the bootstrap statistics with the observed one as a line.
-
-        Parameters
-        ----------
-        ax : matplotlib.axes.Axes, default=None
-            Axes to draw on; a new figure is created when ``None``.
-
-        Returns
-        -------
-        matplotlib.axes.Axes
-            The axes drawn on.
-
-        Examples
-        --------
-        >>> import matplotlib.pyplot as plt
-        >>> from bayesgmm import load_faithful
-        >>> result = bootstrap_lrt(load_faithful(), 1, covariance_type="tied", n_boot=9, n_init=1)
-        >>> ax = result.plot()
-        >>> ax.get_xlabel()
-        'LRTS'
-        >>> plt.close(ax.figure)
-        """
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots()
-        ax.hist(
-            self.bootstrap_statistics,
-            bins="auto",
-            density=True,
-            color="0.7",
-            edgecolor="0.85",
-            label=f"bootstrap ({self.n_boot} replicates)",
-        )
-        ax.axvline(
-            self.statistic,
-            color="forestgreen",
-            linestyle=":",
-            linewidth=2,
-            label=f"observed (p = {self.p_value:.3g})",
-        )
-        ax.set_xlabel("LRTS")
-        ax.set_ylabel("density")
-        ax.set_title(f"Bootstrap LRT, {self.covariance_type}: {self.k0} vs {self.k1} components")
-        ax.legend()
-        return ax
-
-
-@dataclass(frozen=True, eq=False, repr=False)
-class SequentialLRTResult:
-    """Outcome of :func:`sequential_lrt`: the tests 1 vs 2, 2 vs 3, ... and the chosen K.
-
-    Attributes
-    ----------
-    table : pandas.DataFrame
-        One row per test run, with columns ``k0``, ``k1``, ``statistic``,
-        ``p_value`` and ``reject`` (``p_value <= alpha``).
-    selected_k : int
-        ``k0`` of the first test that does not reject; ``max_components`` if all do.
-    alpha : float
-        Level of each test.
-    tests : list of BootstrapLRTResult
-        The individual tests, in the order of ``table``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> X = np.random.default_rng(1).normal(size=(60, 1))
-    >>> result = sequential_lrt(X, 3, n_boot=19, n_init=2, tol=1e-4)
-    >>> result.selected_k, list(result.table.columns)
-    (1, ['k0', 'k1', 'statistic', 'p_value', 'reject'])
-    """
-
-    table: pd.DataFrame
-    selected_k: int
-    alpha: float
-    tests: list[BootstrapLRTResult]
-
-    def __repr__(self) -> str:
-        lines = [
-            "SequentialLRTResult: bootstrap sequential LRT for the number of components",
-        ]
-        if self.tests:
-            first = self.tests[0]
-            lines.append(
-                f"  covariance_type = {first.covariance_type}, "
-                f"replicates = {first.n_boot}, alpha = {self.alpha:g}"
-            )
-        for row in self.table.itertuples(index=False):
-            verdict = "reject" if row.reject else "do not reject"
-            lines.append(
-                f"  {row.k0} vs {row.k1}: LRTS = {row.statistic:10.4f}, "
-                f"p-value = {row.p_value:.4g} ({verdict})"
-            )
-        lines.append(f"  selected K = {self.selected_k}")
-        return "\n".join(lines)
-
-
-# ---------------------------------------------------------------------- fitting
 @dataclass
 class _Fit:
     """One retained EM fit: estimator, total log-likelihood, recorded warnings."""
@@ -418,6 +215,8 @@ def bootstrap_lrt(
     progress: bool | TextIO = False,
     missing: MissingOption = "error",
     fits: Any = None,
+    noise: bool = False,
+    hypervolume: float | None = None,
 ) -> BootstrapLRTResult:
     """Parametric bootstrap likelihood-ratio test of ``k0`` against ``k1`` components.
 
@@ -486,6 +285,14 @@ def bootstrap_lrt(
         bootstrap samples are still fitted as described). If the given ``k1`` fit is
         below the ``k0`` one, the split start from ``k0`` is fitted as well and the
         better one kept.
+    noise : bool, default=False
+        Both models have a uniform noise component
+        (:class:`~bayesgmm.GaussianMixture`'s ``noise``): every fit, on ``X`` and on
+        each replicate, starts its noise from the nearest-neighbour clutter
+        removal, and the replicates are drawn from the null model with its noise.
+    hypervolume : float or None, default=None
+        With ``noise``, the ``V`` of every fit (the replicates' too, so that the
+        null's noise density is the one fitted); None: mclust's ``hypvol`` of ``X``.
 
     Returns
     -------
@@ -540,10 +347,16 @@ def bootstrap_lrt(
         "reg_covar": reg_covar,
         "missing": missing,
     }
+    if noise:  # one V for every fit: the data's
+        setting = noise_setting(True, hypervolume, array)
+        assert setting is not None  # noise is on
+        settings.update(noise=True, hypervolume=setting.hypervolume)
+    elif hypervolume is not None:
+        raise ValueError("hypervolume is set but noise=False; pass noise=True or leave it None.")
     masks = np.isnan(array) if data.has_nan else None
     data_rng, *replicate_rngs = check_random_state(random_state).spawn(n_boot + 1)
 
-    given = _given_fits(fits, model.name)
+    given = _given_fits(fits, model.name, noise)
     if k0 in given and k1 in given:  # the grid's fits: not fitted again
         fit0 = _Fit(given[k0], float(given[k0].score(data) * data.n_samples), [])
         fit1 = _Fit(given[k1], float(given[k1].score(data) * data.n_samples), [])
@@ -558,7 +371,6 @@ def bootstrap_lrt(
         warnings.warn(w.message, stacklevel=2)
     statistic = _statistic(fit0, fit1)
     null = fit0.estimator
-    weights = null.weights_ / null.weights_.sum()
 
     n_samples = array.shape[0]
     every = max(1, math.ceil(n_boot / 10))
@@ -566,8 +378,7 @@ def bootstrap_lrt(
     boot = np.empty(n_boot)
     n_warnings = 0
     for b, rng in enumerate(replicate_rngs):
-        counts = rng.multinomial(n_samples, weights)
-        sample = model.sample(rng, null.means_, null.covariances_, counts)
+        sample, _ = null.sample(n_samples, random_state=rng)
         if masks is not None:  # the data's missingness masks, on rows in random order
             sample[masks[rng.permutation(n_samples)]] = np.nan
         # made here from the null fit: trusted, not checked again
@@ -597,13 +408,17 @@ def bootstrap_lrt(
     )
 
 
-def _given_fits(fits: Any, covariance_type: str) -> dict[int, GaussianMixture]:
-    """``{K: fitted GaussianMixture}`` of ``covariance_type`` from ``fits``."""
+def _given_fits(fits: Any, covariance_type: str, noise: bool) -> dict[int, GaussianMixture]:
+    """``{K: fitted GaussianMixture}`` of ``covariance_type`` (with noise or not) from ``fits``."""
     if fits is None:
         return {}
     estimators = getattr(fits, "estimators", None)
     if estimators is not None:  # a ModelSelection
-        return {k: est for (k, cov), est in estimators.items() if cov == covariance_type}
+        return {
+            k: est
+            for (k, cov), est in estimators.items()
+            if cov == covariance_type and hasattr(est, "hypervolume_") == noise
+        }
     out = {}
     for k, est in dict(fits).items():
         if not isinstance(est, GaussianMixture) or not hasattr(est, "means_"):
@@ -611,6 +426,7 @@ def _given_fits(fits: Any, covariance_type: str) -> dict[int, GaussianMixture]:
         if (
             get_covariance_model(est.covariance_type).name == covariance_type
             and est.n_components == k
+            and hasattr(est, "hypervolume_") == noise
         ):
             out[int(k)] = est
     return out
@@ -650,6 +466,8 @@ def sequential_lrt(
     progress: bool | TextIO = False,
     missing: MissingOption = "error",
     fits: Any = None,
+    noise: bool = False,
+    hypervolume: float | None = None,
 ) -> SequentialLRTResult:
     """Choose the number of components by sequential bootstrap likelihood-ratio tests.
 
@@ -696,6 +514,14 @@ def sequential_lrt(
         bootstrap samples are still fitted as described). If the given ``k1`` fit is
         below the ``k0`` one, the split start from ``k0`` is fitted as well and the
         better one kept.
+    noise : bool, default=False
+        Both models have a uniform noise component
+        (:class:`~bayesgmm.GaussianMixture`'s ``noise``): every fit, on ``X`` and on
+        each replicate, starts its noise from the nearest-neighbour clutter
+        removal, and the replicates are drawn from the null model with its noise.
+    hypervolume : float or None, default=None
+        With ``noise``, the ``V`` of every fit (the replicates' too, so that the
+        null's noise density is the one fitted); None: mclust's ``hypvol`` of ``X``.
 
     Returns
     -------
@@ -767,6 +593,8 @@ def sequential_lrt(
             progress=progress,
             missing=missing,
             fits=fits,
+            noise=noise,
+            hypervolume=hypervolume,
         )
         tests.append(test)
         reject = test.p_value <= alpha

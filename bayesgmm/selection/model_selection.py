@@ -79,6 +79,7 @@ GRID_OPTIONS: dict[str, Constraint] = {
         "None or a nonzero integer (-1 for all cores)",
     ),
     "prior": PARAMETER_CONSTRAINTS["prior"],
+    "hypervolume": PARAMETER_CONSTRAINTS["hypervolume"],
 }
 
 

@@ -14,13 +14,21 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from bayesgmm.core.validation import ValidatedData, check_parameters
 from bayesgmm.em.gaussian_mixture import PARAMETER_CONSTRAINTS
 from bayesgmm.em.noise import noise_setting
 from bayesgmm.selection.k_range import candidate_name
 
-__all__ = ["grid_noise", "noise_only_criteria", "warn_noise_only"]
+__all__ = [
+    "choose_noise",
+    "gaussian_rows",
+    "grid_noise",
+    "is_auto",
+    "noise_only_criteria",
+    "warn_noise_only",
+]
 
 
 def noise_only_criteria(n_samples: int, hypervolume: float) -> dict[str, float]:
@@ -139,3 +147,59 @@ def warn_noise_only(
             UserWarning,
             stacklevel=stacklevel + 1,
         )
+
+
+def is_auto(noise: Any) -> bool:
+    """Whether ``noise`` is ``"auto"`` (a mask is an array: compared only as a string)."""
+    return isinstance(noise, str) and noise == "auto"
+
+
+def choose_noise(plain: Any, noisy: Any, criterion: str) -> tuple[Any, str]:
+    """The grid with a noise component when its best model beats the grid without.
+
+    Both grids are :class:`~bayesgmm.selection.ModelSelection` on the same data; the
+    criteria are comparable (the noise density ``1 / V`` is a density over the data's
+    region, and its two parameters are counted).
+
+    Returns
+    -------
+    (ModelSelection, str)
+        The chosen grid and a sentence saying why.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> plain = SimpleNamespace(table=pd.DataFrame({"bic": [10.0]}))
+    >>> noisy = SimpleNamespace(table=pd.DataFrame({"bic": [4.0]}), noise_only={})
+    >>> choose_noise(plain, noisy, "bic")[0] is noisy
+    True
+    """
+    without = float(plain.table[criterion].iloc[0])
+    with_noise = float(noisy.table[criterion].iloc[0])
+    name = criterion.upper()
+    if with_noise < without:
+        return noisy, (
+            f"noise='auto': a uniform noise component improves the best {name} by "
+            f"{without - with_noise:.1f} ({with_noise:.1f} against {without:.1f}), so every "
+            "model has one."
+        )
+    return plain, (
+        f"noise='auto': no noise component: the best {name} with one is "
+        f"{with_noise - without:.1f} worse ({with_noise:.1f} against {without:.1f})."
+    )
+
+
+def gaussian_rows(selection: Any, data: ValidatedData) -> NDArray[np.bool_]:
+    """The rows the best model of a grid with noise does not label noise (``-1``).
+
+    Examples
+    --------
+    >>> from bayesgmm.core.validation import validate_data
+    >>> from bayesgmm.selection.model_selection import select_model
+    >>> rng = np.random.default_rng(0)
+    >>> X = validate_data(np.r_[rng.normal(size=(200, 2)), rng.uniform(-9, 9, (30, 2))])
+    >>> kept = gaussian_rows(select_model(X, [1], "full", noise=True), X)
+    >>> int(kept[:200].sum()) >= 195, int(kept[200:].sum()) <= 10
+    (True, True)
+    """
+    return np.asarray(selection.best_estimator_.predict(data) != -1)

@@ -17,7 +17,7 @@ when it was compared, else it starts from the grid's EM fit. One progress report
 from __future__ import annotations
 
 import contextlib
-import sys
+import functools
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -42,6 +42,8 @@ from bayesgmm.selection.model_selection import (
     candidate_name,
     select_model,
 )
+from bayesgmm.selection.noise_grid import choose_noise, gaussian_rows, is_auto
+from bayesgmm.selection.progress import Progress
 from bayesgmm.selection.range_extension import RangeExtension, extend_grid, extend_loo
 from bayesgmm.selection.recommendation import RULES
 
@@ -54,60 +56,6 @@ K_POSTERIOR_MAX_WORK = 500_000
 
 #: what the pipeline hands to ``on_result`` after a step: the step's name and result
 ResultHook = Callable[[str, Any], None]
-
-
-class Progress:
-    """The one progress reporter: a line per step (and its time), detail lines on demand.
-
-    Parameters
-    ----------
-    progress : bool or file-like, default=True
-        Where progress goes: ``True`` standard error (looked up on use, so
-        redirection is honoured), ``False`` nowhere, or a file-like object.
-    verbose : bool, default=True
-        Also pass the stream to the steps for their own detail lines (every EM fit,
-        bootstrap block and sampler progress).
-
-    Examples
-    --------
-    >>> import io
-    >>> out = io.StringIO()
-    >>> with Progress(out).step("EM grid"):
-    ...     pass
-    >>> out.getvalue().splitlines()[0]
-    '==> EM grid'
-    >>> Progress(False).stream is None
-    True
-    """
-
-    def __init__(self, progress: bool | TextIO = True, *, verbose: bool = True) -> None:
-        self.progress = progress
-        self.verbose = verbose and progress is not False
-
-    @property
-    def stream(self) -> TextIO | None:
-        """The stream of step lines (``None`` when silenced)."""
-        if self.progress is False or self.progress is None:
-            return None
-        return sys.stderr if self.progress is True else self.progress
-
-    @property
-    def detail(self) -> TextIO | None:
-        """The stream handed to each step for its own lines (only when verbose)."""
-        return self.stream if self.verbose else None
-
-    def say(self, message: str) -> None:
-        """Print one line of progress."""
-        if self.stream is not None:
-            print(message, file=self.stream, flush=True)
-
-    @contextlib.contextmanager
-    def step(self, message: str) -> Iterator[None]:
-        """Announce a step, run it, report its time."""
-        self.say(f"==> {message}")
-        start = time.perf_counter()
-        yield
-        self.say(f"    done in {time.perf_counter() - start:.1f} s")
 
 
 @dataclass
@@ -245,6 +193,7 @@ def run_pipeline(
     chains: int = 4,
     random_state: int | None = 0,
     missing: MissingOption = "error",
+    noise: bool | str | ArrayLike = False,
     progress: Progress | bool | TextIO = True,
     on_result: ResultHook | None = None,
 ) -> PipelineResult:
@@ -323,6 +272,14 @@ def run_pipeline(
         Seed of every step.
     missing : {"error", "marginalize"}, default="error"
         What NaN cells mean (every step fits the observed cells with ``"marginalize"``).
+    noise : bool, "auto" or array-like of bool, default=False
+        A uniform noise component in every model (:func:`bayesgmm.select_model`'s
+        ``noise``: ``True`` or a start mask). ``"auto"``: fit the grid without and
+        with one and keep the better by the criterion (the reasons say which). With
+        noise the bootstrap tests have it too; the Bayesian fits (PSIS-LOO, checks,
+        overfitted mixture) are skipped, saying so, as their models have no noise
+        term yet; the posterior over K runs on the rows the grid's best model does
+        not label noise (a plug-in of its classification, said in the reasons).
     progress : Progress, bool or file-like, default=True
         The progress reporter (or what :class:`Progress` takes).
     on_result : callable, default=None
@@ -389,25 +346,28 @@ def run_pipeline(
 
     types = [covariance_types] if isinstance(covariance_types, str) else list(covariance_types)
     grid_text = f"K = {_k_text(ks)} x {', '.join(types)}"
+    noise_text = ", without and with noise" if is_auto(noise) else ""
+    noise_note = None
     with (
         step(
-            "grid", f"EM grid: {grid_text} ({len(ks) * len(types)} models, {n_init} restarts each)"
+            "grid",
+            f"EM grid: {grid_text} ({len(ks) * len(types)} models, {n_init} restarts "
+            f"each{noise_text})",
         ),
         warnings.catch_warnings(),
     ):
         if extend:  # the extension below handles the edge and says so
             warnings.simplefilter("ignore", RangeEdgeWarning)
-        selection = select_model(
-            data,
-            ks,
-            types,
-            criterion=criterion,
-            n_init=n_init,
-            random_state=random_state,
-            progress=detail,
-            missing=missing,
-            **(grid_options or {}),
-        )
+        grid = functools.partial(
+            select_model, data, ks, types, criterion=criterion, n_init=n_init,
+            random_state=random_state, progress=detail, missing=missing, **(grid_options or {}),
+        )  # fmt: skip
+        if is_auto(noise):
+            selection, noise_note = choose_noise(grid(), grid(noise=True), criterion)
+            reporter.say(f"    {noise_note}")
+        else:
+            selection = grid(noise=noise)
+    noisy = selection.noise_only is not None
     n_samples, n_features = array.shape
     extension = RangeExtension.for_data(
         extend, k_cap, n_samples, n_features, selection.covariance_types
@@ -445,12 +405,19 @@ def run_pipeline(
                     progress=detail,
                     missing=missing,
                     fits=selection,  # the grid's fits on X are not fitted again
+                    noise=noisy,
+                    hypervolume=selection.settings.get("hypervolume"),
                 )
             result.lrt.append(test)
             hook("lrt", test)
 
     n_loo = min(n_candidates, len(selection.table))
-    if loo and n_loo >= 2:
+    if noisy and (loo or sparse):
+        reporter.say(
+            "Bayesian fits (PSIS-LOO, predictive checks, overfitted mixture) skipped: their "
+            "models have no noise component yet."
+        )
+    elif loo and n_loo >= 2:
         from bayesgmm.selection.loo_comparison import compare_loo
 
         with step(
@@ -494,7 +461,7 @@ def run_pipeline(
                     )
             hook("ppc", result.checks)
 
-    if sparse:
+    if sparse and not noisy:
         from bayesgmm.bayes.overfitted import fit_sparse_mixture
 
         table = selection.table
@@ -515,7 +482,14 @@ def run_pipeline(
         hook("sparse", result.sparse)
 
     run_k = k_posterior is True or isinstance(k_posterior, Mapping)  # {}: the defaults
-    n_rows, n_features = array.shape
+    k_data = data
+    if noisy and run_k and not incomplete:  # the rows the best model does not call noise
+        k_data = data.take(gaussian_rows(selection, data))
+        reporter.say(
+            f"Posterior over K on the {k_data.n_samples} of {data.n_samples} rows that "
+            f"{selection.best_params_['n_components']} components + noise do not label noise."
+        )
+    n_rows, n_features = k_data.array.shape
     work = n_rows * n_features * (n_features + 1)
     if run_k and incomplete:
         reporter.say("Posterior over K skipped: X has missing cells.")
@@ -544,7 +518,7 @@ def run_pipeline(
             f"moves and jumps, {options['covariance_type']} covariances, {sweeps})",
         ):
             result.k_posterior = posterior_over_k(
-                data, **{"random_state": random_state, "progress": detail, **options}
+                k_data, **{"random_state": random_state, "progress": detail, **options}
             )
         hook("k_posterior", result.k_posterior)
 
@@ -575,6 +549,8 @@ def run_pipeline(
             extension=extension,
             rule=rule,
         )
+        if noise_note is not None:
+            result.evidence.reasons.insert(0, noise_note)
         hook("evidence", result.evidence)
 
     if callable(chosen) and not isinstance(chosen, GaussianMixture):
@@ -655,6 +631,7 @@ def collect_evidence(
     random_state: int | None = 0,
     progress: bool | TextIO = True,
     missing: MissingOption = "error",
+    noise: bool | str | ArrayLike = False,
 ) -> EvidenceTable:
     """Run every model-choice method on ``X`` and gather them in an EvidenceTable.
 
@@ -715,6 +692,8 @@ def collect_evidence(
         log-likelihood of each row) and the overfitted mixture. Posterior predictive
         checks compare complete replicated data sets with the data, so they are
         skipped when ``X`` has missing cells (the progress says so).
+    noise : bool, "auto" or array-like of bool, default=False
+        A uniform noise component in every model (see :func:`run_pipeline`).
 
     Returns
     -------
@@ -748,6 +727,7 @@ def collect_evidence(
         chains=chains,
         random_state=random_state,
         missing=missing,
+        noise=noise,
         progress=progress,
     )
     assert result.evidence is not None  # a BIC grid always has one
