@@ -91,31 +91,64 @@ def plot_clusters(
     ('eruptions', 272)
     >>> plt.close("all")
     """
-    from matplotlib.colors import to_rgba
-    from matplotlib.lines import Line2D
-
     posterior = check_mixture(model, "plot_clusters")
     array, names = check_X(model, X)
     labels = feature_names(model, names)
     first, second = feature_pair(features, model, labels, "plot_clusters")
-    proba = np.asarray(model.predict_proba(X))
-    cluster = proba.argmax(axis=1)
-    certainty = proba.max(axis=1)
-    palette = np.array([to_rgba(c) for c in component_colors(proba.shape[1])])
-    colors = palette[cluster]
-    colors[:, 3] = certainty
+    palette, colors, noise = _membership_colors(model, np.asarray(model.predict_proba(X)))
     ax = new_axes(ax)
-    ax.scatter(array[:, first], array[:, second], c=colors, s=size, linewidths=0)
+    _scatter_apart(ax, array[:, [first, second]], colors, noise, size)
     ax.set_xlabel(labels[first])
     ax.set_ylabel(labels[second])
     if legend:
-        handles = [
-            Line2D([], [], marker="o", linestyle="", color=palette[k], label=f"component {k}")
-            for k in range(proba.shape[1])
-        ]
         title = "posterior mean membership" if posterior else "membership"
-        ax.legend(handles=handles, title=f"{title} (opacity)", fontsize="small")
+        ax.legend(handles=_handles(palette, noise), title=f"{title} (opacity)", fontsize="small")
     return ax
+
+
+#: the colour of points that a noise component holds (drawn apart, as crosses)
+NOISE_COLOR = "0.45"
+
+
+def _membership_colors(
+    model: FittedMixtureLike, proba: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
+    """The components' palette, each row's colour (opacity: its membership) and noise rows.
+
+    A model with a uniform noise component has a last membership column for it; the
+    rows it holds most are drawn apart (grey crosses).
+    """
+    from matplotlib.colors import to_rgba
+
+    n_gaussian = proba.shape[1] - int(hasattr(model, "hypervolume_"))
+    palette = np.array([to_rgba(c) for c in component_colors(n_gaussian)])
+    palette = np.vstack([palette, to_rgba(NOISE_COLOR)])  # the noise's colour last
+    cluster = proba.argmax(axis=1)
+    colors = palette[cluster]
+    colors[:, 3] = proba.max(axis=1)
+    return palette[:n_gaussian], colors, cluster == n_gaussian
+
+
+def _scatter_apart(ax: Any, points: NDArray, colors: NDArray, noise: NDArray, size: float) -> None:
+    """Component points as dots, noise points as grey crosses."""
+    ax.scatter(points[~noise, 0], points[~noise, 1], c=colors[~noise], s=size, linewidths=0)
+    if noise.any():
+        ax.scatter(
+            points[noise, 0], points[noise, 1], c=colors[noise], s=size, marker="x",
+            linewidths=0.8,
+        )  # fmt: skip
+
+
+def _handles(palette: NDArray, noise: NDArray) -> list[Any]:
+    from matplotlib.lines import Line2D
+
+    handles = [
+        Line2D([], [], marker="o", linestyle="", color=palette[k], label=f"component {k}")
+        for k in range(len(palette))
+    ]
+    if noise.any():
+        handles.append(Line2D([], [], marker="x", linestyle="", color=NOISE_COLOR, label="noise"))
+    return handles
 
 
 def most_informative_pairs(model: FittedMixtureLike, n_pairs: int = 3) -> list[tuple[int, int]]:
@@ -193,9 +226,6 @@ def plot_discriminant(
     True
     >>> plt.close("all")
     """
-    from matplotlib.colors import to_rgba
-    from matplotlib.lines import Line2D
-
     check_mixture(model, "plot_discriminant")  # a fitted mixture, or TypeError
     array, names = check_X(model, X)
     labels = feature_names(model, names)
@@ -206,12 +236,9 @@ def plot_discriminant(
     basis = directions[:, :2]
     center = weights @ means / weights.sum()
     points = (array - center) @ basis
-    proba = np.asarray(model.predict_proba(X))
-    palette = np.array([to_rgba(c) for c in component_colors(proba.shape[1])])
-    colors = palette[proba.argmax(axis=1)]
-    colors[:, 3] = proba.max(axis=1)
+    palette, colors, noise = _membership_colors(model, np.asarray(model.predict_proba(X)))
     ax = new_axes(ax)
-    ax.scatter(points[:, 0], points[:, 1], c=colors, s=size, linewidths=0)
+    _scatter_apart(ax, points, colors, noise, size)
     for k in range(means.shape[0]):
         mean = (means[k] - center) @ basis
         cov = basis.T @ covs[k] @ basis
@@ -226,11 +253,7 @@ def plot_discriminant(
         set_label(f"discriminant direction {j + 1} ({terms} ...)")
     ax.autoscale_view()
     if legend:
-        handles = [
-            Line2D([], [], marker="o", linestyle="", color=palette[k], label=f"component {k}")
-            for k in range(proba.shape[1])
-        ]
-        ax.legend(handles=handles, fontsize="small")
+        ax.legend(handles=_handles(palette, noise), fontsize="small")
     return ax
 
 

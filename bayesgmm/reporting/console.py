@@ -41,6 +41,11 @@ def print_parameters(model: GaussianMixture, columns: Sequence[str]) -> None:
     order = np.argsort(model.means_[:, 0], kind="stable")
     with np.printoptions(precision=4, suppress=True):
         print("weights:", model.weights_[order])
+        if hasattr(model, "hypervolume_"):
+            print(
+                f"noise: proportion {model.noise_proportion_:.4f}, density 1 / V with "
+                f"V = {model.hypervolume_:.6g} (rows labelled -1)"
+            )
         means = pd.DataFrame(model.means_[order], columns=list(columns))
         print(means.to_string(float_format=lambda v: f"{v:.4f}"))
         print("covariances:")
