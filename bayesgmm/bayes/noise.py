@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from bayesgmm.core.numerics import exp_normalize
@@ -41,6 +42,7 @@ __all__ = [
     "default_hypervolume",
     "log_noise_density",
     "log_noise_density_std",
+    "noise_probability_table",
     "sample_noise",
 ]
 
@@ -212,6 +214,48 @@ def sample_noise(
     side = np.exp(log_scale + (math.log(hypervolume) - log_scale.sum()) / log_scale.size)
     offsets = rng.uniform(-0.5, 0.5, size=(n_samples, len(side)))
     return np.asarray(center, dtype=np.float64) + offsets * side
+
+
+def noise_probability_table(
+    values: NDArray[np.float64], ci_prob: float = 0.94, index: Any = None
+) -> pd.DataFrame:
+    """Mean, sd and equal-tailed ``ci_prob`` interval of per-draw noise probabilities.
+
+    Parameters
+    ----------
+    values : ndarray of shape (S, n_samples)
+        The probability that each row is noise under every draw.
+    ci_prob : float, default=0.94
+        Probability of the credible interval, in (0, 1).
+    index : pandas.Index, default=None
+        Index of the table (a ``RangeIndex`` when ``None`` or of another length).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``mean``, ``sd``, ``lower``, ``upper``.
+
+    Raises
+    ------
+    ValueError
+        For ``ci_prob`` outside (0, 1).
+
+    Examples
+    --------
+    >>> table = noise_probability_table(np.array([[0.1, 0.9], [0.3, 0.7]]), 0.5)
+    >>> table.round(3).values.tolist()
+    [[0.2, 0.1, 0.15, 0.25], [0.8, 0.1, 0.75, 0.85]]
+    """
+    if not (isinstance(ci_prob, int | float) and 0 < ci_prob < 1):
+        raise ValueError(f"ci_prob must be a number in (0, 1); got {ci_prob!r}.")
+    alpha = (1 - ci_prob) / 2
+    lower, upper = np.quantile(values, [alpha, 1 - alpha], axis=0)
+    if not (isinstance(index, pd.Index) and len(index) == values.shape[1]):
+        index = pd.RangeIndex(values.shape[1])
+    return pd.DataFrame(
+        {"mean": values.mean(axis=0), "sd": values.std(axis=0), "lower": lower, "upper": upper},
+        index=index,
+    )
 
 
 @dataclass(frozen=True)
