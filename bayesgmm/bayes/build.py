@@ -14,7 +14,7 @@ log-densities are put back in row order, so there is still one observed ``obs`` 
 ``obs_id``. Complete data build exactly the graph of the complete-data model.
 
 With the uniform noise component (``noise=True``) every row's log-sum-exp gets one
-more term, ``log pi_0 - log V`` in data units (:mod:`bayesgmm.bayes.noise`).
+more term, ``log pi_0 - log V`` in data units (:mod:`bayesgmm.bayes.uniform_noise`).
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ from numpy.typing import ArrayLike, NDArray
 
 # PyTensor's BLAS settings before PyMC compiles anything
 import bayesgmm.bayes._backend  # noqa: F401
-from bayesgmm.bayes.noise import check_hypervolume, default_hypervolume, sample_noise
 from bayesgmm.bayes.spec import Priors
+from bayesgmm.bayes.uniform_noise import check_hypervolume, default_hypervolume, sample_noise
 from bayesgmm.core.numerics import LOG_2PI
 from bayesgmm.core.types import MissingOption
 from bayesgmm.core.validation import validate_data
@@ -154,7 +154,8 @@ def _with_noise(log_comp, proportions, scale, hypervolume, n_observed: int):
 
     ``proportions`` has ``K + 1`` entries, the noise proportion last; the noise's
     log-density of ``n_observed`` cells in standardised units is ``n_observed / D``
-    times ``-(log V - sum_j log scale_j)`` (:func:`bayesgmm.bayes.noise.log_noise_density_std`).
+    times ``-(log V - sum_j log scale_j)``
+    (:func:`bayesgmm.bayes.uniform_noise.log_noise_density_std`).
     """
     per_feature = -(pt.log(hypervolume) - pt.sum(pt.log(scale))) / scale.shape[0]
     noise_row = pt.log(proportions[-1]) + n_observed * per_feature
@@ -248,7 +249,7 @@ def _mixture_random(weights, means, chol, center, scale, *noise, rng=None, size=
     """Draw observations from the mixture, in data units.
 
     With ``noise`` (the hypervolume) the last weight is the noise's, whose draws are
-    uniform on :func:`bayesgmm.bayes.noise.sample_noise`'s box.
+    uniform on :func:`bayesgmm.bayes.uniform_noise.sample_noise`'s box.
     """
     weights, means, chol, center, scale = weights[0], means[0], chol[0], center[0], scale[0]
     n_components = means.shape[0]
@@ -347,7 +348,7 @@ def build_model(
         (see Notes).
     hypervolume : float, default=None
         ``V`` in data units, with ``noise=True`` only; ``None``: the volume of the
-        data's region, :func:`bayesgmm.bayes.noise.default_hypervolume` (mclust's
+        data's region, :func:`bayesgmm.bayes.uniform_noise.default_hypervolume` (mclust's
         ``hypvol`` for complete data).
 
     Returns
@@ -378,7 +379,7 @@ def build_model(
     sum_j log scale_j)`` (the Jacobian of the standardisation), so that in data units
     it is ``1 / V``. A row with missing cells has the density of its observed cells
     under a box of volume ``V`` whose sides are proportional to ``scale``
-    (:mod:`bayesgmm.bayes.noise`).
+    (:mod:`bayesgmm.bayes.uniform_noise`).
 
 
     **Missing cells.** With ``missing="marginalize"`` and NaN in ``X``, the rows are

@@ -32,8 +32,8 @@ from scipy.special import gammaln
 
 from bayesgmm.bayes import cache as kernel_cache
 from bayesgmm.bayes import kernels
-from bayesgmm.bayes.noise import check_hypervolume, log_noise_density_std
 from bayesgmm.bayes.spec import Priors
+from bayesgmm.bayes.uniform_noise import check_hypervolume, log_noise_density_std
 from bayesgmm.core.numerics import LOG_2PI
 from bayesgmm.covariance import get_covariance_model
 from bayesgmm.em.missing import group_by_pattern
@@ -179,7 +179,7 @@ class CompiledMixture:
         Weights of the rows' log-likelihood terms (``None``: all 1).
     hypervolume : float, default=None
         With a value, the model has the uniform noise component of density
-        ``1 / hypervolume`` (data units; see :mod:`bayesgmm.bayes.noise`) and ``K + 1``
+        ``1 / hypervolume`` (data units; see :mod:`bayesgmm.bayes.uniform_noise`) and ``K + 1``
         weights; ``None``: no noise component.
 
     Examples

@@ -18,10 +18,10 @@ import xarray as xr
 from numpy.typing import ArrayLike, NDArray
 
 from bayesgmm.bayes.convergence import DIAGNOSED_VARS, Diagnostics, diagnose, varying_vars
-from bayesgmm.bayes.noise import NoiseDraws, noise_probability_table, sample_noise
 from bayesgmm.bayes.posterior import ParameterDraws, draws_from_posterior
 from bayesgmm.bayes.posterior_imputation import DEFAULT_MAX_IMPUTATIONS as DEFAULT_MAX_IMPUTATIONS
 from bayesgmm.bayes.posterior_imputation import PosteriorImputation
+from bayesgmm.bayes.uniform_noise import NoiseDraws, noise_probability_table, sample_noise
 from bayesgmm.core.estimator_api import check_is_fitted
 from bayesgmm.core.numerics import exp_normalize
 from bayesgmm.core.types import MissingOption, RandomStateLike
@@ -62,6 +62,7 @@ class FittedPosterior(PosteriorImputation):
     # set by the subclass's fit
     idata_: xr.DataTree
     n_features_in_: int
+    n_relabelled_: int
 
     # ------------------------------------------------------------------ state
     def _check_is_fitted(self) -> None:
@@ -100,7 +101,7 @@ class FittedPosterior(PosteriorImputation):
         constant = self.idata_["constant_data"].to_dataset()
         return NoiseDraws(
             draws,
-            self.idata_["posterior"]["noise_proportion"].values.reshape(-1),
+            self.idata_["posterior"].to_dataset()["noise_proportion"].values.reshape(-1),
             float(constant["hypervolume"].values),
             constant["data_scale"].values,
         )
@@ -113,7 +114,8 @@ class FittedPosterior(PosteriorImputation):
         post = self.idata_["posterior"].to_dataset()
         if "noise_proportion" in post:
             self.noise_proportion_ = float(post["noise_proportion"].mean(("chain", "draw")))
-            self.hypervolume_ = float(self.idata_["constant_data"]["hypervolume"].values)
+            constant = self.idata_["constant_data"].to_dataset()
+            self.hypervolume_ = float(constant["hypervolume"].values)
         self.weights_ = post["weights"].mean(("chain", "draw")).values
         self.means_ = post["means"].mean(("chain", "draw")).values
         self.covariances_ = post["covariances"].mean(("chain", "draw")).values

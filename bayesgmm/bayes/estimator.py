@@ -31,13 +31,13 @@ from bayesgmm.bayes.extend import concat_draws, continue_chains
 from bayesgmm.bayes.fit import ESS_BULK_MIN as ESS_BULK_MIN  # re-exported (reporting)
 from bayesgmm.bayes.fit import RHAT_MAX as RHAT_MAX
 from bayesgmm.bayes.fit import SAMPLERS, em_start, sample_posterior
-from bayesgmm.bayes.noise import check_hypervolume, default_hypervolume
 from bayesgmm.bayes.posterior import (
     log_likelihood_groups,
     relabel_to_em,
     tidy_posterior,
 )
 from bayesgmm.bayes.spec import Priors, check_bayesian_covariance_type
+from bayesgmm.bayes.uniform_noise import check_hypervolume, default_hypervolume
 from bayesgmm.core.estimator_api import ParamsMixin, check_is_fitted
 from bayesgmm.core.types import MissingOption
 from bayesgmm.core.validation import (

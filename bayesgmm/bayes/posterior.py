@@ -27,8 +27,8 @@ import xarray as xr
 from numpy.typing import NDArray
 from scipy.special import logsumexp
 
-from bayesgmm.bayes.noise import NoiseDraws
 from bayesgmm.bayes.relabel import matching_permutations, relabel_draws
+from bayesgmm.bayes.uniform_noise import NoiseDraws
 from bayesgmm.core.fitted_mixture import FittedMixtureLike, MixtureDraws
 from bayesgmm.core.numerics import LOG_2PI
 from bayesgmm.covariance import get_covariance_model

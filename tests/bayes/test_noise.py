@@ -15,7 +15,7 @@ from bayesgmm import BayesianGaussianMixture, GaussianMixture
 from bayesgmm.bayes import Priors, build_model
 from bayesgmm.bayes.build import standardization
 from bayesgmm.bayes.compiled_model import CompiledMixture
-from bayesgmm.bayes.noise import log_noise_density, log_noise_density_std
+from bayesgmm.bayes.uniform_noise import log_noise_density, log_noise_density_std
 from bayesgmm.em.noise import hypervolume
 from bayesgmm.exceptions import SamplingWarning
 from bayesgmm.uses.anomaly import MixtureAnomalyDetector, noise_probability
