@@ -276,7 +276,9 @@ class BayesianGaussianMixture(FittedPosterior, ParamsMixin):
         gm : GaussianMixture
             A fitted EM model; its ``n_components`` and ``covariance_type`` are used.
         **params
-            Other settings (``draws``, ``tune``, ``chains``, ``priors``, ...).
+            Other settings (``draws``, ``tune``, ``chains``, ``priors``, ...). An EM
+            fit with a noise component (``noise_proportion_``) gives ``noise=True``
+            and its ``hypervolume_`` unless they are given.
 
         Returns
         -------
@@ -295,6 +297,9 @@ class BayesianGaussianMixture(FittedPosterior, ParamsMixin):
             raise TypeError(f"gm must be a fitted bayesgmm.GaussianMixture; got {type(gm)}.")
         check_is_fitted(gm, "means_")
         covariance_type = get_covariance_model(gm.covariance_type).name
+        if getattr(gm, "noise_proportion_", None) is not None and params.get("noise", True):
+            params.setdefault("noise", True)  # an EM fit with a noise component: its V too
+            params.setdefault("hypervolume", getattr(gm, "hypervolume_", None))
         return cls(gm.n_components, covariance_type=covariance_type, start=gm, **params)
 
     # ------------------------------------------------------------------ fitting
@@ -387,6 +392,7 @@ class BayesianGaussianMixture(FittedPosterior, ParamsMixin):
         rng = check_random_state(self.random_state)
         seed = int(rng.integers(2**31 - 1))
         model_type = get_covariance_model(self.covariance_type)
+        keep = None  # the rows of the EM start (a noise model's: clutter removed)
         if self.start is not None:
             if self.start.means_.shape[1] != array.shape[1]:
                 raise ValueError(

@@ -152,6 +152,26 @@ def test_anomaly_detector_reads_an_em_fit_with_a_noise_proportion(data):
     assert detector.predict([[1.0, -1.0], [9.0, 9.0]]).tolist() == [1, -1]
 
 
+def test_from_em_takes_the_noise_of_an_em_fit(data):
+    """An EM fit with ``noise_proportion_`` and ``hypervolume_`` starts a noise model."""
+    gm = GaussianMixture(1, random_state=0).fit(data[:N_BLOB])
+    gm.weights_ = gm.weights_ * (1 - 0.2)  # the EM convention: weights sum to 1 - pi_0
+    gm.noise_proportion_, gm.hypervolume_ = 0.2, 400.0
+    bgm = BayesianGaussianMixture.from_em(
+        gm, draws=200, tune=200, chains=1, random_state=0, progressbar=False, max_doublings=0
+    )
+    assert bgm.noise is True
+    assert bgm.hypervolume == 400.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SamplingWarning)
+        bgm.fit(data)
+    assert bgm.hypervolume_ == 400.0
+    assert abs(bgm.noise_proportion_ - TRUE_NOISE) < 0.1
+    without = BayesianGaussianMixture.from_em(gm, noise=False)
+    assert without.noise is False
+    assert without.hypervolume is None
+
+
 def test_noise_with_missing_cells_fits_and_scores(data):
     X = data.copy()
     X[::9, 1] = np.nan
