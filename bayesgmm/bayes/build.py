@@ -12,6 +12,9 @@ are grouped by missingness pattern when the graph is built; each pattern gets th
 sub-vector of means and the Cholesky factor of its observed block, and the per-row
 log-densities are put back in row order, so there is still one observed ``obs`` over
 ``obs_id``. Complete data build exactly the graph of the complete-data model.
+
+With the uniform noise component (``noise=True``) every row's log-sum-exp gets one
+more term, ``log pi_0 - log V`` in data units (:mod:`bayesgmm.bayes.uniform_noise`).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from numpy.typing import ArrayLike, NDArray
 # PyTensor's BLAS settings before PyMC compiles anything
 import bayesgmm.bayes._backend  # noqa: F401
 from bayesgmm.bayes.spec import Priors
+from bayesgmm.bayes.uniform_noise import check_hypervolume, default_hypervolume, sample_noise
 from bayesgmm.core.numerics import LOG_2PI
 from bayesgmm.core.types import MissingOption
 from bayesgmm.core.validation import validate_data
@@ -145,15 +149,34 @@ def _log_components(z, weights, means, chol):
     return pt.log(weights)[:, None] - log_det[:, None] - 0.5 * maha - 0.5 * n_features * LOG_2PI
 
 
-def _mixture_logp(value, weights, means, chol, center, scale):
+def _with_noise(log_comp, proportions, scale, hypervolume, n_observed: int):
+    """``log_comp`` of the Gaussians with the noise's row appended (standardised units).
+
+    ``proportions`` has ``K + 1`` entries, the noise proportion last; the noise's
+    log-density of ``n_observed`` cells in standardised units is ``n_observed / D``
+    times ``-(log V - sum_j log scale_j)``
+    (:func:`bayesgmm.bayes.uniform_noise.log_noise_density_std`).
+    """
+    per_feature = -(pt.log(hypervolume) - pt.sum(pt.log(scale))) / scale.shape[0]
+    noise_row = pt.log(proportions[-1]) + n_observed * per_feature
+    noise_row = pt.zeros_like(log_comp[:1]) + noise_row
+    return pt.concatenate([log_comp, noise_row], axis=0)
+
+
+def _mixture_logp(value, weights, means, chol, center, scale, *noise):
     """Per-observation log-density of the mixture, in data units.
 
-    ``means`` and ``chol`` are in standardised units; ``value`` in data units.
+    ``means`` and ``chol`` are in standardised units; ``value`` in data units. With
+    ``noise`` (the hypervolume), ``weights`` has ``K + 1`` entries, the noise's last.
     """
     # CustomDist hands parameters with a leading batch axis of length 1
     weights, means, chol, center, scale = weights[0], means[0], chol[0], center[0], scale[0]
     z = (value - center) / scale
-    log_comp = _log_components(z, weights, means, chol)
+    if noise:
+        log_comp = _log_components(z, weights[:-1], means, chol)
+        log_comp = _with_noise(log_comp, weights, scale, noise[0][0], means.shape[-1])
+    else:
+        log_comp = _log_components(z, weights, means, chol)
     return pt.logsumexp(log_comp, axis=0) - pt.sum(pt.log(scale))
 
 
@@ -203,8 +226,9 @@ class _MarginalMixtureLogp:
         # position of every row in the concatenation of the patterns' rows
         self.order = np.argsort(np.concatenate([rows for rows, _ in patterns]), kind="stable")
 
-    def __call__(self, value, weights, means, chol, center, scale):
+    def __call__(self, value, weights, means, chol, center, scale, *noise):
         weights, means, chol, center, scale = weights[0], means[0], chol[0], center[0], scale[0]
+        gaussian_weights = weights[:-1] if noise else weights
         pieces = []
         for rows, observed in self.patterns:
             if observed.size == self.n_features:  # the complete rows
@@ -214,23 +238,35 @@ class _MarginalMixtureLogp:
                 z = (value[rows[:, None], observed] - center[observed]) / scale[observed]
                 block_means, block_scale = means[:, observed], scale[observed]
             block_chol = _observed_block_chol(chol, observed, self.n_features, self.diagonal)
-            log_comp = _log_components(z, weights, block_means, block_chol)
+            log_comp = _log_components(z, gaussian_weights, block_means, block_chol)
+            if noise:
+                log_comp = _with_noise(log_comp, weights, scale, noise[0][0], observed.size)
             pieces.append(pt.logsumexp(log_comp, axis=0) - pt.sum(pt.log(block_scale)))
         return pt.concatenate(pieces)[self.order]
 
 
-def _mixture_random(weights, means, chol, center, scale, rng=None, size=None):
-    """Draw observations from the mixture, in data units."""
+def _mixture_random(weights, means, chol, center, scale, *noise, rng=None, size=None):
+    """Draw observations from the mixture, in data units.
+
+    With ``noise`` (the hypervolume) the last weight is the noise's, whose draws are
+    uniform on :func:`bayesgmm.bayes.uniform_noise.sample_noise`'s box.
+    """
     weights, means, chol, center, scale = weights[0], means[0], chol[0], center[0], scale[0]
+    n_components = means.shape[0]
     if chol.ndim == 2:
-        chol = np.broadcast_to(chol, (len(weights), *chol.shape))
+        chol = np.broadcast_to(chol, (n_components, *chol.shape))
     batch = tuple(size) if size is not None else ()  # ``size`` excludes the feature axis
     n = int(np.prod(batch)) if batch else 1
     counts = rng.multinomial(n, weights / weights.sum())
     labels = np.repeat(np.arange(len(weights)), counts)
     rng.shuffle(labels)
-    noise = rng.standard_normal((n, means.shape[-1]))
-    draws = (means[labels] + np.einsum("nij,nj->ni", chol[labels], noise)) * scale + center
+    gaussian = labels < n_components
+    labels = np.where(gaussian, labels, 0)
+    normal = rng.standard_normal((n, means.shape[-1]))
+    draws = (means[labels] + np.einsum("nij,nj->ni", chol[labels], normal)) * scale + center
+    if noise and not gaussian.all():
+        hypervolume = float(np.ravel(noise[0])[0])
+        draws[~gaussian] = sample_noise(rng, int((~gaussian).sum()), hypervolume, center, scale)
     return draws.reshape(*batch, means.shape[-1])
 
 
@@ -274,6 +310,8 @@ def build_model(
     standardize: tuple[ArrayLike, ArrayLike] | None = None,
     ordered_means: bool = False,
     missing: MissingOption = "error",
+    noise: bool = False,
+    hypervolume: float | None = None,
 ) -> pm.Model:
     """Build the marginalised Bayesian Gaussian mixture as a ``pm.Model``.
 
@@ -304,6 +342,14 @@ def build_model(
         density of its observed cells, ``sum_k pi_k N(x_o | mu_k[o], Sigma_k[o, o])``
         (see Notes). Infinite values, rows with every cell missing and features never
         observed are always errors.
+    noise : bool, default=False
+        Add mclust's uniform noise component: the density becomes
+        ``sum_k pi_k N(x | mu_k, Sigma_k) + pi_0 / V`` with a fixed hypervolume ``V``
+        (see Notes).
+    hypervolume : float, default=None
+        ``V`` in data units, with ``noise=True`` only; ``None``: the volume of the
+        data's region, :func:`bayesgmm.bayes.uniform_noise.default_hypervolume` (mclust's
+        ``hypvol`` for complete data).
 
     Returns
     -------
@@ -318,9 +364,24 @@ def build_model(
         log-likelihoods and predictive draws are in data units).
         Dims: ``component``, ``feature``, ``feature_bis``, ``obs_id``. The data
         standardisation is kept as constant data ``data_center``, ``data_scale``.
+        With ``noise=True`` the free weights are ``proportions`` (dim ``proportion``,
+        ``K + 1`` entries: the Gaussian weights, then the noise proportion), and
+        ``weights`` (summing to ``1 - noise_proportion``) and ``noise_proportion``
+        are deterministic; the hypervolume is constant data ``hypervolume``.
 
     Notes
     -----
+    **Noise component.** The prior of the ``K + 1`` proportions is the symmetric
+    Dirichlet(``weight_concentration``) over all of them (with the default 1, uniform
+    over the simplex: a priori the noise proportion is Beta(1, K), mean
+    ``1 / (K + 1)``). ``V`` is fixed, not estimated. The model works on standardised
+    data ``z = (x - center) / scale``, where the noise's density is ``exp(-log V +
+    sum_j log scale_j)`` (the Jacobian of the standardisation), so that in data units
+    it is ``1 / V``. A row with missing cells has the density of its observed cells
+    under a box of volume ``V`` whose sides are proportional to ``scale``
+    (:mod:`bayesgmm.bayes.uniform_noise`).
+
+
     **Missing cells.** With ``missing="marginalize"`` and NaN in ``X``, the rows are
     grouped by missingness pattern while the graph is built (the grouping is part of
     the graph: data with another NaN layout need another model, see
@@ -357,6 +418,13 @@ def build_model(
     """
     if missing not in MISSING_OPTIONS:
         raise ValueError(f"missing must be one of {list(MISSING_OPTIONS)}; got {missing!r}.")
+    if not noise and hypervolume is not None:
+        raise ValueError(
+            f"hypervolume={hypervolume!r} was given with noise=False; the hypervolume is "
+            "the noise component's. Pass noise=True, or leave hypervolume None."
+        )
+    if hypervolume is not None:
+        hypervolume = check_hypervolume(hypervolume)
     data = validate_data(X, min_samples=2, allow_nan=missing == "marginalize", nan_hint=_NAN_HINT)
     array, names = data.array, data.feature_names
     incomplete = data.has_nan
@@ -379,12 +447,16 @@ def build_model(
         scale = np.broadcast_to(np.asarray(standardize[1], dtype=np.float64), (n_features,))
         if not np.all(scale > 0):
             raise ValueError(f"standardize scale must be positive; got {scale.tolist()}.")
+    if noise and hypervolume is None:
+        hypervolume = default_hypervolume(array)
     coords = {
         "component": np.arange(K),
         "feature": list(feature_names),
         "feature_bis": list(feature_names),
         "obs_id": np.arange(n_samples),
     }
+    if noise:
+        coords["proportion"] = np.arange(K + 1)
     with pm.Model(coords=coords) as model:
         center_t = pm.Data("data_center", center, dims="feature")
         scale_t = pm.Data("data_scale", scale, dims="feature")
@@ -394,9 +466,20 @@ def build_model(
             np.where(nan_mask, 0.0, array) if nan_mask is not None else array,
             dims=("obs_id", "feature"),
         )
-        weights = pm.Dirichlet(
-            "weights", a=np.full(K, priors.weight_concentration), dims="component"
-        )
+        mixture_weights: Any
+        noise_params: list[Any] = []
+        if noise:
+            # one Dirichlet over the K Gaussian weights and the noise proportion (last)
+            mixture_weights = pm.Dirichlet(
+                "proportions", a=np.full(K + 1, priors.weight_concentration), dims="proportion"
+            )
+            pm.Deterministic("weights", mixture_weights[:K], dims="component")
+            pm.Deterministic("noise_proportion", mixture_weights[K])
+            noise_params = [pm.Data("hypervolume", np.asarray(hypervolume, dtype=np.float64))]
+        else:
+            mixture_weights = pm.Dirichlet(
+                "weights", a=np.full(K, priors.weight_concentration), dims="component"
+            )
         if ordered_means:
             if D != 1:
                 raise ValueError(
@@ -471,20 +554,20 @@ def build_model(
             )
         else:
             logp = _mixture_logp
+        signature = (
+            "(w),(k,d),(d,d),(d),(d)" if model_type.name == "tied" else "(w),(k,d),(k,d,d),(d),(d)"
+        )
         pm.CustomDist(
             "obs",
-            weights,
+            mixture_weights,
             means_std,
             chol,
             center_t,
             scale_t,
+            *noise_params,
             logp=logp,
             random=_mixture_random,
-            signature=(
-                "(k),(k,d),(d,d),(d),(d)->(d)"
-                if model_type.name == "tied"
-                else "(k),(k,d),(k,d,d),(d),(d)->(d)"
-            ),
+            signature=signature + (",()->(d)" if noise else "->(d)"),
             observed=x_data,
             dims=("obs_id", "feature"),
         )

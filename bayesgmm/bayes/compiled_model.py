@@ -33,6 +33,7 @@ from scipy.special import gammaln
 from bayesgmm.bayes import cache as kernel_cache
 from bayesgmm.bayes import kernels
 from bayesgmm.bayes.spec import Priors
+from bayesgmm.bayes.uniform_noise import check_hypervolume, log_noise_density_std
 from bayesgmm.core.numerics import LOG_2PI
 from bayesgmm.covariance import get_covariance_model
 from bayesgmm.em.missing import group_by_pattern
@@ -48,7 +49,17 @@ __all__ = [
 _f8 = numba.float64
 _CONSTRAIN_SIG = numba.types.Tuple(
     (_f8[:, ::1], _f8[:, :, ::1], _f8[:, ::1], _f8[:, :, :, ::1], _f8[:, :, :, ::1])
-)(_f8[:, ::1], numba.int64, numba.int64, numba.int64, numba.boolean, _f8[::1], _f8[::1], _f8[::1])
+)(
+    _f8[:, ::1],
+    numba.int64,
+    numba.int64,
+    numba.int64,
+    numba.boolean,
+    _f8[::1],
+    _f8[::1],
+    _f8[::1],
+    numba.boolean,
+)
 _PACKED_SIG = _f8(_f8[::1], _f8[::1], _f8[::1])
 _DOUBLE_P = numba.types.CPointer(_f8)
 #: the C signatures nutpie calls (the user-data pointer is the packed buffer)
@@ -166,6 +177,10 @@ class CompiledMixture:
         One feature: the ordered transform on the means.
     sample_weight : ndarray of shape (n_samples,), default=None
         Weights of the rows' log-likelihood terms (``None``: all 1).
+    hypervolume : float, default=None
+        With a value, the model has the uniform noise component of density
+        ``1 / hypervolume`` (data units; see :mod:`bayesgmm.bayes.uniform_noise`) and ``K + 1``
+        weights; ``None``: no noise component.
 
     Examples
     --------
@@ -186,9 +201,13 @@ class CompiledMixture:
     scale: NDArray[np.float64]
     ordered_means: bool = False
     sample_weight: NDArray[np.float64] | None = None
+    hypervolume: float | None = None
 
     def __post_init__(self) -> None:
         X = np.asarray(self.X, dtype=np.float64)
+        self.noise = self.hypervolume is not None
+        if self.hypervolume is not None:
+            self.hypervolume = check_hypervolume(self.hypervolume)
         self.code = kernels.TYPE_CODES[get_covariance_model(self.covariance_type).name]
         n_samples, self.n_features = X.shape
         self.center = np.ascontiguousarray(self.center, dtype=np.float64)
@@ -213,6 +232,13 @@ class CompiledMixture:
         self.pattern_const = np.array(
             [-0.5 * o.sum() * LOG_2PI - log_scale[o > 0].sum() for o in self.observed]
         )
+        # the noise's log-density (data units) minus each pattern's Gaussian constant
+        self.noise_shift = None
+        if self.hypervolume is not None:
+            log_noise = log_noise_density_std(
+                self.observed.sum(axis=1), self.hypervolume, self.scale
+            ) - np.array([log_scale[o > 0].sum() for o in self.observed])
+            self.noise_shift = log_noise - self.pattern_const
         self.row_weight = (
             np.ones(n_samples)
             if self.sample_weight is None
@@ -228,12 +254,13 @@ class CompiledMixture:
         )
         self.prior_const = self._prior_constant()
         self.n_dim = kernels.n_unconstrained(
-            self.code, self.n_components, self.n_features, self.ordered_means
+            self.code, self.n_components, self.n_features, self.ordered_means, self.noise
         )
         self.buffer = kernels.pack(
             self.zt, self.row_weight, self.starts, self.observed,
             self.pattern_const, self.code, self.n_components, self.ordered_means,
             self.spiral_rows, self.spiral_cols, self.ratio, self.prior_values, self.prior_const,
+            self.noise_shift,
         )  # fmt: skip
 
     # ------------------------------------------------------------------ density
@@ -241,7 +268,8 @@ class CompiledMixture:
         """Constant terms of the priors and transforms (as PyMC's logp includes them)."""
         K, D, p = self.n_components, self.n_features, self.priors
         a = p.weight_concentration
-        const = float(gammaln(K * a) - K * gammaln(a) + math.log(K))
+        n_w = K + 1 if self.noise else K  # a Dirichlet over the noise proportion too
+        const = float(gammaln(n_w * a) - n_w * gammaln(a) + math.log(n_w))
         n_means = K if self.ordered_means else K * D
         const += n_means * (-0.5 * LOG_2PI - math.log(p.mean_scale))
         n_sds = {0: K * D, 1: D, 2: K * D, 3: K}[self.code]
@@ -276,6 +304,9 @@ class CompiledMixture:
     def unconstrain(self, start: dict[str, NDArray[np.float64]]) -> NDArray[np.float64]:
         """The point of ``theta`` for constrained values (``em_start``'s dictionary).
 
+        With the noise component the weights are ``start["proportions"]`` (the ``K``
+        Gaussian weights, then the noise proportion).
+
         Examples
         --------
         >>> from bayesgmm.bayes.build import standardization
@@ -289,7 +320,7 @@ class CompiledMixture:
         >>> model.unconstrain(start).round(3).tolist()
         [0.0, -1.0, 1.0, -0.693, -0.693]
         """
-        log_w = np.log(start["weights"])
+        log_w = np.log(start["proportions" if self.noise else "weights"])
         parts = [log_w[:-1] - log_w.mean()]
         if self.ordered_means:
             values = np.asarray(start["means_ordered"], dtype=np.float64)
@@ -309,15 +340,15 @@ class CompiledMixture:
     def constrain(self, thetas: NDArray[np.float64]):
         """Constrained parameters of many points (rows of ``thetas``), standardised units.
 
-        Returns ``weights (S, K)``, ``means (S, K, D)``, ``sds (S, n_sd)``,
-        ``corr_chol (S, K or 1, D, D)`` and the covariances' Cholesky factors
-        ``chol (S, K, D, D)``.
+        Returns ``weights (S, K)`` (``(S, K + 1)`` with the noise component, the noise
+        proportion last), ``means (S, K, D)``, ``sds (S, n_sd)``, ``corr_chol (S, K or
+        1, D, D)`` and the covariances' Cholesky factors ``chol (S, K, D, D)``.
         """
         thetas = np.ascontiguousarray(np.atleast_2d(thetas), dtype=np.float64)
         compile_kernels()
         return kernels.constrain_draws(
             thetas, self.code, self.n_components, self.n_features, self.ordered_means,
-            self.spiral_rows, self.spiral_cols, self.ratio,
+            self.spiral_rows, self.spiral_cols, self.ratio, self.noise,
         )  # fmt: skip
 
     # ------------------------------------------------------------------ posterior
@@ -327,7 +358,10 @@ class CompiledMixture:
         Variables and dimensions are those of the PyMC model (after
         ``BayesianGaussianMixture``'s tidying): ``weights``, ``means_std`` (and
         ``means_ordered``), ``sds_std``, ``corr_chol`` (full and tied, 2+ features),
-        ``means`` and ``covariances`` in data units.
+        ``means`` and ``covariances`` in data units. With the noise component also
+        ``proportions`` (dim ``proportion``: the ``K`` weights, then the noise
+        proportion) and ``noise_proportion``; ``weights`` are then the Gaussian
+        components' proportions, summing to ``1 - noise_proportion``.
         """
         n_chains, n_draws, _ = thetas.shape
         K, D = self.n_components, self.n_features
@@ -337,7 +371,12 @@ class CompiledMixture:
         def shaped(values, *inner):
             return (("chain", "draw", *inner), values.reshape(n_chains, n_draws, *values.shape[1:]))
 
-        data = {
+        data: dict[str, Any] = {}
+        if self.noise:
+            data["proportions"] = shaped(weights, "proportion")
+            data["noise_proportion"] = shaped(weights[:, K])
+            weights = weights[:, :K]
+        data |= {
             "weights": shaped(weights, "component"),
             "means_std": shaped(means_std, "component", "feature"),
             "means": shaped(means_std * self.scale + self.center, "component", "feature"),
@@ -370,6 +409,7 @@ class CompiledMixture:
             "chain": np.arange(n_chains),
             "draw": np.arange(n_draws),
             "component": np.arange(K),
+            **({"proportion": np.arange(K + 1)} if self.noise else {}),
             "feature": list(feature_names),
             "feature_bis": list(feature_names),
         }

@@ -21,6 +21,7 @@ from bayesgmm.bayes.convergence import DIAGNOSED_VARS, Diagnostics, diagnose, va
 from bayesgmm.bayes.posterior import ParameterDraws, draws_from_posterior
 from bayesgmm.bayes.posterior_imputation import DEFAULT_MAX_IMPUTATIONS as DEFAULT_MAX_IMPUTATIONS
 from bayesgmm.bayes.posterior_imputation import PosteriorImputation
+from bayesgmm.bayes.uniform_noise import NoiseDraws, noise_probability_table, sample_noise
 from bayesgmm.core.estimator_api import check_is_fitted
 from bayesgmm.core.numerics import exp_normalize
 from bayesgmm.core.types import MissingOption, RandomStateLike
@@ -44,8 +45,10 @@ class FittedPosterior(PosteriorImputation):
     A base class: the subclass's ``fit`` sets ``idata_`` (with a ``posterior`` of
     ``weights``, ``means`` and ``covariances`` and the ``observed_data``), ``em_``,
     ``n_features_in_`` and ``n_relabelled_``; its parameters include
-    ``n_components``, ``covariance_type``, ``missing``, ``priors`` and
-    ``random_state``.
+    ``n_components``, ``covariance_type``, ``missing``, ``priors``, ``noise`` and
+    ``random_state``. With the noise component the posterior also has
+    ``noise_proportion`` and ``constant_data`` holds ``hypervolume``, ``data_center``
+    and ``data_scale``; memberships then have a last column, the noise's.
     """
 
     #: the draws are posterior draws (:class:`~bayesgmm.core.fitted_mixture.FittedMixtureLike`)
@@ -55,9 +58,11 @@ class FittedPosterior(PosteriorImputation):
     missing: MissingOption
     priors: Any
     random_state: Any
+    noise: bool
     # set by the subclass's fit
     idata_: xr.DataTree
     n_features_in_: int
+    n_relabelled_: int
 
     # ------------------------------------------------------------------ state
     def _check_is_fitted(self) -> None:
@@ -88,9 +93,29 @@ class FittedPosterior(PosteriorImputation):
         self._check_is_fitted()
         return draws_from_posterior(self.idata_["posterior"].to_dataset(), self.covariance_type)
 
+    def _draws(self) -> ParameterDraws | NoiseDraws:
+        """The draws every density and membership is computed from (noise included)."""
+        draws = self.parameter_draws()
+        if "noise_proportion" not in self.idata_["posterior"]:
+            return draws
+        constant = self.idata_["constant_data"].to_dataset()
+        return NoiseDraws(
+            draws,
+            self.idata_["posterior"].to_dataset()["noise_proportion"].values.reshape(-1),
+            float(constant["hypervolume"].values),
+            constant["data_scale"].values,
+        )
+
     def _set_posterior_means(self) -> None:
-        """``weights_``, ``means_``, ``covariances_``, ``precisions_cholesky_``."""
+        """``weights_``, ``means_``, ``covariances_``, ``precisions_cholesky_``.
+
+        With the noise component also ``noise_proportion_`` and ``hypervolume_``.
+        """
         post = self.idata_["posterior"].to_dataset()
+        if "noise_proportion" in post:
+            self.noise_proportion_ = float(post["noise_proportion"].mean(("chain", "draw")))
+            constant = self.idata_["constant_data"].to_dataset()
+            self.hypervolume_ = float(constant["hypervolume"].values)
         self.weights_ = post["weights"].mean(("chain", "draw")).values
         self.means_ = post["means"].mean(("chain", "draw")).values
         self.covariances_ = post["covariances"].mean(("chain", "draw")).values
@@ -107,7 +132,8 @@ class FittedPosterior(PosteriorImputation):
 
     def _random_vars(self) -> list[str]:
         """The summary variables that vary (with one component the weight is 1)."""
-        return varying_vars(self.n_components)
+        names = varying_vars(self.n_components)
+        return [*names, "noise_proportion"] if getattr(self, "noise", False) else names
 
     def _validate_X(self, X: ArrayLike, allow_nan: bool | None = None) -> NDArray[np.float64]:
         self._check_is_fitted()
@@ -124,7 +150,7 @@ class FittedPosterior(PosteriorImputation):
 
     # ------------------------------------------------------------------ results
     def summary(self, **kwargs: Any):
-        """ArviZ summary of weights, means and covariances (94% HDI).
+        """ArviZ summary of weights, means and covariances (94% HDI), and noise proportion.
 
         Parameters
         ----------
@@ -176,13 +202,18 @@ class FittedPosterior(PosteriorImputation):
         -------
         xarray.DataArray
             Dims ``(chain, draw, obs_id, component)``; quantiles over
-            ``("chain", "draw")`` give credible intervals for each membership.
+            ``("chain", "draw")`` give credible intervals for each membership. With
+            the noise component the last ``component`` (coordinate ``-1``) is the noise.
         """
         values = self.membership_draws(X)
         n_chains = self.idata_["posterior"].sizes["chain"]
+        labels = np.arange(values.shape[-1])
+        if values.shape[-1] > self.n_components:
+            labels[-1] = -1
         return xr.DataArray(
             values.reshape(n_chains, -1, *values.shape[1:]),
             dims=("chain", "draw", "obs_id", "component"),
+            coords={"component": labels},
             name="membership",
         )
 
@@ -207,7 +238,8 @@ class FittedPosterior(PosteriorImputation):
         -------
         ndarray of shape (S, n_samples, n_components)
             Draw ``s = chain * draws + draw`` (``len(picks)`` draws when given); every
-            row sums to 1.
+            row sums to 1. With the noise component ``n_components + 1`` columns, the
+            last the probability that the row is noise.
 
         Examples
         --------
@@ -217,10 +249,11 @@ class FittedPosterior(PosteriorImputation):
         (200, 1, 2)
         """
         array = self._validate_X(X)
-        draws = self.parameter_draws()
+        draws = self._draws()
         if picks is not None:
             draws = draws.take(picks)
-        out = np.empty((draws.size, array.shape[0], self.n_components))
+        n_columns = self.n_components + isinstance(draws, NoiseDraws)
+        out = np.empty((draws.size, array.shape[0], n_columns))
         for s, log_prob in draws.log_prob(array):
             exp_normalize(log_prob, floor=None)  # in place: log-probs -> memberships
             out[s] = log_prob.T
@@ -237,10 +270,12 @@ class FittedPosterior(PosteriorImputation):
         Returns
         -------
         ndarray of shape (n_samples, n_components)
+            With the noise component ``n_components + 1`` columns, the last the
+            posterior mean probability that the row is noise.
         """
         array = self._validate_X(X)
-        draws = self.parameter_draws()
-        total = np.zeros((self.n_components, array.shape[0]))
+        draws = self._draws()
+        total = np.zeros((self.n_components + isinstance(draws, NoiseDraws), array.shape[0]))
         for _, log_prob in draws.log_prob(array):
             exp_normalize(log_prob, floor=None)
             total += log_prob
@@ -257,8 +292,53 @@ class FittedPosterior(PosteriorImputation):
         Returns
         -------
         ndarray of shape (n_samples,)
+            With the noise component, ``-1`` for rows most probably noise.
         """
-        return self.predict_proba(X).argmax(axis=1)
+        labels = self.predict_proba(X).argmax(axis=1)
+        return np.where(labels == self.n_components, -1, labels)
+
+    def noise_probability(self, X: ArrayLike, *, ci_prob: float = 0.94) -> Any:
+        """Posterior probability that each row is noise, with its uncertainty.
+
+        Under draw ``theta_s`` the probability that row ``x`` is noise is
+        ``pi_0 / V / p(x | theta_s)``; the table summarises it over the draws.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Points.
+        ci_prob : float, default=0.94
+            Probability of the equal-tailed credible interval, in (0, 1).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``mean`` (the last column of :meth:`predict_proba`), ``sd``,
+            ``lower`` and ``upper``; indexed like ``X`` when it is a DataFrame.
+
+        Raises
+        ------
+        ValueError
+            If the model has no noise component, or for ``ci_prob`` outside (0, 1).
+
+        Examples
+        --------
+        >>> from bayesgmm import BayesianGaussianMixture, load_faithful
+        >>> bgm = BayesianGaussianMixture(
+        ...     2, noise=True, draws=100, tune=100, chains=1, progressbar=False
+        ... )
+        >>> table = bgm.fit(load_faithful()).noise_probability([[3.0, 70.0]])  # doctest: +SKIP
+        >>> list(table.columns)  # doctest: +SKIP
+        ['mean', 'sd', 'lower', 'upper']
+        """
+        self._check_is_fitted()
+        if not getattr(self, "noise", False):
+            raise ValueError(
+                "noise_probability needs a model with the noise component; this one was "
+                "fitted with noise=False. Refit with noise=True."
+            )
+        values = self.membership_draws(X)[:, :, -1]
+        return noise_probability_table(values, ci_prob, getattr(X, "index", None))
 
     def score_samples(self, X: ArrayLike) -> NDArray[np.float64]:
         """Log posterior predictive density ``log mean_s p(x | theta_s)``.
@@ -336,7 +416,7 @@ class FittedPosterior(PosteriorImputation):
         (200, 1)
         """
         array = self._validate_X(X)
-        return self.parameter_draws().log_likelihood(array)
+        return self._draws().log_likelihood(array)
 
     def score(self, X: ArrayLike, y: Any = None) -> float:
         """Mean log posterior predictive density per sample.
@@ -366,7 +446,7 @@ class FittedPosterior(PosteriorImputation):
         -------
         X : ndarray of shape (n_samples, n_features)
         y : ndarray of shape (n_samples,)
-            Component of each point.
+            Component of each point (``-1``: the noise component).
         """
         self._check_is_fitted()
         if not is_int(n_samples) or n_samples < 1:
@@ -377,14 +457,29 @@ class FittedPosterior(PosteriorImputation):
         picks = rng.integers(draws.size, size=n_samples)
         X = np.empty((n_samples, self.n_features_in_))
         y = np.empty(n_samples, dtype=np.intp)
+        noise = self._noise_box()
         for i, s in enumerate(picks):
             weights = draws.weights[s]
+            if noise is not None and rng.random() >= weights.sum():
+                X[i], y[i] = sample_noise(rng, 1, *noise)[0], -1
+                continue
             k = rng.choice(self.n_components, p=weights / weights.sum())
             counts = np.zeros(self.n_components, dtype=np.int64)
             counts[k] = 1
             X[i] = model_type.sample(rng, draws.means[s], draws.covariances[s], counts)[0]
             y[i] = k
         return X, y
+
+    def _noise_box(self) -> tuple[float, NDArray[np.float64], NDArray[np.float64]] | None:
+        """``(hypervolume, center, scale)`` of the noise's predictive draws, or None."""
+        if "noise_proportion" not in self.idata_["posterior"]:
+            return None
+        constant = self.idata_["constant_data"].to_dataset()
+        return (
+            float(constant["hypervolume"].values),
+            constant["data_center"].values,
+            constant["data_scale"].values,
+        )
 
     def sample_posterior_predictive(self, random_state: RandomStateLike = None) -> xr.DataTree:
         """Add a ``posterior_predictive`` group: one replicate data set per draw.
@@ -410,9 +505,17 @@ class FittedPosterior(PosteriorImputation):
         n_obs = observed.sizes["obs_id"]
         model_type = draws.model
         out = np.empty((draws.size, n_obs, self.n_features_in_))
+        noise = self._noise_box()
         for s in range(draws.size):
-            counts = rng.multinomial(n_obs, draws.weights[s] / draws.weights[s].sum())
-            values = model_type.sample(rng, draws.means[s], draws.covariances[s], counts)
+            weights = draws.weights[s]
+            if noise is not None:  # the noise's count, then the Gaussians'
+                n_noise = int(rng.binomial(n_obs, max(0.0, 1.0 - weights.sum())))
+                counts = rng.multinomial(n_obs - n_noise, weights / weights.sum())
+                values = model_type.sample(rng, draws.means[s], draws.covariances[s], counts)
+                values = np.vstack([values, sample_noise(rng, n_noise, *noise)])
+            else:
+                counts = rng.multinomial(n_obs, weights / weights.sum())
+                values = model_type.sample(rng, draws.means[s], draws.covariances[s], counts)
             out[s] = rng.permutation(values)
         ppc = xr.Dataset(
             {

@@ -32,12 +32,12 @@ from bayesgmm.bayes.fit import ESS_BULK_MIN as ESS_BULK_MIN  # re-exported (repo
 from bayesgmm.bayes.fit import RHAT_MAX as RHAT_MAX
 from bayesgmm.bayes.fit import SAMPLERS, em_start, sample_posterior
 from bayesgmm.bayes.posterior import (
-    draws_from_posterior,
     log_likelihood_groups,
     relabel_to_em,
     tidy_posterior,
 )
 from bayesgmm.bayes.spec import Priors, check_bayesian_covariance_type
+from bayesgmm.bayes.uniform_noise import check_hypervolume, default_hypervolume
 from bayesgmm.core.estimator_api import ParamsMixin, check_is_fitted
 from bayesgmm.core.types import MissingOption
 from bayesgmm.core.validation import (
@@ -56,6 +56,7 @@ from bayesgmm.core.validation import (
 from bayesgmm.covariance import get_covariance_model
 from bayesgmm.em.gaussian_mixture import GaussianMixture
 from bayesgmm.em.missing import MISSING_OPTIONS
+from bayesgmm.em.noise import NNCLEAN_K, nearest_neighbour_clean
 from bayesgmm.exceptions import SamplingWarning
 from bayesgmm.persistence.format import FORMAT_VERSION as FORMAT_VERSION
 from bayesgmm.persistence.posterior_files import read_posterior_file, write_posterior_file
@@ -66,6 +67,9 @@ __all__ = ["BayesianGaussianMixture"]
 _NAN_HINT = "Pass missing='marginalize' to fit with them, or impute or drop those rows."
 #: the sampler's groups kept in ``idata_``
 _KEPT_GROUPS = ("posterior", "sample_stats", "observed_data", "constant_data")
+#: starting noise proportion from a ``start`` without one, and the smallest start
+NOISE_START = 0.05
+NOISE_START_MIN = 0.01
 
 
 #: the settings a pipeline passes to every Bayesian fit (``bayes_options``), and what
@@ -145,6 +149,16 @@ class BayesianGaussianMixture(FittedPosterior, ParamsMixin):
         draws already made are kept. Divergences and chains in different modes are
         not extended (more draws do not cure them). ``0`` runs exactly ``draws``.
         ``diagnostics_.n_draws`` and ``diagnostics_.doublings`` say what was run.
+    noise : bool, default=False
+        Add mclust's uniform noise component, density ``pi_0 / V`` beside the
+        Gaussians (:func:`bayesgmm.bayes.build_model`; the ``K + 1`` proportions
+        have a symmetric Dirichlet(``priors.weight_concentration``) prior). The
+        EM start is fitted on the rows that Byers & Raftery's nearest-neighbour
+        clutter removal keeps (or taken from ``start``, with its
+        ``noise_proportion_`` when it has one).
+    hypervolume : float, default=None
+        ``V``, with ``noise=True`` only; ``None``: the volume of the training
+        data's region (mclust's ``hypvol``), stored as ``hypervolume_``.
 
     Attributes
     ----------
@@ -173,6 +187,11 @@ class BayesianGaussianMixture(FittedPosterior, ParamsMixin):
         :func:`bayesgmm.bayes.convergence.diagnose`).
     diagnostics_ok_ : bool
         Whether the convergence checks pass (``diagnostics_.ok``).
+    noise_proportion_ : float
+        Posterior mean of the noise proportion (``noise=True`` only; ``weights_``
+        then sum to about ``1 - noise_proportion_``).
+    hypervolume_ : float
+        The noise component's hypervolume (``noise=True`` only).
     n_features_in_ : int
         Number of features.
     feature_names_in_ : ndarray of str
@@ -227,6 +246,8 @@ class BayesianGaussianMixture(FittedPosterior, ParamsMixin):
         missing: MissingOption = "error",
         start: GaussianMixture | None = None,
         max_doublings: int = 2,
+        noise: bool = False,
+        hypervolume: float | None = None,
     ) -> None:
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -243,6 +264,8 @@ class BayesianGaussianMixture(FittedPosterior, ParamsMixin):
         self.missing = missing
         self.start = start
         self.max_doublings = max_doublings
+        self.noise = noise
+        self.hypervolume = hypervolume
 
     @classmethod
     def from_em(cls, gm: GaussianMixture, **params: Any) -> BayesianGaussianMixture:
@@ -253,7 +276,9 @@ class BayesianGaussianMixture(FittedPosterior, ParamsMixin):
         gm : GaussianMixture
             A fitted EM model; its ``n_components`` and ``covariance_type`` are used.
         **params
-            Other settings (``draws``, ``tune``, ``chains``, ``priors``, ...).
+            Other settings (``draws``, ``tune``, ``chains``, ``priors``, ...). An EM
+            fit with a noise component (``noise_proportion_``) gives ``noise=True``
+            and its ``hypervolume_`` unless they are given.
 
         Returns
         -------
@@ -272,6 +297,9 @@ class BayesianGaussianMixture(FittedPosterior, ParamsMixin):
             raise TypeError(f"gm must be a fitted bayesgmm.GaussianMixture; got {type(gm)}.")
         check_is_fitted(gm, "means_")
         covariance_type = get_covariance_model(gm.covariance_type).name
+        if getattr(gm, "noise_proportion_", None) is not None and params.get("noise", True):
+            params.setdefault("noise", True)  # an EM fit with a noise component: its V too
+            params.setdefault("hypervolume", getattr(gm, "hypervolume_", None))
         return cls(gm.n_components, covariance_type=covariance_type, start=gm, **params)
 
     # ------------------------------------------------------------------ fitting
@@ -297,6 +325,7 @@ class BayesianGaussianMixture(FittedPosterior, ParamsMixin):
                 f"priors must be a bayesgmm.bayes.Priors or None; got {type(self.priors)}."
             )
         check_bayesian_covariance_type(self.covariance_type)
+        _check_noise(self.noise, self.hypervolume)
         if self.start is not None:
             self._check_start()
 
@@ -363,6 +392,7 @@ class BayesianGaussianMixture(FittedPosterior, ParamsMixin):
         rng = check_random_state(self.random_state)
         seed = int(rng.integers(2**31 - 1))
         model_type = get_covariance_model(self.covariance_type)
+        keep = None  # the rows of the EM start (a noise model's: clutter removed)
         if self.start is not None:
             if self.start.means_.shape[1] != array.shape[1]:
                 raise ValueError(
@@ -371,6 +401,7 @@ class BayesianGaussianMixture(FittedPosterior, ParamsMixin):
                 )
             self.em_ = copy.deepcopy(self.start)  # used as is: never refitted
         else:
+            keep = _clutter_free_rows(array, self.n_components) if self.noise else None
             self.em_ = GaussianMixture(
                 self.n_components,
                 covariance_type=model_type.name,
@@ -379,7 +410,7 @@ class BayesianGaussianMixture(FittedPosterior, ParamsMixin):
                 tol=1e-6,
                 random_state=seed,
                 missing=self.missing,
-            ).fit(data.without_names())
+            ).fit(data.without_names() if keep is None else array[keep])
         ordered = self.relabel == "ordered"
         if ordered:
             if array.shape[1] != 1:
@@ -402,6 +433,7 @@ class BayesianGaussianMixture(FittedPosterior, ParamsMixin):
             center,
             scale,
             ordered_means=ordered,
+            noise_proportion=_noise_start(self.start, keep) if self.noise else None,
         )
         sampling = {
             "X": ValidatedData(array, names, None, data.has_nan),
@@ -413,49 +445,13 @@ class BayesianGaussianMixture(FittedPosterior, ParamsMixin):
             "feature_names": feature_names,
             "ordered_means": ordered,
             "missing": self.missing,
+            "hypervolume": _resolve_hypervolume(self.noise, self.hypervolume, array),
         }
         _sample_adaptively(self, sampling, start, seed)
         self._set_posterior_means()
         self._check_diagnostics()
         return self
 
-    def _tidy(
-        self,
-        idata: xr.DataTree,
-        X: NDArray[np.float64],
-        doublings: int = 0,
-        log_likelihood: bool = True,
-    ) -> xr.DataTree:
-        """The kept groups, relabelled onto ``em_``, with the pointwise log-likelihood.
-
-        ``log_likelihood=False`` leaves it out (the draws are only being diagnosed).
-        """
-        groups = {name: idata[name].to_dataset() for name in idata.children if name in _KEPT_GROUPS}
-        post = tidy_posterior(groups["posterior"])
-        self.n_relabelled_ = 0
-        if self.relabel is True:
-            post, self.n_relabelled_ = relabel_to_em(post, self.em_)
-        groups["posterior"] = post
-        if log_likelihood:
-            draws = draws_from_posterior(post, self.covariance_type)
-            groups.update(log_likelihood_groups(draws, X, post["feature"].values))
-        else:
-            groups["observed_data"] = xr.Dataset(
-                {"obs": (("obs_id", "feature"), X)},
-                coords={"obs_id": np.arange(X.shape[0]), "feature": post["feature"].values},
-            )
-        tree = xr.DataTree.from_dict({f"/{name}": ds for name, ds in groups.items()})
-        tree.attrs.update(
-            {
-                "bayesgmm_version": __version__,
-                "n_relabelled": int(self.n_relabelled_),
-                "doublings": int(doublings),
-                "settings": json.dumps(self._settings()),
-            }
-        )
-        return tree
-
-    # ------------------------------------------------------------------ persistence
     # ------------------------------------------------------------------ persistence
     def _settings(self) -> dict[str, Any]:
         params = self.get_params()
@@ -574,6 +570,101 @@ class BayesianGaussianMixture(FittedPosterior, ParamsMixin):
         return est
 
 
+def _check_noise(noise: Any, hypervolume: Any) -> None:
+    """The noise settings, or the error naming what is wrong."""
+    if not isinstance(noise, bool | np.bool_):
+        raise TypeError(f"noise must be True or False; got {noise!r}.")
+    if hypervolume is not None:
+        if not noise:
+            raise ValueError(
+                f"hypervolume={hypervolume!r} was given with noise=False; the hypervolume "
+                "is the noise component's. Pass noise=True, or leave hypervolume None."
+            )
+        check_hypervolume(hypervolume)
+
+
+def _resolve_hypervolume(
+    noise: bool, hypervolume: float | None, X: NDArray[np.float64]
+) -> float | None:
+    """The noise component's hypervolume (the data's region by default), None without noise."""
+    if not noise:
+        return None
+    return check_hypervolume(hypervolume) if hypervolume is not None else default_hypervolume(X)
+
+
+def _clutter_free_rows(X: NDArray[np.float64], n_components: int) -> NDArray[np.bool_]:
+    """Rows the EM start of a noise model is fitted on: not clutter by nearest neighbours.
+
+    Complete rows are classified by :func:`bayesgmm.em.noise.nearest_neighbour_clean`;
+    rows with missing cells are kept. All rows when too few would remain.
+    """
+    keep = np.ones(len(X), dtype=bool)
+    complete = ~np.isnan(X).any(axis=1)
+    if complete.sum() > NNCLEAN_K + 1:
+        keep[complete] = ~nearest_neighbour_clean(X[complete])
+    if keep.sum() < max(2 * n_components, X.shape[1] + 1, 10):
+        keep[:] = True
+    return keep
+
+
+def _noise_start(start: GaussianMixture | None, keep: NDArray[np.bool_] | None) -> float:
+    """Starting noise proportion: the EM start's, else the share of clutter rows."""
+    if start is not None:
+        share = getattr(start, "noise_proportion_", None)
+        return float(share) if share else NOISE_START
+    assert keep is not None
+    return max(NOISE_START_MIN, float(1.0 - keep.mean()))
+
+
+def _tidy(
+    estimator: BayesianGaussianMixture,
+    idata: xr.DataTree,
+    sampling: dict[str, Any],
+    doublings: int = 0,
+    log_likelihood: bool = True,
+) -> xr.DataTree:
+    """The kept groups, relabelled onto ``em_``, with the pointwise log-likelihood.
+
+    ``log_likelihood=False`` leaves it out (the draws are only being diagnosed). With
+    the noise component ``constant_data`` holds ``hypervolume``, ``data_center`` and
+    ``data_scale`` (what its density and predictive draws need).
+    """
+    X = sampling["X"].array
+    groups = {name: idata[name].to_dataset() for name in idata.children if name in _KEPT_GROUPS}
+    post = tidy_posterior(groups["posterior"])
+    estimator.n_relabelled_ = 0
+    if estimator.relabel is True:
+        post, estimator.n_relabelled_ = relabel_to_em(post, estimator.em_)
+    groups["posterior"] = post
+    if sampling["hypervolume"] is not None:
+        constant = groups.get("constant_data", xr.Dataset())
+        groups["constant_data"] = constant.assign(
+            hypervolume=((), sampling["hypervolume"]),
+            data_center=(("feature",), sampling["center"]),
+            data_scale=(("feature",), sampling["scale"]),
+        ).assign_coords(feature=post["feature"].values)
+    if log_likelihood:
+        tree = xr.DataTree.from_dict({f"/{name}": ds for name, ds in groups.items()})
+        estimator.idata_ = tree  # the draws (noise included) are read from it
+        draws = estimator._draws()
+        groups.update(log_likelihood_groups(draws, X, post["feature"].values))
+    else:
+        groups["observed_data"] = xr.Dataset(
+            {"obs": (("obs_id", "feature"), X)},
+            coords={"obs_id": np.arange(X.shape[0]), "feature": post["feature"].values},
+        )
+    tree = xr.DataTree.from_dict({f"/{name}": ds for name, ds in groups.items()})
+    tree.attrs.update(
+        {
+            "bayesgmm_version": __version__,
+            "n_relabelled": int(estimator.n_relabelled_),
+            "doublings": int(doublings),
+            "settings": json.dumps(estimator._settings()),
+        }
+    )
+    return tree
+
+
 def _sample_adaptively(
     estimator: BayesianGaussianMixture,
     sampling: dict[str, Any],
@@ -581,7 +672,6 @@ def _sample_adaptively(
     seed: int,
 ) -> None:
     """Set ``estimator.idata_``: sample, then continue the chains while only draws are missing."""
-    array = sampling["X"].array
     settings: dict[str, Any] = {
         "sampler": estimator.sampler,
         "tune": estimator.tune,
@@ -598,13 +688,14 @@ def _sample_adaptively(
         feature_names=sampling["feature_names"],
         ordered_means=sampling["ordered_means"],
         missing=sampling["missing"],
+        hypervolume=sampling["hypervolume"],
         draws=estimator.draws,
         chains=estimator.chains,
         seed=seed,
         progressbar=estimator.progressbar,
         **settings,
     )
-    estimator.idata_ = estimator._tidy(raw, array, log_likelihood=estimator.max_doublings == 0)
+    estimator.idata_ = _tidy(estimator, raw, sampling, log_likelihood=estimator.max_doublings == 0)
     doublings = 0
     seeds = np.random.SeedSequence(seed).generate_state(max(estimator.max_doublings, 1))
     while doublings < estimator.max_doublings:
@@ -630,9 +721,9 @@ def _sample_adaptively(
         )
         raw = concat_draws(raw, more)
         doublings += 1
-        estimator.idata_ = estimator._tidy(raw, array, doublings, log_likelihood=False)
+        estimator.idata_ = _tidy(estimator, raw, sampling, doublings, log_likelihood=False)
     if estimator.max_doublings:
-        estimator.idata_ = estimator._tidy(raw, array, doublings)
+        estimator.idata_ = _tidy(estimator, raw, sampling, doublings)
 
 
 def _continuation_model(sampling: dict[str, Any], sampler: str) -> dict[str, Any]:
@@ -647,6 +738,7 @@ def _continuation_model(sampling: dict[str, Any], sampler: str) -> dict[str, Any
             sampling["center"],
             sampling["scale"],
             ordered_means=sampling["ordered_means"],
+            hypervolume=sampling["hypervolume"],
         )
         return {"mixture": mixture, "feature_names": names}
     args = {key: sampling[key] for key in ("X", "n_components", "covariance_type", "priors")}
@@ -655,6 +747,8 @@ def _continuation_model(sampling: dict[str, Any], sampler: str) -> dict[str, Any
         standardize=(sampling["center"], sampling["scale"]),  # the fit's: not recomputed
         ordered_means=sampling["ordered_means"],
         missing=sampling["missing"],
+        noise=sampling["hypervolume"] is not None,
+        hypervolume=sampling["hypervolume"],
     )
     return {"model_args": args}
 

@@ -77,6 +77,7 @@ def em_start(
     scale: NDArray[np.float64],
     *,
     ordered_means: bool = False,
+    noise_proportion: float | None = None,
 ) -> dict[str, NDArray[np.float64]]:
     """Values of the model's free variables that reproduce an EM solution.
 
@@ -88,13 +89,19 @@ def em_start(
         EM estimates in data units (``GaussianMixture`` attributes).
     center, scale : ndarray of shape (n_features,)
         The model's standardisation.
+    ordered_means : bool, default=False
+        Start ``means_ordered`` instead of ``means_std``.
+    noise_proportion : float, default=None
+        The model has the noise component, starting at this proportion: the start
+        has ``proportions`` (the ``weights`` scaled to sum to ``1 -
+        noise_proportion``, then ``noise_proportion``) instead of ``weights``.
 
     Returns
     -------
     dict of str to ndarray
-        ``weights``, ``means_std`` (``means_ordered`` with ``ordered_means``),
-        ``sds_std`` and ``corr_chol`` (when present). With ``ordered_means`` the EM
-        components must already be sorted by mean.
+        ``weights`` (or ``proportions``), ``means_std`` (``means_ordered`` with
+        ``ordered_means``), ``sds_std`` and ``corr_chol`` (when present). With
+        ``ordered_means`` the EM components must already be sorted by mean.
 
     Examples
     --------
@@ -111,10 +118,11 @@ def em_start(
     """
     model_type = get_covariance_model(covariance_type)
     weights = np.clip(weights, 1e-6, None)
-    start: dict[str, NDArray[np.float64]] = {
-        "weights": weights / weights.sum(),
-        "means_std": (means - center) / scale,
-    }
+    start: dict[str, NDArray[np.float64]] = {"weights": weights / weights.sum()}
+    if noise_proportion is not None:
+        share = float(np.clip(noise_proportion, 1e-3, 0.9))
+        start = {"proportions": np.append(start["weights"] * (1.0 - share), share)}
+    start["means_std"] = (means - center) / scale
     if ordered_means:
         # strictly increasing start values for the ordered transform
         values = start.pop("means_std")[:, 0].copy()
@@ -343,6 +351,7 @@ def sample_posterior(
     target_accept: float,
     seed: int,
     progressbar: bool,
+    hypervolume: float | None = None,
 ):
     """Sample the marginalised mixture's posterior from ``start`` with ``sampler``.
 
@@ -351,7 +360,8 @@ def sample_posterior(
     shape); ``"pymc"`` runs PyMC's NUTS on the specification itself
     (:func:`bayesgmm.bayes.build_model`). Returns the sampler's DataTree. ``X`` was
     checked by the caller and ``center``, ``scale`` are its standardisation: neither
-    is redone here.
+    is redone here. ``hypervolume``: the model has the noise component, of density
+    ``1 / hypervolume``.
     """
     settings: dict[str, Any] = {
         "draws": draws,
@@ -371,6 +381,7 @@ def sample_posterior(
             center,
             scale,
             ordered_means=ordered_means,
+            hypervolume=hypervolume,
         )
         names = feature_names or [f"x{j}" for j in range(X.n_features)]
         return sample_mixture(mixture, start, names, **settings)
@@ -383,6 +394,8 @@ def sample_posterior(
         standardize=(center, scale),
         ordered_means=ordered_means,
         missing=missing,
+        noise=hypervolume is not None,
+        hypervolume=hypervolume,
     )
     return sample_model(model, start, cache_key=(), data={}, sampler=sampler, **settings)
 

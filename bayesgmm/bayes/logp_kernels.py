@@ -11,7 +11,9 @@ shape.
 
 Layout of ``theta`` (PyMC's order of free variables, each flattened in C order):
 
-1. ``weights`` on PyMC's simplex transform (``K - 1`` values);
+1. ``weights`` on PyMC's simplex transform (``K - 1`` values), or, with the uniform
+   noise component, ``proportions`` (the ``K`` Gaussian weights and the noise
+   proportion last) on it (``K`` values);
 2. ``means_std`` (``K * D``), or ``means_ordered`` on PyMC's ordered transform (``K``,
    one feature);
 3. ``log(sds_std)`` (``K * D`` full and diag, ``D`` tied, ``K`` spherical);
@@ -20,7 +22,10 @@ Layout of ``theta`` (PyMC's order of free variables, each flattened in C order):
 
 Data are passed standardised (``z = (x - center) / scale``, missing cells 0), the rows
 stored transposed (``zt``, ``(D, N)``) with the rows grouped by missingness pattern
-(``starts``; one pattern for complete data), their weights in the same order.
+(``starts``; one pattern for complete data), their weights in the same order. The
+noise component's density is constant within a pattern: ``noise_shift[p]`` is its log
+minus the pattern's Gaussian constant ``pattern_const[p]`` (both in data units, so the
+standardisation's Jacobian cancels).
 Everything a model needs is packed into one float64 buffer (:func:`pack`; indices
 are stored as exact float64 integers), whose address is the user data of the C
 callbacks :func:`c_log_density` and :func:`c_expand` that nutpie calls from its own
@@ -62,16 +67,20 @@ _BLOCK = 128
 _jit_cached = numba.njit(cache=True, nogil=True, error_model="numpy")
 
 
-def n_unconstrained(code: int, n_components: int, n_features: int, ordered: bool) -> int:
-    """Length of ``theta`` for a model.
+def n_unconstrained(
+    code: int, n_components: int, n_features: int, ordered: bool, noise: bool = False
+) -> int:
+    """Length of ``theta`` for a model (``noise``: with the uniform noise component).
 
     Examples
     --------
     >>> n_unconstrained(TYPE_CODES["full"], 2, 2, False)  # 1 + 4 + 4 + 2
     11
+    >>> n_unconstrained(TYPE_CODES["full"], 2, 2, False, noise=True)
+    12
     """
     K, D = n_components, n_features
-    n = K - 1 + (K if ordered else K * D) + _n_sds(code, K, D)
+    n = K - 1 + int(noise) + (K if ordered else K * D) + _n_sds(code, K, D)
     return n + _n_corr_matrices(code, K, D) * (D * (D - 1) // 2)
 
 
@@ -91,29 +100,31 @@ def _n_corr_matrices(code: int, K: int, D: int) -> int:
 
 # ----------------------------------------------------------------------- transforms
 @_jit
-def _constrain(theta, code, K, D, ordered, spiral_rows, spiral_cols, ratio):
+def _constrain(theta, code, K, D, ordered, spiral_rows, spiral_cols, ratio, noise):
     """Parameters from ``theta``: weights, log weights, means, sds, R and the W rows.
 
-    Returns ``(w, log_w, mu, sd, R, W)`` in standardised units: ``sd`` has the shape
+    Returns ``(w, log_w, mu, sd, R, W)`` in standardised units: ``w`` has ``K + 1``
+    entries with ``noise`` (the noise proportion last), ``K`` otherwise; ``sd`` has the shape
     of ``sds_std`` flattened to ``(n_sd,)``; ``R`` (``(n_mats, D, D)``) are the LKJ
     correlation Cholesky factors (identity rows for non-dense types) and ``W`` their
     unnormalised rows (strictly lower part from ``theta``, unit diagonal).
     """
     # weights: z = (y, -sum y), w = softmax(z)
-    zw = np.empty(K)
+    n_w = K + 1 if noise else K
+    zw = np.empty(n_w)
     total = 0.0
-    for k in range(K - 1):
+    for k in range(n_w - 1):
         zw[k] = theta[k]
         total += theta[k]
-    zw[K - 1] = -total
+    zw[n_w - 1] = -total
     top = zw.max()
     acc = 0.0
-    for k in range(K):
+    for k in range(n_w):
         acc += math.exp(zw[k] - top)
     lse = top + math.log(acc)
     log_w = zw - lse
     w = np.exp(log_w)
-    pos = K - 1
+    pos = n_w - 1
     mu = np.empty((K, D))
     if ordered:
         mu[0, 0] = theta[pos]
@@ -156,24 +167,25 @@ def _constrain(theta, code, K, D, ordered, spiral_rows, spiral_cols, ratio):
 
 
 @_jit_cached
-def constrain_draws(thetas, code, K, D, ordered, spiral_rows, spiral_cols, ratio):
+def constrain_draws(thetas, code, K, D, ordered, spiral_rows, spiral_cols, ratio, noise):
     """Constrained parameters of many draws (rows of ``thetas``), standardised units.
 
-    Returns ``weights (S, K)``, ``means (S, K, D)``, ``sds (S, n_sd)``, ``corr_chol
+    Returns ``weights (S, K)`` (``(S, K + 1)`` with ``noise``, its last column the
+    noise proportion), ``means (S, K, D)``, ``sds (S, n_sd)``, ``corr_chol
     (S, n_mats, D, D)`` and ``chol (S, K, D, D)`` (the covariance Cholesky factors of
     every component; tied repeats one).
     """
     S = thetas.shape[0]
     n_sd = D if code == _TIED else (K if code == _SPHERICAL else K * D)
     n_mats = K if code == _FULL else 1
-    weights = np.empty((S, K))
+    weights = np.empty((S, K + 1 if noise else K))
     means = np.empty((S, K, D))
     sds = np.empty((S, n_sd))
     corr = np.empty((S, n_mats, D, D))
     chol = np.zeros((S, K, D, D))
     for s in range(S):
         w, _, mu, sd, R, _ = _constrain(
-            thetas[s], code, K, D, ordered, spiral_rows, spiral_cols, ratio
+            thetas[s], code, K, D, ordered, spiral_rows, spiral_cols, ratio, noise
         )
         weights[s] = w
         means[s] = mu
@@ -319,18 +331,21 @@ def _normalise_block(lp, K, nb, top, acc, bits):
 
 
 @_jit_fast
-def _mixture_pass(zt, row_weight, starts, observed, pattern_const, log_w, mu, F, tied,
-                  diagonal, g_logw, g_mu, g_F):  # fmt: skip
+def _mixture_pass(zt, row_weight, starts, observed, pattern_const, noise_shift, log_w, mu,
+                  F, tied, diagonal, g_logw, g_mu, g_F):  # fmt: skip
     """Mixture log-likelihood for lower Cholesky factors ``F`` (``(KF, D, D)``).
 
     ``tied``: one factor for every component; ``diagonal``: the factors are diagonal
-    (diag and spherical models; only diagonal terms are computed). Rows are processed
+    (diag and spherical models; only diagonal terms are computed). When ``log_w``
+    has ``K + 1`` entries the last is the noise component's, whose log-density in
+    pattern ``p`` is ``noise_shift[p]`` plus the pattern's constant. Rows are processed
     in blocks with the rows in the innermost, contiguous loops (vectorised). Adds the
     gradient with respect to ``log_w``, ``mu`` and ``F`` into ``g_*`` and returns the
     log-likelihood, or NaN if an observed block is not positive definite.
     """
     D = zt.shape[0]
     K = mu.shape[0]
+    n_w = log_w.shape[0]  # K + 1 with the noise component
     KF = F.shape[0]
     total = 0.0
     obs = np.empty(D, np.int64)
@@ -343,14 +358,14 @@ def _mixture_pass(zt, row_weight, starts, observed, pattern_const, log_w, mu, F,
     Zt = np.empty((D, _BLOCK))  # observed cells of a block of rows, transposed
     W = np.empty((D, _BLOCK))  # tied: C^-1 z
     Y = np.empty((K, D, _BLOCK))  # u = C^-1 (z_o - mu_o)
-    lp = np.empty((K, _BLOCK))
+    lp = np.empty((n_w, _BLOCK))
     weights = np.empty(_BLOCK)
     row_max = np.empty(_BLOCK)
     row_sum = np.empty(_BLOCK)
     log_sum = np.empty(_BLOCK)
     bits = np.empty(_BLOCK, np.int64)
     y = np.empty(D)
-    nk = np.empty(K)
+    nk = np.empty(n_w)
     V = np.empty((K, D))
     U = np.empty((K, D, D))
     B = np.empty((D, D))
@@ -428,15 +443,24 @@ def _mixture_pass(zt, row_weight, starts, observed, pattern_const, log_w, mu, F,
                 off = offset[k]
                 for i in range(nb):
                     lp[k, i] = off - 0.5 * lp[k, i]
-            _normalise_block(lp, K, nb, row_max, row_sum, bits)  # responsibilities
+            if n_w > K:  # the uniform noise: one value for the pattern
+                off = log_w[K] + noise_shift[p]
+                for i in range(nb):
+                    lp[K, i] = off
+            _normalise_block(lp, n_w, nb, row_max, row_sum, bits)  # responsibilities
             _log_block(row_sum, nb, bits, log_sum)
             for i in range(nb):
                 total += weights[i] * (row_max[i] + log_sum[i])
                 weight_sum += weights[i]
                 row_sum[i] = weights[i] / row_sum[i]
-            for k in range(K):
+            for k in range(n_w):
                 for i in range(nb):
                     lp[k, i] *= row_sum[i]
+            if n_w > K:
+                acc = 0.0
+                for i in range(nb):
+                    acc += lp[K, i]
+                nk[K] += acc
             for k in range(K):
                 acc = 0.0
                 for i in range(nb):
@@ -454,6 +478,8 @@ def _mixture_pass(zt, row_weight, starts, observed, pattern_const, log_w, mu, F,
                             acc += lp[k, i] * Y[k, a, i] * Y[k, b, i]
                         U[k, a, b] += acc
         total += weight_sum * pattern_const[p]
+        if n_w > K:
+            g_logw[K] += nk[K]
         # gradient of this pattern's rows with respect to log_w, mu_o and F[o, :]
         for k in range(K):
             f = 0 if tied else k
@@ -493,17 +519,22 @@ def _mixture_pass(zt, row_weight, starts, observed, pattern_const, log_w, mu, F,
 @_jit
 def log_density(theta, grad, zt, row_weight, starts, observed, pattern_const,
                 code, K, D, ordered, spiral_rows, spiral_cols, ratio, priors,
-                prior_const):  # fmt: skip
+                prior_const, noise, noise_shift):  # fmt: skip
     """Log-density of the model at ``theta``; its gradient is written into ``grad``.
 
     ``priors`` is ``(weight_concentration, mean_scale, sd_scale, lkj_eta, sd_dof)`` and
-    ``prior_const`` the sum of the priors' and transforms' constant terms. Returns
-    ``-inf`` (gradient zero) where the parameters are numerically invalid.
+    ``prior_const`` the sum of the priors' and transforms' constant terms. ``noise``:
+    the model has the uniform noise component (``K + 1`` weights, a symmetric
+    Dirichlet over all of them), whose log-density in pattern ``p`` is
+    ``noise_shift[p] + pattern_const[p]``. Returns ``-inf`` (gradient zero) where the
+    parameters are numerically invalid.
     """
     conc, mean_scale, sd_scale, eta, dof = priors[0], priors[1], priors[2], priors[3], priors[4]
-    w, log_w, mu, sd, R, W = _constrain(theta, code, K, D, ordered, spiral_rows, spiral_cols, ratio)
+    w, log_w, mu, sd, R, W = _constrain(theta, code, K, D, ordered, spiral_rows, spiral_cols,
+                                        ratio, noise)  # fmt: skip
     n_mats = R.shape[0]
-    g_logw = np.zeros(K)
+    n_w = w.shape[0]
+    g_logw = np.zeros(n_w)
     g_mu = np.zeros((K, D))
     g_sd = np.zeros(sd.shape[0])
     g_R = np.zeros((n_mats, D, D))
@@ -523,8 +554,8 @@ def log_density(theta, grad, zt, row_weight, starts, observed, pattern_const,
             else:
                 F[f, i, i] = sd[f] * ratio[i]
     g_F = np.zeros((KF, D, D))
-    loglik = _mixture_pass(zt, row_weight, starts, observed, pattern_const, log_w, mu, F,
-                           code == _TIED, not dense, g_logw, g_mu, g_F)  # fmt: skip
+    loglik = _mixture_pass(zt, row_weight, starts, observed, pattern_const, noise_shift, log_w,
+                           mu, F, code == _TIED, not dense, g_logw, g_mu, g_F)  # fmt: skip
     for f in range(KF):
         for i in range(D):
             if dense:
@@ -542,16 +573,16 @@ def log_density(theta, grad, zt, row_weight, starts, observed, pattern_const,
     logp = loglik + prior_const
     # Dirichlet(conc) prior with the simplex log-Jacobian: const + conc * sum log w
     total_g = 0.0
-    for k in range(K):
+    for k in range(n_w):
         logp += conc * log_w[k]
         g_logw[k] += conc
         total_g += g_logw[k]
-    g_z = np.empty(K)
-    for k in range(K):
+    g_z = np.empty(n_w)
+    for k in range(n_w):
         g_z[k] = g_logw[k] - w[k] * total_g
-    for k in range(K - 1):
-        grad[k] = g_z[k] - g_z[K - 1]
-    pos = K - 1
+    for k in range(n_w - 1):
+        grad[k] = g_z[k] - g_z[n_w - 1]
+    pos = n_w - 1
     # Normal(0, mean_scale) means
     inv_ms2 = 1.0 / (mean_scale * mean_scale)
     for k in range(K):
@@ -608,9 +639,9 @@ def log_density(theta, grad, zt, row_weight, starts, observed, pattern_const,
 #: header fields of the packed buffer, in order
 HEADER = (
     "length", "n_samples", "n_features", "n_components", "code", "ordered", "n_patterns",
-    "prior_const", "conc", "mean_scale", "sd_scale", "eta", "sd_dof",
+    "noise", "prior_const", "conc", "mean_scale", "sd_scale", "eta", "sd_dof",
     "zt", "row_weight", "starts", "observed", "pattern_const", "spiral_rows",
-    "spiral_cols", "ratio",
+    "spiral_cols", "ratio", "noise_shift",
 )  # fmt: skip
 _H = len(HEADER)
 #: prior values stored in the header (see log_density)
@@ -618,16 +649,19 @@ _N_PRIORS = 5
 
 
 def pack(zt, row_weight, starts, observed, pattern_const, code, n_components, ordered,
-         spiral_rows, spiral_cols, ratio, priors, prior_const):  # fmt: skip
+         spiral_rows, spiral_cols, ratio, priors, prior_const, noise_shift=None):  # fmt: skip
     """One float64 buffer holding a model's data and settings (a header of offsets first).
+
+    ``noise_shift`` (one value per pattern, see :func:`log_density`) adds the uniform
+    noise component; ``None``: no noise component.
 
     Examples
     --------
     >>> buf = pack(np.zeros((1, 3)), np.ones(3), np.array([0, 3]),
     ...            np.ones((1, 1)), np.zeros(1), 2, 2, False, np.zeros(0), np.zeros(0),
     ...            np.ones(1), np.ones(5), 0.0)  # fmt: skip
-    >>> int(buf[0]) == buf.size, int(buf[1]), int(buf[2]), int(buf[3])
-    (True, 3, 1, 2)
+    >>> int(buf[0]) == buf.size, int(buf[1]), int(buf[2]), int(buf[3]), int(buf[7])
+    (True, 3, 1, 2, 0)
     """
     if np.size(priors) != _N_PRIORS:
         raise ValueError(
@@ -635,15 +669,23 @@ def pack(zt, row_weight, starts, observed, pattern_const, code, n_components, or
             f"sd_scale, lkj_eta, sd_dof); got {np.size(priors)}."
         )
     n_features, n_samples = zt.shape
+    n_patterns = np.shape(observed)[0]
+    noise = noise_shift is not None
+    if noise and np.size(noise_shift) != n_patterns:
+        raise ValueError(
+            f"noise_shift must hold one value per pattern ({n_patterns}); got "
+            f"{np.size(noise_shift)}."
+        )
+    shift = np.zeros(n_patterns) if noise_shift is None else noise_shift
     arrays = [zt, row_weight, starts, observed, pattern_const, spiral_rows, spiral_cols,
-              ratio]  # fmt: skip
+              ratio, shift]  # fmt: skip
     offsets = []
     position = _H
     for array in arrays:
         offsets.append(position)
         position += np.size(array)
     head = [position, n_samples, n_features, n_components, code, float(ordered),
-            np.shape(observed)[0], prior_const, *priors, *offsets]  # fmt: skip
+            n_patterns, float(noise), prior_const, *priors, *offsets]  # fmt: skip
     parts = [np.asarray(head, dtype=np.float64)]
     parts += [np.ravel(np.asarray(a, dtype=np.float64)) for a in arrays]
     return np.concatenate(parts)
@@ -652,9 +694,9 @@ def pack(zt, row_weight, starts, observed, pattern_const, code, n_components, or
 @_jit
 def _unpack_and_evaluate(theta, grad, buf):
     N, D, K = int(buf[1]), int(buf[2]), int(buf[3])
-    code, ordered, P = int(buf[4]), buf[5] != 0.0, int(buf[6])
+    code, ordered, P, noise = int(buf[4]), buf[5] != 0.0, int(buf[6]), buf[7] != 0.0
     M = D * (D - 1) // 2
-    o = buf[13:21]
+    o = buf[14:23]
     zt = buf[int(o[0]) : int(o[0]) + D * N].reshape((D, N))
     row_weight = buf[int(o[1]) : int(o[1]) + N]
     starts = buf[int(o[2]) : int(o[2]) + P + 1]
@@ -663,9 +705,10 @@ def _unpack_and_evaluate(theta, grad, buf):
     spiral_rows = buf[int(o[5]) : int(o[5]) + M]
     spiral_cols = buf[int(o[6]) : int(o[6]) + M]
     ratio = buf[int(o[7]) : int(o[7]) + D]
+    noise_shift = buf[int(o[8]) : int(o[8]) + P]
     return log_density(theta, grad, zt, row_weight, starts, observed, pattern_const,
-                       code, K, D, ordered, spiral_rows, spiral_cols, ratio, buf[8:13],
-                       buf[7])  # fmt: skip
+                       code, K, D, ordered, spiral_rows, spiral_cols, ratio, buf[9:14],
+                       buf[8], noise, noise_shift)  # fmt: skip
 
 
 def c_log_density(dim, x_ptr, grad_ptr, logp_ptr, user_ptr):  # pragma: no cover - in C

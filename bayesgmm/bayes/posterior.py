@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 from scipy.special import logsumexp
 
 from bayesgmm.bayes.relabel import matching_permutations, relabel_draws
+from bayesgmm.bayes.uniform_noise import NoiseDraws
 from bayesgmm.core.fitted_mixture import FittedMixtureLike, MixtureDraws
 from bayesgmm.core.numerics import LOG_2PI
 from bayesgmm.covariance import get_covariance_model
@@ -52,7 +53,9 @@ def tidy_posterior(post: xr.Dataset) -> xr.Dataset:
 
     ``corr_chol`` is sampled with ``shape=`` (PyMC names its dims
     ``corr_chol_dim_*``); it gets ``(chain, draw, [component,] feature,
-    feature_bis)`` (tied covariances have no component axis).
+    feature_bis)`` (tied covariances have no component axis). The noise component's
+    ``proportions`` are dropped: ``weights`` and ``noise_proportion`` hold them (and
+    relabelling permutes ``weights`` only).
 
     Examples
     --------
@@ -68,6 +71,8 @@ def tidy_posterior(post: xr.Dataset) -> xr.Dataset:
     >>> tidy_posterior(post)["corr_chol"].dims
     ('chain', 'draw', 'component', 'feature', 'feature_bis')
     """
+    if "proportions" in post:
+        post = post.drop_vars("proportions").drop_dims("proportion", errors="ignore")
     if "corr_chol" not in post:
         return post
     var = post["corr_chol"]
@@ -181,7 +186,7 @@ def parameter_draws(model: Any) -> MixtureDraws:
 
 
 def log_likelihood_groups(
-    draws: ParameterDraws, X: NDArray[np.float64], features: Any
+    draws: ParameterDraws | NoiseDraws, X: NDArray[np.float64], features: Any
 ) -> dict[str, xr.Dataset]:
     """ArviZ's ``log_likelihood`` (``obs``: chain, draw, obs_id) and ``observed_data``.
 

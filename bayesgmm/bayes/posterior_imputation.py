@@ -98,6 +98,7 @@ class PosteriorImputation:
         array([False,  True])
         """
         array = self._validate_X(X, allow_nan=True)
+        _refuse_noise(self, "impute")
         rng = check_random_state(random_state)
         draws = self.parameter_draws()
         n_total = draws.size
@@ -165,6 +166,7 @@ class PosteriorImputation:
         np.False_
         """
         array = self._validate_X(X, allow_nan=True)
+        _refuse_noise(self, "impute_mean")
         filled = array.copy()
         if np.isnan(array).any():
             draws = self.parameter_draws()
@@ -179,6 +181,16 @@ class PosteriorImputation:
                 )
             filled = np.where(np.isnan(array), total / draws.size, array)
         return like_input(X, filled)
+
+
+def _refuse_noise(model: Any, method: str) -> None:
+    """ValueError: imputations of a model with the noise component are not defined yet."""
+    if getattr(model, "noise", False):
+        raise ValueError(
+            f"{method} is not available with noise=True: the imputations draw the missing "
+            "cells from the Gaussian components and would ignore the noise component. Fit "
+            "with noise=False to impute."
+        )
 
 
 def _spaced(n_total: int, n: int) -> NDArray[np.intp]:

@@ -13,7 +13,9 @@ per-draw ``log_density_draws``), so importing this module does not import PyMC.
 * :func:`anomaly_scores`: ``-log p(x)`` (higher is more anomalous).
 * :class:`MixtureAnomalyDetector`: scikit-learn's outlier-detector interface
   (``fit``, ``score_samples``, ``decision_function``, ``predict``) with a threshold
-  set from the training scores by a contamination rate or a quantile.
+  set from the training scores by a contamination rate or a quantile, or, for a
+  model with a uniform noise component (``noise=True``), by the probability that a
+  point is noise (``score="noise_probability"``).
 
 Sign conventions follow scikit-learn's ``IsolationForest`` and
 ``LocalOutlierFactor``: ``score_samples`` is *higher for normal points* (here the
@@ -26,7 +28,7 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Literal, Self
 
 import numpy as np
 import pandas as pd
@@ -35,18 +37,23 @@ from scipy import special
 
 from bayesgmm.core.estimator_api import ParamsMixin, check_is_fitted
 from bayesgmm.core.fitted_mixture import FittedMixtureLike
+from bayesgmm.core.parameters import one_of, open_unit_interval
 from bayesgmm.core.validation import Constraint, check_parameters, is_real
 
 __all__ = [
     "DEFAULT_CONTAMINATION",
+    "DEFAULT_NOISE_THRESHOLD",
     "MixtureAnomalyDetector",
     "anomaly_scores",
     "log_predictive_density",
+    "noise_probability",
 ]
 
 #: share of the training points flagged when neither contamination nor
 #: threshold_quantile is given
 DEFAULT_CONTAMINATION = 0.01
+#: noise probability above which ``score="noise_probability"`` flags a point
+DEFAULT_NOISE_THRESHOLD = 0.5
 
 
 def _check_density_model(model: Any) -> None:
@@ -160,6 +167,48 @@ def log_predictive_density(
     return pd.DataFrame({"log_density": log_density, "lower": lower, "upper": upper}, index=index)
 
 
+def noise_probability(model: Any, X: ArrayLike) -> NDArray[np.float64]:
+    """Probability that each point belongs to the model's uniform noise component.
+
+    The last column of ``predict_proba`` of a model fitted with a noise component
+    (``noise_proportion_`` set): the posterior mean over the draws for a Bayesian
+    fit (:meth:`bayesgmm.BayesianGaussianMixture.noise_probability` adds its
+    uncertainty), the plug-in probability for an EM fit.
+
+    Parameters
+    ----------
+    model : GaussianMixture or BayesianGaussianMixture
+        A model fitted with ``noise=True``.
+    X : array-like of shape (n_samples, n_features)
+        Points.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,)
+
+    Raises
+    ------
+    ValueError
+        If the model has no noise component.
+
+    Examples
+    --------
+    >>> from bayesgmm import GaussianMixture
+    >>> X = np.random.default_rng(0).normal(size=(50, 1))
+    >>> noise_probability(GaussianMixture(1).fit(X), X)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: score='noise_probability' needs a model fitted with a noise component ...
+    """
+    if getattr(model, "noise_proportion_", None) is None:
+        raise ValueError(
+            "score='noise_probability' needs a model fitted with a noise component "
+            f"(noise=True); got a {type(model).__name__} without noise_proportion_. Fit "
+            "it with noise=True, or use score='density'."
+        )
+    return np.asarray(model.predict_proba(X), dtype=np.float64)[:, -1]
+
+
 def _optional_fraction(low: float, high: float, *, closed: str) -> Constraint:
     left, right = ("(", "]") if closed == "right" else ("[", ")")
 
@@ -187,6 +236,12 @@ class MixtureAnomalyDetector(ParamsMixin):
     calibrates the threshold: held-out data give an honest rate on new data, since
     training points are scored by the density fitted to them.
 
+    With ``score="noise_probability"`` (a model fitted with ``noise=True``: a
+    :class:`~bayesgmm.BayesianGaussianMixture`, or an EM fit with
+    ``noise_proportion_``) a point is an outlier when its probability of belonging
+    to the uniform noise component, :func:`noise_probability`, is above
+    ``noise_threshold``; ``contamination`` and ``threshold_quantile`` do not apply.
+
     Parameters
     ----------
     model : GaussianMixture or BayesianGaussianMixture
@@ -199,6 +254,12 @@ class MixtureAnomalyDetector(ParamsMixin):
         points scoring above it (less likely than that share of the training points)
         are outliers. At most one of ``contamination`` and ``threshold_quantile`` may
         be set; with neither, ``contamination=0.01``.
+    score : {"density", "noise_probability"}, default="density"
+        What flags a point: a low (posterior predictive) density, or a high
+        probability of being noise.
+    noise_threshold : float, default=0.5
+        With ``score="noise_probability"``: points whose noise probability is above
+        it are outliers, in (0, 1).
 
     Attributes
     ----------
@@ -207,10 +268,12 @@ class MixtureAnomalyDetector(ParamsMixin):
     contamination_ : float
         The resolved share of training points flagged.
     offset_ : float
-        Log-density threshold: ``decision_function = score_samples - offset_``.
+        Log-density threshold: ``decision_function = score_samples - offset_``
+        (``score="noise_probability"``: ``-noise_threshold``, and ``score_samples``
+        is minus the noise probability).
     threshold_ : float
         The same threshold on the anomaly-score scale, ``-offset_``: points with
-        :func:`anomaly_scores` above it are outliers.
+        :func:`anomaly_scores` (or noise probability) above it are outliers.
     n_features_in_ : int
         Number of features of ``X`` in ``fit``.
 
@@ -235,11 +298,23 @@ class MixtureAnomalyDetector(ParamsMixin):
     0.05
     >>> detector.predict([[0.0, 0.0], [5.0, 5.0]]).tolist()
     [1, -1]
+
+    By the probability of belonging to the noise component of a Bayesian fit:
+
+    >>> from bayesgmm import BayesianGaussianMixture
+    >>> model = BayesianGaussianMixture(
+    ...     1, noise=True, draws=200, tune=200, chains=1, progressbar=False, random_state=0
+    ... )
+    >>> detector = MixtureAnomalyDetector(model, score="noise_probability")
+    >>> detector.fit(X).predict([[0.0, 0.0], [30.0, 30.0]]).tolist()  # doctest: +SKIP
+    [1, -1]
     """
 
     _parameter_table: ClassVar[dict[str, Constraint]] = {
         "contamination": _optional_fraction(0, 0.5, closed="right"),
         "threshold_quantile": _optional_fraction(0.5, 1, closed="left"),
+        "score": one_of("density", "noise_probability"),
+        "noise_threshold": open_unit_interval(),
     }
 
     def __init__(
@@ -248,10 +323,14 @@ class MixtureAnomalyDetector(ParamsMixin):
         *,
         contamination: float | None = None,
         threshold_quantile: float | None = None,
+        score: Literal["density", "noise_probability"] = "density",
+        noise_threshold: float = DEFAULT_NOISE_THRESHOLD,
     ) -> None:
         self.model = model
         self.contamination = contamination
         self.threshold_quantile = threshold_quantile
+        self.score = score
+        self.noise_threshold = noise_threshold
 
     def _resolve_contamination(self) -> float:
         check_parameters(self, self._parameter_table)
@@ -259,6 +338,15 @@ class MixtureAnomalyDetector(ParamsMixin):
             raise ValueError(
                 "Set contamination or threshold_quantile, not both; got contamination="
                 f"{self.contamination!r} and threshold_quantile={self.threshold_quantile!r}."
+            )
+        if self.score == "noise_probability" and not (
+            self.contamination is None and self.threshold_quantile is None
+        ):
+            raise ValueError(
+                "score='noise_probability' flags points by noise_threshold; contamination "
+                f"({self.contamination!r}) and threshold_quantile "
+                f"({self.threshold_quantile!r}) apply to score='density' only. Leave "
+                "them None, or use score='density'."
             )
         if self.contamination is not None:
             return float(self.contamination)
@@ -284,7 +372,8 @@ class MixtureAnomalyDetector(ParamsMixin):
         ------
         ValueError
             For ``contamination`` or ``threshold_quantile`` outside their range, or
-            both set.
+            both set; with ``score="noise_probability"``, for either set or a model
+            without a noise component.
         TypeError
             If ``model`` has no ``fit`` or ``score_samples`` method.
 
@@ -306,10 +395,15 @@ class MixtureAnomalyDetector(ParamsMixin):
                     f"model must have a fit method to be fitted; got {type(self.model).__name__}."
                 )
             model = copy.deepcopy(self.model).fit(X)
-        scores = np.asarray(model.score_samples(X), dtype=np.float64)
+        if self.score == "noise_probability":
+            probability = noise_probability(model, X)
+            self.offset_ = -float(self.noise_threshold)
+            contamination = float(np.mean(probability > self.noise_threshold))
+        else:
+            scores = np.asarray(model.score_samples(X), dtype=np.float64)
+            self.offset_ = float(np.quantile(scores, contamination))
         self.model_ = model
         self.contamination_ = contamination
-        self.offset_ = float(np.quantile(scores, contamination))
         self.threshold_ = -self.offset_
         self.n_features_in_ = int(np.shape(X)[1])
         return self
@@ -319,6 +413,9 @@ class MixtureAnomalyDetector(ParamsMixin):
 
     def score_samples(self, X: ArrayLike) -> NDArray[np.float64]:
         """Log (posterior predictive) density of every point: higher is more normal.
+
+        With ``score="noise_probability"``: minus the probability that the point is
+        noise.
 
         Parameters
         ----------
@@ -338,6 +435,8 @@ class MixtureAnomalyDetector(ParamsMixin):
         True
         """
         self._check_is_fitted()
+        if self.score == "noise_probability":
+            return -noise_probability(self.model_, X)
         return np.asarray(self.model_.score_samples(X), dtype=np.float64)
 
     def decision_function(self, X: ArrayLike) -> NDArray[np.float64]:

@@ -27,7 +27,7 @@ def _data(n_features: int, missing: bool, seed: int = 0) -> np.ndarray:
     return X
 
 
-def _pymc_reference(X, K, cov, ordered=False, weights=None, priors=PRIORS):
+def _pymc_reference(X, K, cov, ordered=False, weights=None, priors=PRIORS, hypervolume=None):
     """PyMC's logp and dlogp (jacobian included) over the flat unconstrained point."""
     model = build_model(
         X,
@@ -36,6 +36,8 @@ def _pymc_reference(X, K, cov, ordered=False, weights=None, priors=PRIORS):
         priors,
         missing="marginalize" if np.isnan(X).any() else "error",
         ordered_means=ordered,
+        noise=hypervolume is not None,
+        hypervolume=hypervolume,
     )
     logp = model.compile_logp(jacobian=True, mode="FAST_COMPILE")
     dlogp = model.compile_dlogp(jacobian=True, mode="FAST_COMPILE")
@@ -183,3 +185,100 @@ def test_posterior_means_agree_with_pymc_sampler(covariance_type):
         # mcse of a difference of two means with ESS >= 400 each: sd * sqrt(2 / 400)
         z = np.abs(a.mean(("chain", "draw")) - b.mean(("chain", "draw"))) / (sd * np.sqrt(2 / 400))
         assert float(z.max()) < 4.5, (name, float(z.max()))
+
+
+# ---------------------------------------------------------------------- noise component
+#: a hypervolume comparable to the data's region (4 sds wide per feature, scale 1..D)
+def _hypervolume(n_features):
+    return float(np.prod(4.0 * np.arange(1, n_features + 1)))
+
+
+def _max_differences(reference, compiled, seed, n_points=4):
+    rng = np.random.default_rng(seed)
+    worst_logp = worst_grad = 0.0
+    for _ in range(n_points):
+        theta = rng.normal(scale=0.8, size=compiled.n_dim)
+        expected, expected_grad = reference(theta)
+        logp, grad = compiled.logp_and_grad(theta)
+        assert_allclose(logp, expected, rtol=1e-9)
+        assert_allclose(grad, expected_grad, rtol=1e-9, atol=1e-9 * np.abs(expected_grad).max())
+        worst_logp = max(worst_logp, abs(logp - expected))
+        worst_grad = max(worst_grad, float(np.abs(grad - expected_grad).max()))
+    return worst_logp, worst_grad
+
+
+@pytest.mark.parametrize("missing", [False, True], ids=["complete", "missing"])
+@pytest.mark.parametrize("n_features", [1, 3])
+def test_noise_logp_and_gradient_equal_pymc(covariance_type, n_features, missing):
+    if missing and n_features == 1:
+        pytest.skip("one feature: a row with its only cell missing is not allowed")
+    X = _data(n_features, missing)
+    volume = _hypervolume(n_features)
+    reference = _pymc_reference(X, 3, covariance_type, hypervolume=volume)
+    compiled = CompiledMixture(
+        X, 3, covariance_type, PRIORS, *standardization(X), hypervolume=volume
+    )
+    assert (
+        compiled.n_dim
+        == CompiledMixture(X, 3, covariance_type, PRIORS, *standardization(X)).n_dim + 1
+    )
+    _max_differences(reference, compiled, seed=11)
+
+
+def test_noise_with_ordered_means_equals_pymc():
+    X = _data(1, False)
+    reference = _pymc_reference(X, 2, "diag", ordered=True, hypervolume=5.0)
+    compiled = CompiledMixture(
+        X, 2, "diag", PRIORS, *standardization(X), ordered_means=True, hypervolume=5.0
+    )
+    _max_differences(reference, compiled, seed=12, n_points=2)
+
+
+def test_noise_density_is_one_over_v_in_data_units():
+    """All weight on the noise: the likelihood is -N log V, whatever the standardisation."""
+    X = _data(2, False)
+    volume = 37.0
+    center, scale = standardization(X)
+    compiled = CompiledMixture(X, 2, "diag", PRIORS, center, scale, hypervolume=volume)
+    rescaled = CompiledMixture(X, 2, "diag", PRIORS, center, 3.0 * scale, hypervolume=volume)
+    theta = np.zeros(compiled.n_dim)
+    theta[:2] = -40.0  # proportions (e^-40, e^-40, ~1): all on the noise
+    no_prior = CompiledMixture(X[:1], 2, "diag", PRIORS, center, scale, hypervolume=volume)
+    prior_only = no_prior.logp_and_grad(theta)[0] + np.log(volume)  # one row's likelihood
+    expected = -len(X) * np.log(volume) + prior_only
+    assert_allclose(compiled.logp_and_grad(theta)[0], expected, rtol=1e-12)
+    # the same data likelihood under another standardisation (only the prior moves)
+    other = CompiledMixture(X[:1], 2, "diag", PRIORS, center, 3.0 * scale, hypervolume=volume)
+    expected_rescaled = -len(X) * np.log(volume) + other.logp_and_grad(theta)[0] + np.log(volume)
+    assert_allclose(rescaled.logp_and_grad(theta)[0], expected_rescaled, rtol=1e-12)
+
+
+def test_noise_row_weights_equal_repeated_rows():
+    X = _data(2, True, seed=8)
+    counts = np.random.default_rng(3).integers(1, 4, size=len(X))
+    center, scale = standardization(X)
+    weighted = CompiledMixture(
+        X, 2, "full", PRIORS, center, scale, sample_weight=counts, hypervolume=20.0
+    )
+    repeated = CompiledMixture(
+        np.repeat(X, counts, axis=0), 2, "full", PRIORS, center, scale, hypervolume=20.0
+    )
+    theta = np.random.default_rng(4).normal(size=weighted.n_dim)
+    logp_w, grad_w = weighted.logp_and_grad(theta)
+    logp_r, grad_r = repeated.logp_and_grad(theta)
+    assert_allclose(logp_w, logp_r, rtol=1e-10)
+    assert_allclose(grad_w, grad_r, rtol=1e-9, atol=1e-9)
+
+
+def test_noise_unconstrain_inverts_constrain_and_posterior_splits_the_weights():
+    X = load_faithful().to_numpy()
+    compiled = CompiledMixture(X, 2, "full", PRIORS, *standardization(X), hypervolume=900.0)
+    theta = np.random.default_rng(7).normal(size=compiled.n_dim)
+    proportions, means, sds, corr, _ = compiled.constrain(theta)
+    assert proportions.shape == (1, 3)
+    start = {"proportions": proportions[0], "means_std": means[0], "sds_std": sds[0]}
+    start["corr_chol"] = corr[0]
+    assert_allclose(compiled.unconstrain(start), theta, rtol=1e-10, atol=1e-12)
+    post = compiled.posterior(theta[None, None, :], ["a", "b"])
+    assert_allclose(post["weights"].values[0, 0], proportions[0, :2])
+    assert_allclose(post["noise_proportion"].values[0, 0], proportions[0, 2])
