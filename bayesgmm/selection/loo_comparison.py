@@ -392,6 +392,9 @@ def compare_loo(
             name = candidate_name(k, cov)
             if stream is not None:
                 print(f"  [{i + 1}/{len(cells)}] sampling {name}", file=stream, flush=True)
+            # an EM start with a noise component: the same noise and V
+            noise = {"noise": True, "hypervolume": start.hypervolume_} if hasattr(
+                start, "hypervolume_") else {}  # fmt: skip
             model = BayesianGaussianMixture(
                 k,
                 covariance_type=cov,
@@ -400,6 +403,7 @@ def compare_loo(
                 chains=chains,
                 random_state=random_state,
                 start=start,
+                **noise,
                 **model_params,
             )
             models[name] = _fit_named(name, model, data)

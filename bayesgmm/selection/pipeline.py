@@ -276,10 +276,10 @@ def run_pipeline(
         A uniform noise component in every model (:func:`bayesgmm.select_model`'s
         ``noise``: ``True`` or a start mask). ``"auto"``: fit the grid without and
         with one and keep the better by the criterion (the reasons say which). With
-        noise the bootstrap tests have it too; the Bayesian fits (PSIS-LOO, checks,
-        overfitted mixture) are skipped, saying so, as their models have no noise
-        term yet; the posterior over K runs on the rows the grid's best model does
-        not label noise (a plug-in of its classification, said in the reasons).
+        noise the bootstrap tests and the Bayesian fits (PSIS-LOO, checks) have it
+        too; the overfitted mixture is skipped, saying so (no noise term there yet);
+        the posterior over K runs on the rows the grid's best model does not label
+        noise (a plug-in of its classification, said in the progress).
     progress : Progress, bool or file-like, default=True
         The progress reporter (or what :class:`Progress` takes).
     on_result : callable, default=None
@@ -412,12 +412,9 @@ def run_pipeline(
             hook("lrt", test)
 
     n_loo = min(n_candidates, len(selection.table))
-    if noisy and (loo or sparse):
-        reporter.say(
-            "Bayesian fits (PSIS-LOO, predictive checks, overfitted mixture) skipped: their "
-            "models have no noise component yet."
-        )
-    elif loo and n_loo >= 2:
+    if noisy and sparse:
+        reporter.say("Overfitted mixture skipped: it has no noise component yet.")
+    if loo and n_loo >= 2:
         from bayesgmm.selection.loo_comparison import compare_loo
 
         with step(
