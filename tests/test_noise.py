@@ -7,17 +7,22 @@ memberships, criteria, sampling, weights, streaming, persistence and bad input.
 
 from __future__ import annotations
 
+import json
 import math
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 from mclust_oracle import compare_bic, mclust_available, mclust_fits, mclust_noise_choice
 
 from bayesgmm import GaussianMixture, bootstrap_lrt, select_model, sequential_lrt
+from bayesgmm.cli import main
 from bayesgmm.covariance import MCLUST_MODELS, get_covariance_model
 from bayesgmm.em.noise import hypervolume, nearest_neighbour_clean, noise_region
+from bayesgmm.selection.evidence import EvidenceTable
 from bayesgmm.selection.pipeline import run_pipeline
+from bayesgmm.uses.clustering import cluster_uncertainty
 
 
 def chevron_with_clutter(n_features: int, seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
@@ -362,3 +367,49 @@ def test_pipeline_posterior_over_k_runs_on_the_rows_not_labelled_noise(data2d):
         )
     kept = result.selection.best_estimator_.predict(X) != -1
     assert result.k_posterior.n_samples == kept.sum() < len(X)
+
+
+def test_cluster_uncertainty_labels_noise_minus_one(data2d, fitted):
+    X, _ = data2d
+    result = cluster_uncertainty(fitted, X)
+    np.testing.assert_array_equal(result.labels, fitted.predict(X))
+    assert result.proba.shape == (len(X), fitted.n_components + 1)
+
+
+def test_cli_fit_with_noise(tmp_path, data2d, capsys):
+    X, _ = data2d
+    path = tmp_path / "clutter.csv"
+    pd.DataFrame(X, columns=["x", "y"]).to_csv(path, index=False)
+    out = tmp_path / "out"
+    args = ["fit", str(path), "--k", "1:4", "--covariance", "full", "--n-init", "1"]
+    assert main([*args, "--noise", "--out", str(out), "--quiet"]) == 0
+    assert "noise: proportion" in capsys.readouterr().out
+    model = json.loads((out / "parameters.json").read_text())["model"]
+    assert 0.05 < model["noise_proportion"] < 0.3
+    assert model["hypervolume"] == pytest.approx(hypervolume(X))
+    assert "noise" in (out / "report.html").read_text()
+
+
+def test_cluster_plot_draws_noise_apart(fitted, data2d):
+    import matplotlib.pyplot as plt
+
+    from bayesgmm.plots import plot_clusters
+
+    X, _ = data2d
+    ax = plot_clusters(fitted, X)
+    markers = [c for c in ax.collections if len(c.get_offsets())]
+    assert len(markers) == 2  # component points, then the noise points (crosses)
+    assert len(markers[1].get_offsets()) == int((fitted.predict(X) == -1).sum())
+    assert [t.get_text() for t in ax.get_legend().get_texts()][-1] == "noise"
+    plt.close(ax.figure)
+
+
+def test_evidence_table_shows_the_noise(data2d):
+    X, _ = data2d
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        selection = select_model(X, range(1, 5), "full", noise=True)
+    evidence = EvidenceTable.from_results(selection)
+    best = selection.best_estimator_
+    assert evidence.table.noise_proportion.iloc[0] == best.noise_proportion_
+    assert any(reason.startswith("Every model has a uniform noise") for reason in evidence.reasons)

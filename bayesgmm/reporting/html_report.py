@@ -314,6 +314,16 @@ def _em_parameters_section(
         )
     )
     parts = [paragraph(summary)]
+    if hasattr(model, "hypervolume_"):
+        n_noise = int((model.predict(X) == -1).sum())
+        parts.append(
+            paragraph(
+                f"Uniform noise component: proportion {model.noise_proportion_:.4f}, density "
+                f"1 / V with V = {model.hypervolume_:.6g}; {n_noise} of {n_samples} rows are "
+                "labelled noise (drawn apart, as grey crosses, in the figures). The mixing "
+                "weights below sum to 1 minus the noise proportion."
+            )
+        )
     weights = pd.DataFrame({"weight": model.weights_}, index=components)
     means = pd.DataFrame(model.means_, index=components, columns=labels)
     parts.append(html_table(weights, caption="Mixing weights"))

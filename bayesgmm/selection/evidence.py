@@ -110,7 +110,8 @@ class EvidenceTable:
     ----------
     table : pandas.DataFrame
         One row per candidate (index ``"K=3 tied"``); columns ``n_components``,
-        ``covariance_type``, ``n_parameters``, ``bic``, ``delta_bic``, ``icl``,
+        ``covariance_type``, ``n_parameters`` (with a noise component, then
+        ``noise_proportion``), ``bic``, ``delta_bic``, ``icl``,
         ``delta_icl``, ``em_degenerate`` and, when given, ``bayes_ok`` and
         ``bayes_diagnostics`` (whether the Bayesian fit passed its diagnostics, and
         what failed), ``lrt_p_vs_more`` (p-value of K against
@@ -267,6 +268,22 @@ class EvidenceTable:
             index=pd.Index(names, name="model"),
         )
         reasons = cls._grid_reasons(grid, sound)
+        if selection.noise_only is not None:  # every model has a uniform noise component
+            frame.insert(
+                3,
+                "noise_proportion",
+                [
+                    selection.estimators[(int(k), cov)].noise_proportion_
+                    for k, cov in zip(frame.n_components, frame.covariance_type, strict=True)
+                ],
+            )
+            best = grid.iloc[0]
+            reasons.append(
+                f"Every model has a uniform noise component (V = "
+                f"{selection.settings['hypervolume']:.4g}); the best holds "
+                f"{frame.noise_proportion.iloc[0]:.1%} of the rows as noise. Noise alone "
+                f"(K = 0): BIC {selection.noise_only['bic']:.1f} against {best.bic:.1f}."
+            )
         tables = _lrt_tables(lrt)
         if tables:
             frame["lrt_p_vs_more"] = np.nan

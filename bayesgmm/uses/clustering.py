@@ -165,7 +165,8 @@ class ClusteringResult:
     ----------
     table : pandas.DataFrame
         One row per point (indexed like ``X`` when it is a DataFrame): ``label``
-        (most probable cluster under the posterior mean memberships),
+        (most probable cluster under the posterior mean memberships; ``-1`` for
+        the noise component of a model with one, whose memberships are last),
         ``probability`` (its posterior mean membership), ``lower`` and ``upper``
         (equal-tailed ``ci_prob`` credible interval of that membership over the
         posterior draws; NaN for an EM model, which has no posterior), ``entropy``
@@ -322,6 +323,7 @@ def cluster_uncertainty(
     rows = np.arange(n_samples)
     label = proba.argmax(axis=1)
     probability = proba[rows, label]
+    noise = proba.shape[1] - 1 if hasattr(model, "hypervolume_") else -1  # noise: last column
     if draws is None:
         lower = upper = np.full_like(proba, np.nan)
     else:
@@ -329,7 +331,7 @@ def cluster_uncertainty(
         lower, upper = np.quantile(draws, [alpha, 1 - alpha], axis=0)
     table = pd.DataFrame(
         {
-            "label": label,
+            "label": np.where(label == noise, -1, label),
             "probability": probability,
             "lower": lower[rows, label],
             "upper": upper[rows, label],
