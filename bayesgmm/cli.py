@@ -349,7 +349,7 @@ def _run_fit(args: argparse.Namespace) -> int:
         bayes_options={"progressbar": progress.verbose},
         random_state=args.seed,
         missing=args.missing,
-        noise={None: False, "on": True, "auto": "auto"}[args.noise],
+        noise="auto" if args.noise == "auto" else args.noise == "on",
         progress=progress,
         on_result=on_result,
     )
