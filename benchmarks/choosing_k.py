@@ -297,7 +297,9 @@ def _k_posterior_settings(X: np.ndarray) -> bool | dict[str, Any]:
     return True if work <= getattr(pipeline_module, "K_POSTERIOR_MAX_WORK", 0) else {}
 
 
-def run_ours(X: np.ndarray, spec: Spec, n_boot: int, verbose: bool = False) -> dict[str, Any]:
+def run_ours(
+    X: np.ndarray, spec: Spec, n_boot: int, verbose: bool = False, noise: str = "off"
+) -> dict[str, Any]:
     """Every source of bayesgmm from one pipeline run, plus the 14-model grid."""
     ks = range(1, spec.k_max + 1)
     sources: dict[str, dict[str, Any]] = {}
@@ -337,6 +339,7 @@ def run_ours(X: np.ndarray, spec: Spec, n_boot: int, verbose: bool = False) -> d
             random_state=spec.seed % 2**31,
             progress=verbose,
             on_result=hook,
+            noise={"off": False, "on": True}.get(noise, noise),
         )
         total = time.perf_counter() - start
     elapsed = dict(result.elapsed)
@@ -354,6 +357,8 @@ def run_ours(X: np.ndarray, spec: Spec, n_boot: int, verbose: bool = False) -> d
         "extension": [str(step) for step in getattr(extension, "steps", [])],
         "extension_text": str(extension) if extension is not None else "",
         "reasons": list(result.evidence.reasons) if result.evidence is not None else [],
+        "noise_mode": noise,
+        "noise_component": result.selection.noise_only is not None,
         "evidence": result.evidence.table.astype(str).to_dict() if result.evidence else {},
     }
 
@@ -458,14 +463,19 @@ def read_sources(result: Any, elapsed: dict[str, float], total: float) -> dict[s
 
 
 def run_one(
-    spec: Spec, public_folder: Path | None, n_boot: int, log: Log, verbose: bool = False
+    spec: Spec,
+    public_folder: Path | None,
+    n_boot: int,
+    log: Log,
+    verbose: bool = False,
+    noise: str = "off",
 ) -> dict[str, Any]:
     X, info = load(spec, public_folder)
     log(f"    {X.shape[0]} x {X.shape[1]}, true K = {spec.truth}; mclust ...")
     mclust = run_mclust(X, spec.k_max)
     log(f"    mclust {mclust['model']},{mclust['k']} ({mclust['seconds']:.1f} s); bayesgmm ...")
     try:
-        ours = run_ours(X, spec, n_boot, verbose)
+        ours = run_ours(X, spec, n_boot, verbose, noise)
     except Exception as error:  # a failed run is a result too (not cached: see main)
         log(f"    bayesgmm failed: {type(error).__name__}: {error}")
         failed = {"k": None, "seconds": np.nan, "edge": False, "failed": True}
@@ -491,6 +501,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=HERE / "results" / "choosing_k.md")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     parser.add_argument("--verbose", action="store_true", help="the pipeline's own progress")
+    parser.add_argument(
+        "--noise",
+        choices=["off", "on", "auto"],
+        default="off",
+        help="the pipeline's noise setting (auto: the grid without and with a uniform noise "
+        "component, the better by BIC); its cache folder is the label plus '-noise-<mode>'",
+    )
     args = parser.parse_args(argv)
     log = Log(args.quiet)
     specs = quick_grid() if args.quick else full_grid()
@@ -502,6 +519,8 @@ def main(argv: list[str] | None = None) -> None:
         return
     n_boot = args.n_boot or (19 if args.quick else 39)
     label = args.label or library_label()
+    if args.noise != "off":
+        label = f"{label}-noise-{args.noise}"
     folder = args.cache / label
     folder.mkdir(parents=True, exist_ok=True)
     lock = take_lock(folder / ".lock")
@@ -521,7 +540,9 @@ def main(argv: list[str] | None = None) -> None:
                     continue
                 log(f"[{i}/{len(specs)}] {spec.name}")
                 start = time.perf_counter()
-                record = run_one(spec, public_folder, n_boot, log, args.verbose and not args.quiet)
+                record = run_one(
+                    spec, public_folder, n_boot, log, args.verbose and not args.quiet, args.noise
+                )
                 record["seconds"] = time.perf_counter() - start
                 record["n_boot"] = n_boot
                 if "error" not in record:
