@@ -41,6 +41,7 @@ from bayesgmm.selection.pipeline import collect_evidence
 from bayesgmm.uses.anomaly import MixtureAnomalyDetector, anomaly_scores
 from bayesgmm.uses.clustering import (
     ClusteringResult,
+    adjusted_rand_index,
     cluster_uncertainty,
     coclustering_matrix,
     summary_partition,
@@ -72,6 +73,7 @@ __all__ = [
     "SequentialLRTResult",
     "SparseMixtureResult",
     "__version__",
+    "adjusted_rand_index",
     "anomaly_scores",
     "bootstrap_lrt",
     "build_report",

@@ -18,6 +18,7 @@ from bayesgmm.testing import make_gmm_data
 from bayesgmm.uses.clustering import (
     ClusteringResult,
     SummaryPartition,
+    adjusted_rand_index,
     binder_loss,
     cluster_uncertainty,
     coclustering_matrix,
@@ -416,3 +417,14 @@ def test_loss_input_errors():
         expected_loss([0, 1], [0, 1, 1])
     with pytest.raises(ValueError, match=r"coclustering must have shape \(2, 2\)"):
         expected_loss([0, 1], loss="binder", coclustering=np.eye(3))
+
+
+def test_adjusted_rand_index_equals_scikit_learns():
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        a = rng.integers(-1, 5, size=150)  # -1 (noise) is a label like any other
+        b = np.where(rng.uniform(size=150) < 0.6, a, rng.integers(0, 6, size=150))
+        assert adjusted_rand_index(a, b) == pytest.approx(adjusted_rand_score(a, b), abs=1e-12)
+    assert adjusted_rand_index([0, 0, 0], [1, 1, 1]) == adjusted_rand_score([0, 0, 0], [1, 1, 1])
+    with pytest.raises(ValueError, match="same length"):
+        adjusted_rand_index([0, 1], [0, 1, 1])

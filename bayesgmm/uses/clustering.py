@@ -18,7 +18,8 @@ search live in :mod:`bayesgmm.uses.partitions`.
   variation of information (VI) or Binder loss (Wade & Ghahramani 2018, *Bayesian
   Analysis* 13, 559-626), found by a SALSO-like search (Dahl, Johnson & Müller 2022),
   with its expected loss, that of the MAP partition and a credible ball.
-* :func:`binder_loss`, :func:`variation_of_information`, :func:`expected_loss`.
+* :func:`binder_loss`, :func:`variation_of_information`, :func:`expected_loss`,
+  :func:`adjusted_rand_index`.
 
 Co-clustering probabilities and partition losses do not depend on how components are
 labelled, so they are unaffected by label switching; the per-label quantities of
@@ -44,6 +45,7 @@ from bayesgmm.uses.partitions import (
     TOLERANCE,
     CredibleBall,
     Loss,
+    adjusted_rand_index,
     align_labels,
     binder_from_coclustering,
     binder_loss,
@@ -62,6 +64,7 @@ __all__ = [
     "ClusteringResult",
     "CredibleBall",
     "SummaryPartition",
+    "adjusted_rand_index",
     "binder_loss",
     "cluster_uncertainty",
     "coclustering_matrix",

@@ -24,6 +24,7 @@ __all__ = [
     "TOLERANCE",
     "CredibleBall",
     "Loss",
+    "adjusted_rand_index",
     "align_labels",
     "binder_from_coclustering",
     "binder_loss",
@@ -196,6 +197,47 @@ def binder_loss(labels_a: ArrayLike, labels_b: ArrayLike) -> float:
             f"labels_a and labels_b must have the same length; got {a.size} and {b.size}."
         )
     return float(pairwise_loss(a[None], b[None], "binder")[0, 0])
+
+
+def adjusted_rand_index(labels_a: ArrayLike, labels_b: ArrayLike) -> float:
+    """Hubert & Arabie's (1985) adjusted Rand index between two partitions.
+
+    The Rand index corrected for chance: 1 for the same partition, about 0 for
+    unrelated ones (mclust's ``adjustedRandIndex``).
+
+    Parameters
+    ----------
+    labels_a, labels_b : array-like of shape (n_samples,)
+        Cluster labels (any integers, ``-1`` for noise included: only the grouping
+        matters).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> adjusted_rand_index([0, 0, 1, 1], [5, 5, 7, 7])
+    1.0
+    >>> round(adjusted_rand_index([0, 0, 1, 1, 2, 2], [0, 0, 1, 2, 2, 2]), 4)
+    0.4444
+    """
+    a = _check_labels(labels_a, "labels_a")
+    b = _check_labels(labels_b, "labels_b")
+    if a.shape != b.shape:
+        raise ValueError(
+            f"labels_a and labels_b must have the same length; got {a.size} and {b.size}."
+        )
+    table = np.zeros((a.max() + 1, b.max() + 1))
+    np.add.at(table, (a, b), 1.0)
+    pairs = special.comb(table, 2).sum()
+    rows = special.comb(table.sum(axis=1), 2).sum()
+    columns = special.comb(table.sum(axis=0), 2).sum()
+    expected = rows * columns / special.comb(a.size, 2)
+    largest = (rows + columns) / 2
+    if largest == expected:  # both partitions trivial (one cluster, or all singletons)
+        return 1.0
+    return float((pairs - expected) / (largest - expected))
 
 
 def variation_of_information(labels_a: ArrayLike, labels_b: ArrayLike) -> float:
