@@ -59,7 +59,13 @@ def test_notebook_runs(path, monkeypatch):
 
 def test_notebooks_exist():
     names = {path.stem for path in NOTEBOOKS}
-    expected = {"01-quickstart", "02-choosing-k", "03-uncertain-clustering", "04-anomaly-detection"}
+    expected = {
+        "01-quickstart",
+        "02-choosing-k",
+        "03-uncertain-clustering",
+        "04-anomaly-detection",
+        "05-noise",
+    }
     assert expected <= names, names
 
 
