@@ -7,7 +7,7 @@ from numpy.typing import NDArray
 
 from bayesgmm.covariance import get_covariance_model
 
-__all__ = ["make_gmm_data"]
+__all__ = ["make_clutter_data", "make_gmm_data"]
 
 #: true mixture weights of :func:`make_gmm_data` (three components).
 _WEIGHTS = np.array([0.5, 0.3, 0.2])
@@ -90,3 +90,43 @@ def make_gmm_data(
         else:  # diag and spherical: independent coordinates
             X[rows] = means[k] + noise[rows] * np.sqrt(covariances[k])
     return X, weights, means, covariances
+
+
+def make_clutter_data(
+    n_features: int = 2, random_state: int = 3
+) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
+    """A V-shaped band, a blob and uniform clutter: data for a noise component.
+
+    490 rows: a band of 300 points along a V, a Gaussian blob of 120 and 70 points of
+    uniform clutter over a box around them (14 %). With ``n_features=3`` a third
+    feature separates the band and the blob and spreads the clutter.
+
+    Parameters
+    ----------
+    n_features : {2, 3}, default=2
+    random_state : int, default=3
+
+    Returns
+    -------
+    X : ndarray of shape (490, n_features)
+    truth : ndarray of shape (490,)
+        0 for the band, 1 for the blob, -1 for the clutter.
+
+    Examples
+    --------
+    >>> X, truth = make_clutter_data()
+    >>> X.shape, int((truth == -1).sum())
+    ((490, 2), 70)
+    """
+    if n_features not in (2, 3):
+        raise ValueError(f"n_features must be 2 or 3; got {n_features!r}.")
+    rng = np.random.default_rng(random_state)
+    t = rng.uniform(0, 1, 300)
+    band = np.c_[t * 4, np.abs(t - 0.5) * 4] + rng.normal(scale=0.15, size=(300, 2))
+    blob = rng.normal([3.0, -1.0], 0.4, size=(120, 2))
+    clutter = rng.uniform(-2, 6, size=(70, 2))
+    X = np.r_[band, blob, clutter]
+    if n_features == 3:
+        third = np.r_[rng.normal(0, 0.3, 300), rng.normal(2, 0.3, 120), rng.uniform(-2, 4, 70)]
+        X = np.c_[X, third]
+    return X, np.repeat([0, 1, -1], [300, 120, 70])

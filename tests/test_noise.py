@@ -22,22 +22,13 @@ from bayesgmm.covariance import MCLUST_MODELS, get_covariance_model
 from bayesgmm.em.noise import hypervolume, nearest_neighbour_clean, noise_region
 from bayesgmm.selection.evidence import EvidenceTable
 from bayesgmm.selection.pipeline import run_pipeline
+from bayesgmm.testing import make_clutter_data
 from bayesgmm.uses.clustering import cluster_uncertainty
 
 
-def chevron_with_clutter(n_features: int, seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
-    """A V-shaped band, a blob and uniform clutter (8 % to 16 % of the rows); truth: -1 noise."""
-    rng = np.random.default_rng(seed)
-    t = rng.uniform(0, 1, 300)
-    band = np.c_[t * 4, np.abs(t - 0.5) * 4] + rng.normal(scale=0.15, size=(300, 2))
-    blob = rng.normal([3.0, -1.0], 0.4, size=(120, 2))
-    clutter = rng.uniform(-2, 6, size=(70, 2))
-    X = np.r_[band, blob, clutter]
-    if n_features == 3:
-        third = np.r_[rng.normal(0, 0.3, 300), rng.normal(2, 0.3, 120), rng.uniform(-2, 4, 70)]
-        X = np.c_[X, third]
-    truth = np.repeat([0, 1, -1], [300, 120, 70])
-    return X, truth
+def chevron_with_clutter(n_features: int) -> tuple[np.ndarray, np.ndarray]:
+    """A V-shaped band, a blob and uniform clutter; truth -1 for the clutter."""
+    return make_clutter_data(n_features)
 
 
 @pytest.fixture(scope="module")
