@@ -11,11 +11,14 @@ from numpy.testing import assert_allclose
 from bayesgmm import load_faithful, load_iris
 from bayesgmm.covariance import MCLUST_MODELS, get_covariance_model
 from bayesgmm.em.engine import EMEngine
+from bayesgmm.em.noise import noise_setting
+from bayesgmm.testing import make_clutter_data
 
 
 def run_engine(
-    X, name, K, *, compiled, weight=None, tol=1e-8, max_iter=500, seed=0, reg_covar=1e-6
-):
+    X, name, K, *, compiled, weight=None, tol=1e-8, max_iter=500, seed=0, reg_covar=1e-6,
+    noise=None,
+):  # fmt: skip
     engine = EMEngine(
         get_covariance_model(name),
         K,
@@ -24,9 +27,11 @@ def run_engine(
         max_iter=max_iter,
         init_params="hierarchical",
         compiled=compiled,
+        log_noise_density=None if noise is None else noise.log_density,
     )
     rng = np.random.default_rng(seed)
-    inputs = engine.fit_inputs(X, weight, rng)
+    start = None if noise is None else noise.start
+    inputs = engine.fit_inputs(X, weight, rng, noise_start=start)
     assert engine.use_compiled(inputs) is compiled
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -39,6 +44,7 @@ def assert_same_run(fast, slow, rtol=1e-9):
     assert fast.converged == slow.converged
     assert_allclose(fast.lower_bounds, slow.lower_bounds, rtol=rtol / 100, atol=0)
     assert_allclose(fast.params.weights, slow.params.weights, rtol=rtol, atol=1e-12)
+    assert fast.params.noise_weight == pytest.approx(slow.params.noise_weight, rel=rtol, abs=1e-12)
     assert_allclose(fast.params.means, slow.params.means, rtol=rtol, atol=1e-10)
     assert_allclose(fast.params.covariances, slow.params.covariances, rtol=rtol, atol=1e-12)
     assert_allclose(
@@ -55,6 +61,17 @@ def test_every_model_iterates_as_the_numpy_steps(name, dataset):
     assert len(fast.lower_bounds) == fast.n_iter > 5
     assert np.all(np.diff(fast.lower_bounds) > -1e-10)  # EM never goes down
     assert_same_run(fast, slow, rtol=1e-7 if name in ("EVE", "VVE") else 1e-9)
+
+
+@pytest.mark.parametrize("name", MCLUST_MODELS)
+def test_a_noise_component_iterates_as_the_numpy_steps(name):
+    X, _ = make_clutter_data(2)
+    noise = noise_setting(True, None, X)
+    fast, _ = run_engine(X, name, 2, compiled=True, noise=noise)
+    slow, _ = run_engine(X, name, 2, compiled=False, noise=noise)
+    assert 0.05 < fast.params.noise_weight < 0.3
+    # EVE and VVE: iterative M-steps, converged to their own tolerance
+    assert_same_run(fast, slow, rtol=1e-6 if name in ("EVE", "VVE") else 1e-9)
 
 
 @pytest.mark.parametrize("name", ["VVV", "EEE", "VVI", "VII", "VEV", "EVI"])

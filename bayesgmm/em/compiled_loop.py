@@ -15,8 +15,9 @@ the same iterations and the same stopping rule, and at the first iteration that
 would need a covariance repair or whose iterative M-step did not converge, it hands
 back the last accepted parameters and the NumPy steps take over (they repair and
 warn). Results equal the NumPy path's to rounding (``tests/test_compiled_em.py``).
-Maximum-likelihood EM on complete, stored data only; priors, missing cells, streamed
-or Dask data and ``verbose`` output use the NumPy steps.
+Maximum-likelihood EM on complete, stored data only (with or without a uniform noise
+component); priors, missing cells, streamed or Dask data and ``verbose`` output use
+the NumPy steps.
 """
 
 from __future__ import annotations
@@ -123,19 +124,21 @@ def _full_scatter(resp, centred, out, work):  # pragma: no cover
 @numba.njit(cache=True, error_model="numpy")
 def _em_loop(
     Xt, sample_weight, weights, means, covariances, code, reg_covar, floor, nk_eps,
-    log_prob_floor, tol, max_iter, mstep_max_iter, mstep_tol, previous,
+    log_prob_floor, tol, max_iter, mstep_max_iter, mstep_tol, previous, noise_weight,
+    log_noise_density,
 ):  # pragma: no cover  # fmt: skip
     d, n = Xt.shape
     K = weights.shape[0]
+    noise = not math.isnan(log_noise_density)  # a uniform noise component: a last row
     weighted = sample_weight.shape[0] == n
     total_weight = sample_weight.sum() if weighted else float(n)
     diagonal = code < N_DIAGONAL_CODES
     chol = np.empty((K, d, d))
     for k in range(K):
         if not cholesky(covariances[k], floor, chol[k]):
-            return weights, means, covariances, np.empty(0), HAND_BACK
+            return weights, means, covariances, noise_weight, np.empty(0), HAND_BACK
     bounds = np.empty(max_iter)
-    resp = np.empty((K, n))
+    resp = np.empty((K + noise, n))
     centred = np.empty((d, n))
     work = np.empty(n)
     const = np.empty(K)
@@ -152,7 +155,10 @@ def _em_loop(
                 const[k] -= math.log(chol[k, a, a])
             centre(Xt, means[k], centred)
             whitened_log_density(centred, whiten[k], const[k], resp[k], work)
+        if noise:
+            resp[K] = math.log(noise_weight) + log_noise_density
         log_likelihood = _normalise(resp, sample_weight, weighted, log_prob_floor, work)
+        noise_nk = resp[K].sum() if noise else 0.0
         bound = log_likelihood / total_weight
         # M-step: weights, means, the scatter of each component, the model's covariances
         nk = np.empty(K)
@@ -190,7 +196,9 @@ def _em_loop(
             break
         bounds[n_done] = bound
         n_done += 1
-        weights = nk / nk.sum()
+        total = nk.sum() + noise_nk
+        weights = nk / total
+        noise_weight = noise_nk / total
         means = new_means
         covariances = new_covariances
         chol, new_chol = new_chol, chol
@@ -199,7 +207,7 @@ def _em_loop(
         if abs(change) < tol:
             status = CONVERGED
             break
-    return weights, means, covariances, bounds[:n_done], status
+    return weights, means, covariances, noise_weight, bounds[:n_done], status
 
 
 @dataclass
@@ -215,6 +223,8 @@ class CompiledRun:
     converged: bool
     #: whether the NumPy steps must continue (a repair or an M-step warning ahead)
     hand_back: bool
+    #: the noise component's proportion (0 without one)
+    noise_weight: float = 0.0
 
 
 def compiled_iterations(
@@ -234,13 +244,18 @@ def compiled_iterations(
     mstep_max_iter: int,
     mstep_tol: float,
     previous: float,
+    noise_weight: float = 0.0,
+    log_noise_density: float | None = None,
 ) -> CompiledRun:
     """Run up to ``max_iter`` EM iterations of model ``mclust_name`` in compiled code.
 
     ``Xt`` is the centred data transposed ``(D, n)``, ``covariances`` full ``(K, D,
     D)``; ``previous`` is the lower bound before the first iteration. Stops when the
     change of the mean log-likelihood is below ``tol`` (as the engine), after
-    ``max_iter``, or before an iteration the engine must do itself.
+    ``max_iter``, or before an iteration the engine must do itself. A uniform noise
+    component (``log_noise_density`` ``-log V``, proportion ``noise_weight``) gets a
+    last row of responsibilities, left out of the Gaussians' statistics, as in the
+    engine's passes.
 
     Examples
     --------
@@ -269,7 +284,8 @@ def compiled_iterations(
     (True, [-2.9, 3.0])
     """
     weight = np.empty(0) if sample_weight is None else np.ascontiguousarray(sample_weight)
-    new_weights, new_means, new_covariances, bounds, status = _em_loop(
+    noise_density = np.nan if log_noise_density is None else float(log_noise_density)
+    new_weights, new_means, new_covariances, new_noise, bounds, status = _em_loop(
         np.ascontiguousarray(Xt, dtype=np.float64), weight,
         np.ascontiguousarray(weights, dtype=np.float64),
         np.ascontiguousarray(means, dtype=np.float64),
@@ -277,7 +293,7 @@ def compiled_iterations(
         MODEL_CODES.index(mclust_name), float(reg_covar),
         np.ascontiguousarray(variance_floor, dtype=np.float64), float(nk_eps),
         float(log_prob_floor), float(tol), int(max_iter), int(mstep_max_iter),
-        float(mstep_tol), float(previous),
+        float(mstep_tol), float(previous), float(noise_weight), noise_density,
     )  # fmt: skip
     return CompiledRun(
         new_weights,
@@ -286,4 +302,5 @@ def compiled_iterations(
         [float(b) for b in bounds],
         status == CONVERGED,
         status == HAND_BACK,
+        float(new_noise),
     )

@@ -479,7 +479,6 @@ class EMEngine:
             wanted
             and inputs.incomplete is None
             and self.prior is None
-            and self.log_noise_density is None
             and self.verbose == 0
             and isinstance(data, Data)
             and data.stored_t is not None
@@ -524,6 +523,8 @@ class EMEngine:
             mstep_max_iter=MSTEP_MAX_ITER,
             mstep_tol=MSTEP_TOL,
             previous=lower_bound,
+            noise_weight=params.noise_weight,
+            log_noise_density=self.log_noise_density,
         )
         if not run.lower_bounds:
             return params, lower_bound, np.nan, False
@@ -534,7 +535,9 @@ class EMEngine:
         bounds = run.lower_bounds
         previous = bounds[-2] if len(bounds) > 1 else lower_bound
         lower_bounds.extend(bounds)
-        params = MixtureParams(run.weights, run.means, covariances, precisions_cholesky)
+        params = MixtureParams(
+            run.weights, run.means, covariances, precisions_cholesky, run.noise_weight
+        )
         return params, bounds[-1], bounds[-1] - previous, run.converged
 
     def _print_iteration(self, n_iter: int, change: float, last: float) -> float:
