@@ -21,7 +21,7 @@ from bayesgmm.bayes.convergence import DIAGNOSED_VARS, Diagnostics, diagnose, va
 from bayesgmm.bayes.posterior import ParameterDraws, draws_from_posterior
 from bayesgmm.bayes.posterior_imputation import DEFAULT_MAX_IMPUTATIONS as DEFAULT_MAX_IMPUTATIONS
 from bayesgmm.bayes.posterior_imputation import PosteriorImputation
-from bayesgmm.bayes.uniform_noise import NoiseDraws, noise_probability_table, sample_noise
+from bayesgmm.bayes.uniform_noise import NoiseDraws, noise_probability_table
 from bayesgmm.core.estimator_api import check_is_fitted
 from bayesgmm.core.numerics import exp_normalize
 from bayesgmm.core.types import MissingOption, RandomStateLike
@@ -31,6 +31,7 @@ from bayesgmm.core.validation import (
     validate_data,
 )
 from bayesgmm.covariance import get_covariance_model
+from bayesgmm.em.noise import NoiseRegion
 from bayesgmm.exceptions import SamplingWarning
 
 __all__ = ["DEFAULT_MAX_IMPUTATIONS", "SUMMARY_VARS", "FittedPosterior"]
@@ -457,11 +458,11 @@ class FittedPosterior(PosteriorImputation):
         picks = rng.integers(draws.size, size=n_samples)
         X = np.empty((n_samples, self.n_features_in_))
         y = np.empty(n_samples, dtype=np.intp)
-        noise = self._noise_box()
+        noise = self.noise_region_
         for i, s in enumerate(picks):
             weights = draws.weights[s]
             if noise is not None and rng.random() >= weights.sum():
-                X[i], y[i] = sample_noise(rng, 1, *noise)[0], -1
+                X[i], y[i] = noise.sample(rng, 1)[0], -1
                 continue
             k = rng.choice(self.n_components, p=weights / weights.sum())
             counts = np.zeros(self.n_components, dtype=np.int64)
@@ -470,15 +471,14 @@ class FittedPosterior(PosteriorImputation):
             y[i] = k
         return X, y
 
-    def _noise_box(self) -> tuple[float, NDArray[np.float64], NDArray[np.float64]] | None:
-        """``(hypervolume, center, scale)`` of the noise's predictive draws, or None."""
+    @property
+    def noise_region_(self) -> NoiseRegion | None:
+        """The box the noise's predictive draws fill (the data's region), or None."""
         if "noise_proportion" not in self.idata_["posterior"]:
             return None
         constant = self.idata_["constant_data"].to_dataset()
-        return (
-            float(constant["hypervolume"].values),
-            constant["data_center"].values,
-            constant["data_scale"].values,
+        return NoiseRegion(
+            *(constant[f"noise_{part}"].values for part in ("center", "rotation", "lower", "upper"))
         )
 
     def sample_posterior_predictive(self, random_state: RandomStateLike = None) -> xr.DataTree:
@@ -505,14 +505,14 @@ class FittedPosterior(PosteriorImputation):
         n_obs = observed.sizes["obs_id"]
         model_type = draws.model
         out = np.empty((draws.size, n_obs, self.n_features_in_))
-        noise = self._noise_box()
+        noise = self.noise_region_
         for s in range(draws.size):
             weights = draws.weights[s]
             if noise is not None:  # the noise's count, then the Gaussians'
                 n_noise = int(rng.binomial(n_obs, max(0.0, 1.0 - weights.sum())))
                 counts = rng.multinomial(n_obs - n_noise, weights / weights.sum())
                 values = model_type.sample(rng, draws.means[s], draws.covariances[s], counts)
-                values = np.vstack([values, sample_noise(rng, n_noise, *noise)])
+                values = np.vstack([values, noise.sample(rng, n_noise)])
             else:
                 counts = rng.multinomial(n_obs, weights / weights.sum())
                 values = model_type.sample(rng, draws.means[s], draws.covariances[s], counts)

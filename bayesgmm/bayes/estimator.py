@@ -37,7 +37,7 @@ from bayesgmm.bayes.posterior import (
     tidy_posterior,
 )
 from bayesgmm.bayes.spec import Priors, check_bayesian_covariance_type
-from bayesgmm.bayes.uniform_noise import check_hypervolume, default_hypervolume
+from bayesgmm.bayes.uniform_noise import check_hypervolume, data_region, default_hypervolume
 from bayesgmm.core.estimator_api import ParamsMixin, check_is_fitted
 from bayesgmm.core.types import MissingOption
 from bayesgmm.core.validation import (
@@ -627,7 +627,8 @@ def _tidy(
 
     ``log_likelihood=False`` leaves it out (the draws are only being diagnosed). With
     the noise component ``constant_data`` holds ``hypervolume``, ``data_center`` and
-    ``data_scale`` (what its density and predictive draws need).
+    ``data_scale`` (what its density needs) and the box its predictive draws fill
+    (``noise_center``, ``noise_rotation``, ``noise_lower``, ``noise_upper``).
     """
     X = sampling["X"].array
     groups = {name: idata[name].to_dataset() for name in idata.children if name in _KEPT_GROUPS}
@@ -638,11 +639,16 @@ def _tidy(
     groups["posterior"] = post
     if sampling["hypervolume"] is not None:
         constant = groups.get("constant_data", xr.Dataset())
+        region = data_region(X, sampling["hypervolume"])  # where predictive noise falls
         groups["constant_data"] = constant.assign(
             hypervolume=((), sampling["hypervolume"]),
             data_center=(("feature",), sampling["center"]),
             data_scale=(("feature",), sampling["scale"]),
-        ).assign_coords(feature=post["feature"].values)
+            noise_center=(("feature",), region.center),
+            noise_rotation=(("feature", "feature_bis"), region.rotation),
+            noise_lower=(("feature",), region.lower),
+            noise_upper=(("feature",), region.upper),
+        ).assign_coords(feature=post["feature"].values, feature_bis=post["feature"].values)
     if log_likelihood:
         tree = xr.DataTree.from_dict({f"/{name}": ds for name, ds in groups.items()})
         estimator.idata_ = tree  # the draws (noise included) are read from it

@@ -43,6 +43,7 @@ from bayesgmm.core.validation import (
     check_random_state,
     validate_data,
 )
+from bayesgmm.em.noise import NoiseRegion
 
 __all__ = [
     "PPCResult",
@@ -82,25 +83,37 @@ def _simulate_chunks(
     means: NDArray[np.float64],
     chols: NDArray[np.float64],
     n_samples: int,
+    noise: NoiseRegion | None = None,
 ):
     """Yield ``(start, replicates)`` with replicates of shape (r, n_samples, D).
 
     Replicate ``i`` is drawn from the mixture ``weights[i], means[i], chols[i]``
     (Cholesky factors of the covariances): labels by inverse CDF, then one batched
-    matrix product per component.
+    matrix product per component. With a uniform noise component (its box
+    ``noise``) the weights sum to ``1 - pi_0`` and the remaining share of the points
+    is uniform in the box.
     """
     n_rep, K, D = means.shape
     chunk = max(1, _CHUNK_VALUES // (n_samples * (D + K)))
-    cumulative = np.cumsum(weights / weights.sum(axis=1, keepdims=True), axis=1)
+    total = 1.0 if noise is not None else weights.sum(axis=1, keepdims=True)
+    cumulative = np.cumsum(weights / total, axis=1)
     for start in range(0, n_rep, chunk):
         stop = min(start + chunk, n_rep)
         u = rng.random((stop - start, n_samples))
-        labels = np.minimum((u[:, :, None] >= cumulative[start:stop, None, :]).sum(-1), K - 1)
-        noise = rng.standard_normal((stop - start, n_samples, D))
-        out = np.zeros_like(noise)
+        labels = np.minimum(
+            (u[:, :, None] >= cumulative[start:stop, None, :]).sum(-1),
+            K if noise is not None else K - 1,
+        )
+        standard = rng.standard_normal((stop - start, n_samples, D))
+        out = np.zeros_like(standard)
         for k in range(K):
-            values = means[start:stop, k, None, :] + noise @ np.swapaxes(chols[start:stop, k], 1, 2)
+            values = means[start:stop, k][:, None, :] + standard @ np.swapaxes(
+                chols[start:stop, k], 1, 2
+            )
             out += (labels == k)[:, :, None] * values
+        if noise is not None:  # the rows past the Gaussians' share: uniform in the box
+            uniform = labels == K
+            out[uniform] = noise.sample(rng, int(uniform.sum()))
         yield start, out
 
 
@@ -440,7 +453,9 @@ def posterior_predictive_check(
         rng, n_replicates, weights, means, covs
     )
     replicated = {name: np.empty(n_replicates) for name in functions}
-    for start, chunk in _simulate_chunks(rng, rep_weights, rep_means, rep_chols, len(array)):
+    region = getattr(model, "noise_region_", None)
+    chunks = _simulate_chunks(rng, rep_weights, rep_means, rep_chols, len(array), region)
+    for start, chunk in chunks:
         chunk.flags.writeable = False
         for offset, replicate in enumerate(chunk):
             where = f"replicate {start + offset}"
@@ -543,8 +558,14 @@ def plot_density(
     _, rep_weights, rep_means, rep_chols = _replicate_parameters(
         rng, n_replicates, weights, means, covs
     )
+    region = getattr(model, "noise_region_", None)
     replicates = np.concatenate(
-        [chunk for _, chunk in _simulate_chunks(rng, rep_weights, rep_means, rep_chols, n_samples)]
+        [
+            chunk
+            for _, chunk in _simulate_chunks(
+                rng, rep_weights, rep_means, rep_chols, n_samples, region
+            )
+        ]
     )
     labels = [str(n) for n in names] if names is not None else [str(j) for j in range(n_features)]
     for j, panel in enumerate(axes):

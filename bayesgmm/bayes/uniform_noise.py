@@ -33,12 +33,14 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from bayesgmm.core.numerics import exp_normalize
+from bayesgmm.em.noise import NoiseRegion, noise_region
 from bayesgmm.em.noise import hypervolume as region_hypervolume
 from bayesgmm.em.parameter_draws import ParameterDraws
 
 __all__ = [
     "NoiseDraws",
     "check_hypervolume",
+    "data_region",
     "default_hypervolume",
     "log_noise_density",
     "log_noise_density_std",
@@ -124,6 +126,29 @@ def default_hypervolume(X: NDArray[np.float64]) -> float:
             "explicitly, or drop the constant feature."
         )
     return volume
+
+
+def data_region(X: NDArray[np.float64], hypervolume: float) -> NoiseRegion:
+    """The box the noise's predictive draws fill: the data's region, scaled to ``V``.
+
+    Complete data: :func:`bayesgmm.em.noise.noise_region` (the box whose volume is
+    mclust's ``hypvol``); with NaN cells the bounding box of each feature's observed
+    values. Scaled about its middle to volume ``hypervolume`` (a given ``V``).
+
+    Examples
+    --------
+    >>> X = np.array([[0.0, 0.0], [2.0, 1.0], [1.0, np.nan], [np.nan, 3.0]])
+    >>> region = data_region(X, 6.0)
+    >>> region.lower.tolist(), region.upper.tolist()
+    ([0.0, 0.0], [2.0, 3.0])
+    """
+    if np.isnan(X).any():
+        center = np.zeros(X.shape[1])
+        lower, upper = np.nanmin(X, axis=0), np.nanmax(X, axis=0)
+        region = NoiseRegion(center, np.eye(X.shape[1]), lower, upper)
+    else:
+        region = noise_region(X)
+    return region.scaled_to(hypervolume)
 
 
 def log_noise_density_std(

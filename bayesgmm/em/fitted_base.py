@@ -83,6 +83,13 @@ class FittedMixture:
     def _has_noise(self) -> bool:
         return hasattr(self, "hypervolume_")
 
+    @property
+    def noise_region_(self) -> NoiseRegion | None:
+        """The box the noise component fills (volume ``hypervolume_``); None without one."""
+        if not self._has_noise:
+            return None
+        return NoiseRegion(**self._noise_region).scaled_to(self.hypervolume_)
+
     def _prediction_engine(self) -> EMEngine:
         noise = -math.log(self.hypervolume_) if self._has_noise else None
         return EMEngine(self._model, self.n_components, log_noise_density=noise)
@@ -454,7 +461,8 @@ class FittedMixture:
         proportions = np.append(self.weights_, self.noise_proportion_)
         counts = rng.multinomial(n_samples, proportions / proportions.sum())
         X = self._model.sample(rng, self.means_, self.covariances_, counts[:-1])
-        region = NoiseRegion(**self._noise_region).scaled_to(self.hypervolume_)
+        region = self.noise_region_
+        assert region is not None  # _has_noise
         X = np.concatenate([X, region.sample(rng, int(counts[-1]))])
         return X, np.repeat(np.r_[np.arange(self.n_components), -1], counts)
 

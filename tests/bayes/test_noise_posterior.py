@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from bayesgmm import BayesianGaussianMixture, GaussianMixture
+from bayesgmm import BayesianGaussianMixture, GaussianMixture, posterior_predictive_check
 from bayesgmm.bayes import Priors, build_model
 from bayesgmm.bayes.build import standardization
 from bayesgmm.bayes.compiled_model import CompiledMixture
@@ -270,3 +270,16 @@ def test_noise_probability_of_a_model_without_noise_is_refused(data):
         bgm.fit(data[:N_BLOB])
     with pytest.raises(ValueError, match=r"fitted with noise=False\. Refit with noise=True"):
         bgm.noise_probability(data)
+
+
+@pytest.mark.parametrize("source", ["posterior", "em"])
+def test_predictive_checks_replicate_the_noise(fitted, data, source):
+    """Replicates hold the noise too (uniform in the data's region): the clutter of the
+    data is no longer a misfit; the same model's replicates without it miss the tails."""
+    model = fitted if source == "posterior" else GaussianMixture(1, noise=True).fit(data)
+    region = model.noise_region_
+    assert region.volume == pytest.approx(model.hypervolume_)
+    checked = posterior_predictive_check(model, data, random_state=0)
+    assert checked.n_flagged == 0, checked.table
+    without = GaussianMixture(1, random_state=0).fit(data)
+    assert posterior_predictive_check(without, data, random_state=0).n_flagged > 0
