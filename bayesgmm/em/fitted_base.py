@@ -29,7 +29,7 @@ from bayesgmm.covariance import CovarianceModel, get_covariance_model
 from bayesgmm.em.dask_arrays import is_dask_array, map_rows
 from bayesgmm.em.engine import EMEngine, MixtureParams
 from bayesgmm.em.missing import IncompleteData, group_by_pattern, impute_conditional_means
-from bayesgmm.em.noise import NoiseRegion
+from bayesgmm.em.noise import FittedNoise
 from bayesgmm.em.parameter_draws import ParameterDraws
 from bayesgmm.em.passes import Data
 from bayesgmm.persistence.em_files import load_gaussian_mixture, save_gaussian_mixture
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 __all__ = ["FittedMixture"]
 
 
-class FittedMixture:
+class FittedMixture(FittedNoise):
     """Prediction, sampling, imputation and persistence of a fitted EM mixture.
 
     A base class: the subclass's ``fit`` sets ``weights_``, ``means_``,
@@ -68,10 +68,7 @@ class FittedMixture:
     precisions_cholesky_: NDArray[Any]
     n_features_in_: int
     _center: NDArray[np.float64]
-    # with a noise component (``noise``)
-    hypervolume_: float
-    noise_proportion_: float
-    _noise_region: dict[str, NDArray[np.float64]]
+    noise_proportion_: float  # with a noise component (``noise``)
     # the subclass's (:class:`bayesgmm.em.criteria.MixtureCriteria`)
     _total_log_likelihood: Callable[[ArrayLike, ArrayLike | None], tuple[float, float]]
 
@@ -79,26 +76,9 @@ class FittedMixture:
     def _model(self) -> CovarianceModel:
         return get_covariance_model(self.covariance_type)
 
-    @property
-    def _has_noise(self) -> bool:
-        return hasattr(self, "hypervolume_")
-
-    @property
-    def noise_region_(self) -> NoiseRegion | None:
-        """The box the noise component fills (volume ``hypervolume_``); None without one."""
-        if not self._has_noise:
-            return None
-        return NoiseRegion(**self._noise_region).scaled_to(self.hypervolume_)
-
     def _prediction_engine(self) -> EMEngine:
         noise = -math.log(self.hypervolume_) if self._has_noise else None
         return EMEngine(self._model, self.n_components, log_noise_density=noise)
-
-    def _noise_labels(self, labels: NDArray[np.intp]) -> NDArray[np.intp]:
-        """Labels with the noise component's (``n_components``) as ``-1``, in place."""
-        if self._has_noise:
-            labels[labels == self.n_components] = -1
-        return labels
 
     def _fitted_params(self, center: NDArray[np.float64] | None = None) -> MixtureParams:
         """The fitted parameters, means relative to ``center``.

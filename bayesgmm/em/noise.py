@@ -31,6 +31,7 @@ from scipy.special import gammaln
 
 __all__ = [
     "NNCLEAN_K",
+    "FittedNoise",
     "NoiseRegion",
     "NoiseSetting",
     "check_noise_start",
@@ -380,3 +381,32 @@ def noise_setting(
                 "a start mask (noise=array of bool) instead."
             )
     return NoiseSetting(region, float(hypervolume), start)
+
+
+class FittedNoise:
+    """The noise component of a fitted EM mixture, as prediction reads it (a mixin).
+
+    ``fit`` sets ``hypervolume_`` and the region (``_noise_region``, the fields of
+    :class:`NoiseRegion`) when the model has a noise component.
+    """
+
+    n_components: int
+    hypervolume_: float
+    _noise_region: dict[str, NDArray[np.float64]]
+
+    @property
+    def _has_noise(self) -> bool:
+        return hasattr(self, "hypervolume_")
+
+    @property
+    def noise_region_(self) -> NoiseRegion | None:
+        """The box the noise component fills (volume ``hypervolume_``); None without one."""
+        if not self._has_noise:
+            return None
+        return NoiseRegion(**self._noise_region).scaled_to(self.hypervolume_)
+
+    def _noise_labels(self, labels: NDArray[np.intp]) -> NDArray[np.intp]:
+        """Labels with the noise component's (``n_components``) as ``-1``, in place."""
+        if self._has_noise:
+            labels[labels == self.n_components] = -1
+        return labels
