@@ -93,7 +93,7 @@ def test_corrupt_entry_is_rebuilt_with_a_warning_never_used(warm_cache, tmp_path
     root = tmp_path / "corrupt"
     shutil.copytree(warm_cache, root)
     folder = next(p.parent for p in root.rglob("manifest.json"))
-    entry = next(folder.glob("kernels.c_log_density*.nbc"))
+    entry = next(folder.glob("logp_kernels.c_log_density*.nbc"))
     data = bytearray(entry.read_bytes())
     data[len(data) // 2] ^= 0xFF  # one flipped byte in the machine code's pickle
     entry.write_bytes(bytes(data))
@@ -112,7 +112,7 @@ def test_corrupt_entry_is_rebuilt_with_a_warning_never_used(warm_cache, tmp_path
 def test_truncated_index_is_rebuilt(warm_cache, tmp_path):
     root = tmp_path / "truncated"
     shutil.copytree(warm_cache, root)
-    index = next(root.rglob("kernels.c_log_density*.nbi"))
+    index = next(root.rglob("logp_kernels.c_log_density*.nbi"))
     index.write_bytes(index.read_bytes()[:10])
     report = _run(root)
     assert any("corrupt" in message for message in report["warnings"])
