@@ -63,6 +63,12 @@ class NoiseRegion:
     rotation : ndarray of shape (n_features, n_features)
         Orthonormal columns.
     lower, upper : ndarray of shape (n_features,)
+
+    Examples
+    --------
+    >>> box = NoiseRegion(np.zeros(2), np.eye(2), np.array([-1.0, 0.0]), np.array([1.0, 3.0]))
+    >>> box.volume
+    6.0
     """
 
     center: NDArray[np.float64]
@@ -309,7 +315,15 @@ def check_noise_start(noise: object, n_samples: int) -> NDArray[np.bool_] | None
 
 @dataclass(frozen=True)
 class NoiseSetting:
-    """What a fit with a noise component starts from: its region, ``V`` and start mask."""
+    """What a fit with a noise component starts from: its region, ``V`` and start mask.
+
+    Examples
+    --------
+    >>> X = np.random.default_rng(0).uniform(size=(50, 2))
+    >>> setting = noise_setting(np.arange(50) < 5, 2.0, X)
+    >>> setting.hypervolume, round(setting.log_density, 4), int(setting.start.sum())
+    (2.0, -0.6931, 5)
+    """
 
     region: NoiseRegion
     hypervolume: float
@@ -388,6 +402,14 @@ class FittedNoise:
 
     ``fit`` sets ``hypervolume_`` and the region (``_noise_region``, the fields of
     :class:`NoiseRegion`) when the model has a noise component.
+
+    Examples
+    --------
+    >>> from bayesgmm import GaussianMixture
+    >>> X = np.r_[np.random.default_rng(0).normal(size=(100, 2)), [[9.0, 9.0]]]
+    >>> gm = GaussianMixture(1, noise=True, random_state=0).fit(X)
+    >>> round(gm.noise_region_.volume, 6) == round(gm.hypervolume_, 6), int(gm.predict(X)[-1])
+    (True, -1)
     """
 
     n_components: int

@@ -70,6 +70,18 @@ def online_step(
     ``s <- (1 - r) s + r s_batch`` (``r = step_size``; the first batch sets them),
     then an M-step. Returns the new parameters, the running state and the
     batch's mean log-likelihood under ``params``.
+
+    Examples
+    --------
+    >>> from bayesgmm.covariance import get_covariance_model
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.r_[rng.normal(-3, 1, (100, 1)), rng.normal(3, 1, (100, 1))]
+    >>> engine = EMEngine(get_covariance_model("full"), 2)
+    >>> data = fit_data(engine.model, 2, X, None)
+    >>> params = engine.initial_params(X, data, rng, (None, None, None), {})
+    >>> params, state, _ = online_step(engine, None, data, params, 1.0, {})
+    >>> state.n_batches, np.sort((params.means + data.center).ravel()).round(0).tolist()
+    (1, [-3.0, 3.0])
     """
     stats = data.statistics(engine.n_components, engine.e_state(params, data.dtype))
     total = stats.total_weight

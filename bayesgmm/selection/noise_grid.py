@@ -150,7 +150,13 @@ def warn_noise_only(
 
 
 def is_auto(noise: Any) -> bool:
-    """Whether ``noise`` is ``"auto"`` (a mask is an array: compared only as a string)."""
+    """Whether ``noise`` is ``"auto"`` (a mask is an array: compared only as a string).
+
+    Examples
+    --------
+    >>> is_auto("auto"), is_auto(np.array([True, False])), is_auto(True)
+    (True, False, False)
+    """
     return isinstance(noise, str) and noise == "auto"
 
 
