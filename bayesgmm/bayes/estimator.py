@@ -639,7 +639,8 @@ def _tidy(
     groups["posterior"] = post
     if sampling["hypervolume"] is not None:
         constant = groups.get("constant_data", xr.Dataset())
-        region = data_region(X, sampling["hypervolume"])  # where predictive noise falls
+        # where predictive noise falls: the data's region, scaled to V
+        region = data_region(X).scaled_to(sampling["hypervolume"])
         groups["constant_data"] = constant.assign(
             hypervolume=((), sampling["hypervolume"]),
             data_center=(("feature",), sampling["center"]),

@@ -33,8 +33,8 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from bayesgmm.core.numerics import exp_normalize
+from bayesgmm.core.validation import check_number
 from bayesgmm.em.noise import NoiseRegion, noise_region
-from bayesgmm.em.noise import hypervolume as region_hypervolume
 from bayesgmm.em.parameter_draws import ParameterDraws
 
 __all__ = [
@@ -75,16 +75,13 @@ def check_hypervolume(hypervolume: Any) -> float:
     ...
     ValueError: hypervolume must be a finite number > 0; got 0.0. Leave it None ...
     """
-    ok = isinstance(hypervolume, int | float | np.integer | np.floating) and not isinstance(
-        hypervolume, bool
+    return check_number(
+        "hypervolume",
+        hypervolume,
+        lambda v: v > 0,
+        "a finite number > 0",
+        "Leave it None to use the volume of the training data's region (mclust's hypvol).",
     )
-    value = float(hypervolume) if ok else math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(
-            f"hypervolume must be a finite number > 0; got {hypervolume!r}. Leave it None "
-            "to use the volume of the training data's region (mclust's hypvol)."
-        )
-    return value
 
 
 def default_hypervolume(X: NDArray[np.float64]) -> float:
@@ -115,10 +112,7 @@ def default_hypervolume(X: NDArray[np.float64]) -> float:
     >>> default_hypervolume(X)
     6.0
     """
-    if np.isnan(X).any():
-        volume = float(np.prod(np.nanmax(X, axis=0) - np.nanmin(X, axis=0)))
-    else:
-        volume = region_hypervolume(X)
+    volume = data_region(X).volume
     if not (math.isfinite(volume) and volume > 0):
         raise ValueError(
             f"hypervolume: the data's region has volume {volume!r} (a feature takes one "
@@ -128,27 +122,24 @@ def default_hypervolume(X: NDArray[np.float64]) -> float:
     return volume
 
 
-def data_region(X: NDArray[np.float64], hypervolume: float) -> NoiseRegion:
-    """The box the noise's predictive draws fill: the data's region, scaled to ``V``.
+def data_region(X: NDArray[np.float64]) -> NoiseRegion:
+    """The data's region: the box of the noise's density and its predictive draws.
 
     Complete data: :func:`bayesgmm.em.noise.noise_region` (the box whose volume is
-    mclust's ``hypvol``); with NaN cells the bounding box of each feature's observed
-    values. Scaled about its middle to volume ``hypervolume`` (a given ``V``).
+    mclust's ``hypvol``); with NaN cells, where principal axes are not defined, the
+    bounding box of each feature's observed values.
 
     Examples
     --------
     >>> X = np.array([[0.0, 0.0], [2.0, 1.0], [1.0, np.nan], [np.nan, 3.0]])
-    >>> region = data_region(X, 6.0)
-    >>> region.lower.tolist(), region.upper.tolist()
-    ([0.0, 0.0], [2.0, 3.0])
+    >>> region = data_region(X)
+    >>> region.lower.tolist(), region.upper.tolist(), region.volume
+    ([0.0, 0.0], [2.0, 3.0], 6.0)
     """
-    if np.isnan(X).any():
-        center = np.zeros(X.shape[1])
-        lower, upper = np.nanmin(X, axis=0), np.nanmax(X, axis=0)
-        region = NoiseRegion(center, np.eye(X.shape[1]), lower, upper)
-    else:
-        region = noise_region(X)
-    return region.scaled_to(hypervolume)
+    if not np.isnan(X).any():
+        return noise_region(X)
+    lower, upper = np.nanmin(X, axis=0), np.nanmax(X, axis=0)
+    return NoiseRegion(np.zeros(X.shape[1]), np.eye(X.shape[1]), lower, upper)
 
 
 def log_noise_density_std(

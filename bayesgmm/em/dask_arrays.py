@@ -182,12 +182,18 @@ class DaskData:
         return list(zip(blocks, self.sample_weight.to_delayed().ravel(), strict=True))
 
     def statistics(
-        self, n_components: int, state: tuple | None, resp: NDArray | None = None
+        self,
+        n_components: int,
+        state: tuple | None,
+        resp: NDArray | None = None,
+        noise_term: float | None = None,
     ) -> SufficientStatistics:
         """One E-step pass on the workers; statistics summed on the client in chunk order.
 
         Only E-step passes (``state`` given): EM initialises on rows held in memory.
+        No noise component (``noise_term`` is None: the estimator refuses noise here).
         """
+        assert noise_term is None  # GaussianMixture refuses noise with Dask arrays
         import dask
 
         from bayesgmm.covariance import SufficientStatistics

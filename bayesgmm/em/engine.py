@@ -293,11 +293,7 @@ class EMEngine:
     ) -> tuple[MixtureParams, float]:
         """One EM iteration on complete data: new parameters and the mean log-likelihood."""
         state = self.e_state(params, data.dtype)
-        noise = self.noise_term(params)
-        if noise is None:  # Dask data too (no noise component there)
-            stats = data.statistics(self.n_components, state)
-        else:
-            stats = data.statistics(self.n_components, state, noise_term=noise)
+        stats = data.statistics(self.n_components, state, noise_term=self.noise_term(params))
         return self.m_step(stats, data, repairs), stats.log_likelihood / stats.total_weight
 
     def incomplete_em_step(

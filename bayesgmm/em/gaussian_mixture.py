@@ -455,11 +455,6 @@ default="kmeans"
                 + ("" if weight is None else " (rows with positive sample_weight)")
                 + ". Lower n_components or pass more data."
             )
-        if self.noise is not False and np.isnan(array).any():
-            raise ValueError(
-                "noise is not available with missing cells (missing='marginalize' "
-                "and NaN in X) yet; impute or drop those rows, or fit without noise."
-            )
         noise = noise_setting(self.noise, self.hypervolume, array)
         if noise is not None:
             engine.log_noise_density = noise.log_density

@@ -357,7 +357,8 @@ def noise_setting(
     Raises
     ------
     ValueError
-        ``hypervolume`` without ``noise``; data whose region has no volume.
+        ``hypervolume`` without ``noise``; missing cells (NaN) with noise; data whose
+        region has no volume.
 
     Examples
     --------
@@ -373,6 +374,11 @@ def noise_setting(
                 "component's; pass noise=True (or a start mask) or leave hypervolume=None."
             )
         return None
+    if np.isnan(X).any():
+        raise ValueError(
+            "noise is not available with missing cells (missing='marginalize' and NaN in "
+            "X) yet; impute or drop those rows, or fit without noise."
+        )
     region = noise_region(X)
     if hypervolume is None:
         if not np.isfinite(region.log_volume) or region.volume == 0:

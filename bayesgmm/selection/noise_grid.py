@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -100,25 +101,12 @@ def grid_noise(
     (['hypervolume', 'noise'], 1)
     """
     table = {name: PARAMETER_CONSTRAINTS[name] for name in ("noise", "hypervolume")}
-    check_parameters(_Settings(noise, hypervolume), table)
-    if noise is not False and noise is not np.False_ and np.isnan(data.array).any():
-        raise ValueError(
-            "noise is not available with missing cells yet; impute or drop those rows, "
-            "or select without noise."
-        )
+    check_parameters(SimpleNamespace(noise=noise, hypervolume=hypervolume), table)
     setting = noise_setting(noise, hypervolume, data.array)
     if setting is None:
         return None
     settings.update(noise=setting.start, hypervolume=setting.hypervolume)
     return noise_only_criteria(data.n_samples, setting.hypervolume)
-
-
-class _Settings:
-    """The two noise settings, as :func:`check_parameters` reads them from an owner."""
-
-    def __init__(self, noise: Any, hypervolume: float | None) -> None:
-        self.noise = noise
-        self.hypervolume = hypervolume
 
 
 def warn_noise_only(
