@@ -157,6 +157,42 @@ def _lkj_log_normalizer(eta: float, n: int) -> float:
     )
 
 
+def _zerosum_forward(values: NDArray[np.float64]) -> NDArray[np.float64]:
+    """PyMC's ``ZeroSumTransform.forward`` over the last axis (``D`` -> ``D - 1`` values)."""
+    n = values.shape[-1]
+    norm = -values[..., -1:] * math.sqrt(n) / (math.sqrt(n) + n)
+    return values[..., :-1] + norm
+
+
+def _diagonal_scales(
+    name: str, sds: NDArray[np.float64], K: int, D: int, shaped: Callable[..., Any]
+) -> dict[str, Any]:
+    """The free scale variables of a diagonal model's draws (``sds`` of ``constrain``).
+
+    VEI and EVI have ``log_volume_std`` and ``log_shape`` (the logs of the standardised
+    variances split into their mean over the features and the zero-sum rest).
+    """
+    if name == "EII":
+        return {"sds_std": shaped(sds[:, 0])}
+    if name == "EEI":
+        return {"sds_std": shaped(sds, "feature")}
+    if name == "diag":
+        return {"sds_std": shaped(sds.reshape(-1, K, D), "component", "feature")}
+    log_var = 2.0 * np.log(sds.reshape(-1, K, D))
+    if name == "VEI":
+        log_volume = log_var.mean(axis=2)
+        log_shape = (log_var - log_volume[:, :, None]).mean(axis=1)
+        return {
+            "log_volume_std": shaped(log_volume, "component"),
+            "log_shape": shaped(log_shape, "feature"),
+        }
+    log_volume = log_var.mean(axis=(1, 2))
+    return {
+        "log_volume_std": shaped(log_volume),
+        "log_shape": shaped(log_var - log_var.mean(axis=2, keepdims=True), "component", "feature"),
+    }
+
+
 @dataclasses.dataclass
 class CompiledMixture:
     """One Bayesian mixture model in the compiled kernels' layout.
@@ -249,7 +285,15 @@ class CompiledMixture:
         self.ratio = np.exp(np.mean(log_scale)) / self.scale
         p = self.priors
         self.prior_values = np.array(
-            [p.weight_concentration, p.mean_scale, p.sd_scale, p.lkj_eta, p.sd_dof],
+            [
+                p.weight_concentration,
+                p.mean_scale,
+                p.sd_scale,
+                p.lkj_eta,
+                p.sd_dof,
+                p.volume_sd,
+                p.shape_sd,
+            ],
             dtype=np.float64,
         )
         self.prior_const = self._prior_constant()
@@ -272,13 +316,19 @@ class CompiledMixture:
         const = float(gammaln(n_w * a) - n_w * gammaln(a) + math.log(n_w))
         n_means = K if self.ordered_means else K * D
         const += n_means * (-0.5 * LOG_2PI - math.log(p.mean_scale))
-        n_sds = {0: K * D, 1: D, 2: K * D, 3: K}[self.code]
-        # sd_scale x chi(sd_dof); sd_dof = 1 is the half-normal's 0.5 log(2 / pi) - log s
-        const -= n_sds * (
-            (p.sd_dof / 2.0 - 1.0) * math.log(2.0)
-            + float(gammaln(p.sd_dof / 2.0))
-            + p.sd_dof * math.log(p.sd_scale)
-        )
+        if self.code in (kernels.TYPE_CODES["VEI"], kernels.TYPE_CODES["EVI"]):
+            # Normal(., volume_sd) log-volumes; ZeroSumNormal(shape_sd) rows of D - 1
+            # degrees of freedom (PyMC's constant of the zero-sum normal)
+            n_vol, n_rows = (K, 1) if self.code == kernels.TYPE_CODES["VEI"] else (1, K)
+            const += n_vol * (-0.5 * LOG_2PI - math.log(p.volume_sd))
+            const += n_rows * (D - 1) * (-0.5 * LOG_2PI - math.log(p.shape_sd))
+        else:
+            # sd_scale x chi(sd_dof); sd_dof = 1 is the half-normal's 0.5 log(2 / pi) - log s
+            const -= int(kernels.n_sds(self.code, K, D)) * (
+                (p.sd_dof / 2.0 - 1.0) * math.log(2.0)
+                + float(gammaln(p.sd_dof / 2.0))
+                + p.sd_dof * math.log(p.sd_scale)
+            )
         if D > 1 and self.code in kernels.DENSE_TYPES:
             n_mats = K if self.code == kernels.TYPE_CODES["full"] else 1
             const += n_mats * _lkj_log_normalizer(p.lkj_eta, D)
@@ -327,7 +377,11 @@ class CompiledMixture:
             parts.append(np.concatenate([values[:1], np.log(np.diff(values))]))
         else:
             parts.append(np.ravel(start["means_std"]))
-        parts.append(np.log(np.ravel(start["sds_std"])))
+        if "log_volume_std" in start:  # VEI, EVI: log-volumes, then zero-sum log-shapes
+            parts.append(np.ravel(start["log_volume_std"]))
+            parts.append(np.ravel(_zerosum_forward(np.asarray(start["log_shape"]))))
+        else:
+            parts.append(np.log(np.ravel(start["sds_std"])))
         if "corr_chol" in start and self.n_features > 1:
             corr = np.asarray(start["corr_chol"], dtype=np.float64)
             corr = corr.reshape(-1, self.n_features, self.n_features)
@@ -341,8 +395,9 @@ class CompiledMixture:
         """Constrained parameters of many points (rows of ``thetas``), standardised units.
 
         Returns ``weights (S, K)`` (``(S, K + 1)`` with the noise component, the noise
-        proportion last), ``means (S, K, D)``, ``sds (S, n_sd)``, ``corr_chol (S, K or
-        1, D, D)`` and the covariances' Cholesky factors ``chol (S, K, D, D)``.
+        proportion last), ``means (S, K, D)``, ``sds (S, n_sd)`` (the ``sds_std``
+        flattened; VEI and EVI: the ``K * D`` component standard deviations), ``corr_chol
+        (S, K or 1, D, D)`` and the covariances' Cholesky factors ``chol (S, K, D, D)``.
         """
         thetas = np.ascontiguousarray(np.atleast_2d(thetas), dtype=np.float64)
         compile_kernels()
@@ -357,7 +412,8 @@ class CompiledMixture:
 
         Variables and dimensions are those of the PyMC model (after
         ``BayesianGaussianMixture``'s tidying): ``weights``, ``means_std`` (and
-        ``means_ordered``), ``sds_std``, ``corr_chol`` (full and tied, 2+ features),
+        ``means_ordered``), ``sds_std`` (``log_volume_std`` and ``log_shape`` for VEI
+        and EVI), ``corr_chol`` (full and tied, 2+ features),
         ``means`` and ``covariances`` in data units. With the noise component also
         ``proportions`` (dim ``proportion``: the ``K`` weights, then the noise
         proportion) and ``noise_proportion``; ``weights`` are then the Gaussian
@@ -396,15 +452,14 @@ class CompiledMixture:
             data["covariances"] = shaped(cov, "feature", "feature_bis")
             if D > 1:
                 data["corr_chol"] = shaped(corr[:, 0], "feature", "feature_bis")
-        elif name == "diag":
-            data["sds_std"] = shaped(sds.reshape(-1, K, D), "component", "feature")
-            data["covariances"] = shaped(
-                np.square(sds.reshape(-1, K, D) * self.scale), "component", "feature"
-            )
-        else:
+        elif name == "spherical":
             data["sds_std"] = shaped(sds, "component")
             mean_scale = float(np.exp(np.mean(np.log(self.scale))))
             data["covariances"] = shaped(np.square(sds * mean_scale), "component")
+        else:  # diagonal covariances per component: diag, EII, EEI, VEI, EVI
+            data |= _diagonal_scales(name, sds, K, D, shaped)
+            variances = np.square(np.diagonal(chol, axis1=-2, axis2=-1) * self.scale)
+            data["covariances"] = shaped(variances, "component", "feature")
         coords = {
             "chain": np.arange(n_chains),
             "draw": np.arange(n_draws),

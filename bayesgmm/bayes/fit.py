@@ -100,7 +100,8 @@ def em_start(
     -------
     dict of str to ndarray
         ``weights`` (or ``proportions``), ``means_std`` (``means_ordered`` with
-        ``ordered_means``), ``sds_std`` and ``corr_chol`` (when present). With
+        ``ordered_means``), ``sds_std`` and ``corr_chol`` (when present), or for VEI
+        and EVI ``log_volume_std`` and ``log_shape`` instead of ``sds_std``. With
         ``ordered_means`` the EM components must already be sorted by mean.
 
     Examples
@@ -140,8 +141,20 @@ def em_start(
             start["corr_chol"] = np.linalg.cholesky(corr)
     elif model_type.name == "diag":
         start["sds_std"] = np.sqrt(covariances / scale**2)
-    else:
+    elif model_type.name == "spherical":
         start["sds_std"] = np.sqrt(covariances) / geometric_mean(scale)
+    elif model_type.name == "EII":  # (K, D), every entry the one shared variance
+        start["sds_std"] = np.asarray(np.sqrt(np.mean(covariances)) / geometric_mean(scale))
+    elif model_type.name == "EEI":  # (K, D), every row the one shared diagonal
+        start["sds_std"] = np.sqrt(np.mean(covariances, axis=0) / scale**2)
+    else:  # VEI, EVI: log-variances split into volume (mean over features) and shape
+        log_var = np.log(covariances / scale**2)
+        if model_type.name == "VEI":
+            start["log_volume_std"] = log_var.mean(axis=1)
+            start["log_shape"] = (log_var - start["log_volume_std"][:, None]).mean(axis=0)
+        else:
+            start["log_volume_std"] = np.asarray(log_var.mean())
+            start["log_shape"] = log_var - log_var.mean(axis=1, keepdims=True)
     return start
 
 

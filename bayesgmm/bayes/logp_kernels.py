@@ -16,7 +16,10 @@ Layout of ``theta`` (PyMC's order of free variables, each flattened in C order):
    proportion last) on it (``K`` values);
 2. ``means_std`` (``K * D``), or ``means_ordered`` on PyMC's ordered transform (``K``,
    one feature);
-3. ``log(sds_std)`` (``K * D`` full and diag, ``D`` tied, ``K`` spherical);
+3. the covariance scales (:mod:`bayesgmm.bayes.scale_kernels`): ``log(sds_std)``
+   (``K * D`` full and diag, ``D`` tied and EEI, ``K`` spherical, one EII), or for VEI
+   and EVI ``log_volume_std`` (``K`` VEI, one EVI) then ``log_shape`` on PyMC's
+   zero-sum transform (``D - 1`` VEI, ``K * (D - 1)`` EVI);
 4. the LKJ correlation Cholesky factors on PyMC's ``CholeskyCorrTransform`` (``K * M``
    full, ``M`` tied, ``M = D (D - 1) / 2``; none for one feature).
 
@@ -41,6 +44,15 @@ import numpy as np
 
 # installs bayesgmm's cache locator before any cached function below is defined
 import bayesgmm.bayes.cache  # noqa: F401
+from bayesgmm.bayes.scale_kernels import (
+    DENSE_TYPES,
+    SHARED_FACTOR_TYPES,
+    TYPE_CODES,
+    constrain_scales,
+    n_scale_values,
+    n_sds,
+    scale_prior,
+)
 from bayesgmm.core.numba_kernels import cholesky, lower_inverse
 
 __all__ = [
@@ -51,11 +63,7 @@ __all__ = [
     "n_unconstrained",
 ]
 
-#: covariance structure -> integer code used inside the kernels
-TYPE_CODES = {"full": 0, "tied": 1, "diag": 2, "spherical": 3}
-#: the codes whose Cholesky factors are dense (LKJ correlations)
-DENSE_TYPES = (0, 1)
-_FULL, _TIED, _DIAG, _SPHERICAL = 0, 1, 2, 3
+_FULL, _TIED, _SPHERICAL, _EII, _EEI = 0, 1, 3, 4, 5
 
 #: helpers: compiled into the cached entry points that call them
 _jit = numba.njit(nogil=True, error_model="numpy")
@@ -80,16 +88,8 @@ def n_unconstrained(
     12
     """
     K, D = n_components, n_features
-    n = K - 1 + int(noise) + (K if ordered else K * D) + _n_sds(code, K, D)
+    n = K - 1 + int(noise) + (K if ordered else K * D) + n_scale_values(code, K, D)
     return n + _n_corr_matrices(code, K, D) * (D * (D - 1) // 2)
-
-
-def _n_sds(code: int, K: int, D: int) -> int:
-    if code == _TIED:
-        return D
-    if code == _SPHERICAL:
-        return K
-    return K * D
 
 
 def _n_corr_matrices(code: int, K: int, D: int) -> int:
@@ -105,7 +105,8 @@ def _constrain(theta, code, K, D, ordered, spiral_rows, spiral_cols, ratio, nois
 
     Returns ``(w, log_w, mu, sd, R, W)`` in standardised units: ``w`` has ``K + 1``
     entries with ``noise`` (the noise proportion last), ``K`` otherwise; ``sd`` has the shape
-    of ``sds_std`` flattened to ``(n_sd,)``; ``R`` (``(n_mats, D, D)``) are the LKJ
+    of ``sds_std`` flattened to ``(n_sd,)`` (VEI, EVI: the ``K * D`` component standard
+    deviations); ``R`` (``(n_mats, D, D)``) are the LKJ
     correlation Cholesky factors (identity rows for non-dense types) and ``W`` their
     unnormalised rows (strictly lower part from ``theta``, unit diagonal).
     """
@@ -136,14 +137,9 @@ def _constrain(theta, code, K, D, ordered, spiral_rows, spiral_cols, ratio, nois
             for j in range(D):
                 mu[k, j] = theta[pos + k * D + j]
         pos += K * D
-    if code == _TIED:
-        n_sd = D
-    elif code == _SPHERICAL:
-        n_sd = K
-    else:
-        n_sd = K * D
-    sd = np.exp(theta[pos : pos + n_sd])
-    pos += n_sd
+    n_block = n_scale_values(code, K, D)
+    sd = constrain_scales(theta[pos : pos + n_block], code, K, D)
+    pos += n_block
     # one factor per component for full, one otherwise (identity unless LKJ)
     n_R = K if code == _FULL else 1
     has_corr = D > 1 and code in (_FULL, _TIED)
@@ -173,10 +169,10 @@ def constrain_draws(thetas, code, K, D, ordered, spiral_rows, spiral_cols, ratio
     Returns ``weights (S, K)`` (``(S, K + 1)`` with ``noise``, its last column the
     noise proportion), ``means (S, K, D)``, ``sds (S, n_sd)``, ``corr_chol
     (S, n_mats, D, D)`` and ``chol (S, K, D, D)`` (the covariance Cholesky factors of
-    every component; tied repeats one).
+    every component; tied, EII and EEI repeat one).
     """
     S = thetas.shape[0]
-    n_sd = D if code == _TIED else (K if code == _SPHERICAL else K * D)
+    n_sd = n_sds(code, K, D)
     n_mats = K if code == _FULL else 1
     weights = np.empty((S, K + 1 if noise else K))
     means = np.empty((S, K, D))
@@ -199,10 +195,14 @@ def constrain_draws(thetas, code, K, D, ordered, spiral_rows, spiral_cols, ratio
                 elif code == _TIED:
                     for j in range(i + 1):
                         chol[s, k, i, j] = sd[i] * R[0, i, j]
-                elif code == _DIAG:
-                    chol[s, k, i, i] = sd[k * D + i]
-                else:
+                elif code == _SPHERICAL:
                     chol[s, k, i, i] = sd[k] * ratio[i]
+                elif code == _EII:
+                    chol[s, k, i, i] = sd[0] * ratio[i]
+                elif code == _EEI:
+                    chol[s, k, i, i] = sd[i]
+                else:  # diag, VEI, EVI
+                    chol[s, k, i, i] = sd[k * D + i]
     return weights, means, sds, corr, chol
 
 
@@ -517,12 +517,31 @@ def _mixture_pass(zt, row_weight, starts, observed, pattern_const, noise_shift, 
 
 # ----------------------------------------------------------------------- log-density
 @_jit
+def _sd_index(code, f, i, D):
+    """Index in ``sd`` of the diagonal entry ``i`` of factor ``f`` (diagonal models)."""
+    if code == _SPHERICAL:
+        return f
+    if code == _EII:
+        return 0
+    if code == _EEI:
+        return i
+    return f * D + i  # diag, VEI, EVI
+
+
+@_jit
+def _sd_factor(code, ratio, i):
+    """Multiplier of that ``sd``: the data-isotropy ratio (spherical, EII) or 1."""
+    return ratio[i] if code in (_SPHERICAL, _EII) else 1.0
+
+
+@_jit
 def log_density(theta, grad, zt, row_weight, starts, observed, pattern_const,
                 code, K, D, ordered, spiral_rows, spiral_cols, ratio, priors,
                 prior_const, noise, noise_shift):  # fmt: skip
     """Log-density of the model at ``theta``; its gradient is written into ``grad``.
 
-    ``priors`` is ``(weight_concentration, mean_scale, sd_scale, lkj_eta, sd_dof)`` and
+    ``priors`` is ``(weight_concentration, mean_scale, sd_scale, lkj_eta, sd_dof,
+    volume_sd, shape_sd)`` and
     ``prior_const`` the sum of the priors' and transforms' constant terms. ``noise``:
     the model has the uniform noise component (``K + 1`` weights, a symmetric
     Dirichlet over all of them), whose log-density in pattern ``p`` is
@@ -530,6 +549,7 @@ def log_density(theta, grad, zt, row_weight, starts, observed, pattern_const,
     parameters are numerically invalid.
     """
     conc, mean_scale, sd_scale, eta, dof = priors[0], priors[1], priors[2], priors[3], priors[4]
+    volume_sd, shape_sd = priors[5], priors[6]
     w, log_w, mu, sd, R, W = _constrain(theta, code, K, D, ordered, spiral_rows, spiral_cols,
                                         ratio, noise)  # fmt: skip
     n_mats = R.shape[0]
@@ -538,24 +558,21 @@ def log_density(theta, grad, zt, row_weight, starts, observed, pattern_const,
     g_mu = np.zeros((K, D))
     g_sd = np.zeros(sd.shape[0])
     g_R = np.zeros((n_mats, D, D))
-    dense = code in (_FULL, _TIED)
-    KF = 1 if code == _TIED else K
+    dense = code in DENSE_TYPES
+    shared = code in SHARED_FACTOR_TYPES
+    KF = 1 if shared else K
     F = np.zeros((KF, D, D))
     for f in range(KF):
         for i in range(D):
-            if code == _FULL:
+            if dense:
+                idx = f * D + i if code == _FULL else i
                 for j in range(i + 1):
-                    F[f, i, j] = sd[f * D + i] * R[f, i, j]
-            elif code == _TIED:
-                for j in range(i + 1):
-                    F[f, i, j] = sd[i] * R[0, i, j]
-            elif code == _DIAG:
-                F[f, i, i] = sd[f * D + i]
+                    F[f, i, j] = sd[idx] * R[f, i, j]
             else:
-                F[f, i, i] = sd[f] * ratio[i]
+                F[f, i, i] = sd[_sd_index(code, f, i, D)] * _sd_factor(code, ratio, i)
     g_F = np.zeros((KF, D, D))
     loglik = _mixture_pass(zt, row_weight, starts, observed, pattern_const, noise_shift, log_w,
-                           mu, F, code == _TIED, not dense, g_logw, g_mu, g_F)  # fmt: skip
+                           mu, F, shared, not dense, g_logw, g_mu, g_F)  # fmt: skip
     for f in range(KF):
         for i in range(D):
             if dense:
@@ -563,10 +580,8 @@ def log_density(theta, grad, zt, row_weight, starts, observed, pattern_const,
                 for j in range(i + 1):
                     g_sd[idx] += g_F[f, i, j] * R[f, i, j]
                     g_R[f, i, j] = g_F[f, i, j] * sd[idx]
-            elif code == _DIAG:
-                g_sd[f * D + i] += g_F[f, i, i]
             else:
-                g_sd[f] += g_F[f, i, i] * ratio[i]
+                g_sd[_sd_index(code, f, i, D)] += g_F[f, i, i] * _sd_factor(code, ratio, i)
     if not math.isfinite(loglik):
         grad[:] = 0.0
         return -math.inf
@@ -603,13 +618,11 @@ def log_density(theta, grad, zt, row_weight, starts, observed, pattern_const,
             for j in range(D):
                 grad[pos + k * D + j] = g_mu[k, j]
         pos += K * D
-    # sd_scale x chi(dof) (dof = 1: half-normal) on the log scale, Jacobian included:
-    # const - sd^2 / (2 s^2) + dof log sd
-    inv_ss2 = 1.0 / (sd_scale * sd_scale)
-    for i in range(sd.shape[0]):
-        logp += -0.5 * sd[i] * sd[i] * inv_ss2 + dof * theta[pos + i]
-        grad[pos + i] = (g_sd[i] - sd[i] * inv_ss2) * sd[i] + dof
-    pos += sd.shape[0]
+    # the covariance scales' priors (chi sds, or log-volumes and log-shapes)
+    n_block = n_scale_values(code, K, D)
+    logp += scale_prior(theta[pos : pos + n_block], grad[pos : pos + n_block], sd, g_sd, code,
+                        K, D, sd_scale, dof, volume_sd, shape_sd)  # fmt: skip
+    pos += n_block
     # LKJ(eta) with the CholeskyCorr log-Jacobian: const + (2 eta - 1 + D) sum log R_ii
     if D > 1 and code in (_FULL, _TIED):
         M = D * (D - 1) // 2
@@ -640,12 +653,12 @@ def log_density(theta, grad, zt, row_weight, starts, observed, pattern_const,
 HEADER = (
     "length", "n_samples", "n_features", "n_components", "code", "ordered", "n_patterns",
     "noise", "prior_const", "conc", "mean_scale", "sd_scale", "eta", "sd_dof",
-    "zt", "row_weight", "starts", "observed", "pattern_const", "spiral_rows",
-    "spiral_cols", "ratio", "noise_shift",
+    "volume_sd", "shape_sd", "zt", "row_weight", "starts", "observed", "pattern_const",
+    "spiral_rows", "spiral_cols", "ratio", "noise_shift",
 )  # fmt: skip
 _H = len(HEADER)
 #: prior values stored in the header (see log_density)
-_N_PRIORS = 5
+_N_PRIORS = 7
 
 
 def pack(zt, row_weight, starts, observed, pattern_const, code, n_components, ordered,
@@ -659,14 +672,14 @@ def pack(zt, row_weight, starts, observed, pattern_const, code, n_components, or
     --------
     >>> buf = pack(np.zeros((1, 3)), np.ones(3), np.array([0, 3]),
     ...            np.ones((1, 1)), np.zeros(1), 2, 2, False, np.zeros(0), np.zeros(0),
-    ...            np.ones(1), np.ones(5), 0.0)  # fmt: skip
+    ...            np.ones(1), np.ones(7), 0.0)  # fmt: skip
     >>> int(buf[0]) == buf.size, int(buf[1]), int(buf[2]), int(buf[3]), int(buf[7])
     (True, 3, 1, 2, 0)
     """
     if np.size(priors) != _N_PRIORS:
         raise ValueError(
             f"priors must hold {_N_PRIORS} values (weight_concentration, mean_scale, "
-            f"sd_scale, lkj_eta, sd_dof); got {np.size(priors)}."
+            f"sd_scale, lkj_eta, sd_dof, volume_sd, shape_sd); got {np.size(priors)}."
         )
     n_features, n_samples = zt.shape
     n_patterns = np.shape(observed)[0]
@@ -696,7 +709,7 @@ def _unpack_and_evaluate(theta, grad, buf):
     N, D, K = int(buf[1]), int(buf[2]), int(buf[3])
     code, ordered, P, noise = int(buf[4]), buf[5] != 0.0, int(buf[6]), buf[7] != 0.0
     M = D * (D - 1) // 2
-    o = buf[14:23]
+    o = buf[16:25]
     zt = buf[int(o[0]) : int(o[0]) + D * N].reshape((D, N))
     row_weight = buf[int(o[1]) : int(o[1]) + N]
     starts = buf[int(o[2]) : int(o[2]) + P + 1]
@@ -707,7 +720,7 @@ def _unpack_and_evaluate(theta, grad, buf):
     ratio = buf[int(o[7]) : int(o[7]) + D]
     noise_shift = buf[int(o[8]) : int(o[8]) + P]
     return log_density(theta, grad, zt, row_weight, starts, observed, pattern_const,
-                       code, K, D, ordered, spiral_rows, spiral_cols, ratio, buf[9:14],
+                       code, K, D, ordered, spiral_rows, spiral_cols, ratio, buf[9:16],
                        buf[8], noise, noise_shift)  # fmt: skip
 
 

@@ -9,30 +9,65 @@ from bayesgmm.covariance import COVARIANCE_TYPES, get_covariance_model
 
 __all__ = ["BAYESIAN_COVARIANCE_TYPES", "Priors", "check_bayesian_covariance_type"]
 
-#: the covariance models with a Bayesian model (mclust VVV, EEE, VVI, VII): their
-#: priors (LKJ correlations and half-normal scales, or half-normal variances) are
-#: natural; mclust's ten other constrained decompositions have none here yet
-BAYESIAN_COVARIANCE_TYPES = COVARIANCE_TYPES
+#: the covariance models with a Bayesian model: scikit-learn's four (mclust VVV, EEE,
+#: VVI, VII) and mclust's diagonal family EII, EEI, VEI, EVI (canonical names, as
+#: :func:`bayesgmm.covariance.get_covariance_model` gives them); mclust's six other
+#: ellipsoidal decompositions (shared or varying orientations) have none here yet
+BAYESIAN_COVARIANCE_TYPES: tuple[str, ...] = (*COVARIANCE_TYPES, "EII", "EEI", "VEI", "EVI")
+
+
+def _allowed_names() -> str:
+    """The Bayesian models, named as a user may pass them (canonical and mclust)."""
+    names = []
+    for name in BAYESIAN_COVARIANCE_TYPES:
+        mclust = get_covariance_model(name).mclust_name
+        names.append(name if mclust == name else f"{name} ({mclust})")
+    return ", ".join(names)
 
 
 def check_bayesian_covariance_type(covariance_type: str) -> str:
     """The canonical name of ``covariance_type`` if it has a Bayesian model, else ValueError.
 
+    Parameters
+    ----------
+    covariance_type : str
+        A covariance type: scikit-learn's name or mclust's, in any case.
+
+    Returns
+    -------
+    str
+        The canonical name (``"full"``, ``"tied"``, ``"diag"``, ``"spherical"``,
+        ``"EII"``, ``"EEI"``, ``"VEI"`` or ``"EVI"``).
+
+    Raises
+    ------
+    ValueError
+        If ``covariance_type`` is not a covariance type, or one without a Bayesian
+        model; the message lists the allowed values.
+
     Examples
     --------
     >>> check_bayesian_covariance_type("VVV")
     'full'
+    >>> check_bayesian_covariance_type("eei")
+    'EEI'
     >>> check_bayesian_covariance_type("VEV")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     ValueError: covariance_type 'VEV' has no Bayesian model: the Bayesian models are full ...
     """
-    model = get_covariance_model(covariance_type)
+    try:
+        model = get_covariance_model(covariance_type)
+    except ValueError:
+        raise ValueError(
+            f"covariance_type must be one of the Bayesian models: {_allowed_names()}; got "
+            f"{covariance_type!r}."
+        ) from None
     if model.name not in BAYESIAN_COVARIANCE_TYPES:
         raise ValueError(
             f"covariance_type {covariance_type!r} has no Bayesian model: the Bayesian models "
-            "are full (VVV), tied (EEE), diag (VVI) and spherical (VII). Fit "
-            f"{model.mclust_name} by EM (GaussianMixture), or choose one of those."
+            f"are {_allowed_names()}. Fit {model.mclust_name} by EM (GaussianMixture), or "
+            "choose one of those."
         )
     return model.name
 
@@ -67,6 +102,32 @@ class Priors:
     lkj_eta : float, default=2.0
         LKJ prior on the correlation matrices of full and tied covariances (1:
         uniform; larger values shrink towards no correlation).
+    volume_sd : float, default=2.0
+        VEI and EVI (``Sigma_k = lambda_k A``, ``Sigma_k = lambda A_k``): the log-volume
+        ``log lambda`` of a standardised covariance (``det(Sigma)**(1/d)``, the
+        geometric mean of its variances) is Normal with mean ``2 log(sd_scale)`` and
+        this standard deviation (a volume's median is ``sd_scale**2``; the default
+        puts 95% of it within a factor ``exp(2)`` of that in standard deviation).
+    shape_sd : float, default=1.0
+        VEI and EVI: the log-shape ``log diag(A)`` (``d`` values summing to 0, so
+        ``det A = 1``) is a ``ZeroSumNormal`` with this scale: Normal(0, ``shape_sd``)
+        conditioned on the sum being 0 (each value's marginal sd is ``shape_sd *
+        sqrt(1 - 1/d)``; 0 is a spherical shape). A log-scale prior on the
+        sum-to-zero subspace is the natural one for a unit-determinant diagonal: it is
+        symmetric in the features and in ``A`` versus ``A**-1``, and its
+        unconstrained form is an orthonormal ``d - 1`` vector.
+
+    Notes
+    -----
+    Which parameters each covariance type has (standardised units; ``sd`` priors are
+    ``sd_scale`` times a chi(``sd_dof``) variable): ``full``: per-component sds and LKJ
+    correlations; ``tied`` (EEE): one row of sds and one LKJ correlation; ``diag``
+    (VVI): per-component sds; ``spherical`` (VII): one sd per component; ``EII``: one
+    sd shared by all components; ``EEI``: one row of per-feature sds shared by all
+    components (no correlation); ``VEI``: a log-volume per component and one log-shape;
+    ``EVI``: one log-volume and a log-shape per component. Spherical and EII
+    variances are isotropic in data units (their sd is in units of the geometric mean
+    of the feature scales).
 
     Examples
     --------
@@ -81,6 +142,8 @@ class Priors:
     sd_scale: float = 1.0
     lkj_eta: float = 2.0
     sd_dof: float = 1.0
+    volume_sd: float = 2.0
+    shape_sd: float = 1.0
 
     def __post_init__(self) -> None:
         for name, value in asdict(self).items():
@@ -95,7 +158,8 @@ class Priors:
 
         Examples
         --------
-        >>> sorted(Priors().as_dict())
-        ['lkj_eta', 'mean_scale', 'sd_dof', 'sd_scale', 'weight_concentration']
+        >>> sorted(Priors().as_dict())  # doctest: +NORMALIZE_WHITESPACE
+        ['lkj_eta', 'mean_scale', 'sd_dof', 'sd_scale', 'shape_sd', 'volume_sd',
+         'weight_concentration']
         """
         return {k: float(v) for k, v in asdict(self).items()}
