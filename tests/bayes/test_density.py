@@ -297,13 +297,13 @@ FAMILY_PRIORS = Priors(
 )
 
 
-@pytest.mark.parametrize("case", ["complete", "missing", "row_weights", "noise"])
+@pytest.mark.parametrize("case", ["complete", "missing", "row_weights", "noise", "noise_missing"])
 @pytest.mark.parametrize("covariance_type", DIAGONAL_FAMILY)
 def test_diagonal_family_logp_and_gradient_equal_pymc(covariance_type, case):
     """Kernels == specification to 1e-9 (absolute) for each model and case."""
-    X = _data(3, case in ("missing", "noise"))
+    X = _data(3, case in ("missing", "noise_missing"))
     center, scale = standardization(X)
-    volume = _hypervolume(3) if case == "noise" else None
+    volume = _hypervolume(3) if case.startswith("noise") else None
     counts = None
     reference_X = X
     if case == "row_weights":

@@ -14,22 +14,27 @@ from bayesgmm.bayes.ppc import posterior_predictive_check
 from bayesgmm.bayes.spec import BAYESIAN_COVARIANCE_TYPES, check_bayesian_covariance_type
 from bayesgmm.exceptions import SamplingWarning
 from bayesgmm.selection.loo_comparison import compare_loo
+from bayesgmm.selection.model_selection import select_model
 
 FAMILY = ["EII", "EEI", "VEI", "EVI"]
 #: a quick sampler setting: these tests check the plumbing, not the posterior
 QUICK = {"draws": 150, "tune": 150, "chains": 2, "progressbar": False, "random_state": 0}
 
-#: the true shared diagonal covariance (data units) and the mixture's parameters
+#: the true mixture: weights, means and each model's variances (data units, (K, D))
 TRUE_WEIGHTS = np.array([0.4, 0.6])
 TRUE_MEANS = np.array([[0.0, 0.0], [4.0, 3.0]])
-TRUE_EEI = np.array([1.0, 4.0])
-TRUE_EII = 2.0
+TRUE_VARIANCES = {
+    "EEI": np.array([[1.0, 4.0], [1.0, 4.0]]),  # one diagonal covariance
+    "EII": np.full((2, 2), 2.0),  # one spherical covariance
+    "VEI": np.array([[1.0, 4.0], [2.25, 9.0]]),  # one shape, volumes 2 and 4.5
+    "EVI": np.array([[1.0, 4.0], [4.0, 1.0]]),  # volume 2, two shapes
+}
 
 
 def _simulate(variances: np.ndarray, n: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     labels = rng.choice(2, size=n, p=TRUE_WEIGHTS)
-    return TRUE_MEANS[labels] + rng.normal(size=(n, 2)) * np.sqrt(variances)
+    return TRUE_MEANS[labels] + rng.normal(size=(n, 2)) * np.sqrt(variances[labels])
 
 
 def _data(seed: int = 0) -> np.ndarray:
@@ -133,11 +138,23 @@ def test_compare_loo_takes_the_diagonal_family():
     assert result.best == "K=2 EEI"
 
 
+def test_compare_loo_takes_the_grids_diagonal_family_models():
+    """A grid's EEI and VEI fits are candidates now; VEV still has no Bayesian model."""
+    X = _data()
+    selection = select_model(X, [2], ["EEI", "VEI", "VEV"], n_init=1, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SamplingWarning)  # short chains
+        result = compare_loo(X, selection, n_candidates=2, reloo=False, **QUICK)
+    assert set(result.table.index) == {"K=2 EEI", "K=2 VEI"}
+    if "K=2 VEV" in result.skipped:
+        assert result.skipped["K=2 VEV"] == "no Bayesian model for mclust's VEV"
+
+
 # ---------------------------------------------------------------------- recovery
-@pytest.mark.parametrize("name", ["EEI", "EII"])
+@pytest.mark.parametrize("name", ["EEI", "EII", "VEI", "EVI"])
 def test_posterior_means_recover_a_simulated_mixture(name):
     """Large n: the posterior means are within 4 posterior sds of the truth."""
-    variances = TRUE_EEI if name == "EEI" else np.full(2, TRUE_EII)
+    variances = TRUE_VARIANCES[name]
     X = _simulate(variances, 3000, seed=1)
     bgm = BayesianGaussianMixture(
         2, covariance_type=name, draws=400, tune=400, chains=2, progressbar=False, random_state=2
@@ -147,11 +164,7 @@ def test_posterior_means_recover_a_simulated_mixture(name):
     # the EM labelling is arbitrary: put the components in the truth's order
     order = np.argsort(post["means"].mean(("chain", "draw")).values[:, 0])
     post = post.isel(component=order)
-    truth = {
-        "weights": TRUE_WEIGHTS,
-        "means": TRUE_MEANS,
-        "covariances": np.broadcast_to(variances, (2, 2)),
-    }
+    truth = {"weights": TRUE_WEIGHTS, "means": TRUE_MEANS, "covariances": variances}
     for var, true in truth.items():
         mean = post[var].mean(("chain", "draw")).values
         sd = post[var].std(("chain", "draw")).values
