@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -170,3 +171,17 @@ def test_posterior_means_recover_a_simulated_mixture(name):
         sd = post[var].std(("chain", "draw")).values
         z = np.abs(mean - true) / sd
         assert float(z.max()) < 4.0, (var, mean, true, sd)
+
+
+def test_scale_kernels_are_in_the_compiled_cache_key(tmp_path):
+    """The cached kernels inline scale_kernels: an edit of it changes their cache key."""
+    from bayesgmm.bayes import scale_kernels
+    from bayesgmm.core.numba_cache import kernel_sources_digest
+
+    source = Path(scale_kernels.__file__).read_text()
+    copy = tmp_path / "bayes" / "scale_kernels.py"
+    copy.parent.mkdir()
+    copy.write_text(source)
+    before = kernel_sources_digest(tmp_path)
+    copy.write_text(source + "\n# edited\n")
+    assert kernel_sources_digest(tmp_path) != before
