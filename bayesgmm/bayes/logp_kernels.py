@@ -63,7 +63,9 @@ __all__ = [
     "n_unconstrained",
 ]
 
-_FULL, _TIED, _SPHERICAL, _EII, _EEI = 0, 1, 3, 4, 5
+_FULL, _TIED, _SPHERICAL, _EII, _EEI = (
+    TYPE_CODES[name] for name in ("full", "tied", "spherical", "EII", "EEI")
+)
 
 #: helpers: compiled into the cached entry points that call them
 _jit = numba.njit(nogil=True, error_model="numpy")
@@ -162,6 +164,24 @@ def _constrain(theta, code, K, D, ordered, spiral_rows, spiral_cols, ratio, nois
     return w, log_w, mu, sd, R, W
 
 
+@_jit
+def _sd_index(code, f, i, D):
+    """Index in ``sd`` of the diagonal entry ``i`` of factor ``f`` (diagonal models)."""
+    if code == _SPHERICAL:
+        return f
+    if code == _EII:
+        return 0
+    if code == _EEI:
+        return i
+    return f * D + i  # diag, VEI, EVI
+
+
+@_jit
+def _sd_factor(code, ratio, i):
+    """Multiplier of that ``sd``: the data-isotropy ratio (spherical, EII) or 1."""
+    return ratio[i] if code in (_SPHERICAL, _EII) else 1.0
+
+
 @_jit_cached
 def constrain_draws(thetas, code, K, D, ordered, spiral_rows, spiral_cols, ratio, noise):
     """Constrained parameters of many draws (rows of ``thetas``), standardised units.
@@ -195,14 +215,8 @@ def constrain_draws(thetas, code, K, D, ordered, spiral_rows, spiral_cols, ratio
                 elif code == _TIED:
                     for j in range(i + 1):
                         chol[s, k, i, j] = sd[i] * R[0, i, j]
-                elif code == _SPHERICAL:
-                    chol[s, k, i, i] = sd[k] * ratio[i]
-                elif code == _EII:
-                    chol[s, k, i, i] = sd[0] * ratio[i]
-                elif code == _EEI:
-                    chol[s, k, i, i] = sd[i]
-                else:  # diag, VEI, EVI
-                    chol[s, k, i, i] = sd[k * D + i]
+                else:
+                    chol[s, k, i, i] = sd[_sd_index(code, k, i, D)] * _sd_factor(code, ratio, i)
     return weights, means, sds, corr, chol
 
 
@@ -516,24 +530,6 @@ def _mixture_pass(zt, row_weight, starts, observed, pattern_const, noise_shift, 
 
 
 # ----------------------------------------------------------------------- log-density
-@_jit
-def _sd_index(code, f, i, D):
-    """Index in ``sd`` of the diagonal entry ``i`` of factor ``f`` (diagonal models)."""
-    if code == _SPHERICAL:
-        return f
-    if code == _EII:
-        return 0
-    if code == _EEI:
-        return i
-    return f * D + i  # diag, VEI, EVI
-
-
-@_jit
-def _sd_factor(code, ratio, i):
-    """Multiplier of that ``sd``: the data-isotropy ratio (spherical, EII) or 1."""
-    return ratio[i] if code in (_SPHERICAL, _EII) else 1.0
-
-
 @_jit
 def log_density(theta, grad, zt, row_weight, starts, observed, pattern_const,
                 code, K, D, ordered, spiral_rows, spiral_cols, ratio, priors,

@@ -91,7 +91,8 @@ class Priors:
         standard deviations per feature.
     sd_scale : float, default=1.0
         Component standard deviations (per feature; one per component for
-        spherical) are half-normal with this many data standard deviations.
+        spherical, one in all for EII) are half-normal with this many data standard
+        deviations.
     sd_dof : float, default=1.0
         Degrees of freedom ``k`` of the scale prior: each standard deviation is
         ``sd_scale`` times a chi variable with ``k`` degrees of freedom, density
@@ -106,8 +107,9 @@ class Priors:
         VEI and EVI (``Sigma_k = lambda_k A``, ``Sigma_k = lambda A_k``): the log-volume
         ``log lambda`` of a standardised covariance (``det(Sigma)**(1/d)``, the
         geometric mean of its variances) is Normal with mean ``2 log(sd_scale)`` and
-        this standard deviation (a volume's median is ``sd_scale**2``; the default
-        puts 95% of it within a factor ``exp(2)`` of that in standard deviation).
+        this standard deviation: a volume's prior median is ``sd_scale**2``, and with
+        the default 2 the geometric-mean standard deviation is within a factor
+        ``exp(1.96) ~ 7`` of ``sd_scale`` with 95% prior probability.
     shape_sd : float, default=1.0
         VEI and EVI: the log-shape ``log diag(A)`` (``d`` values summing to 0, so
         ``det A = 1``) is a ``ZeroSumNormal`` with this scale: Normal(0, ``shape_sd``)
