@@ -342,7 +342,7 @@ def fit_large(
         Number of components.
     covariance_type : str, default="full"
         One of :data:`~bayesgmm.bayes.spec.BAYESIAN_COVARIANCE_TYPES`: "full", "tied",
-        "diag", "spherical" (mclust VVV, EEE, VVI, VII), "EII", "EEI", "VEI" or "EVI":
+        "diag", "spherical" (mclust VVV, EEE, VVI, VII), "EII", "EEI", "VEI", "EVI", "VEE" or "EVV":
         the covariance structure.
     subsample : int, default=None
         ``m``, rows used by NUTS, between ``10 * n_components`` and ``n_samples``

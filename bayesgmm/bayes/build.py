@@ -310,7 +310,21 @@ def _scale_prior(priors: Priors, dims: Any) -> Any:
 
 
 #: covariance types whose Cholesky factors are dense (LKJ correlations)
-_DENSE = ("full", "tied")
+_DENSE = ("full", "tied", "VEE", "EVV")
+
+
+def _log_volume_shape_raw(priors: Priors, volume_dims: Any, shape_dims: tuple[str, ...]) -> Any:
+    """``log_volume_std + log_shape`` as ``(K, D)`` log-variances before any normalisation."""
+    log_volume = pm.Normal(
+        "log_volume_std",
+        _f64(2.0 * math.log(priors.sd_scale)),
+        _f64(priors.volume_sd),
+        dims=volume_dims,
+    )
+    log_shape = pm.ZeroSumNormal("log_shape", _f64(priors.shape_sd), dims=shape_dims)
+    if volume_dims:
+        return log_volume[:, None] + log_shape[None, :]
+    return log_volume + log_shape
 
 
 def _log_volume_shape(priors: Priors, volume_dims: Any, shape_dims: tuple[str, ...]) -> Any:
@@ -319,16 +333,31 @@ def _log_volume_shape(priors: Priors, volume_dims: Any, shape_dims: tuple[str, .
     ``log_volume_std`` is Normal(``2 log sd_scale``, ``volume_sd``) and ``log_shape``
     a ``ZeroSumNormal(shape_sd)`` over the features (``det A = 1``), see :class:`Priors`.
     """
-    log_volume = pm.Normal(
-        "log_volume_std",
-        _f64(2.0 * math.log(priors.sd_scale)),
-        _f64(priors.volume_sd),
-        dims=volume_dims,
-    )
-    log_shape = pm.ZeroSumNormal("log_shape", _f64(priors.shape_sd), dims=shape_dims)
-    if volume_dims:  # VEI: a volume per component, one shape
-        return pt.exp(0.5 * (log_volume[:, None] + log_shape[None, :]))
-    return pt.exp(0.5 * (log_volume + log_shape))  # EVI: one volume, a shape per component
+    return pt.exp(0.5 * _log_volume_shape_raw(priors, volume_dims, shape_dims))
+
+
+def _unit_determinant_factors(name: str, priors: Priors, K: int, D: int) -> Any:
+    """VEE/EVV: Cholesky factors ``(K, D, D)`` of ``Sigma_k = lambda_k C`` or ``lambda C_k``.
+
+    ``C = diag(a)**(1/2) P diag(a)**(1/2) / det(P)**(1/D)`` with ``log a`` the
+    ``log_shape`` (zero-sum) and ``P = R R^T`` an LKJ(``lkj_eta``) correlation matrix
+    (``corr_chol`` is ``R``; one shared for VEE, one per component for EVV), so ``det C
+    = 1`` and ``lambda = exp(log_volume_std)`` is ``det(Sigma)**(1/D)``. The factor is
+    ``diag(sd) R`` with ``sd = exp((log_volume + log_shape) / 2) / det(P)**(1/(2D))``.
+    """
+    varying = name == "VEE"
+    if varying:
+        log_var = _log_volume_shape_raw(priors, "component", ("feature",))
+    else:
+        log_var = _log_volume_shape_raw(priors, None, ("component", "feature"))
+    if D == 1:
+        return pt.exp(0.5 * log_var)[:, :, None] * pt.eye(1)
+    shape = (D, D) if varying else (K, D, D)
+    corr = pm.LKJCorr("corr_chol", n=D, eta=_f64(priors.lkj_eta), shape=shape)
+    # log det P = 2 sum_m log R_mm: a scalar (VEE) or one per component (EVV)
+    log_det = 2.0 * pt.sum(pt.log(pt.diagonal(corr, axis1=-2, axis2=-1)), axis=-1)
+    log_var = log_var - (log_det if varying else log_det[:, None]) / D
+    return pt.exp(0.5 * log_var)[:, :, None] * corr
 
 
 def _covariance_prior(
@@ -346,6 +375,10 @@ def _covariance_prior(
     # isotropic in data units: sd_data = sds_std * geometric mean of the scales
     mean_scale = float(np.exp(np.mean(np.log(scale))))
     ratio = pt.as_tensor(np.diag(mean_scale / scale))
+    if name in ("VEE", "EVV"):
+        chol = _unit_determinant_factors(name, priors, K, D)
+        covariances = chol @ pt.swapaxes(chol, -1, -2) * scale_t[:, None] * scale_t[None, :]
+        return chol, covariances, ("component", "feature", "feature_bis")
     if name in ("full", "tied"):
         sds = _scale_prior(priors, dims=per_feature if name == "full" else "feature")
         if D > 1:
@@ -401,7 +434,7 @@ def build_model(
         Number of components.
     covariance_type : str, default="full"
         One of :data:`~bayesgmm.bayes.spec.BAYESIAN_COVARIANCE_TYPES`: "full", "tied",
-        "diag", "spherical" (mclust VVV, EEE, VVI, VII), "EII", "EEI", "VEI" or "EVI"
+        "diag", "spherical" (mclust VVV, EEE, VVI, VII), "EII", "EEI", "VEI", "EVI", "VEE" or "EVV"
         (any case); see :class:`~bayesgmm.bayes.spec.Priors` for each one's parameters.
     priors : Priors, default=None
         Prior settings; ``Priors()`` when ``None``.
@@ -443,7 +476,11 @@ def build_model(
         ``sds_std`` but ``log_volume_std`` (Normal; per component for VEI, scalar for
         EVI) and ``log_shape`` (``ZeroSumNormal`` over ``feature``; one row for VEI,
         one per component for EVI): ``Sigma_k = exp(log_volume_std + log_shape)`` on
-        the diagonal, so ``det A = 1``.
+        the diagonal, so ``det A = 1``. VEE and EVV have ``log_volume_std`` and
+        ``log_shape`` as VEI and EVI and ``corr_chol`` (one LKJ factor for VEE, one per
+        component for EVV): ``Sigma_k = lambda_k C`` with ``C = diag(a)**(1/2) P
+        diag(a)**(1/2) / det(P)**(1/D)`` (``log a`` the log-shape, ``P`` the LKJ
+        correlation), so ``det C = 1``, see :class:`~bayesgmm.bayes.spec.Priors`.
         Deterministics in data units: ``means``, ``covariances``. Observed: ``obs``
         (the marginal mixture likelihood of the data in data units, so
         log-likelihoods and predictive draws are in data units).
@@ -471,7 +508,7 @@ def build_model(
     grouped by missingness pattern while the graph is built (the grouping is part of
     the graph: data with another NaN layout need another model, see
     :func:`missingness_key`). For each pattern the observed block of the covariance
-    is factorised: for full and tied models ``Sigma[o, o] = L[o, :] L[o, :]^T`` gets
+    is factorised: for full, tied, VEE and EVV models ``Sigma[o, o] = L[o, :] L[o, :]^T`` gets
     its own Cholesky factor (one ``|o| x |o|`` factorisation per component and
     pattern in every gradient evaluation; slicing ``L`` suffices when ``o`` is a
     leading prefix of the features), for the diagonal models (diag, spherical, EII,

@@ -178,8 +178,16 @@ def _diagonal_scales(
         return {"sds_std": shaped(sds, "feature")}
     if name == "diag":
         return {"sds_std": shaped(sds.reshape(-1, K, D), "component", "feature")}
-    log_var = 2.0 * np.log(sds.reshape(-1, K, D))
-    if name == "VEI":
+    return _volume_shape(name, 2.0 * np.log(sds.reshape(-1, K, D)), shaped)
+
+
+def _volume_shape(name: str, log_var: NDArray[np.float64], shaped: Callable[..., Any]):
+    """``log_volume_std`` and ``log_shape`` of ``(S, K, D)`` log-variances before normalisation.
+
+    VEI and VEE: a volume per component, one shape; EVI and EVV: one volume, a shape
+    per component (the mean over the features and the zero-sum rest).
+    """
+    if name in ("VEI", "VEE"):
         log_volume = log_var.mean(axis=2)
         log_shape = (log_var - log_volume[:, :, None]).mean(axis=1)
         return {
@@ -316,10 +324,12 @@ class CompiledMixture:
         const = float(gammaln(n_w * a) - n_w * gammaln(a) + math.log(n_w))
         n_means = K if self.ordered_means else K * D
         const += n_means * (-0.5 * LOG_2PI - math.log(p.mean_scale))
-        if self.code in (kernels.TYPE_CODES["VEI"], kernels.TYPE_CODES["EVI"]):
+        codes = kernels.TYPE_CODES
+        if self.code in (codes["VEI"], codes["EVI"], codes["VEE"], codes["EVV"]):
             # Normal(., volume_sd) log-volumes; ZeroSumNormal(shape_sd) rows of D - 1
             # degrees of freedom (PyMC's constant of the zero-sum normal)
-            n_vol, n_rows = (K, 1) if self.code == kernels.TYPE_CODES["VEI"] else (1, K)
+            varying = self.code in (codes["VEI"], codes["VEE"])
+            n_vol, n_rows = (K, 1) if varying else (1, K)
             const += n_vol * (-0.5 * LOG_2PI - math.log(p.volume_sd))
             const += n_rows * (D - 1) * (-0.5 * LOG_2PI - math.log(p.shape_sd))
         else:
@@ -330,7 +340,7 @@ class CompiledMixture:
                 + p.sd_dof * math.log(p.sd_scale)
             )
         if D > 1 and self.code in kernels.DENSE_TYPES:
-            n_mats = K if self.code == kernels.TYPE_CODES["full"] else 1
+            n_mats = K if self.code in kernels.PER_COMPONENT_CORR_TYPES else 1
             const += n_mats * _lkj_log_normalizer(p.lkj_eta, D)
         return const
 
@@ -377,7 +387,7 @@ class CompiledMixture:
             parts.append(np.concatenate([values[:1], np.log(np.diff(values))]))
         else:
             parts.append(np.ravel(start["means_std"]))
-        if "log_volume_std" in start:  # VEI, EVI: log-volumes, then zero-sum log-shapes
+        if "log_volume_std" in start:  # VEI, EVI, VEE, EVV: log-volumes, zero-sum log-shapes
             parts.append(np.ravel(start["log_volume_std"]))
             parts.append(np.ravel(_zerosum_forward(np.asarray(start["log_shape"]))))
         else:
@@ -412,8 +422,8 @@ class CompiledMixture:
 
         Variables and dimensions are those of the PyMC model (after
         ``BayesianGaussianMixture``'s tidying): ``weights``, ``means_std`` (and
-        ``means_ordered``), ``sds_std`` (``log_volume_std`` and ``log_shape`` for VEI
-        and EVI), ``corr_chol`` (full and tied, 2+ features),
+        ``means_ordered``), ``sds_std`` (``log_volume_std`` and ``log_shape`` for VEI,
+        EVI, VEE and EVV), ``corr_chol`` (full, tied, VEE and EVV, 2+ features),
         ``means`` and ``covariances`` in data units. With the noise component also
         ``proportions`` (dim ``proportion``: the ``K`` weights, then the noise
         proportion) and ``noise_proportion``; ``weights`` are then the Gaussian
@@ -452,6 +462,17 @@ class CompiledMixture:
             data["covariances"] = shaped(cov, "feature", "feature_bis")
             if D > 1:
                 data["corr_chol"] = shaped(corr[:, 0], "feature", "feature_bis")
+        elif name in ("VEE", "EVV"):
+            # the log-variances before the unit-determinant normalisation
+            log_det = 2.0 * np.log(np.diagonal(corr, axis1=-2, axis2=-1)).sum(axis=-1)
+            log_var = 2.0 * np.log(sds.reshape(-1, K, D)) + log_det[:, :, None] / D
+            data |= _volume_shape(name, log_var, shaped)
+            cov = np.einsum("skij,sklj->skil", chol, chol) * outer
+            data["covariances"] = shaped(cov, "component", "feature", "feature_bis")
+            if D > 1 and name == "VEE":
+                data["corr_chol"] = shaped(corr[:, 0], "feature", "feature_bis")
+            elif D > 1:
+                data["corr_chol"] = shaped(corr, "component", "feature", "feature_bis")
         elif name == "spherical":
             data["sds_std"] = shaped(sds, "component")
             mean_scale = float(np.exp(np.mean(np.log(self.scale))))

@@ -106,7 +106,7 @@ class BayesianGaussianMixture(FittedPosterior, ParamsMixin):
         Number of components.
     covariance_type : str, default="full"
         One of :data:`~bayesgmm.bayes.spec.BAYESIAN_COVARIANCE_TYPES`: "full", "tied",
-        "diag", "spherical" (mclust VVV, EEE, VVI, VII), "EII", "EEI", "VEI" or "EVI":
+        "diag", "spherical" (mclust VVV, EEE, VVI, VII), "EII", "EEI", "VEI", "EVI", "VEE" or "EVV":
         the covariance structure.
     priors : Priors, default=None
         Prior settings (``Priors()`` when ``None``).

@@ -100,8 +100,8 @@ def em_start(
     -------
     dict of str to ndarray
         ``weights`` (or ``proportions``), ``means_std`` (``means_ordered`` with
-        ``ordered_means``), ``sds_std`` and ``corr_chol`` (when present), or for VEI
-        and EVI ``log_volume_std`` and ``log_shape`` instead of ``sds_std``. With
+        ``ordered_means``), ``sds_std`` and ``corr_chol`` (when present), or for VEI,
+        EVI, VEE and EVV ``log_volume_std`` and ``log_shape`` instead of ``sds_std``. With
         ``ordered_means`` the EM components must already be sorted by mean.
 
     Examples
@@ -147,6 +147,8 @@ def em_start(
         start["sds_std"] = np.asarray(np.sqrt(np.mean(covariances)) / geometric_mean(scale))
     elif model_type.name == "EEI":  # (K, D), every row the one shared diagonal
         start["sds_std"] = np.sqrt(np.mean(covariances, axis=0) / scale**2)
+    elif model_type.name in ("VEE", "EVV"):
+        start |= _unit_determinant_start(model_type.name, covariances / outer)
     else:  # VEI, EVI: log-variances split into volume (mean over features) and shape
         log_var = np.log(covariances / scale**2)
         if model_type.name == "VEI":
@@ -164,6 +166,34 @@ def usable_cores() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not on Linux
         return max(1, os.cpu_count() or 1)
+
+
+def _unit_determinant_start(
+    name: str, cov_std: NDArray[np.float64]
+) -> dict[str, NDArray[np.float64]]:
+    """VEE/EVV: ``log_volume_std``, ``log_shape`` and ``corr_chol`` of ``(K, D, D)`` covariances.
+
+    ``Sigma_k = lambda_k C_k`` with ``log lambda_k = log det(Sigma_k) / D``; VEE's shared
+    ``C`` is the mean of the ``C_k`` rescaled to determinant 1 (EM's solution has one
+    ``C`` up to ``reg_covar``). ``log_shape = log diag(C) + log det(P) / D`` with ``P``
+    the correlation of ``C`` (see :class:`bayesgmm.bayes.Priors`).
+    """
+    D = cov_std.shape[-1]
+    log_volume = np.linalg.slogdet(cov_std)[1] / D
+    unit = cov_std / np.exp(log_volume)[:, None, None]
+    if name == "VEE":
+        unit = unit.mean(axis=0)
+        unit = unit / np.exp(np.linalg.slogdet(unit)[1] / D)
+    sds = np.sqrt(np.diagonal(unit, axis1=-2, axis2=-1))
+    corr = unit / (sds[..., :, None] * sds[..., None, :])
+    log_shape = 2.0 * np.log(sds) + np.linalg.slogdet(corr)[1][..., None] / D
+    start = {
+        "log_volume_std": log_volume if name == "VEE" else np.asarray(log_volume.mean()),
+        "log_shape": log_shape,
+    }
+    if D > 1:
+        start["corr_chol"] = np.linalg.cholesky(corr)
+    return start
 
 
 def geometric_mean(values: NDArray[np.float64]) -> float:

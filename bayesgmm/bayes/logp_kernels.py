@@ -17,11 +17,12 @@ Layout of ``theta`` (PyMC's order of free variables, each flattened in C order):
 2. ``means_std`` (``K * D``), or ``means_ordered`` on PyMC's ordered transform (``K``,
    one feature);
 3. the covariance scales (:mod:`bayesgmm.bayes.scale_kernels`): ``log(sds_std)``
-   (``K * D`` full and diag, ``D`` tied and EEI, ``K`` spherical, one EII), or for VEI
-   and EVI ``log_volume_std`` (``K`` VEI, one EVI) then ``log_shape`` on PyMC's
-   zero-sum transform (``D - 1`` VEI, ``K * (D - 1)`` EVI);
+   (``K * D`` full and diag, ``D`` tied and EEI, ``K`` spherical, one EII), or for VEI,
+   EVI, VEE and EVV ``log_volume_std`` (``K`` VEI and VEE, one EVI and EVV) then
+   ``log_shape`` on PyMC's zero-sum transform (``D - 1`` VEI and VEE, ``K * (D - 1)``
+   EVI and EVV);
 4. the LKJ correlation Cholesky factors on PyMC's ``CholeskyCorrTransform`` (``K * M``
-   full, ``M`` tied, ``M = D (D - 1) / 2``; none for one feature).
+   full and EVV, ``M`` tied and VEE, ``M = D (D - 1) / 2``; none for one feature).
 
 Data are passed standardised (``z = (x - center) / scale``, missing cells 0), the rows
 stored transposed (``zt``, ``(D, N)``) with the rows grouped by missingness pattern
@@ -46,11 +47,15 @@ import numpy as np
 import bayesgmm.bayes.cache  # noqa: F401
 from bayesgmm.bayes.scale_kernels import (
     DENSE_TYPES,
+    PER_COMPONENT_CORR_TYPES,
     SHARED_FACTOR_TYPES,
     TYPE_CODES,
+    UNIT_DETERMINANT_TYPES,
     constrain_scales,
+    determinant_pullback,
     n_scale_values,
     n_sds,
+    normalise_determinant,
     scale_prior,
 )
 from bayesgmm.core.numba_kernels import cholesky, lower_inverse
@@ -63,9 +68,7 @@ __all__ = [
     "n_unconstrained",
 ]
 
-_FULL, _TIED, _SPHERICAL, _EII, _EEI = (
-    TYPE_CODES[name] for name in ("full", "tied", "spherical", "EII", "EEI")
-)
+_TIED, _SPHERICAL, _EII, _EEI = (TYPE_CODES[name] for name in ("tied", "spherical", "EII", "EEI"))
 
 #: helpers: compiled into the cached entry points that call them
 _jit = numba.njit(nogil=True, error_model="numpy")
@@ -97,7 +100,7 @@ def n_unconstrained(
 def _n_corr_matrices(code: int, K: int, D: int) -> int:
     if D < 2 or code not in DENSE_TYPES:
         return 0
-    return K if code == _FULL else 1
+    return K if code in PER_COMPONENT_CORR_TYPES else 1
 
 
 # ----------------------------------------------------------------------- transforms
@@ -107,8 +110,9 @@ def _constrain(theta, code, K, D, ordered, spiral_rows, spiral_cols, ratio, nois
 
     Returns ``(w, log_w, mu, sd, R, W)`` in standardised units: ``w`` has ``K + 1``
     entries with ``noise`` (the noise proportion last), ``K`` otherwise; ``sd`` has the shape
-    of ``sds_std`` flattened to ``(n_sd,)`` (VEI, EVI: the ``K * D`` component standard
-    deviations); ``R`` (``(n_mats, D, D)``) are the LKJ
+    of ``sds_std`` flattened to ``(n_sd,)`` (VEI, EVI, VEE, EVV: the ``K * D`` component
+    standard deviations, VEE and EVV of unit-determinant factors times the volume's
+    root); ``R`` (``(n_mats, D, D)``) are the LKJ
     correlation Cholesky factors (identity rows for non-dense types) and ``W`` their
     unnormalised rows (strictly lower part from ``theta``, unit diagonal).
     """
@@ -142,9 +146,9 @@ def _constrain(theta, code, K, D, ordered, spiral_rows, spiral_cols, ratio, nois
     n_block = n_scale_values(code, K, D)
     sd = constrain_scales(theta[pos : pos + n_block], code, K, D)
     pos += n_block
-    # one factor per component for full, one otherwise (identity unless LKJ)
-    n_R = K if code == _FULL else 1
-    has_corr = D > 1 and code in (_FULL, _TIED)
+    # one factor per component for full and EVV, one otherwise (identity unless LKJ)
+    n_R = K if code in PER_COMPONENT_CORR_TYPES else 1
+    has_corr = D > 1 and code in DENSE_TYPES
     M = D * (D - 1) // 2
     W = np.zeros((n_R, D, D))
     R = np.zeros((n_R, D, D))
@@ -161,6 +165,8 @@ def _constrain(theta, code, K, D, ordered, spiral_rows, spiral_cols, ratio, nois
             norm = math.sqrt(norm)
             for j in range(i + 1):
                 R[f, i, j] = W[f, i, j] / norm
+    if code in UNIT_DETERMINANT_TYPES:
+        normalise_determinant(sd, R, code, K, D)
     return w, log_w, mu, sd, R, W
 
 
@@ -193,7 +199,7 @@ def constrain_draws(thetas, code, K, D, ordered, spiral_rows, spiral_cols, ratio
     """
     S = thetas.shape[0]
     n_sd = n_sds(code, K, D)
-    n_mats = K if code == _FULL else 1
+    n_mats = K if code in PER_COMPONENT_CORR_TYPES else 1
     weights = np.empty((S, K + 1 if noise else K))
     means = np.empty((S, K, D))
     sds = np.empty((S, n_sd))
@@ -208,13 +214,12 @@ def constrain_draws(thetas, code, K, D, ordered, spiral_rows, spiral_cols, ratio
         sds[s] = sd
         corr[s] = R
         for k in range(K):
+            f = k if n_mats > 1 else 0
             for i in range(D):
-                if code == _FULL:
+                if code in DENSE_TYPES:
+                    idx = i if code == _TIED else k * D + i
                     for j in range(i + 1):
-                        chol[s, k, i, j] = sd[k * D + i] * R[k, i, j]
-                elif code == _TIED:
-                    for j in range(i + 1):
-                        chol[s, k, i, j] = sd[i] * R[0, i, j]
+                        chol[s, k, i, j] = sd[idx] * R[f, i, j]
                 else:
                     chol[s, k, i, i] = sd[_sd_index(code, k, i, D)] * _sd_factor(code, ratio, i)
     return weights, means, sds, corr, chol
@@ -559,28 +564,32 @@ def log_density(theta, grad, zt, row_weight, starts, observed, pattern_const,
     KF = 1 if shared else K
     F = np.zeros((KF, D, D))
     for f in range(KF):
+        r = f if n_mats > 1 else 0  # this factor's correlation (VEE: one shared)
         for i in range(D):
             if dense:
-                idx = f * D + i if code == _FULL else i
+                idx = i if code == _TIED else f * D + i
                 for j in range(i + 1):
-                    F[f, i, j] = sd[idx] * R[f, i, j]
+                    F[f, i, j] = sd[idx] * R[r, i, j]
             else:
                 F[f, i, i] = sd[_sd_index(code, f, i, D)] * _sd_factor(code, ratio, i)
     g_F = np.zeros((KF, D, D))
     loglik = _mixture_pass(zt, row_weight, starts, observed, pattern_const, noise_shift, log_w,
                            mu, F, shared, not dense, g_logw, g_mu, g_F)  # fmt: skip
     for f in range(KF):
+        r = f if n_mats > 1 else 0
         for i in range(D):
             if dense:
-                idx = f * D + i if code == _FULL else i
+                idx = i if code == _TIED else f * D + i
                 for j in range(i + 1):
-                    g_sd[idx] += g_F[f, i, j] * R[f, i, j]
-                    g_R[f, i, j] = g_F[f, i, j] * sd[idx]
+                    g_sd[idx] += g_F[f, i, j] * R[r, i, j]
+                    g_R[r, i, j] += g_F[f, i, j] * sd[idx]
             else:
                 g_sd[_sd_index(code, f, i, D)] += g_F[f, i, i] * _sd_factor(code, ratio, i)
     if not math.isfinite(loglik):
         grad[:] = 0.0
         return -math.inf
+    if code in UNIT_DETERMINANT_TYPES and D > 1:
+        determinant_pullback(sd, g_sd, R, g_R, code, K, D)
     logp = loglik + prior_const
     # Dirichlet(conc) prior with the simplex log-Jacobian: const + conc * sum log w
     total_g = 0.0
@@ -620,7 +629,7 @@ def log_density(theta, grad, zt, row_weight, starts, observed, pattern_const,
                         K, D, sd_scale, dof, volume_sd, shape_sd)  # fmt: skip
     pos += n_block
     # LKJ(eta) with the CholeskyCorr log-Jacobian: const + (2 eta - 1 + D) sum log R_ii
-    if D > 1 and code in (_FULL, _TIED):
+    if D > 1 and code in DENSE_TYPES:
         M = D * (D - 1) // 2
         c_lkj = 2.0 * eta - 1.0 + D
         g_W = np.zeros((D, D))

@@ -12,12 +12,18 @@ Two kinds of block:
 - **scales** (full, diag: ``K * D``; tied, EEI: ``D``; spherical: ``K``; EII: one):
   ``log(sds_std)``, each ``sd_scale`` times a chi(``sd_dof``) variable (PyMC's log
   transform: log-Jacobian ``log sd``);
-- **volume and shape** (VEI: ``K`` volumes and one shape; EVI: one volume and ``K``
-  shapes): ``log_volume_std`` values, Normal(``2 log sd_scale``, ``volume_sd``), then
-  ``log_shape`` rows of ``D`` values summing to 0 on PyMC's ``ZeroSumTransform``
-  (``D - 1`` unconstrained values per row, an orthonormal map: log-Jacobian 0) with a
-  ``ZeroSumNormal(shape_sd)`` prior. The component standard deviations are
-  ``sd[k, j] = exp((log_volume[k] + log_shape[k, j]) / 2)``.
+- **volume and shape** (VEI and VEE: ``K`` volumes and one shape; EVI and EVV: one
+  volume and ``K`` shapes): ``log_volume_std`` values, Normal(``2 log sd_scale``,
+  ``volume_sd``), then ``log_shape`` rows of ``D`` values summing to 0 on PyMC's
+  ``ZeroSumTransform`` (``D - 1`` unconstrained values per row, an orthonormal map:
+  log-Jacobian 0) with a ``ZeroSumNormal(shape_sd)`` prior. The component standard
+  deviations are ``sd[k, j] = exp((log_volume[k] + log_shape[k, j]) / 2)``.
+
+VEE and EVV (``Sigma_k = lambda_k C``, ``Sigma_k = lambda C_k``, ``det C = 1``) add LKJ
+correlation factors ``R`` (after this block in ``theta``): their factor is
+``diag(sd) R`` with ``sd`` divided by ``det(R R^T)**(1 / (2 D))``
+(:func:`normalise_determinant`), so that ``det Sigma_k = lambda_k**D``;
+:func:`determinant_pullback` is that step's chain rule.
 """
 
 from __future__ import annotations
@@ -30,15 +36,31 @@ import numpy as np
 # installs bayesgmm's cache locator before any cached function is compiled
 import bayesgmm.bayes.cache  # noqa: F401
 
-__all__ = ["DENSE_TYPES", "SHARED_FACTOR_TYPES", "TYPE_CODES", "n_scale_values", "n_sds"]
+__all__ = [
+    "DENSE_TYPES",
+    "PER_COMPONENT_CORR_TYPES",
+    "SHARED_FACTOR_TYPES",
+    "TYPE_CODES",
+    "UNIT_DETERMINANT_TYPES",
+    "n_scale_values",
+    "n_sds",
+]
 
 #: covariance structure -> integer code used inside the kernels
 TYPE_CODES = {
     "full": 0, "tied": 1, "diag": 2, "spherical": 3, "EII": 4, "EEI": 5, "VEI": 6, "EVI": 7,
+    "VEE": 8, "EVV": 9,
 }  # fmt: skip
-_FULL, _TIED, _DIAG, _SPHERICAL, _EII, _EEI, _VEI, _EVI = range(8)
+_FULL, _TIED, _DIAG, _SPHERICAL, _EII, _EEI, _VEI, _EVI, _VEE, _EVV = range(10)
 #: the codes whose Cholesky factors are dense (LKJ correlations)
-DENSE_TYPES = (_FULL, _TIED)
+DENSE_TYPES = (_FULL, _TIED, _VEE, _EVV)
+#: the dense codes with one LKJ correlation factor per component (the others share one)
+PER_COMPONENT_CORR_TYPES = (_FULL, _EVV)
+#: the codes whose covariance is a volume times a unit-determinant matrix with correlations
+UNIT_DETERMINANT_TYPES = (_VEE, _EVV)
+#: the volume-and-shape codes, and those of them with a volume per component
+_VOLUME_SHAPE = (_VEI, _EVI, _VEE, _EVV)
+_VARYING_VOLUME = (_VEI, _VEE)
 #: the codes whose components share one Cholesky factor
 SHARED_FACTOR_TYPES = (_TIED, _EII, _EEI)
 
@@ -55,10 +77,12 @@ def n_scale_values(code: int, K: int, D: int) -> int:
     (4, 4)
     >>> n_scale_values(TYPE_CODES["EII"], 3, 2), n_scale_values(TYPE_CODES["EEI"], 3, 2)
     (1, 2)
+    >>> n_scale_values(TYPE_CODES["VEE"], 3, 2), n_scale_values(TYPE_CODES["EVV"], 3, 2)
+    (4, 4)
     """
-    if code == _VEI:
+    if code in _VARYING_VOLUME:
         return K + D - 1
-    if code == _EVI:
+    if code in _VOLUME_SHAPE:
         return 1 + K * (D - 1)
     return n_sds(code, K, D)
 
@@ -109,19 +133,21 @@ def _zerosum_pullback(g_v, D, out):
 def constrain_scales(block, code, K, D):
     """Standard deviations (``(n_sds,)``, standardised units) of a scale block of ``theta``.
 
-    VEI and EVI give ``K * D`` values (component-major); the others ``exp(block)``.
+    VEI, EVI, VEE and EVV give ``K * D`` values (component-major; VEE and EVV before
+    :func:`normalise_determinant`); the others ``exp(block)``.
     """
-    if code != _VEI and code != _EVI:
+    if code not in _VOLUME_SHAPE:
         return np.exp(block)
-    n_vol = K if code == _VEI else 1
-    n_rows = 1 if code == _VEI else K
+    varying = code in _VARYING_VOLUME
+    n_vol = K if varying else 1
+    n_rows = 1 if varying else K
     shape = np.empty((n_rows, D))
     for r in range(n_rows):
         _zerosum_extend(block[n_vol + r * (D - 1) :], D, shape[r])
     sd = np.empty(K * D)
     for k in range(K):
-        volume = block[k if code == _VEI else 0]
-        row = 0 if code == _VEI else k
+        volume = block[k if varying else 0]
+        row = 0 if varying else k
         for j in range(D):
             sd[k * D + j] = math.exp(0.5 * (volume + shape[row, j]))
     return sd
@@ -137,7 +163,7 @@ def scale_prior(block, grad, sd, g_sd, code, K, D, sd_scale, dof, volume_sd, sha
     :func:`bayesgmm.bayes.compiled_model.CompiledMixture`'s prior constant.
     """
     logp = 0.0
-    if code != _VEI and code != _EVI:
+    if code not in _VOLUME_SHAPE:
         # sd_scale x chi(dof) (dof = 1: half-normal) on the log scale, Jacobian included:
         # const - sd^2 / (2 s^2) + dof log sd
         inv_ss2 = 1.0 / (sd_scale * sd_scale)
@@ -145,15 +171,16 @@ def scale_prior(block, grad, sd, g_sd, code, K, D, sd_scale, dof, volume_sd, sha
             logp += -0.5 * sd[i] * sd[i] * inv_ss2 + dof * block[i]
             grad[i] = (g_sd[i] - sd[i] * inv_ss2) * sd[i] + dof
         return logp
-    n_vol = K if code == _VEI else 1
-    n_rows = 1 if code == _VEI else K
+    varying = code in _VARYING_VOLUME
+    n_vol = K if varying else 1
+    n_rows = 1 if varying else K
     g_vol = np.zeros(n_vol)
     g_shape = np.zeros((n_rows, D))
     for k in range(K):
         for j in range(D):
             g = 0.5 * g_sd[k * D + j] * sd[k * D + j]  # d/d log sd = sd d/d sd
-            g_vol[k if code == _VEI else 0] += g
-            g_shape[0 if code == _VEI else k, j] += g
+            g_vol[k if varying else 0] += g
+            g_shape[0 if varying else k, j] += g
     # Normal(2 log sd_scale, volume_sd) log-volumes
     centre = 2.0 * math.log(sd_scale)
     inv_v2 = 1.0 / (volume_sd * volume_sd)
@@ -172,3 +199,40 @@ def scale_prior(block, grad, sd, g_sd, code, K, D, sd_scale, dof, volume_sd, sha
             g_shape[r, j] -= shape[j] * inv_s2
         _zerosum_pullback(g_shape[r], D, grad[first:])
     return logp
+
+
+@_jit
+def normalise_determinant(sd, R, code, K, D):
+    """VEE, EVV: divide ``sd`` in place by ``det(R R^T)**(1 / (2 D))`` of each factor.
+
+    ``R`` (``(n_mats, D, D)``) are the LKJ correlation Cholesky factors (one shared for
+    VEE, one per component for EVV). Afterwards ``diag(sd_k) R`` has determinant
+    ``exp(sum_j log_volume + log_shape)**(1/2)``: ``Sigma_k = lambda_k C_k`` with
+    ``det C_k = 1``, ``log det Sigma_k = D log lambda_k``.
+    """
+    for k in range(K):
+        f = k if code == _EVV else 0
+        log_det = 0.0
+        for m in range(D):
+            log_det += math.log(R[f, m, m])
+        factor = math.exp(-log_det / D)
+        for i in range(D):
+            sd[k * D + i] *= factor
+
+
+@_jit
+def determinant_pullback(sd, g_sd, R, g_R, code, K, D):
+    """Chain rule of :func:`normalise_determinant` into ``g_R`` (added to its diagonal).
+
+    ``sd`` are the normalised values, ``g_sd`` the gradient with respect to them.
+    ``log sd[k, i]`` moves by ``-1/D`` per unit of ``log R[f, m, m]``; the gradient
+    with respect to the values before normalisation is unchanged in ``log`` scale
+    (``g_sd * sd``), so ``g_sd`` itself needs no change.
+    """
+    for k in range(K):
+        f = k if code == _EVV else 0
+        total = 0.0
+        for i in range(D):
+            total += g_sd[k * D + i] * sd[k * D + i]
+        for m in range(D):
+            g_R[f, m, m] -= total / (D * R[f, m, m])

@@ -10,10 +10,13 @@ from bayesgmm.covariance import COVARIANCE_TYPES, get_covariance_model
 __all__ = ["BAYESIAN_COVARIANCE_TYPES", "Priors", "check_bayesian_covariance_type"]
 
 #: the covariance models with a Bayesian model: scikit-learn's four (mclust VVV, EEE,
-#: VVI, VII) and mclust's diagonal family EII, EEI, VEI, EVI (canonical names, as
-#: :func:`bayesgmm.covariance.get_covariance_model` gives them); mclust's six other
-#: ellipsoidal decompositions (shared or varying orientations) have none here yet
-BAYESIAN_COVARIANCE_TYPES: tuple[str, ...] = (*COVARIANCE_TYPES, "EII", "EEI", "VEI", "EVI")
+#: VVI, VII), mclust's diagonal family EII, EEI, VEI, EVI and the unit-determinant
+#: ellipsoidal models VEE, EVV (canonical names, as
+#: :func:`bayesgmm.covariance.get_covariance_model` gives them); mclust's four models
+#: with an explicit orientation (EVE, VVE, EEV, VEV) have none here yet
+BAYESIAN_COVARIANCE_TYPES: tuple[str, ...] = (
+    *COVARIANCE_TYPES, "EII", "EEI", "VEI", "EVI", "VEE", "EVV",
+)  # fmt: skip
 
 
 def _allowed_names() -> str:
@@ -37,7 +40,7 @@ def check_bayesian_covariance_type(covariance_type: str) -> str:
     -------
     str
         The canonical name (``"full"``, ``"tied"``, ``"diag"``, ``"spherical"``,
-        ``"EII"``, ``"EEI"``, ``"VEI"`` or ``"EVI"``).
+        ``"EII"``, ``"EEI"``, ``"VEI"``, ``"EVI"``, ``"VEE"`` or ``"EVV"``).
 
     Raises
     ------
@@ -101,17 +104,18 @@ class Priors:
         near-empty component from shrinking onto a few points (a funnel NUTS
         diverges in). :func:`bayesgmm.fit_sparse_mixture` uses 2 by default.
     lkj_eta : float, default=2.0
-        LKJ prior on the correlation matrices of full and tied covariances (1:
-        uniform; larger values shrink towards no correlation).
+        LKJ prior on the correlation matrices of full, tied, VEE and EVV covariances
+        (1: uniform; larger values shrink towards no correlation).
     volume_sd : float, default=2.0
-        VEI and EVI (``Sigma_k = lambda_k A``, ``Sigma_k = lambda A_k``): the log-volume
+        VEI, EVI, VEE and EVV (``Sigma_k = lambda_k A``, ``Sigma_k = lambda A_k``,
+        ``Sigma_k = lambda_k C``, ``Sigma_k = lambda C_k``): the log-volume
         ``log lambda`` of a standardised covariance (``det(Sigma)**(1/d)``, the
         geometric mean of its variances) is Normal with mean ``2 log(sd_scale)`` and
         this standard deviation: a volume's prior median is ``sd_scale**2``, and with
         the default 2 the geometric-mean standard deviation is within a factor
         ``exp(1.96) ~ 7`` of ``sd_scale`` with 95% prior probability.
     shape_sd : float, default=1.0
-        VEI and EVI: the log-shape ``log diag(A)`` (``d`` values summing to 0, so
+        VEI, EVI, VEE and EVV: the log-shape ``log diag(A)`` (``d`` values summing to 0, so
         ``det A = 1``) is a ``ZeroSumNormal`` with this scale: Normal(0, ``shape_sd``)
         conditioned on the sum being 0 (each value's marginal sd is ``shape_sd *
         sqrt(1 - 1/d)``; 0 is a spherical shape). A log-scale prior on the
@@ -127,7 +131,20 @@ class Priors:
     (VVI): per-component sds; ``spherical`` (VII): one sd per component; ``EII``: one
     sd shared by all components; ``EEI``: one row of per-feature sds shared by all
     components (no correlation); ``VEI``: a log-volume per component and one log-shape;
-    ``EVI``: one log-volume and a log-shape per component. Spherical and EII
+    ``EVI``: one log-volume and a log-shape per component; ``VEE``: a log-volume per
+    component, one log-shape and one LKJ correlation; ``EVV``: one log-volume, a
+    log-shape and an LKJ correlation per component.
+
+    VEE and EVV (``Sigma_k = lambda_k C``, ``Sigma_k = lambda C_k``, ``det C = 1``)
+    build the unit-determinant ``C`` from the diagonal family's parts and the full
+    model's correlation: ``C = diag(a)**(1/2) P diag(a)**(1/2) / det(P)**(1/d)`` with
+    ``log a`` the log-shape and ``P`` an LKJ(``lkj_eta``) correlation matrix. Every
+    unit-determinant ``C`` has exactly one such ``(a, P)`` (``P`` is ``C``'s
+    correlation, ``log a = log diag(C) + log det(P) / d``), no orientation is
+    parameterised (no sign or permutation symmetry to remove), and the prior is proper,
+    a product of proper priors (Normal log-volume, ZeroSumNormal log-shape, LKJ). Here
+    ``a`` is ``C``'s normalised diagonal, not mclust's eigenvalue shape: the same
+    model, a parameterisation without eigenvectors. Spherical and EII
     variances are isotropic in data units (their sd is in units of the geometric mean
     of the feature scales).
 

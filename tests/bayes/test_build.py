@@ -10,8 +10,8 @@ from bayesgmm.bayes.build import standardization
 from bayesgmm.bayes.fit import em_start
 from bayesgmm.bayes.spec import BAYESIAN_COVARIANCE_TYPES
 
-#: VEI and EVI hold a volume and a zero-sum shape instead of standard deviations
-_VOLUME_SHAPE = ("VEI", "EVI")
+#: these hold a volume and a zero-sum shape instead of standard deviations
+_VOLUME_SHAPE = ("VEI", "EVI", "VEE", "EVV")
 
 
 @pytest.mark.parametrize("covariance_type", BAYESIAN_COVARIANCE_TYPES)
@@ -24,7 +24,7 @@ def test_model_variables_dims_and_coords(covariance_type):
         expected |= {"log_volume_std", "log_shape"}
     else:
         expected.add("sds_std")
-    if covariance_type in ("full", "tied"):
+    if covariance_type in ("full", "tied", "VEE", "EVV"):
         expected.add("corr_chol")
     assert names == expected
     assert list(model.coords["feature"]) == ["eruptions", "waiting"]

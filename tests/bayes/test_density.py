@@ -291,6 +291,11 @@ def test_noise_unconstrain_inverts_constrain_and_posterior_splits_the_weights():
 #: mclust's diagonal models beyond scikit-learn's four (a shared spherical or diagonal
 #: covariance; a shared diagonal shape with varying volumes; a shared volume)
 DIAGONAL_FAMILY = ["EII", "EEI", "VEI", "EVI"]
+#: a volume times a unit-determinant covariance with correlations (LKJ): one shared
+#: (VEE) or one per component with one volume (EVV)
+UNIT_DETERMINANT = ["VEE", "EVV"]
+#: the models with a log-volume and a zero-sum log-shape
+VOLUME_SHAPE = ["VEI", "EVI", *UNIT_DETERMINANT]
 #: priors of the volume-shape models away from their defaults
 FAMILY_PRIORS = Priors(
     weight_concentration=1.3, mean_scale=1.7, sd_scale=0.8, volume_sd=1.4, shape_sd=0.6
@@ -298,8 +303,8 @@ FAMILY_PRIORS = Priors(
 
 
 @pytest.mark.parametrize("case", ["complete", "missing", "row_weights", "noise", "noise_missing"])
-@pytest.mark.parametrize("covariance_type", DIAGONAL_FAMILY)
-def test_diagonal_family_logp_and_gradient_equal_pymc(covariance_type, case):
+@pytest.mark.parametrize("covariance_type", DIAGONAL_FAMILY + UNIT_DETERMINANT)
+def test_mclust_models_logp_and_gradient_equal_pymc(covariance_type, case):
     """Kernels == specification to 1e-9 (absolute) for each model and case."""
     X = _data(3, case in ("missing", "noise_missing"))
     center, scale = standardization(X)
@@ -326,31 +331,33 @@ def test_diagonal_family_logp_and_gradient_equal_pymc(covariance_type, case):
         assert float(np.abs(grad - expected_grad).max()) < 1e-9
 
 
-@pytest.mark.parametrize("covariance_type", ["VEI", "EVI"])
+@pytest.mark.parametrize("covariance_type", VOLUME_SHAPE)
 def test_volume_shape_models_with_one_feature_equal_pymc(covariance_type):
-    """One feature: the log-shape has no free value (det A = 1 fixes A = 1)."""
+    """One feature: the log-shape has no free value (det A = 1 fixes A = 1), and VEE
+    and EVV no correlation."""
     X = _data(1, False)
     reference = _pymc_reference(X, 2, covariance_type, priors=FAMILY_PRIORS)
     compiled = CompiledMixture(X, 2, covariance_type, FAMILY_PRIORS, *standardization(X))
-    assert compiled.n_dim == 1 + 2 + (2 if covariance_type == "VEI" else 1)
+    assert compiled.n_dim == 1 + 2 + (2 if covariance_type in ("VEI", "VEE") else 1)
     _max_differences(reference, compiled, seed=14, n_points=2)
 
 
-@pytest.mark.parametrize("covariance_type", DIAGONAL_FAMILY)
-def test_diagonal_family_unconstrain_inverts_posterior(covariance_type):
+@pytest.mark.parametrize("covariance_type", DIAGONAL_FAMILY + UNIT_DETERMINANT)
+def test_mclust_models_unconstrain_inverts_posterior(covariance_type):
     """The posterior's free variables (its ``em_start`` keys) map back to theta."""
     X = load_faithful().to_numpy()
     compiled = CompiledMixture(X, 3, covariance_type, PRIORS, *standardization(X))
     theta = np.random.default_rng(7).normal(size=compiled.n_dim)
     post = compiled.posterior(theta[None, None, :], ["a", "b"]).isel(chain=0, draw=0)
     names = ["weights", "means_std"]
-    names += ["log_volume_std", "log_shape"] if covariance_type in ("VEI", "EVI") else ["sds_std"]
+    names += ["log_volume_std", "log_shape"] if covariance_type in VOLUME_SHAPE else ["sds_std"]
+    names += ["corr_chol"] if covariance_type in UNIT_DETERMINANT else []
     start = {name: post[name].values for name in names}
     assert_allclose(compiled.unconstrain(start), theta, rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("covariance_type", DIAGONAL_FAMILY)
-def test_diagonal_family_em_start_reproduces_the_em_fit(covariance_type):
+@pytest.mark.parametrize("covariance_type", DIAGONAL_FAMILY + UNIT_DETERMINANT)
+def test_mclust_models_em_start_reproduces_the_em_fit(covariance_type):
     from bayesgmm import GaussianMixture
 
     X = load_faithful().to_numpy()
@@ -362,8 +369,9 @@ def test_diagonal_family_em_start_reproduces_the_em_fit(covariance_type):
     covariances = posterior["covariances"].values[0, 0]
     assert covariances.shape == gm.covariances_.shape
     assert_allclose(posterior["means"].values[0, 0], gm.means_, rtol=1e-9)
-    # EM adds reg_covar (1e-6) to the variances, which keeps EII and EEI but moves VEI
-    # and EVI off their structure by ~1e-6: the start is the nearest model of the type
+    # EM adds reg_covar (1e-6) to the variances, which keeps EII and EEI but moves the
+    # volume-shape models off their structure by ~1e-6: the start is a nearby model of
+    # the type
     rtol = 1e-8 if covariance_type in ("EII", "EEI") else 1e-5
     assert_allclose(covariances, gm.covariances_, rtol=rtol)
     # the specification's covariances at the same point are the same
