@@ -310,7 +310,7 @@ def _scale_prior(priors: Priors, dims: Any) -> Any:
 
 
 #: covariance types whose Cholesky factors are dense (LKJ correlations)
-_DENSE = ("full", "tied", "VEE", "EVV")
+_DENSE = ("full", "tied", "VEE", "EVV", "EVE", "VVE", "EEV", "VEV")
 
 
 def _log_volume_shape_raw(priors: Priors, volume_dims: Any, shape_dims: tuple[str, ...]) -> Any:
@@ -322,8 +322,8 @@ def _log_volume_shape_raw(priors: Priors, volume_dims: Any, shape_dims: tuple[st
         dims=volume_dims,
     )
     log_shape = pm.ZeroSumNormal("log_shape", _f64(priors.shape_sd), dims=shape_dims)
-    if volume_dims:
-        return log_volume[:, None] + log_shape[None, :]
+    if volume_dims:  # (K, 1) + (D,) or + (K, D)
+        return log_volume[:, None] + log_shape
     return log_volume + log_shape
 
 
@@ -360,6 +360,82 @@ def _unit_determinant_factors(name: str, priors: Priors, K: int, D: int) -> Any:
     return pt.exp(0.5 * log_var)[:, :, None] * corr
 
 
+#: mclust's models with an explicit orientation: (volume per component, shape per
+#: component, orientation per component)
+_ORIENTED = {
+    "EVE": (False, True, False),
+    "VVE": (True, True, False),
+    "EEV": (False, False, True),
+    "VEV": (True, False, True),
+}
+
+
+def _haar_cayley_logp(value: Any, template: Any, n_features: int) -> Any:
+    """Haar log-density of rotations in Cayley coordinates, ``-(d - 1) log det(I + S)``.
+
+    Without its constant (see :mod:`bayesgmm.bayes.orientation_kernels`); ``template``
+    only fixes the support size.
+    """
+    skew = _skew_symmetric(value, n_features)
+    return -(n_features - 1.0) * pt.log(pt.linalg.det(pt.eye(n_features) + skew))
+
+
+def _haar_cayley_random(template: Any, n_features: int, rng: Any = None, size: Any = None) -> Any:
+    """Cayley parameters of uniform (Haar) rotations."""
+    from bayesgmm.bayes.orientation_kernels import inverse_cayley
+
+    batch = tuple(size) if size is not None else tuple(np.shape(template)[:-1])
+    q, r = np.linalg.qr(rng.standard_normal((*batch, n_features, n_features)))
+    q = q * np.sign(np.diagonal(r, axis1=-2, axis2=-1))[..., None, :]
+    q[..., :, 0] *= np.sign(np.linalg.det(q))[..., None]  # a rotation: det +1
+    return inverse_cayley(q)
+
+
+def _skew_symmetric(values: Any, n_features: int) -> Any:
+    """``S`` with strictly lower triangle ``values`` (row-major) and ``S^T = -S``."""
+    rows, cols = np.tril_indices(n_features, -1)
+    lower = pt.zeros((*values.shape[:-1], n_features, n_features))
+    lower = pt.set_subtensor(lower[..., rows, cols], values)
+    return lower - pt.swapaxes(lower, -1, -2)
+
+
+def _oriented_factors(name: str, priors: Priors, K: int, D: int, ratio: Any) -> Any:
+    """EVE, VVE, EEV, VEV: Cholesky factors ``(K, D, D)`` of ``lambda_k D_k A_k D_k^T``.
+
+    ``log(lambda_k A_k)`` are ``log_volume_std + log_shape`` as for VEI/EVI, and the
+    orientation ``D_k`` is the Cayley rotation ``(I + S)^-1 (I - S)`` of the free
+    ``orientation`` (``M = D (D - 1) / 2`` values, one set shared or per component)
+    with the uniform (Haar) prior, see :mod:`bayesgmm.bayes.orientation_kernels`.
+    A shared orientation or shared eigenvalues are not kept by a per-feature rescaling,
+    so the structure holds in data units, as mclust's: ``lambda D A D^T`` is in units
+    of the geometric mean of the feature scales, and ``ratio`` (``diag(mean_scale /
+    scale)``) maps it to standardised units, as for EII.
+    """
+    varying_volume, varying_shape, per_component = _ORIENTED[name]
+    volume_dims = "component" if varying_volume else None
+    shape_dims = ("component", "feature") if varying_shape else ("feature",)
+    log_var = pt.broadcast_to(_log_volume_shape_raw(priors, volume_dims, shape_dims), (K, D))
+    if D == 1:
+        return pt.exp(0.5 * log_var)[:, :, None] * ratio
+    M = D * (D - 1) // 2
+    orientation = pm.CustomDist(
+        "orientation",
+        np.zeros(M),
+        D,
+        logp=lambda value, template, n: _haar_cayley_logp(value, template, D),
+        random=lambda template, n, rng=None, size=None: _haar_cayley_random(
+            template, D, rng=rng, size=size
+        ),
+        signature="(m),()->(m)",
+        dims=("component", "rotation") if per_component else ("rotation",),
+    )
+    eye = pt.eye(D)
+    skew = _skew_symmetric(orientation, D)
+    rotation = pt.linalg.solve(eye + skew, eye - skew)  # (K or none, D, D)
+    factor = ratio @ rotation * pt.exp(0.5 * log_var)[:, None, :]  # (K, D, D)
+    return pt.linalg.cholesky(factor @ pt.swapaxes(factor, -1, -2))
+
+
 def _covariance_prior(
     name: str, priors: Priors, K: int, D: int, scale: NDArray[np.float64], scale_t: Any
 ) -> tuple[Any, Any, tuple[str, ...]]:
@@ -375,8 +451,11 @@ def _covariance_prior(
     # isotropic in data units: sd_data = sds_std * geometric mean of the scales
     mean_scale = float(np.exp(np.mean(np.log(scale))))
     ratio = pt.as_tensor(np.diag(mean_scale / scale))
-    if name in ("VEE", "EVV"):
-        chol = _unit_determinant_factors(name, priors, K, D)
+    if name in _ORIENTED or name in ("VEE", "EVV"):
+        if name in _ORIENTED:
+            chol = _oriented_factors(name, priors, K, D, ratio)
+        else:
+            chol = _unit_determinant_factors(name, priors, K, D)
         covariances = chol @ pt.swapaxes(chol, -1, -2) * scale_t[:, None] * scale_t[None, :]
         return chol, covariances, ("component", "feature", "feature_bis")
     if name in ("full", "tied"):
@@ -434,7 +513,8 @@ def build_model(
         Number of components.
     covariance_type : str, default="full"
         One of :data:`~bayesgmm.bayes.spec.BAYESIAN_COVARIANCE_TYPES`: "full", "tied",
-        "diag", "spherical" (mclust VVV, EEE, VVI, VII), "EII", "EEI", "VEI", "EVI", "VEE" or "EVV"
+        "diag", "spherical" (mclust VVV, EEE, VVI, VII) or any of mclust's ten other
+        models ("EII", "EEI", "VEI", "EVI", "VEE", "EVV", "EVE", "VVE", "EEV", "VEV")
         (any case); see :class:`~bayesgmm.bayes.spec.Priors` for each one's parameters.
     priors : Priors, default=None
         Prior settings; ``Priors()`` when ``None``.
@@ -481,6 +561,11 @@ def build_model(
         component for EVV): ``Sigma_k = lambda_k C`` with ``C = diag(a)**(1/2) P
         diag(a)**(1/2) / det(P)**(1/D)`` (``log a`` the log-shape, ``P`` the LKJ
         correlation), so ``det C = 1``, see :class:`~bayesgmm.bayes.spec.Priors`.
+        EVE, VVE, EEV and VEV have ``log_volume_std`` and ``log_shape`` (per component
+        or shared as their names say; the log-eigenvalues ``log(lambda_k A_k)`` in
+        units of the geometric mean of the feature scales) and ``orientation`` (dim
+        ``rotation``, ``D (D - 1) / 2`` Cayley parameters with a uniform rotation
+        prior; per component for EEV and VEV).
         Deterministics in data units: ``means``, ``covariances``. Observed: ``obs``
         (the marginal mixture likelihood of the data in data units, so
         log-likelihoods and predictive draws are in data units).
@@ -588,6 +673,8 @@ def build_model(
     }
     if noise:
         coords["proportion"] = np.arange(K + 1)
+    if model_type.name in _ORIENTED and D > 1:
+        coords["rotation"] = np.arange(D * (D - 1) // 2)
     with pm.Model(coords=coords) as model:
         center_t = pm.Data("data_center", center, dims="feature")
         scale_t = pm.Data("data_scale", scale, dims="feature")

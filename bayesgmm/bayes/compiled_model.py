@@ -181,13 +181,34 @@ def _diagonal_scales(
     return _volume_shape(name, 2.0 * np.log(sds.reshape(-1, K, D)), shaped)
 
 
+#: volume-shape models: (a volume per component, a shape per component)
+_VOLUME_SHAPE = {
+    "VEI": (True, False), "EVI": (False, True), "VEE": (True, False), "EVV": (False, True),
+    "EVE": (False, True), "VVE": (True, True), "EEV": (False, False), "VEV": (True, False),
+}  # fmt: skip
+
+
 def _volume_shape(name: str, log_var: NDArray[np.float64], shaped: Callable[..., Any]):
     """``log_volume_std`` and ``log_shape`` of ``(S, K, D)`` log-variances before normalisation.
 
-    VEI and VEE: a volume per component, one shape; EVI and EVV: one volume, a shape
-    per component (the mean over the features and the zero-sum rest).
+    A volume per component and one shape (VEI, VEE, VEV), one volume and a shape per
+    component (EVI, EVV, EVE), both per component (VVE) or both shared (EEV): the mean
+    over the features and the zero-sum rest (oriented models: log-eigenvalues).
     """
-    if name in ("VEI", "VEE"):
+    varying_volume, varying_shape = _VOLUME_SHAPE[name]
+    if varying_volume and varying_shape:
+        log_volume = log_var.mean(axis=2)
+        return {
+            "log_volume_std": shaped(log_volume, "component"),
+            "log_shape": shaped(log_var - log_volume[:, :, None], "component", "feature"),
+        }
+    if not varying_volume and not varying_shape:
+        log_volume = log_var.mean(axis=(1, 2))
+        return {
+            "log_volume_std": shaped(log_volume),
+            "log_shape": shaped(log_var.mean(axis=1) - log_volume[:, None], "feature"),
+        }
+    if varying_volume:
         log_volume = log_var.mean(axis=2)
         log_shape = (log_var - log_volume[:, :, None]).mean(axis=1)
         return {
@@ -324,12 +345,12 @@ class CompiledMixture:
         const = float(gammaln(n_w * a) - n_w * gammaln(a) + math.log(n_w))
         n_means = K if self.ordered_means else K * D
         const += n_means * (-0.5 * LOG_2PI - math.log(p.mean_scale))
-        codes = kernels.TYPE_CODES
-        if self.code in (codes["VEI"], codes["EVI"], codes["VEE"], codes["EVV"]):
+        name = get_covariance_model(self.covariance_type).name
+        if name in _VOLUME_SHAPE:
             # Normal(., volume_sd) log-volumes; ZeroSumNormal(shape_sd) rows of D - 1
-            # degrees of freedom (PyMC's constant of the zero-sum normal)
-            varying = self.code in (codes["VEI"], codes["VEE"])
-            n_vol, n_rows = (K, 1) if varying else (1, K)
+            # degrees of freedom (PyMC's constant of the zero-sum normal); the oriented
+            # models' Haar prior has no constant in either implementation
+            n_vol, n_rows = (K if varying else 1 for varying in _VOLUME_SHAPE[name])
             const += n_vol * (-0.5 * LOG_2PI - math.log(p.volume_sd))
             const += n_rows * (D - 1) * (-0.5 * LOG_2PI - math.log(p.shape_sd))
         else:
@@ -392,6 +413,8 @@ class CompiledMixture:
             parts.append(np.ravel(_zerosum_forward(np.asarray(start["log_shape"]))))
         else:
             parts.append(np.log(np.ravel(start["sds_std"])))
+        if "orientation" in start and self.n_features > 1:
+            parts.append(np.ravel(start["orientation"]))
         if "corr_chol" in start and self.n_features > 1:
             corr = np.asarray(start["corr_chol"], dtype=np.float64)
             corr = corr.reshape(-1, self.n_features, self.n_features)
@@ -473,6 +496,18 @@ class CompiledMixture:
                 data["corr_chol"] = shaped(corr[:, 0], "feature", "feature_bis")
             elif D > 1:
                 data["corr_chol"] = shaped(corr, "component", "feature", "feature_bis")
+        elif name in ("EVE", "VVE", "EEV", "VEV"):
+            data |= _volume_shape(name, 2.0 * np.log(sds.reshape(-1, K, D)), shaped)
+            cov = np.einsum("skij,sklj->skil", chol, chol) * outer
+            data["covariances"] = shaped(cov, "component", "feature", "feature_bis")
+            if D > 1:
+                M = D * (D - 1) // 2
+                n_orient = K if name in ("EEV", "VEV") else 1
+                values = thetas.reshape(-1, self.n_dim)[:, self.n_dim - n_orient * M :]
+                if n_orient == K:
+                    data["orientation"] = shaped(values.reshape(-1, K, M), "component", "rotation")
+                else:
+                    data["orientation"] = shaped(values, "rotation")
         elif name == "spherical":
             data["sds_std"] = shaped(sds, "component")
             mean_scale = float(np.exp(np.mean(np.log(self.scale))))
@@ -489,6 +524,8 @@ class CompiledMixture:
             "feature": list(feature_names),
             "feature_bis": list(feature_names),
         }
+        if "orientation" in data:
+            coords["rotation"] = np.arange(D * (D - 1) // 2)
         return xr.Dataset(data, coords=coords)
 
 

@@ -106,7 +106,8 @@ class BayesianGaussianMixture(FittedPosterior, ParamsMixin):
         Number of components.
     covariance_type : str, default="full"
         One of :data:`~bayesgmm.bayes.spec.BAYESIAN_COVARIANCE_TYPES`: "full", "tied",
-        "diag", "spherical" (mclust VVV, EEE, VVI, VII), "EII", "EEI", "VEI", "EVI", "VEE" or "EVV":
+        "diag", "spherical" (mclust VVV, EEE, VVI, VII) or any of mclust's ten other
+        models ("EII", "EEI", "VEI", "EVI", "VEE", "EVV", "EVE", "VVE", "EEV", "VEV"):
         the covariance structure.
     priors : Priors, default=None
         Prior settings (``Priors()`` when ``None``).

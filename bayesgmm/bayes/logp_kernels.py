@@ -22,7 +22,9 @@ Layout of ``theta`` (PyMC's order of free variables, each flattened in C order):
    ``log_shape`` on PyMC's zero-sum transform (``D - 1`` VEI and VEE, ``K * (D - 1)``
    EVI and EVV);
 4. the LKJ correlation Cholesky factors on PyMC's ``CholeskyCorrTransform`` (``K * M``
-   full and EVV, ``M`` tied and VEE, ``M = D (D - 1) / 2``; none for one feature).
+   full and EVV, ``M`` tied and VEE, ``M = D (D - 1) / 2``; none for one feature), or
+   the orientations' Cayley parameters (:mod:`bayesgmm.bayes.orientation_kernels`;
+   ``M`` EVE and VVE, ``K * M`` EEV and VEV).
 
 Data are passed standardised (``z = (x - center) / scale``, missing cells 0), the rows
 stored transposed (``zt``, ``(D, N)``) with the rows grouped by missingness pattern
@@ -45,9 +47,13 @@ import numpy as np
 
 # installs bayesgmm's cache locator before any cached function below is defined
 import bayesgmm.bayes.cache  # noqa: F401
+from bayesgmm.bayes.orientation_kernels import cayley, cayley_pullback, haar_prior
+from bayesgmm.bayes.row_block_math import log_block, normalise_block
 from bayesgmm.bayes.scale_kernels import (
     DENSE_TYPES,
+    ORIENTED_TYPES,
     PER_COMPONENT_CORR_TYPES,
+    PER_COMPONENT_ORIENTATION_TYPES,
     SHARED_FACTOR_TYPES,
     TYPE_CODES,
     UNIT_DETERMINANT_TYPES,
@@ -98,9 +104,10 @@ def n_unconstrained(
 
 
 def _n_corr_matrices(code: int, K: int, D: int) -> int:
-    if D < 2 or code not in DENSE_TYPES:
+    if D < 2 or (code not in DENSE_TYPES and code not in ORIENTED_TYPES):
         return 0
-    return K if code in PER_COMPONENT_CORR_TYPES else 1
+    per_component = code in PER_COMPONENT_CORR_TYPES or code in PER_COMPONENT_ORIENTATION_TYPES
+    return K if per_component else 1
 
 
 # ----------------------------------------------------------------------- transforms
@@ -146,12 +153,21 @@ def _constrain(theta, code, K, D, ordered, spiral_rows, spiral_cols, ratio, nois
     n_block = n_scale_values(code, K, D)
     sd = constrain_scales(theta[pos : pos + n_block], code, K, D)
     pos += n_block
-    # one factor per component for full and EVV, one otherwise (identity unless LKJ)
-    n_R = K if code in PER_COMPONENT_CORR_TYPES else 1
+    # one factor per component for full and EVV, one otherwise (identity unless LKJ);
+    # oriented models: R holds the rotations, W the inverses (I + S)^-1 of the Cayley map
+    n_R = K if code in PER_COMPONENT_CORR_TYPES or code in PER_COMPONENT_ORIENTATION_TYPES else 1
     has_corr = D > 1 and code in DENSE_TYPES
     M = D * (D - 1) // 2
     W = np.zeros((n_R, D, D))
     R = np.zeros((n_R, D, D))
+    if code in ORIENTED_TYPES:
+        for f in range(n_R):
+            if D > 1:
+                cayley(theta[pos + f * M : pos + (f + 1) * M], D, R[f], W[f])
+            else:
+                R[f, 0, 0] = 1.0
+                W[f, 0, 0] = 1.0
+        return w, log_w, mu, sd, R, W
     for f in range(n_R):
         for i in range(D):
             W[f, i, i] = 1.0
@@ -199,12 +215,14 @@ def constrain_draws(thetas, code, K, D, ordered, spiral_rows, spiral_cols, ratio
     """
     S = thetas.shape[0]
     n_sd = n_sds(code, K, D)
-    n_mats = K if code in PER_COMPONENT_CORR_TYPES else 1
+    n_mats = _n_factor_matrices(code, K)
     weights = np.empty((S, K + 1 if noise else K))
     means = np.empty((S, K, D))
     sds = np.empty((S, n_sd))
     corr = np.empty((S, n_mats, D, D))
     chol = np.zeros((S, K, D, D))
+    sigma = np.empty((D, D))
+    floor = np.zeros(D)
     for s in range(S):
         w, _, mu, sd, R, _ = _constrain(
             thetas[s], code, K, D, ordered, spiral_rows, spiral_cols, ratio, noise
@@ -220,9 +238,28 @@ def constrain_draws(thetas, code, K, D, ordered, spiral_rows, spiral_cols, ratio
                     idx = i if code == _TIED else k * D + i
                     for j in range(i + 1):
                         chol[s, k, i, j] = sd[idx] * R[f, i, j]
+                elif code in ORIENTED_TYPES:
+                    continue
                 else:
                     chol[s, k, i, i] = sd[_sd_index(code, k, i, D)] * _sd_factor(code, ratio, i)
+            if code in ORIENTED_TYPES:  # Sigma_k = diag(ratio) Q diag(sd_k^2) Q^T diag(ratio)
+                for i in range(D):
+                    for j in range(i + 1):
+                        acc = 0.0
+                        for m in range(D):
+                            acc += R[f, i, m] * R[f, j, m] * sd[k * D + m] * sd[k * D + m]
+                        sigma[i, j] = acc * ratio[i] * ratio[j]
+                        sigma[j, i] = acc * ratio[i] * ratio[j]
+                cholesky(sigma, floor, chol[s, k])
     return weights, means, sds, corr, chol
+
+
+@_jit
+def _n_factor_matrices(code, K):
+    """Number of correlation factors or rotations in ``R`` (``_constrain``)."""
+    if code in PER_COMPONENT_CORR_TYPES or code in PER_COMPONENT_ORIENTATION_TYPES:
+        return K
+    return 1
 
 
 # ----------------------------------------------------------------------- small algebra
@@ -237,125 +274,15 @@ def _solve_upper_t(C, d, b):
 
 
 # ----------------------------------------------------------------------- likelihood
-#: Cody-Waite split of log(2) and the Taylor coefficients 1/j! of exp on |r| <= log(2)/2
-_LOG2E = 1.4426950408889634
-_LN2_HI = 0.6931471803691238
-_LN2_LO = 1.9082149292705877e-10
-#: below this exp(x) underflows to a subnormal: returned as 0 (a responsibility of 0)
-_EXP_MIN = -708.0
-
-
-@_jit_fast
-def _exp_row(x, k, nb, bits):
-    """``x[k, :nb] = exp(x[k, :nb])`` in place for ``x <= 0``, in loops LLVM vectorises.
-
-    libm's ``exp`` is a scalar call, and the likelihood pass evaluates one per row
-    and component; this one is a Cody-Waite range reduction, a degree-13 Taylor
-    polynomial (relative error < 1e-16 on ``|r| <= log(2)/2``) and ``2**n`` built in
-    the exponent bits (``bits``: an int64 scratch of at least ``nb``, viewed as
-    float64). Values below ``exp(-708)`` become 0.
-    """
-    scale = bits.view(np.float64)
-    for i in range(nb):
-        u = x[k, i]
-        v = max(u, _EXP_MIN)
-        n = math.floor(v * _LOG2E + 0.5)
-        r = (v - n * _LN2_HI) - n * _LN2_LO
-        p = 1.0 / 6227020800.0
-        p = p * r + 1.0 / 479001600.0
-        p = p * r + 1.0 / 39916800.0
-        p = p * r + 1.0 / 3628800.0
-        p = p * r + 1.0 / 362880.0
-        p = p * r + 1.0 / 40320.0
-        p = p * r + 1.0 / 5040.0
-        p = p * r + 1.0 / 720.0
-        p = p * r + 1.0 / 120.0
-        p = p * r + 1.0 / 24.0
-        p = p * r + 1.0 / 6.0
-        p = p * r + 0.5
-        p = p * r + 1.0
-        p = p * r + 1.0
-        x[k, i] = p
-        bits[i] = (np.int64(n) + 1023) << 52 if u >= _EXP_MIN else 0  # 0: float 0.0
-    for i in range(nb):
-        x[k, i] *= scale[i]
-
-
-#: log(2) and the mantissa bits of a float64
-_LN2 = 0.6931471805599453
-_MANTISSA = (1 << 52) - 1
-_EXPONENT_ONE = 1023 << 52
-
-
-@_jit_fast
-def _log_block(x, nb, bits, out):
-    """``out[:nb] = log(x[:nb])`` for positive normal ``x``, in loops LLVM vectorises.
-
-    ``x = m 2**e`` with ``m`` in ``[sqrt(1/2), sqrt(2))`` read from the bits
-    (``bits``: an int64 scratch of at least ``nb`` viewed as float64), and
-    ``log(m) = 2 atanh(s)``, ``s = (m - 1) / (m + 1)``, from its series to ``s**23``
-    (``|s| < 0.172``: relative error < 1e-16).
-    """
-    mantissa = bits.view(np.float64)
-    for i in range(nb):
-        mantissa[i] = x[i]
-    for i in range(nb):
-        word = bits[i]
-        e = (word >> 52) - 1023
-        bits[i] = (word & _MANTISSA) | _EXPONENT_ONE
-        out[i] = e
-    for i in range(nb):
-        m = mantissa[i]
-        e = out[i]
-        if m > 1.4142135623730951:
-            m *= 0.5
-            e += 1.0
-        t = (m - 1.0) / (m + 1.0)
-        t2 = t * t
-        q = 1.0 / 23.0
-        q = q * t2 + 1.0 / 21.0
-        q = q * t2 + 1.0 / 19.0
-        q = q * t2 + 1.0 / 17.0
-        q = q * t2 + 1.0 / 15.0
-        q = q * t2 + 1.0 / 13.0
-        q = q * t2 + 1.0 / 11.0
-        q = q * t2 + 1.0 / 9.0
-        q = q * t2 + 1.0 / 7.0
-        q = q * t2 + 1.0 / 5.0
-        q = q * t2 + 1.0 / 3.0
-        q = q * t2 + 1.0
-        out[i] = e * _LN2 + 2.0 * t * q
-
-
-@_jit_fast
-def _normalise_block(lp, K, nb, top, acc, bits):
-    """Columns ``:nb`` of log-probabilities ``lp`` -> ``exp(lp - max)`` in place.
-
-    Writes each column's maximum into ``top`` and its sum of exponentials into
-    ``acc`` (so its log-sum-exp is ``top + log(acc)``): the kernels' one
-    log-sum-exp, over a block of rows at once.
-    """
-    for i in range(nb):
-        top[i] = lp[0, i]
-        acc[i] = 0.0
-    for k in range(1, K):
-        for i in range(nb):
-            top[i] = max(top[i], lp[k, i])
-    for k in range(K):
-        for i in range(nb):
-            lp[k, i] -= top[i]
-        _exp_row(lp, k, nb, bits)
-        for i in range(nb):
-            acc[i] += lp[k, i]
-
-
 @_jit_fast
 def _mixture_pass(zt, row_weight, starts, observed, pattern_const, noise_shift, log_w, mu,
-                  F, tied, diagonal, g_logw, g_mu, g_F):  # fmt: skip
+                  F, tied, diagonal, square, g_logw, g_mu, g_F):  # fmt: skip
     """Mixture log-likelihood for lower Cholesky factors ``F`` (``(KF, D, D)``).
 
     ``tied``: one factor for every component; ``diagonal``: the factors are diagonal
-    (diag and spherical models; only diagonal terms are computed). When ``log_w``
+    (diag and spherical models; only diagonal terms are computed); ``square``: ``F``
+    is any square root of the covariance (``Sigma = F F^T``, not triangular: the
+    oriented models' ``Q diag(sd)``), factorised here, and ``g_F`` is dense. When ``log_w``
     has ``K + 1`` entries the last is the noise component's, whose log-density in
     pattern ``p`` is ``noise_shift[p]`` plus the pattern's constant. Rows are processed
     in blocks with the rows in the innermost, contiguous loops (vectorised). Adds the
@@ -395,7 +322,7 @@ def _mixture_pass(zt, row_weight, starts, observed, pattern_const, noise_shift, 
                 obs[d] = j
                 d += 1
         for f in range(KF):
-            if d == D:
+            if d == D and not square:
                 for i in range(D):
                     for j in range(D):
                         C[f, i, j] = F[f, i, j] if j <= i else 0.0
@@ -466,8 +393,8 @@ def _mixture_pass(zt, row_weight, starts, observed, pattern_const, noise_shift, 
                 off = log_w[K] + noise_shift[p]
                 for i in range(nb):
                     lp[K, i] = off
-            _normalise_block(lp, n_w, nb, row_max, row_sum, bits)  # responsibilities
-            _log_block(row_sum, nb, bits, log_sum)
+            normalise_block(lp, n_w, nb, row_max, row_sum, bits)  # responsibilities
+            log_block(row_sum, nb, bits, log_sum)
             for i in range(nb):
                 total += weights[i] * (row_max[i] + log_sum[i])
                 weight_sum += weights[i]
@@ -526,7 +453,7 @@ def _mixture_pass(zt, row_weight, starts, observed, pattern_const, noise_shift, 
                 for b in range(d):
                     B[a, b] = y[b]
             for a in range(d):
-                for m in range(obs[a] + 1):
+                for m in range(D if square else obs[a] + 1):
                     acc = 0.0
                     for b in range(d):
                         acc += B[a, b] * F[f, obs[b], m]
@@ -560,13 +487,17 @@ def log_density(theta, grad, zt, row_weight, starts, observed, pattern_const,
     g_sd = np.zeros(sd.shape[0])
     g_R = np.zeros((n_mats, D, D))
     dense = code in DENSE_TYPES
+    oriented = code in ORIENTED_TYPES
     shared = code in SHARED_FACTOR_TYPES
     KF = 1 if shared else K
     F = np.zeros((KF, D, D))
     for f in range(KF):
         r = f if n_mats > 1 else 0  # this factor's correlation (VEE: one shared)
         for i in range(D):
-            if dense:
+            if oriented:  # F = diag(ratio) Q diag(sd_k): the structure holds in data units
+                for j in range(D):
+                    F[f, i, j] = ratio[i] * R[r, i, j] * sd[f * D + j]
+            elif dense:
                 idx = i if code == _TIED else f * D + i
                 for j in range(i + 1):
                     F[f, i, j] = sd[idx] * R[r, i, j]
@@ -574,11 +505,16 @@ def log_density(theta, grad, zt, row_weight, starts, observed, pattern_const,
                 F[f, i, i] = sd[_sd_index(code, f, i, D)] * _sd_factor(code, ratio, i)
     g_F = np.zeros((KF, D, D))
     loglik = _mixture_pass(zt, row_weight, starts, observed, pattern_const, noise_shift, log_w,
-                           mu, F, shared, not dense, g_logw, g_mu, g_F)  # fmt: skip
+                           mu, F, shared, not (dense or oriented), oriented, g_logw, g_mu,
+                           g_F)  # fmt: skip
     for f in range(KF):
         r = f if n_mats > 1 else 0
         for i in range(D):
-            if dense:
+            if oriented:
+                for j in range(D):
+                    g_sd[f * D + j] += g_F[f, i, j] * ratio[i] * R[r, i, j]
+                    g_R[r, i, j] += g_F[f, i, j] * ratio[i] * sd[f * D + j]
+            elif dense:
                 idx = i if code == _TIED else f * D + i
                 for j in range(i + 1):
                     g_sd[idx] += g_F[f, i, j] * R[r, i, j]
@@ -647,6 +583,13 @@ def log_density(theta, grad, zt, row_weight, starts, observed, pattern_const,
                     g_W[i, j] -= c_lkj * W[f, i, j] / norm2
             for m in range(M):
                 grad[pos + f * M + m] = g_W[int(spiral_rows[m]), int(spiral_cols[m])]
+    # uniform (Haar) rotations in Cayley coordinates; W holds (I + S)^-1
+    if D > 1 and oriented:
+        M = D * (D - 1) // 2
+        for f in range(n_mats):
+            block = grad[pos + f * M : pos + (f + 1) * M]
+            cayley_pullback(g_R[f], R[f], W[f], D, block)
+            logp += haar_prior(theta[pos + f * M : pos + (f + 1) * M], W[f], D, block)
     if not math.isfinite(logp):
         grad[:] = 0.0
         return -math.inf

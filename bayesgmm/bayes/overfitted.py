@@ -583,7 +583,8 @@ def fit_sparse_mixture(
         ``P(K+ = max_components) > 0.05``.
     covariance_type : str, default="diag"
         One of :data:`~bayesgmm.bayes.spec.BAYESIAN_COVARIANCE_TYPES`: "full", "tied",
-        "diag", "spherical" (mclust VVV, EEE, VVI, VII), "EII", "EEI", "VEI", "EVI", "VEE" or "EVV".
+        "diag", "spherical" (mclust VVV, EEE, VVI, VII) or any of mclust's ten other
+        models ("EII", "EEI", "VEI", "EVI", "VEE", "EVV", "EVE", "VVE", "EEV", "VEV").
         Covariance structure of the components: pass the one the EM grid chose
         (:func:`bayesgmm.collect_evidence` does). The default is parsimonious on
         purpose: ``K_max`` full covariances in ``D`` dimensions have

@@ -12,12 +12,13 @@ Two kinds of block:
 - **scales** (full, diag: ``K * D``; tied, EEI: ``D``; spherical: ``K``; EII: one):
   ``log(sds_std)``, each ``sd_scale`` times a chi(``sd_dof``) variable (PyMC's log
   transform: log-Jacobian ``log sd``);
-- **volume and shape** (VEI and VEE: ``K`` volumes and one shape; EVI and EVV: one
-  volume and ``K`` shapes): ``log_volume_std`` values, Normal(``2 log sd_scale``,
-  ``volume_sd``), then ``log_shape`` rows of ``D`` values summing to 0 on PyMC's
-  ``ZeroSumTransform`` (``D - 1`` unconstrained values per row, an orthonormal map:
-  log-Jacobian 0) with a ``ZeroSumNormal(shape_sd)`` prior. The component standard
-  deviations are ``sd[k, j] = exp((log_volume[k] + log_shape[k, j]) / 2)``.
+- **volume and shape** (VEI, VEE, VEV: ``K`` volumes and one shape; EVI, EVV, EVE:
+  one volume and ``K`` shapes; VVE: ``K`` of each; EEV: one of each):
+  ``log_volume_std`` values, Normal(``2 log sd_scale``, ``volume_sd``), then
+  ``log_shape`` rows of ``D`` values summing to 0 on PyMC's ``ZeroSumTransform``
+  (``D - 1`` unconstrained values per row, an orthonormal map: log-Jacobian 0) with a
+  ``ZeroSumNormal(shape_sd)`` prior. The component standard deviations are
+  ``sd[k, j] = exp((log_volume[k] + log_shape[k, j]) / 2)``.
 
 VEE and EVV (``Sigma_k = lambda_k C``, ``Sigma_k = lambda C_k``, ``det C = 1``) add LKJ
 correlation factors ``R`` (after this block in ``theta``): their factor is
@@ -38,7 +39,9 @@ import bayesgmm.bayes.cache  # noqa: F401
 
 __all__ = [
     "DENSE_TYPES",
+    "ORIENTED_TYPES",
     "PER_COMPONENT_CORR_TYPES",
+    "PER_COMPONENT_ORIENTATION_TYPES",
     "SHARED_FACTOR_TYPES",
     "TYPE_CODES",
     "UNIT_DETERMINANT_TYPES",
@@ -49,18 +52,24 @@ __all__ = [
 #: covariance structure -> integer code used inside the kernels
 TYPE_CODES = {
     "full": 0, "tied": 1, "diag": 2, "spherical": 3, "EII": 4, "EEI": 5, "VEI": 6, "EVI": 7,
-    "VEE": 8, "EVV": 9,
+    "VEE": 8, "EVV": 9, "EVE": 10, "VVE": 11, "EEV": 12, "VEV": 13,
 }  # fmt: skip
-_FULL, _TIED, _DIAG, _SPHERICAL, _EII, _EEI, _VEI, _EVI, _VEE, _EVV = range(10)
+(_FULL, _TIED, _DIAG, _SPHERICAL, _EII, _EEI, _VEI, _EVI, _VEE, _EVV,
+ _EVE, _VVE, _EEV, _VEV) = range(14)  # fmt: skip
 #: the codes whose Cholesky factors are dense (LKJ correlations)
 DENSE_TYPES = (_FULL, _TIED, _VEE, _EVV)
 #: the dense codes with one LKJ correlation factor per component (the others share one)
 PER_COMPONENT_CORR_TYPES = (_FULL, _EVV)
 #: the codes whose covariance is a volume times a unit-determinant matrix with correlations
 UNIT_DETERMINANT_TYPES = (_VEE, _EVV)
-#: the volume-and-shape codes, and those of them with a volume per component
-_VOLUME_SHAPE = (_VEI, _EVI, _VEE, _EVV)
-_VARYING_VOLUME = (_VEI, _VEE)
+#: the codes with an explicit orientation (Cayley parameters after the scale block)
+ORIENTED_TYPES = (_EVE, _VVE, _EEV, _VEV)
+#: the oriented codes with one orientation per component (the others share one)
+PER_COMPONENT_ORIENTATION_TYPES = (_EEV, _VEV)
+#: the volume-and-shape codes; those with a volume per component; a shape per component
+_VOLUME_SHAPE = (_VEI, _EVI, _VEE, _EVV, *ORIENTED_TYPES)
+_VARYING_VOLUME = (_VEI, _VEE, _VVE, _VEV)
+_VARYING_SHAPE = (_EVI, _EVV, _EVE, _VVE)
 #: the codes whose components share one Cholesky factor
 SHARED_FACTOR_TYPES = (_TIED, _EII, _EEI)
 
@@ -80,10 +89,9 @@ def n_scale_values(code: int, K: int, D: int) -> int:
     >>> n_scale_values(TYPE_CODES["VEE"], 3, 2), n_scale_values(TYPE_CODES["EVV"], 3, 2)
     (4, 4)
     """
-    if code in _VARYING_VOLUME:
-        return K + D - 1
     if code in _VOLUME_SHAPE:
-        return 1 + K * (D - 1)
+        n_vol = K if code in _VARYING_VOLUME else 1
+        return n_vol + (K if code in _VARYING_SHAPE else 1) * (D - 1)
     return n_sds(code, K, D)
 
 
@@ -133,21 +141,23 @@ def _zerosum_pullback(g_v, D, out):
 def constrain_scales(block, code, K, D):
     """Standard deviations (``(n_sds,)``, standardised units) of a scale block of ``theta``.
 
-    VEI, EVI, VEE and EVV give ``K * D`` values (component-major; VEE and EVV before
-    :func:`normalise_determinant`); the others ``exp(block)``.
+    The volume-shape models give ``K * D`` values (component-major; VEE and EVV before
+    :func:`normalise_determinant`; EVE, VVE, EEV and VEV the square roots of the
+    eigenvalues ``lambda_k A_k``); the others ``exp(block)``.
     """
     if code not in _VOLUME_SHAPE:
         return np.exp(block)
     varying = code in _VARYING_VOLUME
+    rows = code in _VARYING_SHAPE
     n_vol = K if varying else 1
-    n_rows = 1 if varying else K
+    n_rows = K if rows else 1
     shape = np.empty((n_rows, D))
     for r in range(n_rows):
         _zerosum_extend(block[n_vol + r * (D - 1) :], D, shape[r])
     sd = np.empty(K * D)
     for k in range(K):
         volume = block[k if varying else 0]
-        row = 0 if varying else k
+        row = k if rows else 0
         for j in range(D):
             sd[k * D + j] = math.exp(0.5 * (volume + shape[row, j]))
     return sd
@@ -172,15 +182,16 @@ def scale_prior(block, grad, sd, g_sd, code, K, D, sd_scale, dof, volume_sd, sha
             grad[i] = (g_sd[i] - sd[i] * inv_ss2) * sd[i] + dof
         return logp
     varying = code in _VARYING_VOLUME
+    rows = code in _VARYING_SHAPE
     n_vol = K if varying else 1
-    n_rows = 1 if varying else K
+    n_rows = K if rows else 1
     g_vol = np.zeros(n_vol)
     g_shape = np.zeros((n_rows, D))
     for k in range(K):
         for j in range(D):
             g = 0.5 * g_sd[k * D + j] * sd[k * D + j]  # d/d log sd = sd d/d sd
             g_vol[k if varying else 0] += g
-            g_shape[0 if varying else k, j] += g
+            g_shape[k if rows else 0, j] += g
     # Normal(2 log sd_scale, volume_sd) log-volumes
     centre = 2.0 * math.log(sd_scale)
     inv_v2 = 1.0 / (volume_sd * volume_sd)

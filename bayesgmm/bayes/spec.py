@@ -12,10 +12,10 @@ __all__ = ["BAYESIAN_COVARIANCE_TYPES", "Priors", "check_bayesian_covariance_typ
 #: the covariance models with a Bayesian model: scikit-learn's four (mclust VVV, EEE,
 #: VVI, VII), mclust's diagonal family EII, EEI, VEI, EVI and the unit-determinant
 #: ellipsoidal models VEE, EVV (canonical names, as
-#: :func:`bayesgmm.covariance.get_covariance_model` gives them); mclust's four models
-#: with an explicit orientation (EVE, VVE, EEV, VEV) have none here yet
+#: :func:`bayesgmm.covariance.get_covariance_model` gives them), and the four with an
+#: explicit orientation, EVE, VVE, EEV, VEV: all of mclust's 14
 BAYESIAN_COVARIANCE_TYPES: tuple[str, ...] = (
-    *COVARIANCE_TYPES, "EII", "EEI", "VEI", "EVI", "VEE", "EVV",
+    *COVARIANCE_TYPES, "EII", "EEI", "VEI", "EVI", "VEE", "EVV", "EVE", "VVE", "EEV", "VEV",
 )  # fmt: skip
 
 
@@ -39,14 +39,14 @@ def check_bayesian_covariance_type(covariance_type: str) -> str:
     Returns
     -------
     str
-        The canonical name (``"full"``, ``"tied"``, ``"diag"``, ``"spherical"``,
-        ``"EII"``, ``"EEI"``, ``"VEI"``, ``"EVI"``, ``"VEE"`` or ``"EVV"``).
+        The canonical name (``"full"``, ``"tied"``, ``"diag"``, ``"spherical"`` or
+        mclust's name of one of its ten other models).
 
     Raises
     ------
     ValueError
         If ``covariance_type`` is not a covariance type, or one without a Bayesian
-        model; the message lists the allowed values.
+        model (every one of mclust's 14 has one); the message lists the allowed values.
 
     Examples
     --------
@@ -54,10 +54,12 @@ def check_bayesian_covariance_type(covariance_type: str) -> str:
     'full'
     >>> check_bayesian_covariance_type("eei")
     'EEI'
-    >>> check_bayesian_covariance_type("VEV")  # doctest: +ELLIPSIS
+    >>> check_bayesian_covariance_type("VEV")
+    'VEV'
+    >>> check_bayesian_covariance_type("VXV")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: covariance_type 'VEV' has no Bayesian model: the Bayesian models are full ...
+    ValueError: covariance_type must be one of the Bayesian models: full (VVV), ...
     """
     try:
         model = get_covariance_model(covariance_type)
@@ -107,15 +109,15 @@ class Priors:
         LKJ prior on the correlation matrices of full, tied, VEE and EVV covariances
         (1: uniform; larger values shrink towards no correlation).
     volume_sd : float, default=2.0
-        VEI, EVI, VEE and EVV (``Sigma_k = lambda_k A``, ``Sigma_k = lambda A_k``,
-        ``Sigma_k = lambda_k C``, ``Sigma_k = lambda C_k``): the log-volume
+        The volume-shape models VEI, EVI, VEE, EVV, EVE, VVE, EEV and VEV
+        (``Sigma_k = lambda_k D_k A_k D_k^T`` with some parts shared): the log-volume
         ``log lambda`` of a standardised covariance (``det(Sigma)**(1/d)``, the
         geometric mean of its variances) is Normal with mean ``2 log(sd_scale)`` and
         this standard deviation: a volume's prior median is ``sd_scale**2``, and with
         the default 2 the geometric-mean standard deviation is within a factor
         ``exp(1.96) ~ 7`` of ``sd_scale`` with 95% prior probability.
     shape_sd : float, default=1.0
-        VEI, EVI, VEE and EVV: the log-shape ``log diag(A)`` (``d`` values summing to 0, so
+        The volume-shape models: the log-shape ``log diag(A)`` (``d`` values summing to 0, so
         ``det A = 1``) is a ``ZeroSumNormal`` with this scale: Normal(0, ``shape_sd``)
         conditioned on the sum being 0 (each value's marginal sd is ``shape_sd *
         sqrt(1 - 1/d)``; 0 is a spherical shape). A log-scale prior on the
@@ -144,7 +146,17 @@ class Priors:
     parameterised (no sign or permutation symmetry to remove), and the prior is proper,
     a product of proper priors (Normal log-volume, ZeroSumNormal log-shape, LKJ). Here
     ``a`` is ``C``'s normalised diagonal, not mclust's eigenvalue shape: the same
-    model, a parameterisation without eigenvectors. Spherical and EII
+    model, a parameterisation without eigenvectors.
+
+    EVE, VVE, EEV and VEV (an explicit orientation ``D``, shared by EVE and VVE, one
+    per component for EEV and VEV) have the log-volumes and log-shapes above, ``A``
+    now the eigenvalues, and a uniform (Haar) prior on each orientation, a rotation
+    given by the Cayley transform of a skew-symmetric matrix (free variable
+    ``orientation``, ``d (d - 1) / 2`` values; :mod:`bayesgmm.bayes.orientation_kernels`
+    describes the sign and permutation symmetries). Their structure holds in data
+    units, as mclust's (a shared orientation or shared eigenvalues are not kept by a
+    per-feature rescaling): ``lambda`` is in units of the geometric mean of the feature
+    scales, like the spherical and EII variances. Spherical and EII
     variances are isotropic in data units (their sd is in units of the geometric mean
     of the feature scales).
 

@@ -11,7 +11,7 @@ from bayesgmm.bayes.fit import em_start
 from bayesgmm.bayes.spec import BAYESIAN_COVARIANCE_TYPES
 
 #: these hold a volume and a zero-sum shape instead of standard deviations
-_VOLUME_SHAPE = ("VEI", "EVI", "VEE", "EVV")
+_VOLUME_SHAPE = ("VEI", "EVI", "VEE", "EVV", "EVE", "VVE", "EEV", "VEV")
 
 
 @pytest.mark.parametrize("covariance_type", BAYESIAN_COVARIANCE_TYPES)
@@ -26,6 +26,8 @@ def test_model_variables_dims_and_coords(covariance_type):
         expected.add("sds_std")
     if covariance_type in ("full", "tied", "VEE", "EVV"):
         expected.add("corr_chol")
+    if covariance_type in ("EVE", "VVE", "EEV", "VEV"):
+        expected.add("orientation")
     assert names == expected
     assert list(model.coords["feature"]) == ["eruptions", "waiting"]
     assert len(model.coords["obs_id"]) == len(X)

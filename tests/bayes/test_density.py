@@ -294,8 +294,12 @@ DIAGONAL_FAMILY = ["EII", "EEI", "VEI", "EVI"]
 #: a volume times a unit-determinant covariance with correlations (LKJ): one shared
 #: (VEE) or one per component with one volume (EVV)
 UNIT_DETERMINANT = ["VEE", "EVV"]
+#: mclust's models with an explicit orientation (Cayley parameters, Haar prior)
+ORIENTED = ["EVE", "VVE", "EEV", "VEV"]
 #: the models with a log-volume and a zero-sum log-shape
-VOLUME_SHAPE = ["VEI", "EVI", *UNIT_DETERMINANT]
+VOLUME_SHAPE = ["VEI", "EVI", *UNIT_DETERMINANT, *ORIENTED]
+#: every mclust model beyond scikit-learn's four
+MCLUST_MODELS = DIAGONAL_FAMILY + UNIT_DETERMINANT + ORIENTED
 #: priors of the volume-shape models away from their defaults
 FAMILY_PRIORS = Priors(
     weight_concentration=1.3, mean_scale=1.7, sd_scale=0.8, volume_sd=1.4, shape_sd=0.6
@@ -303,7 +307,7 @@ FAMILY_PRIORS = Priors(
 
 
 @pytest.mark.parametrize("case", ["complete", "missing", "row_weights", "noise", "noise_missing"])
-@pytest.mark.parametrize("covariance_type", DIAGONAL_FAMILY + UNIT_DETERMINANT)
+@pytest.mark.parametrize("covariance_type", MCLUST_MODELS)
 def test_mclust_models_logp_and_gradient_equal_pymc(covariance_type, case):
     """Kernels == specification to 1e-9 (absolute) for each model and case."""
     X = _data(3, case in ("missing", "noise_missing"))
@@ -338,11 +342,12 @@ def test_volume_shape_models_with_one_feature_equal_pymc(covariance_type):
     X = _data(1, False)
     reference = _pymc_reference(X, 2, covariance_type, priors=FAMILY_PRIORS)
     compiled = CompiledMixture(X, 2, covariance_type, FAMILY_PRIORS, *standardization(X))
-    assert compiled.n_dim == 1 + 2 + (2 if covariance_type in ("VEI", "VEE") else 1)
+    varying_volume = covariance_type in ("VEI", "VEE", "VVE", "VEV")
+    assert compiled.n_dim == 1 + 2 + (2 if varying_volume else 1)
     _max_differences(reference, compiled, seed=14, n_points=2)
 
 
-@pytest.mark.parametrize("covariance_type", DIAGONAL_FAMILY + UNIT_DETERMINANT)
+@pytest.mark.parametrize("covariance_type", MCLUST_MODELS)
 def test_mclust_models_unconstrain_inverts_posterior(covariance_type):
     """The posterior's free variables (its ``em_start`` keys) map back to theta."""
     X = load_faithful().to_numpy()
@@ -352,11 +357,12 @@ def test_mclust_models_unconstrain_inverts_posterior(covariance_type):
     names = ["weights", "means_std"]
     names += ["log_volume_std", "log_shape"] if covariance_type in VOLUME_SHAPE else ["sds_std"]
     names += ["corr_chol"] if covariance_type in UNIT_DETERMINANT else []
+    names += ["orientation"] if covariance_type in ORIENTED else []
     start = {name: post[name].values for name in names}
     assert_allclose(compiled.unconstrain(start), theta, rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("covariance_type", DIAGONAL_FAMILY + UNIT_DETERMINANT)
+@pytest.mark.parametrize("covariance_type", MCLUST_MODELS)
 def test_mclust_models_em_start_reproduces_the_em_fit(covariance_type):
     from bayesgmm import GaussianMixture
 

@@ -77,10 +77,10 @@ def test_unknown_covariance_type_names_the_allowed_values():
     X = _data()
     with pytest.raises(ValueError, match=r"got 'bogus'") as info:
         BayesianGaussianMixture(2, covariance_type="bogus", **QUICK).fit(X)
-    for name in ("full", "spherical (VII)", "EII", "EEI", "VEI", "EVI"):
+    for name in ("full", "spherical (VII)", "EII", "EEI", "VEI", "EVI", "VEV"):
         assert name in str(info.value)
-    with pytest.raises(ValueError, match=r"'VEV' has no Bayesian model: .*EII, EEI, VEI, EVI"):
-        build_model(X, 2, "VEV")
+    with pytest.raises(ValueError, match=r"got 'VXV'"):
+        build_model(X, 2, "VXV")
 
 
 # ---------------------------------------------------------------------- estimator
@@ -157,15 +157,14 @@ def test_compare_loo_takes_the_diagonal_family():
 
 
 def test_compare_loo_takes_the_grids_diagonal_family_models():
-    """A grid's EEI and VEI fits are candidates now; VEV still has no Bayesian model."""
+    """A grid's EEI and VEI fits are candidates (and VEV, all 14 models have one)."""
     X = _data()
     selection = select_model(X, [2], ["EEI", "VEI", "VEV"], n_init=1, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SamplingWarning)  # short chains
-        result = compare_loo(X, selection, n_candidates=2, reloo=False, **QUICK)
-    assert set(result.table.index) == {"K=2 EEI", "K=2 VEI"}
-    if "K=2 VEV" in result.skipped:
-        assert result.skipped["K=2 VEV"] == "no Bayesian model for mclust's VEV"
+        result = compare_loo(X, selection, n_candidates=3, reloo=False, **QUICK)
+    assert set(result.table.index) == {"K=2 EEI", "K=2 VEI", "K=2 VEV"}
+    assert not result.skipped
 
 
 # ---------------------------------------------------------------------- recovery
