@@ -167,3 +167,31 @@ def test_posterior_means_recover_a_simulated_mixture(name):
         sd = post[var].std(("chain", "draw")).values
         z = np.abs(mean - true) / sd
         assert float(z.max()) < 4.0, (var, mean, true, sd)
+
+
+# ---------------------------------------------------------------------- orientation
+def test_cayley_gives_rotations_and_inverse_cayley_inverts_it():
+    from bayesgmm.bayes.orientation_kernels import cayley, inverse_cayley
+
+    rng = np.random.default_rng(0)
+    for D in (2, 3, 5):
+        t = rng.normal(size=D * (D - 1) // 2)
+        Q, B_inv = np.empty((D, D)), np.empty((D, D))
+        cayley(t, D, Q, B_inv)
+        assert_allclose(Q @ Q.T, np.eye(D), atol=1e-12)
+        assert np.linalg.det(Q) == pytest.approx(1.0)
+        assert_allclose(inverse_cayley(Q), t, rtol=1e-10, atol=1e-12)
+
+
+def test_haar_draws_in_cayley_coordinates_are_uniform_rotations():
+    """Two features: a uniform angle theta has Cayley parameter tan(theta / 2), a
+    standard Cauchy variable; the prior's density there is 1 / (1 + t^2)."""
+    from scipy import stats
+
+    from bayesgmm.bayes.build import _haar_cayley_logp, _haar_cayley_random
+
+    draws = _haar_cayley_random(np.zeros(1), 2, rng=np.random.default_rng(0), size=(4000,))
+    assert stats.kstest(np.abs(draws[:, 0]), stats.halfcauchy.cdf).pvalue > 0.01
+    t = np.array([[0.0], [1.0], [3.0]])
+    logp = _haar_cayley_logp(t, np.zeros(1), 2).eval()
+    assert_allclose(logp, -np.log1p(t[:, 0] ** 2), rtol=1e-12)
