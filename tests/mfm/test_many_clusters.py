@@ -61,3 +61,37 @@ def test_ring_of_fourteen_converges_with_the_defaults(seed):
     assert result.table.loc[14, "p_clusters"] > 0.9
     r_hat = result.diagnostics["r_hat_clusters"]  # NaN: every draw of every chain is 14
     assert np.isnan(r_hat) or r_hat <= 1.01
+
+
+def small_clusters_in_ten_dimensions(seed: int = 0) -> np.ndarray:
+    """500 x 10: two clusters of 210 and 200 rows and two small ones of 40 and 50.
+
+    Means are N(0, 1.5^2 I) apart and each covariance is ``A A' + I / 2`` with a random
+    ``A`` (entries N(0, 1/10)): correlated clusters whose small members a split cut
+    by the nearer of two points almost never separates.
+    """
+    rng = np.random.default_rng(seed)
+    n_features, sizes = 10, (210, 200, 40, 50)
+    means = 1.5 * rng.standard_normal((len(sizes), n_features))
+    rows = []
+    for mean, size in zip(means, sizes, strict=True):
+        factor = rng.standard_normal((n_features, n_features)) / np.sqrt(n_features)
+        covariance = factor @ factor.T + 0.5 * np.eye(n_features)
+        noise = rng.standard_normal((size, n_features))
+        rows.append(mean + noise @ np.linalg.cholesky(covariance).T)
+    return rng.permutation(np.vstack(rows))
+
+
+def test_chains_find_small_clusters_in_ten_dimensions():
+    # the chain from one component must split its way to the two small clusters, the
+    # chain from ten k-means components must merge down to four; with one restricted
+    # Gibbs scan per launch state they were still at 3 for part of the run
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = posterior_over_k(
+            small_clusters_in_ten_dimensions(), draws=300, chains=2, max_doublings=0,
+            random_state=1, progress=False,
+        )  # fmt: skip
+    assert result.settings["start"] == [1, 10]
+    assert np.all(result.n_clusters == 4)
+    assert result.mode_clusters == 4
