@@ -1,7 +1,9 @@
 """Simulation-based calibration (Talts et al. 2018) of mclust's constrained models. Slow.
 
-One model with a shared shape (VEI: ``Sigma_k = lambda_k A``) and one with a shared
-shape and orientation (VEE: ``Sigma_k = lambda_k C``), 2 features, 2 components. The
+A model with a shared shape (VEI: ``Sigma_k = lambda_k A``), one with a shared shape
+and orientation (VEE: ``Sigma_k = lambda_k C``) and one with a shared orientation
+(EVE: ``Sigma_k = lambda D A_k D'``, the orientation a Cayley rotation), 2 features,
+2 components. The
 parameters and the data are drawn from the specification's own prior
 (:func:`bayesgmm.bayes.build_model` with a fixed standardisation, so the prior does
 not see the data), the posterior is sampled by the compiled kernels from an EM start,
@@ -98,7 +100,7 @@ def _ranks(covariance_type: str, seed: int) -> tuple[np.ndarray, int]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("covariance_type", ["VEI", "VEE"])
+@pytest.mark.parametrize("covariance_type", ["VEI", "VEE", "EVE"])
 def test_sbc_rank_histograms_are_uniform(covariance_type):
     ranks, n_draws = _ranks(covariance_type, seed=2026)
     p_values = []
