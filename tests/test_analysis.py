@@ -104,7 +104,7 @@ def test_iris_reproduces_mclusts_choice_and_likelihood(out_dir):
     assert row.ours == pytest.approx(-215.7259, abs=5e-4)
     selected = result.checks[result.checks.quantity == "selected_model"].iloc[0]
     assert (selected.ours, selected.origin) == ("K=2 VEV", "published")
-    assert result.bayes_model is None  # VEV has no Bayesian model
+    assert result.bayes_model is None  # the spec checks EM numbers only: no [bayes] section
 
 
 def test_str_lists_every_check(out_dir):

@@ -392,3 +392,22 @@ def test_pipeline_skips_the_posterior_over_k_on_large_data_unless_asked(monkeypa
     asked = run_pipeline(X, [2, 3], "full", **settings, k_posterior={"k_max": 10},
                          progress=False)  # fmt: skip
     assert asked.k_posterior is not None
+
+
+@pytest.mark.filterwarnings("ignore::bayesgmm.exceptions.SamplingWarning")  # short chains
+def test_pipeline_takes_all_of_mclusts_models_and_compares_their_posteriors():
+    from bayesgmm.covariance import MCLUST_MODELS
+    from bayesgmm.selection.pipeline import run_pipeline
+
+    result = run_pipeline(
+        load_faithful(), [1, 2, 3], "all", lrt=False, ppc=False, k_posterior=False, sparse=False,
+        posterior=False, draws=200, tune=200, chains=2, random_state=0, progress=False,
+    )  # fmt: skip
+    asked = {get_covariance_model(m).name for m in MCLUST_MODELS}
+    assert set(result.selection.covariance_types) == asked
+    # the best models by BIC go to PSIS-LOO whatever their structure
+    compared = {
+        get_covariance_model(model.covariance_type).name
+        for model in result.comparison.models.values()
+    }
+    assert result.selection.table.covariance_type.iloc[0] in compared

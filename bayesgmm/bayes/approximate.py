@@ -340,8 +340,11 @@ def fit_large(
         Data (no NaN). DataFrame columns become the ``feature`` coordinates.
     n_components : int
         Number of components.
-    covariance_type : {"full", "tied", "diag", "spherical"}, default="full"
-        Covariance structure.
+    covariance_type : str, default="full"
+        One of :data:`~bayesgmm.bayes.spec.BAYESIAN_COVARIANCE_TYPES`: "full", "tied",
+        "diag", "spherical" (mclust VVV, EEE, VVI, VII) or any of mclust's ten other
+        models ("EII", "EEI", "VEI", "EVI", "VEE", "EVV", "EVE", "VVE", "EEV", "VEV"):
+        the covariance structure.
     subsample : int, default=None
         ``m``, rows used by NUTS, between ``10 * n_components`` and ``n_samples``
         (default ``min(n_samples, 1000)``). With ``m = N`` the proposal is the exact
@@ -484,8 +487,9 @@ def fit_large(
     start = em_start(model_type.name, em.weights_, em.means_, em.covariances_, center, scale)
     var_names, shapes = parameter_layout(model, start)
     theta_hat = flatten_parameters({k: v[None] for k, v in start.items()}, var_names, 1)[0]
-    # spherical models bake the feature scales into the graph (build_model): key on them
-    scale_key = scale.tobytes() if model_type.name == "spherical" else None
+    # spherical, EII and oriented models bake the feature scales into the graph: key on them
+    isotropic = ("spherical", "EII", "EVE", "VVE", "EEV", "VEV")
+    scale_key = scale.tobytes() if model_type.name in isotropic else None
     graph_key = (n_components, model_type.name, n_features, scale_key)
     if control_variates and m < n_samples:
         gradient = gradient_function(model, var_names, shapes, graph_key)

@@ -31,7 +31,7 @@ from numpy.typing import ArrayLike, NDArray
 
 # PyTensor's BLAS settings before PyMC compiles anything
 import bayesgmm.bayes._backend  # noqa: F401
-from bayesgmm.bayes.spec import Priors
+from bayesgmm.bayes.spec import Priors, check_bayesian_covariance_type
 from bayesgmm.bayes.uniform_noise import check_hypervolume, default_hypervolume, sample_noise
 from bayesgmm.core.numerics import LOG_2PI
 from bayesgmm.core.types import MissingOption
@@ -211,7 +211,7 @@ class _MarginalMixtureLogp:
     n_features : int
         Number of features.
     diagonal : bool
-        Whether the Cholesky factors are diagonal (diag and spherical models).
+        Whether the Cholesky factors are diagonal (every model but full and tied).
     """
 
     def __init__(
@@ -270,6 +270,15 @@ def _mixture_random(weights, means, chol, center, scale, *noise, rng=None, size=
     return draws.reshape(*batch, means.shape[-1])
 
 
+def _f64(value: float) -> NDArray[np.float64]:
+    """A prior's setting as a float64 constant.
+
+    PyTensor stores a Python float that float32 represents exactly (``2.0``) as a
+    float32 constant, and the log-density then loses ~1e-9 per term to it.
+    """
+    return np.asarray(value, dtype=np.float64)
+
+
 def _chi_logp(value: Any, scale: Any, dof: Any) -> Any:
     """Log-density of ``scale`` times a chi variable with ``dof`` degrees of freedom."""
     return (
@@ -287,17 +296,198 @@ def _chi_random(scale: Any, dof: Any, rng: Any = None, size: Any = None) -> Any:
 def _scale_prior(priors: Priors, dims: Any) -> Any:
     """``sds_std``: half-normal(``sd_scale``), or its chi(``sd_dof``) generalisation."""
     if priors.sd_dof == 1.0:
-        return pm.HalfNormal("sds_std", priors.sd_scale, dims=dims)
+        return pm.HalfNormal("sds_std", _f64(priors.sd_scale), dims=dims)
     return pm.CustomDist(
         "sds_std",
-        priors.sd_scale,
-        priors.sd_dof,
+        _f64(priors.sd_scale),
+        _f64(priors.sd_dof),
         logp=_chi_logp,
         random=_chi_random,
         support_point=lambda rv, size, scale, dof: pt.full_like(rv, scale),
         transform=pm.distributions.transforms.log,
         dims=dims,
     )
+
+
+#: covariance types whose Cholesky factors are dense (LKJ correlations)
+_DENSE = ("full", "tied", "VEE", "EVV", "EVE", "VVE", "EEV", "VEV")
+
+
+def _log_volume_shape_raw(priors: Priors, volume_dims: Any, shape_dims: tuple[str, ...]) -> Any:
+    """``log_volume_std + log_shape`` as ``(K, D)`` log-variances before any normalisation."""
+    log_volume = pm.Normal(
+        "log_volume_std",
+        _f64(2.0 * math.log(priors.sd_scale)),
+        _f64(priors.volume_sd),
+        dims=volume_dims,
+    )
+    log_shape = pm.ZeroSumNormal("log_shape", _f64(priors.shape_sd), dims=shape_dims)
+    if volume_dims:  # (K, 1) + (D,) or + (K, D)
+        return log_volume[:, None] + log_shape
+    return log_volume + log_shape
+
+
+def _log_volume_shape(priors: Priors, volume_dims: Any, shape_dims: tuple[str, ...]) -> Any:
+    """VEI/EVI: ``exp(log_volume_std + log_shape) / 2``, the standardised sds.
+
+    ``log_volume_std`` is Normal(``2 log sd_scale``, ``volume_sd``) and ``log_shape``
+    a ``ZeroSumNormal(shape_sd)`` over the features (``det A = 1``), see :class:`Priors`.
+    """
+    return pt.exp(0.5 * _log_volume_shape_raw(priors, volume_dims, shape_dims))
+
+
+def _unit_determinant_factors(name: str, priors: Priors, K: int, D: int) -> Any:
+    """VEE/EVV: Cholesky factors ``(K, D, D)`` of ``Sigma_k = lambda_k C`` or ``lambda C_k``.
+
+    ``C = diag(a)**(1/2) P diag(a)**(1/2) / det(P)**(1/D)`` with ``log a`` the
+    ``log_shape`` (zero-sum) and ``P = R R^T`` an LKJ(``lkj_eta``) correlation matrix
+    (``corr_chol`` is ``R``; one shared for VEE, one per component for EVV), so ``det C
+    = 1`` and ``lambda = exp(log_volume_std)`` is ``det(Sigma)**(1/D)``. The factor is
+    ``diag(sd) R`` with ``sd = exp((log_volume + log_shape) / 2) / det(P)**(1/(2D))``.
+    """
+    varying = name == "VEE"
+    if varying:
+        log_var = _log_volume_shape_raw(priors, "component", ("feature",))
+    else:
+        log_var = _log_volume_shape_raw(priors, None, ("component", "feature"))
+    if D == 1:
+        return pt.exp(0.5 * log_var)[:, :, None] * pt.eye(1)
+    shape = (D, D) if varying else (K, D, D)
+    corr = pm.LKJCorr("corr_chol", n=D, eta=_f64(priors.lkj_eta), shape=shape)
+    # log det P = 2 sum_m log R_mm: a scalar (VEE) or one per component (EVV)
+    log_det = 2.0 * pt.sum(pt.log(pt.diagonal(corr, axis1=-2, axis2=-1)), axis=-1)
+    log_var = log_var - (log_det if varying else log_det[:, None]) / D
+    return pt.exp(0.5 * log_var)[:, :, None] * corr
+
+
+#: mclust's models with an explicit orientation: (volume per component, shape per
+#: component, orientation per component)
+_ORIENTED = {
+    "EVE": (False, True, False),
+    "VVE": (True, True, False),
+    "EEV": (False, False, True),
+    "VEV": (True, False, True),
+}
+
+
+def _haar_cayley_logp(value: Any, template: Any, n_features: int) -> Any:
+    """Haar log-density of rotations in Cayley coordinates, ``-(d - 1) log det(I + S)``.
+
+    Without its constant (see :mod:`bayesgmm.bayes.orientation_kernels`); ``template``
+    only fixes the support size.
+    """
+    skew = _skew_symmetric(value, n_features)
+    return -(n_features - 1.0) * pt.log(pt.linalg.det(pt.eye(n_features) + skew))
+
+
+def _haar_cayley_random(template: Any, n_features: int, rng: Any = None, size: Any = None) -> Any:
+    """Cayley parameters of uniform (Haar) rotations."""
+    from bayesgmm.bayes.orientation_kernels import inverse_cayley
+
+    batch = tuple(size) if size is not None else tuple(np.shape(template)[:-1])
+    q, r = np.linalg.qr(rng.standard_normal((*batch, n_features, n_features)))
+    q = q * np.sign(np.diagonal(r, axis1=-2, axis2=-1))[..., None, :]
+    q[..., :, 0] *= np.sign(np.linalg.det(q))[..., None]  # a rotation: det +1
+    return inverse_cayley(q)
+
+
+def _skew_symmetric(values: Any, n_features: int) -> Any:
+    """``S`` with strictly lower triangle ``values`` (row-major) and ``S^T = -S``."""
+    rows, cols = np.tril_indices(n_features, -1)
+    lower = pt.zeros((*values.shape[:-1], n_features, n_features))
+    lower = pt.set_subtensor(lower[..., rows, cols], values)
+    return lower - pt.swapaxes(lower, -1, -2)
+
+
+def _oriented_factors(name: str, priors: Priors, K: int, D: int, ratio: Any) -> Any:
+    """EVE, VVE, EEV, VEV: Cholesky factors ``(K, D, D)`` of ``lambda_k D_k A_k D_k^T``.
+
+    ``log(lambda_k A_k)`` are ``log_volume_std + log_shape`` as for VEI/EVI, and the
+    orientation ``D_k`` is the Cayley rotation ``(I + S)^-1 (I - S)`` of the free
+    ``orientation`` (``M = D (D - 1) / 2`` values, one set shared or per component)
+    with the uniform (Haar) prior, see :mod:`bayesgmm.bayes.orientation_kernels`.
+    A shared orientation or shared eigenvalues are not kept by a per-feature rescaling,
+    so the structure holds in data units, as mclust's: ``lambda D A D^T`` is in units
+    of the geometric mean of the feature scales, and ``ratio`` (``diag(mean_scale /
+    scale)``) maps it to standardised units, as for EII.
+    """
+    varying_volume, varying_shape, per_component = _ORIENTED[name]
+    volume_dims = "component" if varying_volume else None
+    shape_dims = ("component", "feature") if varying_shape else ("feature",)
+    log_var = pt.broadcast_to(_log_volume_shape_raw(priors, volume_dims, shape_dims), (K, D))
+    if D == 1:
+        return pt.exp(0.5 * log_var)[:, :, None] * ratio
+    M = D * (D - 1) // 2
+    orientation = pm.CustomDist(
+        "orientation",
+        np.zeros(M),
+        D,
+        logp=lambda value, template, n: _haar_cayley_logp(value, template, D),
+        random=lambda template, n, rng=None, size=None: _haar_cayley_random(
+            template, D, rng=rng, size=size
+        ),
+        signature="(m),()->(m)",
+        dims=("component", "rotation") if per_component else ("rotation",),
+    )
+    eye = pt.eye(D)
+    skew = _skew_symmetric(orientation, D)
+    rotation = pt.linalg.solve(eye + skew, eye - skew)  # (K or none, D, D)
+    factor = ratio @ rotation * pt.exp(0.5 * log_var)[:, None, :]  # (K, D, D)
+    return pt.linalg.cholesky(factor @ pt.swapaxes(factor, -1, -2))
+
+
+def _covariance_prior(
+    name: str, priors: Priors, K: int, D: int, scale: NDArray[np.float64], scale_t: Any
+) -> tuple[Any, Any, tuple[str, ...]]:
+    """Free covariance variables of ``name``; ``(chol, covariances, covariance dims)``.
+
+    ``chol`` (standardised units) is ``(K, D, D)``, or ``(D, D)`` when the components
+    share one factor (tied, EII, EEI); ``covariances`` are in data units, shaped as
+    ``GaussianMixture(covariance_type=name).covariances_``. ``scale_t`` is the
+    ``data_scale`` data node, ``scale`` its value (spherical and EII bake it in).
+    """
+    eye = pt.eye(D)
+    per_feature = ("component", "feature")
+    # isotropic in data units: sd_data = sds_std * geometric mean of the scales
+    mean_scale = float(np.exp(np.mean(np.log(scale))))
+    ratio = pt.as_tensor(np.diag(mean_scale / scale))
+    if name in _ORIENTED or name in ("VEE", "EVV"):
+        if name in _ORIENTED:
+            chol = _oriented_factors(name, priors, K, D, ratio)
+        else:
+            chol = _unit_determinant_factors(name, priors, K, D)
+        covariances = chol @ pt.swapaxes(chol, -1, -2) * scale_t[:, None] * scale_t[None, :]
+        return chol, covariances, ("component", "feature", "feature_bis")
+    if name in ("full", "tied"):
+        sds = _scale_prior(priors, dims=per_feature if name == "full" else "feature")
+        if D > 1:
+            shape = (K, D, D) if name == "full" else (D, D)
+            corr = pm.LKJCorr("corr_chol", n=D, eta=_f64(priors.lkj_eta), shape=shape)
+            chol = sds[..., :, None] * corr
+        else:
+            chol = sds[..., :, None] * eye
+        cov_std = chol @ pt.swapaxes(chol, -1, -2)
+        covariances = cov_std * scale_t[:, None] * scale_t[None, :]
+        dims = ("feature", "feature_bis")
+        return chol, covariances, (("component", *dims) if name == "full" else dims)
+    if name == "spherical":
+        sds = _scale_prior(priors, dims="component")
+        return sds[:, None, None] * ratio, pt.square(sds * mean_scale), ("component",)
+    if name == "EII":  # one sd for every component and feature
+        sds = _scale_prior(priors, dims=None)
+        covariances = pt.alloc(pt.square(sds * mean_scale), K, D)
+        return sds * ratio, covariances, per_feature
+    if name == "EEI":  # one row of sds, shared by the components
+        sds = _scale_prior(priors, dims="feature")
+        covariances = pt.alloc(pt.square(sds * scale_t), K, D)
+        return sds[:, None] * eye, covariances, per_feature
+    if name == "diag":
+        sds = _scale_prior(priors, dims=per_feature)
+    elif name == "VEI":
+        sds = _log_volume_shape(priors, "component", ("feature",))
+    else:  # EVI (build_model checked the name)
+        sds = _log_volume_shape(priors, None, per_feature)
+    return sds[:, :, None] * eye, pt.square(sds * scale_t), per_feature
 
 
 def build_model(
@@ -321,8 +511,11 @@ def build_model(
         Data (a DataFrame's column names become the ``feature`` coordinates).
     n_components : int
         Number of components.
-    covariance_type : {"full", "tied", "diag", "spherical"}, default="full"
-        Covariance structure (mclust names accepted).
+    covariance_type : str, default="full"
+        One of :data:`~bayesgmm.bayes.spec.BAYESIAN_COVARIANCE_TYPES`: "full", "tied",
+        "diag", "spherical" (mclust VVV, EEE, VVI, VII) or any of mclust's ten other
+        models ("EII", "EEI", "VEI", "EVI", "VEE", "EVV", "EVE", "VVE", "EEV", "VEV")
+        (any case); see :class:`~bayesgmm.bayes.spec.Priors` for each one's parameters.
     priors : Priors, default=None
         Prior settings; ``Priors()`` when ``None``.
     feature_names : sequence of str, default=None
@@ -355,10 +548,24 @@ def build_model(
     -------
     pymc.Model
         Free variables (standardised units): ``weights`` (Dirichlet), ``means_std``,
-        ``sds_std`` (half-normal; per component and feature, per feature for tied,
-        per component for spherical, where it is in units of the geometric mean of
-        the feature scales so that the covariance is isotropic in data units) and
-        ``corr_chol`` (LKJ Cholesky factors, full and tied with 2+ features).
+        ``sds_std`` (half-normal; per component and feature for full and diag, per
+        feature for tied and EEI, per component for spherical, one scalar for EII; for
+        spherical and EII it is in units of the geometric mean of the feature scales
+        so that the covariance is isotropic in data units) and ``corr_chol`` (LKJ
+        Cholesky factors, full and tied with 2+ features). VEI and EVI have no
+        ``sds_std`` but ``log_volume_std`` (Normal; per component for VEI, scalar for
+        EVI) and ``log_shape`` (``ZeroSumNormal`` over ``feature``; one row for VEI,
+        one per component for EVI): ``Sigma_k = exp(log_volume_std + log_shape)`` on
+        the diagonal, so ``det A = 1``. VEE and EVV have ``log_volume_std`` and
+        ``log_shape`` as VEI and EVI and ``corr_chol`` (one LKJ factor for VEE, one per
+        component for EVV): ``Sigma_k = lambda_k C`` with ``C = diag(a)**(1/2) P
+        diag(a)**(1/2) / det(P)**(1/D)`` (``log a`` the log-shape, ``P`` the LKJ
+        correlation), so ``det C = 1``, see :class:`~bayesgmm.bayes.spec.Priors`.
+        EVE, VVE, EEV and VEV have ``log_volume_std`` and ``log_shape`` (per component
+        or shared as their names say; the log-eigenvalues ``log(lambda_k A_k)`` in
+        units of the geometric mean of the feature scales) and ``orientation`` (dim
+        ``rotation``, ``D (D - 1) / 2`` Cayley parameters with a uniform rotation
+        prior; per component for EEV and VEV).
         Deterministics in data units: ``means``, ``covariances``. Observed: ``obs``
         (the marginal mixture likelihood of the data in data units, so
         log-likelihoods and predictive draws are in data units).
@@ -386,12 +593,13 @@ def build_model(
     grouped by missingness pattern while the graph is built (the grouping is part of
     the graph: data with another NaN layout need another model, see
     :func:`missingness_key`). For each pattern the observed block of the covariance
-    is factorised: for full and tied models ``Sigma[o, o] = L[o, :] L[o, :]^T`` gets
+    is factorised: for full, tied, VEE and EVV models ``Sigma[o, o] = L[o, :] L[o, :]^T`` gets
     its own Cholesky factor (one ``|o| x |o|`` factorisation per component and
     pattern in every gradient evaluation; slicing ``L`` suffices when ``o`` is a
-    leading prefix of the features), for diag and spherical models the observed
-    standard deviations are taken. The per-row log-densities (with the Jacobian
-    ``-sum_{j in o} log scale_j`` of the standardisation) are put back in row order,
+    leading prefix of the features), for the diagonal models (diag, spherical, EII,
+    EEI, VEI, EVI) the observed standard deviations are taken. The per-row
+    log-densities (with the Jacobian ``-sum_{j in o} log scale_j`` of the
+    standardisation) are put back in row order,
     so ``obs`` keeps one log-likelihood per row. The graph, its compile time and the
     gradient cost grow with the number of distinct patterns (measured on 2 and 3
     features with 3 and 7 patterns: 1.3-1.9 times the complete-data gradient). The
@@ -407,6 +615,14 @@ def build_model(
     >>> model = build_model(load_faithful(), 2, "diag")
     >>> sorted(rv.name for rv in model.free_RVs)
     ['means_std', 'sds_std', 'weights']
+
+    A shared diagonal shape with varying volumes (mclust's VEI):
+
+    >>> model = build_model(load_faithful(), 2, "VEI")
+    >>> [rv.name for rv in model.free_RVs]
+    ['weights', 'means_std', 'log_volume_std', 'log_shape']
+    >>> model["covariances"].eval().shape
+    (2, 2)
 
     Missing cells:
 
@@ -430,7 +646,7 @@ def build_model(
     incomplete = data.has_nan
     nan_mask = np.isnan(array) if incomplete else None
     check_observed_features(array)
-    model_type = get_covariance_model(covariance_type)
+    model_type = get_covariance_model(check_bayesian_covariance_type(covariance_type))
     priors = priors or Priors()
     n_samples, n_features = array.shape
     if feature_names is None:
@@ -457,6 +673,8 @@ def build_model(
     }
     if noise:
         coords["proportion"] = np.arange(K + 1)
+    if model_type.name in _ORIENTED and D > 1:
+        coords["rotation"] = np.arange(D * (D - 1) // 2)
     with pm.Model(coords=coords) as model:
         center_t = pm.Data("data_center", center, dims="feature")
         scale_t = pm.Data("data_scale", scale, dims="feature")
@@ -491,7 +709,7 @@ def build_model(
             ordered_values = pm.Normal(
                 "means_ordered",
                 0.0,
-                priors.mean_scale,
+                _f64(priors.mean_scale),
                 dims="component",
                 transform=ordered,
                 initval=np.linspace(-1.0, 1.0, K),
@@ -501,62 +719,25 @@ def build_model(
             )
         else:
             means_std = pm.Normal(
-                "means_std", 0.0, priors.mean_scale, dims=("component", "feature")
+                "means_std", 0.0, _f64(priors.mean_scale), dims=("component", "feature")
             )
-        eye = pt.eye(D)
-        if model_type.name == "full":
-            sds = _scale_prior(priors, dims=("component", "feature"))
-            if D > 1:
-                corr = pm.LKJCorr("corr_chol", n=D, eta=priors.lkj_eta, shape=(K, D, D))
-                chol = sds[:, :, None] * corr
-            else:
-                chol = sds[:, :, None] * eye
-        elif model_type.name == "tied":
-            sds = _scale_prior(priors, dims="feature")
-            if D > 1:
-                corr = pm.LKJCorr("corr_chol", n=D, eta=priors.lkj_eta, shape=(D, D))
-                single = sds[:, None] * corr
-            else:
-                single = sds[:, None] * eye
-            chol = single
-        elif model_type.name == "diag":
-            sds = _scale_prior(priors, dims=("component", "feature"))
-            chol = sds[:, :, None] * eye
-        else:
-            # isotropic in data units: sd_data = sds_std * geometric mean of the scales
-            sds = _scale_prior(priors, dims="component")
-            ratio = np.exp(np.mean(np.log(scale))) / scale
-            chol = sds[:, None, None] * pt.as_tensor(np.diag(ratio))
+        chol, covariances, cov_dims = _covariance_prior(
+            model_type.name, priors, K, D, scale, scale_t
+        )
         pm.Deterministic("means", means_std * scale_t + center_t, dims=("component", "feature"))
         # covariances in data units, shaped as GaussianMixture.covariances_
-        if model_type.name == "full":
-            cov_std = chol @ pt.swapaxes(chol, 1, 2)
-            covariances = cov_std * scale_t[:, None] * scale_t[None, :]
-            pm.Deterministic(
-                "covariances", covariances, dims=("component", "feature", "feature_bis")
-            )
-        elif model_type.name == "tied":
-            cov_std = single @ single.T
-            covariances = cov_std * scale_t[:, None] * scale_t[None, :]
-            pm.Deterministic("covariances", covariances, dims=("feature", "feature_bis"))
-        elif model_type.name == "diag":
-            pm.Deterministic("covariances", pt.square(sds * scale_t), dims=("component", "feature"))
-        else:
-            mean_scale = float(np.exp(np.mean(np.log(scale))))
-            pm.Deterministic("covariances", pt.square(sds * mean_scale), dims="component")
+        pm.Deterministic("covariances", covariances, dims=cov_dims)
         logp: Callable[..., Any]  # CustomDist's logp(value, *parameters)
         if incomplete:
             grouped = group_by_pattern(array)
             logp = _MarginalMixtureLogp(
                 [(p.rows, p.observed) for p in grouped.patterns],
                 D,
-                diagonal=model_type.name in ("diag", "spherical"),
+                diagonal=model_type.name not in _DENSE,
             )
         else:
             logp = _mixture_logp
-        signature = (
-            "(w),(k,d),(d,d),(d),(d)" if model_type.name == "tied" else "(w),(k,d),(k,d,d),(d),(d)"
-        )
+        signature = "(w),(k,d),(d,d),(d),(d)" if chol.ndim == 2 else "(w),(k,d),(k,d,d),(d),(d)"
         pm.CustomDist(
             "obs",
             mixture_weights,

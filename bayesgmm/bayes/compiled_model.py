@@ -157,6 +157,71 @@ def _lkj_log_normalizer(eta: float, n: int) -> float:
     )
 
 
+def _zerosum_forward(values: NDArray[np.float64]) -> NDArray[np.float64]:
+    """PyMC's ``ZeroSumTransform.forward`` over the last axis (``D`` -> ``D - 1`` values)."""
+    n = values.shape[-1]
+    norm = -values[..., -1:] * math.sqrt(n) / (math.sqrt(n) + n)
+    return values[..., :-1] + norm
+
+
+def _diagonal_scales(
+    name: str, sds: NDArray[np.float64], K: int, D: int, shaped: Callable[..., Any]
+) -> dict[str, Any]:
+    """The free scale variables of a diagonal model's draws (``sds`` of ``constrain``).
+
+    VEI and EVI have ``log_volume_std`` and ``log_shape`` (the logs of the standardised
+    variances split into their mean over the features and the zero-sum rest).
+    """
+    if name == "EII":
+        return {"sds_std": shaped(sds[:, 0])}
+    if name == "EEI":
+        return {"sds_std": shaped(sds, "feature")}
+    if name == "diag":
+        return {"sds_std": shaped(sds.reshape(-1, K, D), "component", "feature")}
+    return _volume_shape(name, 2.0 * np.log(sds.reshape(-1, K, D)), shaped)
+
+
+#: volume-shape models: (a volume per component, a shape per component)
+_VOLUME_SHAPE = {
+    "VEI": (True, False), "EVI": (False, True), "VEE": (True, False), "EVV": (False, True),
+    "EVE": (False, True), "VVE": (True, True), "EEV": (False, False), "VEV": (True, False),
+}  # fmt: skip
+
+
+def _volume_shape(name: str, log_var: NDArray[np.float64], shaped: Callable[..., Any]):
+    """``log_volume_std`` and ``log_shape`` of ``(S, K, D)`` log-variances before normalisation.
+
+    A volume per component and one shape (VEI, VEE, VEV), one volume and a shape per
+    component (EVI, EVV, EVE), both per component (VVE) or both shared (EEV): the mean
+    over the features and the zero-sum rest (oriented models: log-eigenvalues).
+    """
+    varying_volume, varying_shape = _VOLUME_SHAPE[name]
+    if varying_volume and varying_shape:
+        log_volume = log_var.mean(axis=2)
+        return {
+            "log_volume_std": shaped(log_volume, "component"),
+            "log_shape": shaped(log_var - log_volume[:, :, None], "component", "feature"),
+        }
+    if not varying_volume and not varying_shape:
+        log_volume = log_var.mean(axis=(1, 2))
+        return {
+            "log_volume_std": shaped(log_volume),
+            "log_shape": shaped(log_var.mean(axis=1) - log_volume[:, None], "feature"),
+        }
+    if varying_volume:
+        log_volume = log_var.mean(axis=2)
+        log_shape = (log_var - log_volume[:, :, None]).mean(axis=1)
+        return {
+            "log_volume_std": shaped(log_volume, "component"),
+            "log_shape": shaped(log_shape, "feature"),
+        }
+    log_volume = log_var.mean(axis=(1, 2))
+    return {
+        "log_volume_std": shaped(log_volume),
+        "log_shape": shaped(log_var - log_var.mean(axis=2, keepdims=True), "component", "feature"),
+    }
+
+
 @dataclasses.dataclass
 class CompiledMixture:
     """One Bayesian mixture model in the compiled kernels' layout.
@@ -249,7 +314,15 @@ class CompiledMixture:
         self.ratio = np.exp(np.mean(log_scale)) / self.scale
         p = self.priors
         self.prior_values = np.array(
-            [p.weight_concentration, p.mean_scale, p.sd_scale, p.lkj_eta, p.sd_dof],
+            [
+                p.weight_concentration,
+                p.mean_scale,
+                p.sd_scale,
+                p.lkj_eta,
+                p.sd_dof,
+                p.volume_sd,
+                p.shape_sd,
+            ],
             dtype=np.float64,
         )
         self.prior_const = self._prior_constant()
@@ -272,15 +345,23 @@ class CompiledMixture:
         const = float(gammaln(n_w * a) - n_w * gammaln(a) + math.log(n_w))
         n_means = K if self.ordered_means else K * D
         const += n_means * (-0.5 * LOG_2PI - math.log(p.mean_scale))
-        n_sds = {0: K * D, 1: D, 2: K * D, 3: K}[self.code]
-        # sd_scale x chi(sd_dof); sd_dof = 1 is the half-normal's 0.5 log(2 / pi) - log s
-        const -= n_sds * (
-            (p.sd_dof / 2.0 - 1.0) * math.log(2.0)
-            + float(gammaln(p.sd_dof / 2.0))
-            + p.sd_dof * math.log(p.sd_scale)
-        )
+        name = get_covariance_model(self.covariance_type).name
+        if name in _VOLUME_SHAPE:
+            # Normal(., volume_sd) log-volumes; ZeroSumNormal(shape_sd) rows of D - 1
+            # degrees of freedom (PyMC's constant of the zero-sum normal); the oriented
+            # models' Haar prior has no constant in either implementation
+            n_vol, n_rows = (K if varying else 1 for varying in _VOLUME_SHAPE[name])
+            const += n_vol * (-0.5 * LOG_2PI - math.log(p.volume_sd))
+            const += n_rows * (D - 1) * (-0.5 * LOG_2PI - math.log(p.shape_sd))
+        else:
+            # sd_scale x chi(sd_dof); sd_dof = 1 is the half-normal's 0.5 log(2 / pi) - log s
+            const -= int(kernels.n_sds(self.code, K, D)) * (
+                (p.sd_dof / 2.0 - 1.0) * math.log(2.0)
+                + float(gammaln(p.sd_dof / 2.0))
+                + p.sd_dof * math.log(p.sd_scale)
+            )
         if D > 1 and self.code in kernels.DENSE_TYPES:
-            n_mats = K if self.code == kernels.TYPE_CODES["full"] else 1
+            n_mats = K if self.code in kernels.PER_COMPONENT_CORR_TYPES else 1
             const += n_mats * _lkj_log_normalizer(p.lkj_eta, D)
         return const
 
@@ -327,7 +408,13 @@ class CompiledMixture:
             parts.append(np.concatenate([values[:1], np.log(np.diff(values))]))
         else:
             parts.append(np.ravel(start["means_std"]))
-        parts.append(np.log(np.ravel(start["sds_std"])))
+        if "log_volume_std" in start:  # VEI, EVI, VEE, EVV: log-volumes, zero-sum log-shapes
+            parts.append(np.ravel(start["log_volume_std"]))
+            parts.append(np.ravel(_zerosum_forward(np.asarray(start["log_shape"]))))
+        else:
+            parts.append(np.log(np.ravel(start["sds_std"])))
+        if "orientation" in start and self.n_features > 1:
+            parts.append(np.ravel(start["orientation"]))
         if "corr_chol" in start and self.n_features > 1:
             corr = np.asarray(start["corr_chol"], dtype=np.float64)
             corr = corr.reshape(-1, self.n_features, self.n_features)
@@ -341,8 +428,9 @@ class CompiledMixture:
         """Constrained parameters of many points (rows of ``thetas``), standardised units.
 
         Returns ``weights (S, K)`` (``(S, K + 1)`` with the noise component, the noise
-        proportion last), ``means (S, K, D)``, ``sds (S, n_sd)``, ``corr_chol (S, K or
-        1, D, D)`` and the covariances' Cholesky factors ``chol (S, K, D, D)``.
+        proportion last), ``means (S, K, D)``, ``sds (S, n_sd)`` (the ``sds_std``
+        flattened; VEI and EVI: the ``K * D`` component standard deviations), ``corr_chol
+        (S, K or 1, D, D)`` and the covariances' Cholesky factors ``chol (S, K, D, D)``.
         """
         thetas = np.ascontiguousarray(np.atleast_2d(thetas), dtype=np.float64)
         compile_kernels()
@@ -357,7 +445,8 @@ class CompiledMixture:
 
         Variables and dimensions are those of the PyMC model (after
         ``BayesianGaussianMixture``'s tidying): ``weights``, ``means_std`` (and
-        ``means_ordered``), ``sds_std``, ``corr_chol`` (full and tied, 2+ features),
+        ``means_ordered``), ``sds_std`` (``log_volume_std`` and ``log_shape`` for VEI,
+        EVI, VEE and EVV), ``corr_chol`` (full, tied, VEE and EVV, 2+ features),
         ``means`` and ``covariances`` in data units. With the noise component also
         ``proportions`` (dim ``proportion``: the ``K`` weights, then the noise
         proportion) and ``noise_proportion``; ``weights`` are then the Gaussian
@@ -396,15 +485,37 @@ class CompiledMixture:
             data["covariances"] = shaped(cov, "feature", "feature_bis")
             if D > 1:
                 data["corr_chol"] = shaped(corr[:, 0], "feature", "feature_bis")
-        elif name == "diag":
-            data["sds_std"] = shaped(sds.reshape(-1, K, D), "component", "feature")
-            data["covariances"] = shaped(
-                np.square(sds.reshape(-1, K, D) * self.scale), "component", "feature"
-            )
-        else:
+        elif name in ("VEE", "EVV"):
+            # the log-variances before the unit-determinant normalisation
+            log_det = 2.0 * np.log(np.diagonal(corr, axis1=-2, axis2=-1)).sum(axis=-1)
+            log_var = 2.0 * np.log(sds.reshape(-1, K, D)) + log_det[:, :, None] / D
+            data |= _volume_shape(name, log_var, shaped)
+            cov = np.einsum("skij,sklj->skil", chol, chol) * outer
+            data["covariances"] = shaped(cov, "component", "feature", "feature_bis")
+            if D > 1 and name == "VEE":
+                data["corr_chol"] = shaped(corr[:, 0], "feature", "feature_bis")
+            elif D > 1:
+                data["corr_chol"] = shaped(corr, "component", "feature", "feature_bis")
+        elif name in ("EVE", "VVE", "EEV", "VEV"):
+            data |= _volume_shape(name, 2.0 * np.log(sds.reshape(-1, K, D)), shaped)
+            cov = np.einsum("skij,sklj->skil", chol, chol) * outer
+            data["covariances"] = shaped(cov, "component", "feature", "feature_bis")
+            if D > 1:
+                M = D * (D - 1) // 2
+                n_orient = K if name in ("EEV", "VEV") else 1
+                values = thetas.reshape(-1, self.n_dim)[:, self.n_dim - n_orient * M :]
+                if n_orient == K:
+                    data["orientation"] = shaped(values.reshape(-1, K, M), "component", "rotation")
+                else:
+                    data["orientation"] = shaped(values, "rotation")
+        elif name == "spherical":
             data["sds_std"] = shaped(sds, "component")
             mean_scale = float(np.exp(np.mean(np.log(self.scale))))
             data["covariances"] = shaped(np.square(sds * mean_scale), "component")
+        else:  # diagonal covariances per component: diag, EII, EEI, VEI, EVI
+            data |= _diagonal_scales(name, sds, K, D, shaped)
+            variances = np.square(np.diagonal(chol, axis1=-2, axis2=-1) * self.scale)
+            data["covariances"] = shaped(variances, "component", "feature")
         coords = {
             "chain": np.arange(n_chains),
             "draw": np.arange(n_draws),
@@ -413,6 +524,8 @@ class CompiledMixture:
             "feature": list(feature_names),
             "feature_bis": list(feature_names),
         }
+        if "orientation" in data:
+            coords["rotation"] = np.arange(D * (D - 1) // 2)
         return xr.Dataset(data, coords=coords)
 
 

@@ -104,8 +104,11 @@ class BayesianGaussianMixture(FittedPosterior, ParamsMixin):
     ----------
     n_components : int, default=1
         Number of components.
-    covariance_type : {"full", "tied", "diag", "spherical"}, default="full"
-        Covariance structure.
+    covariance_type : str, default="full"
+        One of :data:`~bayesgmm.bayes.spec.BAYESIAN_COVARIANCE_TYPES`: "full", "tied",
+        "diag", "spherical" (mclust VVV, EEE, VVI, VII) or any of mclust's ten other
+        models ("EII", "EEI", "VEI", "EVI", "VEE", "EVV", "EVE", "VVE", "EEV", "VEV"):
+        the covariance structure.
     priors : Priors, default=None
         Prior settings (``Priors()`` when ``None``).
     draws, tune, chains : int, default=1000, 1000, 4

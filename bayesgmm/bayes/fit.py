@@ -100,7 +100,8 @@ def em_start(
     -------
     dict of str to ndarray
         ``weights`` (or ``proportions``), ``means_std`` (``means_ordered`` with
-        ``ordered_means``), ``sds_std`` and ``corr_chol`` (when present). With
+        ``ordered_means``), ``sds_std`` and ``corr_chol`` (when present), or for VEI,
+        EVI, VEE and EVV ``log_volume_std`` and ``log_shape`` instead of ``sds_std``. With
         ``ordered_means`` the EM components must already be sorted by mean.
 
     Examples
@@ -140,8 +141,24 @@ def em_start(
             start["corr_chol"] = np.linalg.cholesky(corr)
     elif model_type.name == "diag":
         start["sds_std"] = np.sqrt(covariances / scale**2)
-    else:
+    elif model_type.name == "spherical":
         start["sds_std"] = np.sqrt(covariances) / geometric_mean(scale)
+    elif model_type.name == "EII":  # (K, D), every entry the one shared variance
+        start["sds_std"] = np.asarray(np.sqrt(np.mean(covariances)) / geometric_mean(scale))
+    elif model_type.name == "EEI":  # (K, D), every row the one shared diagonal
+        start["sds_std"] = np.sqrt(np.mean(covariances, axis=0) / scale**2)
+    elif model_type.name in ("VEE", "EVV"):
+        start |= _unit_determinant_start(model_type.name, covariances / outer)
+    elif model_type.name in ("EVE", "VVE", "EEV", "VEV"):  # in data units (isotropic)
+        start |= _oriented_start(model_type.name, covariances / geometric_mean(scale) ** 2)
+    else:  # VEI, EVI: log-variances split into volume (mean over features) and shape
+        log_var = np.log(covariances / scale**2)
+        if model_type.name == "VEI":
+            start["log_volume_std"] = log_var.mean(axis=1)
+            start["log_shape"] = (log_var - start["log_volume_std"][:, None]).mean(axis=0)
+        else:
+            start["log_volume_std"] = np.asarray(log_var.mean())
+            start["log_shape"] = log_var - log_var.mean(axis=1, keepdims=True)
     return start
 
 
@@ -151,6 +168,84 @@ def usable_cores() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not on Linux
         return max(1, os.cpu_count() or 1)
+
+
+def _rotation(vectors: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Eigenvectors (columns) with signs making a rotation inside the Cayley chart.
+
+    Each column gets a non-negative diagonal entry, then the column with the smallest
+    diagonal entry is flipped if the determinant is -1, so ``I + Q`` is invertible
+    unless the orientation is exactly a rotation by pi (see
+    :mod:`bayesgmm.bayes.orientation_kernels`: the signs do not change ``Sigma``).
+    """
+    q = vectors * np.where(np.diagonal(vectors, axis1=-2, axis2=-1) < 0, -1.0, 1.0)[..., None, :]
+    flip = np.linalg.det(q) < 0
+    if np.any(flip):
+        smallest = np.argmin(np.abs(np.diagonal(q, axis1=-2, axis2=-1)), axis=-1)
+        q = q.copy()
+        q_flat, s_flat = q.reshape(-1, *q.shape[-2:]), np.atleast_1d(smallest)
+        for i in np.flatnonzero(np.atleast_1d(flip)):
+            q_flat[i, :, s_flat[i]] *= -1.0
+    return q
+
+
+def _oriented_start(name: str, cov_std: NDArray[np.float64]) -> dict[str, NDArray[np.float64]]:
+    """EVE, VVE, EEV, VEV: ``log_volume_std``, ``log_shape``, ``orientation`` of covariances.
+
+    The orientation of EEV and VEV is each component's eigenvectors (eigenvalues
+    ascending, the order in which the shared shape is read); EVE and VVE share the
+    eigenvectors of the first component (EM's solution shares them up to ``reg_covar``)
+    and read each component's eigenvalues as the diagonal of ``D^T Sigma_k D``.
+    """
+    from bayesgmm.bayes.orientation_kernels import inverse_cayley
+
+    D = cov_std.shape[-1]
+    values, vectors = np.linalg.eigh(cov_std)
+    if name in ("EVE", "VVE"):
+        rotation = _rotation(vectors[0])
+        log_var = np.log(np.diagonal(rotation.T @ cov_std @ rotation, axis1=-2, axis2=-1))
+    else:
+        rotation = _rotation(vectors)
+        log_var = np.log(values)
+    log_volume = log_var.mean(axis=1)
+    start: dict[str, NDArray[np.float64]] = {}
+    if name in ("VVE", "VEV"):
+        start["log_volume_std"] = log_volume
+    else:
+        start["log_volume_std"] = np.asarray(log_volume.mean())
+    shape = log_var - log_volume[:, None]
+    start["log_shape"] = shape if name in ("EVE", "VVE") else shape.mean(axis=0)
+    if D > 1:
+        start["orientation"] = inverse_cayley(rotation)
+    return start
+
+
+def _unit_determinant_start(
+    name: str, cov_std: NDArray[np.float64]
+) -> dict[str, NDArray[np.float64]]:
+    """VEE/EVV: ``log_volume_std``, ``log_shape`` and ``corr_chol`` of ``(K, D, D)`` covariances.
+
+    ``Sigma_k = lambda_k C_k`` with ``log lambda_k = log det(Sigma_k) / D``; VEE's shared
+    ``C`` is the mean of the ``C_k`` rescaled to determinant 1 (EM's solution has one
+    ``C`` up to ``reg_covar``). ``log_shape = log diag(C) + log det(P) / D`` with ``P``
+    the correlation of ``C`` (see :class:`bayesgmm.bayes.Priors`).
+    """
+    D = cov_std.shape[-1]
+    log_volume = np.linalg.slogdet(cov_std)[1] / D
+    unit = cov_std / np.exp(log_volume)[:, None, None]
+    if name == "VEE":
+        unit = unit.mean(axis=0)
+        unit = unit / np.exp(np.linalg.slogdet(unit)[1] / D)
+    sds = np.sqrt(np.diagonal(unit, axis1=-2, axis2=-1))
+    corr = unit / (sds[..., :, None] * sds[..., None, :])
+    log_shape = 2.0 * np.log(sds) + np.linalg.slogdet(corr)[1][..., None] / D
+    start = {
+        "log_volume_std": log_volume if name == "VEE" else np.asarray(log_volume.mean()),
+        "log_shape": log_shape,
+    }
+    if D > 1:
+        start["corr_chol"] = np.linalg.cholesky(corr)
+    return start
 
 
 def geometric_mean(values: NDArray[np.float64]) -> float:

@@ -16,9 +16,15 @@ Layout of ``theta`` (PyMC's order of free variables, each flattened in C order):
    proportion last) on it (``K`` values);
 2. ``means_std`` (``K * D``), or ``means_ordered`` on PyMC's ordered transform (``K``,
    one feature);
-3. ``log(sds_std)`` (``K * D`` full and diag, ``D`` tied, ``K`` spherical);
+3. the covariance scales (:mod:`bayesgmm.bayes.scale_kernels`): ``log(sds_std)``
+   (``K * D`` full and diag, ``D`` tied and EEI, ``K`` spherical, one EII), or for VEI,
+   EVI, VEE and EVV ``log_volume_std`` (``K`` VEI and VEE, one EVI and EVV) then
+   ``log_shape`` on PyMC's zero-sum transform (``D - 1`` VEI and VEE, ``K * (D - 1)``
+   EVI and EVV);
 4. the LKJ correlation Cholesky factors on PyMC's ``CholeskyCorrTransform`` (``K * M``
-   full, ``M`` tied, ``M = D (D - 1) / 2``; none for one feature).
+   full and EVV, ``M`` tied and VEE, ``M = D (D - 1) / 2``; none for one feature), or
+   the orientations' Cayley parameters (:mod:`bayesgmm.bayes.orientation_kernels`;
+   ``M`` EVE and VVE, ``K * M`` EEV and VEV).
 
 Data are passed standardised (``z = (x - center) / scale``, missing cells 0), the rows
 stored transposed (``zt``, ``(D, N)``) with the rows grouped by missingness pattern
@@ -41,6 +47,23 @@ import numpy as np
 
 # installs bayesgmm's cache locator before any cached function below is defined
 import bayesgmm.bayes.cache  # noqa: F401
+from bayesgmm.bayes.orientation_kernels import cayley, cayley_pullback, haar_prior
+from bayesgmm.bayes.row_block_math import log_block, normalise_block
+from bayesgmm.bayes.scale_kernels import (
+    DENSE_TYPES,
+    ORIENTED_TYPES,
+    PER_COMPONENT_CORR_TYPES,
+    PER_COMPONENT_ORIENTATION_TYPES,
+    SHARED_FACTOR_TYPES,
+    TYPE_CODES,
+    UNIT_DETERMINANT_TYPES,
+    constrain_scales,
+    determinant_pullback,
+    n_scale_values,
+    n_sds,
+    normalise_determinant,
+    scale_prior,
+)
 from bayesgmm.core.numba_kernels import cholesky, lower_inverse
 
 __all__ = [
@@ -51,11 +74,7 @@ __all__ = [
     "n_unconstrained",
 ]
 
-#: covariance structure -> integer code used inside the kernels
-TYPE_CODES = {"full": 0, "tied": 1, "diag": 2, "spherical": 3}
-#: the codes whose Cholesky factors are dense (LKJ correlations)
-DENSE_TYPES = (0, 1)
-_FULL, _TIED, _DIAG, _SPHERICAL = 0, 1, 2, 3
+_TIED, _SPHERICAL, _EII, _EEI = (TYPE_CODES[name] for name in ("tied", "spherical", "EII", "EEI"))
 
 #: helpers: compiled into the cached entry points that call them
 _jit = numba.njit(nogil=True, error_model="numpy")
@@ -80,22 +99,15 @@ def n_unconstrained(
     12
     """
     K, D = n_components, n_features
-    n = K - 1 + int(noise) + (K if ordered else K * D) + _n_sds(code, K, D)
+    n = K - 1 + int(noise) + (K if ordered else K * D) + n_scale_values(code, K, D)
     return n + _n_corr_matrices(code, K, D) * (D * (D - 1) // 2)
 
 
-def _n_sds(code: int, K: int, D: int) -> int:
-    if code == _TIED:
-        return D
-    if code == _SPHERICAL:
-        return K
-    return K * D
-
-
 def _n_corr_matrices(code: int, K: int, D: int) -> int:
-    if D < 2 or code not in DENSE_TYPES:
+    if D < 2 or (code not in DENSE_TYPES and code not in ORIENTED_TYPES):
         return 0
-    return K if code == _FULL else 1
+    per_component = code in PER_COMPONENT_CORR_TYPES or code in PER_COMPONENT_ORIENTATION_TYPES
+    return K if per_component else 1
 
 
 # ----------------------------------------------------------------------- transforms
@@ -105,7 +117,9 @@ def _constrain(theta, code, K, D, ordered, spiral_rows, spiral_cols, ratio, nois
 
     Returns ``(w, log_w, mu, sd, R, W)`` in standardised units: ``w`` has ``K + 1``
     entries with ``noise`` (the noise proportion last), ``K`` otherwise; ``sd`` has the shape
-    of ``sds_std`` flattened to ``(n_sd,)``; ``R`` (``(n_mats, D, D)``) are the LKJ
+    of ``sds_std`` flattened to ``(n_sd,)`` (VEI, EVI, VEE, EVV: the ``K * D`` component
+    standard deviations, VEE and EVV of unit-determinant factors times the volume's
+    root); ``R`` (``(n_mats, D, D)``) are the LKJ
     correlation Cholesky factors (identity rows for non-dense types) and ``W`` their
     unnormalised rows (strictly lower part from ``theta``, unit diagonal).
     """
@@ -136,20 +150,24 @@ def _constrain(theta, code, K, D, ordered, spiral_rows, spiral_cols, ratio, nois
             for j in range(D):
                 mu[k, j] = theta[pos + k * D + j]
         pos += K * D
-    if code == _TIED:
-        n_sd = D
-    elif code == _SPHERICAL:
-        n_sd = K
-    else:
-        n_sd = K * D
-    sd = np.exp(theta[pos : pos + n_sd])
-    pos += n_sd
-    # one factor per component for full, one otherwise (identity unless LKJ)
-    n_R = K if code == _FULL else 1
-    has_corr = D > 1 and code in (_FULL, _TIED)
+    n_block = n_scale_values(code, K, D)
+    sd = constrain_scales(theta[pos : pos + n_block], code, K, D)
+    pos += n_block
+    # one factor per component for full and EVV, one otherwise (identity unless LKJ);
+    # oriented models: R holds the rotations, W the inverses (I + S)^-1 of the Cayley map
+    n_R = K if code in PER_COMPONENT_CORR_TYPES or code in PER_COMPONENT_ORIENTATION_TYPES else 1
+    has_corr = D > 1 and code in DENSE_TYPES
     M = D * (D - 1) // 2
     W = np.zeros((n_R, D, D))
     R = np.zeros((n_R, D, D))
+    if code in ORIENTED_TYPES:
+        for f in range(n_R):
+            if D > 1:
+                cayley(theta[pos + f * M : pos + (f + 1) * M], D, R[f], W[f])
+            else:
+                R[f, 0, 0] = 1.0
+                W[f, 0, 0] = 1.0
+        return w, log_w, mu, sd, R, W
     for f in range(n_R):
         for i in range(D):
             W[f, i, i] = 1.0
@@ -163,7 +181,27 @@ def _constrain(theta, code, K, D, ordered, spiral_rows, spiral_cols, ratio, nois
             norm = math.sqrt(norm)
             for j in range(i + 1):
                 R[f, i, j] = W[f, i, j] / norm
+    if code in UNIT_DETERMINANT_TYPES:
+        normalise_determinant(sd, R, code, K, D)
     return w, log_w, mu, sd, R, W
+
+
+@_jit
+def _sd_index(code, f, i, D):
+    """Index in ``sd`` of the diagonal entry ``i`` of factor ``f`` (diagonal models)."""
+    if code == _SPHERICAL:
+        return f
+    if code == _EII:
+        return 0
+    if code == _EEI:
+        return i
+    return f * D + i  # diag, VEI, EVI
+
+
+@_jit
+def _sd_factor(code, ratio, i):
+    """Multiplier of that ``sd``: the data-isotropy ratio (spherical, EII) or 1."""
+    return ratio[i] if code in (_SPHERICAL, _EII) else 1.0
 
 
 @_jit_cached
@@ -173,16 +211,18 @@ def constrain_draws(thetas, code, K, D, ordered, spiral_rows, spiral_cols, ratio
     Returns ``weights (S, K)`` (``(S, K + 1)`` with ``noise``, its last column the
     noise proportion), ``means (S, K, D)``, ``sds (S, n_sd)``, ``corr_chol
     (S, n_mats, D, D)`` and ``chol (S, K, D, D)`` (the covariance Cholesky factors of
-    every component; tied repeats one).
+    every component; tied, EII and EEI repeat one).
     """
     S = thetas.shape[0]
-    n_sd = D if code == _TIED else (K if code == _SPHERICAL else K * D)
-    n_mats = K if code == _FULL else 1
+    n_sd = n_sds(code, K, D)
+    n_mats = _n_factor_matrices(code, K)
     weights = np.empty((S, K + 1 if noise else K))
     means = np.empty((S, K, D))
     sds = np.empty((S, n_sd))
     corr = np.empty((S, n_mats, D, D))
     chol = np.zeros((S, K, D, D))
+    sigma = np.empty((D, D))
+    floor = np.zeros(D)
     for s in range(S):
         w, _, mu, sd, R, _ = _constrain(
             thetas[s], code, K, D, ordered, spiral_rows, spiral_cols, ratio, noise
@@ -192,18 +232,34 @@ def constrain_draws(thetas, code, K, D, ordered, spiral_rows, spiral_cols, ratio
         sds[s] = sd
         corr[s] = R
         for k in range(K):
+            f = k if n_mats > 1 else 0
             for i in range(D):
-                if code == _FULL:
+                if code in DENSE_TYPES:
+                    idx = i if code == _TIED else k * D + i
                     for j in range(i + 1):
-                        chol[s, k, i, j] = sd[k * D + i] * R[k, i, j]
-                elif code == _TIED:
-                    for j in range(i + 1):
-                        chol[s, k, i, j] = sd[i] * R[0, i, j]
-                elif code == _DIAG:
-                    chol[s, k, i, i] = sd[k * D + i]
+                        chol[s, k, i, j] = sd[idx] * R[f, i, j]
+                elif code in ORIENTED_TYPES:
+                    continue
                 else:
-                    chol[s, k, i, i] = sd[k] * ratio[i]
+                    chol[s, k, i, i] = sd[_sd_index(code, k, i, D)] * _sd_factor(code, ratio, i)
+            if code in ORIENTED_TYPES:  # Sigma_k = diag(ratio) Q diag(sd_k^2) Q^T diag(ratio)
+                for i in range(D):
+                    for j in range(i + 1):
+                        acc = 0.0
+                        for m in range(D):
+                            acc += R[f, i, m] * R[f, j, m] * sd[k * D + m] * sd[k * D + m]
+                        sigma[i, j] = acc * ratio[i] * ratio[j]
+                        sigma[j, i] = acc * ratio[i] * ratio[j]
+                cholesky(sigma, floor, chol[s, k])
     return weights, means, sds, corr, chol
+
+
+@_jit
+def _n_factor_matrices(code, K):
+    """Number of correlation factors or rotations in ``R`` (``_constrain``)."""
+    if code in PER_COMPONENT_CORR_TYPES or code in PER_COMPONENT_ORIENTATION_TYPES:
+        return K
+    return 1
 
 
 # ----------------------------------------------------------------------- small algebra
@@ -218,125 +274,15 @@ def _solve_upper_t(C, d, b):
 
 
 # ----------------------------------------------------------------------- likelihood
-#: Cody-Waite split of log(2) and the Taylor coefficients 1/j! of exp on |r| <= log(2)/2
-_LOG2E = 1.4426950408889634
-_LN2_HI = 0.6931471803691238
-_LN2_LO = 1.9082149292705877e-10
-#: below this exp(x) underflows to a subnormal: returned as 0 (a responsibility of 0)
-_EXP_MIN = -708.0
-
-
-@_jit_fast
-def _exp_row(x, k, nb, bits):
-    """``x[k, :nb] = exp(x[k, :nb])`` in place for ``x <= 0``, in loops LLVM vectorises.
-
-    libm's ``exp`` is a scalar call, and the likelihood pass evaluates one per row
-    and component; this one is a Cody-Waite range reduction, a degree-13 Taylor
-    polynomial (relative error < 1e-16 on ``|r| <= log(2)/2``) and ``2**n`` built in
-    the exponent bits (``bits``: an int64 scratch of at least ``nb``, viewed as
-    float64). Values below ``exp(-708)`` become 0.
-    """
-    scale = bits.view(np.float64)
-    for i in range(nb):
-        u = x[k, i]
-        v = max(u, _EXP_MIN)
-        n = math.floor(v * _LOG2E + 0.5)
-        r = (v - n * _LN2_HI) - n * _LN2_LO
-        p = 1.0 / 6227020800.0
-        p = p * r + 1.0 / 479001600.0
-        p = p * r + 1.0 / 39916800.0
-        p = p * r + 1.0 / 3628800.0
-        p = p * r + 1.0 / 362880.0
-        p = p * r + 1.0 / 40320.0
-        p = p * r + 1.0 / 5040.0
-        p = p * r + 1.0 / 720.0
-        p = p * r + 1.0 / 120.0
-        p = p * r + 1.0 / 24.0
-        p = p * r + 1.0 / 6.0
-        p = p * r + 0.5
-        p = p * r + 1.0
-        p = p * r + 1.0
-        x[k, i] = p
-        bits[i] = (np.int64(n) + 1023) << 52 if u >= _EXP_MIN else 0  # 0: float 0.0
-    for i in range(nb):
-        x[k, i] *= scale[i]
-
-
-#: log(2) and the mantissa bits of a float64
-_LN2 = 0.6931471805599453
-_MANTISSA = (1 << 52) - 1
-_EXPONENT_ONE = 1023 << 52
-
-
-@_jit_fast
-def _log_block(x, nb, bits, out):
-    """``out[:nb] = log(x[:nb])`` for positive normal ``x``, in loops LLVM vectorises.
-
-    ``x = m 2**e`` with ``m`` in ``[sqrt(1/2), sqrt(2))`` read from the bits
-    (``bits``: an int64 scratch of at least ``nb`` viewed as float64), and
-    ``log(m) = 2 atanh(s)``, ``s = (m - 1) / (m + 1)``, from its series to ``s**23``
-    (``|s| < 0.172``: relative error < 1e-16).
-    """
-    mantissa = bits.view(np.float64)
-    for i in range(nb):
-        mantissa[i] = x[i]
-    for i in range(nb):
-        word = bits[i]
-        e = (word >> 52) - 1023
-        bits[i] = (word & _MANTISSA) | _EXPONENT_ONE
-        out[i] = e
-    for i in range(nb):
-        m = mantissa[i]
-        e = out[i]
-        if m > 1.4142135623730951:
-            m *= 0.5
-            e += 1.0
-        t = (m - 1.0) / (m + 1.0)
-        t2 = t * t
-        q = 1.0 / 23.0
-        q = q * t2 + 1.0 / 21.0
-        q = q * t2 + 1.0 / 19.0
-        q = q * t2 + 1.0 / 17.0
-        q = q * t2 + 1.0 / 15.0
-        q = q * t2 + 1.0 / 13.0
-        q = q * t2 + 1.0 / 11.0
-        q = q * t2 + 1.0 / 9.0
-        q = q * t2 + 1.0 / 7.0
-        q = q * t2 + 1.0 / 5.0
-        q = q * t2 + 1.0 / 3.0
-        q = q * t2 + 1.0
-        out[i] = e * _LN2 + 2.0 * t * q
-
-
-@_jit_fast
-def _normalise_block(lp, K, nb, top, acc, bits):
-    """Columns ``:nb`` of log-probabilities ``lp`` -> ``exp(lp - max)`` in place.
-
-    Writes each column's maximum into ``top`` and its sum of exponentials into
-    ``acc`` (so its log-sum-exp is ``top + log(acc)``): the kernels' one
-    log-sum-exp, over a block of rows at once.
-    """
-    for i in range(nb):
-        top[i] = lp[0, i]
-        acc[i] = 0.0
-    for k in range(1, K):
-        for i in range(nb):
-            top[i] = max(top[i], lp[k, i])
-    for k in range(K):
-        for i in range(nb):
-            lp[k, i] -= top[i]
-        _exp_row(lp, k, nb, bits)
-        for i in range(nb):
-            acc[i] += lp[k, i]
-
-
 @_jit_fast
 def _mixture_pass(zt, row_weight, starts, observed, pattern_const, noise_shift, log_w, mu,
-                  F, tied, diagonal, g_logw, g_mu, g_F):  # fmt: skip
+                  F, tied, diagonal, square, g_logw, g_mu, g_F):  # fmt: skip
     """Mixture log-likelihood for lower Cholesky factors ``F`` (``(KF, D, D)``).
 
     ``tied``: one factor for every component; ``diagonal``: the factors are diagonal
-    (diag and spherical models; only diagonal terms are computed). When ``log_w``
+    (diag and spherical models; only diagonal terms are computed); ``square``: ``F``
+    is any square root of the covariance (``Sigma = F F^T``, not triangular: the
+    oriented models' ``Q diag(sd)``), factorised here, and ``g_F`` is dense. When ``log_w``
     has ``K + 1`` entries the last is the noise component's, whose log-density in
     pattern ``p`` is ``noise_shift[p]`` plus the pattern's constant. Rows are processed
     in blocks with the rows in the innermost, contiguous loops (vectorised). Adds the
@@ -376,7 +322,7 @@ def _mixture_pass(zt, row_weight, starts, observed, pattern_const, noise_shift, 
                 obs[d] = j
                 d += 1
         for f in range(KF):
-            if d == D:
+            if d == D and not square:
                 for i in range(D):
                     for j in range(D):
                         C[f, i, j] = F[f, i, j] if j <= i else 0.0
@@ -447,8 +393,8 @@ def _mixture_pass(zt, row_weight, starts, observed, pattern_const, noise_shift, 
                 off = log_w[K] + noise_shift[p]
                 for i in range(nb):
                     lp[K, i] = off
-            _normalise_block(lp, n_w, nb, row_max, row_sum, bits)  # responsibilities
-            _log_block(row_sum, nb, bits, log_sum)
+            normalise_block(lp, n_w, nb, row_max, row_sum, bits)  # responsibilities
+            log_block(row_sum, nb, bits, log_sum)
             for i in range(nb):
                 total += weights[i] * (row_max[i] + log_sum[i])
                 weight_sum += weights[i]
@@ -507,7 +453,7 @@ def _mixture_pass(zt, row_weight, starts, observed, pattern_const, noise_shift, 
                 for b in range(d):
                     B[a, b] = y[b]
             for a in range(d):
-                for m in range(obs[a] + 1):
+                for m in range(D if square else obs[a] + 1):
                     acc = 0.0
                     for b in range(d):
                         acc += B[a, b] * F[f, obs[b], m]
@@ -522,7 +468,8 @@ def log_density(theta, grad, zt, row_weight, starts, observed, pattern_const,
                 prior_const, noise, noise_shift):  # fmt: skip
     """Log-density of the model at ``theta``; its gradient is written into ``grad``.
 
-    ``priors`` is ``(weight_concentration, mean_scale, sd_scale, lkj_eta, sd_dof)`` and
+    ``priors`` is ``(weight_concentration, mean_scale, sd_scale, lkj_eta, sd_dof,
+    volume_sd, shape_sd)`` and
     ``prior_const`` the sum of the priors' and transforms' constant terms. ``noise``:
     the model has the uniform noise component (``K + 1`` weights, a symmetric
     Dirichlet over all of them), whose log-density in pattern ``p`` is
@@ -530,6 +477,7 @@ def log_density(theta, grad, zt, row_weight, starts, observed, pattern_const,
     parameters are numerically invalid.
     """
     conc, mean_scale, sd_scale, eta, dof = priors[0], priors[1], priors[2], priors[3], priors[4]
+    volume_sd, shape_sd = priors[5], priors[6]
     w, log_w, mu, sd, R, W = _constrain(theta, code, K, D, ordered, spiral_rows, spiral_cols,
                                         ratio, noise)  # fmt: skip
     n_mats = R.shape[0]
@@ -538,38 +486,46 @@ def log_density(theta, grad, zt, row_weight, starts, observed, pattern_const,
     g_mu = np.zeros((K, D))
     g_sd = np.zeros(sd.shape[0])
     g_R = np.zeros((n_mats, D, D))
-    dense = code in (_FULL, _TIED)
-    KF = 1 if code == _TIED else K
+    dense = code in DENSE_TYPES
+    oriented = code in ORIENTED_TYPES
+    shared = code in SHARED_FACTOR_TYPES
+    KF = 1 if shared else K
     F = np.zeros((KF, D, D))
     for f in range(KF):
+        r = f if n_mats > 1 else 0  # this factor's correlation (VEE: one shared)
         for i in range(D):
-            if code == _FULL:
+            if oriented:  # F = diag(ratio) Q diag(sd_k): the structure holds in data units
+                for j in range(D):
+                    F[f, i, j] = ratio[i] * R[r, i, j] * sd[f * D + j]
+            elif dense:
+                idx = i if code == _TIED else f * D + i
                 for j in range(i + 1):
-                    F[f, i, j] = sd[f * D + i] * R[f, i, j]
-            elif code == _TIED:
-                for j in range(i + 1):
-                    F[f, i, j] = sd[i] * R[0, i, j]
-            elif code == _DIAG:
-                F[f, i, i] = sd[f * D + i]
+                    F[f, i, j] = sd[idx] * R[r, i, j]
             else:
-                F[f, i, i] = sd[f] * ratio[i]
+                F[f, i, i] = sd[_sd_index(code, f, i, D)] * _sd_factor(code, ratio, i)
     g_F = np.zeros((KF, D, D))
     loglik = _mixture_pass(zt, row_weight, starts, observed, pattern_const, noise_shift, log_w,
-                           mu, F, code == _TIED, not dense, g_logw, g_mu, g_F)  # fmt: skip
+                           mu, F, shared, not (dense or oriented), oriented, g_logw, g_mu,
+                           g_F)  # fmt: skip
     for f in range(KF):
+        r = f if n_mats > 1 else 0
         for i in range(D):
-            if dense:
-                idx = f * D + i if code == _FULL else i
+            if oriented:
+                for j in range(D):
+                    g_sd[f * D + j] += g_F[f, i, j] * ratio[i] * R[r, i, j]
+                    g_R[r, i, j] += g_F[f, i, j] * ratio[i] * sd[f * D + j]
+            elif dense:
+                idx = i if code == _TIED else f * D + i
                 for j in range(i + 1):
-                    g_sd[idx] += g_F[f, i, j] * R[f, i, j]
-                    g_R[f, i, j] = g_F[f, i, j] * sd[idx]
-            elif code == _DIAG:
-                g_sd[f * D + i] += g_F[f, i, i]
+                    g_sd[idx] += g_F[f, i, j] * R[r, i, j]
+                    g_R[r, i, j] += g_F[f, i, j] * sd[idx]
             else:
-                g_sd[f] += g_F[f, i, i] * ratio[i]
+                g_sd[_sd_index(code, f, i, D)] += g_F[f, i, i] * _sd_factor(code, ratio, i)
     if not math.isfinite(loglik):
         grad[:] = 0.0
         return -math.inf
+    if code in UNIT_DETERMINANT_TYPES and D > 1:
+        determinant_pullback(sd, g_sd, R, g_R, code, K, D)
     logp = loglik + prior_const
     # Dirichlet(conc) prior with the simplex log-Jacobian: const + conc * sum log w
     total_g = 0.0
@@ -603,15 +559,13 @@ def log_density(theta, grad, zt, row_weight, starts, observed, pattern_const,
             for j in range(D):
                 grad[pos + k * D + j] = g_mu[k, j]
         pos += K * D
-    # sd_scale x chi(dof) (dof = 1: half-normal) on the log scale, Jacobian included:
-    # const - sd^2 / (2 s^2) + dof log sd
-    inv_ss2 = 1.0 / (sd_scale * sd_scale)
-    for i in range(sd.shape[0]):
-        logp += -0.5 * sd[i] * sd[i] * inv_ss2 + dof * theta[pos + i]
-        grad[pos + i] = (g_sd[i] - sd[i] * inv_ss2) * sd[i] + dof
-    pos += sd.shape[0]
+    # the covariance scales' priors (chi sds, or log-volumes and log-shapes)
+    n_block = n_scale_values(code, K, D)
+    logp += scale_prior(theta[pos : pos + n_block], grad[pos : pos + n_block], sd, g_sd, code,
+                        K, D, sd_scale, dof, volume_sd, shape_sd)  # fmt: skip
+    pos += n_block
     # LKJ(eta) with the CholeskyCorr log-Jacobian: const + (2 eta - 1 + D) sum log R_ii
-    if D > 1 and code in (_FULL, _TIED):
+    if D > 1 and code in DENSE_TYPES:
         M = D * (D - 1) // 2
         c_lkj = 2.0 * eta - 1.0 + D
         g_W = np.zeros((D, D))
@@ -629,6 +583,13 @@ def log_density(theta, grad, zt, row_weight, starts, observed, pattern_const,
                     g_W[i, j] -= c_lkj * W[f, i, j] / norm2
             for m in range(M):
                 grad[pos + f * M + m] = g_W[int(spiral_rows[m]), int(spiral_cols[m])]
+    # uniform (Haar) rotations in Cayley coordinates; W holds (I + S)^-1
+    if D > 1 and oriented:
+        M = D * (D - 1) // 2
+        for f in range(n_mats):
+            block = grad[pos + f * M : pos + (f + 1) * M]
+            cayley_pullback(g_R[f], R[f], W[f], D, block)
+            logp += haar_prior(theta[pos + f * M : pos + (f + 1) * M], W[f], D, block)
     if not math.isfinite(logp):
         grad[:] = 0.0
         return -math.inf
@@ -640,12 +601,12 @@ def log_density(theta, grad, zt, row_weight, starts, observed, pattern_const,
 HEADER = (
     "length", "n_samples", "n_features", "n_components", "code", "ordered", "n_patterns",
     "noise", "prior_const", "conc", "mean_scale", "sd_scale", "eta", "sd_dof",
-    "zt", "row_weight", "starts", "observed", "pattern_const", "spiral_rows",
-    "spiral_cols", "ratio", "noise_shift",
+    "volume_sd", "shape_sd", "zt", "row_weight", "starts", "observed", "pattern_const",
+    "spiral_rows", "spiral_cols", "ratio", "noise_shift",
 )  # fmt: skip
 _H = len(HEADER)
 #: prior values stored in the header (see log_density)
-_N_PRIORS = 5
+_N_PRIORS = 7
 
 
 def pack(zt, row_weight, starts, observed, pattern_const, code, n_components, ordered,
@@ -659,14 +620,14 @@ def pack(zt, row_weight, starts, observed, pattern_const, code, n_components, or
     --------
     >>> buf = pack(np.zeros((1, 3)), np.ones(3), np.array([0, 3]),
     ...            np.ones((1, 1)), np.zeros(1), 2, 2, False, np.zeros(0), np.zeros(0),
-    ...            np.ones(1), np.ones(5), 0.0)  # fmt: skip
+    ...            np.ones(1), np.ones(7), 0.0)  # fmt: skip
     >>> int(buf[0]) == buf.size, int(buf[1]), int(buf[2]), int(buf[3]), int(buf[7])
     (True, 3, 1, 2, 0)
     """
     if np.size(priors) != _N_PRIORS:
         raise ValueError(
             f"priors must hold {_N_PRIORS} values (weight_concentration, mean_scale, "
-            f"sd_scale, lkj_eta, sd_dof); got {np.size(priors)}."
+            f"sd_scale, lkj_eta, sd_dof, volume_sd, shape_sd); got {np.size(priors)}."
         )
     n_features, n_samples = zt.shape
     n_patterns = np.shape(observed)[0]
@@ -696,7 +657,7 @@ def _unpack_and_evaluate(theta, grad, buf):
     N, D, K = int(buf[1]), int(buf[2]), int(buf[3])
     code, ordered, P, noise = int(buf[4]), buf[5] != 0.0, int(buf[6]), buf[7] != 0.0
     M = D * (D - 1) // 2
-    o = buf[14:23]
+    o = buf[16:25]
     zt = buf[int(o[0]) : int(o[0]) + D * N].reshape((D, N))
     row_weight = buf[int(o[1]) : int(o[1]) + N]
     starts = buf[int(o[2]) : int(o[2]) + P + 1]
@@ -707,7 +668,7 @@ def _unpack_and_evaluate(theta, grad, buf):
     ratio = buf[int(o[7]) : int(o[7]) + D]
     noise_shift = buf[int(o[8]) : int(o[8]) + P]
     return log_density(theta, grad, zt, row_weight, starts, observed, pattern_const,
-                       code, K, D, ordered, spiral_rows, spiral_cols, ratio, buf[9:14],
+                       code, K, D, ordered, spiral_rows, spiral_cols, ratio, buf[9:16],
                        buf[8], noise, noise_shift)  # fmt: skip
 
 

@@ -581,7 +581,10 @@ def fit_sparse_mixture(
         ``K_max``, the number of components of the overfitted mixture. It must be
         larger than any plausible number of clusters: a warning is raised when
         ``P(K+ = max_components) > 0.05``.
-    covariance_type : {"full", "tied", "diag", "spherical"}, default="diag"
+    covariance_type : str, default="diag"
+        One of :data:`~bayesgmm.bayes.spec.BAYESIAN_COVARIANCE_TYPES`: "full", "tied",
+        "diag", "spherical" (mclust VVV, EEE, VVI, VII) or any of mclust's ten other
+        models ("EII", "EEI", "VEI", "EVI", "VEE", "EVV", "EVE", "VVE", "EEV", "VEV").
         Covariance structure of the components: pass the one the EM grid chose
         (:func:`bayesgmm.collect_evidence` does). The default is parsimonious on
         purpose: ``K_max`` full covariances in ``D`` dimensions have

@@ -35,7 +35,7 @@ from bayesgmm.em.gaussian_mixture import GaussianMixture
 from bayesgmm.em.map_prior import check_prior
 from bayesgmm.exceptions import RangeEdgeWarning
 from bayesgmm.selection.evidence import EvidenceTable
-from bayesgmm.selection.k_range import check_extension, check_k_range
+from bayesgmm.selection.k_range import check_extension, check_grid
 from bayesgmm.selection.model_selection import (
     GRID_OPTIONS,
     ModelSelection,
@@ -316,7 +316,7 @@ def run_pipeline(
     >>> result.extension.steps[0]["added"]  # BIC was best at K=3, the largest K tried
     [4, 5, 6]
     """
-    ks = check_k_range(n_components)
+    ks, types = check_grid(n_components, covariance_types)  # "all": mclust's 14
     check_extension(extend, k_cap, ks)
     if rule not in RULES:
         raise ValueError(f"rule must be one of {list(RULES)}; got {rule!r}.")
@@ -344,7 +344,6 @@ def run_pipeline(
             yield
         timer[key] = time.perf_counter() - start
 
-    types = [covariance_types] if isinstance(covariance_types, str) else list(covariance_types)
     grid_text = f"K = {_k_text(ks)} x {', '.join(types)}"
     noise_text = ", without and with noise" if is_auto(noise) else ""
     noise_note = None

@@ -27,7 +27,9 @@ def _data(n_features: int, missing: bool, seed: int = 0) -> np.ndarray:
     return X
 
 
-def _pymc_reference(X, K, cov, ordered=False, weights=None, priors=PRIORS, hypervolume=None):
+def _pymc_reference(
+    X, K, cov, ordered=False, weights=None, priors=PRIORS, hypervolume=None, standardize=None
+):
     """PyMC's logp and dlogp (jacobian included) over the flat unconstrained point."""
     model = build_model(
         X,
@@ -38,6 +40,7 @@ def _pymc_reference(X, K, cov, ordered=False, weights=None, priors=PRIORS, hyper
         ordered_means=ordered,
         noise=hypervolume is not None,
         hypervolume=hypervolume,
+        standardize=standardize,
     )
     logp = model.compile_logp(jacobian=True, mode="FAST_COMPILE")
     dlogp = model.compile_dlogp(jacobian=True, mode="FAST_COMPILE")
@@ -74,7 +77,7 @@ def test_logp_and_gradient_equal_pymc(covariance_type, n_features, missing):
         assert_allclose(grad, expected_grad, rtol=1e-9, atol=1e-9 * np.abs(expected_grad).max())
 
 
-@pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical"])
+@pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical", "EII", "EEI"])
 def test_chi_scale_prior_equals_pymc(covariance_type):
     """sd_dof != 1: the scale prior is sd_scale x chi(sd_dof), in both implementations."""
     priors = Priors(weight_concentration=0.7, mean_scale=1.7, sd_scale=0.8, lkj_eta=1.6, sd_dof=2.5)
@@ -282,3 +285,102 @@ def test_noise_unconstrain_inverts_constrain_and_posterior_splits_the_weights():
     post = compiled.posterior(theta[None, None, :], ["a", "b"])
     assert_allclose(post["weights"].values[0, 0], proportions[0, :2])
     assert_allclose(post["noise_proportion"].values[0, 0], proportions[0, 2])
+
+
+# ---------------------------------------------------------------------- diagonal family
+#: mclust's diagonal models beyond scikit-learn's four (a shared spherical or diagonal
+#: covariance; a shared diagonal shape with varying volumes; a shared volume)
+DIAGONAL_FAMILY = ["EII", "EEI", "VEI", "EVI"]
+#: a volume times a unit-determinant covariance with correlations (LKJ): one shared
+#: (VEE) or one per component with one volume (EVV)
+UNIT_DETERMINANT = ["VEE", "EVV"]
+#: mclust's models with an explicit orientation (Cayley parameters, Haar prior)
+ORIENTED = ["EVE", "VVE", "EEV", "VEV"]
+#: the models with a log-volume and a zero-sum log-shape
+VOLUME_SHAPE = ["VEI", "EVI", *UNIT_DETERMINANT, *ORIENTED]
+#: every mclust model beyond scikit-learn's four
+MCLUST_MODELS = DIAGONAL_FAMILY + UNIT_DETERMINANT + ORIENTED
+#: priors of the volume-shape models away from their defaults
+FAMILY_PRIORS = Priors(
+    weight_concentration=1.3, mean_scale=1.7, sd_scale=0.8, volume_sd=1.4, shape_sd=0.6
+)
+
+
+@pytest.mark.parametrize("case", ["complete", "missing", "row_weights", "noise", "noise_missing"])
+@pytest.mark.parametrize("covariance_type", MCLUST_MODELS)
+def test_mclust_models_logp_and_gradient_equal_pymc(covariance_type, case):
+    """Kernels == specification to 1e-9 (absolute) for each model and case."""
+    X = _data(3, case in ("missing", "noise_missing"))
+    center, scale = standardization(X)
+    volume = _hypervolume(3) if case.startswith("noise") else None
+    counts = None
+    reference_X = X
+    if case == "row_weights":
+        counts = np.random.default_rng(3).integers(1, 4, size=len(X))
+        reference_X = np.repeat(X, counts, axis=0)
+    reference = _pymc_reference(
+        reference_X, 3, covariance_type, priors=FAMILY_PRIORS, hypervolume=volume,
+        standardize=(center, scale),
+    )  # fmt: skip
+    compiled = CompiledMixture(
+        X, 3, covariance_type, FAMILY_PRIORS, center, scale, sample_weight=counts,
+        hypervolume=volume,
+    )  # fmt: skip
+    rng = np.random.default_rng(13)
+    for _ in range(3):
+        theta = rng.normal(scale=0.8, size=compiled.n_dim)
+        expected, expected_grad = reference(theta)
+        logp, grad = compiled.logp_and_grad(theta)
+        assert abs(logp - expected) < 1e-9, (logp, expected)
+        assert float(np.abs(grad - expected_grad).max()) < 1e-9
+
+
+@pytest.mark.parametrize("covariance_type", VOLUME_SHAPE)
+def test_volume_shape_models_with_one_feature_equal_pymc(covariance_type):
+    """One feature: the log-shape has no free value (det A = 1 fixes A = 1), and VEE
+    and EVV no correlation."""
+    X = _data(1, False)
+    reference = _pymc_reference(X, 2, covariance_type, priors=FAMILY_PRIORS)
+    compiled = CompiledMixture(X, 2, covariance_type, FAMILY_PRIORS, *standardization(X))
+    varying_volume = covariance_type in ("VEI", "VEE", "VVE", "VEV")
+    assert compiled.n_dim == 1 + 2 + (2 if varying_volume else 1)
+    _max_differences(reference, compiled, seed=14, n_points=2)
+
+
+@pytest.mark.parametrize("covariance_type", MCLUST_MODELS)
+def test_mclust_models_unconstrain_inverts_posterior(covariance_type):
+    """The posterior's free variables (its ``em_start`` keys) map back to theta."""
+    X = load_faithful().to_numpy()
+    compiled = CompiledMixture(X, 3, covariance_type, PRIORS, *standardization(X))
+    theta = np.random.default_rng(7).normal(size=compiled.n_dim)
+    post = compiled.posterior(theta[None, None, :], ["a", "b"]).isel(chain=0, draw=0)
+    names = ["weights", "means_std"]
+    names += ["log_volume_std", "log_shape"] if covariance_type in VOLUME_SHAPE else ["sds_std"]
+    names += ["corr_chol"] if covariance_type in UNIT_DETERMINANT else []
+    names += ["orientation"] if covariance_type in ORIENTED else []
+    start = {name: post[name].values for name in names}
+    assert_allclose(compiled.unconstrain(start), theta, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("covariance_type", MCLUST_MODELS)
+def test_mclust_models_em_start_reproduces_the_em_fit(covariance_type):
+    from bayesgmm import GaussianMixture
+
+    X = load_faithful().to_numpy()
+    gm = GaussianMixture(3, covariance_type=covariance_type, random_state=0).fit(X)
+    center, scale = standardization(X)
+    compiled = CompiledMixture(X, 3, covariance_type, PRIORS, center, scale)
+    start = em_start(covariance_type, gm.weights_, gm.means_, gm.covariances_, center, scale)
+    posterior = compiled.posterior(compiled.unconstrain(start)[None, None, :], ["a", "b"])
+    covariances = posterior["covariances"].values[0, 0]
+    assert covariances.shape == gm.covariances_.shape
+    assert_allclose(posterior["means"].values[0, 0], gm.means_, rtol=1e-9)
+    # EM adds reg_covar (1e-6) to the variances, which keeps EII and EEI but moves the
+    # volume-shape models off their structure by ~1e-6: the start is a nearby model of
+    # the type
+    rtol = 1e-8 if covariance_type in ("EII", "EEI") else 1e-5
+    assert_allclose(covariances, gm.covariances_, rtol=rtol)
+    # the specification's covariances at the same point are the same
+    model = build_model(X, 3, covariance_type, PRIORS)
+    scales = {model[k]: v for k, v in start.items() if k not in ("weights", "means_std")}
+    assert_allclose(model["covariances"].eval(scales), covariances, rtol=1e-12)
