@@ -7,13 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from covariance_family_checks import assert_checks_and_round_trips, assert_posterior_recovers
 from numpy.testing import assert_allclose
 
 from bayesgmm import BayesianGaussianMixture, GaussianMixture
 from bayesgmm.bayes import Priors, build_model
 from bayesgmm.bayes.build import standardization
 from bayesgmm.bayes.compiled_model import CompiledMixture
-from bayesgmm.bayes.ppc import posterior_predictive_check
 from bayesgmm.bayes.spec import BAYESIAN_COVARIANCE_TYPES, check_bayesian_covariance_type
 from bayesgmm.exceptions import SamplingWarning
 from bayesgmm.selection.loo_comparison import compare_loo
@@ -137,13 +137,7 @@ def test_continued_chains_start_at_the_relabelled_last_draws(fits, name):
 @pytest.mark.parametrize("name", ["EEI", "VEI"])
 def test_posterior_predictive_check_and_save_round_trip(fits, name, tmp_path):
     X, models = fits
-    bgm = models[name][1]
-    check = posterior_predictive_check(bgm, X, random_state=0)
-    assert 0.0 <= check.min_p_value <= 1.0
-    loaded = BayesianGaussianMixture.load(bgm.save(tmp_path / f"{name}.nc"))
-    assert loaded.covariance_type == name
-    assert_allclose(loaded.covariances_, bgm.covariances_)
-    assert_allclose(loaded.score_samples(X[:5]), bgm.score_samples(X[:5]))
+    assert_checks_and_round_trips(models[name][1], X, tmp_path)
 
 
 def test_compare_loo_takes_the_diagonal_family():
@@ -172,21 +166,8 @@ def test_compare_loo_takes_the_grids_diagonal_family_models():
 def test_posterior_means_recover_a_simulated_mixture(name):
     """Large n: the posterior means are within 4 posterior sds of the truth."""
     variances = TRUE_VARIANCES[name]
-    X = _simulate(variances, 3000, seed=1)
-    bgm = BayesianGaussianMixture(
-        2, covariance_type=name, draws=400, tune=400, chains=2, progressbar=False, random_state=2
-    ).fit(X)
-    assert bgm.diagnostics_ok_, bgm.diagnostics_
-    post = bgm.idata_["posterior"]
-    # the EM labelling is arbitrary: put the components in the truth's order
-    order = np.argsort(post["means"].mean(("chain", "draw")).values[:, 0])
-    post = post.isel(component=order)
     truth = {"weights": TRUE_WEIGHTS, "means": TRUE_MEANS, "covariances": variances}
-    for var, true in truth.items():
-        mean = post[var].mean(("chain", "draw")).values
-        sd = post[var].std(("chain", "draw")).values
-        z = np.abs(mean - true) / sd
-        assert float(z.max()) < 4.0, (var, mean, true, sd)
+    assert_posterior_recovers(name, _simulate(variances, 3000, seed=1), truth)
 
 
 def test_scale_kernels_are_in_the_compiled_cache_key(tmp_path):
