@@ -411,3 +411,17 @@ def test_pipeline_takes_all_of_mclusts_models_and_compares_their_posteriors():
         for model in result.comparison.models.values()
     }
     assert result.selection.table.covariance_type.iloc[0] in compared
+
+
+@pytest.mark.filterwarnings("ignore::bayesgmm.exceptions.SamplingWarning")  # short chains
+def test_the_posterior_over_k_reason_names_its_covariance_structure():
+    from bayesgmm import posterior_over_k
+
+    X = load_faithful()
+    selection = select_model(X, range(1, 4), "spherical", n_init=2)
+    k_posterior = posterior_over_k(
+        X, covariance_type="spherical", draws=200, max_doublings=0, random_state=0,
+        progress=False,
+    )  # fmt: skip
+    evidence = EvidenceTable.from_results(selection, k_posterior=k_posterior)
+    assert any("priors, spherical covariances)" in reason for reason in evidence.reasons)

@@ -448,7 +448,8 @@ class EvidenceTable:
         frame["p_k_clusters"] = [float(table["p_clusters"].get(k, 0.0)) for k in frame.n_components]
         clusters = int(table["p_clusters"].idxmax())
         summary = (
-            f"Posterior over K ({result.priors.name} priors, full covariances): most "
+            f"Posterior over K ({result.priors.name} priors, "
+            f"{result.priors.covariance_type} covariances): most "
             f"probable number of clusters K+ = {clusters} "
             f"(p = {table['p_clusters'].max():.2f}), of components K = {result.mode} "
             f"(p = {table['p_components'].max():.2f})"
