@@ -206,7 +206,9 @@ def stub_k_posterior(p_clusters: dict[int, float], problems: tuple[str, ...] = (
 
     class Stub(KPosterior):
         def __init__(self) -> None:
-            self.priors = SimpleNamespace(name="telescope", k_max=k_max, truncated=True)
+            self.priors = SimpleNamespace(
+                name="telescope", k_max=k_max, truncated=True, covariance_type="full"
+            )
 
         table = property(lambda self: table)
         problems = property(lambda self: list(problems))

@@ -22,6 +22,17 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
 
 # ---------------------------------------------------------------------- helpers
+#: legends beside the axes, not inside them: nothing is hidden, and matplotlib's search
+#: for the "best" place inside (seconds over thousands of points, with a warning) is
+#: not needed
+OUTSIDE_LEGEND: dict[str, Any] = {
+    "loc": "upper left",
+    "bbox_to_anchor": (1.02, 1.0),
+    "borderaxespad": 0.0,
+    "fontsize": "small",
+}
+
+
 def check_mixture(model: Any, func: str) -> bool:
     """Whether ``model``'s parameter draws are a posterior (``False``: a point estimate).
 

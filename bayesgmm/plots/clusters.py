@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.axes import Axes
 
 from bayesgmm.plots._common import (
+    OUTSIDE_LEGEND,
     check_mixture,
     check_n_draws,
     check_X,
@@ -102,7 +103,7 @@ def plot_clusters(
     ax.set_ylabel(labels[second])
     if legend:
         title = "posterior mean membership" if posterior else "membership"
-        ax.legend(handles=_handles(palette, noise), title=f"{title} (opacity)", fontsize="small")
+        ax.legend(handles=_handles(palette, noise), title=f"{title} (opacity)", **OUTSIDE_LEGEND)
     return ax
 
 
@@ -253,7 +254,7 @@ def plot_discriminant(
         set_label(f"discriminant direction {j + 1} ({terms} ...)")
     ax.autoscale_view()
     if legend:
-        ax.legend(handles=_handles(palette, noise), fontsize="small")
+        ax.legend(handles=_handles(palette, noise), **OUTSIDE_LEGEND)
     return ax
 
 
@@ -360,7 +361,7 @@ def plot_ellipses(
     ax.set_ylabel(labels[second])
     what = f"{n_samples} posterior draws" if posterior else "EM estimate"
     ax.set_title(f"{', '.join(f'{s:g}' for s in sizes)} sd ellipses ({what})", fontsize="medium")
-    legend = ax.legend(fontsize="small")
+    legend = ax.legend(**OUTSIDE_LEGEND)
     for handle in legend.legend_handles:
         if handle is not None:
             handle.set_alpha(1.0)

@@ -22,6 +22,7 @@ from bayesgmm.bayes.posterior import (
 )
 from bayesgmm.core.validation import check_integer, is_int
 from bayesgmm.plots._common import (
+    OUTSIDE_LEGEND,
     check_mixture,
     check_n_draws,
     check_X,
@@ -279,5 +280,5 @@ def plot_density_1d(
             ax.plot(grid, part, color=colors[k], lw=1, ls="--", label=f"component {k}")
     ax.set_xlabel(labels[j])
     ax.set_ylabel("density")
-    ax.legend(fontsize="small")
+    ax.legend(**OUTSIDE_LEGEND)
     return ax
