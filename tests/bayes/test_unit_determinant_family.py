@@ -7,13 +7,15 @@ import warnings
 
 import numpy as np
 import pytest
-from covariance_family_checks import assert_checks_and_round_trips, assert_posterior_recovers
+from covariance_family_checks import (
+    assert_checks_and_round_trips,
+    assert_free_variables_map_back,
+    assert_posterior_recovers,
+    simulate_full,
+)
 from numpy.testing import assert_allclose
 
 from bayesgmm import BayesianGaussianMixture, GaussianMixture
-from bayesgmm.bayes import Priors
-from bayesgmm.bayes.build import standardization
-from bayesgmm.bayes.compiled_model import CompiledMixture
 from bayesgmm.bayes.spec import BAYESIAN_COVARIANCE_TYPES, check_bayesian_covariance_type
 from bayesgmm.exceptions import SamplingWarning
 from bayesgmm.selection.loo_comparison import compare_loo
@@ -34,10 +36,7 @@ TRUE_COVARIANCES = {
 
 
 def _simulate(covariances: np.ndarray, n: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    labels = rng.choice(2, size=n, p=TRUE_WEIGHTS)
-    chol = np.linalg.cholesky(covariances)
-    return TRUE_MEANS[labels] + np.einsum("nij,nj->ni", chol[labels], rng.normal(size=(n, 2)))
+    return simulate_full(TRUE_WEIGHTS, TRUE_MEANS, covariances, n, seed)
 
 
 def _unit(covariances: np.ndarray) -> np.ndarray:
@@ -99,15 +98,9 @@ def test_draws_have_their_structure(fits, name):
 
 @pytest.mark.parametrize("name", FAMILY)
 def test_continued_chains_start_at_the_relabelled_last_draws(fits, name):
-    """The kept free variables (relabelled with the rest) map back to the draw."""
     X, models = fits
-    post = models[name][1].idata_["posterior"].isel(chain=0, draw=-1)
-    mixture = CompiledMixture(X, 2, name, Priors(), *standardization(X))
     free = ["weights", "means_std", "log_volume_std", "log_shape", "corr_chol"]
-    theta = mixture.unconstrain({var: post[var].values for var in free})
-    again = mixture.posterior(theta[None, None, :], ["x0", "x1"]).isel(chain=0, draw=0)
-    assert_allclose(again["covariances"].values, post["covariances"].values, rtol=1e-10)
-    assert_allclose(again["means"].values, post["means"].values, rtol=1e-10)
+    assert_free_variables_map_back(models[name][1], X, free)
 
 
 @pytest.mark.parametrize("name", FAMILY)
