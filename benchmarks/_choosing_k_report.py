@@ -11,7 +11,7 @@ import pandas as pd
 SOURCES = ["BIC", "ICL", "LRT", "LOO", "K+ post", "recommend", "BIC-14", "mclust"]
 
 DESCRIPTION = {
-    "BIC": "pipeline grid, 4 covariance types, best BIC",
+    "BIC": "pipeline grid, best BIC",
     "ICL": "same grid, best ICL",
     "LRT": "sequential bootstrap LRT, BIC-best type",
     "LOO": "best PSIS-LOO among fits that passed",

@@ -21,8 +21,9 @@ components.
 
 Sources (one run per data set: :func:`bayesgmm.selection.pipeline.run_pipeline` keeps every
 result, so nothing is refitted to read a source)
-- ``BIC``: the pipeline's EM grid (the four covariance types full, tied, diag,
-  spherical; K = 1..k_max), best BIC among non-degenerate fits;
+- ``BIC``: the pipeline's EM grid (by default the four covariance types full, tied,
+  diag, spherical; ``--covariance-types all``: mclust's 14 models; K = 1..k_max), best
+  BIC among non-degenerate fits;
 - ``ICL``: the same grid, best ICL;
 - ``LRT``: the sequential bootstrap LRT of the BIC-best covariance type;
 - ``LOO``: best PSIS-LOO ELPD among the Bayesian candidates whose fits passed their
@@ -298,7 +299,12 @@ def _k_posterior_settings(X: np.ndarray) -> bool | dict[str, Any]:
 
 
 def run_ours(
-    X: np.ndarray, spec: Spec, n_boot: int, verbose: bool = False, noise: str = "off"
+    X: np.ndarray,
+    spec: Spec,
+    n_boot: int,
+    verbose: bool = False,
+    noise: str = "off",
+    covariance_types: str = "default",
 ) -> dict[str, Any]:
     """Every source of bayesgmm from one pipeline run, plus the 14-model grid."""
     ks = range(1, spec.k_max + 1)
@@ -340,6 +346,7 @@ def run_ours(
             progress=verbose,
             on_result=hook,
             noise={"off": False, "on": True}.get(noise, noise),
+            **({} if covariance_types == "default" else {"covariance_types": covariance_types}),
         )
         total = time.perf_counter() - start
     elapsed = dict(result.elapsed)
@@ -358,6 +365,7 @@ def run_ours(
         "extension_text": str(extension) if extension is not None else "",
         "reasons": list(result.evidence.reasons) if result.evidence is not None else [],
         "noise_mode": noise,
+        "covariance_types": covariance_types,
         "noise_component": result.selection.noise_only is not None,
         "evidence": result.evidence.table.astype(str).to_dict() if result.evidence else {},
     }
@@ -469,13 +477,14 @@ def run_one(
     log: Log,
     verbose: bool = False,
     noise: str = "off",
+    covariance_types: str = "default",
 ) -> dict[str, Any]:
     X, info = load(spec, public_folder)
     log(f"    {X.shape[0]} x {X.shape[1]}, true K = {spec.truth}; mclust ...")
     mclust = run_mclust(X, spec.k_max)
     log(f"    mclust {mclust['model']},{mclust['k']} ({mclust['seconds']:.1f} s); bayesgmm ...")
     try:
-        ours = run_ours(X, spec, n_boot, verbose, noise)
+        ours = run_ours(X, spec, n_boot, verbose, noise, covariance_types)
     except Exception as error:  # a failed run is a result too (not cached: see main)
         log(f"    bayesgmm failed: {type(error).__name__}: {error}")
         failed = {"k": None, "seconds": np.nan, "edge": False, "failed": True}
@@ -508,6 +517,13 @@ def main(argv: list[str] | None = None) -> None:
         help="the pipeline's noise setting (auto: the grid without and with a uniform noise "
         "component, the better by BIC); its cache folder is the label plus '-noise-<mode>'",
     )
+    parser.add_argument(
+        "--covariance-types",
+        choices=["default", "all"],
+        default="default",
+        help="the pipeline's grid: its default, or 'all' (mclust's 14 models); 'all' adds "
+        "'-cov-all' to the cache folder",
+    )
     args = parser.parse_args(argv)
     log = Log(args.quiet)
     specs = quick_grid() if args.quick else full_grid()
@@ -521,6 +537,8 @@ def main(argv: list[str] | None = None) -> None:
     label = args.label or library_label()
     if args.noise != "off":
         label = f"{label}-noise-{args.noise}"
+    if args.covariance_types != "default":
+        label = f"{label}-cov-{args.covariance_types}"
     folder = args.cache / label
     folder.mkdir(parents=True, exist_ok=True)
     lock = take_lock(folder / ".lock")
@@ -541,7 +559,13 @@ def main(argv: list[str] | None = None) -> None:
                 log(f"[{i}/{len(specs)}] {spec.name}")
                 start = time.perf_counter()
                 record = run_one(
-                    spec, public_folder, n_boot, log, args.verbose and not args.quiet, args.noise
+                    spec,
+                    public_folder,
+                    n_boot,
+                    log,
+                    args.verbose and not args.quiet,
+                    args.noise,
+                    args.covariance_types,
                 )
                 record["seconds"] = time.perf_counter() - start
                 record["n_boot"] = n_boot
