@@ -12,6 +12,11 @@ from __future__ import annotations
 
 from bayesgmm._lazy import install_moved_modules, lazy_names
 from bayesgmm._version import __version__
+from bayesgmm.classification import (
+    CrossValidation,
+    MixtureClassifier,
+    cross_validate_classifier,
+)
 from bayesgmm.covariance import COVARIANCE_TYPES, get_covariance_model
 from bayesgmm.datasets import load_faithful, load_galaxies, load_iris
 from bayesgmm.em.gaussian_mixture import GaussianMixture
@@ -55,6 +60,7 @@ __all__ = [
     "ClusteringResult",
     "ComponentCollapseWarning",
     "ConvergenceWarning",
+    "CrossValidation",
     "DataScaleWarning",
     "EvidenceTable",
     "GaussianMixture",
@@ -62,6 +68,7 @@ __all__ = [
     "LOOComparison",
     "MFMPriors",
     "MixtureAnomalyDetector",
+    "MixtureClassifier",
     "ModelSelection",
     "NotFittedError",
     "PPCResult",
@@ -81,6 +88,7 @@ __all__ = [
     "coclustering_matrix",
     "collect_evidence",
     "compare_loo",
+    "cross_validate_classifier",
     "fit_large",
     "fit_sparse_mixture",
     "get_covariance_model",

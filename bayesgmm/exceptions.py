@@ -10,6 +10,7 @@ __all__ = [
     "CacheWarning",
     "ComponentCollapseWarning",
     "ConvergenceWarning",
+    "DataConversionWarning",
     "DataScaleWarning",
     "NotFittedError",
     "RangeEdgeWarning",
@@ -89,6 +90,19 @@ class DataScaleWarning(UserWarning):
     Examples
     --------
     >>> issubclass(DataScaleWarning, UserWarning)
+    True
+    """
+
+
+class DataConversionWarning(UserWarning):
+    """Input was converted to the form an estimator needs (a column of labels raveled).
+
+    scikit-learn's warning of the same name, which it is also a subclass of once
+    ``sklearn.exceptions`` is loaded (:func:`scikit_learn_compatible`).
+
+    Examples
+    --------
+    >>> issubclass(DataConversionWarning, UserWarning)
     True
     """
 

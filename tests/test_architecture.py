@@ -29,6 +29,7 @@ LAYERS = [
     {"bayes", "mfm"},
     {"uses"},
     {"selection"},
+    {"classification"},
     {"plots"},
     {"reporting"},
     {"cli"},

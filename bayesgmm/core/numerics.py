@@ -25,6 +25,7 @@ __all__ = [
     "exp_normalize",
     "precision_cholesky_from_chol",
     "psd_factor",
+    "restrict_to_labels",
 ]
 
 #: log(2 pi), of every Gaussian log-density
@@ -84,6 +85,32 @@ def exp_normalize(
     np.log(total, out=total)
     total += top
     return total
+
+
+def restrict_to_labels(log_prob: NDArray, labels: NDArray[np.intp]) -> None:
+    """Give labelled samples only their label's component, in place.
+
+    ``log_prob`` is ``(K, n)`` (a noise component's row included); ``labels`` holds
+    each sample's component, or -1 where unknown. For labelled samples every other
+    component's entry becomes ``-inf``, so that :func:`exp_normalize` gives them
+    responsibility 1 for their label and their term of the log-likelihood is
+    ``log(pi_y p(x | y))``: EM with partial labels (semi-supervised mixtures, mclust's
+    ``MclustSSC``; with every sample labelled, one M-step from the labels).
+
+    Examples
+    --------
+    >>> log_prob = np.log(np.array([[0.2, 0.5], [0.6, 0.5]]))
+    >>> restrict_to_labels(log_prob, np.array([0, -1]))
+    >>> np.exp(log_prob).round(2).tolist()
+    [[0.2, 0.5], [0.0, 0.5]]
+    """
+    known = np.flatnonzero(labels >= 0)
+    if known.size == 0:
+        return
+    rows = labels[known]
+    kept = log_prob[rows, known]
+    log_prob[:, known] = -np.inf
+    log_prob[rows, known] = kept
 
 
 #: a variance below this fraction of the data's variance is numerically zero.

@@ -9,6 +9,7 @@ re-exported here.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -20,9 +21,11 @@ __all__ = [
     "Constraint",
     "ValidatedData",
     "check_array",
+    "check_feature_names",
     "check_integer",
     "check_number",
     "check_parameters",
+    "check_partial_labels",
     "check_random_state",
     "check_sample_weight",
     "check_settings",
@@ -527,6 +530,102 @@ def like_input(X: Any, values: NDArray[np.float64]) -> Any:
         import pandas
 
         return pandas.DataFrame(values, index=X.index, columns=X.columns)
+    return values
+
+
+def check_feature_names(
+    estimator: Any, names: NDArray[np.object_] | None, stacklevel: int = 4
+) -> None:
+    """Feature names at prediction against ``estimator.feature_names_in_`` (scikit-learn's rule).
+
+    Different names are an error; none, where the estimator was fitted with names, a
+    warning.
+
+    Examples
+    --------
+    >>> class Fitted:
+    ...     feature_names_in_ = np.array(["a", "b"], dtype=object)
+    >>> check_feature_names(Fitted(), np.array(["a", "c"], dtype=object))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: The feature names should match ... got ['a', 'c'].
+    """
+    fitted = getattr(estimator, "feature_names_in_", None)
+    if fitted is not None and names is not None:
+        if len(names) != len(fitted) or np.any(names != fitted):
+            raise ValueError(
+                "The feature names should match those that were passed during fit; "
+                f"fitted with {list(fitted)}, got {list(names)}."
+            )
+    elif fitted is not None and names is None:
+        warnings.warn(
+            f"X does not have valid feature names, but {type(estimator).__name__} was "
+            "fitted with feature names",
+            UserWarning,
+            stacklevel=stacklevel,
+        )
+
+
+def check_partial_labels(labels: Any, n_samples: int, n_components: int) -> NDArray[np.intp]:
+    """Partial labels of a semi-supervised fit: each row's component, -1 where unknown.
+
+    Parameters
+    ----------
+    labels : array-like of shape (n_samples,)
+        Integers in ``0 .. n_components - 1``, or -1 for an unlabelled row
+        (scikit-learn's semi-supervised convention). Every component needs at least
+        one labelled row: EM starts from them.
+    n_samples, n_components : int
+        Of the fit.
+
+    Returns
+    -------
+    ndarray of int of shape (n_samples,)
+
+    Raises
+    ------
+    ValueError
+        Naming the rows or components at fault.
+
+    Examples
+    --------
+    >>> check_partial_labels([0, -1, 1], 3, 2).tolist()
+    [0, -1, 1]
+    >>> check_partial_labels([0, -1, 0], 3, 2)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: labels name no row of component 1; every component needs at least one ...
+    """
+    values = np.asarray(labels)
+    if values.ndim != 1 or len(values) != n_samples:
+        raise ValueError(
+            f"labels must have shape ({n_samples},), one per row of X (-1 for unlabelled "
+            f"rows); got shape {values.shape}."
+        )
+    if values.dtype.kind == "f":
+        bad = np.flatnonzero(~np.isfinite(values) | (values != np.round(values)))
+        if bad.size:
+            raise ValueError(
+                f"labels must be integers (-1 for unlabelled rows); {describe_rows(bad)} are not."
+            )
+    elif values.dtype.kind not in "iub":
+        raise TypeError(
+            f"labels must be integers (-1 for unlabelled rows); got dtype {values.dtype}."
+        )
+    values = values.astype(np.intp)
+    bad = np.flatnonzero((values < -1) | (values >= n_components))
+    if bad.size:
+        raise ValueError(
+            f"labels must be -1 (unlabelled) or a component in 0 .. {n_components - 1}; "
+            f"{describe_rows(bad)} have {sorted(set(values[bad].tolist()))[:5]}."
+        )
+    absent = np.setdiff1d(np.arange(n_components), values)
+    if absent.size:
+        which = ", ".join(str(int(k)) for k in absent)
+        raise ValueError(
+            f"labels name no row of component{'s' if absent.size > 1 else ''} {which}; "
+            "every component needs at least one labelled row (EM starts from them)."
+        )
     return values
 
 

@@ -89,12 +89,43 @@ class ConstrainedModel:
         from bayesgmm.covariance import mstep_kernels as _kernels  # Numba: only when used
 
         step = _kernels.diagonal_mstep if scatter.ndim == 2 else _kernels.ellipsoidal_mstep
-        covariances, converged = step(
-            self.code, _contiguous(scatter), _contiguous(nk), MSTEP_MAX_ITER, MSTEP_TOL
-        )
+        nk = _contiguous(nk)
+        try:
+            covariances, converged = step(
+                self.code, _contiguous(scatter), nk, MSTEP_MAX_ITER, MSTEP_TOL
+            )
+            finite = bool(np.isfinite(covariances).all())
+        except np.linalg.LinAlgError:  # NaN reached a decomposition
+            finite = False
+        if not finite:
+            # a singular scatter (a component whose rows span fewer than D directions,
+            # such as a small class with a constant feature) makes the constrained
+            # estimate divide by a zero determinant: constrain it with a ridge of
+            # SCATTER_RIDGE times the mean variance; the EM core then repairs the
+            # nearly singular result as it repairs any singular covariance
+            ridged = _with_ridge(scatter, nk)
+            covariances, converged = step(self.code, ridged, nk, MSTEP_MAX_ITER, MSTEP_TOL)
         if not converged:
             _warn_unconverged(self.name)
         return covariances
+
+
+#: the ridge (relative to the mean variance) a singular scatter is constrained with
+SCATTER_RIDGE = 1e-8
+
+
+def _with_ridge(scatter: NDArray[np.float64], nk: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``W_k + SCATTER_RIDGE * s * n_k`` on the diagonal, ``s`` the mean variance."""
+    diagonals = scatter if scatter.ndim == 2 else np.diagonal(scatter, axis1=1, axis2=2)
+    scale = float(np.nansum(diagonals) / max(float(nk.sum()), 1e-300) / scatter.shape[1])
+    ridge = SCATTER_RIDGE * (scale if scale > 0 else 1.0) * nk
+    out = np.nan_to_num(np.array(scatter, dtype=np.float64))
+    if scatter.ndim == 2:
+        out += ridge[:, None]
+    else:
+        idx = np.arange(scatter.shape[1])
+        out[:, idx, idx] += ridge[:, None]
+    return np.ascontiguousarray(out)
 
 
 class _DiagonalModel(ConstrainedModel, DiagCovariance):

@@ -116,6 +116,8 @@ class FitInputs:
     incomplete: IncompleteData | None = None
     #: the rows of ``init_array`` that start as noise (a fit with a noise component)
     noise_start: NDArray[np.bool_] | None = None
+    #: the partial labels of the rows of ``init_array`` (-1: unknown), or None
+    init_labels: NDArray[np.intp] | None = None
 
     @property
     def prediction_data(self) -> Data | DaskData | IncompleteData:
@@ -187,6 +189,7 @@ class EMEngine:
         marginalize: bool = False,
         chunk_size: int | None = None,
         noise_start: NDArray[np.bool_] | None = None,
+        labels: NDArray[np.intp] | None = None,
     ) -> FitInputs:
         """Choose the data passes of a fit once: stored, streamed or incomplete rows.
 
@@ -194,27 +197,30 @@ class EMEngine:
         and scale of) the mean-imputed data and iterates on the rows grouped by
         missingness pattern. Streamed fits on more than ``INIT_SAMPLE_ROWS`` rows
         initialise on a random subsample of that many rows. ``noise_start`` marks
-        the rows that start as noise (complete data only).
+        the rows that start as noise (complete data only). ``labels``: partial labels
+        (-1 where unknown), which E-steps keep and :meth:`initial_params` starts from.
         """
         model, K = self.model, self.n_components
         X = _computable(X)
         if marginalize and np.isnan(X).any():
             filled = mean_impute(X, sample_weight)
             data = fit_data(model, K, filled, sample_weight)
-            incomplete = group_by_pattern(X, data.center, sample_weight)
-            return FitInputs(data, filled, data, incomplete)
+            incomplete = group_by_pattern(X, data.center, sample_weight, labels)
+            return FitInputs(data, filled, data, incomplete, init_labels=labels)
         data = fit_data(
             model, K, X, sample_weight, stream=should_stream(model, X, chunk_size),
             chunk_size=chunk_size,
         )  # fmt: skip
+        data.labels = labels
         if data.source is None or X.shape[0] <= INIT_SAMPLE_ROWS:
-            return FitInputs(data, X, data, noise_start=noise_start)
+            return FitInputs(data, X, data, noise_start=noise_start, init_labels=labels)
         # initialise on a subsample: k-means on all rows would need O(N x K) memory
         rows = np.sort(rng.choice(X.shape[0], INIT_SAMPLE_ROWS, replace=False))
         weight = None if sample_weight is None else sample_weight[rows]
         init_data = fit_data(model, K, X[rows], weight, data.center)
         start = None if noise_start is None else noise_start[rows]
-        return FitInputs(data, X[rows], init_data, noise_start=start)
+        init_labels = None if labels is None else labels[rows]
+        return FitInputs(data, X[rows], init_data, noise_start=start, init_labels=init_labels)
 
     def dask_inputs(self, X: Any, sample_weight: Any, rng: np.random.Generator) -> FitInputs:
         """The inputs of a fit on a Dask array: chunk passes, an in-memory start sample."""
@@ -351,6 +357,7 @@ class EMEngine:
         repairs: dict[int, int],
         method: str | None = None,
         noise_start: NDArray[np.bool_] | None = None,
+        labels: NDArray[np.intp] | None = None,
     ) -> MixtureParams:
         """Initial parameters: the given ones, the rest from ``init_params``.
 
@@ -358,7 +365,8 @@ class EMEngine:
         the missing ones come from an M-step on ``init_params`` responsibilities.
         With a noise component, the rows of ``noise_start`` start as noise (as
         mclust's ``initialization$noise``): ``init_params`` runs on the others, and
-        the noise proportion starts at their share of the weight.
+        the noise proportion starts at their share of the weight. Partial ``labels``:
+        the M-step of the labelled rows alone.
         """
         model = self.model
         weights, means, precisions = inits
@@ -370,7 +378,9 @@ class EMEngine:
             share = noise_start if data.sample_weight is None else noise_start * data.sample_weight
             noise_weight = float(share.sum() / data.total_weight)
         if weights is None or means is None or precisions is None:
-            if noise_start is None:
+            if labels is not None:
+                resp = (np.arange(K)[:, None] == labels).astype(np.float64)
+            elif noise_start is None:
                 resp = initial_responsibilities(method, X, K, rng, data.sample_weight)
             else:
                 kept = ~noise_start
@@ -423,7 +433,7 @@ class EMEngine:
                 method = "kmeans" if init > 0 and self.init_params == "hierarchical" else None
                 params = self.initial_params(
                     inputs.init_array, inputs.init_data, rng, inits, repairs, method,
-                    inputs.noise_start,
+                    inputs.noise_start, inputs.init_labels,
                 )  # fmt: skip
                 lower_bound = -np.inf
             else:
@@ -473,6 +483,7 @@ class EMEngine:
             wanted = self.model.compiled_mstep or "numba" in sys.modules
         return (
             wanted
+            and inputs.init_labels is None  # partial labels: the NumPy steps keep them
             and inputs.incomplete is None
             and self.prior is None
             and self.verbose == 0

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import os
-import warnings
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import numpy as np
@@ -20,6 +19,7 @@ from numpy.typing import ArrayLike, NDArray
 from bayesgmm.core.estimator_api import check_is_fitted
 from bayesgmm.core.numerics import exp_normalize
 from bayesgmm.core.validation import (
+    check_feature_names,
     check_random_state,
     is_int,
     like_input,
@@ -100,20 +100,7 @@ class FittedMixture(FittedNoise):
         check_is_fitted(self, "means_")
 
     def _check_feature_names(self, X: Any, names: NDArray[np.object_] | None) -> None:
-        fitted = getattr(self, "feature_names_in_", None)
-        if fitted is not None and names is not None:
-            if len(names) != len(fitted) or np.any(names != fitted):
-                raise ValueError(
-                    "The feature names should match those that were passed during fit; "
-                    f"fitted with {list(fitted)}, got {list(names)}."
-                )
-        elif fitted is not None and names is None:
-            warnings.warn(
-                f"X does not have valid feature names, but {type(self).__name__} was fitted "
-                "with feature names",
-                UserWarning,
-                stacklevel=3,
-            )
+        check_feature_names(self, names, stacklevel=4)
 
     def _validate_predict_input(self, X: Any, allow_nan: bool | None = None) -> NDArray[np.float64]:
         self._check_is_fitted()

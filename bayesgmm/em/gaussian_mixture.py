@@ -28,6 +28,7 @@ from bayesgmm.core.validation import (
     anything,
     boolean,
     check_parameters,
+    check_partial_labels,
     check_random_state,
     integer,
     is_int,
@@ -49,7 +50,7 @@ from bayesgmm.em.noise import NoiseSetting, noise_setting
 from bayesgmm.em.online import OnlineFitting
 from bayesgmm.persistence.em_files import register_em_class
 
-__all__ = ["PARAMETER_CONSTRAINTS", "GaussianMixture"]
+__all__ = ["PARAMETER_CONSTRAINTS", "GaussianMixture", "mixture_from_parameters"]
 
 #: the fix suggested when X contains NaN and missing="error"
 _NAN_HINT = "Pass missing='marginalize' to fit with them, or impute or drop those rows."
@@ -354,7 +355,14 @@ default="kmeans"
         )
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, X: ArrayLike, y: Any = None, sample_weight: ArrayLike | None = None) -> Self:
+    def fit(
+        self,
+        X: ArrayLike,
+        y: Any = None,
+        sample_weight: ArrayLike | None = None,
+        *,
+        labels: ArrayLike | None = None,
+    ) -> Self:
         """Estimate the mixture parameters with EM.
 
         Runs ``n_init`` initialisations and keeps the one with the highest
@@ -373,6 +381,13 @@ default="kmeans"
             Frequency weights: a row with integer weight ``w`` counts as ``w``
             identical rows (given the same initial parameters the fit equals the fit
             on repeated rows). Non-negative; rows with weight 0 are ignored.
+        labels : array-like of int of shape (n_samples,), default=None
+            Partial labels (mclust's ``MclustSSC``): each labelled row's component,
+            -1 for unlabelled rows (scikit-learn's convention). Labelled rows stay in
+            their component. EM starts from the labelled rows (``init_params`` is then
+            unused), so every component needs one. ``lower_bound_`` is the mean of
+            ``log(pi_y p(x | y))`` (labelled rows) and ``log p(x)`` (the others).
+            Not with ``noise`` or Dask arrays.
 
         Returns
         -------
@@ -385,12 +400,26 @@ default="kmeans"
         >>> X = np.random.default_rng(0).normal(size=(100, 2))
         >>> GaussianMixture(random_state=0).fit(X).converged_
         True
+
+        Two labelled rows place the components; EM labels the rest:
+
+        >>> X = np.r_[np.zeros((20, 1)), np.full((20, 1), 5.0)] + np.linspace(0, 1, 40)[:, None]
+        >>> labels = np.full(40, -1)
+        >>> labels[[0, 39]] = [1, 0]
+        >>> gm = GaussianMixture(2, random_state=0).fit(X, labels=labels)
+        >>> gm.predict(X[[0, 39]]).tolist()
+        [1, 0]
         """
-        self._fit(X, sample_weight, return_labels=False)
+        self._fit(X, sample_weight, return_labels=False, labels=labels)
         return self
 
     def fit_predict(
-        self, X: ArrayLike, y: Any = None, sample_weight: ArrayLike | None = None
+        self,
+        X: ArrayLike,
+        y: Any = None,
+        sample_weight: ArrayLike | None = None,
+        *,
+        labels: ArrayLike | None = None,
     ) -> NDArray[np.intp]:
         """Fit the model and return the most probable component of every sample.
 
@@ -404,6 +433,8 @@ default="kmeans"
             Present for scikit-learn API compatibility.
         sample_weight : array-like of shape (n_samples,), default=None
             Frequency weights, see :meth:`fit`.
+        labels : array-like of int of shape (n_samples,), default=None
+            Partial labels (-1: unlabelled), see :meth:`fit`.
 
         Returns
         -------
@@ -418,18 +449,23 @@ default="kmeans"
         >>> len(set(labels[:5])), len(set(labels[5:])), labels[0] != labels[-1]
         (1, 1, np.True_)
         """
-        labels = self._fit(X, sample_weight, return_labels=True)
-        assert labels is not None  # asked for
-        return labels
+        predicted = self._fit(X, sample_weight, return_labels=True, labels=labels)
+        assert predicted is not None  # asked for
+        return predicted
 
     def _fit(
-        self, X: ArrayLike, sample_weight: ArrayLike | None, return_labels: bool
+        self,
+        X: ArrayLike,
+        sample_weight: ArrayLike | None,
+        return_labels: bool,
+        labels: ArrayLike | None = None,
     ) -> NDArray[np.intp] | None:
         """Validate, prepare the data passes once and run EM; labels if asked."""
         check_parameters(self, self._parameter_table)
         check_prior(self.prior)
         engine = self._engine()  # validates covariance_type before touching the data
         rng = check_random_state(self.random_state)
+        _check_labels_allowed(labels, X, self.noise)
         if is_dask_array(X):
             if self.prior is not None:
                 raise ValueError("prior is not available for Dask arrays; compute X first.")
@@ -458,6 +494,9 @@ default="kmeans"
         noise = noise_setting(self.noise, self.hypervolume, array)
         if noise is not None:
             engine.log_noise_density = noise.log_density
+        known = None
+        if labels is not None:
+            known = check_partial_labels(labels, array.shape[0], self.n_components)
         inputs = engine.fit_inputs(
             array,
             weight,
@@ -465,6 +504,7 @@ default="kmeans"
             marginalize=self.missing == "marginalize",
             chunk_size=self.chunk_size,
             noise_start=None if noise is None else noise.start,
+            labels=known,
         )
         if self.prior is not None:
             if inputs.incomplete is not None:
@@ -550,6 +590,76 @@ default="kmeans"
         self._center = center
         if hasattr(self, "hypervolume_"):
             self.noise_proportion_ = params.noise_weight
+
+
+def _check_labels_allowed(labels: Any, X: Any, noise: Any) -> None:
+    """Partial labels are for stored (or streamed) data without a noise component."""
+    if labels is not None and (is_dask_array(X) or noise is not False):
+        raise ValueError(
+            "labels (a semi-supervised fit) are not available with "
+            + ("Dask arrays; compute X first." if is_dask_array(X) else "noise; fit with "
+               "noise=False.")
+        )  # fmt: skip
+
+
+def mixture_from_parameters(
+    weights: ArrayLike,
+    means: ArrayLike,
+    covariances: ArrayLike,
+    covariance_type: CovarianceType | str = "full",
+    **params: Any,
+) -> GaussianMixture:
+    """A fitted :class:`GaussianMixture` with the given parameters (no EM).
+
+    Used where parameters come from elsewhere: one class's component of a joint fit
+    (:class:`bayesgmm.MixtureClassifier`'s EDDA), a published model, a simulation's
+    truth. ``converged_`` is True and ``n_iter_`` 0.
+
+    Parameters
+    ----------
+    weights : array-like of shape (n_components,)
+        Mixture weights (positive, summing to 1).
+    means : array-like of shape (n_components, n_features)
+        Component means.
+    covariances : array-like of shape (n_components, n_features, n_features)
+        Full covariance matrices, with the structure of ``covariance_type``.
+    covariance_type : str, default="full"
+        The structure the model is stored with (any of mclust's 14 names or
+        scikit-learn's four); the matrices must have it.
+    **params
+        Further :class:`GaussianMixture` parameters (``missing``, ``random_state``...).
+
+    Returns
+    -------
+    GaussianMixture
+
+    Examples
+    --------
+    >>> gm = mixture_from_parameters([0.5, 0.5], [[0.0], [4.0]], [[[1.0]], [[1.0]]])
+    >>> gm.predict([[0.5], [3.0]]).tolist()
+    [0, 1]
+    """
+    weights = np.asarray(weights, dtype=np.float64)
+    means = np.atleast_2d(np.asarray(means, dtype=np.float64))
+    full = np.asarray(covariances, dtype=np.float64)
+    n_components, n_features = means.shape
+    if weights.shape != (n_components,) or full.shape != (n_components, n_features, n_features):
+        raise ValueError(
+            f"weights, means and covariances must have shapes ({n_components},), "
+            f"({n_components}, {n_features}) and ({n_components}, {n_features}, {n_features}); "
+            f"got {weights.shape}, {means.shape} and {full.shape}."
+        )
+    gm = GaussianMixture(n_components, covariance_type=covariance_type, **params)  # type: ignore[arg-type]
+    model = gm._model
+    precisions_cholesky, stored, _ = model.precisions_cholesky(model.covariances_from_full(full))
+    center = weights @ means
+    gm._set_params(
+        MixtureParams(weights, means - center, stored, precisions_cholesky), center, np.float64
+    )
+    gm._set_features(n_features, None)
+    gm.converged_, gm.n_iter_ = True, 0
+    gm.lower_bound_, gm.lower_bounds_ = -np.inf, []
+    return gm
 
 
 # the class EM model files are restored as by default

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from bayesgmm.core.numerics import LOG_2PI, exp_normalize, psd_factor
+from bayesgmm.core.numerics import LOG_2PI, exp_normalize, psd_factor, restrict_to_labels
 from bayesgmm.core.types import MissingOption
 from bayesgmm.core.validation import describe_rows
 
@@ -66,6 +66,8 @@ class _Pattern:
     rows: NDArray[np.intp]
     x_observed: NDArray[np.float64]
     sample_weight: NDArray[np.float64] | None
+    #: the rows' partial labels (-1: unknown), or None
+    labels: NDArray[np.intp] | None = None
 
 
 @dataclass
@@ -140,6 +142,7 @@ def group_by_pattern(
     X: NDArray[np.float64],
     center: NDArray[np.float64] | None = None,
     sample_weight: NDArray[np.float64] | None = None,
+    labels: NDArray[np.intp] | None = None,
 ) -> IncompleteData:
     """Group the rows of ``X`` by missingness pattern (NaN marks a missing cell).
 
@@ -151,6 +154,8 @@ def group_by_pattern(
         Subtracted from the observed values; by default zero.
     sample_weight : ndarray of shape (n_samples,), default=None
         Frequency weights.
+    labels : ndarray of shape (n_samples,), default=None
+        Partial labels (each row's component, -1 where unknown) that E-steps keep.
 
     Returns
     -------
@@ -182,7 +187,10 @@ def group_by_pattern(
             )
         x_observed = X[np.ix_(rows, observed)] - center[observed]
         weight = None if sample_weight is None else sample_weight[rows]
-        patterns.append(_Pattern(observed, np.flatnonzero(missing_mask), rows, x_observed, weight))
+        known = None if labels is None else labels[rows]
+        patterns.append(
+            _Pattern(observed, np.flatnonzero(missing_mask), rows, x_observed, weight, known)
+        )
     total = float(n_samples if sample_weight is None else sample_weight.sum())
     return IncompleteData(center, patterns, n_samples, n_features, sample_weight, total)
 
@@ -384,6 +392,8 @@ def expected_statistics(
         for start, stop in _blocks(pattern, K, D):
             x_observed = pattern.x_observed[start:stop]
             resp, diff = _block_log_prob(x_observed, means_observed, const, whiten)
+            if pattern.labels is not None:
+                restrict_to_labels(resp, pattern.labels[start:stop])
             norm = exp_normalize(resp)
             if pattern.sample_weight is None:
                 log_likelihood += float(norm.sum())

@@ -25,7 +25,7 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from bayesgmm.core.numerics import exp_normalize
+from bayesgmm.core.numerics import exp_normalize, restrict_to_labels
 from bayesgmm.covariance import CovarianceModel, SufficientStatistics
 
 #: without ``chunk_size``, the data are streamed from X (not copied) when the centred
@@ -53,6 +53,9 @@ class Data:
     n_parts: int = 1
     #: the raw data when they are streamed block by block instead of stored
     source: Any = None
+    #: partial labels: each row's component, -1 where unknown (E-steps keep labelled
+    #: rows in their component; :func:`bayesgmm.core.numerics.restrict_to_labels`)
+    labels: NDArray[np.intp] | None = None
 
     @property
     def dtype(self) -> np.dtype:
@@ -187,6 +190,8 @@ class Data:
                 resp = model.weighted_log_prob(feat, state)
                 if noise_term is not None:
                     resp = np.vstack([resp, np.full((1, resp.shape[1]), noise_term, resp.dtype)])
+                if self.labels is not None:
+                    restrict_to_labels(resp, self.labels[start:stop])
                 norm = exp_normalize(resp)
                 log_likelihood += float(  # float32 passes too: summed in float64
                     norm.sum(dtype=np.float64) if weight is None else weight @ norm
