@@ -124,8 +124,8 @@ def fit_edda(
         needed = rows_needed(name, n_features)
         if counts[smallest] < needed:
             skipped[label] = (
-                f"class {classes.tolist()[smallest]!r} has {counts[smallest]} labelled row(s); {label} "
-                f"needs {needed} per class"
+                f"class {classes.tolist()[smallest]!r} has {counts[smallest]} labelled "
+                f"row(s); {label} needs {needed} per class"
             )
             bic[label] = np.nan
             continue
