@@ -45,7 +45,7 @@ from bayesgmm.core.validation import (
 from bayesgmm.covariance import get_covariance_model
 from bayesgmm.em.gaussian_mixture import GaussianMixture, mixture_from_parameters
 from bayesgmm.em.missing import MISSING_OPTIONS
-from bayesgmm.exceptions import RangeEdgeWarning
+from bayesgmm.exceptions import ComponentCollapseWarning, RangeEdgeWarning
 from bayesgmm.selection.k_range import check_grid, check_k_range, distinct_univariate
 from bayesgmm.selection.model_selection import ModelSelection, select_model
 
@@ -310,7 +310,7 @@ class MixtureClassifier(ParamsMixin):
             model = get_covariance_model(names[0]).mclust_name
             which = ", ".join(f"{classes.tolist()[i]!r} ({counts[i]} rows)" for i in small)
             raise ValueError(
-                f"covariance_type={names[0]!r} ({model}) needs at least {needed} labelled rows "
+                f"covariance_type {model} needs at least {needed} labelled rows "
                 f"per class; class {which} has fewer. A model with shared parameters fits: "
                 f"'EEE' (one covariance for all classes) or 'EII'; or covariance_type='all' "
                 "to choose among the models the classes support."
@@ -408,11 +408,12 @@ class MixtureClassifier(ParamsMixin):
                     stacklevel=3,
                 )
                 continue
-            # models a class cannot support are skipped, as mclust skips them; the
-            # per-class K is a nuisance here, so a best K at the range's edge is noted
+            # models a class cannot support are skipped (as mclust skips them) and
+            # degenerate ones ranked last: noted, as is a best K at the range's edge
+            # (the per-class K is a nuisance here)
             notes = []
             for warning in caught:
-                if issubclass(warning.category, RangeEdgeWarning) or (
+                if issubclass(warning.category, RangeEdgeWarning | ComponentCollapseWarning) or (
                     "cannot be estimated" in str(warning.message)
                 ):
                     notes.append(str(warning.message))

@@ -133,9 +133,12 @@ def fit_edda(
             warnings.simplefilter("always")
             gm = GaussianMixture(n_classes, covariance_type=name, **settings)
             gm.fit(data, labels=codes)
-        collapsed = [w for w in caught if issubclass(w.category, ComponentCollapseWarning)]
+        # a class that holds few rows for its parameters is what rows_needed admits;
+        # a collapsed class (a singular covariance, repaired) makes the BIC meaningless
+        flagged = [w for w in caught if issubclass(w.category, ComponentCollapseWarning)]
+        collapsed = [w for w in flagged if "collapsed" in str(w.message)]
         for other in caught:
-            if other not in collapsed:
+            if other not in flagged:
                 warnings.warn_explicit(other.message, other.category, other.filename, other.lineno)
         bic[label] = _bic(gm, data, n_classes, semi_supervised)
         fits[label] = gm
