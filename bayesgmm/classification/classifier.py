@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from bayesgmm.classification.edda import fit_edda, rows_needed
+from bayesgmm.classification.edda import check_class_sizes, fit_edda
 from bayesgmm.classification.targets import (
     check_class_prior,
     check_class_weights,
@@ -280,7 +280,8 @@ class MixtureClassifier(ParamsMixin):
         self.class_prior_ = check_class_prior(self.priors, classes, codes, weight)
         if self.model_type == "EDDA":
             names = self._candidate_types(data.shape[1])
-            self._check_class_sizes(classes, codes, names, data.shape[1])
+            if self.covariance_type != "all" and len(names) == 1:
+                check_class_sizes(classes, codes, names[0], data.shape[1])
             self._fit_edda(data.without_names(), classes, codes, names)
         else:
             if (codes < 0).any():
@@ -296,25 +297,6 @@ class MixtureClassifier(ParamsMixin):
         elif hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
         return self
-
-    def _check_class_sizes(
-        self, classes: NDArray[Any], codes: NDArray[np.intp], names: list[str], n_features: int
-    ) -> None:
-        """A named model that a class has too few rows for is an error (EDDA)."""
-        if self.covariance_type == "all" or len(names) > 1:
-            return  # candidates a class cannot support are skipped, as mclust does
-        counts = np.bincount(codes[codes >= 0], minlength=len(classes))
-        needed = rows_needed(names[0], n_features)
-        small = np.flatnonzero(counts < needed)
-        if small.size:
-            model = get_covariance_model(names[0]).mclust_name
-            which = ", ".join(f"{classes.tolist()[i]!r} ({counts[i]} rows)" for i in small)
-            raise ValueError(
-                f"covariance_type {model} needs at least {needed} labelled rows "
-                f"per class; class {which} has fewer. A model with shared parameters fits: "
-                f"'EEE' (one covariance for all classes) or 'EII'; or covariance_type='all' "
-                "to choose among the models the classes support."
-            )
 
     def _fit_edda(
         self, data: ValidatedData, classes: NDArray[Any], codes: NDArray[np.intp], names: list[str]

@@ -34,7 +34,7 @@ from bayesgmm.covariance import get_covariance_model
 from bayesgmm.em.gaussian_mixture import GaussianMixture
 from bayesgmm.exceptions import ComponentCollapseWarning
 
-__all__ = ["EDDAFit", "fit_edda", "rows_needed"]
+__all__ = ["EDDAFit", "check_class_sizes", "fit_edda", "rows_needed"]
 
 
 def rows_needed(covariance_type: str, n_features: int) -> int:
@@ -54,6 +54,35 @@ def rows_needed(covariance_type: str, n_features: int) -> int:
     if n_features > 1 and name[2] == "V":
         return n_features + 1
     return 2 if "V" in name else 1
+
+
+def check_class_sizes(
+    classes: NDArray[Any], codes: NDArray[np.intp], covariance_type: str, n_features: int
+) -> None:
+    """A model some class has too few labelled rows for is an error naming the class.
+
+    For a model the user named alone (among several, such models are skipped).
+
+    Examples
+    --------
+    >>> classes, codes = np.array(["a", "b"]), np.array([0, 0, 0, 1])
+    >>> check_class_sizes(classes, codes, "VVV", 2)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: covariance_type VVV needs at least 3 labelled rows per class; class 'b' ...
+    """
+    counts = np.bincount(codes[codes >= 0], minlength=len(classes))
+    needed = rows_needed(covariance_type, n_features)
+    small = np.flatnonzero(counts < needed)
+    if small.size:
+        model = get_covariance_model(covariance_type).mclust_name
+        which = ", ".join(f"{classes.tolist()[i]!r} ({counts[i]} rows)" for i in small)
+        raise ValueError(
+            f"covariance_type {model} needs at least {needed} labelled rows per class; "
+            f"class {which} has fewer. A model with shared parameters fits: 'EEE' (one "
+            "covariance for all classes) or 'EII'; or covariance_type='all' to choose "
+            "among the models the classes support."
+        )
 
 
 @dataclass
