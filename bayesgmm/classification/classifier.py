@@ -105,8 +105,10 @@ class MixtureClassifier(ParamsMixin):
         a semi-supervised fit, mclust's ``MclustSSC`` (``model_type="EDDA"``). None:
         every label is a class.
     reg_covar, tol, max_iter, init_params, random_state
-        As in :func:`bayesgmm.select_model` (mclust's hierarchical start; ``tol`` on
-        the mean log-likelihood).
+        As in :func:`bayesgmm.select_model` (mclust's hierarchical start). ``tol`` is
+        on the mean log-likelihood per row; its default 1e-5 is at least as strict
+        as mclust's (a relative change of 1e-5 of the total) wherever the mean
+        log-likelihood exceeds 1 in size.
     missing : {"error", "marginalize"}, default="error"
         NaN cells in training and prediction rows: an error, or integrated out.
     progress : bool, default=False
@@ -160,7 +162,7 @@ class MixtureClassifier(ParamsMixin):
         priors: Any = None,
         unlabelled: Any = None,
         reg_covar: float = 1e-6,
-        tol: float = 1e-6,
+        tol: float = 1e-5,
         max_iter: int = 500,
         init_params: str = "hierarchical",
         random_state: Any = 0,

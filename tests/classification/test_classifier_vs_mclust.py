@@ -185,4 +185,4 @@ def test_semi_supervised_agrees_with_mclust_ssc():
     assert clf.predict(X).tolist() == theirs["classification"]
     # mclust's BIC is the negative of ours; ours is at least as good where EM's optima differ
     for model, bic in theirs["bic"].items():
-        assert -clf.bic_[model] >= bic - 1e-3, model
+        assert -clf.bic_[model] >= bic - 1e-2, model
