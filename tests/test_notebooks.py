@@ -65,6 +65,7 @@ def test_notebooks_exist():
         "03-uncertain-clustering",
         "04-anomaly-detection",
         "05-noise",
+        "06-classification",
     }
     assert expected <= names, names
 
