@@ -649,7 +649,7 @@ def mixture_from_parameters(
             f"({n_components}, {n_features}) and ({n_components}, {n_features}, {n_features}); "
             f"got {weights.shape}, {means.shape} and {full.shape}."
         )
-    gm = GaussianMixture(n_components, covariance_type=covariance_type, **params)  # type: ignore[arg-type]
+    gm = GaussianMixture(n_components, covariance_type=covariance_type, **params)
     model = gm._model
     precisions_cholesky, stored, _ = model.precisions_cholesky(model.covariances_from_full(full))
     center = weights @ means

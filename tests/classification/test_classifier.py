@@ -277,3 +277,15 @@ def test_class_too_small_for_every_mclustda_model_falls_back_with_a_warning():
         clf = MixtureClassifier("MclustDA", ["VVV", "EEE"]).fit(X, y)
     assert any("class 1 has 3 rows" in str(w.message) for w in caught)
     assert clf.covariance_types_[1] == "XII"
+
+
+def test_mclustda_with_missing_cells_marginalises_in_every_class():
+    X, y = _two_classes(seed=4, n=(120, 120), shift=2.0)
+    holey = X.copy()
+    holey[np.random.default_rng(1).random(len(X)) < 0.25, 1] = np.nan
+    clf = MixtureClassifier("MclustDA", ["VVV", "VII"], range(1, 3), missing="marginalize")
+    clf.fit(holey, y)
+    for label in ("a", "b"):
+        assert clf.class_models_[label].missing == "marginalize"
+    complete = MixtureClassifier("MclustDA", ["VVV", "VII"], range(1, 3)).fit(X, y)
+    assert clf.score(holey, y) > complete.score(X, y) - 0.05
