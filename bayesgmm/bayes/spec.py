@@ -123,7 +123,13 @@ class Priors:
         sqrt(1 - 1/d)``; 0 is a spherical shape). A log-scale prior on the
         sum-to-zero subspace is the natural one for a unit-determinant diagonal: it is
         symmetric in the features and in ``A`` versus ``A**-1``, and its
-        unconstrained form is an orthonormal ``d - 1`` vector.
+        unconstrained form is an orthonormal ``d - 1`` vector. What ``A`` holds
+        differs by family: the relative variances of the features (VEI, EVI); the
+        eigenvalues along the orientation's axes (EVE, VVE, EEV, VEV); and in VEE and
+        EVV, parameterised ``C = diag(a)**(1/2) P diag(a)**(1/2) / det(P)**(1/d)``
+        with an LKJ correlation ``P``, the relative variances ``a`` before the
+        correlations (so there ``shape_sd`` is the prior spread of the variances'
+        log-ratios, and ``lkj_eta`` that of the correlations).
 
     Notes
     -----
