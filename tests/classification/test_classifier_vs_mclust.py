@@ -116,36 +116,27 @@ def _their_choices(result: dict, model_type: str) -> dict:
     return {c: (m["model"], m["G"]) for c, m in result[model_type]["models"].items()}
 
 
-@pytest.mark.parametrize("name", ["iris", "banknote", "thyroid"])
-def test_edda_agrees_with_mclust(name):
-    data, result = _mclust(name)
-    X, y = _xy(data)
-    clf = MixtureClassifier("EDDA").fit(X, y)
-    ours = {c: (clf.covariance_types_[c], 1) for c in clf.classes_}
-    assert ours == _their_choices(result, "EDDA")
-    theirs = result["EDDA"]
-    assert 1 - clf.score(X, y) == pytest.approx(theirs["train"], abs=1e-12)
+def _cv_on_their_folds(clf, X, y, theirs: dict):
     folds = np.asarray(theirs["folds"])
-    cv = cross_validate_classifier(
+    return cross_validate_classifier(
         clf, X, y, folds=[np.flatnonzero(folds == j) for j in range(folds.max() + 1)]
     )
-    assert cv.error == pytest.approx(theirs["cv"], abs=1e-12)
-    assert cv.brier == pytest.approx(theirs["brier"], rel=2e-3, abs=1e-5)
 
 
-@pytest.mark.parametrize("name", ["iris", "banknote"])
-def test_mclustda_agrees_with_mclust(name):
+@pytest.mark.parametrize(
+    ("name", "model_type"),
+    [(name, "EDDA") for name in ("iris", "banknote", "thyroid")]
+    + [(name, "MclustDA") for name in ("iris", "banknote")],
+)
+def test_models_and_errors_agree_with_mclust(name, model_type):
     data, result = _mclust(name)
     X, y = _xy(data)
-    clf = MixtureClassifier("MclustDA").fit(X, y)
+    clf = MixtureClassifier(model_type).fit(X, y)
     ours = {c: (clf.covariance_types_[c], clf.n_components_[c]) for c in clf.classes_}
-    assert ours == _their_choices(result, "MclustDA")
-    theirs = result["MclustDA"]
+    assert ours == _their_choices(result, model_type)
+    theirs = result[model_type]
     assert 1 - clf.score(X, y) == pytest.approx(theirs["train"], abs=1e-12)
-    folds = np.asarray(theirs["folds"])
-    cv = cross_validate_classifier(
-        clf, X, y, folds=[np.flatnonzero(folds == j) for j in range(folds.max() + 1)]
-    )
+    cv = _cv_on_their_folds(clf, X, y, theirs)
     assert cv.error == pytest.approx(theirs["cv"], abs=1e-12)
     assert cv.brier == pytest.approx(theirs["brier"], rel=2e-3, abs=1e-5)
 
@@ -165,10 +156,7 @@ def test_mclustda_differs_from_mclust_only_where_mclust_picks_an_unsupported_mod
         assert cell.empty or bool(cell.degenerate.iloc[0]), (label, model, k)
     assert differing <= 2
     # the classifiers still err equally often under cross-validation on mclust's folds
-    folds = np.asarray(result["MclustDA"]["folds"])
-    cv = cross_validate_classifier(
-        clf, X, y, folds=[np.flatnonzero(folds == j) for j in range(folds.max() + 1)]
-    )
+    cv = _cv_on_their_folds(clf, X, y, result["MclustDA"])
     assert cv.error <= result["MclustDA"]["cv"] + 1e-12
 
 
