@@ -43,7 +43,7 @@ __all__ = ["CompiledRun", "compiled_iterations"]
 
 #: iteration stopped because: the change fell below tol, max_iter was reached, or
 #: the NumPy steps must take over (a repair or an unconverged M-step ahead)
-CONVERGED, MAX_ITER, HAND_BACK = 0, 1, 2
+CONVERGED, MAX_ITER, HAND_BACK, STALLED = 0, 1, 2, 3
 
 _LOG_2PI = math.log(2.0 * math.pi)
 
@@ -125,7 +125,7 @@ def _full_scatter(resp, centred, out, work):  # pragma: no cover
 def _em_loop(
     Xt, sample_weight, weights, means, covariances, code, reg_covar, floor, nk_eps,
     log_prob_floor, tol, max_iter, mstep_max_iter, mstep_tol, previous, noise_weight,
-    log_noise_density,
+    log_noise_density, max_decreases,
 ):  # pragma: no cover  # fmt: skip
     d, n = Xt.shape
     K = weights.shape[0]
@@ -145,6 +145,7 @@ def _em_loop(
     whiten = np.empty((K, d, d))
     new_chol = np.empty((K, d, d))
     n_done = 0
+    decreases = 0
     status = MAX_ITER
     for _ in range(max_iter):
         # E-step through inv(L_k): log N(x | mu_k, Sigma_k) = const_k - |inv(L_k)(x - mu_k)|^2 / 2
@@ -207,6 +208,11 @@ def _em_loop(
         if abs(change) < tol:
             status = CONVERGED
             break
+        if change < -1e-9 * abs(bound):
+            decreases += 1
+            if decreases == max_decreases:  # exact EM never falls: see the engine
+                status = STALLED
+                break
     return weights, means, covariances, noise_weight, bounds[:n_done], status
 
 
@@ -225,6 +231,8 @@ class CompiledRun:
     hand_back: bool
     #: the noise component's proportion (0 without one)
     noise_weight: float = 0.0
+    #: stopped after ``max_decreases`` falls of the log-likelihood (not converged)
+    stalled: bool = False
 
 
 def compiled_iterations(
@@ -246,13 +254,15 @@ def compiled_iterations(
     previous: float,
     noise_weight: float = 0.0,
     log_noise_density: float | None = None,
+    max_decreases: int = 10,
 ) -> CompiledRun:
     """Run up to ``max_iter`` EM iterations of model ``mclust_name`` in compiled code.
 
     ``Xt`` is the centred data transposed ``(D, n)``, ``covariances`` full ``(K, D,
     D)``; ``previous`` is the lower bound before the first iteration. Stops when the
     change of the mean log-likelihood is below ``tol`` (as the engine), after
-    ``max_iter``, or before an iteration the engine must do itself. A uniform noise
+    ``max_iter``, after the log-likelihood has fallen ``max_decreases`` times
+    (``stalled``), or before an iteration the engine must do itself. A uniform noise
     component (``log_noise_density`` ``-log V``, proportion ``noise_weight``) gets a
     last row of responsibilities, left out of the Gaussians' statistics, as in the
     engine's passes.
@@ -294,6 +304,7 @@ def compiled_iterations(
         np.ascontiguousarray(variance_floor, dtype=np.float64), float(nk_eps),
         float(log_prob_floor), float(tol), int(max_iter), int(mstep_max_iter),
         float(mstep_tol), float(previous), float(noise_weight), noise_density,
+        int(max_decreases),
     )  # fmt: skip
     return CompiledRun(
         new_weights,
@@ -303,4 +314,5 @@ def compiled_iterations(
         status == CONVERGED,
         status == HAND_BACK,
         float(new_noise),
+        status == STALLED,
     )

@@ -465,13 +465,14 @@ class EMEngine:
             )
             last_print = started
             with passes:
+                stalled = False
                 if self.use_compiled(inputs):
                     assert isinstance(data, Data)  # the compiled loop takes stored data only
-                    params, lower_bound, change, converged = self.compiled_steps(
+                    params, lower_bound, change, converged, stalled = self.compiled_steps(
                         data, params, lower_bound, lower_bounds, repairs
                     )
                 n_iter = done = len(lower_bounds)
-                last = done if converged else self.max_iter  # NumPy steps continue
+                last = done if converged or stalled else self.max_iter  # NumPy continues
                 decreases = 0
                 for n_iter in range(done + 1, last + 1):
                     previous = lower_bound
@@ -522,12 +523,12 @@ class EMEngine:
         lower_bound: float,
         lower_bounds: list[float],
         repairs: dict[int, int],
-    ) -> tuple[MixtureParams, float, float, bool]:
+    ) -> tuple[MixtureParams, float, float, bool, bool]:
         """EM iterations in the compiled loop, from ``params`` until it stops.
 
         Appends each iteration's mean log-likelihood to ``lower_bounds``; returns the
-        parameters, the last lower bound and change, and whether EM converged. The
-        NumPy steps continue from there when it did not.
+        parameters, the last lower bound and change, whether EM converged and whether
+        it stalled (``MAX_DECREASES``). The NumPy steps continue when neither.
         """
         from bayesgmm.em.compiled_loop import compiled_iterations  # Numba: only when used
 
@@ -555,9 +556,10 @@ class EMEngine:
             previous=lower_bound,
             noise_weight=params.noise_weight,
             log_noise_density=self.log_noise_density,
+            max_decreases=MAX_DECREASES,
         )
         if not run.lower_bounds:
-            return params, lower_bound, np.nan, False
+            return params, lower_bound, np.nan, False, False
         covariances = model.covariances_from_full(run.covariances)
         precisions_cholesky, covariances, repaired = model.precisions_cholesky(covariances, floor)
         for k in repaired:
@@ -568,7 +570,7 @@ class EMEngine:
         params = MixtureParams(
             run.weights, run.means, covariances, precisions_cholesky, run.noise_weight
         )
-        return params, bounds[-1], bounds[-1] - previous, run.converged
+        return params, bounds[-1], bounds[-1] - previous, run.converged, run.stalled
 
     def _print_iteration(self, n_iter: int, change: float, last: float) -> float:
         if self.verbose >= 1 and n_iter % self.verbose_interval == 0:
