@@ -105,7 +105,10 @@ class MixtureClassifier(ParamsMixin):
         a semi-supervised fit, mclust's ``MclustSSC`` (``model_type="EDDA"``). None:
         every label is a class.
     reg_covar, tol, max_iter, init_params, random_state
-        As in :func:`bayesgmm.select_model` (mclust's hierarchical start). ``tol`` is
+        As in :func:`bayesgmm.select_model` (mclust's hierarchical start), but
+        ``reg_covar`` defaults to 0, as mclust has none: features with variances near
+        1e-6 (wdbc's) would otherwise be classified by the regulariser; a singular
+        class covariance is still repaired, relative to the data's scale. ``tol`` is
         on the mean log-likelihood per row; its default 1e-5 is at least as strict
         as mclust's (a relative change of 1e-5 of the total) wherever the mean
         log-likelihood exceeds 1 in size.
@@ -161,7 +164,7 @@ class MixtureClassifier(ParamsMixin):
         *,
         priors: Any = None,
         unlabelled: Any = None,
-        reg_covar: float = 1e-6,
+        reg_covar: float = 0.0,
         tol: float = 1e-5,
         max_iter: int = 500,
         init_params: str = "hierarchical",
