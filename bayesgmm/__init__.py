@@ -150,9 +150,9 @@ _LAZY = {
     "fit_sparse_mixture": "bayesgmm.bayes.overfitted",
     "posterior_predictive_check": "bayesgmm.bayes.ppc",
     "KPosterior": "bayesgmm.mfm",
-    "ClassPosterior": "bayesgmm.classification.posterior",
-    "ClassProbabilities": "bayesgmm.classification.posterior",
-    "class_posterior": "bayesgmm.classification.posterior",
+    "ClassPosterior": "bayesgmm.classification.class_probabilities",
+    "ClassProbabilities": "bayesgmm.classification.class_probabilities",
+    "class_posterior": "bayesgmm.classification.class_probabilities",
     "MFMPriors": "bayesgmm.mfm",
     "posterior_over_k": "bayesgmm.mfm",
 }

@@ -106,12 +106,10 @@ class MixtureClassifier(ParamsMixin):
         every label is a class.
     reg_covar, tol, max_iter, init_params, random_state
         As in :func:`bayesgmm.select_model` (mclust's hierarchical start), but
-        ``reg_covar`` defaults to 0, as mclust has none: features with variances near
-        1e-6 (wdbc's) would otherwise be classified by the regulariser; a singular
-        class covariance is still repaired, relative to the data's scale. ``tol`` is
-        on the mean log-likelihood per row; its default 1e-5 is at least as strict
-        as mclust's (a relative change of 1e-5 of the total) wherever the mean
-        log-likelihood exceeds 1 in size.
+        ``reg_covar`` is 0, as in mclust (wdbc's variances near 1e-6 would be swamped);
+        singular covariances are still repaired, relative to the data's scale.
+        ``tol`` (mean log-likelihood per row) 1e-5 is as strict as mclust's relative
+        1e-5 wherever the mean log-likelihood exceeds 1 in size.
     missing : {"error", "marginalize"}, default="error"
         NaN cells in training and prediction rows: an error, or integrated out.
     progress : bool, default=False

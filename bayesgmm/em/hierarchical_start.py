@@ -15,7 +15,7 @@ As in mclust's ``hc(use = "SVD")``, the data are first standardised and rotated 
 their principal axes scaled by the inverse square roots of the singular values;
 identical rows start in one cluster; above ``subset`` rows (2000, mclust's default)
 a random subset is clustered. One-dimensional data use mclust's quantile classes
-instead.
+instead. The merge loop is compiled (:mod:`bayesgmm.em.hierarchical_kernels`).
 
 :func:`hierarchical_partitions` gives the partition for every requested number of
 clusters from one merge sequence; ``GaussianMixture(init_params="hierarchical")``
@@ -74,96 +74,6 @@ def quantile_classes(x: NDArray[np.float64], k: int) -> NDArray[np.intp]:
     return np.clip(np.searchsorted(q, x, side="right") - 1, 0, k - 1)
 
 
-class _Clusters:
-    """Active clusters: counts, means, scatter matrices and their costs."""
-
-    def __init__(self, Z: NDArray[np.float64], groups: NDArray[np.intp], alpha: float):
-        n_groups = int(groups.max()) + 1
-        d = Z.shape[1]
-        self.d = d
-        self.alpha = alpha
-        self.count = np.bincount(groups, minlength=n_groups).astype(np.float64)
-        self.mean = np.zeros((n_groups, d))
-        np.add.at(self.mean, groups, Z)
-        self.mean /= self.count[:, None]
-        centred = Z - self.mean[groups]
-        self.scatter = np.zeros((n_groups, d, d))
-        np.add.at(self.scatter, groups, centred[:, :, None] * centred[:, None, :])
-        self.term = self.terms(self.count, self.scatter)
-
-    def terms(self, count: NDArray, scatter: NDArray) -> NDArray[np.float64]:
-        """``n log(|W/n| [n > d] + (tr W + alpha) / n)`` per cluster."""
-        trace = np.trace(scatter, axis1=-2, axis2=-1)
-        value = (trace + self.alpha) / count
-        big = count > self.d
-        if big.any():
-            sign, log_det = np.linalg.slogdet(scatter[big] / count[big, None, None])
-            value[big] += np.where(sign > 0, np.exp(log_det), 0.0)
-        return count * np.log(value)
-
-    def merged(self, a: int, others: NDArray[np.intp]) -> tuple:
-        """Count, mean, scatter and term of ``a`` merged with each of ``others``."""
-        n_a, n_b = self.count[a], self.count[others]
-        n = n_a + n_b
-        delta = self.mean[others] - self.mean[a]
-        mean = self.mean[a] + delta * (n_b / n)[:, None]
-        factor = n_a * n_b / n
-        scatter = self.scatter[a] + self.scatter[others]
-        scatter += factor[:, None, None] * delta[:, :, None] * delta[:, None, :]
-        return n, mean, scatter, self.terms(n, scatter)
-
-    def costs(self, a: int, others: NDArray[np.intp]) -> NDArray[np.float64]:
-        """Loss of classification likelihood of merging ``a`` with each of ``others``."""
-        *_, term = self.merged(a, others)
-        return term - self.term[a] - self.term[others]
-
-
-def _merge_sequence(Z: NDArray[np.float64], groups: NDArray[np.intp]) -> list[tuple[int, int]]:
-    """The pairs merged, in order, from the initial ``groups`` down to one cluster."""
-    n, d = Z.shape
-    alpha = max(float(((Z - Z.mean(axis=0)) ** 2).sum()) / (n * d), np.finfo(float).eps)
-    clusters = _Clusters(Z, groups, alpha)
-    g = len(clusters.count)
-    cost = np.full((g, g), np.inf)
-    for a in range(1, g):
-        cost[a, :a] = clusters.costs(a, np.arange(a))
-        cost[:a, a] = cost[a, :a]
-    active = np.ones(g, dtype=bool)
-    best = cost.argmin(axis=1)
-    best_cost = cost[np.arange(g), best]
-    merges = []
-    for _ in range(g - 1):
-        a = int(np.argmin(np.where(active, best_cost, np.inf)))
-        b = int(best[a])
-        keep, gone = min(a, b), max(a, b)
-        merges.append((keep, gone))
-        others = np.flatnonzero(active)
-        others = others[(others != keep) & (others != gone)]
-        n_new, mean, scatter, term = clusters.merged(keep, np.array([gone]))
-        clusters.count[keep], clusters.mean[keep] = n_new[0], mean[0]
-        clusters.scatter[keep], clusters.term[keep] = scatter[0], term[0]
-        active[gone] = False
-        cost[gone, :] = cost[:, gone] = np.inf
-        best_cost[gone] = np.inf
-        if len(others) == 0:
-            break
-        row = clusters.costs(keep, others)
-        cost[keep, :] = np.inf
-        cost[keep, others] = row
-        cost[others, keep] = row
-        best[keep] = others[np.argmin(row)]
-        best_cost[keep] = row.min()
-        # rows whose best partner was merged away look again; others may now prefer keep
-        stale = others[(best[others] == keep) | (best[others] == gone)]
-        if len(stale):
-            best[stale] = cost[stale].argmin(axis=1)
-            best_cost[stale] = cost[stale, best[stale]]
-        closer = others[row < best_cost[others]]
-        best[closer] = keep
-        best_cost[closer] = row[np.searchsorted(others, closer)]
-    return merges
-
-
 #: merge trees of the last data sets clustered (a grid over K and covariance types asks
 #: for the same tree many times)
 _TREES: dict[bytes, tuple[NDArray[np.intp], list[tuple[int, int]]]] = {}
@@ -179,7 +89,9 @@ def _tree(data: NDArray[np.float64]) -> tuple[NDArray[np.intp], list[tuple[int, 
         groups = groups.ravel()
         while len(_TREES) >= _TREES_KEPT:
             _TREES.pop(next(iter(_TREES)))
-        _TREES[key] = (groups, _merge_sequence(Z, groups))
+        from bayesgmm.em.hierarchical_kernels import merge_sequence  # Numba: when used
+
+        _TREES[key] = (groups, merge_sequence(Z, groups))
     return _TREES[key]
 
 
