@@ -1129,3 +1129,29 @@ def test_float32_data_near_float32s_range_are_fitted_in_float64():
     assert gm.means_.dtype == np.float64
     assert np.isfinite(gm.covariances_).all()
     assert_allclose(np.sort(gm.means_[:, 0]) / 1e20, [0.0, 8.0], atol=0.3)
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "VVV", "EEE", "VEV", "VVI", "EII"])
+def test_mixture_from_parameters_scores_as_a_fit_with_those_parameters(covariance_type):
+    from scipy.special import logsumexp
+    from scipy.stats import multivariate_normal
+
+    from bayesgmm.em.gaussian_mixture import mixture_from_parameters
+
+    rng = np.random.default_rng(3)
+    X = np.r_[rng.normal(0, 1, (80, 3)), rng.normal(3, 0.5, (60, 3))]
+    fitted = GaussianMixture(2, covariance_type=covariance_type, random_state=0).fit(X)
+    full = get_covariance_model(covariance_type).full_covariances(fitted.covariances_, 2, 3)
+    built = mixture_from_parameters(fitted.weights_, fitted.means_, full, covariance_type)
+    assert_allclose(built.score_samples(X), fitted.score_samples(X), rtol=1e-10)
+    assert_array_equal(built.predict(X), fitted.predict(X))
+    expected = logsumexp(
+        [
+            np.log(w) + multivariate_normal(m, c).logpdf(X)
+            for w, m, c in zip(fitted.weights_, fitted.means_, full, strict=True)
+        ],
+        axis=0,
+    )
+    assert_allclose(built.score_samples(X), expected, rtol=1e-10)
+    with pytest.raises(ValueError, match="must have shapes"):
+        mixture_from_parameters(fitted.weights_, fitted.means_, full[:1], covariance_type)

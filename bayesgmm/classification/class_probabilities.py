@@ -33,6 +33,7 @@ from bayesgmm.bayes.estimator import BayesianGaussianMixture
 from bayesgmm.classification.classifier import MixtureClassifier
 from bayesgmm.classification.targets import check_targets
 from bayesgmm.core.estimator_api import check_is_fitted
+from bayesgmm.core.numerics import exp_normalize
 from bayesgmm.core.validation import check_random_state, validate_data
 
 __all__ = ["ClassPosterior", "ClassProbabilities", "class_posterior"]
@@ -140,9 +141,10 @@ class ClassPosterior:
         n_draws = min(len(values) for values in per_class)  # independent: pair by index
         log_density = np.stack([values[:n_draws] for values in per_class], axis=-1)
         joint = log_density + np.log(self.prior_draws[:n_draws])[:, None, :]
-        joint -= joint.max(axis=-1, keepdims=True)
-        probabilities = np.exp(joint)
-        return probabilities / probabilities.sum(axis=-1, keepdims=True)
+        n_classes = joint.shape[-1]
+        resp = np.ascontiguousarray(joint.reshape(-1, n_classes).T)  # (C, draws x rows)
+        exp_normalize(resp, floor=None)  # in place: Bayes' rule per draw and row
+        return resp.T.reshape(joint.shape)
 
     def class_probabilities(self, X: ArrayLike, credible: float = 0.9) -> ClassProbabilities:
         """Posterior class probabilities of the rows of ``X`` with credible intervals.

@@ -36,9 +36,10 @@ from bayesgmm.classification.targets import (
     codes_of,
 )
 from bayesgmm.core.estimator_api import ParamsMixin, check_is_fitted
+from bayesgmm.core.numerics import exp_normalize
 from bayesgmm.core.validation import (
     ValidatedData,
-    check_feature_names,
+    check_fitted_features,
     check_random_state,
     validate_data,
 )
@@ -430,12 +431,7 @@ class MixtureClassifier(ParamsMixin):
             nan_hint="Set missing='marginalize' to classify them on their observed features, "
             "or impute or drop them.",
         )
-        if data.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"X has {data.shape[1]} features, but {type(self).__name__} is expecting "
-                f"{self.n_features_in_} features as input."
-            )
-        check_feature_names(self, data.feature_names)
+        check_fitted_features(self, data.shape[1], data.feature_names)
         return data.without_names()
 
     def class_log_density(self, X: ArrayLike) -> NDArray[np.float64]:
@@ -466,8 +462,8 @@ class MixtureClassifier(ParamsMixin):
 
     def _log_proba(self, data: ValidatedData) -> NDArray[np.float64]:
         joint = self._class_log_density(data) + np.log(self.class_prior_)
-        top = joint.max(axis=1, keepdims=True)
-        return joint - (top + np.log(np.exp(joint - top).sum(axis=1, keepdims=True)))
+        log_evidence = exp_normalize(joint.T.copy(), floor=None)  # the one log-sum-exp
+        return joint - log_evidence[:, None]
 
     def predict_log_proba(self, X: ArrayLike) -> NDArray[np.float64]:
         """Log posterior class probabilities, ``log P(c | x)``.

@@ -162,7 +162,7 @@ def cross_validate_classifier(
             f"unlabelled={classifier.unlabelled!r}. Cross-validate on the labelled rows."
         )
     if not hasattr(classifier, "classes_"):
-        classifier = MixtureClassifier(**classifier.get_params()).fit(data, labels)
+        classifier = type(classifier)(**classifier.get_params()).fit(data, labels)
     n = data.n_samples
     if folds is None:
         fold_rows = balanced_folds(codes, n_folds, random_state)

@@ -21,7 +21,7 @@ __all__ = [
     "Constraint",
     "ValidatedData",
     "check_array",
-    "check_feature_names",
+    "check_fitted_features",
     "check_integer",
     "check_number",
     "check_parameters",
@@ -533,23 +533,30 @@ def like_input(X: Any, values: NDArray[np.float64]) -> Any:
     return values
 
 
-def check_feature_names(
-    estimator: Any, names: NDArray[np.object_] | None, stacklevel: int = 4
+def check_fitted_features(
+    estimator: Any, n_features: int, names: NDArray[np.object_] | None, stacklevel: int = 3
 ) -> None:
-    """Feature names at prediction against ``estimator.feature_names_in_`` (scikit-learn's rule).
+    """Prediction-time X against what ``estimator`` was fitted on (scikit-learn's rules).
 
-    Different names are an error; none, where the estimator was fitted with names, a
-    warning.
+    A different number of features than ``estimator.n_features_in_``, or different
+    feature names than ``feature_names_in_``, is an error; no names, where the
+    estimator was fitted with names, a warning.
 
     Examples
     --------
     >>> class Fitted:
+    ...     n_features_in_ = 2
     ...     feature_names_in_ = np.array(["a", "b"], dtype=object)
-    >>> check_feature_names(Fitted(), np.array(["a", "c"], dtype=object))  # doctest: +ELLIPSIS
+    >>> check_fitted_features(Fitted(), 2, np.array(["a", "c"], dtype=object))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     ValueError: The feature names should match ... got ['a', 'c'].
     """
+    if n_features != estimator.n_features_in_:
+        raise ValueError(
+            f"X has {n_features} features, but {type(estimator).__name__} is expecting "
+            f"{estimator.n_features_in_} features as input."
+        )
     fitted = getattr(estimator, "feature_names_in_", None)
     if fitted is not None and names is not None:
         if len(names) != len(fitted) or np.any(names != fitted):

@@ -117,15 +117,12 @@ SCATTER_RIDGE = 1e-8
 def _with_ridge(scatter: NDArray[np.float64], nk: NDArray[np.float64]) -> NDArray[np.float64]:
     """``W_k + SCATTER_RIDGE * s * n_k`` on the diagonal, ``s`` the mean variance."""
     diagonals = scatter if scatter.ndim == 2 else np.diagonal(scatter, axis1=1, axis2=2)
-    scale = float(np.nansum(diagonals) / max(float(nk.sum()), 1e-300) / scatter.shape[1])
+    scale = float(diagonals.sum() / max(float(nk.sum()), 1e-300) / scatter.shape[1])
     ridge = SCATTER_RIDGE * (scale if scale > 0 else 1.0) * nk
-    out = np.nan_to_num(np.array(scatter, dtype=np.float64))
-    if scatter.ndim == 2:
-        out += ridge[:, None]
-    else:
-        idx = np.arange(scatter.shape[1])
-        out[:, idx, idx] += ridge[:, None]
-    return np.ascontiguousarray(out)
+    out = np.array(scatter, dtype=np.float64)
+    diagonal = out if out.ndim == 2 else np.einsum("kii->ki", out)  # a writable view
+    diagonal += ridge[:, None]
+    return out
 
 
 class _DiagonalModel(ConstrainedModel, DiagCovariance):

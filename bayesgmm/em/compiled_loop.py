@@ -125,7 +125,7 @@ def _full_scatter(resp, centred, out, work):  # pragma: no cover
 def _em_loop(
     Xt, sample_weight, weights, means, covariances, code, reg_covar, floor, nk_eps,
     log_prob_floor, tol, max_iter, mstep_max_iter, mstep_tol, previous, noise_weight,
-    log_noise_density, max_decreases,
+    log_noise_density, max_decreases, fall_tolerance,
 ):  # pragma: no cover  # fmt: skip
     d, n = Xt.shape
     K = weights.shape[0]
@@ -208,7 +208,7 @@ def _em_loop(
         if abs(change) < tol:
             status = CONVERGED
             break
-        if change < -1e-9 * abs(bound):
+        if change < -fall_tolerance * abs(bound):
             decreases += 1
             if decreases == max_decreases:  # exact EM never falls: see the engine
                 status = STALLED
@@ -255,17 +255,18 @@ def compiled_iterations(
     noise_weight: float = 0.0,
     log_noise_density: float | None = None,
     max_decreases: int = 10,
+    fall_tolerance: float = 1e-9,
 ) -> CompiledRun:
     """Run up to ``max_iter`` EM iterations of model ``mclust_name`` in compiled code.
 
     ``Xt`` is the centred data transposed ``(D, n)``, ``covariances`` full ``(K, D,
     D)``; ``previous`` is the lower bound before the first iteration. Stops when the
     change of the mean log-likelihood is below ``tol`` (as the engine), after
-    ``max_iter``, after the log-likelihood has fallen ``max_decreases`` times
-    (``stalled``), or before an iteration the engine must do itself. A uniform noise
-    component (``log_noise_density`` ``-log V``, proportion ``noise_weight``) gets a
-    last row of responsibilities, left out of the Gaussians' statistics, as in the
-    engine's passes.
+    ``max_iter``, after the log-likelihood has fallen (by more than ``fall_tolerance``
+    relative) ``max_decreases`` times (``stalled``), or before an iteration the engine
+    must do itself. A uniform noise component (``log_noise_density`` ``-log V``,
+    proportion ``noise_weight``) gets a last row of responsibilities, left out of the
+    Gaussians' statistics, as in the engine's passes.
 
     Examples
     --------
@@ -304,7 +305,7 @@ def compiled_iterations(
         np.ascontiguousarray(variance_floor, dtype=np.float64), float(nk_eps),
         float(log_prob_floor), float(tol), int(max_iter), int(mstep_max_iter),
         float(mstep_tol), float(previous), float(noise_weight), noise_density,
-        int(max_decreases),
+        int(max_decreases), float(fall_tolerance),
     )  # fmt: skip
     return CompiledRun(
         new_weights,

@@ -66,6 +66,9 @@ COMPILED_MAX_CELLS = 10_000
 #: (a degenerate fit; measured: EVE with K=4 on iris's 50 virginica rows ran all 500
 #: iterations, 0.9 s, where mclust returns NA at the first singular covariance)
 MAX_DECREASES = 10
+#: a change of the mean log-likelihood below ``-FALL_TOLERANCE * |value|`` is a fall
+#: (smaller ones are rounding)
+FALL_TOLERANCE = 1e-9
 
 #: a pass's step: ``(data, params, repairs) -> (new params, mean log-likelihood)``
 Step = Callable[[Any, "MixtureParams", dict[int, int]], tuple["MixtureParams", float]]
@@ -483,7 +486,8 @@ class EMEngine:
                     if abs(change) < self.tol:
                         converged = True
                         break
-                    decreases += change < -1e-9 * abs(lower_bound) and self.prior is None
+                    fell = change < -FALL_TOLERANCE * abs(lower_bound)
+                    decreases += fell and self.prior is None
                     if decreases == MAX_DECREASES:
                         break
             data.n_parts = 1
@@ -557,6 +561,7 @@ class EMEngine:
             noise_weight=params.noise_weight,
             log_noise_density=self.log_noise_density,
             max_decreases=MAX_DECREASES,
+            fall_tolerance=FALL_TOLERANCE,
         )
         if not run.lower_bounds:
             return params, lower_bound, np.nan, False, False

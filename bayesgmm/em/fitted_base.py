@@ -19,7 +19,7 @@ from numpy.typing import ArrayLike, NDArray
 from bayesgmm.core.estimator_api import check_is_fitted
 from bayesgmm.core.numerics import exp_normalize
 from bayesgmm.core.validation import (
-    check_feature_names,
+    check_fitted_features,
     check_random_state,
     is_int,
     like_input,
@@ -99,9 +99,6 @@ class FittedMixture(FittedNoise):
     def _check_is_fitted(self) -> None:
         check_is_fitted(self, "means_")
 
-    def _check_feature_names(self, X: Any, names: NDArray[np.object_] | None) -> None:
-        check_feature_names(self, names, stacklevel=4)
-
     def _validate_predict_input(self, X: Any, allow_nan: bool | None = None) -> NDArray[np.float64]:
         self._check_is_fitted()
         if allow_nan is None:
@@ -110,14 +107,8 @@ class FittedMixture(FittedNoise):
         data = validate_data(
             X, allow_nan=allow_nan, nan_hint=hint + "impute or drop them.", keep_float32=True
         )
-        array, names = data.array, data.feature_names
-        if array.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"X has {array.shape[1]} features, but {type(self).__name__} is expecting "
-                f"{self.n_features_in_} features as input."
-            )
-        self._check_feature_names(X, names)
-        return array
+        check_fitted_features(self, data.shape[1], data.feature_names)
+        return data.array
 
     def _predict_data(self, X: ArrayLike) -> Data | IncompleteData:
         array = self._validate_predict_input(X)
