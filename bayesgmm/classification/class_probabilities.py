@@ -41,7 +41,15 @@ __all__ = ["ClassPosterior", "ClassProbabilities", "class_posterior"]
 
 @dataclass
 class ClassProbabilities:
-    """Posterior draws of class probabilities for some rows, and their summaries."""
+    """Posterior draws of class probabilities for some rows, and their summaries.
+
+    Examples
+    --------
+    >>> draws = np.array([[[0.9, 0.1], [0.6, 0.4]], [[0.8, 0.2], [0.3, 0.7]]])
+    >>> summary = ClassProbabilities(np.array(["a", "b"]), draws)
+    >>> summary.predicted.tolist(), summary.uncertain.tolist()
+    (['a', 'b'], [False, True])
+    """
 
     #: the class labels (columns)
     classes: NDArray[Any]
@@ -82,6 +90,14 @@ class ClassProbabilities:
         Returns
         -------
         pandas.DataFrame
+
+        Examples
+        --------
+        >>> draws = np.array([[[0.9, 0.1], [0.6, 0.4]], [[0.8, 0.2], [0.3, 0.7]]])
+        >>> ClassProbabilities(np.array(["a", "b"]), draws).table().round(3)
+          predicted  probability  lower 90%  upper 90%  uncertain
+        0         a         0.85      0.805      0.895      False
+        1         b         0.55      0.415      0.685       True
         """
         rows = np.arange(self.draws.shape[1])
         best = self.mean.argmax(axis=1)
@@ -133,6 +149,12 @@ class ClassPosterior:
         Returns
         -------
         ndarray
+
+        Examples
+        --------
+        >>> post = class_posterior(clf, X, y, draws=200, tune=200)  # doctest: +SKIP
+        >>> post.predict_proba_draws(X[:3]).shape  # doctest: +SKIP
+        (400, 3, 2)
         """
         data = self.classifier._validated(X)
         per_class = [
@@ -158,6 +180,11 @@ class ClassPosterior:
         Returns
         -------
         ClassProbabilities
+
+        Examples
+        --------
+        >>> post = class_posterior(clf, X, y, draws=200, tune=200)  # doctest: +SKIP
+        >>> post.class_probabilities(X[:3], credible=0.8).table()  # doctest: +SKIP
         """
         if not 0 < credible < 1:
             raise ValueError(f"credible must be in (0, 1); got {credible!r}.")

@@ -87,7 +87,7 @@ def check_class_sizes(
 
 @dataclass
 class EDDAFit:
-    """The chosen joint fit and every candidate's BIC."""
+    """The chosen joint fit and every candidate's BIC (:func:`fit_edda` makes it)."""
 
     #: one component per class (component k is class k), the best BIC
     mixture: GaussianMixture
@@ -140,6 +140,16 @@ def fit_edda(
     Returns
     -------
     EDDAFit
+
+    Examples
+    --------
+    >>> from bayesgmm.core.validation import validate_data
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.r_[rng.normal(0, 1, (30, 2)), rng.normal(3, 1, (30, 2))]
+    >>> codes, classes = np.repeat([0, 1], 30), np.array(["a", "b"])
+    >>> fit = fit_edda(validate_data(X), codes, classes, ["EEE", "VVV", "EII"], {})
+    >>> fit.model, fit.bic.round(1).to_dict()
+    ('EII', {'EEE': 431.9, 'VVV': 435.4, 'EII': 425.3})
     """
     n_features, n_classes = data.shape[1], len(classes)
     counts = np.bincount(codes[codes >= 0], minlength=n_classes)
