@@ -29,6 +29,10 @@ from bayesgmm.exceptions import (
     SamplingError,
     SamplingWarning,
 )
+from bayesgmm.reporting.classification_report import (
+    build_classification_report,
+    classification_report,
+)
 from bayesgmm.reporting.html_report import (
     Report,
     build_report,
@@ -85,8 +89,10 @@ __all__ = [
     "adjusted_rand_index",
     "anomaly_scores",
     "bootstrap_lrt",
+    "build_classification_report",
     "build_report",
     "class_posterior",
+    "classification_report",
     "cluster_uncertainty",
     "coclustering_matrix",
     "collect_evidence",

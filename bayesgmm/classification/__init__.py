@@ -10,6 +10,7 @@ from bayesgmm.classification.classifier import MODEL_TYPES, MixtureClassifier
 from bayesgmm.classification.cross_validation import (
     CrossValidation,
     balanced_folds,
+    brier_score,
     cross_validate_classifier,
 )
 
@@ -18,5 +19,6 @@ __all__ = [
     "CrossValidation",
     "MixtureClassifier",
     "balanced_folds",
+    "brier_score",
     "cross_validate_classifier",
 ]

@@ -22,7 +22,7 @@ from bayesgmm.classification.classifier import MixtureClassifier
 from bayesgmm.classification.targets import check_targets
 from bayesgmm.core.validation import check_integer, check_random_state, validate_data
 
-__all__ = ["CrossValidation", "balanced_folds", "cross_validate_classifier"]
+__all__ = ["CrossValidation", "balanced_folds", "brier_score", "cross_validate_classifier"]
 
 
 @dataclass
@@ -63,6 +63,31 @@ class CrossValidation:
             f"{len(self.folds)}-fold cross-validation: error {self.error:.4f} "
             f"(se {self.se_error:.4f}), Brier score {self.brier:.4f} (se {self.se_brier:.4f})"
         )
+
+
+def brier_score(codes: NDArray[np.intp], probabilities: NDArray[np.float64]) -> float:
+    """The Brier score as mclust reports it: ``sum_c (1[y = c] - P(c | x))^2 / 2``, row mean.
+
+    Parameters
+    ----------
+    codes : ndarray of shape (n_samples,)
+        Each row's true class, as a column index of ``probabilities``.
+    probabilities : ndarray of shape (n_samples, n_classes)
+        Predicted class probabilities.
+
+    Returns
+    -------
+    float
+        0 for certain, correct predictions; 1 for certain, wrong ones.
+
+    Examples
+    --------
+    >>> brier_score(np.array([0, 1]), np.array([[1.0, 0.0], [0.5, 0.5]]))
+    0.125
+    """
+    truth = np.zeros_like(probabilities)
+    truth[np.arange(len(codes)), codes] = 1.0
+    return float(((truth - probabilities) ** 2).sum() / (2 * len(codes)))
 
 
 def balanced_folds(
@@ -198,10 +223,8 @@ def cross_validate_classifier(
         full[:, np.searchsorted(classes, model.classes_)] = proba
         probabilities[test] = full
         predictions[test] = classes[np.argmax(full, axis=1)]
-        truth = np.zeros_like(full)
-        truth[np.arange(len(test)), codes[test]] = 1.0
         errors[i] = float(np.mean(np.argmax(full, axis=1) != codes[test]))
-        briers[i] = float(((truth - full) ** 2).sum() / (2 * len(test)))
+        briers[i] = brier_score(codes[test], full)
     sizes = np.array([len(f) for f in fold_rows], dtype=float)
     k = len(fold_rows)
 

@@ -14,6 +14,10 @@ or a fitted :class:`~bayesgmm.BayesianGaussianMixture` (the posterior):
   :func:`plot_density_1d` (histogram with the density and its credible band),
   :func:`plot_coclustering` (heatmap of a co-clustering matrix such as
   :func:`bayesgmm.uses.clustering.coclustering_matrix`);
+* classification (a fitted :class:`~bayesgmm.MixtureClassifier`): :func:`plot_classes`
+  (rows on the directions that best separate the classes, misclassified and
+  uncertain rows marked), :func:`plot_class_probabilities` (each row's posterior class
+  probability with its credible interval);
 * convergence: :func:`plot_trace` (trace or rank plots through arviz-plots);
 * model choice and checks, thin wrappers of the result objects' own ``plot``
   methods: :func:`plot_criteria`, :func:`plot_loo`, :func:`plot_bootstrap_lrt`,
@@ -33,6 +37,7 @@ from bayesgmm.plots.choice import (
     plot_ppc_density,
     plot_ppc_dist,
 )
+from bayesgmm.plots.classes import plot_class_probabilities, plot_classes
 from bayesgmm.plots.clusters import (
     most_informative_pairs,
     plot_clusters,
@@ -46,6 +51,8 @@ from bayesgmm.plots.diagnostics import plot_trace
 __all__ = [
     "most_informative_pairs",
     "plot_bootstrap_lrt",
+    "plot_class_probabilities",
+    "plot_classes",
     "plot_clusters",
     "plot_coclustering",
     "plot_criteria",

@@ -157,6 +157,18 @@ def feature_pair(
     return first, second
 
 
+def label_directions(ax: Axes, basis: NDArray[np.float64], labels: list[str]) -> None:
+    """Name the axes of a projection on two discriminant directions by their largest loadings."""
+    names = []
+    for j in range(2):
+        loadings = basis[:, j]
+        top = np.argsort(-np.abs(loadings))[:2]
+        terms = " ".join(f"{loadings[i]:+.2f} {labels[i]}" for i in top)
+        names.append(f"discriminant direction {j + 1} ({terms} ...)")
+    ax.set_xlabel(names[0])
+    ax.set_ylabel(names[1])
+
+
 def component_colors(n_components: int) -> list[Any]:
     """One colour per component: matplotlib's default cycle, then a wider map."""
     import matplotlib as mpl

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -24,6 +24,7 @@ from bayesgmm.plots._common import (
     ellipse,
     feature_names,
     feature_pair,
+    label_directions,
     model_parameters,
     new_axes,
     point_estimate,
@@ -246,12 +247,7 @@ def plot_discriminant(
         for s in n_std:
             ax.add_patch(ellipse(mean, cov, s, fill=False, color=palette[k], linewidth=1.2))
         ax.plot(*mean, marker="x", color=palette[k], markersize=8)
-    set_labels: tuple[Callable[[str], Any], ...] = (ax.set_xlabel, ax.set_ylabel)
-    for j, set_label in enumerate(set_labels):
-        loadings = basis[:, j]
-        top = np.argsort(-np.abs(loadings))[:2]
-        terms = " ".join(f"{loadings[i]:+.2f} {labels[i]}" for i in top)
-        set_label(f"discriminant direction {j + 1} ({terms} ...)")
+    label_directions(ax, basis, labels)
     ax.autoscale_view()
     if legend:
         ax.legend(handles=_handles(palette, noise), **OUTSIDE_LEGEND)

@@ -396,3 +396,25 @@ def html_figure(figure: Figure, alt: str, caption: str) -> str:
         f'<figure><img src="data:image/png;base64,{encoded}" alt="{esc(alt)}">'
         f"<figcaption>{esc(caption)}</figcaption></figure>"
     )
+
+
+def data_section(frame: pd.DataFrame) -> Section:
+    """The report's first section: size, feature names and summary statistics of ``frame``."""
+    stats = pd.DataFrame(
+        {
+            "mean": frame.mean(),
+            "sd": frame.std(ddof=1) if len(frame) > 1 else np.nan,
+            "min": frame.min(),
+            "25%": frame.quantile(0.25),
+            "median": frame.median(),
+            "75%": frame.quantile(0.75),
+            "max": frame.max(),
+        }
+    )
+    stats.index.name = "feature"
+    n, d = frame.shape
+    body = paragraph(
+        f"{n} observation{'s' if n != 1 else ''} of {d} feature{'s' if d != 1 else ''}: "
+        f"{', '.join(map(str, frame.columns))}."
+    ) + html_table(stats, caption="Summary statistics")
+    return Section("data", "Data", body)

@@ -39,6 +39,7 @@ from bayesgmm.reporting.html import (
     Report,
     Section,
     bullet_list,
+    data_section,
     fixed,
     format_number,
     html_figure,
@@ -80,27 +81,6 @@ def _feature_labels(
 
 
 # ---------------------------------------------------------------------- sections
-def _data_section(frame: pd.DataFrame) -> Section:
-    stats = pd.DataFrame(
-        {
-            "mean": frame.mean(),
-            "sd": frame.std(ddof=1) if len(frame) > 1 else np.nan,
-            "min": frame.min(),
-            "25%": frame.quantile(0.25),
-            "median": frame.median(),
-            "75%": frame.quantile(0.75),
-            "max": frame.max(),
-        }
-    )
-    stats.index.name = "feature"
-    n, d = frame.shape
-    body = paragraph(
-        f"{n} observation{'s' if n != 1 else ''} of {d} feature{'s' if d != 1 else ''}: "
-        f"{', '.join(map(str, frame.columns))}."
-    ) + html_table(stats, caption="Summary statistics")
-    return Section("data", "Data", body)
-
-
 def _selection_section(selection: ModelSelection) -> Section:
     table = selection.table
     best = selection.best_params_
@@ -745,7 +725,7 @@ def build_report(
         )
     labels = _feature_labels(model, names, n_features)
     frame = pd.DataFrame(array, columns=labels)
-    sections = [_data_section(frame)]
+    sections = [data_section(frame)]
     if selection is not None:
         sections.append(_selection_section(selection))
     if evidence is not None:
