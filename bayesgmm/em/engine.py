@@ -444,6 +444,17 @@ class EMEngine:
         step: Step = self.em_step
         if inputs.incomplete is not None:
             step = functools.partial(self.incomplete_em_step, inputs.incomplete)
+        # every row labelled (EDDA): responsibilities are the labels whatever the
+        # parameters, so the start (the labelled M-step) is the maximum; one step
+        # evaluates its likelihood
+        exact_start = (
+            warm is None
+            and inputs.init_labels is not None
+            and inputs.incomplete is None
+            and inputs.init_data is data
+            and inputs.noise_start is None
+            and bool((inputs.init_labels >= 0).all())
+        )
         best: EMRun | None = None
         for init in range(n_init if warm is None else 1):
             started = time.perf_counter()
@@ -483,7 +494,7 @@ class EMEngine:
                     lower_bounds.append(lower_bound)
                     change = lower_bound - previous
                     last_print = self._print_iteration(n_iter, change, last_print)
-                    if abs(change) < self.tol:
+                    if abs(change) < self.tol or exact_start:
                         converged = True
                         break
                     fell = change < -FALL_TOLERANCE * abs(lower_bound)
