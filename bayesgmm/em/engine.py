@@ -130,6 +130,21 @@ class FitInputs:
     init_labels: NDArray[np.intp] | None = None
 
     @property
+    def fully_labelled(self) -> bool:
+        """Every row labelled, complete and used in the start (EDDA).
+
+        Responsibilities are then the labels whatever the parameters, so the start
+        (the labelled M-step) is the maximum: one EM step evaluates its likelihood.
+        """
+        return (
+            self.init_labels is not None
+            and self.incomplete is None
+            and self.init_data is self.data
+            and self.noise_start is None
+            and bool((self.init_labels >= 0).all())
+        )
+
+    @property
     def prediction_data(self) -> Data | DaskData | IncompleteData:
         """The data to label after the fit (the incomplete rows if any)."""
         return self.data if self.incomplete is None else self.incomplete
@@ -444,17 +459,7 @@ class EMEngine:
         step: Step = self.em_step
         if inputs.incomplete is not None:
             step = functools.partial(self.incomplete_em_step, inputs.incomplete)
-        # every row labelled (EDDA): responsibilities are the labels whatever the
-        # parameters, so the start (the labelled M-step) is the maximum; one step
-        # evaluates its likelihood
-        exact_start = (
-            warm is None
-            and inputs.init_labels is not None
-            and inputs.incomplete is None
-            and inputs.init_data is data
-            and inputs.noise_start is None
-            and bool((inputs.init_labels >= 0).all())
-        )
+        exact_start = warm is None and inputs.fully_labelled
         best: EMRun | None = None
         for init in range(n_init if warm is None else 1):
             started = time.perf_counter()
