@@ -21,6 +21,7 @@ from bayesgmm.bayes.convergence import DIAGNOSED_VARS, Diagnostics, diagnose, va
 from bayesgmm.bayes.posterior import ParameterDraws, draws_from_posterior
 from bayesgmm.bayes.posterior_imputation import DEFAULT_MAX_IMPUTATIONS as DEFAULT_MAX_IMPUTATIONS
 from bayesgmm.bayes.posterior_imputation import PosteriorImputation
+from bayesgmm.bayes.posterior_likelihood import PosteriorLikelihood
 from bayesgmm.bayes.uniform_noise import NoiseDraws, noise_probability_table
 from bayesgmm.core.estimator_api import check_is_fitted
 from bayesgmm.core.numerics import exp_normalize
@@ -40,7 +41,7 @@ __all__ = ["DEFAULT_MAX_IMPUTATIONS", "SUMMARY_VARS", "FittedPosterior"]
 SUMMARY_VARS = DIAGNOSED_VARS
 
 
-class FittedPosterior(PosteriorImputation):
+class FittedPosterior(PosteriorLikelihood, PosteriorImputation):
     """Prediction, imputation, predictive draws and summary of a fitted posterior.
 
     A base class: the subclass's ``fit`` sets ``idata_`` (with a ``posterior`` of
@@ -355,69 +356,6 @@ class FittedPosterior(PosteriorImputation):
         """
         per_draw = self.log_density_draws(X)  # (draws, rows)
         return exp_normalize(per_draw, floor=None) - np.log(len(per_draw))
-
-    def log_likelihood(self, X: ArrayLike) -> xr.DataArray:
-        """Pointwise log-likelihood of new rows under every posterior draw.
-
-        ``log p(x_i | theta_s)`` (marginal over missing cells with
-        ``missing="marginalize"``): the ``log_likelihood`` group of ``idata_``, for
-        any data (held-out rows, LOO or WAIC on new data, per-draw anomaly scores).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Points.
-
-        Returns
-        -------
-        xarray.DataArray
-            Named ``obs``, dims ``(chain, draw, obs_id)``.
-
-        Examples
-        --------
-        >>> from bayesgmm import load_faithful
-        >>> from bayesgmm import BayesianGaussianMixture
-        >>> bgm = BayesianGaussianMixture(
-        ...     2, draws=200, tune=200, chains=2, random_state=0, progressbar=False
-        ... ).fit(load_faithful())  # doctest: +SKIP
-        >>> bgm.log_likelihood([[3.0, 70.0]]).sizes  # doctest: +SKIP
-        Frozen({'chain': 2, 'draw': 200, 'obs_id': 1})
-        """
-        values = self.log_density_draws(X)
-        n_chains = self.idata_["posterior"].sizes["chain"]
-        return xr.DataArray(
-            values.reshape(n_chains, -1, values.shape[-1]),
-            dims=("chain", "draw", "obs_id"),
-            name="obs",
-        )
-
-    def log_density_draws(self, X: ArrayLike) -> NDArray[np.float64]:
-        """Log-density of every sample under every posterior draw, flattened over chains.
-
-        ``log p(x_i | theta_s)``, the values of :meth:`log_likelihood` as an array:
-        the per-draw log-densities of the fitted-mixture protocol
-        (:class:`~bayesgmm.core.fitted_mixture.FittedMixtureLike`), whose
-        ``log mean_s exp`` is :meth:`score_samples`.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Points.
-
-        Returns
-        -------
-        ndarray of shape (S, n_samples)
-            Draw ``s = chain * draws + draw``.
-
-        Examples
-        --------
-        >>> from bayesgmm import BayesianGaussianMixture, load_faithful
-        >>> bgm = BayesianGaussianMixture(2, draws=100, tune=100, chains=2, progressbar=False)
-        >>> bgm.fit(load_faithful()).log_density_draws([[3.0, 70.0]]).shape  # doctest: +SKIP
-        (200, 1)
-        """
-        array = self._validate_X(X)
-        return self._draws().log_likelihood(array)
 
     def score(self, X: ArrayLike, y: Any = None) -> float:
         """Mean log posterior predictive density per sample.

@@ -36,6 +36,7 @@ from bayesgmm.bayes.posterior import (
     relabel_to_em,
     tidy_posterior,
 )
+from bayesgmm.bayes.posterior_likelihood import stores_log_likelihood
 from bayesgmm.bayes.spec import Priors, check_bayesian_covariance_type
 from bayesgmm.bayes.uniform_noise import check_hypervolume, data_region, default_hypervolume
 from bayesgmm.core.estimator_api import ParamsMixin, check_is_fitted
@@ -178,7 +179,10 @@ class BayesianGaussianMixture(FittedPosterior, ParamsMixin):
     idata_ : xarray.DataTree
         Posterior (``weights``, ``means``, ``covariances`` with dims ``component``,
         ``feature``, ``feature_bis``, and the sampled variables), ``sample_stats``,
-        ``log_likelihood`` (``obs`` over ``obs_id``) and ``observed_data``.
+        ``observed_data`` and ``log_likelihood`` (``obs`` over ``obs_id``; stored
+        when it has at most 10 million values, e.g. 2 x 1000 draws of 5,000 rows:
+        :meth:`loo` computes PSIS-LOO in blocks of rows either way, and
+        :meth:`store_log_likelihood` stores it on request).
     em_ : GaussianMixture
         The EM fit used as start and reference labelling.
     n_relabelled_ : int
@@ -628,7 +632,9 @@ def _tidy(
 ) -> xr.DataTree:
     """The kept groups, relabelled onto ``em_``, with the pointwise log-likelihood.
 
-    ``log_likelihood=False`` leaves it out (the draws are only being diagnosed). With
+    ``log_likelihood=False`` leaves it out (the draws are only being diagnosed), as
+    does a fit whose log-likelihood would hold more than
+    :data:`~bayesgmm.bayes.posterior_likelihood.MAX_STORED_LOG_LIKELIHOOD` values. With
     the noise component ``constant_data`` holds ``hypervolume``, ``data_center`` and
     ``data_scale`` (what its density needs) and the box its predictive draws fill
     (``noise_center``, ``noise_rotation``, ``noise_lower``, ``noise_upper``).
@@ -653,7 +659,8 @@ def _tidy(
             noise_lower=(("feature",), region.lower),
             noise_upper=(("feature",), region.upper),
         ).assign_coords(feature=post["feature"].values, feature_bis=post["feature"].values)
-    if log_likelihood:
+    n_draws_total = post.sizes["chain"] * post.sizes["draw"]
+    if log_likelihood and stores_log_likelihood(n_draws_total, X.shape[0]):
         tree = xr.DataTree.from_dict({f"/{name}": ds for name, ds in groups.items()})
         estimator.idata_ = tree  # the draws (noise included) are read from it
         draws = estimator._draws()

@@ -5,7 +5,8 @@ sampling from the full posterior. Where the Pareto shape ``k`` of the importance
 weights exceeds 0.7 (typically an outlier, or a point that alone holds up a
 component), the estimate is unreliable, and usually optimistic. For these points
 :func:`repair_loo` computes the term exactly, as brms's ``reloo`` and
-:func:`arviz_stats.reloo` (used here) do: the same model is fitted again on the data
+:func:`arviz_stats.reloo` do (here without the stored draws x rows log-likelihood
+that ArviZ's needs): the same model is fitted again on the data
 without row ``i``, started from the full fit's EM solution (no new EM, same
 settings and seed), and
 
@@ -32,7 +33,7 @@ from typing import Any, TextIO
 
 import numpy as np
 import pandas as pd
-import xarray as xr
+from scipy import special
 
 from bayesgmm.bayes.posterior import draws_from_posterior
 from bayesgmm.core.validation import ValidatedData
@@ -82,60 +83,31 @@ class RefitSummary:
         self.seconds = 0.0
 
 
-def _refit_wrapper(model: Any, data: Any, stream: TextIO | None, name: str, summary: RefitSummary):
-    """An :class:`arviz_stats.loo.wrapper.SamplingWrapper` refitting ``model`` without a row."""
-    from arviz_stats.loo.wrapper import SamplingWrapper
+def _without_row(data: Any, row: int) -> tuple[Any, np.ndarray]:
+    """The data without ``row``, and that row's values (a (1, D) array)."""
+    keep = np.ones(len(data), dtype=bool)
+    keep[row] = False
+    if isinstance(data, ValidatedData):
+        return data.take(keep), data.array[[row]]
+    if isinstance(data, pd.DataFrame):
+        return data.iloc[keep], data.iloc[[row]].to_numpy(float)
+    return data[keep], np.asarray(data, dtype=np.float64)[[row]]
 
-    n_rows = len(data)
 
-    class _Refit(SamplingWrapper):
-        def __init__(self) -> None:
-            super().__init__(model, idata_orig=model.idata_)
-            self.count = 0
-            self.total = 0
-
-        def sel_observations(self, idx):
-            keep = np.ones(n_rows, dtype=bool)
-            keep[int(idx)] = False
-            if isinstance(data, ValidatedData):
-                return data.take(keep), (int(idx), data.array[[int(idx)]])
-            if isinstance(data, pd.DataFrame):
-                return data.iloc[keep], (int(idx), data.iloc[[int(idx)]].to_numpy(float))
-            return data[keep], (int(idx), np.asarray(data)[[int(idx)]])
-
-        def sample(self, modified_observed_data):
-            self.count += 1
-            if stream is not None:
-                print(
-                    f"    reloo {name}: refit {self.count}/{self.total} without one row",
-                    file=stream,
-                    flush=True,
-                )
-            params = model.get_params()
-            params.update(start=model.em_, progressbar=False)
-            refit = type(model)(**params)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", SamplingWarning)
-                refit.fit(modified_observed_data)
-            if not refit.diagnostics_ok_:
-                summary.failed.append("; ".join(refit.diagnostics_.problems))
-            return refit
-
-        def get_inference_data(self, fitted_model):
-            return fitted_model.idata_
-
-        def log_likelihood__i(self, excluded_obs, idata__i):
-            row, values = excluded_obs
-            post = idata__i["posterior"].to_dataset()
-            draws = draws_from_posterior(post, model.covariance_type)
-            log_lik = draws.log_likelihood(values)[:, 0]
-            return xr.DataArray(
-                log_lik.reshape(draws.n_chains, draws.n_draws, 1),
-                dims=("chain", "draw", "obs_id"),
-                coords={"obs_id": [row]},
-            )
-
-    return _Refit()
+def _exact_term(model: Any, data: Any, row: int, summary: RefitSummary) -> float:
+    """``log p(y_row | y_-row)``: the model refitted without the row, from its EM start."""
+    rest, values = _without_row(data, row)
+    params = model.get_params()
+    params.update(start=model.em_, progressbar=False)
+    refit = type(model)(**params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SamplingWarning)
+        refit.fit(rest)
+    if not refit.diagnostics_ok_:
+        summary.failed.append("; ".join(refit.diagnostics_.problems))
+    post = refit.idata_["posterior"].to_dataset()
+    log_lik = draws_from_posterior(post, model.covariance_type).log_likelihood(values)[:, 0]
+    return float(special.logsumexp(log_lik) - np.log(log_lik.size))
 
 
 def repair_loo(
@@ -157,7 +129,7 @@ def repair_loo(
     data : ndarray or DataFrame
         The data ``model`` was fitted on.
     loo : arviz_stats ELPDDataLOO
-        Its pointwise PSIS-LOO.
+        Its pointwise PSIS-LOO with ``p_loo_i`` (``model.loo()``).
     rows : ndarray of int
         The rows to refit (those with Pareto k above ``threshold``).
     threshold : float
@@ -179,38 +151,35 @@ def repair_loo(
     :func:`bayesgmm.selection.loo_comparison.compare_loo` calls it for every model with Pareto
     k above the threshold (``reloo=``); by hand:
 
-    >>> import arviz as az
-    >>> loo = az.loo(bgm.idata_, pointwise=True)  # doctest: +SKIP
+    >>> loo = bgm.loo()  # doctest: +SKIP
     >>> rows = np.flatnonzero(np.asarray(loo.pareto_k) > 0.7)  # doctest: +SKIP
     >>> repaired, summary = repair_loo(
     ...     bgm, X, loo, rows, threshold=0.7, name="K=2 full"
     ... )  # doctest: +SKIP
     """
-    from arviz_stats import reloo
-
     summary = RefitSummary()
     if not len(rows):
         return loo, summary
     start = time.perf_counter()
-    wrapper = _refit_wrapper(model, data, stream, name, summary)
-    wrapper.total = len(rows)
-    # reloo refits every row with k above its threshold: select exactly ``rows``
-    k_hat = loo.pareto_k.copy()
-    mask = np.zeros(k_hat.size, dtype=bool)
-    mask[np.asarray(rows, dtype=np.intp)] = True
-    selected = copy.deepcopy(loo)
-    selected.pareto_k = k_hat.copy(data=np.where(mask, np.maximum(k_hat.values, 1.0), 0.0))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        repaired = reloo(
-            wrapper, loo_orig=selected, k_threshold=min(threshold, 0.99), pointwise=True
-        )
-    # the same summary as arviz's loo (reloo's se uses ddof=1)
+    repaired = copy.deepcopy(loo)
+    elpd_i = repaired.elpd_i.values
+    # lpd_i - elpd_i, kept by the blocked PSIS-LOO (psis_loo)
+    p_loo_i = repaired.p_loo_i.values
+    pareto_k = repaired.pareto_k.values
+    for count, row in enumerate(np.asarray(rows, dtype=np.intp), 1):
+        if stream is not None:
+            print(
+                f"    reloo {name}: refit {count}/{len(rows)} without one row",
+                file=stream,
+                flush=True,
+            )
+        lpd = elpd_i[row] + p_loo_i[row]  # log of the full posterior's mean density
+        elpd_i[row] = _exact_term(model, data, int(row), summary)
+        p_loo_i[row] = lpd - elpd_i[row]
+        pareto_k[row] = 0.0
     elpd, se, p_loo, _ = repaired.elpd_i.azstats.loo_summary(repaired.p_loo_i)
     repaired.elpd, repaired.se, repaired.p = float(elpd), float(se), float(p_loo)
-    # the unrefitted points keep their own Pareto k
-    repaired.pareto_k = k_hat.copy(data=np.where(mask, 0.0, k_hat.values))
-    repaired.warning = bool(np.any(repaired.pareto_k.values > repaired.good_k))
+    repaired.warning = bool(np.any(pareto_k > repaired.good_k))
     summary.rows = np.asarray(rows, dtype=np.intp)
     summary.seconds = time.perf_counter() - start
     return repaired, summary

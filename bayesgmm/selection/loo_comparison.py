@@ -419,15 +419,13 @@ def compare_loo(
                 )
     loo, high, repaired, states = {}, {}, {}, {}
     for name, model in models.items():
-        if model.idata_["log_likelihood"]["obs"].sizes["obs_id"] != array.shape[0]:
+        n_fitted = model.idata_["observed_data"]["obs"].sizes["obs_id"]
+        if n_fitted != array.shape[0]:
             raise ValueError(
-                f"model {name!r} was fitted on different data "
-                f"({model.idata_['log_likelihood']['obs'].sizes['obs_id']} rows; X has "
+                f"model {name!r} was fitted on different data ({n_fitted} rows; X has "
                 f"{array.shape[0]}): LOO compares models on the same observations."
             )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # we report Pareto k ourselves
-            loo[name] = az.loo(model.idata_, pointwise=True)
+        loo[name] = model.loo()  # in blocks of rows; Pareto k reported here
         k_hat = np.asarray(loo[name].pareto_k).ravel()
         high[name] = np.flatnonzero(k_hat > pareto_k_threshold)
         repaired[name] = np.empty(0, dtype=np.intp)
