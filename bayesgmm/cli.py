@@ -369,6 +369,8 @@ def _run_fit(args: argparse.Namespace) -> int:
         "model": _em_parameters(best, data, str(selection.table.iloc[0].mclust_name)),
         "selection": _selection_records(selection),
     }
+    if result.skipped:
+        parameters["skipped_steps"] = dict(result.skipped)
     if extension is not None:
         parameters["range_extension"] = {
             "k_cap": extension.k_cap,

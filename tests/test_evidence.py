@@ -394,6 +394,38 @@ def test_pipeline_skips_the_posterior_over_k_on_large_data_unless_asked(monkeypa
     assert asked.k_posterior is not None
 
 
+def test_pipeline_skips_the_bootstrap_lrt_on_large_data_and_says_why(monkeypatch):
+    import io
+
+    import bayesgmm.selection.pipeline
+    from bayesgmm import load_galaxies
+    from bayesgmm.selection.pipeline import run_pipeline
+
+    # 82 rows x 19 replicates = 1,558 rows refitted per test, over a limit of 1,000
+    monkeypatch.setattr(bayesgmm.selection.pipeline, "LRT_MAX_WORK", 1_000)
+    X = load_galaxies() / 1000
+    settings = {"loo": False, "ppc": False, "k_posterior": False, "n_init": 1}
+    stream = io.StringIO()
+    result = run_pipeline(X, [1, 2, 3], "full", **settings, n_boot=19, progress=stream)
+    assert result.lrt == []
+    reason = result.skipped["Bootstrap LRT"]
+    assert "19 replicates x 82 rows = 1,558 rows refitted per test" in reason
+    assert "n_boot <= 12" in reason
+    assert f"Bootstrap LRT skipped: {reason}" in stream.getvalue()
+    # the evidence table says what did not run, in print and in the report
+    assert result.evidence.skipped == {"Bootstrap LRT": reason}
+    assert f"- not run: Bootstrap LRT ({reason})" in str(result.evidence)
+    from bayesgmm import build_report
+
+    page = build_report(X, selection=result.selection, evidence=result.evidence, clustering=False)
+    assert "<h3>Not run</h3>" in page.html
+    assert "Bootstrap LRT: 19 replicates" in page.html
+    # within the limit it runs
+    ran = run_pipeline(X, [1, 2, 3], "full", **settings, n_boot=12, progress=False)
+    assert len(ran.lrt) == 1
+    assert ran.skipped == {}
+
+
 @pytest.mark.filterwarnings("ignore::bayesgmm.exceptions.SamplingWarning")  # short chains
 def test_pipeline_takes_all_of_mclusts_models_and_compares_their_posteriors():
     from bayesgmm.covariance import MCLUST_MODELS

@@ -211,6 +211,8 @@ def _print_result(step: str, value: Any, *, columns: list[str]) -> None:
         print(f"\nEvidence: recommended {label}")
         for reason in value.reasons:
             print(f"  - {reason}")
+        for step_name, why in value.skipped.items():
+            print(f"  - not run: {step_name} ({why})")
     elif step == "posterior":
         verdict = "pass" if value.diagnostics_ok_ else "FAIL (see the report)"
         name = candidate_name(value.n_components, value.covariance_type)

@@ -208,6 +208,12 @@ def _evidence_section(evidence: EvidenceTable) -> Section:
         )
         + "<h3>Reasons</h3>"
         + bullet_list(evidence.reasons)
+        + (
+            "<h3>Not run</h3>"
+            + bullet_list(f"{step}: {why}" for step, why in evidence.skipped.items())
+            if evidence.skipped
+            else ""
+        )
         + paragraph(
             "Rule: only sound evidence counts: degenerate EM fits are not candidates, and "
             "a Bayesian fit that failed its diagnostics is shown but neither votes nor "

@@ -138,6 +138,9 @@ class EvidenceTable:
         :func:`bayesgmm.build_report` shows it).
     extension : RangeExtension or None
         How the range of K was extended (:mod:`bayesgmm.selection.range_extension`), when it was.
+    skipped : dict of str to str
+        Steps of :func:`bayesgmm.collect_evidence` that did not run, with the reason
+        (for example the bootstrap LRT on 100,000 rows); printed after the reasons.
 
     Examples
     --------
@@ -154,6 +157,7 @@ class EvidenceTable:
     loo_se: float = LOO_SE
     k_posterior: KPosterior | None = field(default=None, repr=False)
     extension: Any = field(default=None, repr=False)
+    skipped: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_results(
@@ -520,13 +524,18 @@ class EvidenceTable:
     def __str__(self) -> str:
         head = f"Evidence for the number of components: recommended {self._label()}"
         body = format_table(self.to_frame())
-        return head + "\n" + body + "\n" + "\n".join(f"- {r}" for r in self.reasons)
+        lines = [f"- {r}" for r in self.reasons] + self._not_run()
+        return head + "\n" + body + "\n" + "\n".join(lines)
+
+    def _not_run(self) -> list[str]:
+        return [f"- not run: {step} ({why})" for step, why in self.skipped.items()]
 
     def _repr_html_(self) -> str:
         frame = self.to_frame()
         frame["recommended"] = np.where(frame["recommended"], "\u2714", "")
         table = frame.to_html(float_format=lambda v: f"{v:.3g}", na_rep="")
-        reasons = "".join(f"<li>{html.escape(r)}</li>" for r in self.reasons)
+        lines = [f"- {r}" for r in self.reasons] + self._not_run()
+        reasons = "".join(f"<li>{html.escape(line[2:])}</li>" for line in lines)
         return (
             f"<p><b>Evidence for the number of components</b>: recommended "
             f"{html.escape(self._label())}</p>" + table + f"<ul>{reasons}</ul>"

@@ -53,6 +53,11 @@ __all__ = ["PipelineResult", "Progress", "chosen_estimator", "collect_evidence",
 #: (10,000 rows x 5 features: 300,000, about 30 s). Larger data run when asked
 #: (k_posterior={...}): 100,000 x 5 takes about 3 minutes, too long for a default step
 K_POSTERIOR_MAX_WORK = 500_000
+#: the bootstrap LRTs run by default only up to this many rows refitted per test
+#: (rows x replicates: 20,000 rows x 99 replicates). Each replicate fits K and K + 1
+#: components with restarts on all rows: at 100,000 rows one test of 99 replicates
+#: took 2.6 minutes on 2 cores, and the tests of three structures half an hour
+LRT_MAX_WORK = 2_000_000
 
 #: what the pipeline hands to ``on_result`` after a step: the step's name and result
 ResultHook = Callable[[str, Any], None]
@@ -90,6 +95,8 @@ class PipelineResult:
         Every Bayesian fit made, by candidate name.
     elapsed : dict of str to float
         Seconds per step.
+    skipped : dict of str to str
+        Steps not run, with the reason (also said in the progress).
     extension : RangeExtension or None
         How the range of K was extended, and where it stopped.
     """
@@ -105,6 +112,7 @@ class PipelineResult:
     em: GaussianMixture | None = None
     posterior: Any = None
     posteriors: dict[str, Any] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
     elapsed: dict[str, float] = field(default_factory=dict)
     extension: RangeExtension | None = None
 
@@ -337,6 +345,12 @@ def run_pipeline(
     bayes_settings = {"draws": draws, "tune": tune, "chains": chains, **(bayes_options or {})}
     timer: dict[str, float] = {}
 
+    skipped: dict[str, str] = {}
+
+    def skip(name: str, reason: str) -> None:  # a step not run: said, and kept
+        skipped[name] = reason
+        reporter.say(f"{name} skipped: {reason}")
+
     @contextlib.contextmanager
     def step(key: str, message: str) -> Iterator[None]:
         start = time.perf_counter()
@@ -381,9 +395,16 @@ def run_pipeline(
         timer["extend"] = time.perf_counter() - start
         reporter.say(f"    range extended in {timer['extend']:.1f} s")
     hook("selection", selection)
-    result = PipelineResult(selection, elapsed=timer, extension=extension)
+    result = PipelineResult(selection, elapsed=timer, extension=extension, skipped=skipped)
 
-    if lrt:
+    if lrt and n_samples * n_boot > LRT_MAX_WORK:
+        skip(
+            "Bootstrap LRT",
+            f"{n_boot} replicates x {n_samples:,} rows = {n_samples * n_boot:,} rows refitted "
+            f"per test (> {LRT_MAX_WORK:,}: minutes per test); run bayesgmm.sequential_lrt "
+            f"on X directly, or pass n_boot <= {LRT_MAX_WORK // n_samples} to run it here",
+        )
+    elif lrt:
         from bayesgmm.selection.bootstrap_lrt import sequential_lrt
 
         for cov, k_max in _lrt_plan(selection, lrt, n_candidates):
@@ -412,7 +433,7 @@ def run_pipeline(
 
     n_loo = min(n_candidates, len(selection.table))
     if noisy and sparse:
-        reporter.say("Overfitted mixture skipped: it has no noise component yet.")
+        skip("Overfitted mixture", "it has no noise component yet")
     if loo and n_loo >= 2:
         from bayesgmm.selection.loo_comparison import compare_loo
 
@@ -446,7 +467,7 @@ def run_pipeline(
         result.posteriors.update(result.comparison.models)
         hook("loo", result.comparison)
         if ppc and incomplete:
-            reporter.say("Posterior predictive checks skipped: X has missing cells.")
+            skip("Posterior predictive checks", "X has missing cells")
         elif ppc:
             from bayesgmm.bayes.ppc import posterior_predictive_check
 
@@ -488,13 +509,14 @@ def run_pipeline(
     n_rows, n_features = k_data.array.shape
     work = n_rows * n_features * (n_features + 1)
     if run_k and incomplete:
-        reporter.say("Posterior over K skipped: X has missing cells.")
+        skip("Posterior over K", "X has missing cells")
     elif k_posterior is True and work > K_POSTERIOR_MAX_WORK:
-        reporter.say(
-            f"Posterior over K skipped: {n_rows} rows x {n_features} features would take "
-            f"many minutes (rows x features x (features + 1) = {work:,} > "
-            f"{K_POSTERIOR_MAX_WORK:,}); run bayesgmm.posterior_over_k on X directly, or "
-            "pass k_posterior={...} settings to run it here."
+        skip(
+            "Posterior over K",
+            f"{n_rows} rows x {n_features} features would take many minutes (rows x "
+            f"features x (features + 1) = {work:,} > {K_POSTERIOR_MAX_WORK:,}); run "
+            "bayesgmm.posterior_over_k on X directly, or pass k_posterior={...} settings "
+            "to run it here",
         )
     elif run_k:
         from bayesgmm.mfm import default_length, nearest_structure, posterior_over_k
@@ -547,6 +569,7 @@ def run_pipeline(
         )
         if noise_note is not None:
             result.evidence.reasons.insert(0, noise_note)
+        result.evidence.skipped = dict(skipped)
         hook("evidence", result.evidence)
 
     if callable(chosen) and not isinstance(chosen, GaussianMixture):
