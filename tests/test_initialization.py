@@ -184,3 +184,34 @@ def test_unknown_method_is_rejected():
     X = make_gmm_data("full", 10, seed=0)[0]
     with pytest.raises(ValueError, match=r"init_params must be one of .*; got 'bogus'"):
         initial_responsibilities("bogus", X, 2, np.random.default_rng(0))
+
+
+def test_restarts_on_many_rows_run_on_a_subsample_and_the_best_continues(monkeypatch):
+    from bayesgmm import GaussianMixture
+    from bayesgmm.em import engine
+
+    monkeypatch.setattr(engine, "RESTART_SAMPLE_ROWS", 500)
+    calls = []
+    run = engine.EMEngine.run
+
+    def spy(self, inputs, rng, *, n_init, inits=(None, None, None), warm=None):
+        calls.append((inputs.data.n_samples, n_init, warm is not None))
+        return run(self, inputs, rng, n_init=n_init, inits=inits, warm=warm)
+
+    monkeypatch.setattr(engine.EMEngine, "run", spy)
+    X = make_gmm_data("full", 3000, seed=2)[0]
+    gm = GaussianMixture(3, n_init=5, tol=1e-8, random_state=0).fit(X)
+    # the restarts on 500 rows, then one run on all 3,000 from their best
+    assert calls == [(3000, 5, False), (500, 5, False)]
+    assert gm.converged_
+    # it ends at a maximum of the full data: EM started there stays there
+    again = GaussianMixture(
+        3, weights_init=gm.weights_, means_init=gm.means_, precisions_init=gm.precisions_,
+        tol=1e-8,
+    ).fit(X)  # fmt: skip
+    assert again.lower_bound_ == pytest.approx(gm.lower_bound_, rel=1e-9)
+    # one restart, or few rows: no subsample
+    calls.clear()
+    GaussianMixture(3, n_init=1, random_state=0).fit(X)
+    GaussianMixture(3, n_init=5, random_state=0).fit(X[:500])
+    assert calls == [(3000, 1, False), (500, 5, False)]

@@ -41,7 +41,7 @@ from bayesgmm.core.validation import (
 )
 from bayesgmm.em.criteria import MixtureCriteria
 from bayesgmm.em.dask_arrays import DaskData, is_dask_array
-from bayesgmm.em.engine import EMEngine, EMRun, FitInputs, MixtureParams
+from bayesgmm.em.engine import EMEngine, EMRun, FitInputs, MixtureParams, dask_inputs
 from bayesgmm.em.fit_checks import check_finite, check_scale, warn_degenerate, warn_not_converged
 from bayesgmm.em.initialization import INIT_METHODS, check_initial_parameters
 from bayesgmm.em.map_prior import check_prior, default_prior
@@ -471,7 +471,7 @@ default="kmeans"
                 raise ValueError("prior is not available for Dask arrays; compute X first.")
             if self.noise is not False:
                 raise ValueError("noise is not available for Dask arrays; compute X first.")
-            inputs = engine.dask_inputs(X, sample_weight, rng)
+            inputs = dask_inputs(engine.model, engine.n_components, X, sample_weight, rng)
             self._fit_inputs(engine, inputs, None, rng)
             return self.predict(inputs.data.source) if return_labels else None
         data = validate_data(
