@@ -426,6 +426,24 @@ def test_pipeline_skips_the_bootstrap_lrt_on_large_data_and_says_why(monkeypatch
     assert ran.skipped == {}
 
 
+def test_pipeline_skips_the_bayesian_fits_on_large_data_and_says_why(monkeypatch):
+    import bayesgmm.selection.pipeline
+    from bayesgmm import load_galaxies
+    from bayesgmm.selection.pipeline import run_pipeline
+
+    # 82 rows x 2 chains x (50 + 50) = 16,400 row evaluations per fit, over 10,000
+    monkeypatch.setattr(bayesgmm.selection.pipeline, "BAYES_MAX_WORK", 10_000)
+    X = load_galaxies() / 1000
+    settings = {"lrt": False, "k_posterior": False, "n_init": 1, "chains": 2, "tune": 50}
+    result = run_pipeline(X, [1, 2, 3], "full", **settings, draws=50, progress=False)
+    assert result.comparison is None
+    assert result.checks == {}
+    reason = result.skipped["Bayesian fits and PSIS-LOO"]
+    assert "82 rows x 2 chains x 100 iterations = 16,400 row evaluations" in reason
+    assert result.skipped["Posterior predictive checks"] == "there are no Bayesian fits to check"
+    assert set(result.evidence.skipped) == set(result.skipped)
+
+
 @pytest.mark.filterwarnings("ignore::bayesgmm.exceptions.SamplingWarning")  # short chains
 def test_pipeline_takes_all_of_mclusts_models_and_compares_their_posteriors():
     from bayesgmm.covariance import MCLUST_MODELS

@@ -58,6 +58,10 @@ K_POSTERIOR_MAX_WORK = 500_000
 #: components with restarts on all rows: at 100,000 rows one test of 99 replicates
 #: took 2.6 minutes on 2 cores, and the tests of three structures half an hour
 LRT_MAX_WORK = 2_000_000
+#: the Bayesian fits compared by PSIS-LOO run by default only up to this many row
+#: evaluations per fit (rows x chains x (draws + tune): 25,000 rows x 4 chains x 2,000);
+#: at 100,000 rows one fit of 4 chains took about 3 minutes on 2 cores, so three over ten
+BAYES_MAX_WORK = 200_000_000
 
 #: what the pipeline hands to ``on_result`` after a step: the step's name and result
 ResultHook = Callable[[str, Any], None]
@@ -236,12 +240,15 @@ def run_pipeline(
     grid_options : mapping, default=None
         Other :func:`~bayesgmm.select_model` settings (``max_iter``, ``tol``, ...).
     lrt : {"candidates", "best", False}, default="candidates"
-        Which sequential tests to run (see Notes).
+        Which sequential tests to run (see Notes). Skipped (and said so) when rows x
+        ``n_boot`` exceeds :data:`LRT_MAX_WORK` (20,000 rows at 99 replicates).
     n_boot, lrt_n_init : int, default=99, 5
         Bootstrap replicates per test and EM restarts per replicate fit.
     loo, n_candidates, sparse, max_components
         Which further evidence to compute, and for how many candidates (``sparse``:
         the overfitted mixture, :func:`bayesgmm.bayes.overfitted.fit_sparse_mixture`).
+        The Bayesian fits are skipped (and said so) when rows x chains x (draws +
+        tune) exceeds :data:`BAYES_MAX_WORK` (25,000 rows at 4 x 2,000 iterations).
     ppc : bool or None, default=None
         Posterior predictive checks of the LOO fits (``None``: when ``loo``; ``True``
         with ``loo=False`` is an error, there would be no fits to check).
@@ -434,7 +441,21 @@ def run_pipeline(
     n_loo = min(n_candidates, len(selection.table))
     if noisy and sparse:
         skip("Overfitted mixture", "it has no noise component yet")
-    if loo and n_loo >= 2:
+    bayes_work = (
+        n_samples * bayes_settings["chains"] * (bayes_settings["draws"] + bayes_settings["tune"])
+    )
+    if loo and n_loo >= 2 and bayes_work > BAYES_MAX_WORK:
+        skip(
+            "Bayesian fits and PSIS-LOO",
+            f"{n_samples:,} rows x {bayes_settings['chains']} chains x "
+            f"{bayes_settings['draws'] + bayes_settings['tune']} iterations = {bayes_work:,} "
+            f"row evaluations per fit (> {BAYES_MAX_WORK:,}: minutes per fit); fit "
+            "bayesgmm.BayesianGaussianMixture to the models of interest directly, or pass "
+            "fewer chains, draws or tune to run them here",
+        )
+        if ppc:
+            skip("Posterior predictive checks", "there are no Bayesian fits to check")
+    elif loo and n_loo >= 2:
         from bayesgmm.selection.loo_comparison import compare_loo
 
         with step(
@@ -677,7 +698,11 @@ def collect_evidence(
     n_init : int, default=10
         EM restarts per grid model.
     lrt, loo : bool, default=True
-        Bootstrap likelihood-ratio tests; Bayesian fits compared by PSIS-LOO.
+        Bootstrap likelihood-ratio tests; Bayesian fits compared by PSIS-LOO. On large
+        data each is skipped, saying why and how to run it (the limits
+        :data:`~bayesgmm.selection.pipeline.LRT_MAX_WORK` and
+        :data:`~bayesgmm.selection.pipeline.BAYES_MAX_WORK`: 20,000 and 25,000 rows at
+        the defaults); :attr:`EvidenceTable.skipped` lists the steps not run.
     ppc : bool or None, default=None
         Posterior predictive checks of the LOO fits (``None``: when ``loo``;
         ``True`` with ``loo=False`` is an error).
