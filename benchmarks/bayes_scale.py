@@ -2,11 +2,13 @@
 
 Problem: 2 features, K = 3, full covariances, simulated from the known mixture of
 ``bayesgmm.testing.make_gmm_data("full", N, seed=0, separation=4)`` for N = 1e3,
-1e4, 1e5. Both routes sample 2 chains x (500 tune + 500 draws) with nutpie,
-started from EM, ``random_state=0``:
+1e4, 1e5; or, with ``--components K --features D``, a K-component D-feature mixture
+(means drawn with sd 3, unit covariances, equal weights). Both routes sample 2 chains
+x (500 tune + 500 draws) with nutpie, started from EM, ``random_state=0``:
 
 * ``nuts``: ``BayesianGaussianMixture(3).fit(X)``, as the package does it (EM, NUTS
-  on all rows, relabelling, pointwise log-likelihood, diagnostics).
+  on all rows, relabelling, diagnostics; the pointwise log-likelihood is stored up
+  to 10 million values).
 * ``approx``: ``bayesgmm.bayes.approximate.fit_large(X, 3, subsample=m)`` (EM, Taylor
   control variates, NUTS on m rows, PSIS over all rows), with
   ``m = max(30, min(1000, N // 4))`` unless ``--subsample`` is given.
@@ -26,6 +28,7 @@ slope of log(time) on log(N). Usage::
 
     python benchmarks/bayes_scale.py [--quick] [--sizes 1000 10000 100000]
         [--draws 500] [--tune 500] [--chains 2] [--subsample M] [--no-plain]
+        [--components 3] [--features 2]
         [--max-nuts-n N] [--out PATH] [--json PATH]
 """
 
@@ -36,6 +39,7 @@ import datetime as dt
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import time
@@ -51,14 +55,26 @@ VARS = ("weights", "means", "covariances")
 ROOT = Path(__file__).resolve().parent
 
 
-def simulate(n: int):
-    from bayesgmm.testing import make_gmm_data
+def simulate(n: int, n_components: int = K, n_features: int = 2):
+    """Rows and the true weights, means and covariances.
 
-    return make_gmm_data("full", n, seed=0, separation=SEPARATION)
+    Two features and three components: ``make_gmm_data``'s mixture. Otherwise means
+    drawn with sd 3, unit covariances and equal weights (seed 0).
+    """
+    if (n_components, n_features) == (K, 2):
+        from bayesgmm.testing import make_gmm_data
+
+        return make_gmm_data("full", n, seed=0, separation=SEPARATION)
+    rng = np.random.default_rng(0)
+    centers = rng.normal(scale=3.0, size=(n_components, n_features))
+    labels = rng.integers(n_components, size=n)
+    X = centers[labels] + rng.normal(size=(n, n_features))
+    weights = np.full(n_components, 1.0 / n_components)
+    return X, weights, centers, np.tile(np.eye(n_features), (n_components, 1, 1))
 
 
-def default_subsample(n: int) -> int:
-    return max(10 * K, min(1000, n // 4))
+def default_subsample(n: int, n_components: int = K) -> int:
+    return max(10 * n_components, min(1000, n // 4))
 
 
 # ---------------------------------------------------------------------- worker
@@ -97,7 +113,7 @@ def worker(args) -> dict:
     compile_timer = Timer(nutpie.compile_pymc_model)
     sample_timer = Timer(nutpie.sample)
     nutpie.compile_pymc_model, nutpie.sample = compile_timer, sample_timer
-    X = simulate(args.n)[0]
+    X = simulate(args.n, args.components, args.features)[0]
     settings = {"draws": args.draws, "tune": args.tune, "chains": args.chains, "random_state": 0}
     result: dict = {"method": args.worker, "n": args.n}
     with warnings.catch_warnings(record=True) as caught:
@@ -106,7 +122,7 @@ def worker(args) -> dict:
         if args.worker == "nuts":
             from bayesgmm import BayesianGaussianMixture
 
-            est = BayesianGaussianMixture(K, progressbar=False, **settings).fit(X)
+            est = BayesianGaussianMixture(args.components, progressbar=False, **settings).fit(X)
             wall = time.perf_counter() - start
             post = est.idata_["posterior"].to_dataset()
             ess = az.ess(est.idata_, var_names=list(VARS), method="bulk")
@@ -120,8 +136,8 @@ def worker(args) -> dict:
 
             fit = fit_large(
                 X,
-                K,
-                subsample=args.subsample or default_subsample(args.n),
+                args.components,
+                subsample=args.subsample or default_subsample(args.n, args.components),
                 control_variates=args.worker == "approx",
                 **settings,
             )
@@ -138,6 +154,7 @@ def worker(args) -> dict:
             proposal = fit.idata["proposal"].to_dataset()
             result["mean"], result["sd"] = moments(proposal, fit.weights)
     result.update(
+        peak_rss_gb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6,
         wall=wall,
         compile=compile_timer.seconds,
         sampling=sample_timer.seconds,
@@ -160,6 +177,10 @@ def run_worker(method: str, n: int, args) -> dict:
         str(args.tune),
         "--chains",
         str(args.chains),
+        "--components",
+        str(args.components),
+        "--features",
+        str(args.features),
     ]
     if args.subsample:
         command += ["--subsample", str(args.subsample)]
@@ -241,6 +262,8 @@ def main(argv=None) -> int:
     parser.add_argument("--draws", type=int, default=500)
     parser.add_argument("--tune", type=int, default=500)
     parser.add_argument("--chains", type=int, default=2)
+    parser.add_argument("--components", type=int, default=K, help="K of the simulated mixture")
+    parser.add_argument("--features", type=int, default=2, help="D of the simulated mixture")
     parser.add_argument("--subsample", type=int, default=None)
     parser.add_argument("--no-plain", action="store_true", help="skip the tempered route")
     parser.add_argument(
@@ -271,7 +294,8 @@ def main(argv=None) -> int:
         date = dt.date.today().isoformat()
         text = report(args, sorted(raw), raw, command, date)
         if args.json:
-            settings = {k: getattr(args, k) for k in ("draws", "tune", "chains", "subsample")}
+            keys = ("draws", "tune", "chains", "subsample", "components", "features")
+            settings = {k: getattr(args, k) for k in keys}
             saved = {"command": command, "date": date, "settings": settings, "results": raw}
             args.json.write_text(json.dumps(saved, indent=1, default=float))
     print(text)
@@ -286,7 +310,7 @@ def run_all(args) -> dict:
     sizes = sorted({int(s) for s in args.sizes if not (args.quick and s > 1e4)})
     raw = {}
     for n in sizes:
-        _, w, mu, cov = simulate(n)
+        _, w, mu, cov = simulate(n, args.components, args.features)
         truth = {"weights": w, "means": mu, "covariances": cov}
         entry = {}
         methods = ["approx"] + ([] if args.no_plain else ["plain"])
@@ -329,7 +353,8 @@ def table_row(n: int, method: str, r: dict) -> str:
     if method == "plain":
         return (
             f"| {n} | {name} | {r['subsample']} | {r['wall']:.1f} | {r['compile']:.1f} "
-            f"| {r['sampling']:.1f} | - | - | - | {fmt(r['r_hat_max'], '.3f')} "
+            f"| {r['sampling']:.1f} | {fmt(r.get('peak_rss_gb'), '.2f')} | - | - | - "
+            f"| {fmt(r['r_hat_max'], '.3f')} "
             f"| {fmt(r['pareto_k'], '.2f')} | {r['ess_is']:.0f} | - | - |"
         )
     nuts_err = r.get("nuts_error")
@@ -340,7 +365,8 @@ def table_row(n: int, method: str, r: dict) -> str:
     truth = "/".join(f"{r['truth_error'][v]:.2f}" for v in VARS)
     return (
         f"| {n} | {name} | {r.get('subsample', n)} | {r['wall']:.1f} | "
-        f"{r['compile']:.1f} | {r['sampling']:.1f} | {r['min_ess']:.0f} | "
+        f"{r['compile']:.1f} | {r['sampling']:.1f} | {fmt(r.get('peak_rss_gb'), '.2f')} | "
+        f"{r['min_ess']:.0f} | "
         f"{r['min_ess'] / r['wall']:.1f} | "
         f"{r['min_ess'] / max(r['wall'] - r['compile'], 1e-9):.1f} | "
         f"{fmt(r['r_hat_max'], '.3f')} | {fmt(r.get('pareto_k'), '.2f')} | "
@@ -358,23 +384,31 @@ def report(args, sizes, raw, command, date) -> str:
         "",
         f"Command: `{command}`",
         "",
-        f"Data: 2-D, K = 3, full covariances, `make_gmm_data('full', N, seed=0, separation="
-        f"{SEPARATION:g})`. Both routes: nutpie, {args.chains} chains x ({args.tune} tune + "
+        (
+            f"Data: 2-D, K = 3, full covariances, `make_gmm_data('full', N, seed=0, "
+            f"separation={SEPARATION:g})`."
+            if (args.components, args.features) == (K, 2)
+            else f"Data: {args.features}-D, K = {args.components}, full covariances; means "
+            "drawn with sd 3, unit covariances, equal weights (seed 0)."
+        )
+        + f" Both routes: nutpie, {args.chains} chains x ({args.tune} tune + "
         f"{args.draws} draws), EM start, random_state=0, each fit in a fresh process "
         "(compilation included in the wall time, and shown separately).",
         "",
-        "| N | route | m | wall s | compile s | sampling s | min ESS | ESS/s (wall) "
-        "| ESS/s (excl. compile) | r_hat max | k-hat | IS ESS | err vs NUTS w/mu/Sigma "
-        "| err vs truth w/mu/Sigma |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| N | route | m | wall s | compile s | sampling s | peak RSS GB | min ESS "
+        "| ESS/s (wall) | ESS/s (excl. compile) | r_hat max | k-hat | IS ESS "
+        "| err vs NUTS w/mu/Sigma | err vs truth w/mu/Sigma |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for n in sizes:
         lines += [table_row(n, m, raw[n][m]) for m in ROUTES if m in raw[n]]
     lines += [
         "",
         "Columns: *m* rows seen by NUTS; *wall* the whole fit (EM, compilation, sampling, "
-        "post-processing); *compile* time in `nutpie.compile_pymc_model`; *sampling* time "
-        "in `nutpie.sample` (tuning + draws); *min ESS* the smallest bulk ESS over weights, "
+        "post-processing); *compile* time in `nutpie.compile_pymc_model` (full NUTS: none, "
+        "its kernels are compiled once per machine); *sampling* time "
+        "in `nutpie.sample` (tuning + draws); *peak RSS* the fit process's own; "
+        "*min ESS* the smallest bulk ESS over weights, "
         "means and covariances (for subsample+PSIS: the proposal's bulk ESS times "
         "`ess_is / draws`); *r_hat max* of full NUTS, or of the proposal chains; *k-hat* "
         "and *IS ESS* (`1 / sum w^2` of the 1000 draws) of the Pareto-smoothed importance "
