@@ -54,14 +54,16 @@ __all__ = ["PipelineResult", "Progress", "chosen_estimator", "collect_evidence",
 #: (k_posterior={...}): 100,000 x 5 takes about 3 minutes, too long for a default step
 K_POSTERIOR_MAX_WORK = 500_000
 #: the bootstrap LRTs run by default only up to this many rows refitted per test
-#: (rows x replicates: 20,000 rows x 99 replicates). Each replicate fits K and K + 1
-#: components with restarts on all rows: at 100,000 rows one test of 99 replicates
-#: took 2.6 minutes on 2 cores, and the tests of three structures half an hour
-LRT_MAX_WORK = 2_000_000
+#: (rows x replicates: 10,000 rows x 99 replicates, whose tests took 3.2 minutes on 2
+#: cores in benchmarks/analysis_scale.py). Each replicate fits K and K + 1 components
+#: with restarts on all rows: at 100,000 rows one test took 2.6 minutes, the tests of
+#: three structures half an hour
+LRT_MAX_WORK = 1_000_000
 #: the Bayesian fits compared by PSIS-LOO run by default only up to this many row
-#: evaluations per fit (rows x chains x (draws + tune): 25,000 rows x 4 chains x 2,000);
-#: at 100,000 rows one fit of 4 chains took about 3 minutes on 2 cores, so three over ten
-BAYES_MAX_WORK = 200_000_000
+#: evaluations per fit (rows x chains x (draws + tune): 12,500 rows x 4 chains x 2,000;
+#: three fits of 10,000 rows took 3.1 minutes on 2 cores); at 100,000 rows one fit of
+#: 4 chains takes about 3 minutes, so three (and their checks) take over ten
+BAYES_MAX_WORK = 100_000_000
 
 #: what the pipeline hands to ``on_result`` after a step: the step's name and result
 ResultHook = Callable[[str, Any], None]
@@ -241,14 +243,14 @@ def run_pipeline(
         Other :func:`~bayesgmm.select_model` settings (``max_iter``, ``tol``, ...).
     lrt : {"candidates", "best", False}, default="candidates"
         Which sequential tests to run (see Notes). Skipped (and said so) when rows x
-        ``n_boot`` exceeds :data:`LRT_MAX_WORK` (20,000 rows at 99 replicates).
+        ``n_boot`` exceeds :data:`LRT_MAX_WORK` (10,000 rows at 99 replicates).
     n_boot, lrt_n_init : int, default=99, 5
         Bootstrap replicates per test and EM restarts per replicate fit.
     loo, n_candidates, sparse, max_components
         Which further evidence to compute, and for how many candidates (``sparse``:
         the overfitted mixture, :func:`bayesgmm.bayes.overfitted.fit_sparse_mixture`).
         The Bayesian fits are skipped (and said so) when rows x chains x (draws +
-        tune) exceeds :data:`BAYES_MAX_WORK` (25,000 rows at 4 x 2,000 iterations).
+        tune) exceeds :data:`BAYES_MAX_WORK` (12,500 rows at 4 x 2,000 iterations).
     ppc : bool or None, default=None
         Posterior predictive checks of the LOO fits (``None``: when ``loo``; ``True``
         with ``loo=False`` is an error, there would be no fits to check).
@@ -701,8 +703,8 @@ def collect_evidence(
         Bootstrap likelihood-ratio tests; Bayesian fits compared by PSIS-LOO. On large
         data each is skipped, saying why and how to run it (the limits
         :data:`~bayesgmm.selection.pipeline.LRT_MAX_WORK` and
-        :data:`~bayesgmm.selection.pipeline.BAYES_MAX_WORK`: 20,000 and 25,000 rows at
-        the defaults); :attr:`EvidenceTable.skipped` lists the steps not run.
+        :data:`~bayesgmm.selection.pipeline.BAYES_MAX_WORK`: 10,000 and 12,500 rows at
+        the defaults, so that every step together stays under 10 minutes on 2 cores); :attr:`EvidenceTable.skipped` lists the steps not run.
     ppc : bool or None, default=None
         Posterior predictive checks of the LOO fits (``None``: when ``loo``;
         ``True`` with ``loo=False`` is an error).
