@@ -704,7 +704,8 @@ def collect_evidence(
         data each is skipped, saying why and how to run it (the limits
         :data:`~bayesgmm.selection.pipeline.LRT_MAX_WORK` and
         :data:`~bayesgmm.selection.pipeline.BAYES_MAX_WORK`: 10,000 and 12,500 rows at
-        the defaults, so that every step together stays under 10 minutes on 2 cores); :attr:`EvidenceTable.skipped` lists the steps not run.
+        the defaults, so that every step together stays under 10 minutes on 2
+        cores); :attr:`EvidenceTable.skipped` lists the steps not run.
     ppc : bool or None, default=None
         Posterior predictive checks of the LOO fits (``None``: when ``loo``;
         ``True`` with ``loo=False`` is an error).
