@@ -25,6 +25,7 @@ full-data one in every parameter, and importance sampling cannot repair that unl
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 import warnings
@@ -37,16 +38,21 @@ import xarray as xr
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
-from bayesgmm.bayes.build import build_model, standardization
+from bayesgmm.bayes.build import standardization
+from bayesgmm.bayes.compiled_model import CompiledMixture
 from bayesgmm.bayes.control_variates import (
-    flatten_parameters,
-    gradient_function,
+    difference_gradient,
     log_likelihood_sums,
-    parameter_layout,
     taylor_expansion,
 )
 from bayesgmm.bayes.convergence import varying_vars
-from bayesgmm.bayes.fit import SAMPLERS, Diagnostics, diagnose, em_start, sample_model
+from bayesgmm.bayes.fit import (
+    Diagnostics,
+    diagnose,
+    em_start,
+    mixture_start,
+    sample_unconstrained,
+)
 from bayesgmm.bayes.importance import psis, resample, weighted_quantiles
 from bayesgmm.bayes.posterior import draws_from_posterior, relabel_to_em, tidy_posterior
 from bayesgmm.bayes.spec import Priors, check_bayesian_covariance_type
@@ -322,14 +328,17 @@ def fit_large(
     1. EM on the subsample (``n_init`` starts), refined by EM on all rows: ``theta_hat``.
     2. A random subsample ``S`` of ``m`` rows, ``f = N / m``.
     3. With ``control_variates=True`` (default): the gradient and Hessian at
-       ``theta_hat`` of ``sum_{i<=N} l_i - f sum_{i in S} l_i`` (autodiff gradient over
-       all rows; Hessian by central differences of it), giving the estimate
+       ``theta_hat`` of ``sum_{i<=N} l_i - f sum_{i in S} l_i`` (the compiled kernels'
+       exact gradient over all rows; Hessian by central differences of it), giving
+       the estimate
        ``L_hat = f sum_S l_i + g.(theta - theta_hat) + (theta - theta_hat)' H
        (theta - theta_hat) / 2`` (the difference estimator of Quiroz et al. 2019 with
        second-order Taylor control variates). With ``False``: ``L_hat = f sum_S l_i``
        (tempered subsample).
-    4. NUTS (nutpie) on ``prior x exp(L_hat)``, chains started at ``theta_hat``; its
-       gradient costs ``O(m)``.
+    4. NUTS (nutpie) on ``prior x exp(L_hat)`` in the compiled kernels
+       (:class:`~bayesgmm.bayes.compiled_model.CompiledMixture` with row weight ``f``
+       and the quadratic: nothing is compiled per data set), chains started at
+       ``theta_hat``; its gradient costs ``O(m + P^2)``.
     5. ``L(theta_s)`` for every draw in vectorised NumPy (no gradients: one pass per
        draw), PSIS weights, Pareto k-hat and ``1 / sum w^2``; relabelling onto the EM
        solution; a resampled posterior.
@@ -360,8 +369,8 @@ def fit_large(
         Proposal draws and tuning steps per chain, and number of chains.
     target_accept : float, default=0.9
         NUTS target acceptance rate.
-    sampler : {"nutpie", "pymc"}, default="nutpie"
-        Sampler of the proposal.
+    sampler : {"nutpie"}, default="nutpie"
+        Sampler of the proposal (the compiled target is sampled with nutpie).
     n_init : int, default=5
         EM restarts on the subsample.
     random_state : int, numpy.random.Generator or None, default=None
@@ -396,15 +405,16 @@ def fit_large(
     Notes
     -----
     Cost: ``O(N)`` work happens only in vectorised NumPy/compiled passes without
-    sampling (EM iterations, ``2 P + 1`` gradient evaluations over all rows for
-    ``P`` constrained parameters, one log-likelihood pass per draw); each NUTS
+    sampling (EM iterations, ``2 P + 1`` compiled gradient evaluations over all rows
+    for ``P`` parameters, one log-likelihood pass per draw); each NUTS
     gradient costs ``O(m + P^2)``. With control variates the error of ``L_hat`` near
     the posterior shrinks like ``1 / sqrt(N m)`` (third-order remainder), so ``m``
     can stay fixed as ``N`` grows; without them it grows like ``sqrt(N / m)``. The
-    expansion is in the model's constrained parameters (weights, standardised means,
-    standard deviations, correlation Cholesky factors); the importance weights use
-    the same quadratic, so the correction is exact whatever its accuracy, which
-    only affects the efficiency (``ess_is``).
+    expansion is in the sampler's unconstrained coordinates (log-ratio weights,
+    standardised means, log standard deviations, the correlations' or orientations'
+    free parameters), where the log-likelihood is closest to quadratic; the
+    importance weights use the same quadratic, so the correction is exact whatever
+    its accuracy, which only affects the efficiency (``ess_is``).
 
     The weights correct one mode: the chains start at the EM solution and label
     switching is removed by relabelling, as in ``BayesianGaussianMixture``. Missing
@@ -429,8 +439,12 @@ def fit_large(
     tune = _check_int("tune", tune, 0)
     chains = _check_int("chains", chains, 1)
     n_init = _check_int("n_init", n_init, 1)
-    if sampler not in SAMPLERS:
-        raise ValueError(f"sampler must be one of {list(SAMPLERS)}; got {sampler!r}.")
+    if sampler != "nutpie":
+        raise ValueError(
+            "fit_large samples its target (the subsample's likelihood and the Taylor "
+            f"control variates) in the compiled kernels with nutpie: sampler must be "
+            f"'nutpie'; got {sampler!r}."
+        )
     if not (isinstance(target_accept, int | float) and 0 < target_accept < 1):
         raise ValueError(f"target_accept must be in (0, 1); got {target_accept!r}.")
     if control_variates not in (True, False):
@@ -471,91 +485,48 @@ def fit_large(
     ).fit(array)
     timings["em"] = time.perf_counter() - tic
 
-    # 3. model on the subsample, standardised like the full data, and the expansion
+    # 3. the subsample's model (row weight f, standardised like the full data) and the
+    # expansion of the difference around theta_hat, in the unconstrained coordinates
     tic = time.perf_counter()
     center, scale = standardization(array)
     factor = n_samples / m
-    feature_names = list(names) if names is not None else None
-    model = build_model(
-        sub,
-        n_components,
-        model_type.name,
-        priors,
-        feature_names=feature_names,
-        standardize=(center, scale),
-    )
+    feature_names = [str(n) for n in names] if names is not None else None
+    labels = feature_names or [f"x{j}" for j in range(n_features)]
     start = em_start(model_type.name, em.weights_, em.means_, em.covariances_, center, scale)
-    var_names, shapes = parameter_layout(model, start)
-    theta_hat = flatten_parameters({k: v[None] for k, v in start.items()}, var_names, 1)[0]
-    # spherical, EII and oriented models bake the feature scales into the graph: key on them
-    isotropic = ("spherical", "EII", "EVE", "VVE", "EEV", "VEV")
-    scale_key = scale.tobytes() if model_type.name in isotropic else None
-    graph_key = (n_components, model_type.name, n_features, scale_key)
+    mixture = functools.partial(
+        CompiledMixture, n_components=n_components, covariance_type=model_type.name,
+        priors=priors, center=center, scale=scale,
+    )  # fmt: skip
+    target = mixture(sub, sample_weight=np.full(m, factor))
+    theta_hat = mixture_start(target, start)
     if control_variates and m < n_samples:
-        gradient = gradient_function(model, var_names, shapes, graph_key)
-        grad, hessian = taylor_expansion(gradient, array, sub, theta_hat, factor, (center, scale))
+        gradient = difference_gradient(mixture(array), target)
+        grad, hessian = taylor_expansion(gradient, theta_hat)
+        target = mixture(
+            sub, sample_weight=np.full(m, factor), quadratic=(theta_hat, grad, hessian)
+        )
     else:
         grad, hessian = np.zeros_like(theta_hat), np.zeros((theta_hat.size, theta_hat.size))
     timings["expansion"] = time.perf_counter() - tic
 
-    # 4. NUTS on prior x exp(L_hat): the model's f=1 likelihood plus a Potential
-    import pymc as pm
-    import pytensor.tensor as pt
-
-    with model:
-        factor_t = pm.Data("subsample_factor", np.float64(factor))
-        center_t = pm.Data("expansion_point", theta_hat)
-        grad_t = pm.Data("expansion_gradient", grad)
-        hess_t = pm.Data("expansion_hessian", hessian)
-        delta = pt.concatenate([pt.flatten(model[name]) for name in var_names]) - center_t
-        log_lik = pm.logp(model["obs"], model["X"])
-        pm.Potential(
-            "subsample_correction",
-            (factor_t - 1.0) * pt.sum(log_lik)
-            + pt.dot(grad_t, delta)
-            + 0.5 * pt.dot(delta, pt.dot(hess_t, delta)),
-        )
+    # 4. NUTS on prior x exp(L_hat): the compiled kernels, nothing compiled per data set
     tic = time.perf_counter()
-    idata = sample_model(
-        model,
-        start,
-        cache_key=(
-            "fit_large",
-            *graph_key,
-            m,
-            tuple(model.coords["feature"]),
-            tuple(sorted(priors.as_dict().items())),
-        ),
-        data={
-            "X": sub,
-            "data_center": center,
-            "data_scale": scale,
-            "subsample_factor": np.float64(factor),
-            "expansion_point": theta_hat,
-            "expansion_gradient": grad,
-            "expansion_hessian": hessian,
-        },
-        draws=draws,
-        tune=tune,
-        chains=chains,
-        target_accept=target_accept,
-        sampler=sampler,
-        seed=seed,
-        progressbar=progressbar,
+    trace = sample_unconstrained(
+        target, theta_hat, draws, tune, chains, seed, target_accept, progressbar
     )
+    thetas = np.asarray(trace["posterior"]["theta"].values)
     timings["sampling"] = time.perf_counter() - tic
 
     # 5. importance weights on the raw (not yet relabelled) draws
     tic = time.perf_counter()
-    post = tidy_posterior(idata["posterior"].to_dataset())
+    post = tidy_posterior(target.posterior(thetas, labels))
     posterior_draws = draws_from_posterior(post, model_type.name)
     n_chains, n_total = posterior_draws.n_chains, posterior_draws.size
     w, mu = posterior_draws.weights, posterior_draws.means
     cov = posterior_draws.full_covariances()
     full_ll = log_likelihood_sums(array, w, mu, cov, center, scale)
     sub_ll = log_likelihood_sums(sub, w, mu, cov, center, scale)
-    thetas = flatten_parameters({name: post[name].values for name in var_names}, var_names, n_total)
-    delta_s = thetas - theta_hat
+    delta_s = thetas.reshape(n_total, -1) - theta_hat
     quadratic = delta_s @ grad + 0.5 * np.einsum("sp,pq,sq->s", delta_s, hessian, delta_s)
     log_ratios = (full_ll - factor * sub_ll - quadratic).reshape(n_chains, -1)
     if not np.all(np.isfinite(log_ratios)):
@@ -591,8 +562,8 @@ def fit_large(
         "/importance_weights": weights_ds,
         "/observed_data": observed,
     }
-    if "sample_stats" in idata.children:
-        groups["/sample_stats"] = idata["sample_stats"].to_dataset()
+    if "sample_stats" in trace.children:
+        groups["/sample_stats"] = trace["sample_stats"].to_dataset()
     tree = xr.DataTree.from_dict(groups)
     summary_vars = varying_vars(n_components)
     settings = {

@@ -246,6 +246,10 @@ class CompiledMixture:
         With a value, the model has the uniform noise component of density
         ``1 / hypervolume`` (data units; see :mod:`bayesgmm.bayes.uniform_noise`) and ``K + 1``
         weights; ``None``: no noise component.
+    quadratic : tuple of ndarray, default=None
+        ``(center, gradient, hessian)`` in the unconstrained coordinates: adds ``g.d +
+        d' H d / 2``, ``d = theta - center``, to the log-density (the Taylor control
+        variates of :func:`bayesgmm.bayes.approximate.fit_large`).
 
     Examples
     --------
@@ -267,6 +271,7 @@ class CompiledMixture:
     ordered_means: bool = False
     sample_weight: NDArray[np.float64] | None = None
     hypervolume: float | None = None
+    quadratic: tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]] | None = None
 
     def __post_init__(self) -> None:
         X = np.asarray(self.X, dtype=np.float64)
@@ -333,7 +338,7 @@ class CompiledMixture:
             self.zt, self.row_weight, self.starts, self.observed,
             self.pattern_const, self.code, self.n_components, self.ordered_means,
             self.spiral_rows, self.spiral_cols, self.ratio, self.prior_values, self.prior_const,
-            self.noise_shift,
+            self.noise_shift, self.quadratic,
         )  # fmt: skip
 
     # ------------------------------------------------------------------ density

@@ -3,30 +3,25 @@
 :func:`bayesgmm.bayes.approximate.fit_large` samples NUTS on a subsample, correcting the
 subsample's log-likelihood with a second-order expansion around the EM point whose
 sums over all rows are computed once (:func:`log_likelihood_sums`, in blocks, flat
-memory). This module holds that expansion: the layout of the free parameters, the
-compiled gradient of the per-row log-likelihood (cached per graph) and the
-finite-difference Hessian terms.
+memory). This module holds that expansion, in the sampler's unconstrained coordinates:
+the gradient of the difference ``sum_{i<=N} l_i - f sum_{i in S} l_i`` from the
+compiled kernels (:class:`~bayesgmm.bayes.compiled_model.CompiledMixture`, nothing
+compiled per data set) and its Hessian by central differences.
 """
 
 from __future__ import annotations
 
-import math
-from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 
 from bayesgmm.bayes.build import standardization
+from bayesgmm.bayes.compiled_model import CompiledMixture
 from bayesgmm.core.numerics import LOG_2PI
 
-__all__ = [
-    "flatten_parameters",
-    "gradient_function",
-    "log_likelihood_sums",
-    "parameter_layout",
-    "taylor_expansion",
-]
+__all__ = ["difference_gradient", "log_likelihood_sums", "taylor_expansion"]
 
 
 #: relative step of the central differences that give the Hessian of the expansion
@@ -40,99 +35,50 @@ _BLOCK_ROWS = 4096
 _BLOCK_VALUES = 1 << 20
 
 
-#: rows per block of the gradient passes
-_GRADIENT_ROWS = 1 << 15
-
-
 #: below this a row's mixture density is recomputed with the exact log-sum-exp
 _TINY = 1e-290
 
 
-#: compiled gradient functions of the per-row log-likelihood, keyed by the graph
-_GRADIENTS: dict[tuple, Any] = {}
-
-
 # ---------------------------------------------------------------------- the expansion
-def parameter_layout(
-    model: Any, start: dict[str, NDArray]
-) -> tuple[list[str], list[tuple[int, ...]]]:
-    """Names and shapes of the free variables, in the model's order."""
-    names = [rv.name for rv in model.free_RVs]
-    unknown = [name for name in names if name not in start]
-    if unknown:  # pragma: no cover - build_model and em_start agree on the names
-        raise RuntimeError(f"no starting values for {unknown}")
-    return names, [tuple(np.shape(start[name])) for name in names]
+def difference_gradient(
+    full: CompiledMixture, subsample: CompiledMixture
+) -> Callable[[NDArray[np.float64]], NDArray[np.float64]]:
+    """``theta -> grad (sum_{i<=N} l_i - f sum_{i in S} l_i)`` from two compiled models.
 
-
-def flatten_parameters(values: dict[str, NDArray], names: list[str], n: int) -> NDArray[np.float64]:
-    """``(n, P)`` parameter vectors from arrays with ``n`` leading draws."""
-    return np.concatenate([np.reshape(values[name], (n, -1)) for name in names], axis=1)
-
-
-def gradient_function(model: Any, names: list[str], shapes: list[tuple[int, ...]], key: tuple):
-    """Compiled ``(x, theta, center, scale) -> (sum_i l_i(theta), gradient)``.
-
-    The model's log-likelihood of the rows ``x`` (data units) as a function of
-    ``theta``, the free variables in their constrained (model) parametrisation
-    flattened in the order of ``names``. The data and the standardisation are inputs,
-    so the compiled function serves every data set with the same ``key``.
+    ``full`` holds every row, ``subsample`` the subsample's rows with row weight
+    ``f``; both have the same priors and standardisation, so the priors and the
+    transforms' Jacobians cancel in the difference of their log-density gradients.
     """
-    compiled = _GRADIENTS.get(key)
-    if compiled is not None:
-        return compiled
-    import pymc as pm
-    import pytensor
-    import pytensor.tensor as pt
-    from pytensor.graph.basic import Variable
-    from pytensor.graph.replace import graph_replace
 
-    theta = pt.vector("theta", dtype="float64")
-    x = pt.matrix("x", dtype="float64")
-    center = pt.vector("center", dtype="float64")
-    scale = pt.vector("scale", dtype="float64")
-    replace = {model["X"]: x, model["data_center"]: center, model["data_scale"]: scale}
-    offset = 0
-    for name, shape in zip(names, shapes, strict=True):
-        size = math.prod(shape)
-        replace[model[name]] = theta[offset : offset + size].reshape(shape)
-        offset += size
-    total = pt.sum(graph_replace(pm.logp(model["obs"], model["X"]), replace, strict=False))
-    gradient = pt.grad(total, theta)
-    assert isinstance(gradient, Variable)  # one variable differentiated: one gradient
-    compiled = pytensor.function([x, theta, center, scale], [total, gradient])
-    _GRADIENTS[key] = compiled
-    return compiled
+    def gradient(theta: NDArray[np.float64]) -> NDArray[np.float64]:
+        return full.logp_and_grad(theta)[1] - subsample.logp_and_grad(theta)[1]
+
+    return gradient
 
 
 def taylor_expansion(
-    gradient: Any,
-    X: NDArray[np.float64],
-    subsample: NDArray[np.float64],
+    gradient: Callable[[NDArray[np.float64]], NDArray[np.float64]],
     theta_hat: NDArray[np.float64],
-    factor: float,
-    standardize: tuple[NDArray[np.float64], NDArray[np.float64]],
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Gradient and Hessian at ``theta_hat`` of ``sum_{i<=N} l_i - factor sum_{i in S} l_i``.
+    """Gradient and Hessian at ``theta_hat`` of the function whose ``gradient`` is given.
 
-    The Hessian comes from central differences of the exact (autodiff) gradient.
+    The Hessian comes from central differences of the exact gradient (``2 P``
+    evaluations), made symmetric.
+
+    Examples
+    --------
+    >>> hessian = np.array([[-2.0, 0.5], [0.5, -1.0]])
+    >>> grad, hess = taylor_expansion(lambda t: hessian @ (t - 1.0), np.zeros(2))
+    >>> grad.round(6).tolist(), bool(np.allclose(hess, hessian))
+    ([1.5, 0.5], True)
     """
-
-    def difference_gradient(theta: NDArray[np.float64]) -> NDArray[np.float64]:
-        total = np.zeros_like(theta)
-        for start in range(0, len(X), _GRADIENT_ROWS):
-            total += gradient(X[start : start + _GRADIENT_ROWS], theta, *standardize)[1]
-        return total - factor * gradient(subsample, theta, *standardize)[1]
-
-    with threadpool_limits(limits=1, user_api="blas"):
-        grad = difference_gradient(theta_hat)
-        steps = _FD_STEP * np.maximum(np.abs(theta_hat), 1e-2)
-        hessian = np.empty((theta_hat.size, theta_hat.size))
-        for j, step in enumerate(steps):
-            shift = np.zeros_like(theta_hat)
-            shift[j] = step
-            upper = difference_gradient(theta_hat + shift)
-            lower = difference_gradient(theta_hat - shift)
-            hessian[:, j] = (upper - lower) / (2.0 * step)
+    grad = gradient(theta_hat)
+    steps = _FD_STEP * np.maximum(np.abs(theta_hat), 1e-2)
+    hessian = np.empty((theta_hat.size, theta_hat.size))
+    for j, step in enumerate(steps):
+        shift = np.zeros_like(theta_hat)
+        shift[j] = step
+        hessian[:, j] = (gradient(theta_hat + shift) - gradient(theta_hat - shift)) / (2.0 * step)
     return grad, 0.5 * (hessian + hessian.T)
 
 

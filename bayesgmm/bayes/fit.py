@@ -52,9 +52,11 @@ __all__ = [
     "Diagnostics",
     "diagnose",
     "em_start",
+    "mixture_start",
     "sample_mixture",
     "sample_model",
     "sample_posterior",
+    "sample_unconstrained",
     "sampler_failure",
     "usable_cores",
 ]
@@ -553,27 +555,52 @@ def sample_mixture(
     >>> tree["posterior"]["means"].shape
     (1, 50, 1, 1)
     """
-    try:
-        compile_kernels()
-    except Exception as err:
-        raise sampler_failure(err, "nutpie", "compile") from err
-    try:
-        flat = mixture.unconstrain(start)
-    except (ValueError, FloatingPointError) as err:
-        raise sampler_failure(err, "nutpie", "start") from err
-
-    def initial_point(chain_seed: int) -> NDArray[np.float64]:
-        rng = np.random.default_rng(chain_seed)
-        return flat + rng.uniform(-START_JITTER, START_JITTER, size=flat.size)
-
-    model = NutpieModel(dims={}, mixture=mixture, initial_point_func=initial_point)
-    trace = _nutpie_sample(model, draws, tune, chains, seed, target_accept, progressbar)
+    trace = sample_unconstrained(
+        mixture, mixture_start(mixture, start), draws, tune, chains, seed, target_accept,
+        progressbar,
+    )  # fmt: skip
     thetas = trace["posterior"]["theta"].values
     posterior = mixture.posterior(thetas, feature_names)
     posterior.attrs.update(trace["posterior"].attrs)
     return xr.DataTree.from_dict(
         {"/posterior": posterior, "/sample_stats": trace["sample_stats"].to_dataset()}
     )
+
+
+def mixture_start(mixture: CompiledMixture, start: dict[str, NDArray]) -> NDArray[np.float64]:
+    """The unconstrained point of the constrained ``start`` (:func:`em_start`'s values)."""
+    try:
+        return mixture.unconstrain(start)
+    except (ValueError, FloatingPointError) as err:
+        raise sampler_failure(err, "nutpie", "start") from err
+
+
+def sample_unconstrained(
+    mixture: CompiledMixture,
+    flat: NDArray[np.float64],
+    draws: int,
+    tune: int,
+    chains: int,
+    seed: int,
+    target_accept: float,
+    progressbar: bool,
+) -> Any:
+    """NUTS (nutpie) on the compiled ``mixture``, every chain from ``flat`` + jitter.
+
+    Returns nutpie's trace: ``posterior["theta"]`` holds the unconstrained draws
+    (:meth:`CompiledMixture.posterior` turns them into parameters).
+    """
+    try:
+        compile_kernels()
+    except Exception as err:
+        raise sampler_failure(err, "nutpie", "compile") from err
+
+    def initial_point(chain_seed: int) -> NDArray[np.float64]:
+        rng = np.random.default_rng(chain_seed)
+        return flat + rng.uniform(-START_JITTER, START_JITTER, size=flat.size)
+
+    model = NutpieModel(dims={}, mixture=mixture, initial_point_func=initial_point)
+    return _nutpie_sample(model, draws, tune, chains, seed, target_accept, progressbar)
 
 
 def _nutpie_sample(

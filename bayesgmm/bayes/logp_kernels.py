@@ -602,7 +602,7 @@ HEADER = (
     "length", "n_samples", "n_features", "n_components", "code", "ordered", "n_patterns",
     "noise", "prior_const", "conc", "mean_scale", "sd_scale", "eta", "sd_dof",
     "volume_sd", "shape_sd", "zt", "row_weight", "starts", "observed", "pattern_const",
-    "spiral_rows", "spiral_cols", "ratio", "noise_shift",
+    "spiral_rows", "spiral_cols", "ratio", "noise_shift", "quadratic",
 )  # fmt: skip
 _H = len(HEADER)
 #: prior values stored in the header (see log_density)
@@ -610,11 +610,15 @@ _N_PRIORS = 7
 
 
 def pack(zt, row_weight, starts, observed, pattern_const, code, n_components, ordered,
-         spiral_rows, spiral_cols, ratio, priors, prior_const, noise_shift=None):  # fmt: skip
+         spiral_rows, spiral_cols, ratio, priors, prior_const, noise_shift=None,
+         quadratic=None):  # fmt: skip
     """One float64 buffer holding a model's data and settings (a header of offsets first).
 
     ``noise_shift`` (one value per pattern, see :func:`log_density`) adds the uniform
-    noise component; ``None``: no noise component.
+    noise component; ``None``: no noise component. ``quadratic``, ``(center, gradient,
+    hessian)`` in the unconstrained coordinates, adds ``g.d + d' H d / 2`` with ``d =
+    theta - center`` to the log-density (the control variates of
+    :func:`bayesgmm.bayes.approximate.fit_large`); ``None``: nothing.
 
     Examples
     --------
@@ -638,8 +642,9 @@ def pack(zt, row_weight, starts, observed, pattern_const, code, n_components, or
             f"{np.size(noise_shift)}."
         )
     shift = np.zeros(n_patterns) if noise_shift is None else noise_shift
+    quad = np.zeros(0) if quadratic is None else np.concatenate([np.ravel(a) for a in quadratic])
     arrays = [zt, row_weight, starts, observed, pattern_const, spiral_rows, spiral_cols,
-              ratio, shift]  # fmt: skip
+              ratio, shift, quad]  # fmt: skip
     offsets = []
     position = _H
     for array in arrays:
@@ -657,7 +662,7 @@ def _unpack_and_evaluate(theta, grad, buf):
     N, D, K = int(buf[1]), int(buf[2]), int(buf[3])
     code, ordered, P, noise = int(buf[4]), buf[5] != 0.0, int(buf[6]), buf[7] != 0.0
     M = D * (D - 1) // 2
-    o = buf[16:25]
+    o = buf[16:26]
     zt = buf[int(o[0]) : int(o[0]) + D * N].reshape((D, N))
     row_weight = buf[int(o[1]) : int(o[1]) + N]
     starts = buf[int(o[2]) : int(o[2]) + P + 1]
@@ -667,9 +672,23 @@ def _unpack_and_evaluate(theta, grad, buf):
     spiral_cols = buf[int(o[6]) : int(o[6]) + M]
     ratio = buf[int(o[7]) : int(o[7]) + D]
     noise_shift = buf[int(o[8]) : int(o[8]) + P]
-    return log_density(theta, grad, zt, row_weight, starts, observed, pattern_const,
-                       code, K, D, ordered, spiral_rows, spiral_cols, ratio, buf[9:16],
-                       buf[8], noise, noise_shift)  # fmt: skip
+    value = log_density(theta, grad, zt, row_weight, starts, observed, pattern_const,
+                        code, K, D, ordered, spiral_rows, spiral_cols, ratio, buf[9:16],
+                        buf[8], noise, noise_shift)  # fmt: skip
+    start = int(o[9])
+    if int(buf[0]) > start and math.isfinite(value):  # the quadratic control variate
+        n = theta.shape[0]
+        center = buf[start : start + n]
+        slope = buf[start + n : start + 2 * n]
+        hessian = buf[start + 2 * n : start + 2 * n + n * n].reshape((n, n))
+        delta = theta - center
+        for i in range(n):
+            curvature = 0.0
+            for j in range(n):
+                curvature += hessian[i, j] * delta[j]
+            value += delta[i] * (slope[i] + 0.5 * curvature)
+            grad[i] += slope[i] + curvature
+    return value
 
 
 def c_log_density(dim, x_ptr, grad_ptr, logp_ptr, user_ptr):  # pragma: no cover - in C

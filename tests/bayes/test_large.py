@@ -180,7 +180,7 @@ def test_tempered_subsample_is_flagged(data):
         ({"chains": 1.5}, ValueError, "chains must be an integer"),
         ({"n_init": 0}, ValueError, "n_init must be an integer >= 1"),
         ({"target_accept": 1.0}, ValueError, "target_accept must be in"),
-        ({"sampler": "stan"}, ValueError, "sampler must be one of"),
+        ({"sampler": "pymc"}, ValueError, "sampler must be 'nutpie'"),
         ({"control_variates": "yes"}, ValueError, "control_variates must be True or False"),
         ({"priors": {"mean_scale": 1.0}}, TypeError, "priors must be"),
         ({"covariance_type": "VVVV"}, ValueError, "covariance"),
@@ -201,6 +201,79 @@ def test_bad_data():
         fit_large(X, K)
     with pytest.raises(ValueError, match="n_components must be an integer >= 1"):
         fit_large(X, 0)
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "diag", "VEV"])
+def test_compiled_target_is_the_weighted_subsample_plus_the_quadratic(covariance_type):
+    """The kernels' control-variate term: exactly g.d + d'Hd/2 and its gradient."""
+    from bayesgmm.bayes.build import standardization
+    from bayesgmm.bayes.compiled_model import CompiledMixture
+    from bayesgmm.bayes.spec import Priors
+
+    X = make_gmm_data("full", 400, seed=3)[0]
+    center, scale = standardization(X)
+    rng = np.random.default_rng(5)
+    sub = X[rng.choice(len(X), 60, replace=False)]
+    weight = np.full(60, len(X) / 60)
+    plain = CompiledMixture(sub, 3, covariance_type, Priors(), center, scale, sample_weight=weight)
+    n = plain.n_dim
+    center_t, slope = rng.normal(size=n), rng.normal(size=n)
+    root = rng.normal(size=(n, n))
+    hessian = -(root @ root.T) / n
+    target = CompiledMixture(
+        sub, 3, covariance_type, Priors(), center, scale, sample_weight=weight,
+        quadratic=(center_t, slope, hessian),
+    )  # fmt: skip
+    for _ in range(3):
+        theta = rng.normal(scale=0.5, size=n)
+        base, base_grad = plain.logp_and_grad(theta)
+        value, grad = target.logp_and_grad(theta)
+        delta = theta - center_t
+        np.testing.assert_allclose(value - base, slope @ delta + 0.5 * delta @ hessian @ delta,
+                                   rtol=1e-9, atol=1e-9)  # fmt: skip
+        np.testing.assert_allclose(grad - base_grad, slope + hessian @ delta, rtol=1e-9, atol=1e-9)
+
+
+def test_expansion_is_the_gradient_and_hessian_of_the_difference():
+    """grad and Hessian of sum_N l_i - f sum_S l_i, from the two compiled models."""
+    from bayesgmm.bayes.build import standardization
+    from bayesgmm.bayes.compiled_model import CompiledMixture
+    from bayesgmm.bayes.spec import Priors
+
+    X = make_gmm_data("full", 500, seed=4)[0]
+    center, scale = standardization(X)
+    rows = np.random.default_rng(6).choice(len(X), 100, replace=False)
+    full = CompiledMixture(X, 2, "full", Priors(), center, scale)
+    sub = CompiledMixture(X[rows], 2, "full", Priors(), center, scale,
+                          sample_weight=np.full(100, 5.0))  # fmt: skip
+
+    # the priors cancel: the difference of log-densities is that of the log-likelihoods
+    def difference(theta):
+        return full.logp_and_grad(theta)[0] - sub.logp_and_grad(theta)[0]
+
+    theta_hat = np.random.default_rng(7).normal(scale=0.3, size=full.n_dim)
+    grad, hessian = control_variates.taylor_expansion(
+        control_variates.difference_gradient(full, sub), theta_hat
+    )
+    step = 1e-5
+    eye = np.eye(full.n_dim)
+    numeric = np.array(
+        [(difference(theta_hat + step * e) - difference(theta_hat - step * e)) / (2 * step)
+         for e in eye]
+    )  # fmt: skip
+    np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(hessian, hessian.T)
+    j = 3  # one column of the Hessian by second differences of the values
+    h = 1e-3
+
+    def at(i, si, sj):
+        return difference(theta_hat + h * (si * eye[i] + sj * eye[j]))
+
+    second = np.array(
+        [(at(i, 1, 1) - at(i, 1, -1) - at(i, -1, 1) + at(i, -1, -1)) / (4 * h * h)
+         for i in range(full.n_dim)]
+    )  # fmt: skip
+    np.testing.assert_allclose(hessian[:, j], second, rtol=1e-3, atol=1e-3)
 
 
 def test_default_subsample_is_capped():
