@@ -370,7 +370,7 @@ def test_pipeline_samples_the_posterior_over_k_unless_cells_are_missing():
         incomplete, range(1, 3), "full", **settings, missing="marginalize", progress=stream
     )
     assert result.k_posterior is None
-    assert "Posterior over K skipped: X has missing cells." in stream.getvalue()
+    assert "Posterior over K skipped: X has missing cells" in stream.getvalue()
 
 
 def test_pipeline_skips_the_posterior_over_k_on_large_data_unless_asked(monkeypatch):

@@ -58,7 +58,7 @@ from bayesgmm.covariance import get_covariance_model
 from bayesgmm.em.gaussian_mixture import GaussianMixture
 from bayesgmm.em.missing import MISSING_OPTIONS
 from bayesgmm.em.noise import NNCLEAN_K, nearest_neighbour_clean
-from bayesgmm.exceptions import SamplingWarning
+from bayesgmm.exceptions import SamplingError, SamplingWarning
 from bayesgmm.persistence.format import FORMAT_VERSION as FORMAT_VERSION
 from bayesgmm.persistence.posterior_files import read_posterior_file, write_posterior_file
 
@@ -728,14 +728,18 @@ def _sample_adaptively(
                 file=sys.stderr,
                 flush=True,
             )
-        more = continue_chains(
-            raw,
-            start_names=list(start),
-            draws=n_draws,
-            seed=int(seeds[doublings]),
-            **settings,
-            **_continuation_model(sampling, estimator.sampler),
-        )
+        try:
+            more = continue_chains(
+                raw,
+                start_names=list(start),
+                draws=n_draws,
+                seed=int(seeds[doublings]),
+                **settings,
+                **_continuation_model(sampling, estimator.sampler),
+            )
+        except SamplingError as err:  # the draws so far are kept, and diagnosed
+            warnings.warn(f"The chains could not be continued ({err}).", SamplingWarning, 2)
+            break
         raw = concat_draws(raw, more)
         doublings += 1
         estimator.idata_ = _tidy(estimator, raw, sampling, doublings, log_likelihood=False)

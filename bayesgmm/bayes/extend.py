@@ -203,6 +203,12 @@ def continue_chains(
     )
 
 
+def _discard(background: Any) -> None:
+    """Drop a failed background sampler without aborting it again on garbage collection."""
+    if hasattr(background, "_sampler"):
+        del background._sampler
+
+
 def _continue_nutpie(
     mixture: CompiledMixture,
     points: list[dict[str, NDArray[np.float64]]],
@@ -234,26 +240,24 @@ def _continue_nutpie(
                         return flat.copy()
 
                     model = NutpieModel(dims={}, mixture=mixture, initial_point_func=initial_point)
-                    running.append(
-                        (
-                            c,
-                            nutpie.sample(
-                                model,
-                                draws=draws,
-                                tune=tune,
-                                chains=1,
-                                cores=1,
-                                seed=int(seeds[c]),
-                                target_accept=target_accept,
-                                progress_bar=False,
-                                save_warmup=False,
-                                blocking=False,
-                                **options,
-                            ),
-                        )
-                    )
+                    settings: dict[str, Any] = {
+                        "draws": draws, "tune": tune, "chains": 1, "cores": 1,
+                        "seed": int(seeds[c]), "target_accept": target_accept,
+                        "progress_bar": False, "save_warmup": False, **options,
+                    }  # fmt: skip
+                    running.append((c, nutpie.sample(model, blocking=False, **settings)))
                 for c, background in running:
-                    traces[c] = background.wait()
+                    try:
+                        traces[c] = background.wait()
+                    except BaseException as err:  # nutpie raises pyo3's PanicException
+                        # a continuation that could not start (nuts-rs rejects some
+                        # last points of overfitted mixtures): no sampler is aborted
+                        # again when collected, and the caller keeps the draws it has
+                        if isinstance(err, KeyboardInterrupt | SystemExit):
+                            raise
+                        for *_, other in running:
+                            _discard(other)
+                        raise RuntimeError(f"nutpie could not continue chain {c}: {err}") from err
     except Exception as err:
         raise sampler_failure(err, "nutpie", "sample") from err
     thetas = np.concatenate([t["posterior"]["theta"].values for t in traces], axis=0)
