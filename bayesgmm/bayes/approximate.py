@@ -490,8 +490,7 @@ def fit_large(
     tic = time.perf_counter()
     center, scale = standardization(array)
     factor = n_samples / m
-    feature_names = [str(n) for n in names] if names is not None else None
-    labels = feature_names or [f"x{j}" for j in range(n_features)]
+    labels = [str(n) for n in names] if names is not None else [f"x{j}" for j in range(n_features)]
     start = em_start(model_type.name, em.weights_, em.means_, em.covariances_, center, scale)
     mixture = functools.partial(
         CompiledMixture, n_components=n_components, covariance_type=model_type.name,

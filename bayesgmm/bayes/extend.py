@@ -240,12 +240,20 @@ def _continue_nutpie(
                         return flat.copy()
 
                     model = NutpieModel(dims={}, mixture=mixture, initial_point_func=initial_point)
-                    settings: dict[str, Any] = {
-                        "draws": draws, "tune": tune, "chains": 1, "cores": 1,
-                        "seed": int(seeds[c]), "target_accept": target_accept,
-                        "progress_bar": False, "save_warmup": False, **options,
-                    }  # fmt: skip
-                    running.append((c, nutpie.sample(model, blocking=False, **settings)))
+                    background = nutpie.sample(
+                        model,
+                        draws=draws,
+                        tune=tune,
+                        chains=1,
+                        cores=1,
+                        seed=int(seeds[c]),
+                        target_accept=target_accept,
+                        progress_bar=False,
+                        save_warmup=False,
+                        blocking=False,
+                        **options,
+                    )
+                    running.append((c, background))
                 for c, background in running:
                     try:
                         traces[c] = background.wait()

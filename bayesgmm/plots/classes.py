@@ -27,23 +27,31 @@ from bayesgmm.plots._common import (
     new_axes,
     point_estimate,
 )
-from bayesgmm.uses.projection import discriminant_directions
+from bayesgmm.uses.projection import discriminant_directions, mixture_moments
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.axes import Axes
 
     from bayesgmm.classification.class_probabilities import ClassProbabilities
 
-__all__ = ["check_probabilities", "class_directions", "plot_class_probabilities", "plot_classes"]
+__all__ = [
+    "check_classifier",
+    "check_probabilities",
+    "class_directions",
+    "plot_class_probabilities",
+    "plot_classes",
+]
 
 #: colour of uncertain rows and of a probability of 1/2
 UNCERTAIN_COLOR = "tab:red"
 
 
-def _check_classifier(classifier: Any, func: str) -> MixtureClassifier:
+def check_classifier(classifier: Any, func: str) -> MixtureClassifier:
+    """``classifier`` if it is a fitted MixtureClassifier; TypeError naming ``func`` else."""
     if not isinstance(classifier, MixtureClassifier):
         raise TypeError(
-            f"{func} takes a fitted bayesgmm.MixtureClassifier; got {type(classifier).__name__}."
+            f"{func} takes a fitted bayesgmm.MixtureClassifier (the classifier must be a "
+            f"fitted one); got {type(classifier).__name__}."
         )
     check_is_fitted(classifier, "class_models_")
     return classifier
@@ -98,16 +106,12 @@ def class_directions(
     >>> directions.shape, means.shape, covs.shape
     ((4, 4), (3, 4), (3, 4, 4))
     """
-    means, covariances = [], []
-    for label in classifier.classes_.tolist():
-        weights, component_means, covs = point_estimate(classifier.class_models_[label])
-        weights = weights / weights.sum()
-        mean = weights @ component_means
-        centred = component_means - mean
-        between = np.einsum("k,ki,kj->ij", weights, centred, centred)
-        means.append(mean)
-        covariances.append(np.einsum("k,kij->ij", weights, covs) + between)
-    class_means, class_covs = np.array(means), np.array(covariances)
+    moments = [
+        mixture_moments(*point_estimate(classifier.class_models_[label]))
+        for label in classifier.classes_.tolist()
+    ]
+    class_means = np.array([mean for mean, _, _ in moments])
+    class_covs = np.array([total for _, total, _ in moments])
     prior = np.asarray(classifier.class_prior_, dtype=np.float64)
     directions, _ = discriminant_directions(prior, class_means, class_covs)
     return directions, class_means, class_covs
@@ -165,7 +169,7 @@ def plot_classes(
     """
     from matplotlib.lines import Line2D
 
-    classifier = _check_classifier(classifier, "plot_classes")
+    classifier = check_classifier(classifier, "plot_classes")
     array, names = check_X(classifier, X)  # type: ignore[arg-type]
     if array.shape[1] < 2:
         raise ValueError("plot_classes needs at least two features; the classifier has one.")

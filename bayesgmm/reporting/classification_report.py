@@ -21,7 +21,6 @@ from numpy.typing import ArrayLike
 from bayesgmm.classification.classifier import MixtureClassifier
 from bayesgmm.classification.cross_validation import CrossValidation, brier_score
 from bayesgmm.classification.targets import codes_of
-from bayesgmm.core.estimator_api import check_is_fitted
 from bayesgmm.core.validation import check_fitted_features, validate_data
 from bayesgmm.reporting.html import (
     Report,
@@ -94,7 +93,7 @@ def _models_section(classifier: MixtureClassifier) -> Section:
 
 
 def _performance_section(
-    classifier: MixtureClassifier, X: ArrayLike, codes: np.ndarray, proba: np.ndarray
+    classifier: MixtureClassifier, codes: np.ndarray, proba: np.ndarray
 ) -> Section:
     classes = classifier.classes_
     predicted = proba.argmax(axis=1)
@@ -288,12 +287,9 @@ def build_classification_report(
     ...     "classification.html"
     ... )  # doctest: +SKIP
     """
-    if not isinstance(classifier, MixtureClassifier):
-        raise TypeError(
-            "classifier must be a fitted bayesgmm.MixtureClassifier; got "
-            f"{type(classifier).__name__}."
-        )
-    check_is_fitted(classifier, "class_models_")
+    from bayesgmm.plots.classes import check_classifier, check_probabilities
+
+    classifier = check_classifier(classifier, "build_classification_report")
     if cross_validation is not None and not isinstance(cross_validation, CrossValidation):
         raise TypeError(
             "cross_validation must be the CrossValidation returned by "
@@ -319,12 +315,10 @@ def build_classification_report(
             )
         codes = codes_of(truth, classifier.classes_, n_samples)
         proba = np.asarray(classifier.predict_proba(X))
-        sections.append(_performance_section(classifier, X, codes, proba))
+        sections.append(_performance_section(classifier, codes, proba))
     if cross_validation is not None:
         sections.append(_cross_validation_section(cross_validation))
     if probabilities is not None:
-        from bayesgmm.plots.classes import check_probabilities
-
         probabilities = check_probabilities(probabilities, n_samples, "build_classification_report")
         sections.append(_uncertainty_section(probabilities, truth, index))
     if data.shape[1] >= 2:
