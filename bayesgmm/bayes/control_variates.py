@@ -48,6 +48,19 @@ def difference_gradient(
     ``full`` holds every row, ``subsample`` the subsample's rows with row weight
     ``f``; both have the same priors and standardisation, so the priors and the
     transforms' Jacobians cancel in the difference of their log-density gradients.
+
+    Examples
+    --------
+    >>> from bayesgmm.bayes.spec import Priors
+    >>> X = np.random.default_rng(0).normal(size=(40, 1))
+    >>> center, scale = standardization(X)
+    >>> full = CompiledMixture(X, 1, "diag", Priors(), center, scale)
+    >>> half = CompiledMixture(X[::2], 1, "diag", Priors(), center, scale,
+    ...                        sample_weight=np.full(20, 2.0))  # fmt: skip
+    >>> difference_gradient(full, full)(np.zeros(full.n_dim)).tolist()  # L - L
+    [0.0, 0.0]
+    >>> difference_gradient(full, half)(np.zeros(full.n_dim)).shape
+    (2,)
     """
 
     def gradient(theta: NDArray[np.float64]) -> NDArray[np.float64]:

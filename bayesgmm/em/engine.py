@@ -181,6 +181,19 @@ def restart_inputs(
 
     For complete stored data with more rows (no partial labels, no noise start): the
     subsample shares the data's centre, so its parameters start the fit on all rows.
+
+    Examples
+    --------
+    >>> from bayesgmm.covariance import get_covariance_model
+    >>> rng = np.random.default_rng(0)
+    >>> model = get_covariance_model("diag")
+    >>> engine = EMEngine(model, 2)
+    >>> big = engine.fit_inputs(rng.normal(size=(30_000, 2)), None, rng)
+    >>> restart_inputs(big, model, 2, rng).data.n_samples
+    20000
+    >>> small = engine.fit_inputs(rng.normal(size=(500, 2)), None, rng)
+    >>> restart_inputs(small, model, 2, rng) is None
+    True
     """
     data = inputs.data
     if (

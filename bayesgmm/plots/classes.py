@@ -47,7 +47,15 @@ UNCERTAIN_COLOR = "tab:red"
 
 
 def check_classifier(classifier: Any, func: str) -> MixtureClassifier:
-    """``classifier`` if it is a fitted MixtureClassifier; TypeError naming ``func`` else."""
+    """``classifier`` if it is a fitted MixtureClassifier; TypeError naming ``func`` else.
+
+    Examples
+    --------
+    >>> check_classifier(object(), "plot_classes")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    TypeError: plot_classes takes a fitted bayesgmm.MixtureClassifier ...
+    """
     if not isinstance(classifier, MixtureClassifier):
         raise TypeError(
             f"{func} takes a fitted bayesgmm.MixtureClassifier (the classifier must be a "
@@ -58,7 +66,15 @@ def check_classifier(classifier: Any, func: str) -> MixtureClassifier:
 
 
 def check_probabilities(probabilities: Any, n_rows: int | None, func: str) -> ClassProbabilities:
-    """``probabilities`` as ClassProbabilities of ``n_rows`` rows (any number if None)."""
+    """``probabilities`` as ClassProbabilities of ``n_rows`` rows (any number if None).
+
+    Examples
+    --------
+    >>> from bayesgmm import ClassProbabilities
+    >>> summary = ClassProbabilities(np.array(["a", "b"]), np.full((3, 2, 2), 0.5))
+    >>> check_probabilities(summary, 2, "plot_classes") is summary
+    True
+    """
     # imported here: the Bayesian class probabilities load PyMC
     from bayesgmm.classification.class_probabilities import ClassProbabilities
 
